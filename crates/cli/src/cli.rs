@@ -1,0 +1,115 @@
+//! The command line: what the user typed, nothing more.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// holdfast: integrations that hold up in production.
+#[derive(Debug, Parser)]
+#[command(name = "holdfast", version, about, long_about = None)]
+pub(crate) struct Cli {
+    /// The connector file.
+    #[arg(
+        long,
+        global = true,
+        env = "HOLDFAST_CONFIG",
+        default_value = "holdfast.yaml"
+    )]
+    pub(crate) config: PathBuf,
+
+    /// The store URL (`sqlite://FILE`); overrides the file's `store:`.
+    #[arg(long, global = true, env = "HOLDFAST_STORE")]
+    pub(crate) store: Option<String>,
+
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub(crate) log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Validate the connector file and test each connection.
+    Check,
+    /// Run syncs now (all streams, or the ones named); resumable.
+    Sync(SyncArgs),
+    /// Recent runs: stream, start, duration, pages, record counts, outcome.
+    Runs(RunsArgs),
+    /// Records kept out of stream tables, with the reason.
+    Quarantine(QuarantineArgs),
+    /// Serve the built-in fake CRM API on 127.0.0.1.
+    Mock(MockArgs),
+    /// Start the mock API, sync the example connector into a SQLite file, show the result.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SyncArgs {
+    /// Streams to sync (default: all, parents before children).
+    pub(crate) streams: Vec<String>,
+    /// Ignore saved cursors and resume points; read everything again.
+    #[arg(long)]
+    pub(crate) full_refresh: bool,
+    /// Print the result as one JSON object on stdout.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RunsArgs {
+    /// Only runs of this stream.
+    #[arg(long)]
+    pub(crate) stream: Option<String>,
+    /// How many runs.
+    #[arg(long, default_value_t = 20)]
+    pub(crate) limit: u32,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct QuarantineArgs {
+    /// Only records of this stream.
+    pub(crate) stream: Option<String>,
+    /// How many records.
+    #[arg(long, default_value_t = 20)]
+    pub(crate) limit: u32,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MockArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8900)]
+    pub(crate) port: u16,
+    /// Number of contacts.
+    #[arg(long, default_value_t = 1000)]
+    pub(crate) records: u64,
+    /// Seed for the generated data.
+    #[arg(long, default_value_t = 42)]
+    pub(crate) seed: u64,
+    /// Delay added to every data response, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) latency_ms: u64,
+    /// Require this bearer token on data endpoints.
+    #[arg(long)]
+    pub(crate) require_bearer: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    /// The SQLite file to sync into.
+    #[arg(long, default_value = "holdfast-demo.db")]
+    pub(crate) db: PathBuf,
+    /// Contacts the mock API serves.
+    #[arg(long, default_value_t = 2000)]
+    pub(crate) records: u64,
+}

@@ -1,0 +1,35 @@
+//! `holdfast check`: validate the connector file, then test each connection.
+
+use std::process::ExitCode;
+
+use holdfast_engine::{DeclarativeSource, Source};
+use holdfast_spec::Env;
+
+use crate::cli::Cli;
+use crate::context::load_spec;
+
+pub(crate) async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let env = Env::from_process();
+    let Some(spec) = load_spec(cli, &env) else {
+        return Ok(ExitCode::from(2));
+    };
+    println!(
+        "ok: {} is valid ({} connections, {} streams)",
+        cli.config.display(),
+        spec.connections.len(),
+        spec.streams.len()
+    );
+    let source = DeclarativeSource::new(spec.clone(), &env)?;
+    match source.connect().await {
+        Ok(()) => {
+            for name in spec.connections.keys() {
+                println!("ok: connection `{name}` answered");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}

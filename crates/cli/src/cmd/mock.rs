@@ -1,0 +1,33 @@
+//! `holdfast mock`: the built-in fake CRM, for trying connectors out.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use holdfast_mock::{MockAuth, MockConfig, MockServer};
+
+use crate::cli::MockArgs;
+
+pub(crate) async fn run(args: &MockArgs) -> anyhow::Result<ExitCode> {
+    let config = MockConfig {
+        records: args.records,
+        seed: args.seed,
+        latency: Duration::from_millis(args.latency_ms),
+        auth: args.require_bearer.clone().map(MockAuth::Bearer),
+    };
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
+    let server = MockServer::start(config, addr).await?;
+    println!(
+        "mock CRM API on {} ({} contacts, seed {})",
+        server.url(),
+        args.records,
+        args.seed
+    );
+    println!("  try: curl '{}/v2/contacts?limit=2'", server.url());
+    println!(
+        "  styles: /cursor /next_url /offset /page /link_header /none + /contacts; stats: /_mock/stats"
+    );
+    tokio::signal::ctrl_c().await?;
+    server.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,8 @@
+//! One file per command.
+
+pub(crate) mod check;
+pub(crate) mod demo;
+pub(crate) mod mock;
+pub(crate) mod quarantine;
+pub(crate) mod runs;
+pub(crate) mod sync;

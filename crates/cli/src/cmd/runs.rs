@@ -1,0 +1,58 @@
+//! `holdfast runs`: recent runs, newest first.
+
+use std::process::ExitCode;
+
+use holdfast_spec::Env;
+use holdfast_store::Store;
+
+use crate::cli::{Cli, RunsArgs};
+use crate::context::open_store;
+
+pub(crate) async fn run(cli: &Cli, args: &RunsArgs) -> anyhow::Result<ExitCode> {
+    let env = Env::from_process();
+    let spec = holdfast_spec::load(&cli.config, &env).ok();
+    let store = open_store(cli, spec.as_ref(), &env).await?;
+    let runs = store.runs(args.stream.as_deref(), args.limit).await?;
+    if runs.is_empty() {
+        println!("no runs yet; start one with `holdfast sync`");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:>5}  {:<16} {:<20} {:>9} {:>6} {:>9} {:>9} {:>9} {:>6}  outcome",
+        "run",
+        "stream",
+        "started (UTC)",
+        "duration",
+        "pages",
+        "created",
+        "updated",
+        "unchanged",
+        "quar."
+    );
+    for r in runs {
+        let duration = r
+            .finished_at
+            .map(|f| {
+                format!(
+                    "{:.1}s",
+                    (f - r.started_at).num_milliseconds() as f64 / 1000.0
+                )
+            })
+            .unwrap_or_else(|| "-".into());
+        println!(
+            "{:>5}  {:<16} {:<20} {:>9} {:>6} {:>9} {:>9} {:>9} {:>6}  {}{}",
+            r.id.0,
+            r.stream,
+            r.started_at.format("%Y-%m-%d %H:%M:%S"),
+            duration,
+            r.pages,
+            r.outcome_counts.created,
+            r.outcome_counts.updated,
+            r.outcome_counts.unchanged,
+            r.quarantined,
+            r.outcome.as_str(),
+            r.error.map(|e| format!(": {e}")).unwrap_or_default()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,45 @@
+//! `holdfast`: the command-line tool. A thin layer over the engine crates.
+#![forbid(unsafe_code)]
+
+mod cli;
+mod cmd;
+mod context;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    context::init_logging(&cli);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: could not start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(async {
+        match &cli.command {
+            Command::Check => cmd::check::run(&cli).await,
+            Command::Sync(args) => cmd::sync::run(&cli, args).await,
+            Command::Runs(args) => cmd::runs::run(&cli, args).await,
+            Command::Quarantine(args) => cmd::quarantine::run(&cli, args).await,
+            Command::Mock(args) => cmd::mock::run(args).await,
+            Command::Demo(args) => cmd::demo::run(args).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! The declarative connector: a checked connector file as a [`Source`].
+
+mod connection;
+mod reader;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use holdfast_spec::{Env, Spec, StopWhen};
+use holdfast_store::TableSpec;
+use serde_json::Value;
+
+use crate::SourceError;
+use crate::source::{PageReader, ParentInfo, ReadScope, Source, StreamInfo};
+use crate::template::Renderer;
+use connection::Connection;
+use reader::DeclarativeReader;
+
+/// A connector file, ready to read: connections resolved, templates compiled.
+#[derive(Debug)]
+pub struct DeclarativeSource {
+    spec: Arc<Spec>,
+    renderer: Renderer,
+    connections: BTreeMap<String, Connection>,
+}
+
+impl DeclarativeSource {
+    /// Resolves every connection of `spec` (rendering base URLs, headers and
+    /// credentials with `env`) and compiles every stream template.
+    ///
+    /// # Errors
+    /// A template that does not render, or a base URL that is not a URL.
+    pub fn new(spec: Arc<Spec>, env: &Env) -> Result<DeclarativeSource, SourceError> {
+        let mut renderer = Renderer::new(env);
+        let mut connections = BTreeMap::new();
+        for (name, conn) in &spec.connections {
+            connections.insert(name.clone(), Connection::resolve(conn, &mut renderer)?);
+        }
+        for s in &spec.streams {
+            let base = format!("streams.{}.request", s.name);
+            renderer.add(&format!("{base}.path"), &s.request.path)?;
+            for (k, t) in &s.request.params {
+                renderer.add(&format!("{base}.params.{k}"), t)?;
+            }
+            for (k, t) in &s.request.headers {
+                renderer.add(&format!("{base}.headers.{k}"), t)?;
+            }
+        }
+        Ok(DeclarativeSource {
+            spec,
+            renderer,
+            connections,
+        })
+    }
+
+    /// The spec this source runs.
+    pub fn spec(&self) -> &Spec {
+        &self.spec
+    }
+
+    fn table(&self, stream: &holdfast_spec::Stream) -> TableSpec {
+        TableSpec {
+            name: stream.into.clone(),
+            primary_key: stream.primary_key.clone(),
+        }
+    }
+}
+
+#[async_trait]
+impl Source for DeclarativeSource {
+    fn streams(&self) -> Vec<StreamInfo> {
+        self.spec
+            .streams
+            .iter()
+            .map(|s| StreamInfo {
+                name: s.name.clone(),
+                table: self.table(s),
+                cursor_field: s.incremental.as_ref().map(|i| i.cursor_field.clone()),
+                lookback: s
+                    .incremental
+                    .as_ref()
+                    .map(|i| i.lookback)
+                    .unwrap_or_default(),
+                parent: s.for_each.as_ref().and_then(|f| {
+                    self.spec.stream(&f.stream).map(|p| ParentInfo {
+                        stream: p.name.clone(),
+                        table: self.table(p),
+                    })
+                }),
+            })
+            .collect()
+    }
+
+    /// Reads the first page of one stream per connection (nothing is stored).
+    async fn connect(&self) -> Result<(), SourceError> {
+        for name in self.connections.keys() {
+            let probe = self
+                .spec
+                .streams
+                .iter()
+                .find(|s| &s.connection == name && s.for_each.is_none());
+            if let Some(stream) = probe {
+                let mut reader = self.read(&stream.name, ReadScope::default())?;
+                reader.read_page(&Value::Null).await?;
+            }
+        }
+        Ok(())
+    }
+
+    fn read(
+        &self,
+        stream: &str,
+        scope: ReadScope,
+    ) -> Result<Box<dyn PageReader + '_>, SourceError> {
+        let s = self
+            .spec
+            .stream(stream)
+            .ok_or_else(|| SourceError::UnknownStream(stream.to_owned()))?;
+        let conn = self.connections.get(&s.connection).ok_or_else(|| {
+            SourceError::Other(format!("stream `{stream}` names a missing connection"))
+        })?;
+        Ok(Box::new(DeclarativeReader::new(
+            s,
+            conn,
+            &self.renderer,
+            scope,
+        )?))
+    }
+}
+
+/// `stop_when` as the reader evaluates it.
+pub(crate) fn stop_name(stream: &str, stop: &StopWhen) -> String {
+    match stop {
+        StopWhen::Path(_) | StopWhen::Condition(_) => {
+            format!("streams.{stream}.paginate.stop_when")
+        }
+    }
+}

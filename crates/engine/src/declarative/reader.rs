@@ -1,0 +1,241 @@
+//! One request chain of a declarative stream: build the request for a
+//! position, send it, check the body is JSON, select records, find the next page.
+
+use async_trait::async_trait;
+use holdfast_http::{HttpRequest, Method, excerpt};
+use holdfast_records::{
+    Paginator, Position, ResponseView, count_records, path_is_true, select_records,
+};
+use holdfast_spec::{StopWhen, Stream};
+use serde_json::Value;
+use url::Url;
+
+use super::connection::Connection;
+use super::stop_name;
+use crate::SourceError;
+use crate::source::{Page, PageReader, ReadScope};
+use crate::template::{Renderer, Vars};
+
+pub(crate) struct DeclarativeReader<'a> {
+    stream: &'a Stream,
+    conn: &'a Connection,
+    renderer: &'a Renderer,
+    paginator: Paginator<'a>,
+    /// The first page's URL: path and params rendered for this chain's scope.
+    base: Url,
+    headers: Vec<(String, String)>,
+}
+
+impl<'a> DeclarativeReader<'a> {
+    pub(crate) fn new(
+        stream: &'a Stream,
+        conn: &'a Connection,
+        renderer: &'a Renderer,
+        scope: ReadScope,
+    ) -> Result<Self, SourceError> {
+        let mut vars = Vars::default().with("cursor", scope.cursor.as_ref());
+        if let Some(f) = &stream.for_each {
+            vars = vars.with(&f.alias, scope.parent.as_ref());
+        }
+        let prefix = format!("streams.{}.request", stream.name);
+        let path = renderer.render(&format!("{prefix}.path"), &vars)?;
+        let mut base =
+            join_url(&conn.base_url, &path).map_err(|message| SourceError::Template {
+                field: format!("{prefix}.path"),
+                message,
+            })?;
+        {
+            let mut query = base.query_pairs_mut();
+            for (k, _) in &stream.request.params {
+                let value = renderer.render(&format!("{prefix}.params.{k}"), &vars)?;
+                if !value.is_empty() {
+                    query.append_pair(k, &value);
+                }
+            }
+        }
+        if base.query() == Some("") {
+            base.set_query(None);
+        }
+        let mut headers = Vec::new();
+        for (k, _) in &stream.request.headers {
+            headers.push((
+                k.clone(),
+                renderer.render(&format!("{prefix}.headers.{k}"), &vars)?,
+            ));
+        }
+        Ok(DeclarativeReader {
+            stream,
+            conn,
+            renderer,
+            paginator: Paginator::new(&stream.paginate),
+            base,
+            headers,
+        })
+    }
+
+    fn url_for(&self, position: &Position) -> Result<Url, SourceError> {
+        if let Position::Url { url } = position {
+            return Url::parse(url).map_err(|e| {
+                SourceError::Other(format!("saved next-page URL is not a URL ({e})"))
+            });
+        }
+        let extra = self.paginator.params(position);
+        if extra.is_empty() {
+            return Ok(self.base.clone());
+        }
+        let mut url = self.base.clone();
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        url.query_pairs_mut()
+            .clear()
+            .extend_pairs(kept)
+            .extend_pairs(extra);
+        Ok(url)
+    }
+
+    fn stop(
+        &self,
+        stop: &StopWhen,
+        body: &Value,
+        records: usize,
+        page: &Position,
+    ) -> Result<bool, SourceError> {
+        match stop {
+            StopWhen::Path(path) => Ok(path_is_true(body, path)),
+            StopWhen::Condition(expr) => {
+                let vars = Vars::default()
+                    .with("body", Some(body))
+                    .with_value("records", records.into())
+                    .with("page", serde_json::to_value(page).ok().as_ref());
+                self.renderer
+                    .is_true(&stop_name(&self.stream.name, stop), &expr.source, &vars)
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl PageReader for DeclarativeReader<'_> {
+    async fn read_page(&mut self, position: &Value) -> Result<Page, SourceError> {
+        let position: Position = if position.is_null() {
+            Position::Start
+        } else {
+            serde_json::from_value(position.clone()).map_err(|e| {
+                SourceError::Other(format!(
+                    "the saved position {position} does not fit stream `{}` ({e}); \
+                     run with --full-refresh to start over",
+                    self.stream.name
+                ))
+            })?
+        };
+        let url = self.url_for(&position)?;
+        let method = match self.stream.request.method {
+            holdfast_spec::Method::Get => Method::Get,
+            holdfast_spec::Method::Post => Method::Post,
+        };
+        let response = self
+            .conn
+            .client
+            .send(HttpRequest {
+                method,
+                url,
+                headers: self.headers.clone(),
+            })
+            .await?;
+        let redactor = self.conn.client.redactor();
+        let shown_url = redactor.url(&response.url);
+        let body: Value =
+            serde_json::from_slice(&response.body).map_err(|e| SourceError::NotJson {
+                url: shown_url.clone(),
+                status: response.status,
+                content_type: response
+                    .content_type()
+                    .unwrap_or("no content type")
+                    .to_owned(),
+                reason: if response.body.is_empty() {
+                    "the body is empty".into()
+                } else {
+                    e.to_string()
+                },
+                excerpt: redactor.text(&excerpt(&response.body, 200)),
+            })?;
+        let records = count_records(&body, &self.stream.records);
+        let stop = match &self.stream.paginate.stop_when {
+            Some(stop) => self.stop(stop, &body, records, &position)?,
+            None => false,
+        };
+        let link = response.header_joined("link");
+        let view = ResponseView {
+            body: &body,
+            link: link.as_deref(),
+            records,
+            url: &response.url,
+        };
+        let next = self
+            .paginator
+            .next(&position, &view, stop)
+            .map_err(|source| SourceError::Paginate {
+                url: shown_url,
+                source,
+            })?;
+        let next = next
+            .map(|p| {
+                let p = match p {
+                    Position::Url { url } => match Url::parse(&url) {
+                        Ok(mut parsed) => {
+                            self.conn.client.strip_credentials(&mut parsed);
+                            Position::Url { url: parsed.into() }
+                        }
+                        Err(_) => Position::Url { url },
+                    },
+                    other => other,
+                };
+                serde_json::to_value(p).map_err(|e| SourceError::Other(e.to_string()))
+            })
+            .transpose()?;
+        Ok(Page {
+            records: select_records(body, &self.stream.records),
+            next,
+        })
+    }
+}
+
+/// `base` + `path` as users expect: `https://h/api` + `/v2/x` is
+/// `https://h/api/v2/x`; a full URL in `path` stands alone.
+fn join_url(base: &Url, path: &str) -> Result<Url, String> {
+    if path.starts_with("http://") || path.starts_with("https://") {
+        return Url::parse(path).map_err(|e| format!("`{path}` is not a valid URL ({e})"));
+    }
+    let joined = format!(
+        "{}/{}",
+        base.as_str().trim_end_matches('/'),
+        path.trim_start_matches('/')
+    );
+    Url::parse(&joined).map_err(|e| format!("`{joined}` is not a valid URL ({e})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::join_url;
+    use url::Url;
+
+    #[test]
+    fn joins_like_a_user_expects() {
+        let base = Url::parse("http://h:1/api/").expect("url");
+        assert_eq!(
+            join_url(&base, "/v2/x").expect("ok").as_str(),
+            "http://h:1/api/v2/x"
+        );
+        assert_eq!(
+            join_url(&base, "v2/x?a=1").expect("ok").as_str(),
+            "http://h:1/api/v2/x?a=1"
+        );
+        assert_eq!(
+            join_url(&base, "https://o/p").expect("ok").as_str(),
+            "https://o/p"
+        );
+    }
+}

@@ -1,0 +1,103 @@
+//! Errors of the engine: from sources, and from syncs.
+
+use holdfast_http::HttpError;
+use holdfast_records::RecordsError;
+use holdfast_store::StoreError;
+
+/// A source could not produce a page.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SourceError {
+    /// The request failed.
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    /// A 2xx response whose body is not JSON (an HTML login page, an empty or cut-off body).
+    #[error(
+        "{url} answered {status} with a body that is not JSON ({content_type}): {reason}; \
+         body starts: {excerpt}"
+    )]
+    NotJson {
+        /// The URL, redacted.
+        url: String,
+        /// The status.
+        status: u16,
+        /// The Content-Type header, or "no content type".
+        content_type: String,
+        /// The parser's complaint.
+        reason: String,
+        /// The first bytes of the body.
+        excerpt: String,
+    },
+    /// Pagination went wrong.
+    #[error("{url}: {source}")]
+    Paginate {
+        /// The URL of the page, redacted.
+        url: String,
+        /// What went wrong.
+        source: RecordsError,
+    },
+    /// A template could not be rendered, or rendered to something unusable.
+    #[error("`{field}`: {message}")]
+    Template {
+        /// The key path of the template (e.g. `streams.deals.request.path`).
+        field: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The source has no such stream.
+    #[error("no stream `{0}` in this source")]
+    UnknownStream(String),
+    /// Anything else, said plainly.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A stream's sync failed. Everything committed before the failure stays,
+/// and the next run resumes from it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SyncError {
+    /// The source failed.
+    #[error("stream `{stream}`: {source}")]
+    Source {
+        /// The stream.
+        stream: String,
+        /// The cause.
+        source: SourceError,
+    },
+    /// The store failed.
+    #[error("stream `{stream}`: {source}")]
+    Store {
+        /// The stream.
+        stream: String,
+        /// The cause.
+        source: StoreError,
+    },
+    /// A child stream's parent has no records in the store.
+    #[error(
+        "stream `{stream}` reads one chain per record of `{parent}`, but `{parent}` has no \
+         records in the store yet; sync `{parent}` first (`holdfast sync {parent} {stream}`)"
+    )]
+    NoParents {
+        /// The child stream.
+        stream: String,
+        /// The parent stream.
+        parent: String,
+    },
+}
+
+impl SyncError {
+    pub(crate) fn source(stream: &str) -> impl FnOnce(SourceError) -> SyncError + '_ {
+        move |source| SyncError::Source {
+            stream: stream.to_owned(),
+            source,
+        }
+    }
+
+    pub(crate) fn store(stream: &str) -> impl FnOnce(StoreError) -> SyncError + '_ {
+        move |source| SyncError::Store {
+            stream: stream.to_owned(),
+            source,
+        }
+    }
+}

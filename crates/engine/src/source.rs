@@ -1,0 +1,103 @@
+//! The connector interface: what any source of records implements.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use holdfast_store::TableSpec;
+use serde_json::Value;
+
+use crate::SourceError;
+
+/// What the engine needs to know about one stream of a source.
+#[derive(Debug, Clone)]
+pub struct StreamInfo {
+    /// The stream's name.
+    pub name: String,
+    /// Its table and primary key.
+    pub table: TableSpec,
+    /// Top-level field holding the incremental cursor, if the stream is incremental.
+    pub cursor_field: Option<String>,
+    /// How far back from the saved cursor a run starts.
+    pub lookback: Duration,
+    /// For child streams: the parent, whose records each start one request chain.
+    pub parent: Option<ParentInfo>,
+}
+
+/// A child stream's parent.
+#[derive(Debug, Clone)]
+pub struct ParentInfo {
+    /// The parent stream's name.
+    pub stream: String,
+    /// The parent's table (child chains walk it in primary key order).
+    pub table: TableSpec,
+}
+
+/// What one request chain reads.
+#[derive(Debug, Clone, Default)]
+pub struct ReadScope {
+    /// The incremental cursor to send (lookback already applied); `None` on a full refresh.
+    pub cursor: Option<Value>,
+    /// For child streams, the parent record of this chain.
+    pub parent: Option<Value>,
+}
+
+/// One page read from a source.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    /// The records, in the order received.
+    pub records: Vec<Value>,
+    /// Where the next page is (saved with this page's commit), or `None` when
+    /// the chain is finished.
+    pub next: Option<Value>,
+}
+
+/// A source of records: a connector.
+///
+/// The engine calls [`connect`](Source::connect) once, then for each stream
+/// (parents before children) opens a [`PageReader`] per request chain and
+/// reads pages until one has no `next`, committing each page before it asks
+/// for the one after next. Positions are opaque JSON the engine saves, so a
+/// sync interrupted anywhere resumes at the last committed page.
+#[async_trait]
+pub trait Source: Send + Sync {
+    /// The streams this source offers.
+    fn streams(&self) -> Vec<StreamInfo>;
+
+    /// Checks that the remote side is reachable and the credentials work.
+    ///
+    /// # Errors
+    /// Whatever prevents reading.
+    async fn connect(&self) -> Result<(), SourceError> {
+        Ok(())
+    }
+
+    /// Opens a request chain of `stream` for `scope`.
+    ///
+    /// # Errors
+    /// An unknown stream, or a scope the stream cannot use.
+    fn read(&self, stream: &str, scope: ReadScope)
+    -> Result<Box<dyn PageReader + '_>, SourceError>;
+
+    /// Turns a pushed event (a webhook payload) into records of `stream`.
+    /// The default treats the payload itself as the one record.
+    ///
+    /// # Errors
+    /// A payload the stream cannot use.
+    async fn handle_event(&self, stream: &str, event: Value) -> Result<Vec<Value>, SourceError> {
+        let _ = stream;
+        Ok(vec![event])
+    }
+
+    /// Releases connections and other resources.
+    async fn disconnect(&self) {}
+}
+
+/// One request chain of a stream.
+#[async_trait]
+pub trait PageReader: Send {
+    /// Reads the page at `position` (`Value::Null` is the first page).
+    ///
+    /// # Errors
+    /// The request failed, the response was not usable, or pagination went wrong.
+    async fn read_page(&mut self, position: &Value) -> Result<Page, SourceError>;
+}

@@ -1,0 +1,30 @@
+//! Watching a sync as it goes (progress bars, logs).
+
+use holdfast_store::PageOutcome;
+
+use super::RunSummary;
+use crate::SyncError;
+
+/// Told about every stream start, committed page and stream end.
+pub trait Observer: Send + Sync {
+    /// A stream's run started (`resumed`: it continues an interrupted run).
+    fn started(&self, stream: &str, resumed: bool) {
+        let _ = (stream, resumed);
+    }
+
+    /// A page was committed.
+    fn page(&self, stream: &str, records: usize, outcome: PageOutcome, quarantined: usize) {
+        let _ = (stream, records, outcome, quarantined);
+    }
+
+    /// A stream's run ended.
+    fn finished(&self, stream: &str, result: &Result<RunSummary, SyncError>) {
+        let _ = (stream, result);
+    }
+}
+
+/// An observer that ignores everything.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoopObserver;
+
+impl Observer for NoopObserver {}

@@ -1,0 +1,41 @@
+//! Which streams run, in which order: parents before their children.
+
+use crate::source::StreamInfo;
+
+/// The streams named in `selected` (all when empty), ordered so a parent
+/// runs before its children when both are selected, otherwise in source order.
+///
+/// # Errors
+/// A message naming an unknown stream and the ones that exist.
+pub fn plan(streams: Vec<StreamInfo>, selected: &[String]) -> Result<Vec<StreamInfo>, String> {
+    for name in selected {
+        if !streams.iter().any(|s| &s.name == name) {
+            let known: Vec<&str> = streams.iter().map(|s| s.name.as_str()).collect();
+            return Err(format!(
+                "no stream `{name}` in the connector file; streams are: {}",
+                known.join(", ")
+            ));
+        }
+    }
+    let chosen: Vec<StreamInfo> = streams
+        .into_iter()
+        .filter(|s| selected.is_empty() || selected.contains(&s.name))
+        .collect();
+    let mut ordered: Vec<StreamInfo> = Vec::with_capacity(chosen.len());
+    fn visit(i: usize, chosen: &[StreamInfo], ordered: &mut Vec<StreamInfo>, depth: usize) {
+        let s = &chosen[i];
+        if ordered.iter().any(|o| o.name == s.name) || depth > chosen.len() {
+            return;
+        }
+        if let Some(parent) = &s.parent
+            && let Some(p) = chosen.iter().position(|c| c.name == parent.stream)
+        {
+            visit(p, chosen, ordered, depth + 1);
+        }
+        ordered.push(s.clone());
+    }
+    for i in 0..chosen.len() {
+        visit(i, &chosen, &mut ordered, 0);
+    }
+    Ok(ordered)
+}

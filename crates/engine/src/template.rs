@@ -1,0 +1,94 @@
+//! Rendering the connector file's templates (Jinja syntax, via minijinja).
+
+use std::collections::BTreeMap;
+
+use holdfast_spec::{Env, Template};
+use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
+
+use crate::SourceError;
+
+/// Every template of a spec, compiled once, rendered many times.
+#[derive(Debug)]
+pub(crate) struct Renderer {
+    env: Environment<'static>,
+    vars: Value,
+}
+
+impl Renderer {
+    /// A renderer whose `env.X` reads `env`.
+    pub(crate) fn new(env: &Env) -> Self {
+        let mut jinja = Environment::new();
+        jinja.set_auto_escape_callback(|_| AutoEscape::None);
+        jinja.set_undefined_behavior(UndefinedBehavior::Lenient);
+        Renderer {
+            env: jinja,
+            vars: Value::from(minijinja::value::Serde(env.vars())),
+        }
+    }
+
+    /// Compiles `template` under `name` (its key path, for messages).
+    pub(crate) fn add(&mut self, name: &str, template: &Template) -> Result<(), SourceError> {
+        self.env
+            .add_template_owned(name.to_owned(), template.source.clone())
+            .map_err(|e| SourceError::Template {
+                field: name.to_owned(),
+                message: e.to_string(),
+            })
+    }
+
+    /// Renders the template added as `name` with `vars` (plus `env`).
+    pub(crate) fn render(&self, name: &str, vars: &Vars) -> Result<String, SourceError> {
+        let fail = |e: minijinja::Error| SourceError::Template {
+            field: name.to_owned(),
+            message: e.to_string(),
+        };
+        let template = self.env.get_template(name).map_err(fail)?;
+        let mut ctx = vars.0.clone();
+        ctx.insert("env".to_owned(), self.vars.clone());
+        template.render(Value::from(ctx)).map_err(fail)
+    }
+
+    /// Evaluates `expr` as a Jinja expression and says whether it is truthy.
+    pub(crate) fn is_true(&self, name: &str, expr: &str, vars: &Vars) -> Result<bool, SourceError> {
+        let fail = |e: minijinja::Error| SourceError::Template {
+            field: name.to_owned(),
+            message: e.to_string(),
+        };
+        let compiled = self.env.compile_expression(expr).map_err(fail)?;
+        compiled
+            .eval(Value::from(vars.0.clone()))
+            .map(|v| v.is_true())
+            .map_err(fail)
+    }
+}
+
+/// The variables a template sees (besides `env`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Vars(BTreeMap<String, Value>);
+
+impl Vars {
+    /// Adds `name` = `value` (a JSON value); `None` stays undefined and renders empty.
+    pub(crate) fn with(mut self, name: &str, value: Option<&serde_json::Value>) -> Self {
+        if let Some(v) = value {
+            self.0
+                .insert(name.to_owned(), Value::from(minijinja::value::Serde(v)));
+        }
+        self
+    }
+
+    /// Adds `name` = an already-built template value.
+    pub(crate) fn with_value(mut self, name: &str, value: Value) -> Self {
+        self.0.insert(name.to_owned(), value);
+        self
+    }
+}
+
+/// Renders a template that may only read `env` (e.g. the file's `store:`).
+///
+/// # Errors
+/// A template that does not compile or render.
+pub fn render_with_env(field: &str, template: &Template, env: &Env) -> Result<String, SourceError> {
+    let mut renderer = Renderer::new(env);
+    renderer.add(field, template)?;
+    renderer.render(field, &Vars::default())
+}

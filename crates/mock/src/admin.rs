@@ -1,0 +1,39 @@
+//! The `/_mock/*` introspection endpoints and `/healthz`; none of them is counted in stats.
+
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::query::Params;
+use crate::state::{MockState, MockStats};
+
+/// `GET /_mock/stats`: `{"requests": n, "by_path": {...}}`.
+pub(crate) async fn stats(State(state): State<MockState>) -> Json<MockStats> {
+    Json(state.stats())
+}
+
+/// `GET /_mock/requests`: `{"requests": [...]}`, the last 1000 data requests, oldest first.
+pub(crate) async fn requests(State(state): State<MockState>) -> Json<Value> {
+    Json(json!({ "requests": state.requests() }))
+}
+
+/// `POST /_mock/touch?count=N` (default 1): `{"touched": [ids]}`.
+pub(crate) async fn touch(
+    State(state): State<MockState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let count = Params::parse(query.as_deref()).number("count", 1)?;
+    Ok(Json(json!({ "touched": state.touch(count) })))
+}
+
+/// `POST /_mock/reset`: zeroes stats and the request log (touches stay).
+pub(crate) async fn reset(State(state): State<MockState>) -> Json<Value> {
+    state.reset();
+    Json(json!({ "reset": true }))
+}
+
+/// `GET /healthz`: `ok`.
+pub(crate) async fn healthz() -> &'static str {
+    "ok"
+}

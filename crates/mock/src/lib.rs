@@ -1,0 +1,76 @@
+//! A fake SaaS API (a CRM) for tests, benchmarks and demos, served with axum on 127.0.0.1.
+//!
+//! Contacts have ids `1..=records` and are generated from `(seed, id)` on every request,
+//! so a million of them cost no memory and the same seed always gives the same bytes.
+//! Contact `id` was last updated at `2024-01-01T00:00:00Z` + `id` seconds, so id order is
+//! `updated_at` order until contacts are touched.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use holdfast_mock::{MockConfig, MockServer};
+//!
+//! let config = MockConfig { records: 250, ..MockConfig::default() };
+//! let server = MockServer::start(config, "127.0.0.1:0".parse().unwrap()).await?;
+//! println!("try {}/cursor/contacts?limit=100", server.url());
+//! server.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Data endpoints
+//!
+//! Each listing takes `updated_since` (RFC 3339: contacts with `updated_at >=` it, ordered
+//! by `updated_at`) and a page size (`limit`, or `per_page` for `page`; default 100,
+//! clamped to 1..=1000).
+//!
+//! | Endpoint | Parameters | Body |
+//! |---|---|---|
+//! | `GET /cursor/contacts` | `cursor` | `{"data":[..], "meta":{"next_cursor": "tok" \| null}}` |
+//! | `GET /v2/contacts` | same as `cursor` | same as `cursor` |
+//! | `GET /next_url/contacts` | `page_token` | `{"data":[..], "links":{"next": "http://HOST/..." \| null}}` |
+//! | `GET /offset/contacts` | `offset` | `{"data":[..], "total": n}` |
+//! | `GET /page/contacts` | `page` (from 1), `per_page` | `{"data":[..], "page": p, "total_pages": n}` |
+//! | `GET /link_header/contacts` | `page_token` | `{"data":[..]}` + `Link: <..>; rel="first", <..>; rel="next"` |
+//! | `GET /none/contacts` | | `{"data":[every match]}`, streamed |
+//! | `GET /v2/contacts/{id}/deals` | | `{"data":[0 to 3 deals]}`; 404 for unknown ids |
+//!
+//! A contact:
+//! `{"id":17, "email":"ada.lovelace17@example.com", "name":{"first":"Ada","last":"Lovelace"},
+//! "properties":{"email":"Ada.Lovelace17@Example.com","phone":null}, "company":"Acme Ltd",
+//! "amount":{"value":"1234.50","currency":"EUR"}, "status":"A", "created":"03/04/2024",
+//! "tags":["vip"], "updated_at":"2024-01-01T00:00:17Z", "version":1}`.
+//!
+//! Errors are JSON `{"error": "..."}`: 400 names the bad parameter, 401 when
+//! [`MockConfig::auth`] is set and the request lacks it, 404 for unknown styles and paths.
+//! [`MockConfig::latency`] delays every data response.
+//!
+//! # Control endpoints (never counted in stats or the request log)
+//!
+//! - `GET /_mock/stats`: `{"requests": n, "by_path": {"/cursor/contacts": n}}`.
+//! - `GET /_mock/requests`: `{"requests": [{"method","path","query","headers","at"}]}`,
+//!   the last 1000 data requests.
+//! - `POST /_mock/touch?count=N`: moves N distinct contacts past every earlier `updated_at`
+//!   and bumps their `version`; `{"touched": [ids]}`.
+//! - `POST /_mock/reset`: zeroes stats and the request log (touches stay).
+//! - `GET /healthz`: `ok`.
+#![warn(missing_docs, unreachable_pub)]
+#![forbid(unsafe_code)]
+
+mod admin;
+mod auth;
+mod config;
+mod data;
+mod dates;
+mod error;
+mod listing;
+mod pages;
+mod query;
+mod routes;
+mod server;
+mod state;
+mod token;
+
+pub use config::{MockAuth, MockConfig};
+pub use routes::router;
+pub use server::MockServer;
+pub use state::{MockState, MockStats, SeenRequest};

@@ -1,0 +1,43 @@
+//! Errors from turning responses into records.
+
+/// A response could not be turned into records or a next page.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[non_exhaustive]
+pub enum RecordsError {
+    /// The API returned a pagination token it had already returned in this chain.
+    #[error(
+        "the API returned the {what} `{token}` twice in one chain, so pagination would loop; \
+         check `paginate.next` points at the next-page token, or add `stop_when`"
+    )]
+    Loop {
+        /// "cursor" or "next URL".
+        what: &'static str,
+        /// The repeated token (URLs are redacted by the caller).
+        token: String,
+    },
+    /// More pages than `max_pages` allows.
+    #[error(
+        "more than {max} pages in one chain (`paginate.max_pages`); raise it if the API really \
+         has that many, or fix `stop_when`"
+    )]
+    TooManyPages {
+        /// The limit.
+        max: u64,
+    },
+    /// The next-page value is of the wrong type.
+    #[error("`{path}` should give a string (or number) next-page token, found {found}")]
+    BadToken {
+        /// The JSONPath.
+        path: String,
+        /// What was there.
+        found: String,
+    },
+    /// A next URL that cannot be parsed.
+    #[error("the next-page URL `{url}` is not a valid URL: {reason}")]
+    BadUrl {
+        /// The URL as received.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+}

@@ -1,0 +1,20 @@
+//! From response bodies to records: pagination, selection, keys and cursors.
+//!
+//! These are pure functions over JSON values and headers; the engine does the
+//! I/O. Every pagination strategy is a [`Position`] plus a rule for the next
+//! one ([`Paginator::next`]); positions are serializable so a sync can resume
+//! from the last committed page.
+#![warn(missing_docs, unreachable_pub)]
+#![forbid(unsafe_code)]
+
+mod cursor;
+mod error;
+mod key;
+mod paginate;
+mod select;
+
+pub use cursor::{cursor_max, cursor_minus};
+pub use error::RecordsError;
+pub use key::primary_key;
+pub use paginate::{Paginator, Position, ResponseView, link_next};
+pub use select::{count_records, path_is_true, select_records};

@@ -1,0 +1,218 @@
+//! Pagination: where the next page is, for every strategy the spec offers.
+
+mod link;
+
+pub use link::link_next;
+
+use std::collections::HashSet;
+
+use holdfast_spec::{Paginate, Strategy};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use url::Url;
+
+use crate::RecordsError;
+
+/// Where a request chain is: what the next request asks for. Saved with every
+/// committed page, so it must be enough to resume.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "at", rename_all = "snake_case")]
+pub enum Position {
+    /// The first page: the stream's request as written.
+    Start,
+    /// A cursor token to send as the strategy's parameter.
+    Cursor {
+        /// The token.
+        token: String,
+    },
+    /// A full URL to fetch (next_url and link_header).
+    Url {
+        /// The URL.
+        url: String,
+    },
+    /// An offset to send.
+    Offset {
+        /// Records to skip.
+        offset: u64,
+    },
+    /// A page number to send.
+    Page {
+        /// The page number.
+        page: u64,
+    },
+}
+
+/// What pagination needs to know about a response.
+#[derive(Debug, Clone, Copy)]
+pub struct ResponseView<'a> {
+    /// The parsed body.
+    pub body: &'a Value,
+    /// The `Link` header values, joined with ", ".
+    pub link: Option<&'a str>,
+    /// How many records the page held.
+    pub records: usize,
+    /// The URL that was requested (to resolve relative next links).
+    pub url: &'a Url,
+}
+
+/// Walks one request chain: the query parameters for a position, and the
+/// position after a page. Create one per chain (per parent for child streams).
+#[derive(Debug)]
+pub struct Paginator<'s> {
+    spec: &'s Paginate,
+    pages: u64,
+    seen: HashSet<String>,
+}
+
+impl<'s> Paginator<'s> {
+    /// A paginator for a new (or resumed) chain.
+    pub fn new(spec: &'s Paginate) -> Self {
+        Paginator {
+            spec,
+            pages: 0,
+            seen: HashSet::new(),
+        }
+    }
+
+    /// Query parameters the strategy adds at `position`; a `Url` position
+    /// replaces the whole request URL instead (see [`Position::Url`]).
+    pub fn params(&self, position: &Position) -> Vec<(String, String)> {
+        match (&self.spec.strategy, position) {
+            (Strategy::Cursor { param, .. }, Position::Cursor { token }) => {
+                vec![(param.clone(), token.clone())]
+            }
+            (
+                Strategy::Offset {
+                    param,
+                    limit_param,
+                    limit,
+                },
+                pos,
+            ) => {
+                let offset = match pos {
+                    Position::Offset { offset } => *offset,
+                    _ => 0,
+                };
+                vec![
+                    (param.clone(), offset.to_string()),
+                    (limit_param.clone(), limit.to_string()),
+                ]
+            }
+            (
+                Strategy::Page {
+                    param,
+                    start,
+                    size_param,
+                    size,
+                },
+                pos,
+            ) => {
+                let page = match pos {
+                    Position::Page { page } => *page,
+                    _ => *start,
+                };
+                let mut params = vec![(param.clone(), page.to_string())];
+                if let (Some(p), Some(s)) = (size_param, size) {
+                    params.push((p.clone(), s.to_string()));
+                }
+                params
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The position after the page at `current`, or `None` when the chain is
+    /// done. `stop` is the stream's `stop_when`, already evaluated on this page.
+    ///
+    /// # Errors
+    /// A loop (a token seen twice), `max_pages` exceeded, or a malformed next token/URL.
+    pub fn next(
+        &mut self,
+        current: &Position,
+        response: &ResponseView<'_>,
+        stop: bool,
+    ) -> Result<Option<Position>, RecordsError> {
+        self.pages += 1;
+        if stop {
+            return Ok(None);
+        }
+        let next = match &self.spec.strategy {
+            Strategy::Cursor { next, .. } => token_at(response.body, next)?
+                .map(|token| {
+                    self.unseen("cursor", token)
+                        .map(|token| Position::Cursor { token })
+                })
+                .transpose()?,
+            Strategy::NextUrl { next } => match token_at(response.body, next)? {
+                Some(raw) => Some(self.url_position(&raw, response.url)?),
+                None => None,
+            },
+            Strategy::LinkHeader => match response.link.and_then(link_next) {
+                Some(raw) => Some(self.url_position(&raw, response.url)?),
+                None => None,
+            },
+            Strategy::Offset { limit, .. } => {
+                let offset = match current {
+                    Position::Offset { offset } => *offset,
+                    _ => 0,
+                };
+                (response.records as u64 >= *limit && response.records > 0).then(|| {
+                    Position::Offset {
+                        offset: offset + response.records as u64,
+                    }
+                })
+            }
+            Strategy::Page { start, size, .. } => {
+                let page = match current {
+                    Position::Page { page } => *page,
+                    _ => *start,
+                };
+                let full = size.is_none_or(|s| response.records as u64 >= s);
+                (full && response.records > 0).then_some(Position::Page { page: page + 1 })
+            }
+            _ => None,
+        };
+        if next.is_some()
+            && let Some(max) = self.spec.max_pages
+            && self.pages >= max
+        {
+            return Err(RecordsError::TooManyPages { max });
+        }
+        Ok(next)
+    }
+
+    fn unseen(&mut self, what: &'static str, token: String) -> Result<String, RecordsError> {
+        if self.seen.insert(token.clone()) {
+            Ok(token)
+        } else {
+            Err(RecordsError::Loop { what, token })
+        }
+    }
+
+    fn url_position(&mut self, raw: &str, base: &Url) -> Result<Position, RecordsError> {
+        let url = base.join(raw).map_err(|e| RecordsError::BadUrl {
+            url: raw.to_owned(),
+            reason: e.to_string(),
+        })?;
+        let url = self.unseen("next URL", url.to_string())?;
+        Ok(Position::Url { url })
+    }
+}
+
+/// The next-page token at `path`: a non-empty string or a number; `None` for
+/// missing, null, false or "".
+fn token_at(body: &Value, path: &holdfast_spec::Path) -> Result<Option<String>, RecordsError> {
+    match path.path.query(body).first() {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(other) => Err(RecordsError::BadToken {
+            path: path.source.clone(),
+            found: other.to_string().chars().take(80).collect(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,233 @@
+//! Connections: base URL, headers, timeout and auth.
+
+use std::time::Duration;
+
+use super::context::Ctx;
+use super::names;
+use super::templates::{self, CONNECTION_SCOPE};
+use super::values;
+use crate::model::{Auth, Connection, KeyLocation, Template};
+use crate::raw::{RawAuth, RawConnection};
+
+/// The default request timeout.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Checks one connection; `None` when it has problems (they are in `ctx`).
+pub(crate) fn connection(ctx: &mut Ctx<'_>, name: &str, raw: &RawConnection) -> Option<Connection> {
+    let path = format!("connections.{name}");
+    let base = ctx.require(
+        raw.base_url.as_ref(),
+        &path,
+        "base_url",
+        "https://api.example.com",
+    );
+    let base_url = base.map(|source| base_url(ctx, &format!("{path}.base_url"), source));
+    for (header, _) in &raw.headers.0 {
+        names::header(ctx, &format!("{path}.headers.{header}"), header);
+    }
+    let headers = templates::pairs(
+        ctx,
+        &format!("{path}.headers"),
+        &raw.headers,
+        CONNECTION_SCOPE,
+    );
+    let timeout = values::duration(
+        ctx,
+        &format!("{path}.timeout"),
+        raw.timeout.as_ref(),
+        DEFAULT_TIMEOUT,
+    );
+    if timeout == Some(Duration::ZERO) {
+        ctx.error(
+            &format!("{path}.timeout"),
+            "timeout must be more than 0s",
+            "use e.g. `30s`",
+        );
+    }
+    let auth = auth(ctx, &format!("{path}.auth"), raw.auth.as_ref());
+    Some(Connection {
+        name: name.to_owned(),
+        base_url: base_url?,
+        headers,
+        timeout: timeout?,
+        auth: auth?,
+    })
+}
+
+fn base_url(ctx: &mut Ctx<'_>, path: &str, source: &str) -> Template {
+    let t = templates::template(ctx, path, source, CONNECTION_SCOPE);
+    if t.is_literal() {
+        match url::Url::parse(source) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => {}
+            Ok(u) => ctx.error(
+                path,
+                format!(
+                    "`base_url` must be an http or https URL, found scheme `{}`",
+                    u.scheme()
+                ),
+                "start it with `https://`, e.g. `https://api.example.com`",
+            ),
+            Err(e) => ctx.error(
+                path,
+                format!("`base_url` `{source}` is not an absolute URL: {e}"),
+                "write scheme and host, e.g. `https://api.example.com`",
+            ),
+        }
+    }
+    t
+}
+
+fn auth(ctx: &mut Ctx<'_>, path: &str, raw: Option<&RawAuth>) -> Option<Auth> {
+    let secret = |ctx: &mut Ctx<'_>, key: &str, value: Option<&String>| {
+        let source = ctx.require(value, path, key, "\"{{ env.API_TOKEN }}\"")?;
+        Some(templates::template(
+            ctx,
+            &format!("{path}.{key}"),
+            source,
+            CONNECTION_SCOPE,
+        ))
+    };
+    Some(match raw {
+        None | Some(RawAuth::None {}) => Auth::None,
+        Some(RawAuth::ApiKey {
+            name,
+            value,
+            location,
+        }) => {
+            let value = secret(ctx, "value", value.as_ref());
+            let location = match location.as_deref() {
+                None | Some("header") => Some(KeyLocation::Header),
+                Some("query") => Some(KeyLocation::Query),
+                Some(other) => {
+                    ctx.error(
+                        &format!("{path}.in"),
+                        format!("unknown key location `{other}`: expected `header` or `query`"),
+                        format!(
+                            "use `in: header` or `in: query`{}",
+                            names::suggestion(other, ["header", "query"])
+                        ),
+                    );
+                    None
+                }
+            };
+            let name = name.clone().unwrap_or_else(|| "X-Api-Key".to_owned());
+            match location {
+                Some(KeyLocation::Header) => names::header(ctx, &format!("{path}.name"), &name),
+                _ => {
+                    values::param_name(ctx, &format!("{path}.name"), &name);
+                }
+            }
+            Auth::ApiKey {
+                name,
+                value: value?,
+                location: location?,
+            }
+        }
+        Some(RawAuth::Basic { username, password }) => {
+            let username = secret(ctx, "username", username.as_ref());
+            let password = secret(ctx, "password", password.as_ref());
+            Auth::Basic {
+                username: username?,
+                password: password?,
+            }
+        }
+        Some(RawAuth::Bearer { token }) => Auth::Bearer {
+            token: secret(ctx, "token", token.as_ref())?,
+        },
+        Some(RawAuth::OAuth2(_)) => return unsupported(ctx, path, "oauth2"),
+        Some(RawAuth::Session(_)) => return unsupported(ctx, path, "session"),
+    })
+}
+
+fn unsupported(ctx: &mut Ctx<'_>, path: &str, kind: &str) -> Option<Auth> {
+    ctx.error(
+        &format!("{path}.type"),
+        format!("auth type `{kind}` is not supported yet"),
+        "use `api_key`, `basic` or `bearer` for now (e.g. a long-lived token with `type: bearer`)",
+    );
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::env::Env;
+    use crate::raw::{Entries, Scalar};
+    use crate::span::SpanIndex;
+
+    fn raw(base_url: &str, auth: Option<RawAuth>) -> RawConnection {
+        RawConnection {
+            base_url: Some(base_url.into()),
+            headers: Entries(vec![("Api-Version".into(), Scalar("2024-06-01".into()))]),
+            timeout: None,
+            auth,
+            rate_limit: None,
+            retry: None,
+            breaker: None,
+            errors: None,
+        }
+    }
+
+    fn check(raw: &RawConnection) -> (Option<Connection>, Vec<String>) {
+        let index = SpanIndex::default();
+        let env = Env::from_map(BTreeMap::from([("TOKEN".into(), "t".into())]));
+        let mut ctx = Ctx::new(&index, &env);
+        let c = connection(&mut ctx, "crm", raw);
+        (c, ctx.finish().into_iter().map(|d| d.message).collect())
+    }
+
+    #[test]
+    fn defaults() {
+        let (c, errors) = check(&raw("https://crm.test", None));
+        assert!(errors.is_empty(), "{errors:?}");
+        let c = c.expect("valid");
+        assert_eq!(c.timeout, Duration::from_secs(30));
+        assert_eq!(c.auth, Auth::None);
+        assert_eq!(
+            c.headers,
+            vec![("Api-Version".to_owned(), Template::new("2024-06-01"))]
+        );
+    }
+
+    #[test]
+    fn api_key_defaults_to_header() {
+        let auth = RawAuth::ApiKey {
+            name: None,
+            value: Some("{{ env.TOKEN }}".into()),
+            location: None,
+        };
+        let (c, errors) = check(&raw("https://crm.test", Some(auth)));
+        assert!(errors.is_empty(), "{errors:?}");
+        let expected = Auth::ApiKey {
+            name: "X-Api-Key".into(),
+            value: Template::new("{{ env.TOKEN }}"),
+            location: KeyLocation::Header,
+        };
+        assert_eq!(c.map(|c| c.auth), Some(expected));
+    }
+
+    #[test]
+    fn rejects_bad_urls_and_unsupported_auth() {
+        let (c, errors) = check(&raw(
+            "crm.test/api",
+            Some(RawAuth::OAuth2(Default::default())),
+        ));
+        assert!(c.is_none());
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors[0].contains("not an absolute URL"));
+        assert_eq!(errors[1], "auth type `oauth2` is not supported yet");
+        let (_, errors) = check(&raw(
+            "ftp://crm.test",
+            Some(RawAuth::Bearer { token: None }),
+        ));
+        assert_eq!(
+            errors,
+            [
+                "`base_url` must be an http or https URL, found scheme `ftp`",
+                "missing key `token`"
+            ]
+        );
+    }
+}

@@ -1,0 +1,90 @@
+//! What every check needs: the position index, the environment, and the
+//! list problems are added to.
+
+use crate::env::Env;
+use crate::error::Diagnostic;
+use crate::span::SpanIndex;
+
+/// The state shared by all checks of one file.
+pub(crate) struct Ctx<'a> {
+    index: &'a SpanIndex,
+    /// Environment variables, to check `env.NAME` references.
+    pub(crate) env: &'a Env,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl<'a> Ctx<'a> {
+    pub(crate) fn new(index: &'a SpanIndex, env: &'a Env) -> Self {
+        Ctx {
+            index,
+            env,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    /// Reports a problem at `path` with a help line.
+    pub(crate) fn error(
+        &mut self,
+        path: &str,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) {
+        let d = self.located(path, message.into()).with_help(help);
+        self.diagnostics.push(d);
+    }
+
+    /// Reports a problem with the key at `path` itself (a bad name).
+    pub(crate) fn error_at_key(
+        &mut self,
+        path: &str,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) {
+        let mut d = Diagnostic::new(message, path).with_help(help);
+        if let Some(pos) = self.index.locate_key(path) {
+            d = d.at(pos.line, pos.column);
+        }
+        self.diagnostics.push(d);
+    }
+
+    /// Reports that `parent.key` is required but absent.
+    pub(crate) fn missing(&mut self, parent: &str, key: &str, example: &str) {
+        self.error(
+            &format!("{parent}.{key}"),
+            format!("missing key `{key}`"),
+            format!("add it, e.g. `{key}: {example}`"),
+        );
+    }
+
+    /// Returns `value`, or reports `parent.key` as missing.
+    pub(crate) fn require<'v, T>(
+        &mut self,
+        value: Option<&'v T>,
+        parent: &str,
+        key: &str,
+        example: &str,
+    ) -> Option<&'v T> {
+        if value.is_none() {
+            self.missing(parent, key, example);
+        }
+        value
+    }
+
+    /// How many problems were reported so far.
+    pub(crate) fn error_count(&self) -> usize {
+        self.diagnostics.len()
+    }
+
+    /// The problems reported.
+    pub(crate) fn finish(self) -> Vec<Diagnostic> {
+        self.diagnostics
+    }
+
+    fn located(&self, path: &str, message: String) -> Diagnostic {
+        let d = Diagnostic::new(message, path);
+        match self.index.locate(path) {
+            Some(pos) => d.at(pos.line, pos.column),
+            None => d,
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! Stage two: `RawFile` to `Spec`, collecting every problem with its position.
+//! No I/O happens here; environment variables come in as an `Env`.
+
+mod connections;
+mod context;
+mod for_each;
+pub(crate) mod names;
+mod paginate;
+mod run;
+mod streams;
+mod templates;
+mod values;
+
+pub(crate) use run::check;

@@ -1,0 +1,69 @@
+//! The order checks run in, and assembling the `Spec`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::connections::connection;
+use super::context::Ctx;
+use super::for_each;
+use super::streams::{self, Known};
+use super::templates::{self, CONNECTION_SCOPE};
+use crate::env::Env;
+use crate::error::Diagnostic;
+use crate::model::Spec;
+use crate::raw::RawFile;
+use crate::span::SpanIndex;
+
+/// Checks everything in `raw`; the `Spec`, or every problem found.
+pub(crate) fn check(
+    raw: &RawFile,
+    index: &SpanIndex,
+    env: &Env,
+    origin: &Path,
+) -> Result<Spec, Vec<Diagnostic>> {
+    let mut ctx = Ctx::new(index, env);
+    let store = raw
+        .store
+        .as_ref()
+        .map(|s| templates::template(&mut ctx, "store", s, CONNECTION_SCOPE));
+    let mut connections = BTreeMap::new();
+    let mut complete = true;
+    for (name, c) in &raw.connections.0 {
+        match connection(&mut ctx, name, c) {
+            Some(c) => {
+                connections.insert(name.clone(), c);
+            }
+            None => complete = false,
+        }
+    }
+    let known = Known {
+        connections: raw.connections.0.iter().map(|(n, _)| n.as_str()).collect(),
+        streams: raw.streams.0.iter().map(|(n, _)| n.as_str()).collect(),
+    };
+    let mut streams = Vec::new();
+    for (name, s) in &raw.streams.0 {
+        match streams::stream(&mut ctx, name, s, &known) {
+            Some(s) => streams.push(s),
+            None => complete = false,
+        }
+    }
+    for_each::cycles(&mut ctx, &raw.streams);
+    streams::shared_tables(&mut ctx, &streams);
+    let diagnostics = ctx.finish();
+    if !diagnostics.is_empty() {
+        return Err(diagnostics);
+    }
+    if !complete {
+        // every check that returns None reports why; this is a bug if reached
+        return Err(vec![
+            Diagnostic::new("internal error: a check failed without a message", "")
+                .with_help("please report this with the connector file"),
+        ]);
+    }
+    Ok(Spec {
+        origin: origin.to_owned(),
+        store,
+        connections,
+        streams,
+    })
+}

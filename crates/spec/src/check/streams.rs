@@ -1,0 +1,275 @@
+//! Streams: connection, request, records, keys, incremental, table.
+
+use std::time::Duration;
+
+use super::context::Ctx;
+use super::names::{self, suggestion};
+use super::paginate::paginate;
+use super::templates;
+use super::values;
+use crate::model::{ForEach, Incremental, Method, Request, Stream};
+use crate::raw::{OneOrMany, RawForEach, RawIncremental, RawRequest, RawStream};
+
+/// The names other parts of the file define, for cross-references.
+pub(crate) struct Known<'r> {
+    pub(crate) connections: Vec<&'r str>,
+    pub(crate) streams: Vec<&'r str>,
+}
+
+/// Checks one stream; `None` when it has problems (they are in `ctx`).
+pub(crate) fn stream(
+    ctx: &mut Ctx<'_>,
+    name: &str,
+    raw: &RawStream,
+    known: &Known<'_>,
+) -> Option<Stream> {
+    let path = format!("streams.{name}");
+    let name_ok = names::identifier(ctx, &path, name, "stream name");
+    let connection = connection(ctx, &path, raw.connection.as_ref(), known);
+    let for_each = raw
+        .for_each
+        .as_ref()
+        .map(|f| for_each(ctx, &path, name, f, known));
+    // the alias is usable in templates even when the parent is wrong, so
+    // that one mistake is reported once
+    let alias = raw.for_each.as_ref().and_then(|f| f.alias.as_deref());
+    let mut scope = vec!["cursor", "env"];
+    scope.extend(alias.filter(|a| names::is_identifier(a) && !scope.contains(a)));
+    scope.sort_unstable();
+    let request = ctx
+        .require(
+            raw.request.as_ref(),
+            &path,
+            "request",
+            "{ path: /v2/items }",
+        )
+        .and_then(|r| request(ctx, &format!("{path}.request"), r, &scope));
+    let paginate = paginate(ctx, &format!("{path}.paginate"), raw.paginate.as_ref());
+    let records = ctx
+        .require(raw.records.as_ref(), &path, "records", "\"$.data[*]\"")
+        .and_then(|r| values::json_path(ctx, &format!("{path}.records"), r));
+    let primary_key = primary_key(ctx, &path, raw.primary_key.as_ref());
+    let incremental = raw.incremental.as_ref().map(|i| incremental(ctx, &path, i));
+    let into = raw.into.clone().unwrap_or_else(|| name.to_owned());
+    // a bad stream name used as the table name is reported once, as a name
+    let into_ok =
+        (raw.into.is_none() && !name_ok) || names::table(ctx, &format!("{path}.into"), &into);
+    if !(name_ok && into_ok) {
+        return None;
+    }
+    Some(Stream {
+        name: name.to_owned(),
+        connection: connection?,
+        request: request?,
+        paginate: paginate?,
+        records: records?,
+        primary_key: primary_key?,
+        incremental: values::optional(incremental)?,
+        for_each: values::optional(for_each)?,
+        into,
+    })
+}
+
+/// Reports a second stream writing to a table another stream already uses.
+pub(crate) fn shared_tables(ctx: &mut Ctx<'_>, streams: &[Stream]) {
+    for (i, s) in streams.iter().enumerate() {
+        if let Some(first) = streams[..i].iter().find(|o| o.into == s.into) {
+            ctx.error(
+                &format!("streams.{}.into", s.name),
+                format!(
+                    "table `{}` is already used by stream `{}`",
+                    s.into, first.name
+                ),
+                format!("give each stream its own table, e.g. `into: {}`", s.name),
+            );
+        }
+    }
+}
+
+fn connection(
+    ctx: &mut Ctx<'_>,
+    path: &str,
+    raw: Option<&String>,
+    known: &Known<'_>,
+) -> Option<String> {
+    let name = ctx.require(
+        raw,
+        path,
+        "connection",
+        known.connections.first().unwrap_or(&"crm"),
+    )?;
+    if known.connections.contains(&name.as_str()) {
+        return Some(name.clone());
+    }
+    let help = if known.connections.is_empty() {
+        "declare it under `connections:` with a `base_url`".to_owned()
+    } else {
+        let near = suggestion(name, known.connections.iter().copied());
+        if near.is_empty() {
+            let list: Vec<String> = known.connections.iter().map(|c| format!("`{c}`")).collect();
+            format!("use a name under `connections:`: {}", list.join(", "))
+        } else {
+            format!("use a name under `connections:`{near}")
+        }
+    };
+    ctx.error(
+        &format!("{path}.connection"),
+        format!("unknown connection `{name}`"),
+        help,
+    );
+    None
+}
+
+fn request(ctx: &mut Ctx<'_>, path: &str, raw: &RawRequest, scope: &[&str]) -> Option<Request> {
+    let method = match raw
+        .method
+        .as_deref()
+        .map(str::to_ascii_uppercase)
+        .as_deref()
+    {
+        None | Some("GET") => Some(Method::Get),
+        Some("POST") => Some(Method::Post),
+        Some(_) => {
+            let found = raw.method.as_deref().unwrap_or_default();
+            ctx.error(
+                &format!("{path}.method"),
+                format!("unsupported method `{found}`: expected `GET` or `POST`"),
+                "use `method: GET` (the default) or `method: POST`",
+            );
+            None
+        }
+    };
+    let source = ctx.require(raw.path.as_ref(), path, "path", "/v2/items");
+    let url_path = source.map(|s| templates::template(ctx, &format!("{path}.path"), s, scope));
+    for (name, _) in &raw.params.0 {
+        values::param_name(ctx, &format!("{path}.params.{name}"), name);
+    }
+    let params = templates::pairs(ctx, &format!("{path}.params"), &raw.params, scope);
+    for (name, _) in &raw.headers.0 {
+        names::header(ctx, &format!("{path}.headers.{name}"), name);
+    }
+    let headers = templates::pairs(ctx, &format!("{path}.headers"), &raw.headers, scope);
+    Some(Request {
+        method: method?,
+        path: url_path?,
+        params,
+        headers,
+    })
+}
+
+fn primary_key(ctx: &mut Ctx<'_>, path: &str, raw: Option<&OneOrMany>) -> Option<Vec<String>> {
+    let OneOrMany(fields) = ctx.require(raw, path, "primary_key", "id")?;
+    let key_path = format!("{path}.primary_key");
+    if fields.is_empty() {
+        ctx.error(
+            &key_path,
+            "`primary_key` is empty",
+            "name the field that identifies a record, e.g. `primary_key: id`",
+        );
+        return None;
+    }
+    let mut ok = true;
+    for (i, field) in fields.iter().enumerate() {
+        let item = if fields.len() == 1 {
+            key_path.clone()
+        } else {
+            format!("{key_path}[{i}]")
+        };
+        if field.trim().is_empty() {
+            ctx.error(
+                &item,
+                "empty field name in `primary_key`",
+                "name a top-level record field, e.g. `id`",
+            );
+            ok = false;
+        } else if fields[..i].contains(field) {
+            ctx.error(
+                &item,
+                format!("`{field}` is listed twice in `primary_key`"),
+                "list each field once",
+            );
+            ok = false;
+        }
+    }
+    ok.then(|| fields.clone())
+}
+
+fn incremental(ctx: &mut Ctx<'_>, path: &str, raw: &RawIncremental) -> Option<Incremental> {
+    let path = format!("{path}.incremental");
+    let field = ctx.require(
+        raw.cursor_field.as_ref(),
+        &path,
+        "cursor_field",
+        "updated_at",
+    );
+    if field.is_some_and(|f| f.trim().is_empty()) {
+        ctx.error(
+            &format!("{path}.cursor_field"),
+            "empty `cursor_field`",
+            "name the record field that holds the cursor, e.g. `updated_at`",
+        );
+        return None;
+    }
+    let lookback = values::duration(
+        ctx,
+        &format!("{path}.lookback"),
+        raw.lookback.as_ref(),
+        Duration::ZERO,
+    );
+    Some(Incremental {
+        cursor_field: field?.clone(),
+        lookback: lookback?,
+    })
+}
+
+fn for_each(
+    ctx: &mut Ctx<'_>,
+    path: &str,
+    name: &str,
+    raw: &RawForEach,
+    known: &Known<'_>,
+) -> Option<ForEach> {
+    let path = format!("{path}.for_each");
+    let parent = ctx.require(raw.stream.as_ref(), &path, "stream", "contacts");
+    let parent = parent.and_then(|parent| {
+        let at = format!("{path}.stream");
+        if parent == name {
+            ctx.error(
+                &at,
+                format!("stream `{name}` cannot be its own parent"),
+                "name another stream in `for_each.stream`, or remove `for_each`",
+            );
+            None
+        } else if !known.streams.contains(&parent.as_str()) {
+            let near = suggestion(parent, known.streams.iter().copied());
+            ctx.error(
+                &at,
+                format!("unknown stream `{parent}`"),
+                format!("use a name under `streams:`{near}"),
+            );
+            None
+        } else {
+            Some(parent.clone())
+        }
+    });
+    let alias = ctx.require(raw.alias.as_ref(), &path, "as", "contact");
+    let alias = alias.filter(|a| names::identifier(ctx, &format!("{path}.as"), a, "`as` name"));
+    let alias = alias.filter(|a| {
+        let reserved = matches!(a.as_str(), "env" | "cursor");
+        if reserved {
+            ctx.error(
+                &format!("{path}.as"),
+                format!("`as: {a}` hides the template variable `{a}`"),
+                "choose another name, e.g. the parent record's singular (`contact`)",
+            );
+        }
+        !reserved
+    });
+    Some(ForEach {
+        stream: parent?,
+        alias: alias?.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,221 @@
+//! Templates: compile each with minijinja and check the variables it reads
+//! are available where it is used, and that every `env.NAME` is set.
+
+use std::collections::BTreeSet;
+
+use minijinja::Environment;
+
+use super::context::Ctx;
+use super::names::suggestion;
+use crate::model::Template;
+use crate::raw::{Entries, Scalar};
+
+/// What templates in a connection (and `store:`) may read.
+pub(crate) const CONNECTION_SCOPE: &[&str] = &["env"];
+/// What a `stop_when:` condition may read.
+pub(crate) const STOP_WHEN_SCOPE: &[&str] = &["body", "headers", "page", "records"];
+
+/// Checks a `{{ … }}` template; it is returned even when broken, so checking
+/// goes on (the problems are in `ctx`).
+pub(crate) fn template(ctx: &mut Ctx<'_>, path: &str, source: &str, scope: &[&str]) -> Template {
+    let jinja = Environment::new();
+    match jinja.template_from_str(source) {
+        Ok(t) => variables(
+            ctx,
+            path,
+            source,
+            t.undeclared_variables(true),
+            scope,
+            &jinja,
+        ),
+        Err(e) => syntax(
+            ctx,
+            path,
+            source,
+            &e,
+            "templates use Jinja syntax, e.g. `{{ env.CRM_URL }}`",
+        ),
+    }
+    Template::new(source)
+}
+
+/// Checks a bare Jinja expression such as `page >= 10` (no braces).
+pub(crate) fn condition(ctx: &mut Ctx<'_>, path: &str, source: &str, scope: &[&str]) -> Template {
+    let jinja = Environment::new();
+    match jinja.compile_expression(source) {
+        Ok(e) => variables(
+            ctx,
+            path,
+            source,
+            e.undeclared_variables(true),
+            scope,
+            &jinja,
+        ),
+        Err(e) => syntax(
+            ctx,
+            path,
+            source,
+            &e,
+            "write a Jinja condition, e.g. `records == 0`",
+        ),
+    }
+    Template::new(source)
+}
+
+/// Checks each value of a `name: template` mapping.
+pub(crate) fn pairs(
+    ctx: &mut Ctx<'_>,
+    path: &str,
+    entries: &Entries<Scalar>,
+    scope: &[&str],
+) -> Vec<(String, Template)> {
+    entries
+        .0
+        .iter()
+        .map(|(name, Scalar(source))| {
+            let t = template(ctx, &format!("{path}.{name}"), source, scope);
+            (name.clone(), t)
+        })
+        .collect()
+}
+
+fn syntax(ctx: &mut Ctx<'_>, path: &str, source: &str, e: &minijinja::Error, help: &str) {
+    let detail = e.detail().map(|d| format!(": {d}")).unwrap_or_default();
+    ctx.error(
+        path,
+        format!("{}{detail} in template `{source}`", e.kind()),
+        help,
+    );
+}
+
+fn variables(
+    ctx: &mut Ctx<'_>,
+    path: &str,
+    source: &str,
+    used: impl IntoIterator<Item = String>,
+    scope: &[&str],
+    jinja: &Environment<'_>,
+) {
+    let used: BTreeSet<String> = used.into_iter().collect();
+    let globals: BTreeSet<&str> = jinja.globals().map(|(name, _)| name).collect();
+    let mut unknown = BTreeSet::new();
+    let mut unset = BTreeSet::new();
+    for name in &used {
+        let mut parts = name.split('.');
+        let top = parts.next().unwrap_or_default();
+        if globals.contains(top) {
+            continue;
+        }
+        if !scope.contains(&top) {
+            unknown.insert(top);
+        } else if top == "env"
+            && let Some(var) = parts.next()
+            && ctx.env.get(var).is_none()
+        {
+            unset.insert(var);
+        }
+    }
+    for name in unknown {
+        let available: Vec<String> = scope.iter().map(|s| format!("`{s}`")).collect();
+        let mut help = format!("available here: {}", available.join(", "));
+        help.push_str(&suggestion(name, scope.iter().copied()));
+        if name == "secret" {
+            help = format!(
+                "secrets are not supported yet: read it from the environment with `env.NAME`; {help}"
+            );
+        }
+        ctx.error(
+            path,
+            format!("unknown variable `{name}` in template `{source}`"),
+            help,
+        );
+    }
+    for var in unset {
+        ctx.error(
+            path,
+            format!("environment variable `{var}` is not set"),
+            format!("set it (export {var}=…) before running holdfast"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::env::Env;
+    use crate::span::SpanIndex;
+
+    fn run(f: impl FnOnce(&mut Ctx<'_>)) -> Vec<String> {
+        let index = SpanIndex::default();
+        let env = Env::from_map(BTreeMap::from([(
+            "CRM_URL".into(),
+            "https://secret.test".into(),
+        )]));
+        let mut ctx = Ctx::new(&index, &env);
+        f(&mut ctx);
+        ctx.finish()
+            .into_iter()
+            .map(|d| format!("{} | {}", d.message, d.help.unwrap_or_default()))
+            .collect()
+    }
+
+    #[test]
+    fn accepts_known_variables() {
+        let out = run(|ctx| {
+            template(ctx, "a", "{{ env.CRM_URL }}/x", CONNECTION_SCOPE);
+            template(
+                ctx,
+                "b",
+                "/c/{{ contact.id }}?since={{ cursor | default('') }}",
+                &["contact", "cursor", "env"],
+            );
+            template(ctx, "c", "{% for i in range(2) %}{{ i }}{% endfor %}", &[]);
+            condition(ctx, "d", "records == 0 or page > 10", STOP_WHEN_SCOPE);
+        });
+        assert!(out.is_empty(), "{out:?}");
+    }
+
+    #[test]
+    fn reports_unknown_variables_with_suggestion() {
+        let out = run(|ctx| {
+            template(ctx, "a", "{{ curser }}", &["cursor", "env"]);
+        });
+        assert_eq!(
+            out,
+            [
+                "unknown variable `curser` in template `{{ curser }}` | available here: `cursor`, `env`; did you mean `cursor`?"
+            ]
+        );
+    }
+
+    #[test]
+    fn reports_unset_env_without_values() {
+        let out = run(|ctx| {
+            template(
+                ctx,
+                "a",
+                "{{ env.CRM_URL }}{{ env.MISSING }}",
+                CONNECTION_SCOPE,
+            );
+        });
+        assert_eq!(
+            out,
+            [
+                "environment variable `MISSING` is not set | set it (export MISSING=…) before running holdfast"
+            ]
+        );
+        assert!(!out.concat().contains("secret.test"));
+    }
+
+    #[test]
+    fn reports_syntax_errors() {
+        let out = run(|ctx| {
+            template(ctx, "a", "{{ cursor }", &["cursor"]);
+            condition(ctx, "b", "records ==", STOP_WHEN_SCOPE);
+        });
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert!(out[0].starts_with("syntax error"), "{out:?}");
+    }
+}

@@ -1,0 +1,136 @@
+//! Plain values: durations, JSONPaths, counts.
+
+use std::time::Duration;
+
+use super::context::Ctx;
+use crate::model::Path;
+use crate::raw::Scalar;
+
+/// Parses a humantime duration (`30s`, `5m`, `1h 30m`); `default` when absent.
+pub(crate) fn duration(
+    ctx: &mut Ctx<'_>,
+    path: &str,
+    value: Option<&Scalar>,
+    default: Duration,
+) -> Option<Duration> {
+    let Some(Scalar(text)) = value else {
+        return Some(default);
+    };
+    match humantime::parse_duration(text.trim()) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            ctx.error(
+                path,
+                format!("invalid duration `{text}`: {e}"),
+                "write a number and a unit, e.g. `30s`, `5m` or `1h 30m`",
+            );
+            None
+        }
+    }
+}
+
+/// Compiles an RFC 9535 JSONPath.
+pub(crate) fn json_path(ctx: &mut Ctx<'_>, path: &str, source: &str) -> Option<Path> {
+    match Path::parse(source) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            let help = if source.starts_with('$') {
+                "write an RFC 9535 JSONPath, e.g. `$.data[*]` or `$.meta.next_cursor`"
+            } else {
+                "a JSONPath starts with `$`, e.g. `$.data[*]`"
+            };
+            ctx.error(path, format!("invalid JSONPath `{source}`: {e}"), help);
+            None
+        }
+    }
+}
+
+/// Parses a whole number that must be at least `min`.
+pub(crate) fn number(ctx: &mut Ctx<'_>, path: &str, value: &Scalar, min: u64) -> Option<u64> {
+    let text = value.0.trim();
+    match text.parse::<u64>() {
+        Ok(n) if n >= min => Some(n),
+        Ok(n) => {
+            ctx.error(
+                path,
+                format!("expected a number of at least {min}, found {n}"),
+                format!("use {min} or more"),
+            );
+            None
+        }
+        Err(_) => {
+            ctx.error(
+                path,
+                format!("expected a whole number, found `{text}`"),
+                "write digits only, e.g. `100`",
+            );
+            None
+        }
+    }
+}
+
+/// Checks a parameter name is not empty.
+pub(crate) fn param_name(ctx: &mut Ctx<'_>, path: &str, name: &str) -> Option<String> {
+    if name.trim().is_empty() {
+        ctx.error(
+            path,
+            "empty parameter name",
+            "name the query parameter, e.g. `cursor`",
+        );
+        return None;
+    }
+    Some(name.to_owned())
+}
+
+/// For an optional key: absent is fine (`Some(None)`), present but invalid
+/// is a failure (`None`).
+pub(crate) fn optional<T>(checked: Option<Option<T>>) -> Option<Option<T>> {
+    match checked {
+        None => Some(None),
+        Some(None) => None,
+        Some(Some(v)) => Some(Some(v)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::Env;
+    use crate::span::SpanIndex;
+
+    #[test]
+    fn durations_and_paths() {
+        let index = SpanIndex::default();
+        let env = Env::default();
+        let mut ctx = Ctx::new(&index, &env);
+        let five = Scalar("5m".into());
+        assert_eq!(
+            duration(&mut ctx, "a", Some(&five), Duration::ZERO),
+            Some(Duration::from_secs(300))
+        );
+        assert_eq!(
+            duration(&mut ctx, "a", None, Duration::ZERO),
+            Some(Duration::ZERO)
+        );
+        assert!(json_path(&mut ctx, "b", "$.data[*]").is_some());
+        assert_eq!(ctx.error_count(), 0);
+        let bare = Scalar("30".into());
+        assert_eq!(duration(&mut ctx, "a", Some(&bare), Duration::ZERO), None);
+        assert!(json_path(&mut ctx, "b", "$.data[").is_none());
+        assert!(number(&mut ctx, "c", &Scalar("0".into()), 1).is_none());
+        assert_eq!(number(&mut ctx, "c", &Scalar("0".into()), 0), Some(0));
+        assert!(number(&mut ctx, "c", &Scalar("-1".into()), 0).is_none());
+        let d = ctx.finish();
+        assert_eq!(d.len(), 4);
+        assert!(
+            d[0].message.starts_with("invalid duration `30`"),
+            "{}",
+            d[0].message
+        );
+        assert!(
+            d[1].message.starts_with("invalid JSONPath `$.data[`"),
+            "{}",
+            d[1].message
+        );
+    }
+}

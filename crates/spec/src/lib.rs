@@ -1,0 +1,74 @@
+//! The connector file: read the YAML, check all of it, and hand the engine a
+//! typed [`Spec`], or every problem found ([`SpecErrors`]) with file, line,
+//! column, key path and a fix.
+//!
+//! Two stages: `raw` deserializes exactly what the user typed (unknown keys
+//! are errors), then `check` resolves names, compiles JSONPaths and
+//! templates, parses durations and checks `env.NAME` references, collecting
+//! every problem instead of stopping at the first. Only [`load`] does I/O.
+//!
+//! ```
+//! use std::collections::BTreeMap;
+//! use std::path::Path;
+//! use holdfast_spec::{parse_str, Env};
+//!
+//! let yaml = r#"
+//! connections:
+//!   crm:
+//!     base_url: "{{ env.CRM_URL }}"
+//! streams:
+//!   contacts:
+//!     connection: crm
+//!     request: { path: /v2/contacts, params: { since: "{{ cursor }}" } }
+//!     paginate: { type: cursor, next: "$.meta.next_cursor", param: cursor }
+//!     records: "$.data[*]"
+//!     primary_key: id
+//! "#;
+//! let env = Env::from_map(BTreeMap::from([("CRM_URL".into(), "https://crm.test".into())]));
+//! let spec = parse_str(yaml, Path::new("holdfast.yaml"), &env).expect("valid");
+//! assert_eq!(spec.streams[0].into, "contacts");
+//!
+//! let errors = parse_str(yaml, Path::new("holdfast.yaml"), &Env::default()).unwrap_err();
+//! assert!(errors.to_string().contains("environment variable `CRM_URL` is not set"));
+//! ```
+#![warn(missing_docs, unreachable_pub)]
+#![forbid(unsafe_code)]
+
+mod check;
+mod env;
+mod error;
+pub mod model;
+mod parse;
+mod raw;
+mod span;
+
+pub use env::Env;
+pub use error::{Diagnostic, SpecErrors};
+pub use model::*;
+
+/// Reads the connector file at `path` and checks it (see [`parse_str`]).
+///
+/// # Errors
+/// A [`SpecErrors`] with one diagnostic when the file cannot be read, else
+/// as [`parse_str`].
+pub fn load(path: &std::path::Path, env: &Env) -> Result<Spec, SpecErrors> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        let d = Diagnostic::new(format!("cannot read the connector file: {e}"), "")
+            .with_help("check that the file exists and is readable (UTF-8 YAML)");
+        SpecErrors::new(path, vec![d])
+    })?;
+    parse_str(&text, path, env)
+}
+
+/// Parses and checks connector-file `text`; `origin` is the file name shown
+/// in messages and kept in [`Spec::origin`]; `env` answers `env.NAME`.
+///
+/// # Errors
+/// Every problem found, sorted by position. A YAML syntax error, an unknown
+/// key or a value of the wrong type stops before the other checks (one
+/// diagnostic); otherwise all problems are reported together.
+pub fn parse_str(text: &str, origin: &std::path::Path, env: &Env) -> Result<Spec, SpecErrors> {
+    let index = span::SpanIndex::build(text);
+    let raw = parse::parse(text, &index).map_err(|d| SpecErrors::new(origin, vec![d]))?;
+    check::check(&raw, &index, env, origin).map_err(|d| SpecErrors::new(origin, d))
+}

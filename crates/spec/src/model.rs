@@ -1,0 +1,254 @@
+//! The checked connector file: what the engine runs.
+//!
+//! Every value here has passed `check`: names resolve, JSONPaths and templates
+//! compile, durations parse. Templates keep their source text and are rendered
+//! by the engine at run time (they may read `cursor` or a parent record).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json_path::JsonPath;
+
+/// A whole connector file, checked.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// The file it was read from (for messages).
+    pub origin: PathBuf,
+    /// The store URL (`sqlite://holdfast.db`), if the file names one.
+    pub store: Option<Template>,
+    /// Connections by name.
+    pub connections: BTreeMap<String, Connection>,
+    /// Streams in file order.
+    pub streams: Vec<Stream>,
+}
+
+impl Spec {
+    /// The stream called `name`, if any.
+    pub fn stream(&self, name: &str) -> Option<&Stream> {
+        self.streams.iter().find(|s| s.name == name)
+    }
+}
+
+/// A remote API: where it is and how to talk to it.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    /// The name under `connections:`.
+    pub name: String,
+    /// Base URL every stream path is joined to.
+    pub base_url: Template,
+    /// Headers sent with every request (e.g. a pinned API version).
+    pub headers: Vec<(String, Template)>,
+    /// Total time allowed for one request. Default 30 s.
+    pub timeout: Duration,
+    /// How requests authenticate.
+    pub auth: Auth,
+}
+
+/// How a connection authenticates.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Auth {
+    /// No credentials.
+    None,
+    /// A key sent in a header or a query parameter.
+    ApiKey {
+        /// Header or query parameter name (default header `X-Api-Key`).
+        name: String,
+        /// The key.
+        value: Template,
+        /// Where the key goes.
+        location: KeyLocation,
+    },
+    /// HTTP basic auth.
+    Basic {
+        /// User name.
+        username: Template,
+        /// Password.
+        password: Template,
+    },
+    /// `Authorization: Bearer <token>`.
+    Bearer {
+        /// The token.
+        token: Template,
+    },
+}
+
+/// Where an API key is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyLocation {
+    /// As a request header.
+    Header,
+    /// As a query parameter.
+    Query,
+}
+
+/// One stream: a request chain whose records land in one table.
+#[derive(Debug, Clone)]
+pub struct Stream {
+    /// The name under `streams:`.
+    pub name: String,
+    /// The connection it reads through.
+    pub connection: String,
+    /// The first request of each chain.
+    pub request: Request,
+    /// How to get from one page to the next.
+    pub paginate: Paginate,
+    /// Where the records are in a response body.
+    pub records: Path,
+    /// Fields that identify a record; one or more top-level keys.
+    pub primary_key: Vec<String>,
+    /// Incremental sync settings; `None` means full refresh every run.
+    pub incremental: Option<Incremental>,
+    /// Child stream: one request chain per record of a parent stream.
+    pub for_each: Option<ForEach>,
+    /// The table records are upserted into.
+    pub into: String,
+}
+
+/// The request template of a stream.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// HTTP method. Default GET.
+    pub method: Method,
+    /// Path joined to the connection's base URL (or a full URL).
+    pub path: Template,
+    /// Query parameters; one that renders empty is not sent.
+    pub params: Vec<(String, Template)>,
+    /// Extra headers for this stream.
+    pub headers: Vec<(String, Template)>,
+}
+
+/// HTTP methods a stream may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// GET
+    Get,
+    /// POST
+    Post,
+}
+
+/// Pagination: the strategy plus the guards every strategy shares.
+#[derive(Debug, Clone)]
+pub struct Paginate {
+    /// How the next page is found.
+    pub strategy: Strategy,
+    /// Stop when this is true for a page (besides the strategy's own end).
+    pub stop_when: Option<StopWhen>,
+    /// Fail the stream past this many pages in one chain (a runaway guard).
+    pub max_pages: Option<u64>,
+}
+
+/// How the next page is found.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Strategy {
+    /// A single request.
+    None,
+    /// A token in the body, sent back as a query parameter.
+    Cursor {
+        /// Where the token is in the body.
+        next: Path,
+        /// The query parameter it is sent as.
+        param: String,
+    },
+    /// A full URL in the body.
+    NextUrl {
+        /// Where the URL is in the body.
+        next: Path,
+    },
+    /// RFC 8288 `Link: <…>; rel="next"`.
+    LinkHeader,
+    /// `offset` + `limit` parameters; stops on a short or empty page.
+    Offset {
+        /// Offset parameter name.
+        param: String,
+        /// Limit parameter name.
+        limit_param: String,
+        /// Page size asked for.
+        limit: u64,
+    },
+    /// Page numbers; stops on a short or empty page.
+    Page {
+        /// Page parameter name.
+        param: String,
+        /// First page number (usually 1 or 0).
+        start: u64,
+        /// Page size parameter name, if the API takes one.
+        size_param: Option<String>,
+        /// Page size asked for (also what "short page" is measured against).
+        size: Option<u64>,
+    },
+}
+
+/// A stop condition checked after each page.
+#[derive(Debug, Clone)]
+pub enum StopWhen {
+    /// A JSONPath to a boolean in the body.
+    Path(Path),
+    /// A Jinja expression over `body`, `headers`, `records` (count) and `page` (number).
+    Condition(Template),
+}
+
+/// Incremental sync settings.
+#[derive(Debug, Clone)]
+pub struct Incremental {
+    /// Top-level record field holding the cursor (e.g. `updated_at`).
+    pub cursor_field: String,
+    /// How far back from the saved cursor the next run starts (for late writes).
+    pub lookback: Duration,
+}
+
+/// A child stream's parent.
+#[derive(Debug, Clone)]
+pub struct ForEach {
+    /// The parent stream's name.
+    pub stream: String,
+    /// The name the parent record has in templates (`{{ contact.id }}`).
+    pub alias: String,
+}
+
+/// A compiled RFC 9535 JSONPath with its source text.
+#[derive(Debug, Clone)]
+pub struct Path {
+    /// As written in the file.
+    pub source: String,
+    /// Compiled.
+    pub path: JsonPath,
+}
+
+impl Path {
+    /// Compiles `source`.
+    ///
+    /// # Errors
+    /// The parser's message when `source` is not a valid RFC 9535 JSONPath.
+    pub fn parse(source: &str) -> Result<Self, String> {
+        JsonPath::parse(source)
+            .map(|path| Path {
+                source: source.to_owned(),
+                path,
+            })
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// A Jinja template that compiled at check time, kept as source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    /// As written in the file.
+    pub source: String,
+}
+
+impl Template {
+    /// Wraps template source text (compile it with `check` first).
+    pub fn new(source: impl Into<String>) -> Self {
+        Template {
+            source: source.into(),
+        }
+    }
+
+    /// True when the text has no template syntax and renders as itself.
+    pub fn is_literal(&self) -> bool {
+        !self.source.contains("{{") && !self.source.contains("{%")
+    }
+}

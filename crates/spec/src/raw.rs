@@ -1,0 +1,277 @@
+//! What the user typed: serde types that mirror the connector file one to one.
+//!
+//! These types are the user documentation of the file format: every field's
+//! `///` text says what it means and what it defaults to. They only reject
+//! what serde can see (unknown keys, wrong types, unknown `type:` tags);
+//! everything else (names resolve, paths and templates compile, durations
+//! parse) is `check`'s job, so that all such problems are reported together.
+//! Required keys are `Option`s here for the same reason.
+
+mod de;
+
+use serde::Deserialize;
+
+pub(crate) use de::{Entries, OneOrMany, Scalar};
+
+/// A value accepted for a reserved key and otherwise ignored.
+pub(crate) type Reserved = Option<yaml_serde::Value>;
+
+/// The whole connector file.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping with `connections:` and `streams:`"
+)]
+pub(crate) struct RawFile {
+    /// Where synced records and checkpoints live, e.g. `sqlite://holdfast.db`
+    /// or `postgres://user@host/db`. A template over `env`. Optional: the
+    /// `HOLDFAST_STORE` environment variable or the built-in default apply.
+    pub(crate) store: Option<String>,
+    /// The remote APIs, by name.
+    #[serde(default)]
+    pub(crate) connections: Entries<RawConnection>,
+    /// What to sync, by name, in file order. Each name must be an identifier.
+    #[serde(default)]
+    pub(crate) streams: Entries<RawStream>,
+    /// Reserved: checked by a later version, currently ignored.
+    #[allow(dead_code)]
+    pub(crate) webhooks: Reserved,
+    /// Reserved: checked by a later version, currently ignored.
+    #[allow(dead_code)]
+    pub(crate) actions: Reserved,
+    /// Reserved: checked by a later version, currently ignored.
+    #[allow(dead_code)]
+    pub(crate) alerts: Reserved,
+    /// Reserved: checked by a later version, currently ignored.
+    #[allow(dead_code)]
+    pub(crate) notify: Reserved,
+}
+
+/// A remote API: where it is and how to talk to it.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a connection (a mapping with `base_url:`)"
+)]
+pub(crate) struct RawConnection {
+    /// Required. The URL every stream path is joined to, e.g.
+    /// `https://api.example.com` or `"{{ env.CRM_URL }}"`. A template over
+    /// `env`; when it has no template syntax it must be an absolute http(s) URL.
+    pub(crate) base_url: Option<String>,
+    /// Headers sent with every request, e.g. `{ Api-Version: "2024-06-01" }`.
+    /// Values are templates over `env`.
+    #[serde(default)]
+    pub(crate) headers: Entries<Scalar>,
+    /// Total time allowed for one request, e.g. `30s` or `2m`. Default `30s`.
+    pub(crate) timeout: Option<Scalar>,
+    /// How requests authenticate. Default `{ type: none }`.
+    pub(crate) auth: Option<RawAuth>,
+    /// Reserved: checked by a later version, currently ignored.
+    #[allow(dead_code)]
+    pub(crate) rate_limit: Reserved,
+    /// Reserved: checked by a later version, currently ignored.
+    #[allow(dead_code)]
+    pub(crate) retry: Reserved,
+    /// Reserved: checked by a later version, currently ignored.
+    #[allow(dead_code)]
+    pub(crate) breaker: Reserved,
+    /// Reserved: checked by a later version, currently ignored.
+    #[allow(dead_code)]
+    pub(crate) errors: Reserved,
+}
+
+/// How a connection authenticates, chosen by `type:`. Values are templates
+/// over `env`, e.g. `token: "{{ env.CRM_TOKEN }}"`.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(expecting = "an auth mapping with `type:` (none, api_key, basic or bearer)")]
+pub(crate) enum RawAuth {
+    /// `{ type: none }`: no credentials.
+    None {},
+    /// `{ type: api_key, name: X-Api-Key, value: "{{ env.KEY }}", in: header }`.
+    ApiKey {
+        /// Header or query parameter name. Default `X-Api-Key`.
+        name: Option<String>,
+        /// Required. The key.
+        value: Option<String>,
+        /// `header` (default) or `query`.
+        #[serde(rename = "in")]
+        location: Option<String>,
+    },
+    /// `{ type: basic, username: …, password: … }`: HTTP basic auth.
+    Basic {
+        /// Required. User name.
+        username: Option<String>,
+        /// Required. Password.
+        password: Option<String>,
+    },
+    /// `{ type: bearer, token: … }`: `Authorization: Bearer <token>`.
+    Bearer {
+        /// Required. The token.
+        token: Option<String>,
+    },
+    /// Reserved for a later version: rejected by `check` as not supported yet.
+    #[serde(rename = "oauth2")]
+    OAuth2(#[allow(dead_code)] yaml_serde::Mapping),
+    /// Reserved for a later version: rejected by `check` as not supported yet.
+    Session(#[allow(dead_code)] yaml_serde::Mapping),
+}
+
+/// One stream: a request chain whose records land in one table.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a stream (a mapping with `connection:`, `request:`, `records:` and `primary_key:`)"
+)]
+pub(crate) struct RawStream {
+    /// Required. The name of a connection under `connections:`.
+    pub(crate) connection: Option<String>,
+    /// Required. The first request of each chain.
+    pub(crate) request: Option<RawRequest>,
+    /// How to get from one page to the next. Default `{ type: none }`.
+    pub(crate) paginate: Option<RawPaginate>,
+    /// Required. An RFC 9535 JSONPath to the records in a response body,
+    /// e.g. `"$.data[*]"`.
+    pub(crate) records: Option<String>,
+    /// Required. The record field that identifies a record (`id`), or a list
+    /// of fields for a composite key (`[account_id, id]`).
+    pub(crate) primary_key: Option<OneOrMany>,
+    /// Incremental sync; without it every run is a full refresh.
+    pub(crate) incremental: Option<RawIncremental>,
+    /// Makes this a child stream: one request chain per record of a parent.
+    pub(crate) for_each: Option<RawForEach>,
+    /// The table records are upserted into. Default: the stream's name.
+    /// An identifier not starting with `_holdfast`; one table per stream.
+    pub(crate) into: Option<String>,
+    /// Reserved: checked by a later version, currently ignored.
+    #[allow(dead_code)]
+    pub(crate) schema: Reserved,
+    /// Reserved: checked by a later version, currently ignored.
+    #[allow(dead_code)]
+    pub(crate) on_invalid: Reserved,
+    /// Reserved: checked by a later version, currently ignored.
+    #[allow(dead_code)]
+    pub(crate) map: Reserved,
+    /// Reserved: checked by a later version, currently ignored.
+    #[allow(dead_code)]
+    pub(crate) schedule: Reserved,
+    /// Reserved: checked by a later version, currently ignored.
+    #[allow(dead_code)]
+    pub(crate) reconcile: Reserved,
+}
+
+/// The request of a stream. Templates here may use `env`, `cursor` (the
+/// saved incremental cursor, empty on a first run) and, in a child stream,
+/// the parent record under its `for_each.as` name.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a request (a mapping with `path:`)")]
+pub(crate) struct RawRequest {
+    /// `GET` (default) or `POST`.
+    pub(crate) method: Option<String>,
+    /// Required. Joined to the connection's `base_url`, e.g. `/v2/contacts`.
+    pub(crate) path: Option<String>,
+    /// Query parameters, e.g. `{ updated_since: "{{ cursor }}", limit: 100 }`.
+    /// A parameter that renders empty is not sent.
+    #[serde(default)]
+    pub(crate) params: Entries<Scalar>,
+    /// Extra headers for this stream.
+    #[serde(default)]
+    pub(crate) headers: Entries<Scalar>,
+}
+
+/// Pagination, chosen by `type:`. Every strategy also takes `stop_when:` (a
+/// JSONPath starting with `$` to a boolean in the body, or a Jinja condition
+/// over `body`, `headers`, `records` and `page`, without braces) and
+/// `max_pages:` (fail past this many pages in one chain; at least 1).
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(expecting = "a paginate mapping with `type:`")]
+pub(crate) enum RawPaginate {
+    /// `{ type: none }`: a single request.
+    None {
+        /// Stop condition.
+        stop_when: Option<String>,
+        /// Page limit.
+        max_pages: Option<Scalar>,
+    },
+    /// `{ type: cursor, next: "$.meta.next_cursor", param: cursor }`.
+    Cursor {
+        /// Required. JSONPath to the next page's token in the body.
+        next: Option<String>,
+        /// Required. The query parameter the token is sent as.
+        param: Option<String>,
+        /// Stop condition.
+        stop_when: Option<String>,
+        /// Page limit.
+        max_pages: Option<Scalar>,
+    },
+    /// `{ type: next_url, next: "$.links.next" }`: a full URL in the body.
+    NextUrl {
+        /// Required. JSONPath to the next page's URL in the body.
+        next: Option<String>,
+        /// Stop condition.
+        stop_when: Option<String>,
+        /// Page limit.
+        max_pages: Option<Scalar>,
+    },
+    /// `{ type: link_header }`: RFC 8288 `Link: <…>; rel="next"`.
+    LinkHeader {
+        /// Stop condition.
+        stop_when: Option<String>,
+        /// Page limit.
+        max_pages: Option<Scalar>,
+    },
+    /// `{ type: offset, param: offset, limit_param: limit, limit: 100 }`;
+    /// stops on a short or empty page.
+    Offset {
+        /// Offset parameter name. Default `offset`.
+        param: Option<String>,
+        /// Limit parameter name. Default `limit`.
+        limit_param: Option<String>,
+        /// Page size asked for. Default 100.
+        limit: Option<Scalar>,
+        /// Stop condition.
+        stop_when: Option<String>,
+        /// Page limit.
+        max_pages: Option<Scalar>,
+    },
+    /// `{ type: page, param: page, start: 1, size_param: per_page, size: 100 }`;
+    /// stops on a short or empty page.
+    Page {
+        /// Page parameter name. Default `page`.
+        param: Option<String>,
+        /// First page number. Default 1.
+        start: Option<Scalar>,
+        /// Page size parameter name, if the API takes one (needs `size`).
+        size_param: Option<String>,
+        /// Page size asked for.
+        size: Option<Scalar>,
+        /// Stop condition.
+        stop_when: Option<String>,
+        /// Page limit.
+        max_pages: Option<Scalar>,
+    },
+}
+
+/// Incremental sync: only fetch what changed since the saved cursor.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping with `cursor_field:`")]
+pub(crate) struct RawIncremental {
+    /// Required. The top-level record field holding the cursor, e.g. `updated_at`.
+    pub(crate) cursor_field: Option<String>,
+    /// How far back from the saved cursor the next run starts, e.g. `5m`.
+    /// Default `0s`.
+    pub(crate) lookback: Option<Scalar>,
+}
+
+/// A child stream's parent: `{ stream: contacts, as: contact }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping with `stream:` and `as:`")]
+pub(crate) struct RawForEach {
+    /// Required. The parent stream's name (not this stream, no cycles).
+    pub(crate) stream: Option<String>,
+    /// Required. The parent record's name in this stream's templates
+    /// (`{{ contact.id }}`); an identifier.
+    #[serde(rename = "as")]
+    pub(crate) alias: Option<String>,
+}

@@ -1,0 +1,271 @@
+//! The rendered errors users see, one snapshot per kind of mistake.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use holdfast_spec::{Env, parse_str};
+
+fn env() -> Env {
+    Env::from_map(BTreeMap::from([
+        (
+            "CRM_URL".to_owned(),
+            "https://crm.from-env.invalid".to_owned(),
+        ),
+        ("CRM_TOKEN".to_owned(), "do-not-print-me".to_owned()),
+    ]))
+}
+
+/// The rendered errors for `yaml`; panics if it is valid.
+fn errors(yaml: &str) -> String {
+    match parse_str(yaml, Path::new("holdfast.yaml"), &env()) {
+        Ok(spec) => panic!("expected errors, got {spec:#?}"),
+        Err(e) => {
+            let text = e.to_string();
+            assert!(
+                !text.contains("do-not-print-me"),
+                "a secret leaked:\n{text}"
+            );
+            assert!(
+                !text.contains("from-env.invalid"),
+                "an env value leaked:\n{text}"
+            );
+            text
+        }
+    }
+}
+
+const CONNECTIONS: &str = r#"connections:
+  crm:
+    base_url: "{{ env.CRM_URL }}"
+    auth: { type: bearer, token: "{{ env.CRM_TOKEN }}" }
+"#;
+
+fn with_streams(streams: &str) -> String {
+    format!("{CONNECTIONS}streams:\n{streams}")
+}
+
+#[test]
+fn typo_in_key() {
+    insta::assert_snapshot!(errors(&with_streams(
+        r#"  contacts:
+    connection: crm
+    request: { path: /v2/contacts }
+    recrds: "$.data[*]"
+    primary_key: id
+"#
+    )));
+}
+
+#[test]
+fn typo_in_type_tag() {
+    insta::assert_snapshot!(errors(&with_streams(
+        r#"  contacts:
+    connection: crm
+    request: { path: /v2/contacts }
+    paginate: { type: cursr, next: "$.next", param: cursor }
+    records: "$.data[*]"
+    primary_key: id
+"#
+    )));
+}
+
+#[test]
+fn wrong_type() {
+    insta::assert_snapshot!(errors(&with_streams(
+        r#"  contacts:
+    connection: crm
+    request: /v2/contacts
+    records: "$.data[*]"
+    primary_key: id
+"#
+    )));
+}
+
+#[test]
+fn not_a_number() {
+    insta::assert_snapshot!(errors(&with_streams(
+        r#"  contacts:
+    connection: crm
+    request: { path: /v2/contacts }
+    paginate: { type: offset, limit: lots }
+    records: "$.data[*]"
+    primary_key: id
+"#
+    )));
+}
+
+#[test]
+fn yaml_syntax_error() {
+    insta::assert_snapshot!(errors(
+        "connections:\n  crm:\n    base_url: https://x\n   headers: {}\n"
+    ));
+}
+
+#[test]
+fn unknown_connection() {
+    insta::assert_snapshot!(errors(&with_streams(
+        r#"  deals:
+    connection: crm2
+    request: { path: /v2/deals }
+    records: "$.data[*]"
+    primary_key: id
+"#
+    )));
+}
+
+#[test]
+fn bad_jsonpath() {
+    insta::assert_snapshot!(errors(&with_streams(
+        r#"  contacts:
+    connection: crm
+    request: { path: /v2/contacts }
+    records: "$.data[*"
+    primary_key: id
+"#
+    )));
+}
+
+#[test]
+fn template_syntax_error() {
+    insta::assert_snapshot!(errors(&with_streams(
+        r#"  contacts:
+    connection: crm
+    request: { path: "/v2/contacts/{{ cursor }" }
+    records: "$.data[*]"
+    primary_key: id
+"#
+    )));
+}
+
+#[test]
+fn unknown_template_variable() {
+    insta::assert_snapshot!(errors(&with_streams(
+        r#"  contacts:
+    connection: crm
+    request:
+      path: /v2/contacts
+      params: { updated_since: "{{ curser }}" }
+    records: "$.data[*]"
+    primary_key: id
+"#
+    )));
+}
+
+#[test]
+fn unset_env_var() {
+    insta::assert_snapshot!(errors(
+        r#"connections:
+  billing:
+    base_url: "{{ env.BILLING_URL }}"
+    headers: { Authorization: "Bearer {{ env.CRM_TOKEN }}" }
+"#
+    ));
+}
+
+#[test]
+fn bad_duration() {
+    insta::assert_snapshot!(errors(
+        r#"connections:
+  crm:
+    base_url: https://crm.example.com
+    timeout: 30
+"#
+    ));
+}
+
+#[test]
+fn bad_table_name() {
+    insta::assert_snapshot!(errors(&with_streams(
+        r#"  contacts:
+    connection: crm
+    request: { path: /v2/contacts }
+    records: "$.data[*]"
+    primary_key: id
+    into: _holdfast_jobs
+  deal-items:
+    connection: crm
+    request: { path: /v2/items }
+    records: "$.data[*]"
+    primary_key: id
+"#
+    )));
+}
+
+#[test]
+fn for_each_cycle() {
+    insta::assert_snapshot!(errors(&with_streams(
+        r#"  contacts:
+    connection: crm
+    for_each: { stream: deals, as: deal }
+    request: { path: "/v2/deals/{{ deal.id }}/contacts" }
+    records: "$.data[*]"
+    primary_key: id
+  deals:
+    connection: crm
+    for_each: { stream: contacts, as: contact }
+    request: { path: "/v2/contacts/{{ contact.id }}/deals" }
+    records: "$.data[*]"
+    primary_key: id
+"#
+    )));
+}
+
+#[test]
+fn unsupported_auth() {
+    insta::assert_snapshot!(errors(
+        r#"connections:
+  crm:
+    base_url: https://crm.example.com
+    auth:
+      type: oauth2
+      grant: refresh_token
+      token_url: /oauth/token
+"#
+    ));
+}
+
+#[test]
+fn several_errors_sorted_by_line() {
+    insta::assert_snapshot!(errors(
+        r#"store: "sqlite://{{ env.DATA_DIR }}/holdfast.db"
+connections:
+  crm:
+    base_url: crm.example.com
+    timeout: 30 seconds please
+streams:
+  deals:
+    connection: crm
+    for_each: { stream: contact, as: contact }
+    request:
+      method: PUT
+      path: "/v2/contacts/{{ contact.id }}/deals"
+    paginate: { type: page, size_param: per_page, max_pages: 0 }
+    records: "data"
+    primary_key: []
+    incremental: { lookback: 5m }
+    into: deals
+  contacts:
+    connection: crm
+    request: { path: /v2/contacts }
+    records: "$.data[*]"
+    primary_key: [id, id]
+    into: deals
+"#
+    ));
+}
+
+#[test]
+fn typo_in_tagged_key() {
+    insta::assert_snapshot!(errors(&with_streams(
+        r#"  contacts:
+    connection: crm
+    request: { path: /v2/contacts }
+    paginate:
+      type: cursor
+      nxt: "$.next"
+      param: cursor
+    records: "$.data[*]"
+    primary_key: id
+"#
+    )));
+}

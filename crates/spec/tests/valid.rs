@@ -1,0 +1,208 @@
+//! A complete, valid connector file becomes the expected `Spec`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use holdfast_spec::{Auth, Env, KeyLocation, Method, StopWhen, Strategy, Template, parse_str};
+
+/// DESIGN's example, with every key the sync engine reads, plus reserved
+/// keys (accepted and ignored).
+const EXAMPLE: &str = r#"
+store: sqlite://holdfast.db
+
+connections:
+  crm:
+    base_url: "{{ env.CRM_URL }}"
+    headers: { Api-Version: "2024-06-01" }
+    timeout: 10s
+    auth: { type: bearer, token: "{{ env.CRM_TOKEN }}" }
+    rate_limit: { requests: 10, per: 1s, burst: 20 }
+    retry: { attempts: 8, initial: 250ms, max: 60s }
+    breaker: { failures: 20, cool_down: 60s }
+    errors:
+      - when: "status == 200 and body.success == false"
+        action: retry
+  billing:
+    base_url: https://billing.example.com/api
+    auth: { type: api_key, name: key, value: "{{ env.BILLING_KEY }}", in: query }
+
+streams:
+  contacts:
+    connection: crm
+    request:
+      path: /v2/contacts
+      params: { updated_since: "{{ cursor }}", limit: 100, archived: false }
+    paginate: { type: cursor, next: "$.meta.next_cursor", param: cursor, max_pages: 1000 }
+    records: "$.data[*]"
+    primary_key: id
+    incremental: { cursor_field: updated_at, lookback: 5m }
+    schema: schemas/contact.json
+    on_invalid: quarantine
+    map:
+      id: "$.id"
+      email: { from: "$.properties.email", transform: lower }
+    into: contacts
+    schedule: { every: 15m, jitter: 2m }
+    reconcile: { every: 24h, missing: soft_delete }
+
+  deals:
+    connection: crm
+    for_each: { stream: contacts, as: contact }
+    request: { path: "/v2/contacts/{{ contact.id }}/deals" }
+    records: "$.data[*]"
+    primary_key: id
+    into: deals
+
+  invoices:
+    connection: billing
+    request: { method: POST, path: /invoices/search, headers: { X-Trace: holdfast } }
+    paginate: { type: page, start: 0, size_param: per_page, size: 50, stop_when: "records == 0" }
+    records: "$.items[*]"
+    primary_key: [account_id, number]
+
+webhooks:
+  crm_events:
+    path: /hooks/crm
+    verify: { scheme: standard_webhooks, secret: "{{ secret.crm_webhook }}", tolerance: 5m }
+actions:
+  create_note:
+    connection: crm
+    request: { method: POST, path: /v2/notes, json: "{{ input }}" }
+alerts:
+  - { rule: no_records, stream: contacts, for: 1h }
+notify: [ { webhook: "{{ env.ALERT_URL }}" } ]
+"#;
+
+fn env() -> Env {
+    Env::from_map(BTreeMap::from([
+        ("CRM_URL".to_owned(), "https://crm.example.com".to_owned()),
+        ("CRM_TOKEN".to_owned(), "t0k3n".to_owned()),
+        ("BILLING_KEY".to_owned(), "k3y".to_owned()),
+    ]))
+}
+
+#[test]
+fn full_example_parses() {
+    let spec = match parse_str(EXAMPLE, Path::new("holdfast.yaml"), &env()) {
+        Ok(spec) => spec,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(spec.origin, Path::new("holdfast.yaml"));
+    assert_eq!(spec.store, Some(Template::new("sqlite://holdfast.db")));
+
+    let crm = &spec.connections["crm"];
+    assert_eq!(crm.base_url, Template::new("{{ env.CRM_URL }}"));
+    assert_eq!(
+        crm.headers,
+        [("Api-Version".to_owned(), Template::new("2024-06-01"))]
+    );
+    assert_eq!(crm.timeout, Duration::from_secs(10));
+    assert_eq!(
+        crm.auth,
+        Auth::Bearer {
+            token: Template::new("{{ env.CRM_TOKEN }}")
+        }
+    );
+    let billing = &spec.connections["billing"];
+    assert_eq!(billing.timeout, Duration::from_secs(30));
+    assert_eq!(
+        billing.auth,
+        Auth::ApiKey {
+            name: "key".into(),
+            value: Template::new("{{ env.BILLING_KEY }}"),
+            location: KeyLocation::Query
+        }
+    );
+
+    let names: Vec<&str> = spec.streams.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["contacts", "deals", "invoices"], "file order");
+
+    let contacts = spec.stream("contacts").expect("contacts");
+    assert_eq!(contacts.connection, "crm");
+    assert_eq!(contacts.request.method, Method::Get);
+    assert_eq!(contacts.request.path, Template::new("/v2/contacts"));
+    let params: Vec<(&str, &str)> = contacts
+        .request
+        .params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.source.as_str()))
+        .collect();
+    assert_eq!(
+        params,
+        [
+            ("updated_since", "{{ cursor }}"),
+            ("limit", "100"),
+            ("archived", "false")
+        ]
+    );
+    match &contacts.paginate.strategy {
+        Strategy::Cursor { next, param } => {
+            assert_eq!(next.source, "$.meta.next_cursor");
+            assert_eq!(param, "cursor");
+        }
+        other => panic!("expected cursor, got {other:?}"),
+    }
+    assert_eq!(contacts.paginate.max_pages, Some(1000));
+    assert!(contacts.paginate.stop_when.is_none());
+    assert_eq!(contacts.records.source, "$.data[*]");
+    assert_eq!(contacts.primary_key, ["id"]);
+    let inc = contacts.incremental.as_ref().expect("incremental");
+    assert_eq!(
+        (inc.cursor_field.as_str(), inc.lookback),
+        ("updated_at", Duration::from_secs(300))
+    );
+    assert!(contacts.for_each.is_none());
+    assert_eq!(contacts.into, "contacts");
+
+    let deals = spec.stream("deals").expect("deals");
+    let parent = deals.for_each.as_ref().expect("for_each");
+    assert_eq!(
+        (parent.stream.as_str(), parent.alias.as_str()),
+        ("contacts", "contact")
+    );
+    assert!(matches!(deals.paginate.strategy, Strategy::None));
+    assert!(deals.incremental.is_none());
+
+    let invoices = spec.stream("invoices").expect("invoices");
+    assert_eq!(invoices.request.method, Method::Post);
+    assert_eq!(
+        invoices.request.headers,
+        [("X-Trace".to_owned(), Template::new("holdfast"))]
+    );
+    assert!(matches!(
+        &invoices.paginate.strategy,
+        Strategy::Page { param, start: 0, size_param: Some(sp), size: Some(50) } if param == "page" && sp == "per_page"
+    ));
+    assert!(
+        matches!(&invoices.paginate.stop_when, Some(StopWhen::Condition(t)) if t.source == "records == 0")
+    );
+    assert_eq!(invoices.primary_key, ["account_id", "number"]);
+    assert_eq!(invoices.into, "invoices");
+}
+
+#[test]
+fn minimal_file_gets_defaults() {
+    let yaml = "connections:\n  api: { base_url: 'https://api.test' }\nstreams:\n  items:\n    connection: api\n    request: { path: /items }\n    paginate: { type: offset }\n    records: $.items[*]\n    primary_key: id\n";
+    let spec =
+        parse_str(yaml, Path::new("x.yaml"), &Env::default()).unwrap_or_else(|e| panic!("{e}"));
+    let items = &spec.streams[0];
+    assert!(spec.store.is_none());
+    assert_eq!(spec.connections["api"].auth, Auth::None);
+    assert!(matches!(
+        &items.paginate.strategy,
+        Strategy::Offset { param, limit_param, limit: 100 } if param == "offset" && limit_param == "limit"
+    ));
+}
+
+#[test]
+fn load_reports_a_missing_file() {
+    let path = Path::new("/nonexistent/holdfast.yaml");
+    let err = holdfast_spec::load(path, &Env::default()).expect_err("missing file");
+    assert_eq!(err.diagnostics.len(), 1);
+    assert!(
+        err.to_string()
+            .starts_with("error: cannot read the connector file"),
+        "{err}"
+    );
+}

@@ -1,0 +1,413 @@
+//! [`SqliteStore`]: the [`Store`] trait on one SQLite file.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use holdfast_store::{
+    PageCommit, PageOutcome, ParentRecord, QuarantineRow, RunId, RunOutcome, RunRow, Store,
+    StoreError, StoreErrorKind, StreamState, TableSpec,
+};
+use serde_json::Value;
+use sqlx::sqlite::{
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow, SqliteSynchronous,
+};
+use sqlx::{Arguments, AssertSqlSafe, Row};
+
+use crate::table::{self, key_list, quote};
+use crate::time::{from_text, to_text};
+use crate::upsert::{UpsertCache, bind_key};
+
+/// The embedded store: a SQLite file in WAL mode.
+#[derive(Debug)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    upserts: UpsertCache,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the SQLite file named by `url`
+    /// (`sqlite://holdfast.db`, `sqlite:///abs/path.db`, or a plain path) and
+    /// applies migrations.
+    ///
+    /// # Errors
+    /// [`StoreErrorKind::Unavailable`] when the file cannot be opened or migrated.
+    pub async fn open(url: &str) -> Result<SqliteStore, StoreError> {
+        let context = format!("opening the SQLite store `{url}`");
+        let options = if url.starts_with("sqlite:") {
+            SqliteConnectOptions::from_str(url).map_err(|e| {
+                StoreError::with_source(StoreErrorKind::Unavailable, context.clone(), e)
+            })?
+        } else {
+            SqliteConnectOptions::new().filename(url)
+        };
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(30))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|e| {
+                StoreError::with_source(StoreErrorKind::Unavailable, context.clone(), e)
+            })?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::with_source(StoreErrorKind::Unavailable, context, e))?;
+        Ok(SqliteStore {
+            pool,
+            upserts: UpsertCache::default(),
+        })
+    }
+
+    /// The connection pool, for callers that read stream tables with SQL.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Closes the pool, checkpointing the WAL.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn db_err(context: impl Into<String>) -> impl FnOnce(sqlx::Error) -> StoreError {
+    let context = context.into();
+    move |e| {
+        let kind = match &e {
+            sqlx::Error::Database(d) if d.message().contains("locked") => StoreErrorKind::Busy,
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                StoreErrorKind::Unavailable
+            }
+            _ => StoreErrorKind::Other,
+        };
+        StoreError::with_source(kind, context, e)
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn prepare_table(&self, spec: &TableSpec) -> Result<(), StoreError> {
+        table::check(spec)?;
+        let context = format!("preparing table `{}`", spec.name);
+        let wanted = serde_json::to_string(&spec.primary_key).unwrap_or_default();
+        let mut tx = self.pool.begin().await.map_err(db_err(&context))?;
+        let known: Option<String> =
+            sqlx::query_scalar("SELECT primary_key FROM _holdfast_tables WHERE name = ?")
+                .bind(&spec.name)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err(&context))?;
+        match known {
+            Some(existing) if existing != wanted => {
+                return Err(StoreError::new(
+                    StoreErrorKind::Schema,
+                    context,
+                    format!(
+                        "the table exists with primary key {existing}, but the stream now says \
+                         {wanted}; use a new `into:` table or drop the old one"
+                    ),
+                ));
+            }
+            Some(_) => {}
+            None => {
+                sqlx::query(AssertSqlSafe(table::create_sql(spec)))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err(&context))?;
+                sqlx::query(
+                    "INSERT INTO _holdfast_tables (name, primary_key, created_at) VALUES (?, ?, ?)",
+                )
+                .bind(&spec.name)
+                .bind(&wanted)
+                .bind(to_text(Utc::now()))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err(&context))?;
+            }
+        }
+        tx.commit().await.map_err(db_err(context))
+    }
+
+    async fn load_state(&self, stream: &str) -> Result<Option<StreamState>, StoreError> {
+        let context = format!("loading the state of `{stream}`");
+        let text: Option<String> =
+            sqlx::query_scalar("SELECT state FROM _holdfast_state WHERE stream = ?")
+                .bind(stream)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err(&context))?;
+        text.map(|t| {
+            serde_json::from_str(&t)
+                .map_err(|e| StoreError::with_source(StoreErrorKind::Schema, context, e))
+        })
+        .transpose()
+    }
+
+    async fn reset_state(&self, stream: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM _holdfast_state WHERE stream = ?")
+            .bind(stream)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err(format!("resetting the state of `{stream}`")))?;
+        Ok(())
+    }
+
+    async fn start_run(&self, stream: &str, now: DateTime<Utc>) -> Result<RunId, StoreError> {
+        let context = format!("starting a run of `{stream}`");
+        let now = to_text(now);
+        let mut tx = self.pool.begin().await.map_err(db_err(&context))?;
+        sqlx::query(
+            "UPDATE _holdfast_runs SET outcome = 'interrupted', finished_at = ?, \
+             error = 'the process ended before the run finished; the next run resumed it' \
+             WHERE stream = ? AND outcome = 'running'",
+        )
+        .bind(&now)
+        .bind(stream)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err(&context))?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO _holdfast_runs (stream, started_at, outcome) VALUES (?, ?, 'running') \
+             RETURNING id",
+        )
+        .bind(stream)
+        .bind(&now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err(&context))?;
+        tx.commit().await.map_err(db_err(context))?;
+        Ok(RunId(id))
+    }
+
+    async fn commit_page(&self, page: PageCommit<'_>) -> Result<PageOutcome, StoreError> {
+        let context = format!("committing a page of `{}`", page.stream);
+        let now = to_text(page.now);
+        let state = serde_json::to_string(page.state)
+            .map_err(|e| StoreError::with_source(StoreErrorKind::Other, context.clone(), e))?;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_err(&context))?;
+        let outcome = self
+            .upserts
+            .apply(&mut tx, page.table, page.records, page.run.0, &now)
+            .await?;
+        for q in page.quarantined {
+            sqlx::query(
+                "INSERT INTO _holdfast_quarantine (stream, run_id, reason, raw, at) \
+                 VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(page.stream)
+            .bind(page.run.0)
+            .bind(&q.reason)
+            .bind(&q.raw)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err(&context))?;
+        }
+        sqlx::query(
+            "UPDATE _holdfast_runs SET pages = pages + 1, created = created + ?, \
+             updated = updated + ?, unchanged = unchanged + ?, quarantined = quarantined + ? \
+             WHERE id = ?",
+        )
+        .bind(outcome.created as i64)
+        .bind(outcome.updated as i64)
+        .bind(outcome.unchanged as i64)
+        .bind(page.quarantined.len() as i64)
+        .bind(page.run.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err(&context))?;
+        write_state(&mut tx, page.stream, &state, &now)
+            .await
+            .map_err(db_err(&context))?;
+        tx.commit().await.map_err(db_err(context))?;
+        Ok(outcome)
+    }
+
+    async fn save_state(
+        &self,
+        stream: &str,
+        state: &StreamState,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let context = format!("saving the state of `{stream}`");
+        let state = serde_json::to_string(state)
+            .map_err(|e| StoreError::with_source(StoreErrorKind::Other, context.clone(), e))?;
+        let mut conn = self.pool.acquire().await.map_err(db_err(&context))?;
+        write_state(&mut conn, stream, &state, &to_text(now))
+            .await
+            .map_err(db_err(context))
+    }
+
+    async fn finish_run(
+        &self,
+        run: RunId,
+        outcome: RunOutcome,
+        error: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE _holdfast_runs SET outcome = ?, error = ?, finished_at = ? WHERE id = ?",
+        )
+        .bind(outcome.as_str())
+        .bind(error)
+        .bind((outcome != RunOutcome::Running).then(|| to_text(now)))
+        .bind(run.0)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err(format!("finishing run {run}")))?;
+        Ok(())
+    }
+
+    async fn runs(&self, stream: Option<&str>, limit: u32) -> Result<Vec<RunRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, stream, started_at, finished_at, pages, created, updated, unchanged, \
+             quarantined, outcome, error FROM _holdfast_runs \
+             WHERE (?1 IS NULL OR stream = ?1) ORDER BY id DESC LIMIT ?2",
+        )
+        .bind(stream)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err("listing runs"))?;
+        rows.iter().map(run_row).collect()
+    }
+
+    async fn parent_records(
+        &self,
+        spec: &TableSpec,
+        after: Option<&[Value]>,
+        limit: u32,
+    ) -> Result<Vec<ParentRecord>, StoreError> {
+        let context = format!("reading parent records from `{}`", spec.name);
+        let keys = key_list(spec);
+        let quoted_keys: Vec<String> = spec
+            .primary_key
+            .iter()
+            .map(|c| format!("json_quote({})", quote(c)))
+            .collect();
+        let mut args = SqliteArguments::default();
+        let filter = match after {
+            Some(after) => {
+                for (value, column) in after.iter().zip(&spec.primary_key) {
+                    bind_key(&mut args, value, column, &spec.name)?;
+                }
+                let marks = vec!["?"; after.len()].join(", ");
+                format!("WHERE ({keys}) > ({marks})")
+            }
+            None => String::new(),
+        };
+        args.add(i64::from(limit))
+            .map_err(|e| StoreError::new(StoreErrorKind::Other, context.clone(), e.to_string()))?;
+        let sql = format!(
+            "SELECT _raw, {} FROM {} {filter} ORDER BY {keys} LIMIT ?",
+            quoted_keys.join(", "),
+            quote(&spec.name)
+        );
+        let rows = sqlx::query_with(AssertSqlSafe(sql), args)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err(&context))?;
+        rows.iter()
+            .map(|row| {
+                let parse = |text: String| {
+                    serde_json::from_str::<Value>(&text).map_err(|e| {
+                        StoreError::with_source(StoreErrorKind::Schema, context.clone(), e)
+                    })
+                };
+                let record = parse(row.try_get(0).map_err(db_err(&context))?)?;
+                let key = (1..=spec.primary_key.len())
+                    .map(|i| parse(row.try_get(i).map_err(db_err(&context))?))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(ParentRecord { key, record })
+            })
+            .collect()
+    }
+
+    async fn quarantine(
+        &self,
+        stream: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<QuarantineRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, stream, run_id, reason, raw, at FROM _holdfast_quarantine \
+             WHERE (?1 IS NULL OR stream = ?1) ORDER BY id DESC LIMIT ?2",
+        )
+        .bind(stream)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err("listing quarantine"))?;
+        rows.iter()
+            .map(|r| {
+                let e = || db_err("reading quarantine");
+                Ok(QuarantineRow {
+                    id: r.try_get(0).map_err(e())?,
+                    stream: r.try_get(1).map_err(e())?,
+                    run: RunId(r.try_get(2).map_err(e())?),
+                    reason: r.try_get(3).map_err(e())?,
+                    raw: r.try_get(4).map_err(e())?,
+                    at: from_text(&r.try_get::<String, _>(5).map_err(e())?)?,
+                })
+            })
+            .collect()
+    }
+}
+
+async fn write_state(
+    conn: &mut sqlx::SqliteConnection,
+    stream: &str,
+    state: &str,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO _holdfast_state (stream, state, updated_at) VALUES (?, ?, ?) \
+         ON CONFLICT (stream) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+    )
+    .bind(stream)
+    .bind(state)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+fn run_row(r: &SqliteRow) -> Result<RunRow, StoreError> {
+    let e = || db_err("reading runs");
+    let count = |i: usize| -> Result<u64, StoreError> {
+        Ok(r.try_get::<i64, _>(i).map_err(e())?.max(0) as u64)
+    };
+    let outcome: String = r.try_get(9).map_err(e())?;
+    let finished: Option<String> = r.try_get(3).map_err(e())?;
+    Ok(RunRow {
+        id: RunId(r.try_get(0).map_err(e())?),
+        stream: r.try_get(1).map_err(e())?,
+        started_at: from_text(&r.try_get::<String, _>(2).map_err(e())?)?,
+        finished_at: finished.as_deref().map(from_text).transpose()?,
+        pages: count(4)?,
+        outcome_counts: PageOutcome {
+            created: count(5)?,
+            updated: count(6)?,
+            unchanged: count(7)?,
+        },
+        quarantined: count(8)?,
+        outcome: RunOutcome::parse(&outcome).ok_or_else(|| {
+            StoreError::new(
+                StoreErrorKind::Schema,
+                "reading runs",
+                format!("unknown run outcome `{outcome}`"),
+            )
+        })?,
+        error: r.try_get(10).map_err(e())?,
+    })
+}

@@ -1,0 +1,78 @@
+//! Stream tables: names, DDL, and the metadata columns every one has.
+
+use holdfast_store::{StoreError, StoreErrorKind, TableSpec};
+
+/// Metadata columns holdfast adds to every stream table.
+pub(crate) const META_COLUMNS: [&str; 7] = [
+    "_raw",
+    "_first_seen",
+    "_updated_at",
+    "_updated_run",
+    "_last_seen",
+    "_last_run",
+    "_last_change",
+];
+
+/// `name` quoted as an SQL identifier.
+pub(crate) fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The primary key columns, quoted and joined: `"a", "b"`.
+pub(crate) fn key_list(table: &TableSpec) -> String {
+    table
+        .primary_key
+        .iter()
+        .map(|c| quote(c))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Rejects tables holdfast cannot create.
+pub(crate) fn check(table: &TableSpec) -> Result<(), StoreError> {
+    let context = format!("preparing table `{}`", table.name);
+    if table.primary_key.is_empty() {
+        return Err(StoreError::new(
+            StoreErrorKind::Schema,
+            context,
+            "a stream table needs at least one primary key column",
+        ));
+    }
+    if table.name.starts_with("_holdfast") {
+        return Err(StoreError::new(
+            StoreErrorKind::Schema,
+            context,
+            "table names starting with `_holdfast` are reserved; pick another `into:`",
+        ));
+    }
+    if let Some(c) = table
+        .primary_key
+        .iter()
+        .find(|c| META_COLUMNS.contains(&c.as_str()))
+    {
+        return Err(StoreError::new(
+            StoreErrorKind::Schema,
+            context,
+            format!("primary key column `{c}` clashes with a holdfast metadata column"),
+        ));
+    }
+    Ok(())
+}
+
+/// `CREATE TABLE IF NOT EXISTS` for a stream table.
+pub(crate) fn create_sql(table: &TableSpec) -> String {
+    let keys: String = table
+        .primary_key
+        .iter()
+        .map(|c| format!("    {},\n", quote(c)))
+        .collect();
+    format!(
+        "CREATE TABLE IF NOT EXISTS {name} (\n{keys}    _raw TEXT NOT NULL,\n    \
+         _first_seen TEXT NOT NULL,\n    _updated_at TEXT NOT NULL,\n    \
+         _updated_run INTEGER NOT NULL,\n    _last_seen TEXT NOT NULL,\n    \
+         _last_run INTEGER NOT NULL,\n    _last_change INTEGER NOT NULL,\n    \
+         PRIMARY KEY ({pk})\n)",
+        name = quote(&table.name),
+        pk = key_list(table),
+    )
+}

@@ -1,0 +1,179 @@
+//! The page upsert: many records per statement, each classified as created,
+//! updated or unchanged by the statement itself.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use holdfast_store::{PageOutcome, RecordRow, StoreError, StoreErrorKind, TableSpec};
+use serde_json::Value;
+use sqlx::sqlite::{SqliteArguments, SqliteConnection};
+use sqlx::{Arguments, AssertSqlSafe, Row};
+
+use crate::table::{key_list, quote};
+
+/// Rows per statement: well under SQLite's 32,766 bound parameters even for wide keys.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// Builds upsert statements once per (table, row count) and keeps them.
+#[derive(Debug, Default)]
+pub(crate) struct UpsertCache {
+    sql: Mutex<HashMap<(String, usize), Arc<str>>>,
+}
+
+impl UpsertCache {
+    /// Upserts `rows` into `table` on `conn` (inside the caller's transaction).
+    pub(crate) async fn apply(
+        &self,
+        conn: &mut SqliteConnection,
+        table: &TableSpec,
+        rows: &[RecordRow],
+        run: i64,
+        now: &str,
+    ) -> Result<PageOutcome, StoreError> {
+        let mut outcome = PageOutcome::default();
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let sql = self.sql_for(table, chunk.len());
+            let args = bind(table, chunk, run, now)?;
+            let returned = sqlx::query_with(AssertSqlSafe(sql), args)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(|e| {
+                    StoreError::with_source(
+                        StoreErrorKind::Other,
+                        format!("upserting into `{}`", table.name),
+                        e,
+                    )
+                })?;
+            for row in returned {
+                match row.try_get::<i64, _>(0).unwrap_or(0) {
+                    1 => outcome.created += 1,
+                    2 => outcome.updated += 1,
+                    _ => outcome.unchanged += 1,
+                }
+            }
+        }
+        Ok(outcome)
+    }
+
+    fn sql_for(&self, table: &TableSpec, rows: usize) -> Arc<str> {
+        let key = (table.name.clone(), rows);
+        let mut cache = self.sql.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry(key)
+            .or_insert_with(|| upsert_sql(table, rows).into())
+            .clone()
+    }
+}
+
+/// The statement for `rows` records. Parameters: now, run, then per row the
+/// key values and the raw JSON. `_last_change` reports what happened to each row.
+fn upsert_sql(table: &TableSpec, rows: usize) -> String {
+    let name = quote(&table.name);
+    let keys = key_list(table);
+    let width = table.primary_key.len() + 1;
+    let row = format!("({})", vec!["?"; width].join(", "));
+    let values = vec![row.as_str(); rows].join(", ");
+    let v_cols: Vec<String> = (1..=width).map(|i| format!("column{i}")).collect();
+    let key_cols = v_cols[..width - 1].join(", ");
+    let raw_col = &v_cols[width - 1];
+    format!(
+        "WITH meta(now, run) AS (VALUES (?, ?)), v AS (VALUES {values}) \
+         INSERT INTO {name} ({keys}, _raw, _first_seen, _updated_at, _updated_run, _last_seen, _last_run, _last_change) \
+         SELECT {key_cols}, {raw_col}, meta.now, meta.now, meta.run, meta.now, meta.run, 1 FROM v, meta WHERE true \
+         ON CONFLICT ({keys}) DO UPDATE SET \
+         _updated_at = CASE WHEN {name}._raw = excluded._raw THEN {name}._updated_at ELSE excluded._updated_at END, \
+         _updated_run = CASE WHEN {name}._raw = excluded._raw THEN {name}._updated_run ELSE excluded._updated_run END, \
+         _last_change = CASE WHEN {name}._raw = excluded._raw THEN 0 ELSE 2 END, \
+         _raw = excluded._raw, _last_seen = excluded._last_seen, _last_run = excluded._last_run \
+         RETURNING _last_change"
+    )
+}
+
+fn bind<'q>(
+    table: &TableSpec,
+    rows: &'q [RecordRow],
+    run: i64,
+    now: &'q str,
+) -> Result<SqliteArguments, StoreError> {
+    let mut args = SqliteArguments::default();
+    let err = |e: sqlx::error::BoxDynError| {
+        StoreError::new(StoreErrorKind::Other, "binding a record", e.to_string())
+    };
+    args.add(now.to_owned()).map_err(err)?;
+    args.add(run).map_err(err)?;
+    for row in rows {
+        if row.key.len() != table.primary_key.len() {
+            return Err(StoreError::new(
+                StoreErrorKind::InvalidData,
+                format!("upserting into `{}`", table.name),
+                format!(
+                    "a record has {} key values but the table has {} primary key columns",
+                    row.key.len(),
+                    table.primary_key.len()
+                ),
+            ));
+        }
+        for (value, column) in row.key.iter().zip(&table.primary_key) {
+            bind_key(&mut args, value, column, &table.name)?;
+        }
+        args.add(row.raw.clone()).map_err(err)?;
+    }
+    Ok(args)
+}
+
+/// Binds one primary key value with its JSON type kept (integer, real, text).
+pub(crate) fn bind_key(
+    args: &mut SqliteArguments,
+    value: &Value,
+    column: &str,
+    table: &str,
+) -> Result<(), StoreError> {
+    let err = |e: sqlx::error::BoxDynError| {
+        StoreError::new(StoreErrorKind::Other, "binding a key", e.to_string())
+    };
+    match value {
+        Value::String(s) => args.add(s.clone()).map_err(err),
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => args.add(i).map_err(err),
+            (None, Some(f)) => args.add(f).map_err(err),
+            (None, None) => args.add(n.to_string()).map_err(err),
+        },
+        Value::Bool(b) => args.add(i64::from(*b)).map_err(err),
+        other => Err(StoreError::new(
+            StoreErrorKind::InvalidData,
+            format!("upserting into `{table}`"),
+            format!(
+                "primary key `{column}` must be a string or a number, found {}",
+                json_kind(other)
+            ),
+        )),
+    }
+}
+
+/// "null", "an object", … for messages.
+pub(crate) fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statement_has_one_placeholder_per_bind() {
+        let table = TableSpec {
+            name: "t".into(),
+            primary_key: vec!["a".into(), "b".into()],
+        };
+        let sql = upsert_sql(&table, 3);
+        assert_eq!(sql.matches('?').count(), 2 + 3 * 3);
+        assert!(sql.contains("ON CONFLICT (\"a\", \"b\")"));
+    }
+}

@@ -1,0 +1,196 @@
+//! The values that cross the [`Store`](crate::Store) interface.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A stream table: its name and primary key columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableSpec {
+    /// Table name (checked to be an identifier by the spec).
+    pub name: String,
+    /// Primary key columns, in order (one or more).
+    pub primary_key: Vec<String>,
+}
+
+/// One record to upsert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordRow {
+    /// Primary key values, one per [`TableSpec::primary_key`] column; each a string or number.
+    pub key: Vec<Value>,
+    /// The record as compact JSON text.
+    pub raw: String,
+}
+
+/// A record kept out of the stream table, with why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuarantinedRecord {
+    /// Why it was not written (e.g. "missing primary key field `id`").
+    pub reason: String,
+    /// The record as received, compact JSON text.
+    pub raw: String,
+}
+
+/// Identifies a run in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct RunId(pub i64);
+
+impl std::fmt::Display for RunId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// What a stream has committed so far: the resume point of a sync.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StreamState {
+    /// The incremental cursor of the last completed run (the highest
+    /// `cursor_field` value it saw).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<Value>,
+    /// The run in progress, if the last run did not finish.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<Progress>,
+}
+
+/// Where an unfinished run stands: enough to resume it exactly.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    /// The cursor value this run sends (fixed for the whole run, so a resumed
+    /// run asks for the same data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_cursor: Option<Value>,
+    /// The highest cursor value seen so far in this run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_seen: Option<Value>,
+    /// Child streams: the primary key of the parent whose chain is in progress
+    /// (or, with `position` empty, the last parent finished).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<Vec<Value>>,
+    /// Child streams: the parent record of `partition`, so a resumed chain
+    /// renders its templates with the same values it started with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<Value>,
+    /// The source's position of the next page to read in the current chain;
+    /// `None` when the chain of `partition` is finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<Value>,
+    /// Pages committed so far in this run.
+    #[serde(default)]
+    pub pages: u64,
+}
+
+/// One page to apply atomically.
+#[derive(Debug, Clone)]
+pub struct PageCommit<'a> {
+    /// The run the page belongs to.
+    pub run: RunId,
+    /// The stream name.
+    pub stream: &'a str,
+    /// The table the records go into.
+    pub table: &'a TableSpec,
+    /// Records to upsert by primary key.
+    pub records: &'a [RecordRow],
+    /// Records to quarantine.
+    pub quarantined: &'a [QuarantinedRecord],
+    /// The stream's state after this page.
+    pub state: &'a StreamState,
+    /// Commit time.
+    pub now: DateTime<Utc>,
+}
+
+/// What a committed page did to the table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PageOutcome {
+    /// Records new to the table.
+    pub created: u64,
+    /// Records whose content changed.
+    pub updated: u64,
+    /// Records seen again with the same content.
+    pub unchanged: u64,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// Still going (or its process died; see `Interrupted`).
+    Running,
+    /// Every page was read and committed.
+    Succeeded,
+    /// Stopped on an error; state is at the last committed page.
+    Failed,
+    /// Its process ended without finishing it; the next run resumes it.
+    Interrupted,
+}
+
+impl RunOutcome {
+    /// The lowercase name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunOutcome::Running => "running",
+            RunOutcome::Succeeded => "succeeded",
+            RunOutcome::Failed => "failed",
+            RunOutcome::Interrupted => "interrupted",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<RunOutcome> {
+        Some(match s {
+            "running" => RunOutcome::Running,
+            "succeeded" => RunOutcome::Succeeded,
+            "failed" => RunOutcome::Failed,
+            "interrupted" => RunOutcome::Interrupted,
+            _ => return None,
+        })
+    }
+}
+
+/// A run as recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRow {
+    /// Its id.
+    pub id: RunId,
+    /// The stream.
+    pub stream: String,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When it ended, if it did.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Pages committed.
+    pub pages: u64,
+    /// Counters over all its pages.
+    pub outcome_counts: PageOutcome,
+    /// Records quarantined.
+    pub quarantined: u64,
+    /// How it ended.
+    pub outcome: RunOutcome,
+    /// The error that ended it, if any.
+    pub error: Option<String>,
+}
+
+/// A parent stream's record, as child streams see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParentRecord {
+    /// Its primary key values.
+    pub key: Vec<Value>,
+    /// The record.
+    pub record: Value,
+}
+
+/// A quarantined record as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuarantineRow {
+    /// Row id.
+    pub id: i64,
+    /// The stream it came from.
+    pub stream: String,
+    /// The run that saw it.
+    pub run: RunId,
+    /// Why it was quarantined.
+    pub reason: String,
+    /// The payload as received.
+    pub raw: String,
+    /// When.
+    pub at: DateTime<Utc>,
+}
