@@ -52,6 +52,40 @@ pub(crate) enum Command {
     Mock(MockArgs),
     /// Start the mock API, sync the example connector into a SQLite file, show the result.
     Demo(DemoArgs),
+    /// Measure sync throughput and memory against a raw baseline doing the same I/O.
+    Bench(BenchArgs),
+    /// The raw baseline `bench` compares against (a plain fetch + insert loop).
+    #[command(hide = true)]
+    BenchBaseline(BaselineArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BenchArgs {
+    /// Contacts per throughput run.
+    #[arg(long, default_value_t = 100_000)]
+    pub(crate) records: u64,
+    /// Throughput runs of each contender (medians are reported).
+    #[arg(long, default_value_t = 5)]
+    pub(crate) runs: usize,
+    /// Records per page.
+    #[arg(long, default_value_t = 1000)]
+    pub(crate) page_size: u64,
+    /// Record counts for the memory check (one sync each); empty to skip.
+    #[arg(long, value_delimiter = ',', default_value = "10000,1000000")]
+    pub(crate) memory_records: Vec<u64>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BaselineArgs {
+    /// The mock's base URL.
+    #[arg(long)]
+    pub(crate) url: String,
+    /// The SQLite file to insert into.
+    #[arg(long)]
+    pub(crate) db: PathBuf,
+    /// Records per page.
+    #[arg(long)]
+    pub(crate) page_size: u64,
 }
 
 #[derive(Debug, Args)]

@@ -33,6 +33,8 @@ fn main() -> ExitCode {
             Command::Quarantine(args) => cmd::quarantine::run(&cli, args).await,
             Command::Mock(args) => cmd::mock::run(args).await,
             Command::Demo(args) => cmd::demo::run(args).await,
+            Command::Bench(args) => cmd::bench::run(args).await,
+            Command::BenchBaseline(args) => cmd::bench::baseline(args).await,
         }
     });
     match result {

@@ -147,21 +147,23 @@ impl PageReader for DeclarativeReader<'_> {
             .await?;
         let redactor = self.conn.client.redactor();
         let shown_url = redactor.url(&response.url);
-        let body: Value =
-            serde_json::from_slice(&response.body).map_err(|e| SourceError::NotJson {
-                url: shown_url.clone(),
-                status: response.status,
-                content_type: response
-                    .content_type()
-                    .unwrap_or("no content type")
-                    .to_owned(),
-                reason: if response.body.is_empty() {
-                    "the body is empty".into()
-                } else {
-                    e.to_string()
-                },
-                excerpt: redactor.text(&excerpt(&response.body, 200)),
-            })?;
+        // Parsing is the costliest step of a page: it runs on the blocking
+        // pool so the engine commits the previous page meanwhile.
+        let bytes = response.body.clone();
+        let parsed = tokio::task::spawn_blocking(move || serde_json::from_slice::<Value>(&bytes))
+            .await
+            .map_err(|e| SourceError::Other(format!("parsing a response failed: {e}")))?;
+        let body = parsed.map_err(|e| SourceError::NotJson {
+            url: shown_url.clone(),
+            status: response.status,
+            content_type: response.content_type().unwrap_or("no content type").to_owned(),
+            reason: if response.body.is_empty() {
+                "the body is empty".into()
+            } else {
+                e.to_string()
+            },
+            excerpt: redactor.text(&excerpt(&response.body, 200)),
+        })?;
         let records = count_records(&body, &self.stream.records);
         let stop = match &self.stream.paginate.stop_when {
             Some(stop) => self.stop(stop, &body, records, &position)?,

@@ -76,16 +76,28 @@ impl<'a> Run<'a> {
             .map_err(SyncError::source(name))?;
         loop {
             let next = page.next.take();
-            let prepared = self.prepare(page);
+            // Turning records into rows runs on the blocking pool, so it
+            // overlaps with fetching and parsing the next page on this task
+            // and with SQLite's own thread committing. It raises the cursor's
+            // high-water mark first, which the state below must include.
+            let prepare = self.prepare(page);
             let state = self.state_after(next.clone(), partition.clone(), parent.clone());
             let Some(next) = next else {
+                let prepared = prepare.await?;
                 let outcome = self.commit(&prepared, &state).await?;
                 self.tally(outcome, &prepared);
                 return Ok(());
             };
-            let (committed, fetched) =
-                tokio::join!(self.commit(&prepared, &state), reader.read_page(&next));
-            self.tally(committed?, &prepared);
+            let (committed, fetched) = tokio::join!(
+                async {
+                    let prepared = prepare.await?;
+                    let outcome = self.commit(&prepared, &state).await?;
+                    Ok::<_, SyncError>((outcome, prepared))
+                },
+                reader.read_page(&next)
+            );
+            let (outcome, prepared) = committed?;
+            self.tally(outcome, &prepared);
             page = fetched.map_err(SyncError::source(name))?;
         }
     }
@@ -102,22 +114,25 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn prepare(&mut self, page: Page) -> Prepared {
-        let mut rows = Vec::with_capacity(page.records.len());
-        let mut quarantined = Vec::new();
-        for record in page.records {
-            if let Some(field) = &self.info.cursor_field
-                && let Some(v) = record.get(field)
-            {
-                self.progress.max_seen = cursor_max(self.progress.max_seen.as_ref(), v);
-            }
-            let raw = record.to_string();
-            match primary_key(&record, &self.info.table.primary_key) {
-                Ok(key) => rows.push(RecordRow { key, raw }),
-                Err(reason) => quarantined.push(QuarantinedRecord { reason, raw }),
+    /// Starts turning `page` into rows on the blocking pool; the cursor's
+    /// high-water mark is updated here, before the page is committed.
+    fn prepare(&mut self, page: Page) -> impl Future<Output = Result<Prepared, SyncError>> + use<> {
+        if let Some(field) = &self.info.cursor_field {
+            for record in &page.records {
+                if let Some(v) = record.get(field) {
+                    self.progress.max_seen = cursor_max(self.progress.max_seen.as_ref(), v);
+                }
             }
         }
-        Prepared { rows, quarantined }
+        let key = self.info.table.primary_key.clone();
+        let stream = self.info.name.clone();
+        let task = tokio::task::spawn_blocking(move || prepare_rows(page.records, &key));
+        async move {
+            task.await.map_err(|e| SyncError::Source {
+                stream,
+                source: crate::SourceError::Other(format!("preparing a page failed: {e}")),
+            })
+        }
     }
 
     /// The stream state to commit with a page whose successor is `next`.
@@ -176,4 +191,19 @@ impl<'a> Run<'a> {
             .map_err(SyncError::store(name))?;
         Ok(outcome)
     }
+}
+
+/// Records to rows: key extracted, JSON written once; records without a
+/// usable key go to quarantine with the reason.
+fn prepare_rows(records: Vec<Value>, key: &[String]) -> Prepared {
+    let mut rows = Vec::with_capacity(records.len());
+    let mut quarantined = Vec::new();
+    for record in records {
+        let raw = serde_json::to_string(&record).unwrap_or_default();
+        match primary_key(&record, key) {
+            Ok(key) => rows.push(RecordRow { key, raw }),
+            Err(reason) => quarantined.push(QuarantinedRecord { reason, raw }),
+        }
+    }
+    Prepared { rows, quarantined }
 }

@@ -1,0 +1,254 @@
+//! `holdfast bench`: sync throughput and peak memory, measured against a raw
+//! baseline doing the same I/O in the same run.
+//!
+//! Both contenders run as child processes (so each has its own peak memory)
+//! against one mock API served by this process, alternating run by run:
+//! - **holdfast**: `holdfast sync` of a cursor-paginated stream into SQLite;
+//! - **baseline**: the same pages fetched with a plain reqwest loop, each
+//!   record's JSON parsed and inserted with one prepared statement, one
+//!   transaction per page.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::Path;
+use std::process::{ExitCode, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+use holdfast_mock::{MockConfig, MockServer};
+use serde_json::Value;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::cli::{BaselineArgs, BenchArgs};
+use crate::progress::peak_rss_bytes;
+
+/// One contender's run.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    records: u64,
+    seconds: f64,
+    peak_rss: u64,
+}
+
+impl Sample {
+    fn rate(&self) -> f64 {
+        self.records as f64 / self.seconds.max(1e-9)
+    }
+}
+
+pub(crate) async fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    let dir = tempfile_dir()?;
+    let mock = start_mock(args.records).await?;
+    println!(
+        "bench: {} records, pages of {}, {} runs each; mock on {}",
+        args.records, args.page_size, args.runs, mock.url()
+    );
+    let (mut ours, mut raw) = (Vec::new(), Vec::new());
+    for i in 0..args.runs {
+        // Alternate who goes first, so neither always gets a warm cache.
+        let pair = if i % 2 == 0 {
+            let o = run_holdfast(&mock.url(), args.page_size, &dir, &format!("ours{i}")).await?;
+            let b = run_baseline(&mock.url(), args.page_size, &dir, &format!("base{i}")).await?;
+            (o, b)
+        } else {
+            let b = run_baseline(&mock.url(), args.page_size, &dir, &format!("base{i}")).await?;
+            let o = run_holdfast(&mock.url(), args.page_size, &dir, &format!("ours{i}")).await?;
+            (o, b)
+        };
+        check_count(pair.0, args.records, "holdfast")?;
+        check_count(pair.1, args.records, "baseline")?;
+        println!(
+            "  run {}: holdfast {:>9.0} records/s ({:.1} MB peak)   baseline {:>9.0} records/s ({:.1} MB peak)",
+            i + 1,
+            pair.0.rate(),
+            mb(pair.0.peak_rss),
+            pair.1.rate(),
+            mb(pair.1.peak_rss)
+        );
+        ours.push(pair.0);
+        raw.push(pair.1);
+    }
+    mock.shutdown().await;
+    let (o, b) = (median_rate(&ours), median_rate(&raw));
+    println!(
+        "median: holdfast {o:.0} records/s, baseline {b:.0} records/s, ratio {:.2}; \
+         peak memory holdfast {:.1} MB (median), baseline {:.1} MB",
+        o / b,
+        mb(median(ours.iter().map(|s| s.peak_rss as f64).collect()) as u64),
+        mb(median(raw.iter().map(|s| s.peak_rss as f64).collect()) as u64),
+    );
+    for &n in &args.memory_records {
+        let mock = start_mock(n).await?;
+        let s = run_holdfast(&mock.url(), args.page_size, &dir, &format!("mem{n}")).await?;
+        check_count(s, n, "holdfast")?;
+        println!(
+            "memory: {n:>8} records: peak {:.1} MB, {:.0} records/s",
+            mb(s.peak_rss),
+            s.rate()
+        );
+        mock.shutdown().await;
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The raw baseline, run in its own process by `run`.
+pub(crate) async fn baseline(args: &BaselineArgs) -> anyhow::Result<ExitCode> {
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(
+            SqliteConnectOptions::new()
+                .filename(&args.db)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal),
+        )
+        .await?;
+    sqlx::query("CREATE TABLE IF NOT EXISTS contacts (id PRIMARY KEY, raw TEXT NOT NULL)")
+        .execute(&pool)
+        .await?;
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    let mut records = 0u64;
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut url = reqwest::Url::parse(&format!("{}/v2/contacts", args.url))?;
+        url.query_pairs_mut().append_pair("limit", &args.page_size.to_string());
+        if let Some(c) = &cursor {
+            url.query_pairs_mut().append_pair("cursor", c);
+        }
+        let bytes = client.get(url).send().await?.error_for_status()?.bytes().await?;
+        let mut body: Value = serde_json::from_slice(&bytes)?;
+        let mut tx = pool.begin().await?;
+        if let Value::Array(items) = body["data"].take() {
+            for item in items {
+                sqlx::query("INSERT INTO contacts (id, raw) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET raw = excluded.raw")
+                    .bind(item["id"].as_i64())
+                    .bind(item.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                records += 1;
+            }
+        }
+        tx.commit().await?;
+        match body["meta"]["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    pool.close().await;
+    println!(
+        "{}",
+        serde_json::json!({"records": records, "seconds": seconds, "peak_rss_bytes": peak_rss_bytes()})
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn start_mock(records: u64) -> anyhow::Result<MockServer> {
+    MockServer::start(
+        MockConfig {
+            records,
+            ..MockConfig::default()
+        },
+        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+    )
+    .await
+    .context("starting the mock API")
+}
+
+async fn run_holdfast(url: &str, page_size: u64, dir: &Path, name: &str) -> anyhow::Result<Sample> {
+    let config = dir.join(format!("{name}.yaml"));
+    std::fs::write(
+        &config,
+        format!(
+            "connections:\n  crm:\n    base_url: \"{url}\"\nstreams:\n  contacts:\n    connection: crm\n    \
+             request: {{ path: /v2/contacts, params: {{ limit: {page_size} }} }}\n    \
+             paginate: {{ type: cursor, next: \"$.meta.next_cursor\", param: cursor }}\n    \
+             records: \"$.data[*]\"\n    primary_key: id\n"
+        ),
+    )?;
+    let db = dir.join(format!("{name}.db"));
+    let out = child(&[
+        "sync",
+        "--json",
+        "--config",
+        &config.display().to_string(),
+        "--store",
+        &format!("sqlite://{}", db.display()),
+    ])
+    .await?;
+    let stream = &out["streams"][0];
+    if stream["outcome"] != "succeeded" {
+        bail!("holdfast sync failed: {}", stream["error"]);
+    }
+    Ok(Sample {
+        records: stream["records"].as_u64().unwrap_or(0),
+        seconds: stream["seconds"].as_f64().unwrap_or(f64::NAN),
+        peak_rss: out["peak_rss_bytes"].as_u64().unwrap_or(0),
+    })
+}
+
+async fn run_baseline(url: &str, page_size: u64, dir: &Path, name: &str) -> anyhow::Result<Sample> {
+    let db = dir.join(format!("{name}.db"));
+    let out = child(&[
+        "bench-baseline",
+        "--url",
+        url,
+        "--db",
+        &db.display().to_string(),
+        "--page-size",
+        &page_size.to_string(),
+    ])
+    .await?;
+    Ok(Sample {
+        records: out["records"].as_u64().unwrap_or(0),
+        seconds: out["seconds"].as_f64().unwrap_or(f64::NAN),
+        peak_rss: out["peak_rss_bytes"].as_u64().unwrap_or(0),
+    })
+}
+
+/// Runs this binary with `args` and parses the last stdout line as JSON.
+async fn child(args: &[&str]) -> anyhow::Result<Value> {
+    let exe = std::env::current_exe().context("finding the holdfast binary")?;
+    let out = tokio::process::Command::new(exe)
+        .args(args)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .await?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let last = stdout.lines().last().unwrap_or_default();
+    serde_json::from_str(last).with_context(|| {
+        format!("`holdfast {}` printed no JSON result (exit {})", args[0], out.status)
+    })
+}
+
+fn check_count(s: Sample, expected: u64, who: &str) -> anyhow::Result<()> {
+    if s.records != expected {
+        bail!("{who} synced {} records, expected {expected}", s.records);
+    }
+    Ok(())
+}
+
+fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("holdfast-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+fn median_rate(samples: &[Sample]) -> f64 {
+    median(samples.iter().map(Sample::rate).collect())
+}
+
+fn mb(bytes: u64) -> f64 {
+    bytes as f64 / 1_048_576.0
+}

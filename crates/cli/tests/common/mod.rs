@@ -1,0 +1,358 @@
+//! Shared helpers for the end-to-end tests: a sandbox (temp dir, connector
+//! file, SQLite file), running the real `holdfast` binary, reading the store
+//! with sqlx, and asking the mock API what it serves.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use holdfast_mock::{MockConfig, MockServer};
+use serde_json::Value;
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use tempfile::TempDir;
+use tokio::process::{Child, Command};
+
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_holdfast");
+
+/// How long one run of the binary may take before the test gives up.
+const RUN_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Offset 0 of the mock's clock (2024-01-01T00:00:00Z); contact `id` is
+/// updated at `BASE + id` seconds until it is touched.
+pub const MOCK_BASE: i64 = 1_704_067_200;
+
+/// A temp dir holding one connector file and one SQLite store.
+pub struct Sandbox {
+    pub dir: TempDir,
+    pub config: PathBuf,
+    pub db: PathBuf,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        let dir = tempfile::Builder::new()
+            .prefix("holdfast-e2e-")
+            .tempdir()
+            .expect("temp dir");
+        let config = dir.path().join("holdfast.yaml");
+        let db = dir.path().join("store.db");
+        Sandbox { dir, config, db }
+    }
+
+    /// The sandbox directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes the connector file.
+    pub fn write_config(&self, yaml: &str) {
+        std::fs::write(&self.config, yaml).expect("write connector file");
+    }
+
+    /// Writes another file into the sandbox; returns its path.
+    pub fn write_file(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).expect("write file");
+        path
+    }
+
+    /// `sqlite:///…/store.db`.
+    pub fn store_url(&self) -> String {
+        format!("sqlite://{}", self.db.display())
+    }
+
+    /// A command for the binary with `args`, then `--config` and `--store`
+    /// of this sandbox, run in the sandbox with a clean holdfast environment.
+    pub fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
+        let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        all.extend([
+            "--config".to_owned(),
+            self.config.display().to_string(),
+            "--store".to_owned(),
+            self.store_url(),
+        ]);
+        raw_command(self.path(), &all, env)
+    }
+
+    /// Runs the binary (see [`Sandbox::command`]) to the end.
+    pub async fn run(&self, args: &[&str]) -> Output {
+        self.run_env(args, &[]).await
+    }
+
+    /// Runs the binary with extra environment variables.
+    pub async fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        finish(self.command(args, env)).await
+    }
+
+    /// Runs the binary with exactly `args` (no `--config`/`--store` added).
+    pub async fn run_raw(&self, args: &[&str]) -> Output {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        finish(raw_command(self.path(), &args, &[])).await
+    }
+
+    /// Starts the binary without waiting (stdout and stderr discarded).
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        let mut cmd = self.command(args, &[]);
+        cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        cmd.spawn().expect("spawn holdfast")
+    }
+
+    /// Opens the store's SQLite file (it must exist).
+    pub async fn pool(&self) -> SqlitePool {
+        open_pool(&self.db).await
+    }
+
+    /// The bytes of the SQLite file and its `-wal` / `-shm` companions.
+    pub fn db_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let path = PathBuf::from(format!("{}{suffix}", self.db.display()));
+            if let Ok(b) = std::fs::read(&path) {
+                bytes.extend(b);
+            }
+        }
+        assert!(!bytes.is_empty(), "no SQLite file at {}", self.db.display());
+        bytes
+    }
+}
+
+fn raw_command(dir: &Path, args: &[String], env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .current_dir(dir)
+        .env_remove("HOLDFAST_STORE")
+        .env_remove("HOLDFAST_CONFIG")
+        .env_remove("HOLDFAST_LOG")
+        .env_remove("RUST_LOG")
+        .kill_on_drop(true)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+async fn finish(mut cmd: Command) -> Output {
+    let child = cmd.spawn().expect("spawn holdfast");
+    let out = tokio::time::timeout(RUN_TIMEOUT, child.wait_with_output())
+        .await
+        .expect("holdfast did not finish within 60 s")
+        .expect("wait for holdfast");
+    Output {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// What one run of the binary did.
+pub struct Output {
+    /// The exit code (`None` when killed by a signal).
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    /// Asserts the exit code, showing the output when it differs.
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code, Some(code), "unexpected exit code\n{self}");
+        self
+    }
+
+    /// Both streams, for "appears nowhere" checks.
+    pub fn all_text(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+impl fmt::Display for Output {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "exit code: {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+impl fmt::Debug for Output {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Opens an existing SQLite file.
+pub async fn open_pool(db: &Path) -> SqlitePool {
+    let options = SqliteConnectOptions::new()
+        .filename(db)
+        .create_if_missing(false)
+        .busy_timeout(Duration::from_secs(10));
+    SqlitePoolOptions::new()
+        .max_connections(2)
+        .connect_with(options)
+        .await
+        .unwrap_or_else(|e| panic!("open {}: {e}", db.display()))
+}
+
+/// The integer primary keys of `table`, ascending.
+pub async fn ids(pool: &SqlitePool, table: &str) -> Vec<i64> {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT id FROM \"{table}\" ORDER BY id"
+    )))
+    .fetch_all(pool)
+    .await
+    .unwrap_or_else(|e| panic!("ids of {table}: {e}"))
+}
+
+/// `count(*)` of `table`.
+pub async fn count(pool: &SqlitePool, table: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT count(*) FROM \"{table}\""
+    )))
+    .fetch_one(pool)
+    .await
+    .unwrap_or_else(|e| panic!("count of {table}: {e}"))
+}
+
+/// `_raw` of every row of `table` by primary key `id` (as text).
+pub async fn raw_by_id(pool: &SqlitePool, table: &str) -> BTreeMap<String, Value> {
+    let rows: Vec<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT CAST(id AS TEXT), _raw FROM \"{table}\""
+    )))
+    .fetch_all(pool)
+    .await
+    .unwrap_or_else(|e| panic!("rows of {table}: {e}"));
+    rows.into_iter()
+        .map(|(id, raw)| (id, serde_json::from_str(&raw).expect("_raw is JSON")))
+        .collect()
+}
+
+/// One row of `_holdfast_runs`.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RunRow {
+    pub id: i64,
+    pub stream: String,
+    pub pages: i64,
+    pub created: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub quarantined: i64,
+    pub outcome: String,
+    pub error: Option<String>,
+}
+
+/// Every run, oldest first.
+pub async fn runs(pool: &SqlitePool) -> Vec<RunRow> {
+    sqlx::query_as(
+        "SELECT id, stream, pages, created, updated, unchanged, quarantined, outcome, error \
+         FROM _holdfast_runs ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("read _holdfast_runs")
+}
+
+/// The runs of `stream`, oldest first.
+pub async fn runs_of(pool: &SqlitePool, stream: &str) -> Vec<RunRow> {
+    runs(pool)
+        .await
+        .into_iter()
+        .filter(|r| r.stream == stream)
+        .collect()
+}
+
+/// The saved state of `stream` (`{"cursor": …, "progress": {…}}`), if any.
+pub async fn state(pool: &SqlitePool, stream: &str) -> Option<Value> {
+    let text: Option<String> =
+        sqlx::query_scalar("SELECT state FROM _holdfast_state WHERE stream = ?")
+            .bind(stream)
+            .fetch_optional(pool)
+            .await
+            .expect("read _holdfast_state");
+    text.map(|t| serde_json::from_str(&t).expect("state is JSON"))
+}
+
+/// Starts a mock CRM with `records` contacts on 127.0.0.1 (a free port).
+pub async fn start_mock(records: u64) -> MockServer {
+    start_mock_with(MockConfig {
+        records,
+        ..MockConfig::default()
+    })
+    .await
+}
+
+/// Starts a mock CRM with `config`.
+pub async fn start_mock_with(config: MockConfig) -> MockServer {
+    MockServer::start(config, "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("start mock")
+}
+
+/// GETs `url` and parses the JSON body (the request must succeed).
+pub async fn get_json(url: &str) -> Value {
+    let response = reqwest::get(url)
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    assert!(
+        response.status().is_success(),
+        "GET {url}: {}",
+        response.status()
+    );
+    let body = response.bytes().await.expect("body");
+    serde_json::from_slice(&body).unwrap_or_else(|e| panic!("GET {url}: not JSON: {e}"))
+}
+
+/// Every contact the mock serves now, by id (one request to `/none/contacts`).
+pub async fn mock_contacts(mock_url: &str) -> BTreeMap<i64, Value> {
+    let body = get_json(&format!("{mock_url}/none/contacts")).await;
+    body["data"]
+        .as_array()
+        .expect("data array")
+        .iter()
+        .map(|c| (c["id"].as_i64().expect("numeric id"), c.clone()))
+        .collect()
+}
+
+/// The decoded value of query parameter `name` in a raw query string.
+pub fn query_param(query: &str, name: &str) -> Option<String> {
+    let url = reqwest::Url::parse(&format!("http://x/?{query}")).expect("query parses");
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The mock's requests to `path` so far.
+pub fn requests_to(mock: &MockServer, path: &str) -> u64 {
+    mock.stats().by_path.get(path).copied().unwrap_or(0)
+}
+
+/// Whether `needle` occurs anywhere in `haystack`.
+pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A connector file with one connection `crm` at `base_url` and one stream
+/// `contacts` with the given request/paginate lines (YAML flow mappings).
+pub fn contacts_connector(base_url: &str, request: &str, paginate: &str) -> String {
+    format!(
+        r#"connections:
+  crm:
+    base_url: "{base_url}"
+streams:
+  contacts:
+    connection: crm
+    request: {request}
+    paginate: {paginate}
+    records: "$.data[*]"
+    primary_key: id
+"#
+    )
+}

@@ -1,0 +1,68 @@
+//! `holdfast runs`: every run with its counts and outcome, newest first.
+
+mod common;
+
+use common::{Sandbox, contacts_connector, runs};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_syncs_are_listed_with_counts_and_outcomes() {
+    let mock = common::start_mock(250).await;
+    let sandbox = Sandbox::new();
+    sandbox.write_config(&contacts_connector(
+        &mock.url(),
+        "{ path: /cursor/contacts, params: { limit: 100 } }",
+        r#"{ type: cursor, next: "$.meta.next_cursor", param: cursor }"#,
+    ));
+    let empty = sandbox.run(&["runs"]).await;
+    empty.expect_code(0);
+    assert!(empty.stdout.contains("no runs yet"), "{empty}");
+
+    sandbox.run(&["sync"]).await.expect_code(0);
+    sandbox.run(&["sync"]).await.expect_code(0);
+    let out = sandbox.run(&["runs"]).await;
+    out.expect_code(0);
+
+    // run, stream, date, time, duration, pages, created, updated, unchanged, quar., outcome
+    let lines: Vec<Vec<&str>> = out
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(lines.len(), 2, "two runs:\n{out}");
+    let listed: Vec<Vec<&str>> = lines
+        .iter()
+        .map(|f| {
+            let mut kept = vec![f[0], f[1]];
+            kept.extend(&f[5..]);
+            kept
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            vec!["2", "contacts", "3", "0", "0", "250", "0", "succeeded"],
+            vec!["1", "contacts", "3", "250", "0", "0", "0", "succeeded"],
+        ],
+        "newest first, with counts:\n{out}"
+    );
+
+    // The listing agrees with the store.
+    let pool = sandbox.pool().await;
+    let stored = runs(&pool).await;
+    assert_eq!(stored.len(), 2);
+    for (line, run) in lines.iter().rev().zip(&stored) {
+        assert_eq!(line[0], run.id.to_string());
+        assert_eq!(line[6], run.created.to_string());
+        assert_eq!(line[8], run.unchanged.to_string());
+        assert_eq!(line[10], run.outcome);
+    }
+
+    // --limit and --stream narrow the listing.
+    let one = sandbox.run(&["runs", "--limit", "1"]).await;
+    one.expect_code(0);
+    assert_eq!(one.stdout.lines().count(), 2, "header + 1:\n{one}");
+    let none = sandbox.run(&["runs", "--stream", "deals"]).await;
+    none.expect_code(0);
+    assert!(none.stdout.contains("no runs yet"), "{none}");
+}
