@@ -1,0 +1,98 @@
+//! The test suite every [`Store`](crate::Store) backend must pass.
+//!
+//! A backend's `tests/conformance.rs` is one call:
+//!
+//! ```ignore
+//! holdfast_store::store_conformance!(fresh_store);
+//! ```
+//!
+//! where `fresh_store` is an `async fn() -> (Box<dyn Store>, Guard)` giving an
+//! empty store per test (the guard keeps its temp dir or schema alive). Each
+//! case becomes its own `#[tokio::test]`. One file per topic.
+
+pub mod checkpoint;
+pub mod parents;
+pub mod quarantine;
+pub mod runs;
+pub mod upsert;
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::Value;
+
+use crate::{PageCommit, PageOutcome, RecordRow, RunId, Store, StreamState, TableSpec};
+
+/// Emits one `#[tokio::test]` per conformance case, each on a fresh store from `$factory`.
+#[macro_export]
+macro_rules! store_conformance {
+    ($factory:path) => {
+        $crate::store_conformance!(@cases $factory;
+            upsert::counts_created_updated_unchanged,
+            upsert::reapplying_a_page_changes_nothing,
+            upsert::composite_keys_keep_types,
+            upsert::rejects_object_keys,
+            checkpoint::state_commits_with_the_page,
+            checkpoint::state_roundtrip_and_reset,
+            checkpoint::table_with_other_key_is_refused,
+            runs::counters_and_outcomes,
+            runs::running_runs_become_interrupted,
+            parents::walks_in_key_order_after_a_key,
+            quarantine::kept_with_reason_and_payload,
+        );
+    };
+    (@cases $factory:path; $($module:ident :: $case:ident),+ $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $case() {
+                let (store, _guard) = $factory().await;
+                $crate::conformance::$module::$case(&*store).await;
+            }
+        )+
+    };
+}
+
+/// A fixed instant plus `secs` seconds: tests own the clock.
+pub fn at(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(1_700_000_000 + secs, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+/// A one-column-key table named `name`.
+pub fn table(name: &str) -> TableSpec {
+    TableSpec {
+        name: name.to_owned(),
+        primary_key: vec!["id".to_owned()],
+    }
+}
+
+/// A record row with key `id` and JSON `raw`.
+pub fn row(id: i64, raw: Value) -> RecordRow {
+    RecordRow {
+        key: vec![Value::from(id)],
+        raw: raw.to_string(),
+    }
+}
+
+/// Commits `rows` as one page of `stream` with `state`.
+pub async fn commit(
+    store: &dyn Store,
+    run: RunId,
+    stream: &str,
+    table: &TableSpec,
+    rows: &[RecordRow],
+    state: &StreamState,
+    now: DateTime<Utc>,
+) -> PageOutcome {
+    store
+        .commit_page(PageCommit {
+            run,
+            stream,
+            table,
+            records: rows,
+            quarantined: &[],
+            state,
+            now,
+        })
+        .await
+        .expect("commit_page")
+}
