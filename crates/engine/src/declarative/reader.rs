@@ -156,7 +156,10 @@ impl PageReader for DeclarativeReader<'_> {
         let body = parsed.map_err(|e| SourceError::NotJson {
             url: shown_url.clone(),
             status: response.status,
-            content_type: response.content_type().unwrap_or("no content type").to_owned(),
+            content_type: response
+                .content_type()
+                .unwrap_or("no content type")
+                .to_owned(),
             reason: if response.body.is_empty() {
                 "the body is empty".into()
             } else {

@@ -144,7 +144,13 @@ async fn run_all_chains(run: &mut Run<'_>, info: &StreamInfo) -> Result<(), Sync
         return run.chain(scope, start, None).await;
     };
     // A child stream: finish the chain that was in progress, then one chain per
-    // parent after the last one finished, in primary key order.
+    // parent after the last one finished, in primary key order. The parent's
+    // table may not exist yet (never synced): create it empty, so the answer
+    // is "no parents" rather than an SQL error.
+    run.store
+        .prepare_table(&parent.table)
+        .await
+        .map_err(SyncError::store(name))?;
     let mut after = run.progress.partition.clone();
     if let (Some(position), Some(record)) =
         (run.progress.position.clone(), run.progress.parent.clone())
