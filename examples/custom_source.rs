@@ -53,7 +53,11 @@ impl Source for ContactTags {
         }]
     }
 
-    fn read(&self, stream: &str, scope: ReadScope) -> Result<Box<dyn PageReader + '_>, SourceError> {
+    fn read(
+        &self,
+        stream: &str,
+        scope: ReadScope,
+    ) -> Result<Box<dyn PageReader + '_>, SourceError> {
         if stream != "contact_tags" {
             return Err(SourceError::UnknownStream(stream.into()));
         }
@@ -129,7 +133,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let store = SqliteStore::open(&db.display().to_string()).await?;
     let source = ContactTags::new(mock.url());
     for info in source.streams() {
-        let summary = sync_stream(&source, &store, &info, SyncOptions::default(), &NoopObserver).await?;
+        let summary = sync_stream(
+            &source,
+            &store,
+            &info,
+            SyncOptions::default(),
+            &NoopObserver,
+        )
+        .await?;
         println!(
             "{}: {} rows from {} pages",
             summary.stream,

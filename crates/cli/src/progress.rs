@@ -53,7 +53,11 @@ impl Observer for Progress {
         if let Some((bar, pages)) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
             *pages += 1;
             bar.inc((records + quarantined) as u64);
-            bar.set_message(format!("{pages} pages"));
+            let secs = bar.elapsed().as_secs_f64().max(1e-3);
+            bar.set_message(format!(
+                "{pages} pages ({:.0} pages/s)",
+                *pages as f64 / secs
+            ));
         }
     }
 

@@ -91,8 +91,11 @@ async fn every_kind_authenticates() {
         .await;
         let sandbox = Sandbox::new();
         sandbox.write_config(&connector(&mock.url(), kind.auth, NEXT_URL));
-        let out = sandbox.run_env(&["sync"], &[("SECRET", &secret)]).await;
+        // Trace logging on: every log line of every crate is checked too.
+        let env = [("SECRET", secret.as_str()), ("HOLDFAST_LOG", "trace")];
+        let out = sandbox.run_env(&["sync"], &env).await;
         out.expect_code(0);
+        assert!(out.stderr.contains("DEBUG"), "trace logs were written");
         let pool = sandbox.pool().await;
         assert_eq!(
             ids(&pool, "contacts").await,
@@ -169,7 +172,10 @@ async fn a_query_key_is_not_saved_with_the_next_page_url() {
     assert!(url.contains("page_token="), "{url}");
     let text = saved.to_string();
     assert!(!text.contains(secret), "state holds the key: {text}");
-    assert!(!text.contains("crm_key"), "state holds the key param: {text}");
+    assert!(
+        !text.contains("crm_key"),
+        "state holds the key param: {text}"
+    );
     pool.close().await;
     assert_hidden(&sandbox, &out, secret, "interrupted next_url");
 
@@ -195,4 +201,64 @@ async fn a_query_key_is_not_saved_with_the_next_page_url() {
     assert!(!saved.to_string().contains(secret));
     pool.close().await;
     assert_hidden(&sandbox, &out, secret, "resumed next_url");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_reports_a_rejected_credential_without_showing_it() {
+    for (i, kind) in KINDS.iter().enumerate() {
+        let right = format!("right-{i}-77aa01bc3d");
+        let wrong = format!("wrong-{i}-c0ffee5eed");
+        let mock = common::start_mock_with(MockConfig {
+            records: RECORDS,
+            auth: Some((kind.mock)(&right)),
+            ..MockConfig::default()
+        })
+        .await;
+        let sandbox = Sandbox::new();
+        sandbox.write_config(&connector(&mock.url(), kind.auth, NEXT_URL));
+
+        let ok = sandbox.run_env(&["check"], &[("SECRET", &right)]).await;
+        ok.expect_code(0);
+        assert!(
+            ok.stdout.contains("connection `crm` answered"),
+            "{}: {ok}",
+            kind.name
+        );
+        let bad = sandbox.run_env(&["check"], &[("SECRET", &wrong)]).await;
+        bad.expect_code(1);
+        assert!(
+            bad.stderr.contains("connection `crm`") && bad.stderr.contains("401"),
+            "{}: {bad}",
+            kind.name
+        );
+        for out in [&ok, &bad] {
+            assert!(
+                !out.all_text().contains(&right) && !out.all_text().contains(&wrong),
+                "{}: a secret is in the output:\n{out}",
+                kind.name
+            );
+        }
+        assert!(!sandbox.db.exists(), "check writes no store");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unset_secret_is_named_before_anything_is_sent() {
+    let mock = common::start_mock_with(MockConfig {
+        records: RECORDS,
+        auth: Some(MockAuth::Bearer("never-used-3141".to_owned())),
+        ..MockConfig::default()
+    })
+    .await;
+    let sandbox = Sandbox::new();
+    sandbox.write_config(&connector(&mock.url(), KINDS[0].auth, NEXT_URL));
+    let out = sandbox.run(&["sync"]).await;
+    out.expect_code(2);
+    assert!(
+        out.stderr
+            .contains("environment variable `SECRET` is not set")
+            && out.stderr.contains("connections.crm.auth.token"),
+        "{out}"
+    );
+    assert_eq!(mock.stats().requests, 0, "nothing was sent");
 }

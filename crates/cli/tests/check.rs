@@ -29,10 +29,7 @@ async fn a_valid_file_and_a_live_api() {
         out.stdout.contains("ok: connection `crm` answered"),
         "{out}"
     );
-    assert!(
-        out.stdout.contains("(1 connections, 1 streams)"),
-        "{out}"
-    );
+    assert!(out.stdout.contains("(1 connections, 1 streams)"), "{out}");
     assert_eq!(mock.stats().requests, 1, "check reads one page to test crm");
     assert!(!sandbox.db.exists(), "check writes nothing to the store");
 }
@@ -84,11 +81,36 @@ async fn a_typo_in_a_key_suggests_the_right_one() {
     let out = sandbox.run(&["check"]).await;
     out.expect_code(2);
     assert_eq!(mock.stats().requests, 0);
-    assert!(
-        out.stderr.contains("did you mean `primary_key`?"),
-        "{out}"
-    );
+    assert!(out.stderr.contains("did you mean `primary_key`?"), "{out}");
     insta::assert_snapshot!("typo_key", normalize(&sandbox, &out.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "limitation: an unknown key stops checking (holdfast_spec::parse_str runs serde first), so the other mistakes in the same file are not reported"]
+async fn a_typo_and_other_mistakes_are_reported_together() {
+    let sandbox = Sandbox::new();
+    sandbox.write_config(
+        &contacts_connector("http://127.0.0.1:9", "{ path: /v2/contacts }", CURSOR)
+            .replace(
+                "connection: crm\n    request",
+                "connection: crm2\n    request",
+            )
+            .replace("$.meta.next_cursor", "$.meta[")
+            .replace("primary_key: id", "primry_key: id"),
+    );
+    let out = sandbox.run(&["check"]).await;
+    out.expect_code(2);
+    for (mistake, line) in [
+        ("unknown connection `crm2`", "holdfast.yaml:6:"),
+        ("invalid JSONPath `$.meta[`", "holdfast.yaml:8:"),
+        ("unknown key `primry_key`", "holdfast.yaml:10:"),
+    ] {
+        assert!(
+            out.stderr.contains(mistake) && out.stderr.contains(line),
+            "{mistake} at {line}:\n{out}"
+        );
+    }
+    assert!(out.stderr.contains("has 3 problems"), "{out}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -81,7 +81,6 @@ async fn deals_are_the_union_of_every_contacts_deals() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "bug: `sync deals` on a fresh store fails with `no such table: contacts` (crates/engine/src/sync/mod.rs run_all_chains calls parent_records on a table that was never created) instead of the NoParents message"]
 async fn child_alone_in_a_fresh_store_says_sync_the_parent_first() {
     let mock = common::start_mock(CONTACTS).await;
     let sandbox = Sandbox::new();
@@ -114,4 +113,27 @@ async fn child_of_an_empty_parent_says_sync_the_parent_first() {
     assert_eq!(deal_runs[0].outcome, "failed");
     assert_eq!(requests_to(&mock, "/v2/contacts"), 1);
     assert_eq!(mock.stats().requests, 1, "no deal was requested");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_child_of_a_failed_parent_is_skipped() {
+    let mock = common::start_mock(CONTACTS).await;
+    let sandbox = Sandbox::new();
+    sandbox.write_config(
+        &connector(&mock.url()).replace("path: /v2/contacts,", "path: /nope/contacts,"),
+    );
+    let out = sandbox.run(&["sync"]).await;
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("sync contacts: failed") && out.stderr.contains("404"),
+        "{out}"
+    );
+    assert!(
+        out.stderr
+            .contains("sync deals: skipped because its parent `contacts` failed"),
+        "{out}"
+    );
+    assert_eq!(mock.stats().requests, 1, "no deal was requested");
+    let pool = sandbox.pool().await;
+    assert!(runs_of(&pool, "deals").await.is_empty(), "deals never ran");
 }

@@ -58,7 +58,11 @@ async fn kill_9_mid_run_then_resume() {
     }
     child.start_kill().expect("SIGKILL");
     let status = child.wait().await.expect("reap");
-    assert_eq!(status.code(), None, "killed by a signal, not exited: {status}");
+    assert_eq!(
+        status.code(),
+        None,
+        "killed by a signal, not exited: {status}"
+    );
     let pool = pool.expect("pool");
 
     // It really was mid-run: a resume point, and exactly its pages' rows.
@@ -69,10 +73,7 @@ async fn kill_9_mid_run_then_resume() {
         (KILL_AFTER_PAGES..PAGES).contains(&committed),
         "killed mid-run: {saved}"
     );
-    assert!(
-        progress["position"].is_object(),
-        "a next position: {saved}"
-    );
+    assert!(progress["position"].is_object(), "a next position: {saved}");
     let (rows, distinct, max): (i64, i64, i64) =
         sqlx::query_as("SELECT count(*), count(DISTINCT id), max(id) FROM contacts")
             .fetch_one(&pool)
@@ -86,7 +87,10 @@ async fn kill_9_mid_run_then_resume() {
     );
     let first = runs(&pool).await;
     assert_eq!(first.len(), 1);
-    assert_eq!(first[0].outcome, "running", "nobody finished the killed run");
+    assert_eq!(
+        first[0].outcome, "running",
+        "nobody finished the killed run"
+    );
     assert_eq!(first[0].pages as u64, committed);
 
     // Run again to the end.
@@ -121,11 +125,7 @@ async fn kill_9_mid_run_then_resume() {
         "the resumed run read only the pages left"
     );
     assert_eq!(run1.created + run2.created, n, "{run1:?} {run2:?}");
-    assert_eq!(
-        (run2.updated, run2.unchanged),
-        (0, 0),
-        "no page read twice"
-    );
+    assert_eq!((run2.updated, run2.unchanged), (0, 0), "no page read twice");
     let saved = state(&pool, "contacts").await.expect("state");
     assert!(saved.get("progress").is_none(), "finished: {saved}");
 
@@ -135,4 +135,146 @@ async fn kill_9_mid_run_then_resume() {
         (PAGES..=PAGES + 3).contains(&requests),
         "{requests} list requests for {PAGES} pages: the resumed run started over?"
     );
+}
+
+/// Polls until `stream`'s saved progress has at least `pages` pages; panics
+/// if the child ends first or nothing happens within 60 s.
+async fn wait_for_pages(
+    sandbox: &Sandbox,
+    child: &mut tokio::process::Child,
+    stream: &str,
+    pages: u64,
+) -> sqlx::SqlitePool {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut pool = None;
+    loop {
+        assert!(Instant::now() < deadline, "no progress within 60 s");
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            panic!("the sync ended ({status}) before it could be killed; make it slower");
+        }
+        if pool.is_none() && sandbox.db.exists() {
+            pool = Some(open_pool(&sandbox.db).await);
+        }
+        if let Some(p) = &pool
+            && let Ok(Some(text)) = sqlx::query_scalar::<_, String>(
+                "SELECT state FROM _holdfast_state WHERE stream = ?",
+            )
+            .bind(stream)
+            .fetch_optional(p)
+            .await
+        {
+            let s: Value = serde_json::from_str(&text).expect("state JSON");
+            if s["progress"]["pages"].as_u64().unwrap_or(0) >= pages {
+                return pool.expect("pool");
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_9_in_a_child_stream_then_resume() {
+    const CONTACTS: u64 = 200;
+    let mock = common::start_mock_with(MockConfig {
+        records: CONTACTS,
+        latency: Duration::from_millis(10),
+        ..MockConfig::default()
+    })
+    .await;
+    let sandbox = Sandbox::new();
+    sandbox.write_config(&format!(
+        r#"connections:
+  crm:
+    base_url: "{}"
+streams:
+  contacts:
+    connection: crm
+    request: {{ path: /v2/contacts, params: {{ limit: 1000 }} }}
+    paginate: {{ type: cursor, next: "$.meta.next_cursor", param: cursor }}
+    records: "$.data[*]"
+    primary_key: id
+  deals:
+    connection: crm
+    for_each: {{ stream: contacts, as: contact }}
+    request: {{ path: "/v2/contacts/{{{{ contact.id }}}}/deals" }}
+    records: "$.data[*]"
+    primary_key: id
+"#,
+        mock.url()
+    ));
+
+    let mut child = sandbox.spawn(&["sync"]);
+    let pool = wait_for_pages(&sandbox, &mut child, "deals", 40).await;
+    child.start_kill().expect("SIGKILL");
+    let status = child.wait().await.expect("reap");
+    assert_eq!(status.code(), None, "killed by a signal: {status}");
+
+    // Mid-run: the last finished parent is saved with its pages' rows.
+    let saved = state(&pool, "deals").await.expect("deals state");
+    let progress = &saved["progress"];
+    let done = progress["partition"][0]
+        .as_i64()
+        .unwrap_or_else(|| panic!("a finished parent: {saved}"));
+    assert!((40..CONTACTS as i64).contains(&done), "{saved}");
+    assert_eq!(
+        progress["pages"].as_i64(),
+        Some(done),
+        "one page per contact"
+    );
+    let beyond: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM deals WHERE _raw ->> '$.contact_id' > ?")
+            .bind(done)
+            .fetch_one(&pool)
+            .await
+            .expect("rows");
+    assert_eq!(beyond, 0, "no row past the resume point");
+    let deals_before = common::count(&pool, "deals").await;
+
+    let out = sandbox.run(&["sync"]).await;
+    out.expect_code(0);
+    assert!(
+        out.stderr
+            .contains("sync deals: started (resuming the interrupted run)"),
+        "{out}"
+    );
+
+    // Each contact's deals were asked for once, bar the one in flight.
+    let mut twice = 0;
+    for id in 1..=CONTACTS {
+        match requests_to(&mock, &format!("/v2/contacts/{id}/deals")) {
+            1 => {}
+            2 => twice += 1,
+            n => panic!("deals of contact {id} requested {n} times"),
+        }
+    }
+    assert!(twice <= 1, "{twice} contacts' deals were read twice");
+
+    // The table is exactly the union the API serves.
+    let tasks: Vec<_> = (1..=CONTACTS)
+        .map(|id| {
+            let url = format!("{}/v2/contacts/{id}/deals", mock.url());
+            tokio::spawn(async move { common::get_json(&url).await })
+        })
+        .collect();
+    let mut expected = std::collections::BTreeMap::new();
+    for task in tasks {
+        for deal in task.await.expect("task")["data"].as_array().expect("data") {
+            let id = deal["id"].as_str().expect("deal id").to_owned();
+            expected.insert(id, deal.clone());
+        }
+    }
+    assert_eq!(common::raw_by_id(&pool, "deals").await, expected);
+
+    let deal_runs = common::runs_of(&pool, "deals").await;
+    assert_eq!(deal_runs.len(), 2, "{deal_runs:?}");
+    let (run1, run2) = (&deal_runs[0], &deal_runs[1]);
+    assert_eq!(
+        (run1.outcome.as_str(), run2.outcome.as_str()),
+        ("interrupted", "succeeded")
+    );
+    assert_eq!(run1.pages, done);
+    assert_eq!(run2.pages, CONTACTS as i64 - done, "only the parents left");
+    assert_eq!(run1.created, deals_before);
+    assert_eq!(run1.created + run2.created, expected.len() as i64);
+    assert_eq!((run2.updated, run2.unchanged), (0, 0), "no page read twice");
 }

@@ -44,7 +44,10 @@ async fn second_run_reads_only_the_changes() {
         "a first run has no cursor: {first_requests:?}"
     );
     let pool = sandbox.pool().await;
-    assert_eq!(ids(&pool, "contacts").await, (1..=500).collect::<Vec<i64>>());
+    assert_eq!(
+        ids(&pool, "contacts").await,
+        (1..=500).collect::<Vec<i64>>()
+    );
     let served = mock_contacts(&mock.url()).await;
     let saved = state(&pool, "contacts").await.expect("state saved");
     assert_eq!(
@@ -77,13 +80,12 @@ async fn second_run_reads_only_the_changes() {
         ("succeeded", 0, 10, boundary),
         "second run: {run2:?}"
     );
-    let changed: Vec<i64> = sqlx::query_scalar(
-        "SELECT id FROM contacts WHERE _updated_run = ? ORDER BY id",
-    )
-    .bind(run2.id)
-    .fetch_all(&pool)
-    .await
-    .expect("changed ids");
+    let changed: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM contacts WHERE _updated_run = ? ORDER BY id")
+            .bind(run2.id)
+            .fetch_all(&pool)
+            .await
+            .expect("changed ids");
     assert_eq!(changed, touched, "exactly the touched rows changed");
     let last_change: Vec<i64> =
         sqlx::query_scalar("SELECT id FROM contacts WHERE _last_change = 2 ORDER BY id")
@@ -122,7 +124,10 @@ async fn second_run_reads_only_the_changes() {
 
     // --full-refresh ignores the cursor: all 500 again, all unchanged.
     let before = mock.requests().len();
-    sandbox.run(&["sync", "--full-refresh"]).await.expect_code(0);
+    sandbox
+        .run(&["sync", "--full-refresh"])
+        .await
+        .expect_code(0);
     let all = runs(&pool).await;
     let run3 = &all[2];
     assert_eq!(

@@ -20,7 +20,10 @@ async fn null_keys_are_quarantined_with_reason_and_payload() {
         "{ path: /cursor/contacts, params: { limit: 100 } }",
         r#"{ type: cursor, next: "$.meta.next_cursor", param: cursor }"#,
     )
-    .replace("primary_key: id", "primary_key: company\n    into: by_company");
+    .replace(
+        "primary_key: id",
+        "primary_key: company\n    into: by_company",
+    );
     sandbox.write_config(&yaml);
     sandbox.run(&["sync"]).await.expect_code(0);
 
@@ -37,12 +40,11 @@ async fn null_keys_are_quarantined_with_reason_and_payload() {
     );
 
     let pool = sandbox.pool().await;
-    let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
-        "SELECT stream, reason, raw, run_id FROM _holdfast_quarantine ORDER BY id",
-    )
-    .fetch_all(&pool)
-    .await
-    .expect("quarantine rows");
+    let rows: Vec<(String, String, String, i64)> =
+        sqlx::query_as("SELECT stream, reason, raw, run_id FROM _holdfast_quarantine ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .expect("quarantine rows");
     let all_runs = runs(&pool).await;
     assert_eq!(all_runs.len(), 1);
     let run = &all_runs[0];
@@ -94,11 +96,7 @@ async fn null_keys_are_quarantined_with_reason_and_payload() {
     // `holdfast quarantine` lists every one, with the reason.
     let out = sandbox.run(&["quarantine", "--limit", "1000"]).await;
     out.expect_code(0);
-    let entries: Vec<&str> = out
-        .stdout
-        .lines()
-        .filter(|l| l.starts_with('#'))
-        .collect();
+    let entries: Vec<&str> = out.stdout.lines().filter(|l| l.starts_with('#')).collect();
     assert_eq!(entries.len(), null_company.len(), "{out}");
     assert!(
         entries

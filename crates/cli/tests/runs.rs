@@ -66,3 +66,52 @@ async fn two_syncs_are_listed_with_counts_and_outcomes() {
     none.expect_code(0);
     assert!(none.stdout.contains("no runs yet"), "{none}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_json_and_the_store_from_the_environment() {
+    let mock = common::start_mock(250).await;
+    let sandbox = Sandbox::new();
+    sandbox.write_config(&contacts_connector(
+        &mock.url(),
+        "{ path: /offset/contacts }",
+        "{ type: offset, limit: 100 }",
+    ));
+    let config = sandbox.config.display().to_string();
+    let store = sandbox.store_url();
+    let env = [("HOLDFAST_STORE", store.as_str())];
+
+    // The store comes from HOLDFAST_STORE; --json prints one object.
+    let out = sandbox
+        .run_raw_env(&["sync", "--json", "--config", &config], &env)
+        .await;
+    out.expect_code(0);
+    let report: serde_json::Value = serde_json::from_str(out.stdout.trim())
+        .unwrap_or_else(|e| panic!("stdout is one JSON object ({e}):\n{out}"));
+    let stream = &report["streams"][0];
+    assert_eq!(stream["stream"], "contacts", "{report}");
+    assert_eq!(stream["outcome"], "succeeded", "{report}");
+    assert_eq!(stream["resumed"], false, "{report}");
+    assert_eq!(stream["pages"], 3, "{report}");
+    assert_eq!(stream["records"], 250, "{report}");
+    assert_eq!(stream["created"], 250, "{report}");
+    assert_eq!(stream["quarantined"], 0, "{report}");
+    assert_eq!(report["streams"].as_array().map(Vec::len), Some(1));
+
+    let pool = sandbox.pool().await;
+    let stored = runs(&pool).await;
+    assert_eq!(stored.len(), 1, "the run went to HOLDFAST_STORE");
+    assert_eq!((stored[0].pages, stored[0].created), (3, 250));
+
+    let listed = sandbox
+        .run_raw_env(&["runs", "--config", &config], &env)
+        .await;
+    listed.expect_code(0);
+    assert!(
+        listed
+            .stdout
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.contains("succeeded")),
+        "{listed}"
+    );
+}

@@ -165,7 +165,7 @@ impl Store for SqliteStore {
         let mut tx = self.pool.begin().await.map_err(db_err(&context))?;
         sqlx::query(
             "UPDATE _holdfast_runs SET outcome = 'interrupted', finished_at = ?, \
-             error = 'the process ended before the run finished; the next run resumed it' \
+             error = 'the process ended before the run finished' \
              WHERE stream = ? AND outcome = 'running'",
         )
         .bind(&now)

@@ -40,7 +40,10 @@ pub(crate) async fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let mock = start_mock(args.records).await?;
     println!(
         "bench: {} records, pages of {}, {} runs each; mock on {}",
-        args.records, args.page_size, args.runs, mock.url()
+        args.records,
+        args.page_size,
+        args.runs,
+        mock.url()
     );
     let (mut ours, mut raw) = (Vec::new(), Vec::new());
     for i in 0..args.runs {
@@ -112,11 +115,18 @@ pub(crate) async fn baseline(args: &BaselineArgs) -> anyhow::Result<ExitCode> {
     let mut cursor: Option<String> = None;
     loop {
         let mut url = reqwest::Url::parse(&format!("{}/v2/contacts", args.url))?;
-        url.query_pairs_mut().append_pair("limit", &args.page_size.to_string());
+        url.query_pairs_mut()
+            .append_pair("limit", &args.page_size.to_string());
         if let Some(c) = &cursor {
             url.query_pairs_mut().append_pair("cursor", c);
         }
-        let bytes = client.get(url).send().await?.error_for_status()?.bytes().await?;
+        let bytes = client
+            .get(url)
+            .send()
+            .await?
+            .error_for_status()?
+            .bytes()
+            .await?;
         let mut body: Value = serde_json::from_slice(&bytes)?;
         let mut tx = pool.begin().await?;
         if let Value::Array(items) = body["data"].take() {
@@ -219,7 +229,10 @@ async fn child(args: &[&str]) -> anyhow::Result<Value> {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let last = stdout.lines().last().unwrap_or_default();
     serde_json::from_str(last).with_context(|| {
-        format!("`holdfast {}` printed no JSON result (exit {})", args[0], out.status)
+        format!(
+            "`holdfast {}` printed no JSON result (exit {})",
+            args[0], out.status
+        )
     })
 }
 

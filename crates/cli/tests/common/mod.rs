@@ -90,8 +90,13 @@ impl Sandbox {
 
     /// Runs the binary with exactly `args` (no `--config`/`--store` added).
     pub async fn run_raw(&self, args: &[&str]) -> Output {
+        self.run_raw_env(args, &[]).await
+    }
+
+    /// Runs the binary with exactly `args` and extra environment variables.
+    pub async fn run_raw_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        finish(raw_command(self.path(), &args, &[])).await
+        finish(raw_command(self.path(), &args, env)).await
     }
 
     /// Starts the binary without waiting (stdout and stderr discarded).
