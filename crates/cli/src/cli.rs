@@ -136,6 +136,13 @@ pub(crate) struct MockArgs {
     /// Require this bearer token on data endpoints.
     #[arg(long)]
     pub(crate) require_bearer: Option<String>,
+    /// Inject faults: a preset (`flaky`, `mixed`, `down30`, `lying`) or rates
+    /// like `429=10%,500=20%,slow=5%,html=3%,error_body=2%,retry_after=2s`.
+    #[arg(long)]
+    pub(crate) faults: Option<String>,
+    /// The mock's own rate limit, e.g. `50/1s`: requests over it get 429 and are counted.
+    #[arg(long)]
+    pub(crate) rate_limit: Option<String>,
 }
 
 #[derive(Debug, Args)]

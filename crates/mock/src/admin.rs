@@ -8,7 +8,8 @@ use crate::error::ApiError;
 use crate::query::Params;
 use crate::state::{MockState, MockStats};
 
-/// `GET /_mock/stats`: `{"requests": n, "by_path": {...}}`.
+/// `GET /_mock/stats`: `{"requests": n, "by_path": {...}, "served_ok": n, "faults": {...},
+/// "rate_limited": n, "retry_after_violations": n}`.
 pub(crate) async fn stats(State(state): State<MockState>) -> Json<MockStats> {
     Json(state.stats())
 }
@@ -27,7 +28,8 @@ pub(crate) async fn touch(
     Ok(Json(json!({ "touched": state.touch(count) })))
 }
 
-/// `POST /_mock/reset`: zeroes stats and the request log (touches stay).
+/// `POST /_mock/reset`: zeroes stats and the request log, restarts fault draws (touches
+/// stay).
 pub(crate) async fn reset(State(state): State<MockState>) -> Json<Value> {
     state.reset();
     Json(json!({ "reset": true }))

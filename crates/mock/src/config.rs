@@ -1,10 +1,14 @@
-//! What a mock server serves: how many contacts, which seed, how slow, which auth.
+//! What a mock server serves: how many contacts, which seed, how slow, which auth, which
+//! faults and rate limit.
 
 use std::time::Duration;
 
+use crate::faults::FaultProfile;
+use crate::limit::MockRateLimit;
+
 /// Settings for one mock CRM; [`MockConfig::default`] gives 1000 contacts, seed 42,
-/// no latency and no auth.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// no latency, no auth, no faults and no rate limit.
+#[derive(Debug, Clone, PartialEq)]
 pub struct MockConfig {
     /// How many contacts exist (ids `1..=records`). Records are generated on demand, so
     /// millions cost no memory.
@@ -15,6 +19,10 @@ pub struct MockConfig {
     pub latency: Duration,
     /// Credentials every data endpoint demands; `None` leaves them open.
     pub auth: Option<MockAuth>,
+    /// Faults injected into data requests (after auth); drawn from `seed`.
+    pub faults: FaultProfile,
+    /// The mock's own limit on data requests (after auth, before faults); `None` for none.
+    pub rate_limit: Option<MockRateLimit>,
 }
 
 impl Default for MockConfig {
@@ -24,6 +32,8 @@ impl Default for MockConfig {
             seed: 42,
             latency: Duration::ZERO,
             auth: None,
+            faults: FaultProfile::default(),
+            rate_limit: None,
         }
     }
 }

@@ -44,14 +44,35 @@
 //! [`MockConfig::auth`] is set and the request lacks it, 404 for unknown styles and paths.
 //! [`MockConfig::latency`] delays every data response.
 //!
+//! # Faults and rate limit
+//!
+//! A data request passes, in order: bookkeeping, [`MockConfig::latency`], auth (a 401
+//! stays a 401), the mock's own [`MockRateLimit`] (429), the [`FaultProfile::down`] window
+//! (503), then at most one fault drawn from `(seed, sequence number)` (429, 500, 503, slow,
+//! dropped connection, HTML page, `200` error body, malformed or truncated JSON), and only
+//! then the real page. Faulted requests never carry records.
+//!
+//! ```
+//! use holdfast_mock::{FaultProfile, MockConfig, MockRateLimit};
+//!
+//! let config = MockConfig {
+//!     faults: FaultProfile::parse("429=10%,500=5%,retry_after=2s").unwrap(),
+//!     rate_limit: Some(MockRateLimit::parse("50/1s").unwrap()),
+//!     ..MockConfig::default()
+//! };
+//! # let _ = config;
+//! ```
+//!
 //! # Control endpoints (never counted in stats or the request log)
 //!
-//! - `GET /_mock/stats`: `{"requests": n, "by_path": {"/cursor/contacts": n}}`.
-//! - `GET /_mock/requests`: `{"requests": [{"method","path","query","headers","at"}]}`,
-//!   the last 1000 data requests.
+//! - `GET /_mock/stats`: `{"requests": n, "by_path": {"/cursor/contacts": n},
+//!   "served_ok": n, "faults": {"429": n}, "rate_limited": n, "retry_after_violations": n}`.
+//! - `GET /_mock/requests`: `{"requests": [{"method","path","query","headers","at",
+//!   "fault","status"}]}`, the last 1000 data requests.
 //! - `POST /_mock/touch?count=N`: moves N distinct contacts past every earlier `updated_at`
 //!   and bumps their `version`; `{"touched": [ids]}`.
-//! - `POST /_mock/reset`: zeroes stats and the request log (touches stay).
+//! - `POST /_mock/reset`: zeroes stats, the request log and the rate limit window, and
+//!   restarts the fault draws (touches stay).
 //! - `GET /healthz`: `ok`.
 #![warn(missing_docs, unreachable_pub)]
 #![forbid(unsafe_code)]
@@ -62,6 +83,8 @@ mod config;
 mod data;
 mod dates;
 mod error;
+mod faults;
+mod limit;
 mod listing;
 mod pages;
 mod query;
@@ -71,6 +94,8 @@ mod state;
 mod token;
 
 pub use config::{MockAuth, MockConfig};
+pub use faults::FaultProfile;
+pub use limit::MockRateLimit;
 pub use routes::router;
 pub use server::MockServer;
 pub use state::{MockState, MockStats, SeenRequest};

@@ -1,4 +1,7 @@
-//! The route table, and the layer every data endpoint passes: bookkeeping, latency, auth.
+//! The route table, and the layer every data endpoint passes: bookkeeping, latency, auth,
+//! rate limit, faults.
+
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -8,7 +11,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::error::ApiError;
-use crate::state::MockState;
+use crate::faults::{self, Fault};
+use crate::state::{MockState, Verdict};
 use crate::{admin, pages};
 
 /// The mock's routes over `state`; serve it yourself or use [`MockServer`](crate::MockServer).
@@ -29,9 +33,10 @@ pub fn router(state: MockState) -> Router {
         .with_state(state)
 }
 
-/// Counts the request, waits the configured latency, then checks auth.
+/// Counts the request, waits the configured latency, checks auth, then applies the rate
+/// limit, the down window and the fault draw, in that order.
 async fn data_layer(State(state): State<MockState>, req: Request, next: Next) -> Response {
-    state.record(&req);
+    let ticket = state.record(&req);
     let latency = state.config().latency;
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -39,9 +44,32 @@ async fn data_layer(State(state): State<MockState>, req: Request, next: Next) ->
     if let Some(credential) = state.credential()
         && !credential.allows(&req)
     {
+        state.answered(ticket, Some(401), false);
         return ApiError::unauthorized().into_response();
     }
-    next.run(req).await
+    let profile = &state.config().faults;
+    let verdict = state.verdict(ticket);
+    let (response, page) = match verdict {
+        Verdict::Serve => {
+            let response = next.run(req).await;
+            let page = response.status().is_success();
+            (response, page)
+        }
+        Verdict::Limited(wait) => (too_many(&state, wait), false),
+        Verdict::Fault(Fault::TooMany) => (too_many(&state, profile.retry_after), false),
+        Verdict::Fault(fault) => (faults::respond(fault, profile, req, next).await, false),
+    };
+    // A dropped connection answers no status at all.
+    let dropped = verdict == Verdict::Fault(Fault::Dropped);
+    state.answered(ticket, (!dropped).then(|| response.status().as_u16()), page);
+    response
+}
+
+/// A 429 asking for `wait`, noted so that earlier retries count as violations.
+fn too_many(state: &MockState, wait: Duration) -> Response {
+    let (response, enforced) = faults::too_many(wait, state.config().faults.retry_after_http_date);
+    state.asked_to_wait(enforced);
+    response
 }
 
 async fn not_found(uri: Uri) -> ApiError {

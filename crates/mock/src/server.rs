@@ -74,6 +74,12 @@ impl MockServer {
         self.state.stats()
     }
 
+    /// The most data requests seen in any `window`-long span (see
+    /// [`MockState::max_requests_in_window`]).
+    pub fn max_requests_in_window(&self, window: Duration) -> u64 {
+        self.state.max_requests_in_window(window)
+    }
+
     /// The last 1000 data requests, oldest first (as `GET /_mock/requests`).
     pub fn requests(&self) -> Vec<SeenRequest> {
         self.state.requests()

@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use axum::extract::Request;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -9,10 +10,16 @@ use serde::{Serialize, Serializer};
 
 use crate::auth::Credential;
 use crate::config::MockConfig;
+use crate::faults::Fault;
+use crate::limit::Window;
 use crate::listing::Touches;
 
 /// How many requests [`MockState::requests`] remembers.
 const LOG_LEN: usize = 1000;
+/// How many arrival times [`MockState::max_requests_in_window`] looks at.
+const ARRIVALS_LEN: usize = 100_000;
+/// How early a request may come after a `429` without counting as a violation.
+const RETRY_AFTER_SLACK: Duration = Duration::from_millis(50);
 /// How many distinct paths [`MockStats::by_path`] tracks; later ones count as `(other)`.
 const MAX_PATHS: usize = 10_000;
 
@@ -30,6 +37,18 @@ pub struct MockStats {
     /// Requests per path, e.g. `"/cursor/contacts": 3`. After 10,000 distinct paths,
     /// new ones are counted under `"(other)"`.
     pub by_path: BTreeMap<String, u64>,
+    /// Data requests answered with a real page: a 2xx with no fault.
+    pub served_ok: u64,
+    /// Injected faults per kind (`"429"`, `"500"`, `"503"`, `"slow"`, `"dropped"`, `"html"`,
+    /// `"error_body"`, `"malformed"`, `"truncated"`, `"down"`); kinds never injected are
+    /// absent.
+    pub faults: BTreeMap<String, u64>,
+    /// Requests rejected by the mock's own [`MockRateLimit`](crate::MockRateLimit): each one
+    /// is a violation of that limit by the client.
+    pub rate_limited: u64,
+    /// Data requests that arrived more than 50 ms before the latest `429`'s `Retry-After`
+    /// (from a fault or the rate limit) had passed.
+    pub retry_after_violations: u64,
 }
 
 /// One request a data endpoint received, as [`MockState::requests`] reports it.
@@ -46,6 +65,32 @@ pub struct SeenRequest {
     /// When the request arrived (serialised as RFC 3339).
     #[serde(serialize_with = "rfc3339")]
     pub at: DateTime<Utc>,
+    /// The fault injected (a [`MockStats::faults`] key), if any; a rejection by the mock's
+    /// own rate limit is no fault (it shows as status 429 here).
+    pub fault: Option<String>,
+    /// The status answered; 0 while the answer is pending, when the connection was
+    /// dropped, or when the client gave up first.
+    pub status: u16,
+}
+
+/// What the data layer does with a request that passed auth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Serve the real page.
+    Serve,
+    /// Over the mock's rate limit: 429, room again after this long.
+    Limited(Duration),
+    /// Inject this fault.
+    Fault(Fault),
+}
+
+/// Names one recorded request, so its outcome lands on the right log entry.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ticket {
+    /// Which [`Book`] (bumped by every reset) counted it.
+    generation: u64,
+    /// Its sequence number among the data requests since start or reset.
+    pub(crate) seq: u64,
 }
 
 #[derive(Debug)]
@@ -54,13 +99,25 @@ struct Inner {
     credential: Option<Credential>,
     touches: RwLock<Touches>,
     book: Mutex<Book>,
+    started: Instant,
 }
 
 #[derive(Debug, Default)]
 struct Book {
+    generation: u64,
     total: u64,
     by_path: HashMap<String, u64>,
     log: VecDeque<SeenRequest>,
+    served_ok: u64,
+    faults: BTreeMap<String, u64>,
+    rate_limited: u64,
+    retry_after_violations: u64,
+    /// No data request should come before this (the latest 429's Retry-After).
+    retry_deadline: Option<Instant>,
+    /// Arrival times of the last [`ARRIVALS_LEN`] data requests, in order.
+    arrivals: VecDeque<Instant>,
+    /// The mock's rate limit window.
+    window: Window,
 }
 
 impl MockState {
@@ -73,6 +130,7 @@ impl MockState {
             credential,
             touches: RwLock::new(touches),
             book: Mutex::new(Book::default()),
+            started: Instant::now(),
         };
         Self {
             inner: Arc::new(inner),
@@ -90,7 +148,27 @@ impl MockState {
         MockStats {
             requests: book.total,
             by_path: book.by_path.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            served_ok: book.served_ok,
+            faults: book.faults.clone(),
+            rate_limited: book.rate_limited,
+            retry_after_violations: book.retry_after_violations,
         }
+    }
+
+    /// The most data requests that arrived within any `window`-long span (a half-open
+    /// interval), over the last 100,000 data requests: assert a client kept its rate
+    /// limit with `max_requests_in_window(per) <= requests`.
+    pub fn max_requests_in_window(&self, window: Duration) -> u64 {
+        let book = self.book();
+        let arrivals = &book.arrivals;
+        let (mut best, mut lo) = (0, 0);
+        for (hi, &at) in arrivals.iter().enumerate() {
+            while at.duration_since(arrivals[lo]) >= window {
+                lo += 1;
+            }
+            best = best.max(hi + 1 - lo);
+        }
+        best as u64
     }
 
     /// The last 1000 data requests, oldest first.
@@ -109,9 +187,15 @@ impl MockState {
         touches.touch(count)
     }
 
-    /// Zeroes the stats and empties the request log; touches stay.
+    /// Zeroes the stats and empties the request log, the arrival times, the rate limit
+    /// window and the pending Retry-After; touches stay, and fault draws start again from
+    /// sequence number 0.
     pub fn reset(&self) {
-        *self.book() = Book::default();
+        let mut book = self.book();
+        *book = Book {
+            generation: book.generation + 1,
+            ..Book::default()
+        };
     }
 
     /// Runs `f` on the touched set (a read lock; keep `f` short).
@@ -128,8 +212,9 @@ impl MockState {
         self.inner.credential.as_ref()
     }
 
-    /// Counts `req` in the stats and appends it to the request log.
-    pub(crate) fn record(&self, req: &Request) {
+    /// Counts `req` in the stats, appends it to the request log and its arrival time to
+    /// the window log, and counts it if it came before the latest Retry-After passed.
+    pub(crate) fn record(&self, req: &Request) -> Ticket {
         let mut headers = BTreeMap::new();
         for (name, value) in req.headers() {
             let value = String::from_utf8_lossy(value.as_bytes());
@@ -148,9 +233,26 @@ impl MockState {
             query: req.uri().query().unwrap_or("").to_owned(),
             headers,
             at: Utc::now(),
+            fault: None,
+            status: 0,
         };
         let mut book = self.book();
+        let now = Instant::now();
+        let ticket = Ticket {
+            generation: book.generation,
+            seq: book.total,
+        };
         book.total += 1;
+        if book.arrivals.len() == ARRIVALS_LEN {
+            book.arrivals.pop_front();
+        }
+        book.arrivals.push_back(now);
+        if book
+            .retry_deadline
+            .is_some_and(|deadline| now + RETRY_AFTER_SLACK < deadline)
+        {
+            book.retry_after_violations += 1;
+        }
         if let Some(n) = book.by_path.get_mut(path) {
             *n += 1;
         } else {
@@ -165,6 +267,55 @@ impl MockState {
             book.log.pop_front();
         }
         book.log.push_back(seen);
+        ticket
+    }
+
+    /// Decides what a request that passed auth gets: the rate limit first, then the down
+    /// window, then the fault draw. Counts rate limit rejections and faults.
+    pub(crate) fn verdict(&self, ticket: Ticket) -> Verdict {
+        let config = &self.inner.config;
+        let mut book = self.book();
+        if let Some(limit) = &config.rate_limit
+            && let Err(wait) = book.window.admit(limit, Instant::now())
+        {
+            book.rate_limited += 1;
+            return Verdict::Limited(wait);
+        }
+        let fault = if config.faults.is_down(self.inner.started.elapsed()) {
+            Some(Fault::Down)
+        } else {
+            config.faults.draw(config.seed, ticket.seq)
+        };
+        let Some(fault) = fault else {
+            return Verdict::Serve;
+        };
+        *book.faults.entry(fault.name().to_owned()).or_default() += 1;
+        if let Some(seen) = book.entry(ticket) {
+            seen.fault = Some(fault.name().to_owned());
+        }
+        Verdict::Fault(fault)
+    }
+
+    /// Notes a `429` just sent: no request should come for `wait`.
+    pub(crate) fn asked_to_wait(&self, wait: Duration) {
+        let deadline = Instant::now() + wait;
+        let mut book = self.book();
+        book.retry_deadline = Some(book.retry_deadline.map_or(deadline, |d| d.max(deadline)));
+    }
+
+    /// Notes the answer to a request: its status (`None` for no response at all), and
+    /// whether it was a real page.
+    pub(crate) fn answered(&self, ticket: Ticket, status: Option<u16>, page: bool) {
+        let mut book = self.book();
+        if book.generation != ticket.generation {
+            return;
+        }
+        if page {
+            book.served_ok += 1;
+        }
+        if let (Some(status), Some(seen)) = (status, book.entry(ticket)) {
+            seen.status = status;
+        }
     }
 
     fn book(&self) -> MutexGuard<'_, Book> {
@@ -172,6 +323,21 @@ impl MockState {
             .book
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Book {
+    /// The log entry of `ticket`, if it is still in the log.
+    fn entry(&mut self, ticket: Ticket) -> Option<&mut SeenRequest> {
+        if ticket.generation != self.generation {
+            return None;
+        }
+        let back = self.total.checked_sub(ticket.seq + 1)?;
+        let index = self
+            .log
+            .len()
+            .checked_sub(1 + usize::try_from(back).ok()?)?;
+        self.log.get_mut(index)
     }
 }
 

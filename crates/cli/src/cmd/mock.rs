@@ -4,16 +4,32 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use holdfast_mock::{MockAuth, MockConfig, MockServer};
+use anyhow::anyhow;
+use holdfast_mock::{FaultProfile, MockAuth, MockConfig, MockRateLimit, MockServer};
 
 use crate::cli::MockArgs;
 
 pub(crate) async fn run(args: &MockArgs) -> anyhow::Result<ExitCode> {
+    let faults = match &args.faults {
+        None => FaultProfile::default(),
+        Some(spec) => match FaultProfile::preset(spec) {
+            Some(preset) => preset,
+            None => FaultProfile::parse(spec).map_err(|e| anyhow!("--faults: {e}"))?,
+        },
+    };
+    let rate_limit = args
+        .rate_limit
+        .as_deref()
+        .map(MockRateLimit::parse)
+        .transpose()
+        .map_err(|e| anyhow!("--rate-limit: {e}"))?;
     let config = MockConfig {
         records: args.records,
         seed: args.seed,
         latency: Duration::from_millis(args.latency_ms),
         auth: args.require_bearer.clone().map(MockAuth::Bearer),
+        faults,
+        rate_limit,
     };
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
     let server = MockServer::start(config, addr).await?;
