@@ -12,6 +12,11 @@ use clap::Parser;
 
 use cli::{Cli, Command};
 
+/// Syncs allocate and free many small JSON values across threads; mimalloc
+/// handles that far better than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     context::init_logging(&cli);

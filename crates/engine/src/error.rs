@@ -11,23 +11,6 @@ pub enum SourceError {
     /// The request failed.
     #[error(transparent)]
     Http(#[from] HttpError),
-    /// A 2xx response whose body is not JSON (an HTML login page, an empty or cut-off body).
-    #[error(
-        "{url} answered {status} with a body that is not JSON ({content_type}): {reason}; \
-         body starts: {excerpt}"
-    )]
-    NotJson {
-        /// The URL, redacted.
-        url: String,
-        /// The status.
-        status: u16,
-        /// The Content-Type header, or "no content type".
-        content_type: String,
-        /// The parser's complaint.
-        reason: String,
-        /// The first bytes of the body.
-        excerpt: String,
-    },
     /// Pagination went wrong.
     #[error("{url}: {source}")]
     Paginate {

@@ -11,11 +11,13 @@
 
 mod declarative;
 mod error;
+mod request_log;
 mod source;
 pub mod sync;
 mod template;
 
 pub use declarative::DeclarativeSource;
 pub use error::{SourceError, SyncError};
+pub use request_log::RequestLog;
 pub use source::{Page, PageReader, ParentInfo, ReadScope, Source, StreamInfo};
 pub use template::render_with_env;

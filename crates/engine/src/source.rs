@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use holdfast_store::TableSpec;
+use holdfast_store::{RequestRow, TableSpec};
 use serde_json::Value;
 
 use crate::SourceError;
@@ -35,6 +35,8 @@ pub struct ParentInfo {
 /// What one request chain reads.
 #[derive(Debug, Clone, Default)]
 pub struct ReadScope {
+    /// The run reading it (for the request log).
+    pub run: Option<i64>,
     /// The incremental cursor to send (lookback already applied); `None` on a full refresh.
     pub cursor: Option<Value>,
     /// For child streams, the parent record of this chain.
@@ -86,6 +88,19 @@ pub trait Source: Send + Sync {
     async fn handle_event(&self, stream: &str, event: Value) -> Result<Vec<Value>, SourceError> {
         let _ = stream;
         Ok(vec![event])
+    }
+
+    /// How many request chains of `stream` (one per parent, for a child
+    /// stream) the engine may run at once. Default 1.
+    fn parallel_chains(&self, stream: &str) -> usize {
+        let _ = stream;
+        1
+    }
+
+    /// Request log rows gathered since the last call; the engine writes them
+    /// with the next page it commits. Default: none.
+    fn take_requests(&self) -> Vec<RequestRow> {
+        Vec::new()
     }
 
     /// Releases connections and other resources.

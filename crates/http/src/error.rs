@@ -10,18 +10,24 @@ pub enum HttpErrorKind {
     Status,
     /// No complete answer within the connection's timeout.
     Timeout,
-    /// The connection could not be made or was dropped.
+    /// The connection could not be made, or was dropped before an answer.
     Connect,
-    /// The body could not be read to the end.
+    /// The answer started but the body could not be read to the end.
     Body,
+    /// A 2xx answer whose body is not the JSON the stream expects (HTML, empty, malformed).
+    NotJson,
+    /// An `errors:` rule matched the response.
+    Rule,
+    /// The circuit breaker is open: the remote is considered down.
+    BreakerOpen,
     /// The request could not be built (bad URL or header).
     Request,
 }
 
-/// A request failed. The URL is already redacted.
+/// A request failed. The URL and the detail are already redacted.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
-#[error("connection `{connection}`: {method} {url} {detail}")]
+#[error("connection `{connection}`: {method} {url} {detail}{}", attempts_note(*attempts))]
 pub struct HttpError {
     /// The kind of failure.
     pub kind: HttpErrorKind,
@@ -35,14 +41,70 @@ pub struct HttpError {
     pub status: Option<u16>,
     /// `Retry-After`, when the server sent one.
     pub retry_after: Option<Duration>,
-    /// The rest of the message: "answered 404 Not Found: {body excerpt}", "timed out after 30s".
+    /// What happened: "answered 404 Not Found: {body excerpt}", "timed out after 30s".
     pub detail: String,
+    /// Whether an `errors:` rule asked to retry (only for [`HttpErrorKind::Rule`]).
+    pub rule_retry: bool,
+    /// How many attempts were made before giving up (set by the retry layer).
+    pub attempts: u32,
+}
+
+fn attempts_note(attempts: u32) -> String {
+    if attempts > 1 {
+        format!(" (gave up after {attempts} attempts)")
+    } else {
+        String::new()
+    }
 }
 
 impl HttpError {
     /// The kind of failure.
     pub fn kind(&self) -> HttpErrorKind {
         self.kind
+    }
+
+    /// True for failures that may pass on another attempt: 408, 429, 5xx,
+    /// timeouts, dropped connections, cut-off or non-JSON bodies, and rules
+    /// with `action: retry`. Other 4xx and an open breaker are final.
+    pub fn is_retryable(&self) -> bool {
+        match self.kind {
+            HttpErrorKind::Status => matches!(self.status, Some(408 | 429 | 500..=599)),
+            HttpErrorKind::Timeout
+            | HttpErrorKind::Connect
+            | HttpErrorKind::Body
+            | HttpErrorKind::NotJson => true,
+            HttpErrorKind::Rule => self.rule_retry,
+            HttpErrorKind::BreakerOpen | HttpErrorKind::Request => false,
+        }
+    }
+
+    /// True for failures that say the remote is unwell (what the breaker
+    /// counts): 5xx, timeouts, dropped connections, cut-off bodies. A 429 says
+    /// "slow down", not "down", and 4xx are the caller's fault.
+    pub fn is_remote_failure(&self) -> bool {
+        match self.kind {
+            HttpErrorKind::Status => matches!(self.status, Some(500..=599)),
+            HttpErrorKind::Timeout | HttpErrorKind::Connect | HttpErrorKind::Body => true,
+            _ => false,
+        }
+    }
+
+    /// A short class for logs and metrics: `status_5xx`, `timeout`, `not_json`, …
+    pub fn class(&self) -> &'static str {
+        match self.kind {
+            HttpErrorKind::Status => match self.status {
+                Some(429) => "status_429",
+                Some(500..=599) => "status_5xx",
+                _ => "status_4xx",
+            },
+            HttpErrorKind::Timeout => "timeout",
+            HttpErrorKind::Connect => "connect",
+            HttpErrorKind::Body => "body",
+            HttpErrorKind::NotJson => "not_json",
+            HttpErrorKind::Rule => "rule",
+            HttpErrorKind::BreakerOpen => "breaker_open",
+            HttpErrorKind::Request => "request",
+        }
     }
 }
 
@@ -58,4 +120,48 @@ pub fn excerpt(body: &[u8], max: usize) -> String {
         out.push('…');
     }
     out
+}
+
+/// Parses `Retry-After`: delta seconds or an HTTP-date (relative to `now`).
+pub(crate) fn parse_retry_after(
+    value: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    Some(
+        (at.with_timezone(&chrono::Utc) - now)
+            .to_std()
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn retry_after_both_forms() {
+        let now = chrono::Utc
+            .with_ymd_and_hms(2015, 10, 21, 7, 28, 0)
+            .single()
+            .expect("date");
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
 }

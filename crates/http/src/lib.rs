@@ -1,18 +1,40 @@
-//! The HTTP client of holdfast: one [`Client`] per connection.
+//! The HTTP client of holdfast: one [`Client`] per connection, built as a
+//! stack of tower layers that each handle one production failure mode.
 //!
-//! It applies the connection's headers, timeout and auth to every request,
-//! returns typed [`HttpError`]s that name the connection and the (redacted)
-//! URL, and never lets a credential reach a log line or an error message:
-//! see [`Redactor`].
+//! Outermost first (see [`stack`]):
+//!
+//! ```text
+//! retry ⊃ auth ⊃ breaker ⊃ rate_limit ⊃ concurrency ⊃ classify ⊃ transport
+//! ```
+//!
+//! Every retry attempt gets fresh credentials and spends a rate-limit token;
+//! an open breaker fails fast before spending budget; classification turns
+//! lying responses (`200` with an error body, HTML instead of JSON, cut-off
+//! bodies) into errors that the breaker and retry see. Every attempt is
+//! reported to a [`RequestSink`] (the engine's request log), with credentials
+//! redacted by the [`Redactor`].
 #![warn(missing_docs, unreachable_pub)]
 #![forbid(unsafe_code)]
 
-mod auth;
-mod client;
+pub mod auth;
+pub mod breaker;
+pub mod classify;
+pub mod concurrency;
 mod error;
+mod log;
+pub mod rate_limit;
 mod redact;
+mod request;
+pub mod retry;
+pub mod stack;
+pub mod transport;
 
 pub use auth::{KeyLocation, ResolvedAuth};
-pub use client::{Client, ClientConfig, HttpRequest, HttpResponse, Method};
 pub use error::{HttpError, HttpErrorKind, excerpt};
+pub use log::{AttemptRecord, NoSink, RequestSink};
 pub use redact::{REDACTED, Redactor};
+pub use request::{HttpRequest, HttpResponse, Method, RequestTags};
+pub use stack::{Client, ClientConfig};
+
+/// The future every layer returns.
+pub type ResponseFuture = futures::future::BoxFuture<'static, Result<HttpResponse, HttpError>>;

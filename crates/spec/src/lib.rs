@@ -3,9 +3,10 @@
 //! column, key path and a fix.
 //!
 //! Two stages: `raw` deserializes exactly what the user typed (unknown keys
-//! are errors), then `check` resolves names, compiles JSONPaths and
-//! templates, parses durations and checks `env.NAME` references, collecting
-//! every problem instead of stopping at the first. Only [`load`] does I/O.
+//! are errors; a refused part is reported and left out), then `check`
+//! resolves names, compiles JSONPaths and templates, parses durations and
+//! checks `env.NAME` references, collecting every problem instead of
+//! stopping at the first. Only [`load`] does I/O.
 //!
 //! ```
 //! use std::collections::BTreeMap;
@@ -64,11 +65,20 @@ pub fn load(path: &std::path::Path, env: &Env) -> Result<Spec, SpecErrors> {
 /// in messages and kept in [`Spec::origin`]; `env` answers `env.NAME`.
 ///
 /// # Errors
-/// Every problem found, sorted by position. A YAML syntax error, an unknown
-/// key or a value of the wrong type stops before the other checks (one
-/// diagnostic); otherwise all problems are reported together.
+/// Every problem found, sorted by position: unknown keys, values of the
+/// wrong type and everything the checks find are reported together (a part
+/// serde refuses is left out and the rest still checked). Only a YAML
+/// syntax error stops before the other checks (one diagnostic).
 pub fn parse_str(text: &str, origin: &std::path::Path, env: &Env) -> Result<Spec, SpecErrors> {
     let index = span::SpanIndex::build(text);
-    let raw = parse::parse(text, &index).map_err(|d| SpecErrors::new(origin, vec![d]))?;
-    check::check(&raw, &index, env, origin).map_err(|d| SpecErrors::new(origin, d))
+    let parse::Parsed {
+        raw,
+        diagnostics,
+        explained,
+    } = parse::parse(text, &index);
+    let Some(raw) = raw else {
+        return Err(SpecErrors::new(origin, diagnostics));
+    };
+    check::check(&raw, diagnostics, &explained, &index, env, origin)
+        .map_err(|d| SpecErrors::new(origin, d))
 }

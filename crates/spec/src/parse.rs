@@ -1,235 +1,195 @@
-//! Stage one: YAML text to `RawFile`, with the YAML library's errors made
-//! friendly (which keys are allowed, the nearest one, found vs expected).
+//! Stage one: YAML text to `RawFile`, reading past mistakes.
+//!
+//! The text becomes a value tree first (a YAML syntax error stops here:
+//! there is nothing to check). The tree is then read into the raw types;
+//! each key serde refuses (unknown, wrong type, unknown `type:`) is
+//! reported, left out of the tree, and the tree read again, so one mistake
+//! does not hide the others from `check`. A repeated key is reported and
+//! its first value kept.
 
-use crate::check::names::did_you_mean;
+mod friendly;
+mod tree;
+
+use std::collections::BTreeSet;
+
+use serde::Deserialize;
+use yaml_serde::{Mapping, Value};
+
+use self::tree::{Seg, Tree};
 use crate::error::Diagnostic;
 use crate::raw::RawFile;
 use crate::span::SpanIndex;
 
-/// Deserializes `text`; the one error serde stops at becomes a diagnostic,
-/// placed more precisely with `index` where the library could not.
-pub(crate) fn parse(text: &str, index: &SpanIndex) -> Result<RawFile, Diagnostic> {
+/// What stage one read, and what it found wrong on the way.
+pub(crate) struct Parsed {
+    /// The file without its bad parts; `None` when nothing can be checked.
+    pub(crate) raw: Option<RawFile>,
+    /// The problems found so far.
+    pub(crate) diagnostics: Vec<Diagnostic>,
+    /// Keys left out (or misspelt) because of a reported problem.
+    pub(crate) explained: Explained,
+}
+
+/// Key paths whose absence is already explained by a reported problem: a
+/// value left out, or a required key typed under a misspelt name. `check`
+/// does not report them (or anything below them) as missing.
+#[derive(Debug, Default)]
+pub(crate) struct Explained(BTreeSet<String>);
+
+impl Explained {
+    /// Nothing explained.
+    pub(crate) const fn new() -> Self {
+        Explained(BTreeSet::new())
+    }
+
+    /// True when `path` or one of its parents is explained.
+    pub(crate) fn covers(&self, path: &str) -> bool {
+        let mut rest = path;
+        loop {
+            if self.0.contains(rest) {
+                return true;
+            }
+            match rest.rfind(['.', '[']) {
+                Some(cut) => rest = &rest[..cut],
+                None => return false,
+            }
+        }
+    }
+}
+
+/// At most this many read-and-leave-out rounds (one per problem).
+const MAX_ROUNDS: usize = 1000;
+
+/// Reads `text` into a `RawFile`, leaving out (and reporting) what serde
+/// refuses; positions come from `index`.
+pub(crate) fn parse(text: &str, index: &SpanIndex) -> Parsed {
+    let mut found = Parsed {
+        raw: None,
+        diagnostics: Vec::new(),
+        explained: Explained::new(),
+    };
     if text.trim().is_empty() {
-        return Err(Diagnostic::new("the file is empty", "")
-            .with_help("declare `connections:` and `streams:`; see the README for an example"));
+        found.diagnostics.push(
+            Diagnostic::new("the file is empty", "")
+                .with_help("declare `connections:` and `streams:`; see the README for an example"),
+        );
+        return found;
     }
-    yaml_serde::from_str(text).map_err(|e| diagnose(&e, index))
-}
-
-fn diagnose(error: &yaml_serde::Error, index: &SpanIndex) -> Diagnostic {
-    let full = strip_locations(&error.to_string());
-    let (key_path, message) = split_path(&full);
-    if let Some(rest) = message.strip_prefix("unknown field ")
-        && let Some(key) = backticked(rest).first()
-        && let Some((path, pos)) = index.find_key_under(key_path, key)
-        && let Some(parent) = path.strip_suffix(&format!(".{key}"))
-    {
-        return friendly(parent, message).at(pos.line, pos.column);
+    let mut tree = match Tree::deserialize(yaml_serde::Deserializer::from_str(text)) {
+        Ok(Tree(Value::Null)) => Value::Mapping(Mapping::new()),
+        Ok(Tree(tree)) => tree,
+        Err(e) => {
+            found.diagnostics.push(friendly::diagnose(&e));
+            return found;
+        }
+    };
+    for (path, key, pos) in index.duplicates() {
+        found.diagnostics.push(
+            Diagnostic::new(format!("duplicate key `{key}`"), path.clone())
+                .at(pos.line, pos.column)
+                .with_help("keep one of them; only the first is read"),
+        );
     }
-    let mut d = friendly(key_path, message);
-    if let Some(loc) = error.location() {
-        d = d.at(loc.line(), loc.column());
-    }
-    d
-}
-
-/// Rewrites serde's wording into ours.
-fn friendly(key_path: &str, message: &str) -> Diagnostic {
-    let names = backticked(message);
-    if let Some(rest) = message.strip_prefix("unknown field ") {
-        let found = names.first().map_or(rest, |s| s.as_str());
-        let allowed = names.get(1..).unwrap_or_default();
-        let path = join(key_path, found);
-        let list = quote_list(allowed);
-        let help = match did_you_mean(found, allowed.iter().map(String::as_str)) {
-            Some(near) => format!("did you mean `{near}`? keys allowed here: {list}"),
-            None if allowed.is_empty() => "remove it; no keys are allowed here".to_owned(),
-            None => format!("keys allowed here: {list}"),
-        };
-        return Diagnostic::new(format!("unknown key `{found}`"), path).with_help(help);
-    }
-    if let Some(rest) = message.strip_prefix("unknown variant ") {
-        let found = names.first().map_or(rest, |s| s.as_str());
-        let allowed = names.get(1..).unwrap_or_default();
-        let list = quote_list(allowed);
-        let help = match did_you_mean(found, allowed.iter().map(String::as_str)) {
-            Some(near) => format!("did you mean `{near}`? use one of {list}"),
-            None => format!("use one of {list}"),
-        };
-        let path = if key_path == "type" || key_path.ends_with(".type") {
-            key_path.to_owned()
-        } else {
-            join(key_path, "type")
-        };
-        return Diagnostic::new(format!("unknown type `{found}`"), path).with_help(help);
-    }
-    if message.starts_with("missing field ") {
-        let key = names.first().map_or("type", |s| s.as_str());
-        return Diagnostic::new(format!("missing key `{key}`"), join(key_path, key))
-            .with_help(format!("add `{key}:` here"));
-    }
-    if let Some(rest) = message.strip_prefix("duplicate field ") {
-        return Diagnostic::new(format!("duplicate key {rest}"), key_path)
-            .with_help("keep one of them");
-    }
-    if message.starts_with("duplicate key ") {
-        return Diagnostic::new(message, key_path)
-            .with_help("names must be unique; rename or remove one");
-    }
-    for (prefix, what) in [
-        ("invalid type: ", "wrong type"),
-        ("invalid value: ", "invalid value"),
-    ] {
-        if let Some(rest) = message.strip_prefix(prefix) {
-            let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
-            let mut d = Diagnostic::new(
-                format!("{what}: found {found}, expected {expected}"),
-                key_path,
-            );
-            if !expected.is_empty() {
-                let expected = if expected == "u64" {
-                    "a whole number"
-                } else {
-                    expected
-                };
-                d = d.with_help(format!("write {expected} here"));
+    for _ in 0..MAX_ROUNDS {
+        let Ok(text) = yaml_serde::to_string(&tree) else {
+            // cannot happen for a tree read from YAML; read the original
+            // instead, stopping at its first problem as serde does
+            match yaml_serde::from_str(text) {
+                Ok(raw) => found.raw = Some(raw),
+                Err(e) => found.diagnostics.push(friendly::diagnose(&e)),
             }
-            return d;
+            return found;
+        };
+        match yaml_serde::from_str(&text) {
+            Ok(raw) => {
+                found.raw = Some(raw);
+                return found;
+            }
+            Err(e) if found.leave_out(&mut tree, &e, index) => {}
+            Err(_) => return found,
         }
     }
-    if key_path.is_empty() && !message.contains('`') {
-        // libyaml's own syntax errors
-        return Diagnostic::new(format!("invalid yaml: {message}"), "")
-            .with_help("check the indentation and quoting around here");
-    }
-    Diagnostic::new(message, key_path)
+    found.diagnostics.push(
+        Diagnostic::new("internal error: too many problems to read past", "")
+            .with_help("fix the problems above and run again; please report this"),
+    );
+    found
 }
 
-/// Splits yaml_serde's `path: message`; a root-level message has no path.
-fn split_path(full: &str) -> (&str, &str) {
-    match full.split_once(": ") {
-        Some((head, rest)) if !head.is_empty() && !head.contains([' ', '`', ',']) => (head, rest),
-        _ => ("", full),
-    }
-}
-
-/// Drops ` at line N column M` and ` at position N` (the location is kept as data).
-fn strip_locations(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find(" at ") {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 4..];
-        let skipped = skip_location(after);
-        if skipped.len() == after.len() {
-            out.push_str(" at ");
-        }
-        rest = skipped;
-    }
-    out.push_str(rest);
-    out
-}
-
-fn skip_location(s: &str) -> &str {
-    let digits = |s: &str| s.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-    if let Some(r) = s.strip_prefix("line ") {
-        let r2 = &r[r.len() - digits(r)..];
-        if r2.len() < r.len()
-            && let Some(c) = r2.strip_prefix(" column ")
+impl Parsed {
+    /// Reports `error` (unless it follows from an earlier edit) and leaves
+    /// the node it is about out of `tree`; false when that is impossible
+    /// (the problem is the whole file) and reading must stop.
+    fn leave_out(
+        &mut self,
+        tree: &mut Value,
+        error: &yaml_serde::Error,
+        index: &SpanIndex,
+    ) -> bool {
+        let full = friendly::strip_locations(&error.to_string());
+        let (path, message) = friendly::split_path(&full);
+        let Some(segs) = tree::resolve(tree, path) else {
+            self.diagnostics
+                .push(friendly::located(path, message, index));
+            return false;
+        };
+        if let Some((key, near)) = friendly::unknown_field(message)
+            && let Some(at) = tree::child(tree, &segs, &key)
         {
-            let c2 = &c[c.len() - digits(c)..];
-            if c2.len() < c.len() {
-                return c2;
+            let d = friendly::located(path, message, index);
+            self.explained.0.insert(d.key_path.clone());
+            if let Some(near) = near.filter(|n| tree::child(tree, &segs, n).is_none()) {
+                self.explained.0.insert(friendly::join(path, &near));
             }
+            self.diagnostics.push(d);
+            return tree::leave_out(tree, &at);
         }
-    } else if let Some(r) = s.strip_prefix("position ") {
-        let r2 = &r[r.len() - digits(r)..];
-        if r2.len() < r.len() {
-            return r2;
+        // an unknown or missing `type:` is about the tagged mapping itself
+        let about_tag =
+            message.starts_with("unknown variant ") || message.starts_with("missing field ");
+        let node = match segs.split_last() {
+            Some((Seg::Key(k), parent)) if about_tag && k.as_str() == Some("type") => parent,
+            _ => &segs[..],
+        };
+        let node_path = tree::path_text(node);
+        if self.explained.covers(&node_path) {
+            return self.leave_out_owner(tree, node);
+        }
+        self.diagnostics
+            .push(friendly::located(path, message, index));
+        if node.is_empty() {
+            return false;
+        }
+        self.explained.0.insert(node_path);
+        if is_named_entry(node) {
+            // keep the name known, so references to it still resolve
+            tree::empty(tree, node)
+        } else {
+            tree::leave_out(tree, node)
         }
     }
-    s
-}
 
-/// The names inside backticks, in order.
-fn backticked(text: &str) -> Vec<String> {
-    text.split('`')
-        .skip(1)
-        .step_by(2)
-        .map(str::to_owned)
-        .collect()
-}
-
-fn quote_list(names: &[String]) -> String {
-    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-    quoted.join(", ")
-}
-
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{path}.{key}")
+    /// An earlier edit (a list item made `{}`) did not suffice: leave out
+    /// the whole entry holding the node, silently.
+    fn leave_out_owner(&mut self, tree: &mut Value, node: &[Seg]) -> bool {
+        let end = node
+            .iter()
+            .rposition(|s| matches!(s, Seg::Key(_)))
+            .map_or(0, |i| i + 1);
+        let owner = &node[..end];
+        if owner.is_empty() {
+            return false;
+        }
+        self.explained.0.insert(tree::path_text(owner));
+        tree::leave_out(tree, owner)
     }
+}
+
+/// A connection or stream: kept (as `{}`) when its value is refused.
+fn is_named_entry(segs: &[Seg]) -> bool {
+    matches!(segs, [Seg::Key(group), Seg::Key(_)]
+        if matches!(group.as_str(), Some("connections" | "streams")))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn error(text: &str) -> Diagnostic {
-        match parse(text, &SpanIndex::build(text)) {
-            Ok(raw) => panic!("expected an error, got {raw:?}"),
-            Err(d) => d,
-        }
-    }
-
-    #[test]
-    fn friendly_messages() {
-        let d = error("streams:\n  a: {}\n  a: {}\n");
-        assert_eq!(
-            (d.message.as_str(), d.key_path.as_str()),
-            ("duplicate key `a`", "streams")
-        );
-        let d = error("hello");
-        assert!(
-            d.message
-                .starts_with("wrong type: found string \"hello\", expected a mapping"),
-            "{d:?}"
-        );
-        let d = error("connections:\n  crm: { base_url: a, base_url: b }\n");
-        assert_eq!(d.message, "duplicate key `base_url`", "{d:?}");
-        let d = error("  ");
-        assert_eq!(d.message, "the file is empty");
-        let d = error("connections:\n  crm:\n    auth: { token: x }\n");
-        assert_eq!(
-            (d.message.as_str(), d.key_path.as_str()),
-            ("missing key `type`", "connections.crm.auth.type"),
-            "{d:?}"
-        );
-        assert!(parse("connections:\nstreams:\n", &SpanIndex::default()).is_ok());
-    }
-
-    #[test]
-    fn strips_locations() {
-        assert_eq!(
-            strip_locations(
-                "did not find expected key at line 3 column 5, while parsing a block mapping at line 1 column 1"
-            ),
-            "did not find expected key, while parsing a block mapping"
-        );
-        assert_eq!(strip_locations("look at this"), "look at this");
-    }
-
-    #[test]
-    fn splits_paths() {
-        assert_eq!(
-            split_path("streams.a: unknown field `x`"),
-            ("streams.a", "unknown field `x`")
-        );
-        assert_eq!(
-            split_path("invalid type: map, expected x"),
-            ("", "invalid type: map, expected x")
-        );
-    }
-}
+mod tests;

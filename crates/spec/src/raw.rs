@@ -8,10 +8,12 @@
 //! Required keys are `Option`s here for the same reason.
 
 mod de;
+mod resilience;
 
 use serde::Deserialize;
 
-pub(crate) use de::{Entries, OneOrMany, Scalar};
+pub(crate) use de::{Entries, OffOr, OneOrMany, Scalar};
+pub(crate) use resilience::{RawBreaker, RawErrorRule, RawRateLimit, RawRetry};
 
 /// A value accepted for a reserved key and otherwise ignored.
 pub(crate) type Reserved = Option<yaml_serde::Value>;
@@ -62,22 +64,34 @@ pub(crate) struct RawConnection {
     /// Values are templates over `env`.
     #[serde(default)]
     pub(crate) headers: Entries<Scalar>,
-    /// Total time allowed for one request, e.g. `30s` or `2m`. Default `30s`.
+    /// Total time allowed for one request, body included, e.g. `30s` or
+    /// `2m`. Default `30s`.
     pub(crate) timeout: Option<Scalar>,
+    /// Time allowed to establish a connection, e.g. `5s`. Default `10s`
+    /// (or `timeout` when that is shorter); never more than `timeout`.
+    pub(crate) connect_timeout: Option<Scalar>,
     /// How requests authenticate. Default `{ type: none }`.
+    #[serde(default, deserialize_with = "de::tagged")]
     pub(crate) auth: Option<RawAuth>,
-    /// Reserved: checked by a later version, currently ignored.
-    #[allow(dead_code)]
-    pub(crate) rate_limit: Reserved,
-    /// Reserved: checked by a later version, currently ignored.
-    #[allow(dead_code)]
-    pub(crate) retry: Reserved,
-    /// Reserved: checked by a later version, currently ignored.
-    #[allow(dead_code)]
-    pub(crate) breaker: Reserved,
-    /// Reserved: checked by a later version, currently ignored.
-    #[allow(dead_code)]
-    pub(crate) errors: Reserved,
+    /// A client-side limit, e.g. `{ requests: 10, per: 1s, burst: 20 }`.
+    /// Default: none (`Retry-After` and rate-limit headers are always honoured).
+    pub(crate) rate_limit: Option<RawRateLimit>,
+    /// Retries with exponential backoff and full jitter, e.g.
+    /// `{ attempts: 8, initial: 250ms, max: 60s, max_wait: 5m }`.
+    /// Default `{ attempts: 5, initial: 250ms, max: 60s, max_wait: 5m }`.
+    pub(crate) retry: Option<RawRetry>,
+    /// Circuit breaker, e.g. `{ failures: 20, cool_down: 60s }` (the default),
+    /// or `off`.
+    pub(crate) breaker: Option<OffOr<RawBreaker>>,
+    /// Responses that lie about success, checked in file order, e.g.
+    /// `[{ when: "status == 200 and body.success == false", action: retry }]`.
+    pub(crate) errors: Option<Vec<RawErrorRule>>,
+    /// Most requests in flight at once on this connection (at least 1). Default 4.
+    pub(crate) max_concurrency: Option<Scalar>,
+    /// `fixed` (default: always up to `max_concurrency`) or `adaptive`
+    /// (start at 1, grow while the API keeps up, halve on 429/5xx or rising
+    /// latency, never above `max_concurrency`).
+    pub(crate) concurrency: Option<String>,
 }
 
 /// How a connection authenticates, chosen by `type:`. Values are templates
@@ -129,6 +143,7 @@ pub(crate) struct RawStream {
     /// Required. The first request of each chain.
     pub(crate) request: Option<RawRequest>,
     /// How to get from one page to the next. Default `{ type: none }`.
+    #[serde(default, deserialize_with = "de::tagged")]
     pub(crate) paginate: Option<RawPaginate>,
     /// Required. An RFC 9535 JSONPath to the records in a response body,
     /// e.g. `"$.data[*]"`.

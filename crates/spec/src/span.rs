@@ -19,6 +19,8 @@ pub(crate) struct Pos {
 #[derive(Debug, Default)]
 pub(crate) struct SpanIndex {
     nodes: HashMap<String, Node>,
+    /// A key repeated in its mapping: its path, the key, where the repeat is.
+    duplicates: Vec<(String, String, Pos)>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -41,7 +43,14 @@ impl SpanIndex {
         }
         SpanIndex {
             nodes: builder.nodes,
+            duplicates: builder.duplicates,
         }
+    }
+
+    /// Keys written twice in one mapping, in file order: the path, the key
+    /// and the key position of each repeat (the first one is indexed).
+    pub(crate) fn duplicates(&self) -> &[(String, String, Pos)] {
+        &self.duplicates
     }
 
     /// Where `path`'s value is; for a missing key, where its nearest
@@ -62,34 +71,6 @@ impl SpanIndex {
 }
 
 impl SpanIndex {
-    /// The shallowest key named `key` below `prefix` (e.g. an unknown key
-    /// inside a `type:`-tagged mapping, which the deserializer only places
-    /// at the enclosing mapping), with its key position.
-    pub(crate) fn find_key_under(&self, prefix: &str, key: &str) -> Option<(String, Pos)> {
-        let head = if prefix.is_empty() {
-            String::new()
-        } else {
-            format!("{prefix}.")
-        };
-        let tail = format!(".{key}");
-        self.nodes
-            .iter()
-            .filter(|(p, _)| {
-                p.starts_with(&head) && (p.ends_with(&tail) || **p == format!("{head}{key}"))
-            })
-            .map(|(p, n)| {
-                (
-                    p.matches(['.', '[']).count(),
-                    n.key.line,
-                    n.key.column,
-                    p,
-                    n.key,
-                )
-            })
-            .min()
-            .map(|(.., p, pos)| (p.clone(), pos))
-    }
-
     /// Where `path`'s key is (for problems with a name itself), else as `locate`.
     pub(crate) fn locate_key(&self, path: &str) -> Option<Pos> {
         self.nodes
@@ -104,6 +85,8 @@ enum Frame {
         path: String,
         /// The key read and waiting for its value.
         key: Option<(String, Pos)>,
+        /// The keys read so far, to spot a repeat.
+        seen: Vec<String>,
         /// This collection is itself a (complex) mapping key.
         is_key: bool,
     },
@@ -118,6 +101,7 @@ enum Frame {
 struct Builder {
     stack: Vec<Frame>,
     nodes: HashMap<String, Node>,
+    duplicates: Vec<(String, String, Pos)>,
 }
 
 impl Builder {
@@ -155,6 +139,7 @@ impl Builder {
                     Event::MappingStart(..) => Frame::Map {
                         path,
                         key: None,
+                        seen: Vec::new(),
                         is_key,
                     },
                     _ => Frame::Seq {
@@ -186,7 +171,22 @@ impl Builder {
     }
 
     fn set_key(&mut self, text: String, pos: Pos) {
-        if let Some(Frame::Map { key, .. }) = self.stack.last_mut() {
+        if let Some(Frame::Map {
+            key, seen, path, ..
+        }) = self.stack.last_mut()
+        {
+            if text != "?" && text != "*" {
+                if seen.contains(&text) {
+                    let full = if path.is_empty() {
+                        text.clone()
+                    } else {
+                        format!("{path}.{text}")
+                    };
+                    self.duplicates.push((full, text.clone(), pos));
+                } else {
+                    seen.push(text.clone());
+                }
+            }
             *key = Some((text, pos));
         }
     }
@@ -272,20 +272,27 @@ streams:
     }
 
     #[test]
-    fn finds_keys_below_a_prefix() {
-        let index = SpanIndex::build(TEXT);
-        let found = index.find_key_under("streams.deals", "path");
+    fn records_repeated_keys() {
+        let index = SpanIndex::build("a: 1\nb: { x: 1, x: 2 }\na: 3\n");
+        let found: Vec<(&str, Pos)> = index
+            .duplicates()
+            .iter()
+            .map(|(p, _, pos)| (p.as_str(), *pos))
+            .collect();
         assert_eq!(
             found,
-            Some((
-                "streams.deals.request.path".to_owned(),
-                Pos {
-                    line: 8,
-                    column: 16
-                }
-            ))
+            [
+                (
+                    "b.x",
+                    Pos {
+                        line: 2,
+                        column: 12
+                    }
+                ),
+                ("a", Pos { line: 3, column: 1 })
+            ]
         );
-        assert_eq!(index.find_key_under("connections", "path"), None);
+        assert_eq!(index.locate("a"), at(1, 4), "the first one is indexed");
     }
 
     #[test]

@@ -269,3 +269,44 @@ fn typo_in_tagged_key() {
 "#
     )));
 }
+
+#[test]
+fn resilience_mistakes() {
+    insta::assert_snapshot!(errors(
+        r#"connections:
+  crm:
+    base_url: https://crm.example.com
+    timeout: 10s
+    connect_timeout: 30s
+    rate_limit: { requests: 10, per: 0s }
+    retry: { attemps: 8, initial: 2m }
+    breaker: of
+    errors:
+      - when: "{{ status == 200 and body.success == false }}"
+        action: retry
+      - when: "stauts == 429"
+        action: wait
+    max_concurrency: 0
+    concurrency: adaptve
+"#
+    ));
+}
+
+#[test]
+fn a_typo_and_other_mistakes_are_reported_together() {
+    insta::assert_snapshot!(errors(&with_streams(
+        r#"  contacts:
+    connection: crm2
+    request: { path: /v2/contacts }
+    paginate: { type: cursor, next: "$.meta[", param: cursor }
+    records: "$.data[*]"
+    primry_key: id
+  deals:
+    connection: crm
+    request: /v2/deals
+    records: "$.data[*]"
+    primary_key: id
+    primary_key: [id]
+"#
+    )));
+}

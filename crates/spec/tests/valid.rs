@@ -4,10 +4,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use holdfast_spec::{Auth, Env, KeyLocation, Method, StopWhen, Strategy, Template, parse_str};
+use holdfast_spec::{
+    Auth, Breaker, Concurrency, Env, ErrorAction, KeyLocation, Method, RateLimit, Retry, StopWhen,
+    Strategy, Template, parse_str,
+};
 
-/// DESIGN's example, with every key the sync engine reads, plus reserved
-/// keys (accepted and ignored).
+/// DESIGN's example, with every key the sync engine and the HTTP stack
+/// read, plus reserved keys (accepted and ignored).
 const EXAMPLE: &str = r#"
 store: sqlite://holdfast.db
 
@@ -16,16 +19,27 @@ connections:
     base_url: "{{ env.CRM_URL }}"
     headers: { Api-Version: "2024-06-01" }
     timeout: 10s
+    connect_timeout: 5s
     auth: { type: bearer, token: "{{ env.CRM_TOKEN }}" }
     rate_limit: { requests: 10, per: 1s, burst: 20 }
-    retry: { attempts: 8, initial: 250ms, max: 60s }
-    breaker: { failures: 20, cool_down: 60s }
+    retry: { attempts: 8, initial: 500ms, max: 30s, max_wait: 10m }
+    breaker: { failures: 10, cool_down: 2m }
     errors:
       - when: "status == 200 and body.success == false"
         action: retry
+      - when: "status == 404 and headers['x-reason'] == 'gone'"
+        action: skip
+      - when: "body.error is defined"
+        action: fail
+    max_concurrency: 8
+    concurrency: adaptive
   billing:
     base_url: https://billing.example.com/api
+    timeout: 5s
     auth: { type: api_key, name: key, value: "{{ env.BILLING_KEY }}", in: query }
+    rate_limit: { requests: 100, per: 1m }
+    retry: { attempts: 1 }
+    breaker: off
 
 streams:
   contacts:
@@ -104,8 +118,79 @@ fn full_example_parses() {
             token: Template::new("{{ env.CRM_TOKEN }}")
         }
     );
+    assert_eq!(crm.connect_timeout, Duration::from_secs(5));
+    assert_eq!(
+        crm.rate_limit,
+        Some(RateLimit {
+            requests: 10,
+            per: Duration::from_secs(1),
+            burst: 20
+        })
+    );
+    assert_eq!(
+        crm.retry,
+        Retry {
+            attempts: 8,
+            initial: Duration::from_millis(500),
+            max: Duration::from_secs(30),
+            max_wait: Duration::from_secs(600)
+        }
+    );
+    assert_eq!(
+        crm.breaker,
+        Some(Breaker {
+            failures: 10,
+            cool_down: Duration::from_secs(120)
+        })
+    );
+    let rules: Vec<(&str, ErrorAction)> = crm
+        .errors
+        .iter()
+        .map(|r| (r.when.source.as_str(), r.action))
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            (
+                "status == 200 and body.success == false",
+                ErrorAction::Retry
+            ),
+            (
+                "status == 404 and headers['x-reason'] == 'gone'",
+                ErrorAction::Skip
+            ),
+            ("body.error is defined", ErrorAction::Fail),
+        ],
+        "file order"
+    );
+    assert_eq!(crm.concurrency, Concurrency::Adaptive { max: 8 });
+
     let billing = &spec.connections["billing"];
-    assert_eq!(billing.timeout, Duration::from_secs(30));
+    assert_eq!(billing.timeout, Duration::from_secs(5));
+    assert_eq!(
+        billing.connect_timeout,
+        Duration::from_secs(5),
+        "the default is capped at `timeout`"
+    );
+    assert_eq!(
+        billing.rate_limit,
+        Some(RateLimit {
+            requests: 100,
+            per: Duration::from_secs(60),
+            burst: 100
+        }),
+        "`burst` defaults to `requests`"
+    );
+    assert_eq!(
+        billing.retry,
+        Retry {
+            attempts: 1,
+            ..Retry::default()
+        }
+    );
+    assert_eq!(billing.breaker, None, "`breaker: off`");
+    assert!(billing.errors.is_empty());
+    assert_eq!(billing.concurrency, Concurrency::Fixed(4));
     assert_eq!(
         billing.auth,
         Auth::ApiKey {
@@ -188,7 +273,32 @@ fn minimal_file_gets_defaults() {
         parse_str(yaml, Path::new("x.yaml"), &Env::default()).unwrap_or_else(|e| panic!("{e}"));
     let items = &spec.streams[0];
     assert!(spec.store.is_none());
-    assert_eq!(spec.connections["api"].auth, Auth::None);
+    let api = &spec.connections["api"];
+    assert_eq!(api.auth, Auth::None);
+    assert_eq!(
+        (api.timeout, api.connect_timeout),
+        (Duration::from_secs(30), Duration::from_secs(10))
+    );
+    assert_eq!(api.rate_limit, None);
+    assert_eq!(api.retry, Retry::default());
+    assert_eq!(
+        api.retry,
+        Retry {
+            attempts: 5,
+            initial: Duration::from_millis(250),
+            max: Duration::from_secs(60),
+            max_wait: Duration::from_secs(300)
+        }
+    );
+    assert_eq!(
+        api.breaker,
+        Some(Breaker {
+            failures: 20,
+            cool_down: Duration::from_secs(60)
+        })
+    );
+    assert!(api.errors.is_empty());
+    assert_eq!(api.concurrency, Concurrency::Fixed(4));
     assert!(matches!(
         &items.paginate.strategy,
         Strategy::Offset { param, limit_param, limit: 100 } if param == "offset" && limit_param == "limit"

@@ -14,6 +14,7 @@
 #![warn(missing_docs, unreachable_pub)]
 #![forbid(unsafe_code)]
 
+mod requests;
 mod store;
 mod table;
 mod time;

@@ -6,8 +6,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use holdfast_store::{
-    PageCommit, PageOutcome, ParentRecord, QuarantineRow, RunId, RunOutcome, RunRow, Store,
-    StoreError, StoreErrorKind, StreamState, TableSpec,
+    EndpointStats, PageCommit, PageOutcome, ParentRecord, QuarantineRow, RequestRow, RunId,
+    RunOutcome, RunRow, Store, StoreError, StoreErrorKind, StreamState, TableSpec,
 };
 use serde_json::Value;
 use sqlx::sqlite::{
@@ -77,7 +77,7 @@ impl SqliteStore {
     }
 }
 
-fn db_err(context: impl Into<String>) -> impl FnOnce(sqlx::Error) -> StoreError {
+pub(crate) fn db_err(context: impl Into<String>) -> impl FnOnce(sqlx::Error) -> StoreError {
     let context = context.into();
     move |e| {
         let kind = match &e {
@@ -230,6 +230,9 @@ impl Store for SqliteStore {
         write_state(&mut tx, page.stream, &state, &now)
             .await
             .map_err(db_err(&context))?;
+        crate::requests::insert(&mut tx, page.requests)
+            .await
+            .map_err(db_err(&context))?;
         tx.commit().await.map_err(db_err(context))?;
         Ok(outcome)
     }
@@ -332,6 +335,39 @@ impl Store for SqliteStore {
                 Ok(ParentRecord { key, record })
             })
             .collect()
+    }
+
+    async fn log_requests(&self, rows: &[RequestRow]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(db_err("writing the request log"))?;
+        crate::requests::insert(&mut tx, rows)
+            .await
+            .map_err(db_err("writing the request log"))?;
+        tx.commit().await.map_err(db_err("writing the request log"))
+    }
+
+    async fn requests(&self, run: RunId, limit: u32) -> Result<Vec<RequestRow>, StoreError> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(db_err("reading the request log"))?;
+        crate::requests::of_run(&mut conn, run, limit).await
+    }
+
+    async fn endpoint_stats(&self, since: DateTime<Utc>) -> Result<Vec<EndpointStats>, StoreError> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(db_err("computing endpoint stats"))?;
+        crate::requests::stats(&mut conn, since).await
     }
 
     async fn quarantine(

@@ -12,7 +12,7 @@ use sqlx::{Arguments, AssertSqlSafe, Row};
 use crate::table::{key_list, quote};
 
 /// Rows per statement: well under SQLite's 32,766 bound parameters even for wide keys.
-const ROWS_PER_STATEMENT: usize = 500;
+const ROWS_PER_STATEMENT: usize = 1000;
 
 /// Builds upsert statements once per (table, row count) and keeps them.
 #[derive(Debug, Default)]

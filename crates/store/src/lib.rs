@@ -18,8 +18,8 @@ mod model;
 
 pub use error::{StoreError, StoreErrorKind};
 pub use model::{
-    PageCommit, PageOutcome, ParentRecord, Progress, QuarantineRow, QuarantinedRecord, RecordRow,
-    RunId, RunOutcome, RunRow, StreamState, TableSpec,
+    EndpointStats, PageCommit, PageOutcome, ParentRecord, Progress, QuarantineRow,
+    QuarantinedRecord, RecordRow, RequestRow, RunId, RunOutcome, RunRow, StreamState, TableSpec,
 };
 
 use async_trait::async_trait;
@@ -82,6 +82,17 @@ pub trait Store: Send + Sync {
         after: Option<&[Value]>,
         limit: u32,
     ) -> Result<Vec<ParentRecord>, StoreError>;
+
+    /// Appends request log rows outside a page (e.g. the attempts of a run
+    /// that failed before its next commit).
+    async fn log_requests(&self, rows: &[RequestRow]) -> Result<(), StoreError>;
+
+    /// The request log of one run, oldest first.
+    async fn requests(&self, run: RunId, limit: u32) -> Result<Vec<RequestRow>, StoreError>;
+
+    /// Success rate, latency percentiles and deprecation signals per endpoint
+    /// for attempts since `since`.
+    async fn endpoint_stats(&self, since: DateTime<Utc>) -> Result<Vec<EndpointStats>, StoreError>;
 
     /// Quarantined records, newest first (all streams, or one).
     async fn quarantine(

@@ -1,5 +1,7 @@
 //! The values that cross the [`Store`](crate::Store) interface.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -95,6 +97,8 @@ pub struct PageCommit<'a> {
     pub quarantined: &'a [QuarantinedRecord],
     /// The stream's state after this page.
     pub state: &'a StreamState,
+    /// Request log rows gathered since the last commit (any stream's).
+    pub requests: &'a [RequestRow],
     /// Commit time.
     pub now: DateTime<Utc>,
 }
@@ -193,4 +197,75 @@ pub struct QuarantineRow {
     pub raw: String,
     /// When.
     pub at: DateTime<Utc>,
+}
+
+/// One HTTP attempt, as the request log keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestRow {
+    /// The run that sent it, if any.
+    pub run: Option<RunId>,
+    /// The stream that sent it, if any.
+    pub stream: Option<String>,
+    /// The connection.
+    pub connection: String,
+    /// The endpoint as written in the connector file (groups latency and success rates).
+    pub endpoint: Option<String>,
+    /// When the attempt started.
+    pub at: DateTime<Utc>,
+    /// "GET", "POST".
+    pub method: String,
+    /// The URL with secrets removed.
+    pub url: String,
+    /// The status, if the server answered.
+    pub status: Option<u16>,
+    /// How long the attempt took.
+    pub duration: Duration,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// Body bytes received.
+    pub bytes: u64,
+    /// The error class when it failed (`status_5xx`, `timeout`, `not_json`, …).
+    pub error: Option<String>,
+    /// What the error said (redacted, with a body excerpt).
+    pub message: Option<String>,
+    /// Time waited before this attempt.
+    pub waited: Duration,
+    /// The `Deprecation` header, if the server sent one.
+    pub deprecation: Option<String>,
+    /// The `Sunset` header, if the server sent one.
+    pub sunset: Option<String>,
+}
+
+/// Health of one endpoint over a window of the request log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndpointStats {
+    /// The connection.
+    pub connection: String,
+    /// The endpoint (or the URL path when none was recorded).
+    pub endpoint: String,
+    /// Attempts in the window.
+    pub attempts: u64,
+    /// Attempts that failed.
+    pub failed: u64,
+    /// Latency percentiles of the attempts.
+    pub p50: Duration,
+    /// 95th percentile.
+    pub p95: Duration,
+    /// 99th percentile.
+    pub p99: Duration,
+    /// The latest `Deprecation` header seen, if any.
+    pub deprecation: Option<String>,
+    /// The latest `Sunset` header seen, if any.
+    pub sunset: Option<String>,
+}
+
+impl EndpointStats {
+    /// Share of attempts that succeeded, 0..=1.
+    pub fn success_rate(&self) -> f64 {
+        if self.attempts == 0 {
+            1.0
+        } else {
+            (self.attempts - self.failed) as f64 / self.attempts as f64
+        }
+    }
 }

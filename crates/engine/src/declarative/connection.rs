@@ -1,9 +1,15 @@
-//! A connection with its templates rendered: base URL, headers, credentials.
+//! A connection resolved: base URL, headers, credentials rendered, and its
+//! client stack built from the connection's resilience settings.
 
-use holdfast_http::{Client, ClientConfig, ResolvedAuth};
-use holdfast_spec::Auth;
+use std::sync::Arc;
+
+use holdfast_http::concurrency::InFlight;
+use holdfast_http::retry::RetryPolicy;
+use holdfast_http::{Client, ClientConfig, KeyLocation, RequestSink, ResolvedAuth};
+use holdfast_spec::{Auth, Concurrency};
 use url::Url;
 
+use super::classifier::RuleClassifier;
 use crate::SourceError;
 use crate::template::{Renderer, Vars};
 
@@ -12,13 +18,16 @@ use crate::template::{Renderer, Vars};
 pub(crate) struct Connection {
     pub(crate) client: Client,
     pub(crate) base_url: Url,
+    /// How many chains of one stream may run at once on this connection.
+    pub(crate) parallel_chains: usize,
 }
 
 impl Connection {
-    /// Renders the connection's templates (they may read `env` only).
+    /// Renders the connection's templates (they may read `env` only) and builds its client.
     pub(crate) fn resolve(
         conn: &holdfast_spec::Connection,
         renderer: &mut Renderer,
+        sink: Arc<dyn RequestSink>,
     ) -> Result<Connection, SourceError> {
         let prefix = format!("connections.{}", conn.name);
         let mut render = |field: &str, t: &holdfast_spec::Template| {
@@ -46,7 +55,10 @@ impl Connection {
             } => ResolvedAuth::ApiKey {
                 name: name.clone(),
                 value: render("auth.value", value)?,
-                location: *location,
+                location: match location {
+                    holdfast_spec::KeyLocation::Header => KeyLocation::Header,
+                    holdfast_spec::KeyLocation::Query => KeyLocation::Query,
+                },
             },
             Auth::Basic { username, password } => ResolvedAuth::Basic {
                 username: render("auth.username", username)?,
@@ -57,12 +69,36 @@ impl Connection {
             },
             _ => ResolvedAuth::None,
         };
+        let (in_flight, parallel_chains) = match conn.concurrency {
+            Concurrency::Fixed(n) => (InFlight::fixed(n), n),
+            Concurrency::Adaptive { max } => (InFlight::adaptive(max), max),
+        };
+        let classifier = (!conn.errors.is_empty()).then(|| {
+            Arc::new(RuleClassifier::new(conn.errors.clone()))
+                as Arc<dyn holdfast_http::classify::Classifier>
+        });
         let client = Client::new(ClientConfig {
             connection: conn.name.clone(),
             headers,
             timeout: conn.timeout,
+            connect_timeout: conn.connect_timeout,
             auth,
+            rate_limit: conn.rate_limit.map(|r| (r.requests, r.per, r.burst)),
+            retry: RetryPolicy {
+                attempts: conn.retry.attempts,
+                initial: conn.retry.initial,
+                max: conn.retry.max,
+                max_wait: conn.retry.max_wait,
+            },
+            breaker: conn.breaker.map(|b| (b.failures, b.cool_down)),
+            classifier,
+            in_flight,
+            sink,
         })?;
-        Ok(Connection { client, base_url })
+        Ok(Connection {
+            client,
+            base_url,
+            parallel_chains: parallel_chains.max(1) as usize,
+        })
     }
 }

@@ -1,5 +1,6 @@
 //! The declarative connector: a checked connector file as a [`Source`].
 
+mod classifier;
 mod connection;
 mod reader;
 
@@ -8,10 +9,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use holdfast_spec::{Env, Spec, StopWhen};
-use holdfast_store::TableSpec;
+use holdfast_store::{RequestRow, TableSpec};
 use serde_json::Value;
 
 use crate::SourceError;
+use crate::request_log::RequestLog;
 use crate::source::{PageReader, ParentInfo, ReadScope, Source, StreamInfo};
 use crate::template::Renderer;
 use connection::Connection;
@@ -23,6 +25,7 @@ pub struct DeclarativeSource {
     spec: Arc<Spec>,
     renderer: Renderer,
     connections: BTreeMap<String, Connection>,
+    log: RequestLog,
 }
 
 impl DeclarativeSource {
@@ -33,9 +36,14 @@ impl DeclarativeSource {
     /// A template that does not render, or a base URL that is not a URL.
     pub fn new(spec: Arc<Spec>, env: &Env) -> Result<DeclarativeSource, SourceError> {
         let mut renderer = Renderer::new(env);
+        let log = RequestLog::new();
         let mut connections = BTreeMap::new();
         for (name, conn) in &spec.connections {
-            connections.insert(name.clone(), Connection::resolve(conn, &mut renderer)?);
+            let sink = Arc::new(log.clone());
+            connections.insert(
+                name.clone(),
+                Connection::resolve(conn, &mut renderer, sink)?,
+            );
         }
         for s in &spec.streams {
             let base = format!("streams.{}.request", s.name);
@@ -51,6 +59,7 @@ impl DeclarativeSource {
             spec,
             renderer,
             connections,
+            log,
         })
     }
 
@@ -106,6 +115,17 @@ impl Source for DeclarativeSource {
             }
         }
         Ok(())
+    }
+
+    fn parallel_chains(&self, stream: &str) -> usize {
+        self.spec
+            .stream(stream)
+            .and_then(|s| self.connections.get(&s.connection))
+            .map_or(1, |c| c.parallel_chains)
+    }
+
+    fn take_requests(&self) -> Vec<RequestRow> {
+        self.log.drain()
     }
 
     fn read(

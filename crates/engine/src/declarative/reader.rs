@@ -1,8 +1,10 @@
 //! One request chain of a declarative stream: build the request for a
 //! position, send it, check the body is JSON, select records, find the next page.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
-use holdfast_http::{HttpRequest, Method, excerpt};
+use holdfast_http::{HttpRequest, Method, RequestTags};
 use holdfast_records::{
     Paginator, Position, ResponseView, count_records, path_is_true, select_records,
 };
@@ -24,6 +26,7 @@ pub(crate) struct DeclarativeReader<'a> {
     /// The first page's URL: path and params rendered for this chain's scope.
     base: Url,
     headers: Vec<(String, String)>,
+    tags: Arc<RequestTags>,
 }
 
 impl<'a> DeclarativeReader<'a> {
@@ -63,6 +66,15 @@ impl<'a> DeclarativeReader<'a> {
                 renderer.render(&format!("{prefix}.headers.{k}"), &vars)?,
             ));
         }
+        let method = match stream.request.method {
+            holdfast_spec::Method::Get => "GET",
+            holdfast_spec::Method::Post => "POST",
+        };
+        let tags = Arc::new(RequestTags {
+            run: scope.run,
+            stream: Some(stream.name.clone()),
+            endpoint: Some(format!("{method} {}", stream.request.path.source)),
+        });
         Ok(DeclarativeReader {
             stream,
             conn,
@@ -70,6 +82,7 @@ impl<'a> DeclarativeReader<'a> {
             paginator: Paginator::new(&stream.paginate),
             base,
             headers,
+            tags,
         })
     }
 
@@ -136,37 +149,24 @@ impl PageReader for DeclarativeReader<'_> {
             holdfast_spec::Method::Get => Method::Get,
             holdfast_spec::Method::Post => Method::Post,
         };
-        let response = self
+        let mut response = self
             .conn
             .client
             .send(HttpRequest {
                 method,
                 url,
                 headers: self.headers.clone(),
+                body: None,
+                expect_json: true,
+                tags: self.tags.clone(),
             })
             .await?;
-        let redactor = self.conn.client.redactor();
-        let shown_url = redactor.url(&response.url);
-        // Parsing is the costliest step of a page: it runs on the blocking
-        // pool so the engine commits the previous page meanwhile.
-        let bytes = response.body.clone();
-        let parsed = tokio::task::spawn_blocking(move || serde_json::from_slice::<Value>(&bytes))
-            .await
-            .map_err(|e| SourceError::Other(format!("parsing a response failed: {e}")))?;
-        let body = parsed.map_err(|e| SourceError::NotJson {
-            url: shown_url.clone(),
-            status: response.status,
-            content_type: response
-                .content_type()
-                .unwrap_or("no content type")
-                .to_owned(),
-            reason: if response.body.is_empty() {
-                "the body is empty".into()
-            } else {
-                e.to_string()
-            },
-            excerpt: redactor.text(&excerpt(&response.body, 200)),
-        })?;
+        if response.skipped {
+            // An `errors:` rule said this answer carries no data: the chain ends here.
+            return Ok(Page::default());
+        }
+        let shown_url = self.conn.client.redactor().url(&response.url);
+        let body = response.json.take().unwrap_or(Value::Null);
         let records = count_records(&body, &self.stream.records);
         let stop = match &self.stream.paginate.stop_when {
             Some(stop) => self.stop(stop, &body, records, &position)?,

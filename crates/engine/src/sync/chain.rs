@@ -1,5 +1,7 @@
 //! One run of one stream: the page loop of each request chain.
 
+use std::sync::Mutex;
+
 use chrono::Utc;
 use holdfast_records::{cursor_max, primary_key};
 use holdfast_store::{
@@ -11,19 +13,46 @@ use super::Observer;
 use crate::SyncError;
 use crate::source::{Page, ReadScope, Source, StreamInfo};
 
-/// The state of a run in progress and the counters it has so far.
-pub(super) struct Run<'a> {
-    source: &'a dyn Source,
-    pub(super) store: &'a dyn Store,
-    info: &'a StreamInfo,
-    observer: &'a dyn Observer,
-    run: RunId,
-    /// The cursor of the last completed run.
-    saved_cursor: Option<Value>,
-    pub(super) progress: Progress,
+/// How a chain's pages record where to resume.
+#[derive(Debug, Clone)]
+pub(super) enum Checkpoint {
+    /// A stream without a parent: the next page's position.
+    Top,
+    /// One child chain at a time: its parent and the next page's position,
+    /// so a resumed run continues inside the chain.
+    Exact {
+        /// The parent's key.
+        key: Vec<Value>,
+        /// The parent record (templates need it to resume).
+        parent: Value,
+    },
+    /// Several child chains at once: resume restarts the window of parents
+    /// after `watermark` (re-applying a page is a no-op).
+    Window {
+        /// The last parent whose chain finished before this window.
+        watermark: Option<Vec<Value>>,
+    },
+}
+
+/// The counters of a run so far.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Counters {
     pub(super) pages: u64,
     pub(super) counts: PageOutcome,
     pub(super) quarantined: u64,
+}
+
+/// A run in progress; shared by the chains it runs at once.
+pub(super) struct Run<'a> {
+    pub(super) source: &'a dyn Source,
+    pub(super) store: &'a dyn Store,
+    info: &'a StreamInfo,
+    observer: &'a dyn Observer,
+    pub(super) run: RunId,
+    /// The cursor of the last completed run.
+    saved_cursor: Option<Value>,
+    pub(super) progress: Mutex<Progress>,
+    pub(super) counters: Mutex<Counters>,
 }
 
 /// A page turned into rows, ready to commit.
@@ -49,23 +78,20 @@ impl<'a> Run<'a> {
             observer,
             run,
             saved_cursor,
-            progress,
-            pages: 0,
-            counts: PageOutcome::default(),
-            quarantined: 0,
+            progress: Mutex::new(progress),
+            counters: Mutex::new(Counters::default()),
         }
     }
 
     /// Reads one chain from `start` to its end, committing every page; while a
     /// page commits, the next one is fetched.
     pub(super) async fn chain(
-        &mut self,
+        &self,
         scope: ReadScope,
         start: Value,
-        partition: Option<Vec<Value>>,
+        checkpoint: Checkpoint,
     ) -> Result<(), SyncError> {
         let name = self.info.name.as_str();
-        let parent = scope.parent.clone();
         let mut reader = self
             .source
             .read(name, scope)
@@ -81,7 +107,7 @@ impl<'a> Run<'a> {
             // and with SQLite's own thread committing. It raises the cursor's
             // high-water mark first, which the state below must include.
             let prepare = self.prepare(page);
-            let state = self.state_after(next.clone(), partition.clone(), parent.clone());
+            let state = self.state_after(next.clone(), &checkpoint);
             let Some(next) = next else {
                 let prepared = prepare.await?;
                 let outcome = self.commit(&prepared, &state).await?;
@@ -104,8 +130,9 @@ impl<'a> Run<'a> {
 
     /// The state once every chain is done: the new cursor, no progress.
     pub(super) fn final_state(&self) -> StreamState {
-        let cursor = match (&self.saved_cursor, &self.progress.max_seen) {
-            (saved, Some(seen)) => cursor_max(saved.as_ref(), seen),
+        let max_seen = self.lock_progress().max_seen.clone();
+        let cursor = match (&self.saved_cursor, max_seen) {
+            (saved, Some(seen)) => cursor_max(saved.as_ref(), &seen),
             (saved, None) => saved.clone(),
         };
         StreamState {
@@ -114,13 +141,35 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// The state saying every parent up to `watermark` is done.
+    pub(super) fn window_done(&self, watermark: Vec<Value>) -> StreamState {
+        let mut p = self.lock_progress();
+        p.partition = Some(watermark);
+        p.parent = None;
+        p.position = None;
+        StreamState {
+            cursor: self.saved_cursor.clone(),
+            progress: Some(p.clone()),
+        }
+    }
+
+    /// The counters so far.
+    pub(super) fn counters(&self) -> Counters {
+        *self.counters.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(super) fn lock_progress(&self) -> std::sync::MutexGuard<'_, Progress> {
+        self.progress.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Starts turning `page` into rows on the blocking pool; the cursor's
     /// high-water mark is updated here, before the page is committed.
-    fn prepare(&mut self, page: Page) -> impl Future<Output = Result<Prepared, SyncError>> + use<> {
+    fn prepare(&self, page: Page) -> impl Future<Output = Result<Prepared, SyncError>> + use<> {
         if let Some(field) = &self.info.cursor_field {
+            let mut progress = self.lock_progress();
             for record in &page.records {
                 if let Some(v) = record.get(field) {
-                    self.progress.max_seen = cursor_max(self.progress.max_seen.as_ref(), v);
+                    progress.max_seen = cursor_max(progress.max_seen.as_ref(), v);
                 }
             }
         }
@@ -136,32 +185,42 @@ impl<'a> Run<'a> {
     }
 
     /// The stream state to commit with a page whose successor is `next`.
-    fn state_after(
-        &mut self,
-        next: Option<Value>,
-        partition: Option<Vec<Value>>,
-        parent: Option<Value>,
-    ) -> StreamState {
-        self.progress.pages += 1;
-        let is_child = self.info.parent.is_some();
-        if next.is_none() && !is_child {
+    fn state_after(&self, next: Option<Value>, checkpoint: &Checkpoint) -> StreamState {
+        if next.is_none() && matches!(checkpoint, Checkpoint::Top) {
             return self.final_state();
         }
-        self.progress.parent = next.as_ref().and(parent);
-        self.progress.position = next;
-        self.progress.partition = partition;
+        let mut p = self.lock_progress();
+        p.pages += 1;
+        match checkpoint {
+            Checkpoint::Top => {
+                p.position = next;
+            }
+            Checkpoint::Exact { key, parent } => {
+                p.parent = next.as_ref().map(|_| parent.clone());
+                p.position = next;
+                p.partition = Some(key.clone());
+            }
+            Checkpoint::Window { watermark } => {
+                p.parent = None;
+                p.position = None;
+                p.partition = watermark.clone();
+            }
+        }
         StreamState {
             cursor: self.saved_cursor.clone(),
-            progress: Some(self.progress.clone()),
+            progress: Some(p.clone()),
         }
     }
 
-    fn tally(&mut self, outcome: PageOutcome, prepared: &Prepared) {
-        self.pages += 1;
-        self.counts.created += outcome.created;
-        self.counts.updated += outcome.updated;
-        self.counts.unchanged += outcome.unchanged;
-        self.quarantined += prepared.quarantined.len() as u64;
+    fn tally(&self, outcome: PageOutcome, prepared: &Prepared) {
+        {
+            let mut c = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+            c.pages += 1;
+            c.counts.created += outcome.created;
+            c.counts.updated += outcome.updated;
+            c.counts.unchanged += outcome.unchanged;
+            c.quarantined += prepared.quarantined.len() as u64;
+        }
         self.observer.page(
             &self.info.name,
             prepared.rows.len(),
@@ -176,8 +235,8 @@ impl<'a> Run<'a> {
         state: &StreamState,
     ) -> Result<PageOutcome, SyncError> {
         let name = self.info.name.as_str();
-        let outcome = self
-            .store
+        let requests = self.source.take_requests();
+        self.store
             .commit_page(PageCommit {
                 run: self.run,
                 stream: name,
@@ -185,11 +244,11 @@ impl<'a> Run<'a> {
                 records: &prepared.rows,
                 quarantined: &prepared.quarantined,
                 state,
+                requests: &requests,
                 now: Utc::now(),
             })
             .await
-            .map_err(SyncError::store(name))?;
-        Ok(outcome)
+            .map_err(SyncError::store(name))
     }
 }
 

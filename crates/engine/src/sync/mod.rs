@@ -23,7 +23,7 @@ use serde_json::Value;
 
 use crate::SyncError;
 use crate::source::{ReadScope, Source, StreamInfo};
-use chain::Run;
+use chain::{Checkpoint, Run};
 
 /// How to run a sync.
 #[derive(Debug, Clone, Copy, Default)]
@@ -96,7 +96,7 @@ pub async fn sync_stream(
         .map_err(SyncError::store(name))?;
     observer.started(name, resumed);
     let started = Instant::now();
-    let mut run = Run::new(
+    let run = Run::new(
         source,
         store,
         info,
@@ -105,20 +105,26 @@ pub async fn sync_stream(
         progress,
         observer,
     );
-    let result = run_all_chains(&mut run, info).await;
+    let result = run_all_chains(&run, info).await;
+    let counters = run.counters();
     let summary = RunSummary {
         stream: name.to_owned(),
         run: run_id,
         resumed,
-        pages: run.pages,
-        counts: run.counts,
-        quarantined: run.quarantined,
+        pages: counters.pages,
+        counts: counters.counts,
+        quarantined: counters.quarantined,
         elapsed: started.elapsed(),
     };
     let (outcome, error) = match &result {
         Ok(()) => (RunOutcome::Succeeded, None),
         Err(e) => (RunOutcome::Failed, Some(e.to_string())),
     };
+    // Attempts made after the last commit (e.g. the ones that failed the run).
+    store
+        .log_requests(&source.take_requests())
+        .await
+        .map_err(SyncError::store(name))?;
     store
         .finish_run(run_id, outcome, error.as_deref(), Utc::now())
         .await
@@ -128,38 +134,44 @@ pub async fn sync_stream(
     result
 }
 
-async fn run_all_chains(run: &mut Run<'_>, info: &StreamInfo) -> Result<(), SyncError> {
+async fn run_all_chains(run: &Run<'_>, info: &StreamInfo) -> Result<(), SyncError> {
     let name = info.name.as_str();
-    let cursor = run
-        .progress
-        .run_cursor
-        .as_ref()
-        .map(|c| cursor_minus(c, info.lookback));
+    let (cursor, position, partition, parent_record) = {
+        let p = run.lock_progress();
+        (
+            p.run_cursor
+                .as_ref()
+                .map(|c| cursor_minus(c, info.lookback)),
+            p.position.clone(),
+            p.partition.clone(),
+            p.parent.clone(),
+        )
+    };
+    let scope = |parent: Option<Value>| ReadScope {
+        run: Some(run.run.0),
+        cursor: cursor.clone(),
+        parent,
+    };
     let Some(parent) = &info.parent else {
-        let start = run.progress.position.clone().unwrap_or(Value::Null);
-        let scope = ReadScope {
-            cursor,
-            parent: None,
-        };
-        return run.chain(scope, start, None).await;
+        let start = position.unwrap_or(Value::Null);
+        return run.chain(scope(None), start, Checkpoint::Top).await;
     };
     // A child stream: finish the chain that was in progress, then one chain per
-    // parent after the last one finished, in primary key order. The parent's
-    // table may not exist yet (never synced): create it empty, so the answer
-    // is "no parents" rather than an SQL error.
+    // parent after the last one finished, in primary key order, up to
+    // `parallel` chains at once. The parent's table may not exist yet (never
+    // synced): create it empty, so the answer is "no parents", not an SQL error.
     run.store
         .prepare_table(&parent.table)
         .await
         .map_err(SyncError::store(name))?;
-    let mut after = run.progress.partition.clone();
-    if let (Some(position), Some(record)) =
-        (run.progress.position.clone(), run.progress.parent.clone())
-    {
-        let scope = ReadScope {
-            cursor: cursor.clone(),
-            parent: Some(record),
+    let parallel = run.source.parallel_chains(name).max(1);
+    let mut after = partition;
+    if let (Some(position), Some(record), Some(key)) = (position, parent_record, after.clone()) {
+        let checkpoint = Checkpoint::Exact {
+            key,
+            parent: record.clone(),
         };
-        run.chain(scope, position, after.clone()).await?;
+        run.chain(scope(Some(record)), position, checkpoint).await?;
     }
     let mut any = after.is_some();
     loop {
@@ -171,14 +183,37 @@ async fn run_all_chains(run: &mut Run<'_>, info: &StreamInfo) -> Result<(), Sync
         if batch.is_empty() {
             break;
         }
-        for p in batch {
-            let scope = ReadScope {
-                cursor: cursor.clone(),
-                parent: Some(p.record),
-            };
-            run.chain(scope, Value::Null, Some(p.key.clone())).await?;
-            after = Some(p.key);
-            any = true;
+        any = true;
+        for window in batch.chunks(parallel) {
+            if parallel == 1 {
+                let p = &window[0];
+                let checkpoint = Checkpoint::Exact {
+                    key: p.key.clone(),
+                    parent: p.record.clone(),
+                };
+                run.chain(scope(Some(p.record.clone())), Value::Null, checkpoint)
+                    .await?;
+            } else {
+                let checkpoint = Checkpoint::Window {
+                    watermark: after.clone(),
+                };
+                let chains = window.iter().map(|p| {
+                    run.chain(
+                        scope(Some(p.record.clone())),
+                        Value::Null,
+                        checkpoint.clone(),
+                    )
+                });
+                for result in futures::future::join_all(chains).await {
+                    result?;
+                }
+                let last = window[window.len() - 1].key.clone();
+                run.store
+                    .save_state(name, &run.window_done(last), Utc::now())
+                    .await
+                    .map_err(SyncError::store(name))?;
+            }
+            after = Some(window[window.len() - 1].key.clone());
         }
     }
     if !any {

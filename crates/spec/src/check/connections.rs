@@ -1,9 +1,12 @@
-//! Connections: base URL, headers, timeout and auth.
+//! Connections: base URL, headers, timeouts and auth; the resilience
+//! settings are checked in `resilience` and `error_rules`.
 
 use std::time::Duration;
 
 use super::context::Ctx;
+use super::error_rules::error_rules;
 use super::names;
+use super::resilience;
 use super::templates::{self, CONNECTION_SCOPE};
 use super::values;
 use crate::model::{Auth, Connection, KeyLocation, Template};
@@ -31,26 +34,38 @@ pub(crate) fn connection(ctx: &mut Ctx<'_>, name: &str, raw: &RawConnection) -> 
         &raw.headers,
         CONNECTION_SCOPE,
     );
-    let timeout = values::duration(
+    let at = |key: &str| format!("{path}.{key}");
+    let timeout =
+        values::positive_duration(ctx, &at("timeout"), raw.timeout.as_ref(), DEFAULT_TIMEOUT);
+    let connect_timeout = resilience::connect_timeout(
         ctx,
-        &format!("{path}.timeout"),
-        raw.timeout.as_ref(),
-        DEFAULT_TIMEOUT,
+        &at("connect_timeout"),
+        raw.connect_timeout.as_ref(),
+        timeout,
     );
-    if timeout == Some(Duration::ZERO) {
-        ctx.error(
-            &format!("{path}.timeout"),
-            "timeout must be more than 0s",
-            "use e.g. `30s`",
-        );
-    }
-    let auth = auth(ctx, &format!("{path}.auth"), raw.auth.as_ref());
+    let auth = auth(ctx, &at("auth"), raw.auth.as_ref());
+    let rate_limit = resilience::rate_limit(ctx, &at("rate_limit"), raw.rate_limit.as_ref());
+    let retry = resilience::retry(ctx, &at("retry"), raw.retry.as_ref());
+    let breaker = resilience::breaker(ctx, &at("breaker"), raw.breaker.as_ref());
+    let errors = error_rules(ctx, &at("errors"), raw.errors.as_ref());
+    let concurrency = resilience::concurrency(
+        ctx,
+        &path,
+        raw.max_concurrency.as_ref(),
+        raw.concurrency.as_ref(),
+    );
     Some(Connection {
         name: name.to_owned(),
         base_url: base_url?,
         headers,
         timeout: timeout?,
+        connect_timeout: connect_timeout?,
         auth: auth?,
+        rate_limit: rate_limit?,
+        retry: retry?,
+        breaker: breaker?,
+        errors: errors?,
+        concurrency: concurrency?,
     })
 }
 
@@ -154,6 +169,7 @@ mod tests {
 
     use super::*;
     use crate::env::Env;
+    use crate::model::{Breaker, Concurrency, Retry};
     use crate::raw::{Entries, Scalar};
     use crate::span::SpanIndex;
 
@@ -162,11 +178,14 @@ mod tests {
             base_url: Some(base_url.into()),
             headers: Entries(vec![("Api-Version".into(), Scalar("2024-06-01".into()))]),
             timeout: None,
+            connect_timeout: None,
             auth,
             rate_limit: None,
             retry: None,
             breaker: None,
             errors: None,
+            max_concurrency: None,
+            concurrency: None,
         }
     }
 
@@ -184,7 +203,13 @@ mod tests {
         assert!(errors.is_empty(), "{errors:?}");
         let c = c.expect("valid");
         assert_eq!(c.timeout, Duration::from_secs(30));
+        assert_eq!(c.connect_timeout, Duration::from_secs(10));
         assert_eq!(c.auth, Auth::None);
+        assert_eq!(c.rate_limit, None);
+        assert_eq!(c.retry, Retry::default());
+        assert_eq!(c.breaker, Some(Breaker::default()));
+        assert!(c.errors.is_empty());
+        assert_eq!(c.concurrency, Concurrency::Fixed(4));
         assert_eq!(
             c.headers,
             vec![("Api-Version".to_owned(), Template::new("2024-06-01"))]
@@ -227,6 +252,22 @@ mod tests {
             [
                 "`base_url` must be an http or https URL, found scheme `ftp`",
                 "missing key `token`"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bad_resilience_setting_fails_the_connection() {
+        let mut bad = raw("https://crm.test", None);
+        bad.timeout = Some(Scalar("0s".into()));
+        bad.concurrency = Some("eager".into());
+        let (c, errors) = check(&bad);
+        assert!(c.is_none());
+        assert_eq!(
+            errors,
+            [
+                "`timeout` must be more than 0s",
+                "unknown concurrency `eager`"
             ]
         );
     }

@@ -3,13 +3,20 @@
 
 use crate::env::Env;
 use crate::error::Diagnostic;
+use crate::parse::Explained;
 use crate::span::SpanIndex;
+
+/// Nothing explained yet.
+static NOTHING: Explained = Explained::new();
 
 /// The state shared by all checks of one file.
 pub(crate) struct Ctx<'a> {
     index: &'a SpanIndex,
     /// Environment variables, to check `env.NAME` references.
     pub(crate) env: &'a Env,
+    /// Keys the parse stage left out (or found misspelt): not reported
+    /// again as missing.
+    explained: &'a Explained,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -18,8 +25,17 @@ impl<'a> Ctx<'a> {
         Ctx {
             index,
             env,
+            explained: &NOTHING,
             diagnostics: Vec::new(),
         }
+    }
+
+    /// Continues after the parse stage: its problems come first, and keys
+    /// it left out are not reported again as missing.
+    pub(crate) fn after(mut self, earlier: Vec<Diagnostic>, explained: &'a Explained) -> Self {
+        self.diagnostics = earlier;
+        self.explained = explained;
+        self
     }
 
     /// Reports a problem at `path` with a help line.
@@ -47,10 +63,15 @@ impl<'a> Ctx<'a> {
         self.diagnostics.push(d);
     }
 
-    /// Reports that `parent.key` is required but absent.
+    /// Reports that `parent.key` is required but absent, unless the parse
+    /// stage already reported why (a misspelt key, a value of the wrong type).
     pub(crate) fn missing(&mut self, parent: &str, key: &str, example: &str) {
+        let path = format!("{parent}.{key}");
+        if self.explained.covers(&path) {
+            return;
+        }
         self.error(
-            &format!("{parent}.{key}"),
+            &path,
             format!("missing key `{key}`"),
             format!("add it, e.g. `{key}: {example}`"),
         );

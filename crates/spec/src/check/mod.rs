@@ -3,9 +3,11 @@
 
 mod connections;
 mod context;
+mod error_rules;
 mod for_each;
 pub(crate) mod names;
 mod paginate;
+mod resilience;
 mod run;
 mod streams;
 mod templates;

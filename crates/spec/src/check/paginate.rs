@@ -126,7 +126,7 @@ fn stop_when(ctx: &mut Ctx<'_>, path: &str, source: &str) -> Option<StopWhen> {
         return None;
     }
     let before = ctx.error_count();
-    let t = templates::condition(ctx, path, source, STOP_WHEN_SCOPE);
+    let t = templates::condition(ctx, path, source, STOP_WHEN_SCOPE, "records == 0");
     (ctx.error_count() == before).then_some(StopWhen::Condition(t))
 }
 

@@ -11,17 +11,22 @@ use super::templates::{self, CONNECTION_SCOPE};
 use crate::env::Env;
 use crate::error::Diagnostic;
 use crate::model::Spec;
+use crate::parse::Explained;
 use crate::raw::RawFile;
 use crate::span::SpanIndex;
 
-/// Checks everything in `raw`; the `Spec`, or every problem found.
+/// Checks everything in `raw`; the `Spec`, or every problem found,
+/// `earlier` (the parse stage's) included. Keys `explained` were left out
+/// by the parse stage and are not reported again as missing.
 pub(crate) fn check(
     raw: &RawFile,
+    earlier: Vec<Diagnostic>,
+    explained: &Explained,
     index: &SpanIndex,
     env: &Env,
     origin: &Path,
 ) -> Result<Spec, Vec<Diagnostic>> {
-    let mut ctx = Ctx::new(index, env);
+    let mut ctx = Ctx::new(index, env).after(earlier, explained);
     let store = raw
         .store
         .as_ref()

@@ -14,6 +14,8 @@ use crate::raw::{Entries, Scalar};
 pub(crate) const CONNECTION_SCOPE: &[&str] = &["env"];
 /// What a `stop_when:` condition may read.
 pub(crate) const STOP_WHEN_SCOPE: &[&str] = &["body", "headers", "page", "records"];
+/// What an `errors:` rule's `when:` condition may read.
+pub(crate) const ERROR_RULE_SCOPE: &[&str] = &["body", "headers", "status"];
 
 /// Checks a `{{ … }}` template; it is returned even when broken, so checking
 /// goes on (the problems are in `ctx`).
@@ -39,8 +41,15 @@ pub(crate) fn template(ctx: &mut Ctx<'_>, path: &str, source: &str, scope: &[&st
     Template::new(source)
 }
 
-/// Checks a bare Jinja expression such as `page >= 10` (no braces).
-pub(crate) fn condition(ctx: &mut Ctx<'_>, path: &str, source: &str, scope: &[&str]) -> Template {
+/// Checks a bare Jinja expression such as `page >= 10` (no braces);
+/// `example` is a condition shown in the help of a syntax error.
+pub(crate) fn condition(
+    ctx: &mut Ctx<'_>,
+    path: &str,
+    source: &str,
+    scope: &[&str],
+    example: &str,
+) -> Template {
     let jinja = Environment::new();
     match jinja.compile_expression(source) {
         Ok(e) => variables(
@@ -56,7 +65,7 @@ pub(crate) fn condition(ctx: &mut Ctx<'_>, path: &str, source: &str, scope: &[&s
             path,
             source,
             &e,
-            "write a Jinja condition, e.g. `records == 0`",
+            &format!("write a Jinja condition, e.g. `{example}`"),
         ),
     }
     Template::new(source)
@@ -172,7 +181,14 @@ mod tests {
                 &["contact", "cursor", "env"],
             );
             template(ctx, "c", "{% for i in range(2) %}{{ i }}{% endfor %}", &[]);
-            condition(ctx, "d", "records == 0 or page > 10", STOP_WHEN_SCOPE);
+            condition(ctx, "d", "records == 0 or page > 10", STOP_WHEN_SCOPE, "");
+            condition(
+                ctx,
+                "e",
+                "body.type is startingwith('x.')",
+                ERROR_RULE_SCOPE,
+                "",
+            );
         });
         assert!(out.is_empty(), "{out:?}");
     }
@@ -213,9 +229,13 @@ mod tests {
     fn reports_syntax_errors() {
         let out = run(|ctx| {
             template(ctx, "a", "{{ cursor }", &["cursor"]);
-            condition(ctx, "b", "records ==", STOP_WHEN_SCOPE);
+            condition(ctx, "b", "records ==", STOP_WHEN_SCOPE, "records == 0");
         });
         assert_eq!(out.len(), 2, "{out:?}");
         assert!(out[0].starts_with("syntax error"), "{out:?}");
+        assert!(
+            out[1].ends_with("| write a Jinja condition, e.g. `records == 0`"),
+            "{out:?}"
+        );
     }
 }

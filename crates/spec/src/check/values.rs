@@ -29,6 +29,51 @@ pub(crate) fn duration(
     }
 }
 
+/// As [`duration`], and more than zero; the example in the help is `default`.
+pub(crate) fn positive_duration(
+    ctx: &mut Ctx<'_>,
+    path: &str,
+    value: Option<&Scalar>,
+    default: Duration,
+) -> Option<Duration> {
+    let d = duration(ctx, path, value, default)?;
+    if d.is_zero() {
+        let key = path.rsplit('.').next().unwrap_or(path);
+        ctx.error(
+            path,
+            format!("`{key}` must be more than 0s"),
+            format!("use e.g. `{}`", humantime::format_duration(default)),
+        );
+        return None;
+    }
+    Some(d)
+}
+
+/// Parses a count: a whole number of at least `min` that fits in 32 bits;
+/// `default` when absent.
+pub(crate) fn count(
+    ctx: &mut Ctx<'_>,
+    path: &str,
+    value: Option<&Scalar>,
+    default: u32,
+) -> Option<u32> {
+    let Some(value) = value else {
+        return Some(default);
+    };
+    let n = number(ctx, path, value, 1)?;
+    match u32::try_from(n) {
+        Ok(n) => Some(n),
+        Err(_) => {
+            ctx.error(
+                path,
+                format!("expected a number of at most {}, found {n}", u32::MAX),
+                format!("use a smaller number, e.g. `{default}`"),
+            );
+            None
+        }
+    }
+}
+
 /// Compiles an RFC 9535 JSONPath.
 pub(crate) fn json_path(ctx: &mut Ctx<'_>, path: &str, source: &str) -> Option<Path> {
     match Path::parse(source) {
@@ -120,8 +165,27 @@ mod tests {
         assert!(number(&mut ctx, "c", &Scalar("0".into()), 1).is_none());
         assert_eq!(number(&mut ctx, "c", &Scalar("0".into()), 0), Some(0));
         assert!(number(&mut ctx, "c", &Scalar("-1".into()), 0).is_none());
+        assert_eq!(count(&mut ctx, "d", None, 4), Some(4));
+        assert_eq!(count(&mut ctx, "d", Some(&Scalar("7".into())), 4), Some(7));
+        assert_eq!(count(&mut ctx, "d", Some(&Scalar("0".into())), 4), None);
+        let huge = Scalar("5000000000".into());
+        assert_eq!(count(&mut ctx, "d", Some(&huge), 4), None);
+        let zero = Scalar("0s".into());
+        assert_eq!(
+            positive_duration(&mut ctx, "x.per", Some(&zero), Duration::from_secs(1)),
+            None
+        );
         let d = ctx.finish();
-        assert_eq!(d.len(), 4);
+        assert_eq!(d.len(), 7);
+        assert_eq!(d[4].message, "expected a number of at least 1, found 0");
+        assert_eq!(
+            d[5].message,
+            "expected a number of at most 4294967295, found 5000000000"
+        );
+        assert_eq!(
+            (d[6].message.as_str(), d[6].help.as_deref()),
+            ("`per` must be more than 0s", Some("use e.g. `1s`"))
+        );
         assert!(
             d[0].message.starts_with("invalid duration `30`"),
             "{}",

@@ -13,6 +13,7 @@
 pub mod checkpoint;
 pub mod parents;
 pub mod quarantine;
+pub mod requests;
 pub mod runs;
 pub mod upsert;
 
@@ -37,6 +38,7 @@ macro_rules! store_conformance {
             runs::running_runs_become_interrupted,
             parents::walks_in_key_order_after_a_key,
             quarantine::kept_with_reason_and_payload,
+            requests::kept_per_run_and_summarised_per_endpoint,
         );
     };
     (@cases $factory:path; $($module:ident :: $case:ident),+ $(,)?) => {
@@ -90,6 +92,7 @@ pub async fn commit(
             table,
             records: rows,
             quarantined: &[],
+            requests: &[],
             state,
             now,
         })

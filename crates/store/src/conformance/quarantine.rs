@@ -21,6 +21,7 @@ pub async fn kept_with_reason_and_payload(store: &dyn Store) {
             table: &t,
             records: &[],
             quarantined: &bad,
+            requests: &[],
             state: &StreamState::default(),
             now: at(1),
         })

@@ -127,6 +127,7 @@ pub async fn rejects_object_keys(store: &dyn Store) {
             table: &t,
             records: &rows,
             quarantined: &[],
+            requests: &[],
             state: &StreamState::default(),
             now: at(1),
         })

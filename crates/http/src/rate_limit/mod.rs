@@ -1,0 +1,125 @@
+//! Middleware that keeps a connection under its rate limit: a client-side
+//! token bucket (GCRA) every attempt spends from, plus what the server says
+//! (`Retry-After` on a 429, `X-RateLimit-Remaining: 0` / `RateLimit-Remaining: 0`
+//! with their reset) pauses every request of the connection until then.
+
+mod gcra;
+mod headers;
+mod layer;
+
+pub use gcra::Gcra;
+pub use layer::RateLimitLayer;
+
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::{HttpError, HttpRequest, HttpResponse, ResponseFuture};
+
+/// A connection's shared limiter. Cheap to clone (all clones share the budget).
+#[derive(Debug, Clone, Default)]
+pub struct RateLimiter {
+    state: Arc<Mutex<State>>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    bucket: Option<Gcra>,
+    /// No request before this instant (the server asked us to wait).
+    not_before: Option<Instant>,
+}
+
+impl RateLimiter {
+    /// A limiter with an optional client-side quota.
+    pub fn new(bucket: Option<Gcra>) -> Self {
+        RateLimiter {
+            state: Arc::new(Mutex::new(State {
+                bucket,
+                not_before: None,
+            })),
+        }
+    }
+
+    /// Reserves the next slot and waits for it; returns how long it waited.
+    pub async fn acquire(&self) -> Duration {
+        let now = Instant::now();
+        let slot = {
+            let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            let bucket_slot = s.bucket.as_mut().map_or(now, |b| b.reserve(now));
+            bucket_slot.max(s.not_before.unwrap_or(now))
+        };
+        if slot > now {
+            tokio::time::sleep_until(slot).await;
+        }
+        slot.saturating_duration_since(now)
+    }
+
+    /// Pauses the whole connection until `now + wait` (a server's request).
+    pub fn pause_for(&self, wait: Duration) {
+        let until = Instant::now() + wait;
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if s.not_before.is_none_or(|nb| nb < until) {
+            s.not_before = Some(until);
+        }
+    }
+
+    fn observe(&self, result: &Result<HttpResponse, HttpError>) {
+        let wait = match result {
+            Ok(response) => headers::exhausted_for(&response.headers, chrono::Utc::now()),
+            Err(e) if e.status == Some(429) => {
+                Some(e.retry_after.unwrap_or(Duration::from_secs(1)))
+            }
+            Err(_) => None,
+        };
+        if let Some(wait) = wait {
+            tracing::debug!(
+                wait_ms = wait.as_millis() as u64,
+                "server asked to slow down"
+            );
+            self.pause_for(wait);
+        }
+    }
+}
+
+/// See the module docs.
+#[derive(Debug, Clone)]
+pub struct RateLimit<S> {
+    inner: S,
+    limiter: RateLimiter,
+}
+
+impl<S> tower::Service<HttpRequest> for RateLimit<S>
+where
+    S: tower::Service<
+            HttpRequest,
+            Response = HttpResponse,
+            Error = HttpError,
+            Future = ResponseFuture,
+        > + Clone
+        + Send
+        + 'static,
+{
+    type Response = HttpResponse;
+    type Error = HttpError;
+    type Future = ResponseFuture;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), HttpError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: HttpRequest) -> ResponseFuture {
+        let limiter = self.limiter.clone();
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            limiter.acquire().await;
+            let result = tower::ServiceExt::oneshot(inner, request).await;
+            limiter.observe(&result);
+            result
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,114 @@
+//! What goes through the stack: requests and fully-read responses.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+use url::Url;
+
+/// HTTP methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// GET
+    Get,
+    /// POST
+    Post,
+}
+
+impl Method {
+    /// "GET", "POST".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
+}
+
+/// Who a request is for, so its log record can be attributed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestTags {
+    /// The run that sent it.
+    pub run: Option<i64>,
+    /// The stream that sent it.
+    pub stream: Option<String>,
+    /// The endpoint as written in the connector file (`GET /v2/contacts/{{ contact.id }}/deals`),
+    /// so latency and success rates group per endpoint, not per URL.
+    pub endpoint: Option<String>,
+}
+
+/// One request, before credentials are added.
+#[derive(Debug, Clone)]
+pub struct HttpRequest {
+    /// Method.
+    pub method: Method,
+    /// Full URL with query (no credentials).
+    pub url: Url,
+    /// Extra headers for this request.
+    pub headers: Vec<(String, String)>,
+    /// A body to send, if any.
+    pub body: Option<Bytes>,
+    /// When true, a 2xx body that is not valid JSON is a (retryable) error,
+    /// and the parsed body comes back in [`HttpResponse::json`].
+    pub expect_json: bool,
+    /// Attribution for the request log.
+    pub tags: Arc<RequestTags>,
+}
+
+impl HttpRequest {
+    /// A GET of `url` expecting JSON.
+    pub fn get_json(url: Url) -> Self {
+        HttpRequest {
+            method: Method::Get,
+            url,
+            headers: Vec::new(),
+            body: None,
+            expect_json: true,
+            tags: Arc::default(),
+        }
+    }
+}
+
+/// A response read to the end.
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Bytes,
+    /// The parsed body, when the request expected JSON and classification passed.
+    pub json: Option<Value>,
+    /// An `errors:` rule said `skip`: no data in this response.
+    pub skipped: bool,
+    /// The URL that was requested (without credentials).
+    pub url: Url,
+    /// Time from sending to the last body byte.
+    pub elapsed: Duration,
+}
+
+impl HttpResponse {
+    /// All values of header `name`, joined with ", ".
+    pub fn header_joined(&self, name: &str) -> Option<String> {
+        let values: Vec<&str> = self
+            .headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        (!values.is_empty()).then(|| values.join(", "))
+    }
+
+    /// The first value of header `name` as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `Content-Type` header, if any.
+    pub fn content_type(&self) -> Option<&str> {
+        self.header("content-type")
+    }
+}

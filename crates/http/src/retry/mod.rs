@@ -1,0 +1,147 @@
+//! Middleware that retries transient failures with exponential backoff and
+//! full jitter, honours `Retry-After` (which wins over the computed backoff),
+//! caps the total wait per request, and reports every attempt to the request log.
+
+mod layer;
+mod policy;
+
+pub use layer::RetryLayer;
+pub use policy::RetryPolicy;
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use crate::{
+    AttemptRecord, HttpError, HttpRequest, HttpResponse, Redactor, RequestSink, ResponseFuture,
+};
+
+/// See the module docs.
+#[derive(Clone)]
+pub struct Retry<S> {
+    inner: S,
+    policy: RetryPolicy,
+    sink: Arc<dyn RequestSink>,
+    connection: Arc<str>,
+    redactor: Arc<Redactor>,
+}
+
+impl<S> tower::Service<HttpRequest> for Retry<S>
+where
+    S: tower::Service<
+            HttpRequest,
+            Response = HttpResponse,
+            Error = HttpError,
+            Future = ResponseFuture,
+        > + Clone
+        + Send
+        + 'static,
+{
+    type Response = HttpResponse;
+    type Error = HttpError;
+    type Future = ResponseFuture;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), HttpError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: HttpRequest) -> ResponseFuture {
+        let this = self.clone();
+        Box::pin(async move {
+            let mut waited_total = Duration::ZERO;
+            let mut wait_before = Duration::ZERO;
+            let mut attempt = 1;
+            loop {
+                let at = chrono::Utc::now();
+                let started = tokio::time::Instant::now();
+                let result = tower::ServiceExt::oneshot(this.inner.clone(), request.clone()).await;
+                this.log(
+                    &request,
+                    &result,
+                    attempt,
+                    at,
+                    started.elapsed(),
+                    wait_before,
+                );
+                let mut error = match result {
+                    Ok(response) => return Ok(response),
+                    Err(e) => e,
+                };
+                error.attempts = attempt;
+                if !error.is_retryable() || attempt >= this.policy.attempts {
+                    return Err(error);
+                }
+                let wait = this.policy.wait(attempt, error.retry_after);
+                if waited_total + wait > this.policy.max_wait {
+                    error.detail.push_str(&format!(
+                        "; not retrying: waiting another {:.1}s would pass retry.max_wait ({}s)",
+                        wait.as_secs_f64(),
+                        this.policy.max_wait.as_secs()
+                    ));
+                    return Err(error);
+                }
+                tracing::debug!(
+                    connection = %this.connection,
+                    attempt,
+                    wait_ms = wait.as_millis() as u64,
+                    error = error.class(),
+                    "retrying"
+                );
+                tokio::time::sleep(wait).await;
+                waited_total += wait;
+                wait_before = wait;
+                attempt += 1;
+            }
+        })
+    }
+}
+
+impl<S> Retry<S> {
+    fn log(
+        &self,
+        request: &HttpRequest,
+        result: &Result<HttpResponse, HttpError>,
+        attempt: u32,
+        at: chrono::DateTime<chrono::Utc>,
+        duration: Duration,
+        waited: Duration,
+    ) {
+        let (status, bytes, error, message, deprecation, sunset) = match result {
+            Ok(r) => (
+                Some(r.status),
+                r.body.len() as u64,
+                None,
+                None,
+                r.header("deprecation").map(str::to_owned),
+                r.header("sunset").map(str::to_owned),
+            ),
+            Err(e) => (
+                e.status,
+                0,
+                Some(e.class()),
+                Some(e.detail.clone()),
+                None,
+                None,
+            ),
+        };
+        self.sink.record(AttemptRecord {
+            tags: request.tags.clone(),
+            connection: self.connection.to_string(),
+            at,
+            method: request.method.as_str(),
+            url: self.redactor.url(&request.url),
+            status,
+            duration,
+            attempt,
+            bytes,
+            error,
+            message,
+            waited,
+            deprecation,
+            sunset,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests;

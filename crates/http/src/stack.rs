@@ -1,0 +1,213 @@
+//! The order of the layers, in one place, and the [`Client`] that runs them.
+//!
+//! Outermost first; the first layer listed sees the request first:
+//!
+//! 1. [`retry`](crate::retry): each attempt re-enters the stack below, so it
+//!    gets fresh credentials and spends a rate-limit token; every attempt is logged.
+//! 2. [`auth`](crate::auth): credentials for this attempt.
+//! 3. [`breaker`](crate::breaker): fails fast while the remote is down, before
+//!    spending rate-limit budget.
+//! 4. [`rate_limit`](crate::rate_limit): waits for the connection's budget and
+//!    for any pause the server asked for.
+//! 5. [`concurrency`](crate::concurrency): bounds requests in flight (fixed or AIMD).
+//! 6. [`classify`](crate::classify): turns lying answers into errors the
+//!    layers above act on.
+//! 7. [`transport`](crate::transport): the network.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tower::ServiceBuilder;
+use tower::util::BoxCloneSyncService;
+
+use crate::auth::AuthLayer;
+use crate::breaker::{Breaker, BreakerLayer, BreakerPhase};
+use crate::classify::{Classifier, ClassifyLayer};
+use crate::concurrency::{ConcurrencyLayer, InFlight};
+use crate::rate_limit::{Gcra, RateLimitLayer, RateLimiter};
+use crate::retry::{RetryLayer, RetryPolicy};
+use crate::transport::Transport;
+use crate::{HttpError, HttpRequest, HttpResponse, Redactor, RequestSink, ResolvedAuth};
+
+/// Everything a connection's client needs, templates already rendered.
+#[derive(Clone)]
+pub struct ClientConfig {
+    /// The connection's name (for messages and the request log).
+    pub connection: String,
+    /// Headers sent with every request.
+    pub headers: Vec<(String, String)>,
+    /// Total time per attempt, body included.
+    pub timeout: Duration,
+    /// Time to establish a connection.
+    pub connect_timeout: Duration,
+    /// Credentials.
+    pub auth: ResolvedAuth,
+    /// Client-side rate limit: (requests, per, burst).
+    pub rate_limit: Option<(u32, Duration, u32)>,
+    /// Retries.
+    pub retry: RetryPolicy,
+    /// Circuit breaker: (consecutive failures, cool-down); `None` never opens.
+    pub breaker: Option<(u32, Duration)>,
+    /// The connection's `errors:` rules.
+    pub classifier: Option<Arc<dyn Classifier>>,
+    /// In-flight bound.
+    pub in_flight: InFlight,
+    /// Where attempt records go.
+    pub sink: Arc<dyn RequestSink>,
+}
+
+impl ClientConfig {
+    /// A plain configuration: no auth, no rate limit, 3 attempts, default breaker, 4 in flight.
+    pub fn new(connection: &str) -> Self {
+        ClientConfig {
+            connection: connection.to_owned(),
+            headers: Vec::new(),
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            auth: ResolvedAuth::None,
+            rate_limit: None,
+            retry: RetryPolicy {
+                attempts: 3,
+                initial: Duration::from_millis(250),
+                max: Duration::from_secs(60),
+                max_wait: Duration::from_secs(300),
+            },
+            breaker: Some((20, Duration::from_secs(60))),
+            classifier: None,
+            in_flight: InFlight::fixed(4),
+            sink: Arc::new(crate::NoSink),
+        }
+    }
+}
+
+/// A connection's HTTP client. Cheap to clone; clones share the rate limit,
+/// breaker and in-flight bound.
+#[derive(Clone)]
+pub struct Client {
+    service: BoxCloneSyncService<HttpRequest, HttpResponse, HttpError>,
+    headers: Arc<Vec<(String, String)>>,
+    connection: Arc<str>,
+    redactor: Arc<Redactor>,
+    auth: Arc<ResolvedAuth>,
+    breaker: Breaker,
+    limiter: RateLimiter,
+    in_flight: InFlight,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("connection", &self.connection)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Builds the stack for one connection.
+    ///
+    /// # Errors
+    /// [`HttpErrorKind::Request`](crate::HttpErrorKind::Request) if the TLS stack cannot be initialised.
+    pub fn new(config: ClientConfig) -> Result<Client, HttpError> {
+        let redactor = Arc::new(Redactor::new(
+            config.auth.secrets(),
+            config.auth.query_param().map(str::to_owned),
+        ));
+        let name = config.connection.as_str();
+        let breaker = match config.breaker {
+            Some((failures, cool_down)) => Breaker::new(failures, cool_down),
+            None => Breaker::new(u32::MAX, Duration::ZERO),
+        };
+        let limiter = RateLimiter::new(
+            config
+                .rate_limit
+                .map(|(requests, per, burst)| Gcra::new(requests, per, burst)),
+        );
+        let transport = Transport::new(
+            name,
+            config.timeout,
+            config.connect_timeout,
+            redactor.clone(),
+        )?;
+        let service = ServiceBuilder::new()
+            .layer(RetryLayer::new(
+                name,
+                config.retry,
+                config.sink.clone(),
+                redactor.clone(),
+            ))
+            .layer(AuthLayer::new(config.auth.clone()))
+            .layer(BreakerLayer::new(name, breaker.clone(), redactor.clone()))
+            .layer(RateLimitLayer::new(limiter.clone()))
+            .layer(ConcurrencyLayer::new(config.in_flight.clone()))
+            .layer(ClassifyLayer::new(
+                name,
+                config.classifier.clone(),
+                redactor.clone(),
+            ))
+            .service(transport);
+        Ok(Client {
+            service: BoxCloneSyncService::new(service),
+            headers: Arc::new(config.headers),
+            connection: name.into(),
+            redactor,
+            auth: Arc::new(config.auth),
+            breaker,
+            limiter,
+            in_flight: config.in_flight,
+        })
+    }
+
+    /// Sends `request` through the stack (connection headers first).
+    ///
+    /// # Errors
+    /// The last attempt's error once retries are exhausted or pointless.
+    pub async fn send(&self, mut request: HttpRequest) -> Result<HttpResponse, HttpError> {
+        if !self.headers.is_empty() {
+            let mut headers = (*self.headers).clone();
+            headers.append(&mut request.headers);
+            request.headers = headers;
+        }
+        tower::ServiceExt::oneshot(self.service.clone(), request).await
+    }
+
+    /// The redactor for this connection's secrets.
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
+    /// The connection's name.
+    pub fn connection(&self) -> &str {
+        &self.connection
+    }
+
+    /// Where the breaker stands.
+    pub fn breaker_phase(&self) -> BreakerPhase {
+        self.breaker.phase()
+    }
+
+    /// The connection's in-flight bound.
+    pub fn in_flight(&self) -> &InFlight {
+        &self.in_flight
+    }
+
+    /// The connection's rate limiter.
+    pub fn rate_limiter(&self) -> &RateLimiter {
+        &self.limiter
+    }
+
+    /// Removes this connection's query credentials from `url`, so a URL the
+    /// server sent back (a next-page link) can be stored without the key.
+    pub fn strip_credentials(&self, url: &mut url::Url) {
+        if let Some(param) = self.auth.query_param() {
+            let kept: Vec<(String, String)> = url
+                .query_pairs()
+                .filter(|(k, _)| k != param)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            url.query_pairs_mut().clear().extend_pairs(kept);
+            if url.query() == Some("") {
+                url.set_query(None);
+            }
+        }
+    }
+}
