@@ -46,6 +46,9 @@ pub(crate) enum Command {
     Sync(SyncArgs),
     /// Recent runs: stream, start, duration, pages, record counts, outcome.
     Runs(RunsArgs),
+    /// Health at a glance: each stream's last run, each endpoint's success
+    /// rate, latency percentiles and deprecation notices.
+    Status(StatusArgs),
     /// Records kept out of stream tables, with the reason.
     Quarantine(QuarantineArgs),
     /// Serve the built-in fake CRM API on 127.0.0.1.
@@ -105,9 +108,19 @@ pub(crate) struct RunsArgs {
     /// Only runs of this stream.
     #[arg(long)]
     pub(crate) stream: Option<String>,
-    /// How many runs.
+    /// How many runs (or requests, with --requests).
     #[arg(long, default_value_t = 20)]
     pub(crate) limit: u32,
+    /// Show every HTTP attempt of this run instead.
+    #[arg(long, value_name = "RUN")]
+    pub(crate) requests: Option<i64>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StatusArgs {
+    /// The window for endpoint statistics, e.g. `24h`, `30m`.
+    #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
+    pub(crate) window: std::time::Duration,
 }
 
 #[derive(Debug, Args)]

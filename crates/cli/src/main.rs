@@ -35,6 +35,7 @@ fn main() -> ExitCode {
             Command::Check => cmd::check::run(&cli).await,
             Command::Sync(args) => cmd::sync::run(&cli, args).await,
             Command::Runs(args) => cmd::runs::run(&cli, args).await,
+            Command::Status(args) => cmd::status::run(&cli, args).await,
             Command::Quarantine(args) => cmd::quarantine::run(&cli, args).await,
             Command::Mock(args) => cmd::mock::run(args).await,
             Command::Demo(args) => cmd::demo::run(args).await,

@@ -1,6 +1,7 @@
 //! Showing a sync as it goes: a live line per stream on a terminal, plain
 //! lines otherwise.
 
+use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -8,12 +9,13 @@ use std::time::Duration;
 use holdfast_engine::SyncError;
 use holdfast_engine::sync::{Observer, RunSummary};
 use holdfast_store::PageOutcome;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 /// Reports stream starts, pages and ends on stderr.
 pub(crate) struct Progress {
     live: bool,
-    bar: Mutex<Option<(ProgressBar, u64)>>,
+    bars: MultiProgress,
+    streams: Mutex<HashMap<String, (ProgressBar, u64)>>,
 }
 
 impl Progress {
@@ -21,7 +23,8 @@ impl Progress {
     pub(crate) fn new() -> Self {
         Progress {
             live: std::io::stderr().is_terminal(),
-            bar: Mutex::new(None),
+            bars: MultiProgress::new(),
+            streams: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -37,7 +40,7 @@ impl Observer for Progress {
             eprintln!("sync {stream}: started{how}");
             return;
         }
-        let bar = ProgressBar::new_spinner();
+        let bar = self.bars.add(ProgressBar::new_spinner());
         bar.set_style(
             ProgressStyle::with_template(
                 "{spinner} {prefix:.bold} {human_pos} records, {msg} [{elapsed}, {per_sec}]",
@@ -46,11 +49,11 @@ impl Observer for Progress {
         );
         bar.set_prefix(format!("{stream}{how}"));
         bar.enable_steady_tick(Duration::from_millis(120));
-        *self.bar.lock().unwrap_or_else(|e| e.into_inner()) = Some((bar, 0));
+        self.lock().insert(stream.to_owned(), (bar, 0));
     }
 
-    fn page(&self, _stream: &str, records: usize, _outcome: PageOutcome, quarantined: usize) {
-        if let Some((bar, pages)) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+    fn page(&self, stream: &str, records: usize, _outcome: PageOutcome, quarantined: usize) {
+        if let Some((bar, pages)) = self.lock().get_mut(stream) {
             *pages += 1;
             bar.inc((records + quarantined) as u64);
             let secs = bar.elapsed().as_secs_f64().max(1e-3);
@@ -62,13 +65,23 @@ impl Observer for Progress {
     }
 
     fn finished(&self, stream: &str, result: &Result<RunSummary, SyncError>) {
-        if let Some((bar, _)) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            bar.finish_and_clear();
+        let line = match result {
+            Ok(s) => format!("sync {stream}: {}", describe(s)),
+            Err(e) => format!("sync {stream}: failed: {e}"),
+        };
+        match self.lock().remove(stream) {
+            Some((bar, _)) => {
+                bar.finish_and_clear();
+                let _ = self.bars.println(line);
+            }
+            None => eprintln!("{line}"),
         }
-        match result {
-            Ok(s) => eprintln!("sync {stream}: {}", describe(s)),
-            Err(e) => eprintln!("sync {stream}: failed: {e}"),
-        }
+    }
+}
+
+impl Progress {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (ProgressBar, u64)>> {
+        self.streams.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

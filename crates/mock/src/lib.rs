@@ -27,6 +27,7 @@
 //! |---|---|---|
 //! | `GET /cursor/contacts` | `cursor` | `{"data":[..], "meta":{"next_cursor": "tok" \| null}}` |
 //! | `GET /v2/contacts` | same as `cursor` | same as `cursor` |
+//! | `GET /v1/contacts` | same as `cursor` | same as `cursor`, plus `Deprecation` and `Sunset` headers |
 //! | `GET /next_url/contacts` | `page_token` | `{"data":[..], "links":{"next": "http://HOST/..." \| null}}` |
 //! | `GET /offset/contacts` | `offset` | `{"data":[..], "total": n}` |
 //! | `GET /page/contacts` | `page` (from 1), `per_page` | `{"data":[..], "page": p, "total_pages": n}` |
@@ -96,6 +97,6 @@ mod token;
 pub use config::{MockAuth, MockConfig};
 pub use faults::FaultProfile;
 pub use limit::MockRateLimit;
-pub use routes::router;
+pub use routes::{V1_DEPRECATED, V1_SUNSET, router};
 pub use server::MockServer;
 pub use state::{MockState, MockStats, SeenRequest};

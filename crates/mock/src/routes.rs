@@ -19,6 +19,7 @@ use crate::{admin, pages};
 pub fn router(state: MockState) -> Router {
     let data = Router::new()
         .route("/v2/contacts", get(pages::v2))
+        .route("/v1/contacts", get(v1))
         .route("/v2/contacts/{id}/deals", get(pages::contact_deals))
         .route("/{style}/contacts", get(pages::list))
         .route_layer(middleware::from_fn_with_state(state.clone(), data_layer));
@@ -71,6 +72,24 @@ fn too_many(state: &MockState, wait: Duration) -> Response {
     state.asked_to_wait(enforced);
     response
 }
+
+/// The old API version: the same listing as `/v2/contacts`, announcing its
+/// retirement with `Deprecation` (RFC 9745) and `Sunset` (RFC 8594) headers.
+async fn v1(state: State<MockState>, query: axum::extract::RawQuery) -> Response {
+    let mut response = pages::v2(state, query).await.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        "deprecation",
+        axum::http::HeaderValue::from_static(V1_DEPRECATED),
+    );
+    headers.insert("sunset", axum::http::HeaderValue::from_static(V1_SUNSET));
+    response
+}
+
+/// When `/v1/contacts` was deprecated (2026-01-01, as an RFC 9745 date).
+pub const V1_DEPRECATED: &str = "@1767225600";
+/// When `/v1/contacts` goes away (an HTTP-date).
+pub const V1_SUNSET: &str = "Wed, 01 Jul 2026 00:00:00 GMT";
 
 async fn not_found(uri: Uri) -> ApiError {
     ApiError::not_found(format!("no route for `{}`", uri.path()))

@@ -6,4 +6,5 @@ pub(crate) mod demo;
 pub(crate) mod mock;
 pub(crate) mod quarantine;
 pub(crate) mod runs;
+pub(crate) mod status;
 pub(crate) mod sync;

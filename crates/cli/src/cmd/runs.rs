@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use holdfast_spec::Env;
-use holdfast_store::Store;
+use holdfast_store::{RunId, Store};
 
 use crate::cli::{Cli, RunsArgs};
 use crate::context::open_store;
@@ -12,6 +12,9 @@ pub(crate) async fn run(cli: &Cli, args: &RunsArgs) -> anyhow::Result<ExitCode> 
     let env = Env::from_process();
     let spec = holdfast_spec::load(&cli.config, &env).ok();
     let store = open_store(cli, spec.as_ref(), &env).await?;
+    if let Some(run) = args.requests {
+        return requests(&store, run, args.limit).await;
+    }
     let runs = store.runs(args.stream.as_deref(), args.limit).await?;
     if runs.is_empty() {
         println!("no runs yet; start one with `holdfast sync`");
@@ -52,6 +55,39 @@ pub(crate) async fn run(cli: &Cli, args: &RunsArgs) -> anyhow::Result<ExitCode> 
             r.quarantined,
             r.outcome.as_str(),
             r.error.map(|e| format!(": {e}")).unwrap_or_default()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Every attempt of one run: when, what, how it went, what was waited.
+async fn requests(store: &dyn Store, run: i64, limit: u32) -> anyhow::Result<ExitCode> {
+    let rows = store.requests(RunId(run), limit).await?;
+    if rows.is_empty() {
+        println!("run {run} made no requests (or there is no run {run}); see `holdfast runs`");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:<12} {:>7} {:>6} {:>9} {:>8} {:>9}  {:<10} request",
+        "at (UTC)", "attempt", "status", "ms", "bytes", "waited ms", "error"
+    );
+    for r in rows {
+        println!(
+            "{:<12} {:>7} {:>6} {:>9.1} {:>8} {:>9.0}  {:<10} {} {}{}",
+            r.at.format("%H:%M:%S%.3f"),
+            r.attempt,
+            r.status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "-".into()),
+            r.duration.as_secs_f64() * 1000.0,
+            r.bytes,
+            r.waited.as_secs_f64() * 1000.0,
+            r.error.as_deref().unwrap_or("-"),
+            r.method,
+            r.url,
+            r.message
+                .map(|m| format!("\n{:>58}{m}", ""))
+                .unwrap_or_default()
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use holdfast_engine::sync::{RunSummary, SyncOptions, plan, sync_stream};
-use holdfast_engine::{DeclarativeSource, Source, SyncError};
+use holdfast_engine::{DeclarativeSource, Source, StreamInfo, SyncError};
 use holdfast_spec::Env;
 use holdfast_store::Store;
 use serde_json::json;
@@ -38,8 +38,10 @@ pub(crate) async fn run(cli: &Cli, args: &SyncArgs) -> anyhow::Result<ExitCode> 
     })
 }
 
-/// Syncs the selected streams in plan order; a child of a failed parent is
-/// skipped. Returns whether any stream failed.
+/// Syncs the selected streams: streams that do not depend on each other run
+/// at once (each connection's rate limit and in-flight bound hold across
+/// them), in waves so parents finish before their children start; a child of
+/// a failed parent is skipped. Returns whether any stream failed.
 ///
 /// # Errors
 /// An unknown stream name (nothing is run).
@@ -53,24 +55,30 @@ pub(crate) async fn sync_all(
     let streams = plan(source.streams(), selected)?;
     let progress = Progress::new();
     let mut results: Vec<(String, Result<RunSummary, String>)> = Vec::new();
-    for info in &streams {
-        let failed_parent = info.parent.as_ref().and_then(|p| {
-            results
-                .iter()
-                .find(|(name, r)| name == &p.stream && r.is_err())
-                .map(|(name, _)| name.clone())
-        });
-        let result = match failed_parent {
-            Some(parent) => {
-                let msg = format!("skipped because its parent `{parent}` failed");
-                eprintln!("sync {}: {msg}", info.name);
-                Err(msg)
+    for wave in waves(&streams) {
+        let runs = wave.iter().map(|info| {
+            let failed_parent = info.parent.as_ref().and_then(|p| {
+                results
+                    .iter()
+                    .find(|(name, r)| name == &p.stream && r.is_err())
+                    .map(|(name, _)| name.clone())
+            });
+            let progress = &progress;
+            async move {
+                let result = match failed_parent {
+                    Some(parent) => {
+                        let msg = format!("skipped because its parent `{parent}` failed");
+                        eprintln!("sync {}: {msg}", info.name);
+                        Err(msg)
+                    }
+                    None => sync_stream(source, store, info, options, progress)
+                        .await
+                        .map_err(|e: SyncError| e.to_string()),
+                };
+                (info.name.clone(), result)
             }
-            None => sync_stream(source, store, info, options, &progress)
-                .await
-                .map_err(|e: SyncError| e.to_string()),
-        };
-        results.push((info.name.clone(), result));
+        });
+        results.extend(futures::future::join_all(runs).await);
     }
     let failed = results.iter().any(|(_, r)| r.is_err());
     if json_output {
@@ -92,4 +100,31 @@ pub(crate) async fn sync_all(
         );
     }
     Ok(failed)
+}
+
+/// Groups planned streams into waves: a stream runs in the wave after its
+/// parent's (when the parent is part of this sync), otherwise in the first.
+fn waves(streams: &[StreamInfo]) -> Vec<Vec<&StreamInfo>> {
+    let mut depth: Vec<usize> = Vec::with_capacity(streams.len());
+    for s in streams {
+        let d = s
+            .parent
+            .as_ref()
+            .and_then(|p| streams.iter().position(|o| o.name == p.stream))
+            .and_then(|i| depth.get(i).copied())
+            .map_or(0, |d| d + 1);
+        depth.push(d);
+    }
+    let deepest = depth.iter().copied().max().unwrap_or(0);
+    (0..=deepest)
+        .map(|d| {
+            streams
+                .iter()
+                .zip(&depth)
+                .filter(|(_, sd)| **sd == d)
+                .map(|(s, _)| s)
+                .collect()
+        })
+        .filter(|w: &Vec<&StreamInfo>| !w.is_empty())
+        .collect()
 }
