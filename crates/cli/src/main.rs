@@ -21,6 +21,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     context::init_logging(&cli);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(4)
         .enable_all()
         .build()
     {
