@@ -43,13 +43,11 @@ impl Source for ContactTags {
     fn streams(&self) -> Vec<StreamInfo> {
         vec![StreamInfo {
             name: "contact_tags".into(),
-            table: TableSpec {
-                name: "contact_tags".into(),
-                primary_key: vec!["contact_id".into(), "tag".into()],
-            },
+            table: TableSpec::new("contact_tags", vec!["contact_id".into(), "tag".into()]),
             cursor_field: Some("updated_at".into()),
             lookback: Duration::ZERO,
             parent: None,
+            rules: Default::default(),
         }]
     }
 

@@ -49,8 +49,14 @@ pub(crate) enum Command {
     /// Health at a glance: each stream's last run, each endpoint's success
     /// rate, latency percentiles and deprecation notices.
     Status(StatusArgs),
-    /// Records kept out of stream tables, with the reason.
+    /// Records kept out of stream tables, with every violation; `retry` after a fix.
     Quarantine(QuarantineArgs),
+    /// Changes seen in the APIs' response shapes.
+    Drift(DriftArgs),
+    /// One record: raw payload, mapped columns and where each came from, who wrote it, and why.
+    Explain(ExplainArgs),
+    /// Schema tools: `holdfast schema infer STREAM`.
+    Schema(SchemaArgs),
     /// Serve the built-in fake CRM API on 127.0.0.1.
     Mock(MockArgs),
     /// Start the mock API, sync the example connector into a SQLite file, show the result.
@@ -124,12 +130,67 @@ pub(crate) struct StatusArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub(crate) struct QuarantineArgs {
+    #[command(subcommand)]
+    pub(crate) action: Option<QuarantineAction>,
     /// Only records of this stream.
     pub(crate) stream: Option<String>,
     /// How many records.
     #[arg(long, default_value_t = 20)]
     pub(crate) limit: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum QuarantineAction {
+    /// Re-check quarantined records against the current schema and map;
+    /// the ones that now pass move into their table.
+    Retry {
+        /// Only this stream (default: every stream).
+        stream: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DriftArgs {
+    /// Only this stream.
+    pub(crate) stream: Option<String>,
+    /// How many events.
+    #[arg(long, default_value_t = 50)]
+    pub(crate) limit: u32,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExplainArgs {
+    /// The stream.
+    pub(crate) stream: String,
+    /// The record's primary key (one value per key column).
+    #[arg(required = true)]
+    pub(crate) id: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SchemaArgs {
+    #[command(subcommand)]
+    pub(crate) action: SchemaAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SchemaAction {
+    /// Sample the live API and write a starting JSON Schema for a stream.
+    Infer {
+        /// The stream.
+        stream: String,
+        /// Pages to sample.
+        #[arg(long, default_value_t = 5)]
+        pages: u32,
+        /// Where to write it (default: schemas/STREAM.json next to the connector file).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -156,6 +217,10 @@ pub(crate) struct MockArgs {
     /// The mock's own rate limit, e.g. `50/1s`: requests over it get 429 and are counted.
     #[arg(long)]
     pub(crate) rate_limit: Option<String>,
+    /// Serve every Nth contact deliberately bad (null email, a string where a
+    /// number is due, no id, a renamed field, an impossible date), in turn.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) bad_every: u64,
 }
 
 #[derive(Debug, Args)]

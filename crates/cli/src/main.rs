@@ -18,6 +18,7 @@ use cli::{Cli, Command};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    quiet_broken_pipe();
     let cli = Cli::parse();
     context::init_logging(&cli);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -38,6 +39,9 @@ fn main() -> ExitCode {
             Command::Runs(args) => cmd::runs::run(&cli, args).await,
             Command::Status(args) => cmd::status::run(&cli, args).await,
             Command::Quarantine(args) => cmd::quarantine::run(&cli, args).await,
+            Command::Drift(args) => cmd::drift::run(&cli, args).await,
+            Command::Explain(args) => cmd::explain::run(&cli, args).await,
+            Command::Schema(args) => cmd::schema::run(&cli, args).await,
             Command::Mock(args) => cmd::mock::run(args).await,
             Command::Demo(args) => cmd::demo::run(args).await,
             Command::Bench(args) => cmd::bench::run(args).await,
@@ -51,4 +55,22 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// `holdfast runs | head` closes stdout early: that is the reader's choice,
+/// not a crash, so end quietly instead of panicking with a backtrace.
+fn quiet_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
 }

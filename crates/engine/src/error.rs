@@ -56,6 +56,19 @@ pub enum SyncError {
         /// The cause.
         source: StoreError,
     },
+    /// A record failed its checks and the stream says `on_invalid: fail`.
+    #[error(
+        "stream `{stream}`: a record is invalid: {summary}; nothing of its page was written \
+         (on_invalid: fail). Fix the schema or map, or set `on_invalid: quarantine`; the record: {excerpt}"
+    )]
+    Invalid {
+        /// The stream.
+        stream: String,
+        /// Its violations, in one line.
+        summary: String,
+        /// The start of the record.
+        excerpt: String,
+    },
     /// A child stream's parent has no records in the store.
     #[error(
         "stream `{stream}` reads one chain per record of `{parent}`, but `{parent}` has no \

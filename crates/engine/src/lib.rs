@@ -11,7 +11,9 @@
 
 mod declarative;
 mod error;
+pub mod quarantine;
 mod request_log;
+pub mod rules;
 mod source;
 pub mod sync;
 mod template;

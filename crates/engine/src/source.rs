@@ -21,6 +21,9 @@ pub struct StreamInfo {
     pub lookback: Duration,
     /// For child streams: the parent, whose records each start one request chain.
     pub parent: Option<ParentInfo>,
+    /// What records must satisfy, and the columns they map to
+    /// (`Default::default()`: only a primary key).
+    pub rules: crate::rules::SharedRules,
 }
 
 /// A child stream's parent.

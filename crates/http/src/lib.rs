@@ -33,7 +33,7 @@ pub use auth::{KeyLocation, ResolvedAuth};
 pub use error::{HttpError, HttpErrorKind, excerpt};
 pub use log::{AttemptRecord, NoSink, RequestSink};
 pub use redact::{REDACTED, Redactor};
-pub use request::{HttpRequest, HttpResponse, Method, RequestTags};
+pub use request::{HttpRequest, HttpResponse, Method, RateWait, RequestTags};
 pub use stack::{Client, ClientConfig};
 
 /// The future every layer returns.

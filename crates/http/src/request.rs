@@ -1,6 +1,7 @@
 //! What goes through the stack: requests and fully-read responses.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -55,6 +56,28 @@ pub struct HttpRequest {
     pub expect_json: bool,
     /// Attribution for the request log.
     pub tags: Arc<RequestTags>,
+    /// Time this attempt spent waiting for the rate limit (filled by the stack).
+    pub rate_wait: RateWait,
+}
+
+/// Time an attempt spent queued for the rate limit, shared between the layer
+/// that waits and the layer that logs.
+#[derive(Debug, Clone, Default)]
+pub struct RateWait(Arc<AtomicU64>);
+
+impl RateWait {
+    /// Adds `wait`.
+    pub fn add(&self, wait: Duration) {
+        self.0.fetch_add(
+            wait.as_micros().min(u128::from(u64::MAX)) as u64,
+            Ordering::Relaxed,
+        );
+    }
+
+    /// The total so far.
+    pub fn get(&self) -> Duration {
+        Duration::from_micros(self.0.load(Ordering::Relaxed))
+    }
 }
 
 impl HttpRequest {
@@ -67,6 +90,7 @@ impl HttpRequest {
             body: None,
             expect_json: true,
             tags: Arc::default(),
+            rate_wait: RateWait::default(),
         }
     }
 }

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use crate::error::ApiError;
 use crate::query::Params;
+use crate::quirks::ShapeVersion;
 use crate::state::{MockState, MockStats};
 
 /// `GET /_mock/stats`: `{"requests": n, "by_path": {...}, "served_ok": n, "faults": {...},
@@ -26,6 +27,23 @@ pub(crate) async fn touch(
 ) -> Result<Json<Value>, ApiError> {
     let count = Params::parse(query.as_deref()).number("count", 1)?;
     Ok(Json(json!({ "touched": state.touch(count) })))
+}
+
+/// `POST /_mock/shape?version=original|drifted`: `{"shape": "drifted"}`; 400 if `version`
+/// is missing or unknown.
+pub(crate) async fn shape(
+    State(state): State<MockState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let params = Params::parse(query.as_deref());
+    let version = params
+        .get("version")
+        .ok_or_else(|| ApiError::bad_request("missing `version`: use original or drifted"))?;
+    let shape: ShapeVersion = version
+        .parse()
+        .map_err(|e| ApiError::bad_request(format!("invalid `version`: {e}")))?;
+    state.set_shape(shape);
+    Ok(Json(json!({ "shape": shape.as_str() })))
 }
 
 /// `POST /_mock/reset`: zeroes stats and the request log, restarts fault draws (touches

@@ -1,13 +1,14 @@
 //! What a mock server serves: how many contacts, which seed, how slow, which auth, which
-//! faults and rate limit.
+//! faults and rate limit, which bad records and which shape.
 
 use std::time::Duration;
 
 use crate::faults::FaultProfile;
 use crate::limit::MockRateLimit;
+use crate::quirks::ShapeVersion;
 
 /// Settings for one mock CRM; [`MockConfig::default`] gives 1000 contacts, seed 42,
-/// no latency, no auth, no faults and no rate limit.
+/// no latency, no auth, no faults, no rate limit, no bad records and the original shape.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MockConfig {
     /// How many contacts exist (ids `1..=records`). Records are generated on demand, so
@@ -23,6 +24,19 @@ pub struct MockConfig {
     pub faults: FaultProfile,
     /// The mock's own limit on data requests (after auth, before faults); `None` for none.
     pub rate_limit: Option<MockRateLimit>,
+    /// Every `bad_every`-th contact (ids `N, 2N, 3N, ...`) is served deliberately bad, the
+    /// kind rotating by `(id / N) % 5` through [`BAD_KINDS`](crate::BAD_KINDS):
+    /// `null_email` (`"email": null`), `string_number` (`"version": "lots"`), `missing_key`
+    /// (no `"id"`), `renamed_field` (`"e_mail"` instead of `"email"`, same value) and
+    /// `bad_date` (`"created": "31/31/2024"`). [`bad_kind`](crate::bad_kind) tells which
+    /// ids are bad and how. 0 (the default) serves every contact good. Bad records keep
+    /// their place in every listing; only their JSON is broken.
+    pub bad_every: u64,
+    /// The contact shape served at start; `POST /_mock/shape?version=...` or
+    /// [`MockServer::set_shape`](crate::MockServer::set_shape) switch it later (this field
+    /// keeps the starting value; [`MockState::shape`](crate::MockState::shape) tells the
+    /// current one).
+    pub shape: ShapeVersion,
 }
 
 impl Default for MockConfig {
@@ -34,6 +48,8 @@ impl Default for MockConfig {
             auth: None,
             faults: FaultProfile::default(),
             rate_limit: None,
+            bad_every: 0,
+            shape: ShapeVersion::Original,
         }
     }
 }

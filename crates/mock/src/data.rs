@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde::ser::{SerializeStruct, Serializer};
 
 use crate::dates::{BASE, DayMonthYear, Rfc3339};
+use crate::quirks::{BadKind, ShapeVersion};
 
 /// One listed contact: its id, current `updated_at` offset and version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +80,19 @@ const STAGES: [&str; 3] = ["won", "lost", "open"];
 
 /// 2019-01-01 in days since 1970-01-01: the earliest `created` date.
 const CREATED_FROM: i64 = 17_897;
+/// The hash salt of `balance` (apart from the salts of contacts and deals).
+const BALANCE_SALT: u64 = 0xBA1A;
+/// Balances are below this many cents (100,000.00).
+const BALANCE_CENTS: u64 = 10_000_000;
+
+/// How contacts are rendered: the generator seed, which ones are bad, and the shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Render {
+    pub(crate) seed: u64,
+    /// [`MockConfig::bad_every`](crate::MockConfig::bad_every); 0 = off.
+    pub(crate) bad_every: u64,
+    pub(crate) shape: ShapeVersion,
+}
 
 /// A contact ready to serialise; built in a few nanoseconds from `(seed, item)`.
 pub(crate) struct Contact {
@@ -93,10 +107,22 @@ pub(crate) struct Contact {
     created: i64,
     tags: [&'static str; 3],
     tag_count: usize,
+    balance: u64,
+    bad: Option<BadKind>,
+    shape: ShapeVersion,
 }
 
 impl Contact {
-    /// Generates the contact `item.id` for `seed`.
+    /// Generates the contact `item.id` as `render` asks: maybe bad, maybe drifted.
+    pub(crate) fn render(render: Render, item: Item) -> Self {
+        Self {
+            bad: BadKind::of(render.bad_every, item.id),
+            shape: render.shape,
+            ..Self::new(render.seed, item)
+        }
+    }
+
+    /// Generates the good contact `item.id` for `seed`, in the original shape.
     pub(crate) fn new(seed: u64, item: Item) -> Self {
         let a = hash(seed, item.id, 1);
         let b = splitmix64(a);
@@ -119,6 +145,9 @@ impl Contact {
             created: CREATED_FROM + ((b >> 20) % 1826) as i64,
             tags,
             tag_count,
+            balance: hash(seed, item.id, BALANCE_SALT) % BALANCE_CENTS,
+            bad: None,
+            shape: ShapeVersion::Original,
         }
     }
 }
@@ -203,30 +232,77 @@ impl Serialize for Amount<'_> {
     }
 }
 
+/// `balance` as a decimal string, e.g. `1234.50`.
+struct BalanceText(u64);
+
+impl Serialize for BalanceText {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (units, cents) = (self.0 / 100, self.0 % 100);
+        s.collect_str(&format_args!("{units}.{cents:02}"))
+    }
+}
+
+/// The drifted `balance`: `{"value": "1234.50", "currency": "EUR"}`.
+struct BalanceObject(u64);
+
+impl Serialize for BalanceObject {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Balance", 2)?;
+        st.serialize_field("value", &BalanceText(self.0))?;
+        st.serialize_field("currency", "EUR")?;
+        st.end()
+    }
+}
+
 impl Serialize for Contact {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let (first, last, id) = (FIRST[self.first].1, LAST[self.last].1, self.item.id);
-        let mut st = s.serialize_struct("Contact", 11)?;
-        st.serialize_field("id", &id)?;
-        st.serialize_field(
-            "email",
-            &Text(format_args!("{first}.{last}{id}@example.com")),
-        )?;
+        let drifted = self.shape == ShapeVersion::Drifted;
+        let mut st = s.serialize_struct("Contact", 13)?;
+        if self.bad != Some(BadKind::MissingKey) {
+            st.serialize_field("id", &id)?;
+        }
+        let email = Text(format_args!("{first}.{last}{id}@example.com"));
+        match self.bad {
+            Some(BadKind::NullEmail) => st.serialize_field("email", &())?,
+            Some(BadKind::RenamedField) => st.serialize_field("e_mail", &email)?,
+            _ => st.serialize_field("email", &email)?,
+        }
         st.serialize_field("name", &Name(self))?;
         st.serialize_field("properties", &Properties(self))?;
-        st.serialize_field("company", &self.company)?;
+        let company = if drifted { "organization" } else { "company" };
+        st.serialize_field(company, &self.company)?;
         st.serialize_field("amount", &Amount(self))?;
+        if drifted {
+            st.serialize_field("balance", &BalanceObject(self.balance))?;
+        } else {
+            st.serialize_field("balance", &BalanceText(self.balance))?;
+        }
         st.serialize_field("status", if self.active { "A" } else { "I" })?;
-        st.serialize_field(
-            "created",
-            &Text(format_args!("{}", DayMonthYear(self.created))),
-        )?;
-        st.serialize_field("tags", &self.tags[..self.tag_count])?;
+        if self.bad == Some(BadKind::BadDate) {
+            st.serialize_field("created", "31/31/2024")?;
+        } else {
+            st.serialize_field(
+                "created",
+                &Text(format_args!("{}", DayMonthYear(self.created))),
+            )?;
+        }
+        let tags = &self.tags[..self.tag_count];
+        if drifted {
+            st.serialize_field("tags", tags.first().copied().unwrap_or(""))?;
+            st.serialize_field("segment", "smb")?;
+        } else {
+            st.serialize_field("tags", tags)?;
+        }
         st.serialize_field(
             "updated_at",
             &Text(format_args!("{}", updated_at(self.item))),
         )?;
-        st.serialize_field("version", &self.item.version)?;
+        if self.bad == Some(BadKind::StringNumber) {
+            st.serialize_field("version", "lots")?;
+        } else {
+            st.serialize_field("version", &self.item.version)?;
+        }
         st.end()
     }
 }
@@ -264,6 +340,54 @@ mod tests {
                 .as_str()
                 .is_some_and(|d| d.len() == 10 && &d[2..3] == "/")
         );
+        let balance = c["balance"].as_str().unwrap_or_default();
+        let (units, cents) = balance.split_once('.').unwrap_or_default();
+        assert!(
+            !units.is_empty()
+                && cents.len() == 2
+                && (units.bytes().chain(cents.bytes())).all(|b| b.is_ascii_digit()),
+            "{balance}"
+        );
+        let mut keys: Vec<_> = c
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "amount",
+                "balance",
+                "company",
+                "created",
+                "email",
+                "id",
+                "name",
+                "properties",
+                "status",
+                "tags",
+                "updated_at",
+                "version"
+            ]
+        );
+    }
+
+    #[test]
+    fn balances_vary_and_render_keeps_good_contacts_unchanged() {
+        let balances: std::collections::HashSet<_> =
+            (1..=100).map(|id| json(7, id)["balance"].clone()).collect();
+        assert!(balances.len() > 90, "{} distinct balances", balances.len());
+        let render = Render {
+            seed: 7,
+            bad_every: 0,
+            shape: ShapeVersion::Original,
+        };
+        for id in 1..=50 {
+            let rendered = serde_json::to_value(Contact::render(render, Item::base(id)));
+            assert_eq!(rendered.unwrap_or_default(), json(7, id));
+        }
     }
 
     #[test]

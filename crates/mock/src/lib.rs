@@ -38,8 +38,22 @@
 //! A contact:
 //! `{"id":17, "email":"ada.lovelace17@example.com", "name":{"first":"Ada","last":"Lovelace"},
 //! "properties":{"email":"Ada.Lovelace17@Example.com","phone":null}, "company":"Acme Ltd",
-//! "amount":{"value":"1234.50","currency":"EUR"}, "status":"A", "created":"03/04/2024",
-//! "tags":["vip"], "updated_at":"2024-01-01T00:00:17Z", "version":1}`.
+//! "amount":{"value":"1234.50","currency":"EUR"}, "balance":"92360.53", "status":"A",
+//! "created":"03/04/2024", "tags":["vip"], "updated_at":"2024-01-01T00:00:17Z", "version":1}`.
+//!
+//! # Bad records and shape drift
+//!
+//! For testing schema validation, quarantine and drift detection (both off by default):
+//!
+//! - [`MockConfig::bad_every`] `= N` serves contacts `N, 2N, 3N, ...` deliberately bad, the
+//!   kind rotating by `(id / N) % 5` through [`BAD_KINDS`]: `null_email` (`"email": null`),
+//!   `string_number` (`"version": "lots"`), `missing_key` (no `"id"`), `renamed_field`
+//!   (`"e_mail"` instead of `"email"`) and `bad_date` (`"created": "31/31/2024"`).
+//!   [`bad_kind`] tells which ids are bad and how; every other contact is unchanged.
+//! - [`MockConfig::shape`] `=` [`ShapeVersion::Drifted`] (or `POST /_mock/shape`, or
+//!   [`MockServer::set_shape`] at runtime) changes every contact: `balance` becomes
+//!   `{"value": "1234.50", "currency": "EUR"}`, `tags` a single string (the first tag or
+//!   `""`), `company` is renamed `organization`, and `"segment": "smb"` appears.
 //!
 //! Errors are JSON `{"error": "..."}`: 400 names the bad parameter, 401 when
 //! [`MockConfig::auth`] is set and the request lacks it, 404 for unknown styles and paths.
@@ -72,8 +86,11 @@
 //!   "fault","status"}]}`, the last 1000 data requests.
 //! - `POST /_mock/touch?count=N`: moves N distinct contacts past every earlier `updated_at`
 //!   and bumps their `version`; `{"touched": [ids]}`.
+//! - `POST /_mock/shape?version=original|drifted`: serves every later response in that
+//!   [`ShapeVersion`] (a streaming `none` response keeps the shape it started with);
+//!   `{"shape": "drifted"}`, 400 for a missing or unknown `version`.
 //! - `POST /_mock/reset`: zeroes stats, the request log and the rate limit window, and
-//!   restarts the fault draws (touches stay).
+//!   restarts the fault draws (touches and the shape stay).
 //! - `GET /healthz`: `ok`.
 #![warn(missing_docs, unreachable_pub)]
 #![forbid(unsafe_code)]
@@ -89,6 +106,7 @@ mod limit;
 mod listing;
 mod pages;
 mod query;
+mod quirks;
 mod routes;
 mod server;
 mod state;
@@ -97,6 +115,7 @@ mod token;
 pub use config::{MockAuth, MockConfig};
 pub use faults::FaultProfile;
 pub use limit::MockRateLimit;
+pub use quirks::{BAD_KINDS, ShapeVersion, UnknownShape, bad_kind};
 pub use routes::{V1_DEPRECATED, V1_SUNSET, router};
 pub use server::MockServer;
 pub use state::{MockState, MockStats, SeenRequest};

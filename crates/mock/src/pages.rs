@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::data::{Contact, Item, deals};
+use crate::data::{Contact, Item, Render, deals};
 use crate::error::ApiError;
 use crate::query::Params;
 use crate::state::MockState;
@@ -131,7 +131,8 @@ fn page(state: &MockState, params: &Params) -> Result<Response, ApiError> {
 /// Every matching contact in one response, streamed in chunks so memory stays flat.
 fn none(state: &MockState, params: &Params) -> Result<Response, ApiError> {
     let since = params.since()?;
-    let (state, seed) = (state.clone(), state.config().seed);
+    // The whole response keeps the shape it started with.
+    let (state, render) = (state.clone(), state.render());
     let chunks = futures::stream::unfold(Some((since, true)), move |next| {
         let state = state.clone();
         async move {
@@ -143,7 +144,7 @@ fn none(state: &MockState, params: &Params) -> Result<Response, ApiError> {
             } else if !items.is_empty() {
                 buf.push(b',');
             }
-            let written = write_items(&mut buf, seed, &items);
+            let written = write_items(&mut buf, render, &items);
             if !more {
                 buf.extend_from_slice(b"]}");
             }
@@ -198,7 +199,7 @@ fn page_body(
 ) -> Result<Response, ApiError> {
     let mut buf = Vec::with_capacity(items.len() * 400 + 128);
     buf.extend_from_slice(b"{\"data\":[");
-    write_items(&mut buf, state.config().seed, items).map_err(ApiError::internal)?;
+    write_items(&mut buf, state.render(), items).map_err(ApiError::internal)?;
     buf.push(b']');
     for (key, value) in tail {
         buf.push(b',');
@@ -211,12 +212,16 @@ fn page_body(
 }
 
 /// Appends `items` as comma-separated JSON objects.
-pub(crate) fn write_items(buf: &mut Vec<u8>, seed: u64, items: &[Item]) -> serde_json::Result<()> {
+pub(crate) fn write_items(
+    buf: &mut Vec<u8>,
+    render: Render,
+    items: &[Item],
+) -> serde_json::Result<()> {
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
             buf.push(b',');
         }
-        serde_json::to_writer(&mut *buf, &Contact::new(seed, *item))?;
+        serde_json::to_writer(&mut *buf, &Contact::render(render, *item))?;
     }
     Ok(())
 }

@@ -29,6 +29,7 @@ pub fn router(state: MockState) -> Router {
         .route("/_mock/requests", get(admin::requests))
         .route("/_mock/touch", post(admin::touch))
         .route("/_mock/reset", post(admin::reset))
+        .route("/_mock/shape", post(admin::shape))
         .route("/healthz", get(admin::healthz))
         .fallback(not_found)
         .with_state(state)

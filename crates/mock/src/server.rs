@@ -8,6 +8,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::MockConfig;
+use crate::quirks::ShapeVersion;
 use crate::routes::router;
 use crate::state::{MockState, MockStats, SeenRequest};
 
@@ -88,6 +89,16 @@ impl MockServer {
     /// Touches `count` contacts (as `POST /_mock/touch?count=N`); returns their ids.
     pub fn touch(&self, count: u64) -> Vec<u64> {
         self.state.touch(count)
+    }
+
+    /// Serves every later response in `shape` (as `POST /_mock/shape?version=...`).
+    pub fn set_shape(&self, shape: ShapeVersion) {
+        self.state.set_shape(shape);
+    }
+
+    /// The shape contacts are served in now.
+    pub fn shape(&self) -> ShapeVersion {
+        self.state.shape()
     }
 
     /// Stops accepting, lets open responses finish (up to 5 s), and waits for the task.

@@ -1,6 +1,7 @@
 //! The shared state of one mock: its config, touched contacts, and request bookkeeping.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
@@ -10,9 +11,11 @@ use serde::{Serialize, Serializer};
 
 use crate::auth::Credential;
 use crate::config::MockConfig;
+use crate::data::Render;
 use crate::faults::Fault;
 use crate::limit::Window;
 use crate::listing::Touches;
+use crate::quirks::ShapeVersion;
 
 /// How many requests [`MockState::requests`] remembers.
 const LOG_LEN: usize = 1000;
@@ -98,6 +101,8 @@ struct Inner {
     config: MockConfig,
     credential: Option<Credential>,
     touches: RwLock<Touches>,
+    /// The current [`ShapeVersion`], as [`ShapeVersion::to_u8`].
+    shape: AtomicU8,
     book: Mutex<Book>,
     started: Instant,
 }
@@ -125,10 +130,12 @@ impl MockState {
     pub fn new(config: MockConfig) -> Self {
         let touches = Touches::new(config.records, config.seed);
         let credential = config.auth.as_ref().map(Credential::new);
+        let shape = AtomicU8::new(config.shape.to_u8());
         let inner = Inner {
             config,
             credential,
             touches: RwLock::new(touches),
+            shape,
             book: Mutex::new(Book::default()),
             started: Instant::now(),
         };
@@ -137,9 +144,31 @@ impl MockState {
         }
     }
 
-    /// The config this state was built from.
+    /// The config this state was built from (its [`MockConfig::shape`] is the starting
+    /// shape; [`MockState::shape`] is the current one).
     pub fn config(&self) -> &MockConfig {
         &self.inner.config
+    }
+
+    /// The shape contacts are served in now.
+    pub fn shape(&self) -> ShapeVersion {
+        ShapeVersion::from_u8(self.inner.shape.load(Ordering::Acquire))
+    }
+
+    /// Serves every later response in `shape` (a response already streaming keeps its
+    /// shape). Stats, the request log and touches are unaffected.
+    pub fn set_shape(&self, shape: ShapeVersion) {
+        self.inner.shape.store(shape.to_u8(), Ordering::Release);
+    }
+
+    /// How contacts are rendered right now.
+    pub(crate) fn render(&self) -> Render {
+        let config = &self.inner.config;
+        Render {
+            seed: config.seed,
+            bad_every: config.bad_every,
+            shape: self.shape(),
+        }
     }
 
     /// Data requests served so far, in total and per path.
@@ -188,8 +217,8 @@ impl MockState {
     }
 
     /// Zeroes the stats and empties the request log, the arrival times, the rate limit
-    /// window and the pending Retry-After; touches stay, and fault draws start again from
-    /// sequence number 0.
+    /// window and the pending Retry-After; touches and the shape stay, and fault draws
+    /// start again from sequence number 0.
     pub fn reset(&self) {
         let mut book = self.book();
         *book = Book {

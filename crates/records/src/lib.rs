@@ -1,4 +1,5 @@
-//! From response bodies to records: pagination, selection, keys and cursors.
+//! From response bodies to records: pagination, selection, keys, cursors,
+//! and the `map:` transformation layer ([`Mapper`]).
 //!
 //! These are pure functions over JSON values and headers; the engine does the
 //! I/O. Every pagination strategy is a [`Position`] plus a rule for the next
@@ -10,11 +11,17 @@
 mod cursor;
 mod error;
 mod key;
+mod map;
 mod paginate;
 mod select;
+pub mod shape;
 
 pub use cursor::{cursor_max, cursor_minus};
 pub use error::RecordsError;
 pub use key::primary_key;
+pub use map::{FieldTrace, Mapper, Violation, coerce};
 pub use paginate::{Paginator, Position, ResponseView, link_next};
 pub use select::{count_records, path_is_true, select_records};
+pub use shape::{
+    Drift, DriftKind, FieldShape, JsonType, Shape, StrFormat, infer_schema, page_capped,
+};

@@ -4,9 +4,11 @@
 //!
 //! Two stages: `raw` deserializes exactly what the user typed (unknown keys
 //! are errors; a refused part is reported and left out), then `check`
-//! resolves names, compiles JSONPaths and templates, parses durations and
-//! checks `env.NAME` references, collecting every problem instead of
-//! stopping at the first. Only [`load`] does I/O.
+//! resolves names, compiles JSONPaths, templates and JSON Schemas, parses
+//! durations and checks `env.NAME` references, collecting every problem
+//! instead of stopping at the first. The only I/O is reading files: the
+//! connector file ([`load`]) and the JSON Schema files its streams name
+//! (read between the two stages; never fetched remotely).
 //!
 //! ```
 //! use std::collections::BTreeMap;
@@ -41,6 +43,7 @@ mod error;
 pub mod model;
 mod parse;
 mod raw;
+mod schema_files;
 mod span;
 
 pub use env::Env;
@@ -64,11 +67,15 @@ pub fn load(path: &std::path::Path, env: &Env) -> Result<Spec, SpecErrors> {
 /// Parses and checks connector-file `text`; `origin` is the file name shown
 /// in messages and kept in [`Spec::origin`]; `env` answers `env.NAME`.
 ///
+/// Schema files (`schema: schemas/contact.json`) are read from `origin`'s
+/// folder; nothing else is read.
+///
 /// # Errors
 /// Every problem found, sorted by position: unknown keys, values of the
 /// wrong type and everything the checks find are reported together (a part
 /// serde refuses is left out and the rest still checked). Only a YAML
-/// syntax error stops before the other checks (one diagnostic).
+/// syntax error stops before the other checks (one diagnostic). A schema
+/// file that is missing or not JSON is a problem on its `schema` key.
 pub fn parse_str(text: &str, origin: &std::path::Path, env: &Env) -> Result<Spec, SpecErrors> {
     let index = span::SpanIndex::build(text);
     let parse::Parsed {
@@ -79,6 +86,7 @@ pub fn parse_str(text: &str, origin: &std::path::Path, env: &Env) -> Result<Spec
     let Some(raw) = raw else {
         return Err(SpecErrors::new(origin, diagnostics));
     };
-    check::check(&raw, diagnostics, &explained, &index, env, origin)
+    let schemas = schema_files::SchemaFiles::read(&raw, origin);
+    check::check(&raw, diagnostics, &explained, &index, env, origin, &schemas)
         .map_err(|d| SpecErrors::new(origin, d))
 }

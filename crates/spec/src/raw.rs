@@ -8,11 +8,13 @@
 //! Required keys are `Option`s here for the same reason.
 
 mod de;
+mod map;
 mod resilience;
 
 use serde::Deserialize;
 
 pub(crate) use de::{Entries, OffOr, OneOrMany, Scalar};
+pub(crate) use map::{RawColumn, RawField, RawSchema, Strings};
 pub(crate) use resilience::{RawBreaker, RawErrorRule, RawRateLimit, RawRetry};
 
 /// A value accepted for a reserved key and otherwise ignored.
@@ -158,15 +160,25 @@ pub(crate) struct RawStream {
     /// The table records are upserted into. Default: the stream's name.
     /// An identifier not starting with `_holdfast`; one table per stream.
     pub(crate) into: Option<String>,
-    /// Reserved: checked by a later version, currently ignored.
-    #[allow(dead_code)]
-    pub(crate) schema: Reserved,
-    /// Reserved: checked by a later version, currently ignored.
-    #[allow(dead_code)]
-    pub(crate) on_invalid: Reserved,
-    /// Reserved: checked by a later version, currently ignored.
-    #[allow(dead_code)]
-    pub(crate) map: Reserved,
+    /// The JSON Schema every record must satisfy: a path to a JSON file,
+    /// relative to the connector file's folder (`schemas/contact.json`), or
+    /// the schema inline as a mapping. Draft 2020-12 unless its `$schema`
+    /// names another; remote `$ref`s are never fetched.
+    pub(crate) schema: Option<RawSchema>,
+    /// A record that fails its schema or its `map`: `quarantine` (default:
+    /// kept aside with every violation, the sync goes on) or `fail` (the
+    /// stream stops before writing the page).
+    pub(crate) on_invalid: Option<String>,
+    /// New fields in responses: `evolve` (default: recorded as drift and
+    /// accepted) or `freeze` (drift makes the record invalid).
+    pub(crate) contract: Option<String>,
+    /// The stored columns, in order: column name → a JSONPath
+    /// (`id: "$.id"`) or settings (`{ from: "$.email", transform: lower }`).
+    /// Column names are identifiers, not starting with `_`, unique
+    /// (ignoring case), and not a `primary_key` field (stored already).
+    /// Default: none (the key and the raw record are stored).
+    #[serde(default)]
+    pub(crate) map: Entries<RawColumn>,
     /// Reserved: checked by a later version, currently ignored.
     #[allow(dead_code)]
     pub(crate) schedule: Reserved,

@@ -310,3 +310,73 @@ fn a_typo_and_other_mistakes_are_reported_together() {
 "#
     )));
 }
+
+#[test]
+fn map_mistakes() {
+    insta::assert_snapshot!(errors(&with_streams(
+        r#"  contacts:
+    connection: crm
+    request: { path: /v2/contacts }
+    records: "$.data[*]"
+    primary_key: id
+    map:
+      id: "$.id"
+      _email: { from: "$.email", transform: lowercase }
+      amount: { from: "$.amount", type: decimel, thousands: "," }
+      cents: { from: "$.amount", type: integer, point: "," }
+      created: { from: "$.created", type: timestamp, formats: ["%d/%m/%Y", rfc339] }
+      price: { from: "$.price", type: decimal, thousands: "." }
+      status: { map: { 1: active } }
+      full_name: { expr: "recrd.first ~ ' ' ~ record.last" }
+      Full_Name: created
+"#
+    )));
+}
+
+#[test]
+fn schema_mistakes() {
+    insta::assert_snapshot!(errors(&with_streams(
+        r#"  contacts:
+    connection: crm
+    request: { path: /v2/contacts }
+    records: "$.data[*]"
+    primary_key: id
+    schema: schemas/missing.json
+    on_invalid: quarantien
+    contract: frozen
+  deals:
+    connection: crm
+    request: { path: /v2/deals }
+    records: "$.data[*]"
+    primary_key: id
+    schema:
+      type: object
+      properties:
+        amount: { type: number, minimum: lots }
+  owners:
+    connection: crm
+    request: { path: /v2/owners }
+    records: "$.data[*]"
+    primary_key: id
+    schema: { $ref: "https://schemas.example.com/owner.json" }
+"#
+    )));
+}
+
+#[test]
+fn map_typos_are_reported_once() {
+    insta::assert_snapshot!(errors(&with_streams(
+        r#"  contacts:
+    connection: crm
+    request: { path: /v2/contacts }
+    records: "$.data[*]"
+    primary_key: id
+    schema: [contact.json]
+    map:
+      phone: { frm: "$.phone" }
+      vip: { from: "$.vip", required: yes }
+      tags: 42
+      email: { from: "$.email", transform: { lower: true } }
+"#
+    )));
+}

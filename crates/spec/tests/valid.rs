@@ -5,12 +5,14 @@ use std::path::Path;
 use std::time::Duration;
 
 use holdfast_spec::{
-    Auth, Breaker, Concurrency, Env, ErrorAction, KeyLocation, Method, RateLimit, Retry, StopWhen,
-    Strategy, Template, parse_str,
+    Auth, Breaker, Concurrency, Contract, Env, ErrorAction, KeyLocation, Method, OnInvalid,
+    RateLimit, Retry, Spec, StopWhen, Strategy, Template, parse_str,
 };
+use serde_json::json;
 
 /// DESIGN's example, with every key the sync engine and the HTTP stack
-/// read, plus reserved keys (accepted and ignored).
+/// read, plus reserved keys (accepted and ignored). Its schema file is
+/// written next to it by [`parse_example`].
 const EXAMPLE: &str = r#"
 store: sqlite://holdfast.db
 
@@ -54,8 +56,10 @@ streams:
     schema: schemas/contact.json
     on_invalid: quarantine
     map:
-      id: "$.id"
       email: { from: "$.properties.email", transform: lower }
+      amount: { from: "$.amount.value", type: decimal }
+      created: { from: "$.created", type: timestamp, formats: ["%d/%m/%Y", rfc3339] }
+      status: { from: "$.status", map: { A: active, I: inactive }, default: unknown }
     into: contacts
     schedule: { every: 15m, jitter: 2m }
     reconcile: { every: 24h, missing: soft_delete }
@@ -96,13 +100,30 @@ fn env() -> Env {
     ]))
 }
 
+/// A contact as `schemas/contact.json` describes it.
+const CONTACT_SCHEMA: &str = r#"{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "type": "object",
+  "required": ["id", "updated_at"],
+  "properties": { "id": { "type": "string" }, "email": { "type": ["string", "null"] } }
+}"#;
+
+/// Writes `yaml` as `holdfast.yaml` in a temp dir, with `schemas/contact.json`
+/// beside it, and parses it from there (the dir lives as long as the result).
+fn parse_in_dir(yaml: &str) -> (tempfile::TempDir, Spec) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join("schemas")).expect("schemas dir");
+    std::fs::write(dir.path().join("schemas/contact.json"), CONTACT_SCHEMA).expect("schema");
+    let origin = dir.path().join("holdfast.yaml");
+    std::fs::write(&origin, yaml).expect("connector file");
+    let spec = holdfast_spec::load(&origin, &env()).unwrap_or_else(|e| panic!("{e}"));
+    (dir, spec)
+}
+
 #[test]
 fn full_example_parses() {
-    let spec = match parse_str(EXAMPLE, Path::new("holdfast.yaml"), &env()) {
-        Ok(spec) => spec,
-        Err(e) => panic!("{e}"),
-    };
-    assert_eq!(spec.origin, Path::new("holdfast.yaml"));
+    let (dir, spec) = parse_in_dir(EXAMPLE);
+    assert_eq!(spec.origin, dir.path().join("holdfast.yaml"));
     assert_eq!(spec.store, Some(Template::new("sqlite://holdfast.db")));
 
     let crm = &spec.connections["crm"];
@@ -239,6 +260,22 @@ fn full_example_parses() {
     );
     assert!(contacts.for_each.is_none());
     assert_eq!(contacts.into, "contacts");
+    let schema = contacts.schema.as_ref().expect("schema");
+    assert_eq!(schema.origin, "schemas/contact.json");
+    assert_eq!(
+        schema.path.as_deref(),
+        Some(dir.path().join("schemas/contact.json").as_path()),
+        "resolved next to the connector file"
+    );
+    assert_eq!(schema.document["required"], json!(["id", "updated_at"]));
+    assert_eq!(contacts.on_invalid, OnInvalid::Quarantine);
+    assert_eq!(contacts.contract, Contract::Evolve);
+    let columns: Vec<&str> = contacts.map.iter().map(|c| c.column.as_str()).collect();
+    assert_eq!(
+        columns,
+        ["email", "amount", "created", "status"],
+        "file order"
+    );
 
     let deals = spec.stream("deals").expect("deals");
     let parent = deals.for_each.as_ref().expect("for_each");
@@ -248,6 +285,12 @@ fn full_example_parses() {
     );
     assert!(matches!(deals.paginate.strategy, Strategy::None));
     assert!(deals.incremental.is_none());
+    assert!(deals.schema.is_none() && deals.map.is_empty());
+    assert_eq!(
+        (deals.on_invalid, deals.contract),
+        (OnInvalid::Quarantine, Contract::Evolve),
+        "defaults"
+    );
 
     let invoices = spec.stream("invoices").expect("invoices");
     assert_eq!(invoices.request.method, Method::Post);

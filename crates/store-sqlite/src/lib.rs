@@ -14,6 +14,9 @@
 #![warn(missing_docs, unreachable_pub)]
 #![forbid(unsafe_code)]
 
+mod drift;
+mod explain;
+mod quarantine;
 mod requests;
 mod store;
 mod table;

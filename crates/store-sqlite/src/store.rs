@@ -6,8 +6,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use holdfast_store::{
-    EndpointStats, PageCommit, PageOutcome, ParentRecord, QuarantineRow, RequestRow, RunId,
-    RunOutcome, RunRow, Store, StoreError, StoreErrorKind, StreamState, TableSpec,
+    DriftRow, EndpointStats, PageCommit, PageOutcome, ParentRecord, QuarantineRow, RequestRow,
+    RunId, RunOutcome, RunRow, Store, StoreError, StoreErrorKind, StoredRecord, StreamState,
+    TableSpec,
 };
 use serde_json::Value;
 use sqlx::sqlite::{
@@ -97,15 +98,19 @@ impl Store for SqliteStore {
         table::check(spec)?;
         let context = format!("preparing table `{}`", spec.name);
         let wanted = serde_json::to_string(&spec.primary_key).unwrap_or_default();
-        let mut tx = self.pool.begin().await.map_err(db_err(&context))?;
-        let known: Option<String> =
-            sqlx::query_scalar("SELECT primary_key FROM _holdfast_tables WHERE name = ?")
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_err(&context))?;
+        let known: Option<(String, String)> =
+            sqlx::query_as("SELECT primary_key, columns FROM _holdfast_tables WHERE name = ?")
                 .bind(&spec.name)
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(db_err(&context))?;
         match known {
-            Some(existing) if existing != wanted => {
+            Some((existing, _)) if existing != wanted => {
                 return Err(StoreError::new(
                     StoreErrorKind::Schema,
                     context,
@@ -115,17 +120,48 @@ impl Store for SqliteStore {
                     ),
                 ));
             }
-            Some(_) => {}
+            Some((_, columns)) => {
+                // Mapped columns are additive: new ones are added, old ones stay.
+                let known: Vec<String> = serde_json::from_str::<Vec<serde_json::Value>>(&columns)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|c| c["name"].as_str().map(str::to_owned))
+                    .collect();
+                let mut all = known.clone();
+                for c in spec.columns.iter().filter(|c| !known.contains(&c.name)) {
+                    sqlx::query(AssertSqlSafe(format!(
+                        "ALTER TABLE {} ADD COLUMN {}{}",
+                        quote(&spec.name),
+                        quote(&c.name),
+                        table::sql_type(c.kind)
+                    )))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err(&context))?;
+                    all.push(c.name.clone());
+                }
+                if all.len() != known.len() {
+                    sqlx::query("UPDATE _holdfast_tables SET columns = ? WHERE name = ?")
+                        .bind(columns_json(&all))
+                        .bind(&spec.name)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err(&context))?;
+                }
+            }
             None => {
                 sqlx::query(AssertSqlSafe(table::create_sql(spec)))
                     .execute(&mut *tx)
                     .await
                     .map_err(db_err(&context))?;
+                let names: Vec<String> = spec.columns.iter().map(|c| c.name.clone()).collect();
                 sqlx::query(
-                    "INSERT INTO _holdfast_tables (name, primary_key, created_at) VALUES (?, ?, ?)",
+                    "INSERT INTO _holdfast_tables (name, primary_key, columns, created_at) \
+                     VALUES (?, ?, ?, ?)",
                 )
                 .bind(&spec.name)
                 .bind(&wanted)
+                .bind(columns_json(&names))
                 .bind(to_text(Utc::now()))
                 .execute(&mut *tx)
                 .await
@@ -162,7 +198,11 @@ impl Store for SqliteStore {
     async fn start_run(&self, stream: &str, now: DateTime<Utc>) -> Result<RunId, StoreError> {
         let context = format!("starting a run of `{stream}`");
         let now = to_text(now);
-        let mut tx = self.pool.begin().await.map_err(db_err(&context))?;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_err(&context))?;
         sqlx::query(
             "UPDATE _holdfast_runs SET outcome = 'interrupted', finished_at = ?, \
              error = 'the process ended before the run finished' \
@@ -200,19 +240,19 @@ impl Store for SqliteStore {
             .upserts
             .apply(&mut tx, page.table, page.records, page.run.0, &now)
             .await?;
-        for q in page.quarantined {
-            sqlx::query(
-                "INSERT INTO _holdfast_quarantine (stream, run_id, reason, raw, at) \
-                 VALUES (?, ?, ?, ?, ?)",
-            )
-            .bind(page.stream)
-            .bind(page.run.0)
-            .bind(&q.reason)
-            .bind(&q.raw)
-            .bind(&now)
-            .execute(&mut *tx)
+        crate::quarantine::insert(&mut tx, page.stream, page.run, page.quarantined, &now)
             .await
             .map_err(db_err(&context))?;
+        crate::quarantine::resolve(&mut tx, page.resolved, page.run, &now)
+            .await
+            .map_err(db_err(&context))?;
+        crate::drift::insert(&mut tx, page.drift, page.run, &now)
+            .await
+            .map_err(db_err(&context))?;
+        if let Some(shape) = page.shape {
+            crate::drift::save_shape(&mut tx, page.stream, shape, &now)
+                .await
+                .map_err(db_err(&context))?;
         }
         sqlx::query(
             "UPDATE _holdfast_runs SET pages = pages + 1, created = created + ?, \
@@ -343,7 +383,7 @@ impl Store for SqliteStore {
         }
         let mut tx = self
             .pool
-            .begin()
+            .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(db_err("writing the request log"))?;
         crate::requests::insert(&mut tx, rows)
@@ -375,29 +415,75 @@ impl Store for SqliteStore {
         stream: Option<&str>,
         limit: u32,
     ) -> Result<Vec<QuarantineRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, stream, run_id, reason, raw, at FROM _holdfast_quarantine \
-             WHERE (?1 IS NULL OR stream = ?1) ORDER BY id DESC LIMIT ?2",
-        )
-        .bind(stream)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err("listing quarantine"))?;
-        rows.iter()
-            .map(|r| {
-                let e = || db_err("reading quarantine");
-                Ok(QuarantineRow {
-                    id: r.try_get(0).map_err(e())?,
-                    stream: r.try_get(1).map_err(e())?,
-                    run: RunId(r.try_get(2).map_err(e())?),
-                    reason: r.try_get(3).map_err(e())?,
-                    raw: r.try_get(4).map_err(e())?,
-                    at: from_text(&r.try_get::<String, _>(5).map_err(e())?)?,
-                })
-            })
-            .collect()
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(db_err("listing quarantine"))?;
+        crate::quarantine::list(&mut conn, stream, limit).await
     }
+
+    async fn load_shape(&self, stream: &str) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar("SELECT shape FROM _holdfast_shapes WHERE stream = ?")
+            .bind(stream)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err(format!("loading the shape of `{stream}`")))
+    }
+
+    async fn save_shape(
+        &self,
+        stream: &str,
+        shape: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let context = format!("saving the shape of `{stream}`");
+        let mut conn = self.pool.acquire().await.map_err(db_err(&context))?;
+        crate::drift::save_shape(&mut conn, stream, shape, &to_text(now))
+            .await
+            .map_err(db_err(context))
+    }
+
+    async fn drift(&self, stream: Option<&str>, limit: u32) -> Result<Vec<DriftRow>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err("listing drift"))?;
+        crate::drift::list(&mut conn, stream, limit).await
+    }
+
+    async fn record(
+        &self,
+        spec: &TableSpec,
+        key: &[Value],
+    ) -> Result<Option<StoredRecord>, StoreError> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(db_err("reading a record"))?;
+        crate::explain::record(&mut conn, spec, key).await
+    }
+
+    async fn quarantined_by_key(
+        &self,
+        stream: &str,
+        fields: &[String],
+        key: &[Value],
+    ) -> Result<Vec<QuarantineRow>, StoreError> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(db_err("reading quarantine"))?;
+        crate::quarantine::by_key(&mut conn, stream, fields, key).await
+    }
+}
+
+/// `[{"name": …}]` for `_holdfast_tables.columns`.
+fn columns_json(names: &[String]) -> String {
+    let items: Vec<serde_json::Value> = names
+        .iter()
+        .map(|n| serde_json::json!({ "name": n }))
+        .collect();
+    serde_json::Value::Array(items).to_string()
 }
 
 async fn write_state(

@@ -1,6 +1,6 @@
 //! Stream tables: names, DDL, and the metadata columns every one has.
 
-use holdfast_store::{StoreError, StoreErrorKind, TableSpec};
+use holdfast_store::{ColumnKind, StoreError, StoreErrorKind, TableSpec};
 
 /// Metadata columns holdfast adds to every stream table.
 pub(crate) const META_COLUMNS: [&str; 7] = [
@@ -48,15 +48,25 @@ pub(crate) fn check(table: &TableSpec) -> Result<(), StoreError> {
     if let Some(c) = table
         .primary_key
         .iter()
+        .chain(table.columns.iter().map(|c| &c.name))
         .find(|c| META_COLUMNS.contains(&c.as_str()))
     {
         return Err(StoreError::new(
             StoreErrorKind::Schema,
             context,
-            format!("primary key column `{c}` clashes with a holdfast metadata column"),
+            format!("column `{c}` clashes with a holdfast metadata column; rename it"),
         ));
     }
     Ok(())
+}
+
+/// The SQL type for a mapped column: none for `Any`, so values keep their type.
+pub(crate) fn sql_type(kind: ColumnKind) -> &'static str {
+    match kind {
+        ColumnKind::Any => "",
+        ColumnKind::Text => " TEXT",
+        ColumnKind::Integer | ColumnKind::Boolean => " INTEGER",
+    }
 }
 
 /// `CREATE TABLE IF NOT EXISTS` for a stream table.
@@ -65,6 +75,12 @@ pub(crate) fn create_sql(table: &TableSpec) -> String {
         .primary_key
         .iter()
         .map(|c| format!("    {},\n", quote(c)))
+        .chain(
+            table
+                .columns
+                .iter()
+                .map(|c| format!("    {}{},\n", quote(&c.name), sql_type(c.kind))),
+        )
         .collect();
     format!(
         "CREATE TABLE IF NOT EXISTS {name} (\n{keys}    _raw TEXT NOT NULL,\n    \

@@ -56,7 +56,7 @@ impl UpsertCache {
     }
 
     fn sql_for(&self, table: &TableSpec, rows: usize) -> Arc<str> {
-        let key = (table.name.clone(), rows);
+        let key = (format!("{}/{}", table.name, table.columns.len()), rows);
         let mut cache = self.sql.lock().unwrap_or_else(|e| e.into_inner());
         cache
             .entry(key)
@@ -70,17 +70,31 @@ impl UpsertCache {
 fn upsert_sql(table: &TableSpec, rows: usize) -> String {
     let name = quote(&table.name);
     let keys = key_list(table);
-    let width = table.primary_key.len() + 1;
+    let nkeys = table.primary_key.len();
+    let width = nkeys + 1 + table.columns.len();
     let row = format!("({})", vec!["?"; width].join(", "));
     let values = vec![row.as_str(); rows].join(", ");
     let v_cols: Vec<String> = (1..=width).map(|i| format!("column{i}")).collect();
-    let key_cols = v_cols[..width - 1].join(", ");
-    let raw_col = &v_cols[width - 1];
+    let key_cols = v_cols[..nkeys].join(", ");
+    let raw_col = &v_cols[nkeys];
+    let mapped: Vec<String> = table.columns.iter().map(|c| quote(&c.name)).collect();
+    let (mapped_names, mapped_values, mapped_set) = if mapped.is_empty() {
+        (String::new(), String::new(), String::new())
+    } else {
+        (
+            format!(", {}", mapped.join(", ")),
+            format!(", {}", v_cols[nkeys + 1..].join(", ")),
+            mapped
+                .iter()
+                .map(|c| format!("{c} = excluded.{c}, "))
+                .collect::<String>(),
+        )
+    };
     format!(
         "WITH meta(now, run) AS (VALUES (?, ?)), v AS (VALUES {values}) \
-         INSERT INTO {name} ({keys}, _raw, _first_seen, _updated_at, _updated_run, _last_seen, _last_run, _last_change) \
-         SELECT {key_cols}, {raw_col}, meta.now, meta.now, meta.run, meta.now, meta.run, 1 FROM v, meta WHERE true \
-         ON CONFLICT ({keys}) DO UPDATE SET \
+         INSERT INTO {name} ({keys}, _raw{mapped_names}, _first_seen, _updated_at, _updated_run, _last_seen, _last_run, _last_change) \
+         SELECT {key_cols}, {raw_col}{mapped_values}, meta.now, meta.now, meta.run, meta.now, meta.run, 1 FROM v, meta WHERE true \
+         ON CONFLICT ({keys}) DO UPDATE SET {mapped_set}\
          _updated_at = CASE WHEN {name}._raw = excluded._raw THEN {name}._updated_at ELSE excluded._updated_at END, \
          _updated_run = CASE WHEN {name}._raw = excluded._raw THEN {name}._updated_run ELSE excluded._updated_run END, \
          _last_change = CASE WHEN {name}._raw = excluded._raw THEN 0 ELSE 2 END, \
@@ -117,6 +131,20 @@ fn bind<'q>(
             bind_key(&mut args, value, column, &table.name)?;
         }
         args.add(row.raw.clone()).map_err(err)?;
+        if row.values.len() != table.columns.len() {
+            return Err(StoreError::new(
+                StoreErrorKind::InvalidData,
+                format!("upserting into `{}`", table.name),
+                format!(
+                    "a record has {} mapped values but the table has {} mapped columns",
+                    row.values.len(),
+                    table.columns.len()
+                ),
+            ));
+        }
+        for value in &row.values {
+            bind_value(&mut args, value)?;
+        }
     }
     Ok(args)
 }
@@ -150,6 +178,29 @@ pub(crate) fn bind_key(
     }
 }
 
+/// Binds a mapped value: null as NULL, booleans as 0/1, numbers as numbers,
+/// strings as text, objects and arrays as JSON text.
+pub(crate) fn bind_value(args: &mut SqliteArguments, value: &Value) -> Result<(), StoreError> {
+    let err = |e: sqlx::error::BoxDynError| {
+        StoreError::new(
+            StoreErrorKind::Other,
+            "binding a mapped value",
+            e.to_string(),
+        )
+    };
+    match value {
+        Value::Null => args.add(Option::<String>::None).map_err(err),
+        Value::Bool(b) => args.add(i64::from(*b)).map_err(err),
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => args.add(i).map_err(err),
+            (None, Some(f)) => args.add(f).map_err(err),
+            (None, None) => args.add(n.to_string()).map_err(err),
+        },
+        Value::String(s) => args.add(s.clone()).map_err(err),
+        other => args.add(other.to_string()).map_err(err),
+    }
+}
+
 /// "null", "an object", … for messages.
 pub(crate) fn json_kind(v: &Value) -> &'static str {
     match v {
@@ -168,12 +219,16 @@ mod tests {
 
     #[test]
     fn statement_has_one_placeholder_per_bind() {
-        let table = TableSpec {
-            name: "t".into(),
-            primary_key: vec!["a".into(), "b".into()],
-        };
+        let mut table = TableSpec::new("t", vec!["a".into(), "b".into()]);
         let sql = upsert_sql(&table, 3);
         assert_eq!(sql.matches('?').count(), 2 + 3 * 3);
+        table.columns.push(holdfast_store::Column {
+            name: "email".into(),
+            kind: holdfast_store::ColumnKind::Text,
+        });
+        let sql = upsert_sql(&table, 2);
+        assert_eq!(sql.matches('?').count(), 2 + 2 * 4);
+        assert!(sql.contains("\"email\" = excluded.\"email\""), "{sql}");
         assert!(sql.contains("ON CONFLICT (\"a\", \"b\")"));
     }
 }

@@ -18,8 +18,9 @@ mod model;
 
 pub use error::{StoreError, StoreErrorKind};
 pub use model::{
-    EndpointStats, PageCommit, PageOutcome, ParentRecord, Progress, QuarantineRow,
-    QuarantinedRecord, RecordRow, RequestRow, RunId, RunOutcome, RunRow, StreamState, TableSpec,
+    Column, ColumnKind, DriftRow, EndpointStats, PageCommit, PageOutcome, ParentRecord, Progress,
+    QuarantineRow, QuarantinedRecord, RecordRow, RequestRow, RunId, RunOutcome, RunRow,
+    StoredRecord, StreamState, TableSpec, Violation,
 };
 
 use async_trait::async_trait;
@@ -94,7 +95,37 @@ pub trait Store: Send + Sync {
     /// for attempts since `since`.
     async fn endpoint_stats(&self, since: DateTime<Utc>) -> Result<Vec<EndpointStats>, StoreError>;
 
-    /// Quarantined records, newest first (all streams, or one).
+    /// The stream's known response shape (JSON), if one was saved.
+    async fn load_shape(&self, stream: &str) -> Result<Option<String>, StoreError>;
+
+    /// Saves the stream's known response shape (JSON).
+    async fn save_shape(
+        &self,
+        stream: &str,
+        shape: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Recorded drift, newest first (all streams, or one).
+    async fn drift(&self, stream: Option<&str>, limit: u32) -> Result<Vec<DriftRow>, StoreError>;
+
+    /// One record of a stream table by primary key.
+    async fn record(
+        &self,
+        table: &TableSpec,
+        key: &[Value],
+    ) -> Result<Option<StoredRecord>, StoreError>;
+
+    /// Unresolved quarantine rows of `stream` whose raw payload has these
+    /// values at these top-level fields (for `explain`).
+    async fn quarantined_by_key(
+        &self,
+        stream: &str,
+        fields: &[String],
+        key: &[Value],
+    ) -> Result<Vec<QuarantineRow>, StoreError>;
+
+    /// Unresolved quarantined records, newest first (all streams, or one).
     async fn quarantine(
         &self,
         stream: Option<&str>,

@@ -6,13 +6,57 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// A stream table: its name and primary key columns.
+/// A stream table: its name, primary key columns and mapped columns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableSpec {
     /// Table name (checked to be an identifier by the spec).
     pub name: String,
     /// Primary key columns, in order (one or more).
     pub primary_key: Vec<String>,
+    /// Columns computed by the stream's `map:`, in order ([`RecordRow::values`] follow it).
+    pub columns: Vec<Column>,
+}
+
+impl TableSpec {
+    /// A table with only its key (and `_raw`).
+    pub fn new(name: impl Into<String>, primary_key: Vec<String>) -> Self {
+        TableSpec {
+            name: name.into(),
+            primary_key,
+            columns: Vec::new(),
+        }
+    }
+}
+
+/// A mapped column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    /// Its name.
+    pub name: String,
+    /// What it holds.
+    pub kind: ColumnKind,
+}
+
+/// What a mapped column holds (the store picks the SQL type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// Any JSON value (objects and arrays as JSON text).
+    Any,
+    /// Text (also exact decimals, RFC 3339 timestamps and dates).
+    Text,
+    /// A whole number.
+    Integer,
+    /// true/false.
+    Boolean,
+}
+
+/// One problem with a record: where (a JSON pointer) and what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Violation {
+    /// RFC 6901 pointer into the raw record, or `/column` for a mapped column.
+    pub pointer: String,
+    /// What is wrong, found vs expected.
+    pub message: String,
 }
 
 /// One record to upsert.
@@ -22,15 +66,30 @@ pub struct RecordRow {
     pub key: Vec<Value>,
     /// The record as compact JSON text.
     pub raw: String,
+    /// Mapped values, one per [`TableSpec::columns`] entry.
+    pub values: Vec<Value>,
+}
+
+impl RecordRow {
+    /// A row with no mapped values.
+    pub fn new(key: Vec<Value>, raw: String) -> Self {
+        RecordRow {
+            key,
+            raw,
+            values: Vec::new(),
+        }
+    }
 }
 
 /// A record kept out of the stream table, with why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuarantinedRecord {
-    /// Why it was not written (e.g. "missing primary key field `id`").
+    /// Why it was not written, in one line (e.g. "missing primary key field `id`").
     pub reason: String,
     /// The record as received, compact JSON text.
     pub raw: String,
+    /// Every problem found, with where.
+    pub violations: Vec<Violation>,
 }
 
 /// Identifies a run in the store.
@@ -99,6 +158,12 @@ pub struct PageCommit<'a> {
     pub state: &'a StreamState,
     /// Request log rows gathered since the last commit (any stream's).
     pub requests: &'a [RequestRow],
+    /// Quarantine rows that these records resolve (a quarantine retry).
+    pub resolved: &'a [i64],
+    /// The stream's known response shape after this page (JSON), if it changed.
+    pub shape: Option<&'a str>,
+    /// Drift seen on this page.
+    pub drift: &'a [DriftRow],
     /// Commit time.
     pub now: DateTime<Utc>,
 }
@@ -182,6 +247,48 @@ pub struct ParentRecord {
     pub record: Value,
 }
 
+/// A change in a stream's response shape, as recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DriftRow {
+    /// The stream.
+    pub stream: String,
+    /// The run that saw it (set by the store from the page's run when committed with one).
+    pub run: Option<RunId>,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// `field_added`, `field_removed`, `type_changed`, `became_nullable`, `page_size_capped`.
+    pub kind: String,
+    /// The field path (`amount`, `tags[]`).
+    pub path: String,
+    /// What it was.
+    pub before: String,
+    /// What it is now.
+    pub after: String,
+    /// An example payload (JSON text), if any.
+    pub example: Option<String>,
+}
+
+/// A stored record, for `explain`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRecord {
+    /// The raw record last received.
+    pub raw: String,
+    /// The mapped columns, in table order (name, value).
+    pub columns: Vec<(String, Value)>,
+    /// First seen.
+    pub first_seen: DateTime<Utc>,
+    /// Content last changed, and by which run.
+    pub updated_at: DateTime<Utc>,
+    /// The run that last changed it.
+    pub updated_run: RunId,
+    /// Last seen, and by which run.
+    pub last_seen: DateTime<Utc>,
+    /// The run that last saw it.
+    pub last_run: RunId,
+    /// At the last sighting: 1 created, 2 updated, 0 unchanged.
+    pub last_change: i64,
+}
+
 /// A quarantined record as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuarantineRow {
@@ -195,8 +302,12 @@ pub struct QuarantineRow {
     pub reason: String,
     /// The payload as received.
     pub raw: String,
-    /// When.
+    /// Every problem found.
+    pub violations: Vec<Violation>,
+    /// When it was last quarantined.
     pub at: DateTime<Utc>,
+    /// How many times syncs have seen it invalid.
+    pub seen: u64,
 }
 
 /// One HTTP attempt, as the request log keeps it.

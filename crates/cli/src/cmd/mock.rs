@@ -30,6 +30,8 @@ pub(crate) async fn run(args: &MockArgs) -> anyhow::Result<ExitCode> {
         auth: args.require_bearer.clone().map(MockAuth::Bearer),
         faults,
         rate_limit,
+        bad_every: args.bad_every,
+        ..MockConfig::default()
     };
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
     let server = MockServer::start(config, addr).await?;

@@ -3,8 +3,11 @@
 pub(crate) mod bench;
 pub(crate) mod check;
 pub(crate) mod demo;
+pub(crate) mod drift;
+pub(crate) mod explain;
 pub(crate) mod mock;
 pub(crate) mod quarantine;
 pub(crate) mod runs;
+pub(crate) mod schema;
 pub(crate) mod status;
 pub(crate) mod sync;

@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::SourceError;
 use crate::request_log::RequestLog;
+use crate::rules::{RecordRules, SharedRules};
 use crate::source::{PageReader, ParentInfo, ReadScope, Source, StreamInfo};
 use crate::template::Renderer;
 use connection::Connection;
@@ -25,6 +26,7 @@ pub struct DeclarativeSource {
     spec: Arc<Spec>,
     renderer: Renderer,
     connections: BTreeMap<String, Connection>,
+    rules: BTreeMap<String, SharedRules>,
     log: RequestLog,
 }
 
@@ -55,10 +57,15 @@ impl DeclarativeSource {
                 renderer.add(&format!("{base}.headers.{k}"), t)?;
             }
         }
+        let mut rules = BTreeMap::new();
+        for s in &spec.streams {
+            rules.insert(s.name.clone(), Arc::new(RecordRules::for_stream(s)?));
+        }
         Ok(DeclarativeSource {
             spec,
             renderer,
             connections,
+            rules,
             log,
         })
     }
@@ -69,10 +76,14 @@ impl DeclarativeSource {
     }
 
     fn table(&self, stream: &holdfast_spec::Stream) -> TableSpec {
-        TableSpec {
-            name: stream.into.clone(),
-            primary_key: stream.primary_key.clone(),
-        }
+        let mut table = TableSpec::new(stream.into.clone(), stream.primary_key.clone());
+        table.columns = self.rules_of(&stream.name).columns().to_vec();
+        table
+    }
+
+    /// The compiled record rules of `stream`.
+    pub fn rules_of(&self, stream: &str) -> SharedRules {
+        self.rules.get(stream).cloned().unwrap_or_default()
     }
 }
 
@@ -91,6 +102,7 @@ impl Source for DeclarativeSource {
                     .as_ref()
                     .map(|i| i.lookback)
                     .unwrap_or_default(),
+                rules: self.rules_of(&s.name),
                 parent: s.for_each.as_ref().and_then(|f| {
                     self.spec.stream(&f.stream).map(|p| ParentInfo {
                         stream: p.name.clone(),

@@ -159,6 +159,7 @@ impl PageReader for DeclarativeReader<'_> {
                 body: None,
                 expect_json: true,
                 tags: self.tags.clone(),
+                rate_wait: Default::default(),
             })
             .await?;
         if response.skipped {

@@ -3,9 +3,13 @@
 use std::sync::Mutex;
 
 use chrono::Utc;
-use holdfast_records::{cursor_max, primary_key};
+use std::sync::Arc;
+
+use holdfast_records::{Shape, cursor_max};
+use holdfast_spec::OnInvalid;
 use holdfast_store::{
-    PageCommit, PageOutcome, Progress, QuarantinedRecord, RecordRow, RunId, Store, StreamState,
+    DriftRow, PageCommit, PageOutcome, Progress, QuarantinedRecord, RecordRow, RunId, Store,
+    StreamState,
 };
 use serde_json::Value;
 
@@ -40,6 +44,7 @@ pub(super) struct Counters {
     pub(super) pages: u64,
     pub(super) counts: PageOutcome,
     pub(super) quarantined: u64,
+    pub(super) drift: u64,
 }
 
 /// A run in progress; shared by the chains it runs at once.
@@ -53,12 +58,18 @@ pub(super) struct Run<'a> {
     saved_cursor: Option<Value>,
     pub(super) progress: Mutex<Progress>,
     pub(super) counters: Mutex<Counters>,
+    /// The stream's known response shape, grown page by page.
+    pub(super) known: Mutex<Option<Shape>>,
+    /// The known shape when the run started (for `contract: freeze`).
+    frozen: Option<Arc<Shape>>,
 }
 
 /// A page turned into rows, ready to commit.
 struct Prepared {
     rows: Vec<RecordRow>,
     quarantined: Vec<QuarantinedRecord>,
+    /// The shape of every record of the page, valid or not.
+    shape: Shape,
 }
 
 impl<'a> Run<'a> {
@@ -66,20 +77,20 @@ impl<'a> Run<'a> {
         source: &'a dyn Source,
         store: &'a dyn Store,
         info: &'a StreamInfo,
-        run: RunId,
-        saved_cursor: Option<Value>,
-        progress: Progress,
         observer: &'a dyn Observer,
+        begun: super::Begun,
     ) -> Self {
         Run {
             source,
             store,
             info,
             observer,
-            run,
-            saved_cursor,
-            progress: Mutex::new(progress),
+            run: begun.run_id,
+            saved_cursor: begun.saved.cursor,
+            progress: Mutex::new(begun.progress),
             counters: Mutex::new(Counters::default()),
+            frozen: begun.known.clone().map(Arc::new),
+            known: Mutex::new(begun.known),
         }
     }
 
@@ -153,6 +164,12 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// The known shape as JSON, if any.
+    pub(super) fn known_shape_json(&self) -> Option<String> {
+        let known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        known.as_ref().and_then(|k| serde_json::to_string(k).ok())
+    }
+
     /// The counters so far.
     pub(super) fn counters(&self) -> Counters {
         *self.counters.lock().unwrap_or_else(|e| e.into_inner())
@@ -175,12 +192,25 @@ impl<'a> Run<'a> {
         }
         let key = self.info.table.primary_key.clone();
         let stream = self.info.name.clone();
-        let task = tokio::task::spawn_blocking(move || prepare_rows(page.records, &key));
+        let rules = self.info.rules.clone();
+        let frozen = self.frozen.clone();
+        let task = tokio::task::spawn_blocking(move || {
+            prepare_rows(page.records, &key, &rules, frozen.as_deref())
+        });
+        let fail = self.info.rules.on_invalid == OnInvalid::Fail;
         async move {
-            task.await.map_err(|e| SyncError::Source {
-                stream,
+            let prepared = task.await.map_err(|e| SyncError::Source {
+                stream: stream.clone(),
                 source: crate::SourceError::Other(format!("preparing a page failed: {e}")),
-            })
+            })?;
+            if fail && let Some(bad) = prepared.quarantined.first() {
+                return Err(SyncError::Invalid {
+                    stream,
+                    summary: bad.reason.clone(),
+                    excerpt: bad.raw.chars().take(200).collect(),
+                });
+            }
+            Ok(prepared)
         }
     }
 
@@ -229,6 +259,56 @@ impl<'a> Run<'a> {
         );
     }
 
+    /// Compares the page's shape with the known one: the drift it shows, and
+    /// the grown shape to save when there was drift (or none was known).
+    fn drift(&self, page: &Shape) -> (Vec<DriftRow>, Option<String>) {
+        if page.records == 0 {
+            return (Vec::new(), None);
+        }
+        let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        let (rows, changed) = match known.as_mut() {
+            None => {
+                *known = Some(page.clone());
+                (Vec::new(), true)
+            }
+            Some(k) => {
+                let rows: Vec<DriftRow> = page
+                    .drift_from(k)
+                    .into_iter()
+                    .map(|d| DriftRow {
+                        stream: self.info.name.clone(),
+                        run: Some(self.run),
+                        at: Utc::now(),
+                        kind: d.kind.as_str().to_owned(),
+                        path: d.path,
+                        before: d.before,
+                        after: d.after,
+                        example: d.example.map(|e| e.to_string()),
+                    })
+                    .collect();
+                k.merge(page);
+                let changed = !rows.is_empty();
+                (rows, changed)
+            }
+        };
+        for d in &rows {
+            tracing::warn!(
+                stream = %self.info.name,
+                kind = %d.kind,
+                path = %d.path,
+                before = %d.before,
+                after = %d.after,
+                "schema drift"
+            );
+        }
+        let shape = if changed {
+            known.as_ref().and_then(|k| serde_json::to_string(k).ok())
+        } else {
+            None
+        };
+        (rows, shape)
+    }
+
     async fn commit(
         &self,
         prepared: &Prepared,
@@ -236,6 +316,13 @@ impl<'a> Run<'a> {
     ) -> Result<PageOutcome, SyncError> {
         let name = self.info.name.as_str();
         let requests = self.source.take_requests();
+        let (drift, shape) = self.drift(&prepared.shape);
+        if !drift.is_empty() {
+            self.counters
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .drift += drift.len() as u64;
+        }
         self.store
             .commit_page(PageCommit {
                 run: self.run,
@@ -245,6 +332,9 @@ impl<'a> Run<'a> {
                 quarantined: &prepared.quarantined,
                 state,
                 requests: &requests,
+                resolved: &[],
+                shape: shape.as_deref(),
+                drift: &drift,
                 now: Utc::now(),
             })
             .await
@@ -252,17 +342,37 @@ impl<'a> Run<'a> {
     }
 }
 
-/// Records to rows: key extracted, JSON written once; records without a
-/// usable key go to quarantine with the reason.
-fn prepare_rows(records: Vec<Value>, key: &[String]) -> Prepared {
+/// Records to rows: checked against the stream's rules (key, schema,
+/// contract, map) and written once as JSON; invalid records go to quarantine
+/// with every violation. Every record also feeds the page's shape.
+fn prepare_rows(
+    records: Vec<Value>,
+    key: &[String],
+    rules: &crate::rules::RecordRules,
+    known: Option<&Shape>,
+) -> Prepared {
     let mut rows = Vec::with_capacity(records.len());
     let mut quarantined = Vec::new();
+    let mut shape = Shape::default();
     for record in records {
+        shape.observe(&record);
         let raw = serde_json::to_string(&record).unwrap_or_default();
-        match primary_key(&record, key) {
-            Ok(key) => rows.push(RecordRow { key, raw }),
-            Err(reason) => quarantined.push(QuarantinedRecord { reason, raw }),
+        match rules.check(&record, key, known) {
+            Ok(checked) => rows.push(RecordRow {
+                key: checked.key,
+                raw,
+                values: checked.values,
+            }),
+            Err(violations) => quarantined.push(QuarantinedRecord {
+                reason: crate::rules::summarize(&violations),
+                raw,
+                violations,
+            }),
         }
     }
-    Prepared { rows, quarantined }
+    Prepared {
+        rows,
+        quarantined,
+        shape,
+    }
 }

@@ -47,6 +47,8 @@ pub struct RunSummary {
     pub counts: PageOutcome,
     /// Records quarantined.
     pub quarantined: u64,
+    /// Drift events recorded.
+    pub drift: u64,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -72,6 +74,73 @@ pub async fn sync_stream(
     observer: &dyn Observer,
 ) -> Result<RunSummary, SyncError> {
     let name = info.name.as_str();
+    let begun = match begin(store, info, options).await {
+        Ok(begun) => begun,
+        Err(e) => {
+            // Nothing ran, but whoever watches must still hear why.
+            let result = Err(e);
+            observer.finished(name, &result);
+            return result;
+        }
+    };
+    let run_id = begun.run_id;
+    let resumed = begun.saved.progress.is_some();
+    observer.started(name, resumed);
+    let started = Instant::now();
+    let run = Run::new(source, store, info, observer, begun);
+    let result = run_all_chains(&run, info).await;
+    let counters = run.counters();
+    let summary = RunSummary {
+        stream: name.to_owned(),
+        run: run_id,
+        resumed,
+        pages: counters.pages,
+        counts: counters.counts,
+        quarantined: counters.quarantined,
+        drift: counters.drift,
+        elapsed: started.elapsed(),
+    };
+    let (outcome, error) = match &result {
+        Ok(()) => (RunOutcome::Succeeded, None),
+        Err(e) => (RunOutcome::Failed, Some(e.to_string())),
+    };
+    // The grown shape, so the next run compares against everything seen.
+    if let Some(shape) = run.known_shape_json() {
+        store
+            .save_shape(name, &shape, Utc::now())
+            .await
+            .map_err(SyncError::store(name))?;
+    }
+    // Attempts made after the last commit (e.g. the ones that failed the run).
+    store
+        .log_requests(&source.take_requests())
+        .await
+        .map_err(SyncError::store(name))?;
+    store
+        .finish_run(run_id, outcome, error.as_deref(), Utc::now())
+        .await
+        .map_err(SyncError::store(name))?;
+    let result = result.map(|()| summary);
+    observer.finished(name, &result);
+    result
+}
+
+/// What a run starts from.
+pub(super) struct Begun {
+    pub(super) run_id: RunId,
+    pub(super) saved: StreamState,
+    pub(super) progress: Progress,
+    pub(super) known: Option<holdfast_records::Shape>,
+}
+
+/// Everything before a run starts: its table, its saved state and known
+/// shape, and its row in the runs table.
+async fn begin(
+    store: &dyn Store,
+    info: &StreamInfo,
+    options: SyncOptions,
+) -> Result<Begun, SyncError> {
+    let name = info.name.as_str();
     store
         .prepare_table(&info.table)
         .await
@@ -85,53 +154,25 @@ pub async fn sync_stream(
             .map_err(SyncError::store(name))?
             .unwrap_or_default()
     };
-    let resumed = saved.progress.is_some();
     let progress = saved.progress.clone().unwrap_or_else(|| Progress {
         run_cursor: saved.cursor.clone(),
         ..Progress::default()
     });
+    let known = store
+        .load_shape(name)
+        .await
+        .map_err(SyncError::store(name))?
+        .and_then(|text| serde_json::from_str(&text).ok());
     let run_id = store
         .start_run(name, Utc::now())
         .await
         .map_err(SyncError::store(name))?;
-    observer.started(name, resumed);
-    let started = Instant::now();
-    let run = Run::new(
-        source,
-        store,
-        info,
+    Ok(Begun {
         run_id,
-        saved.cursor.clone(),
+        saved,
         progress,
-        observer,
-    );
-    let result = run_all_chains(&run, info).await;
-    let counters = run.counters();
-    let summary = RunSummary {
-        stream: name.to_owned(),
-        run: run_id,
-        resumed,
-        pages: counters.pages,
-        counts: counters.counts,
-        quarantined: counters.quarantined,
-        elapsed: started.elapsed(),
-    };
-    let (outcome, error) = match &result {
-        Ok(()) => (RunOutcome::Succeeded, None),
-        Err(e) => (RunOutcome::Failed, Some(e.to_string())),
-    };
-    // Attempts made after the last commit (e.g. the ones that failed the run).
-    store
-        .log_requests(&source.take_requests())
-        .await
-        .map_err(SyncError::store(name))?;
-    store
-        .finish_run(run_id, outcome, error.as_deref(), Utc::now())
-        .await
-        .map_err(SyncError::store(name))?;
-    let result = result.map(|()| summary);
-    observer.finished(name, &result);
-    result
+        known,
+    })
 }
 
 async fn run_all_chains(run: &Run<'_>, info: &StreamInfo) -> Result<(), SyncError> {

@@ -38,18 +38,13 @@ impl Scripted {
 fn info(name: &str, cursor: bool, parent: Option<&str>) -> StreamInfo {
     StreamInfo {
         name: name.into(),
-        table: TableSpec {
-            name: name.into(),
-            primary_key: vec!["id".into()],
-        },
+        table: TableSpec::new(name, vec!["id".into()]),
         cursor_field: cursor.then(|| "updated".to_owned()),
         lookback: Duration::ZERO,
+        rules: Default::default(),
         parent: parent.map(|p| ParentInfo {
             stream: p.into(),
-            table: TableSpec {
-                name: p.into(),
-                primary_key: vec!["id".into()],
-            },
+            table: TableSpec::new(p, vec!["id".into()]),
         }),
     }
 }

@@ -113,7 +113,7 @@ where
         let limiter = self.limiter.clone();
         let inner = self.inner.clone();
         Box::pin(async move {
-            limiter.acquire().await;
+            request.rate_wait.add(limiter.acquire().await);
             let result = tower::ServiceExt::oneshot(inner, request).await;
             limiter.observe(&result);
             result

@@ -54,15 +54,15 @@ where
             loop {
                 let at = chrono::Utc::now();
                 let started = tokio::time::Instant::now();
-                let result = tower::ServiceExt::oneshot(this.inner.clone(), request.clone()).await;
-                this.log(
-                    &request,
-                    &result,
-                    attempt,
-                    at,
-                    started.elapsed(),
-                    wait_before,
-                );
+                // A fresh counter per attempt: the rate-limit layer adds its
+                // wait to it, so the log tells queueing from the server's time.
+                let mut this_attempt = request.clone();
+                this_attempt.rate_wait = crate::RateWait::default();
+                let queued = this_attempt.rate_wait.clone();
+                let result = tower::ServiceExt::oneshot(this.inner.clone(), this_attempt).await;
+                let queued = queued.get();
+                let took = started.elapsed().saturating_sub(queued);
+                this.log(&request, &result, attempt, at, took, wait_before + queued);
                 let mut error = match result {
                     Ok(response) => return Ok(response),
                     Err(e) => e,

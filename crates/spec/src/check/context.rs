@@ -67,7 +67,7 @@ impl<'a> Ctx<'a> {
     /// stage already reported why (a misspelt key, a value of the wrong type).
     pub(crate) fn missing(&mut self, parent: &str, key: &str, example: &str) {
         let path = format!("{parent}.{key}");
-        if self.explained.covers(&path) {
+        if self.is_explained(&path) {
             return;
         }
         self.error(
@@ -75,6 +75,12 @@ impl<'a> Ctx<'a> {
             format!("missing key `{key}`"),
             format!("add it, e.g. `{key}: {example}`"),
         );
+    }
+
+    /// True when the parse stage already reported why `path` is absent
+    /// (a misspelt key, a value of the wrong type).
+    pub(crate) fn is_explained(&self, path: &str) -> bool {
+        self.explained.covers(path)
     }
 
     /// Returns `value`, or reports `parent.key` as missing.

@@ -38,23 +38,11 @@ fn error_rule(ctx: &mut Ctx<'_>, path: &str, raw: &RawErrorRule) -> Option<Error
 }
 
 fn when(ctx: &mut Ctx<'_>, path: &str, source: &str) -> Option<Template> {
-    let source = source.trim();
-    if source.contains("{{") || source.contains("{%") {
-        let inner = source
-            .strip_prefix("{{")
-            .and_then(|s| s.strip_suffix("}}"))
-            .map(str::trim)
-            .filter(|s| !s.contains(['{', '}']));
-        let bare = inner.unwrap_or(EXAMPLE);
-        ctx.error(
-            path,
-            format!("`when` is a condition, found a template `{source}`"),
-            format!("remove the `{{{{ }}}}`: write the expression alone, e.g. `when: \"{bare}\"`"),
-        );
+    if !templates::no_braces(ctx, path, ("when", "a condition"), source, EXAMPLE) {
         return None;
     }
     let before = ctx.error_count();
-    let t = templates::condition(ctx, path, source, ERROR_RULE_SCOPE, EXAMPLE);
+    let t = templates::condition(ctx, path, source.trim(), ERROR_RULE_SCOPE, EXAMPLE);
     (ctx.error_count() == before).then_some(t)
 }
 

@@ -1,14 +1,18 @@
 //! Stage two: `RawFile` to `Spec`, collecting every problem with its position.
-//! No I/O happens here; environment variables come in as an `Env`.
+//! No I/O happens here; environment variables come in as an `Env`, schema
+//! files as `SchemaFiles` read before.
 
 mod connections;
 mod context;
 mod error_rules;
 mod for_each;
+mod json;
+mod map;
 pub(crate) mod names;
 mod paginate;
 mod resilience;
 mod run;
+mod schema;
 mod streams;
 mod templates;
 mod values;

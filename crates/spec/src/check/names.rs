@@ -50,7 +50,7 @@ pub(crate) fn identifier(ctx: &mut Ctx<'_>, path: &str, name: &str, what: &str) 
         "invalid {what} `{name}`: expected letters, digits and `_`, not starting with a digit"
     );
     let help = format!("rename it, e.g. `{}`", to_identifier(name));
-    if what == "stream name" {
+    if matches!(what, "stream name" | "column name") {
         ctx.error_at_key(path, message, help);
     } else {
         ctx.error(path, message, help);
@@ -90,7 +90,7 @@ pub(crate) fn header(ctx: &mut Ctx<'_>, path: &str, name: &str) {
 }
 
 /// A best-effort identifier for a help line.
-fn to_identifier(name: &str) -> String {
+pub(crate) fn to_identifier(name: &str) -> String {
     let mut out: String = name
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })

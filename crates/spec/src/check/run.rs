@@ -13,11 +13,13 @@ use crate::error::Diagnostic;
 use crate::model::Spec;
 use crate::parse::Explained;
 use crate::raw::RawFile;
+use crate::schema_files::SchemaFiles;
 use crate::span::SpanIndex;
 
 /// Checks everything in `raw`; the `Spec`, or every problem found,
 /// `earlier` (the parse stage's) included. Keys `explained` were left out
-/// by the parse stage and are not reported again as missing.
+/// by the parse stage and are not reported again as missing; `schemas`
+/// are the schema files the streams name, already read.
 pub(crate) fn check(
     raw: &RawFile,
     earlier: Vec<Diagnostic>,
@@ -25,6 +27,7 @@ pub(crate) fn check(
     index: &SpanIndex,
     env: &Env,
     origin: &Path,
+    schemas: &SchemaFiles,
 ) -> Result<Spec, Vec<Diagnostic>> {
     let mut ctx = Ctx::new(index, env).after(earlier, explained);
     let store = raw
@@ -44,6 +47,7 @@ pub(crate) fn check(
     let known = Known {
         connections: raw.connections.0.iter().map(|(n, _)| n.as_str()).collect(),
         streams: raw.streams.0.iter().map(|(n, _)| n.as_str()).collect(),
+        schemas,
     };
     let mut streams = Vec::new();
     for (name, s) in &raw.streams.0 {

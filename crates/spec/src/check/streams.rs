@@ -1,19 +1,25 @@
-//! Streams: connection, request, records, keys, incremental, table.
+//! Streams: connection, request, records, keys, incremental, table, and
+//! what is kept of each record (schema, `map`).
 
 use std::time::Duration;
 
 use super::context::Ctx;
+use super::map::map;
 use super::names::{self, suggestion};
 use super::paginate::paginate;
+use super::schema::{contract, on_invalid, schema};
 use super::templates;
 use super::values;
 use crate::model::{ForEach, Incremental, Method, Request, Stream};
 use crate::raw::{OneOrMany, RawForEach, RawIncremental, RawRequest, RawStream};
+use crate::schema_files::SchemaFiles;
 
-/// The names other parts of the file define, for cross-references.
+/// What a stream may refer to: names other parts of the file define, and
+/// the schema files read for it.
 pub(crate) struct Known<'r> {
     pub(crate) connections: Vec<&'r str>,
     pub(crate) streams: Vec<&'r str>,
+    pub(crate) schemas: &'r SchemaFiles,
 }
 
 /// Checks one stream; `None` when it has problems (they are in `ctx`).
@@ -50,6 +56,11 @@ pub(crate) fn stream(
         .and_then(|r| values::json_path(ctx, &format!("{path}.records"), r));
     let primary_key = primary_key(ctx, &path, raw.primary_key.as_ref());
     let incremental = raw.incremental.as_ref().map(|i| incremental(ctx, &path, i));
+    let schema = schema(ctx, &path, raw.schema.as_ref(), known.schemas);
+    let on_invalid = on_invalid(ctx, &path, raw.on_invalid.as_ref());
+    let contract = contract(ctx, &path, raw.contract.as_ref());
+    let key_fields = raw.primary_key.as_ref().map_or(&[][..], |k| &k.0[..]);
+    let map = map(ctx, &path, &raw.map, key_fields);
     let into = raw.into.clone().unwrap_or_else(|| name.to_owned());
     // a bad stream name used as the table name is reported once, as a name
     let into_ok =
@@ -67,6 +78,10 @@ pub(crate) fn stream(
         incremental: values::optional(incremental)?,
         for_each: values::optional(for_each)?,
         into,
+        schema: schema?,
+        on_invalid: on_invalid?,
+        contract: contract?,
+        map: map?,
     })
 }
 

@@ -41,6 +41,11 @@ pub(crate) fn template(ctx: &mut Ctx<'_>, path: &str, source: &str, scope: &[&st
     Template::new(source)
 }
 
+/// What a `map:` column's `expr:` may read.
+pub(crate) const EXPR_SCOPE: &[&str] = &["record"];
+/// What a `transform:` expression may read.
+pub(crate) const TRANSFORM_SCOPE: &[&str] = &["record", "value"];
+
 /// Checks a bare Jinja expression such as `page >= 10` (no braces);
 /// `example` is a condition shown in the help of a syntax error.
 pub(crate) fn condition(
@@ -49,6 +54,58 @@ pub(crate) fn condition(
     source: &str,
     scope: &[&str],
     example: &str,
+) -> Template {
+    let help = format!("write a Jinja condition, e.g. `{example}`");
+    compile_expression(ctx, path, source, scope, &help)
+}
+
+/// Checks a bare Jinja expression computing a value, such as `value * 100`;
+/// `example` is shown in the help of a syntax error.
+pub(crate) fn expression(
+    ctx: &mut Ctx<'_>,
+    path: &str,
+    source: &str,
+    scope: &[&str],
+    example: &str,
+) -> Template {
+    let help = format!("write a Jinja expression, e.g. `{example}`");
+    compile_expression(ctx, path, source, scope, &help)
+}
+
+/// Refuses `{{ … }}` where a bare expression belongs (`key` names the
+/// setting, `what` says what it takes, e.g. `a condition`); the help shows
+/// the expression without braces, or `example`. True when there are none.
+pub(crate) fn no_braces(
+    ctx: &mut Ctx<'_>,
+    path: &str,
+    (key, what): (&str, &str),
+    source: &str,
+    example: &str,
+) -> bool {
+    let source = source.trim();
+    if !source.contains("{{") && !source.contains("{%") {
+        return true;
+    }
+    let inner = source
+        .strip_prefix("{{")
+        .and_then(|s| s.strip_suffix("}}"))
+        .map(str::trim)
+        .filter(|s| !s.contains(['{', '}']));
+    let bare = inner.unwrap_or(example);
+    ctx.error(
+        path,
+        format!("`{key}` is {what}, found a template `{source}`"),
+        format!("remove the `{{{{ }}}}`: write the expression alone, e.g. `{key}: \"{bare}\"`"),
+    );
+    false
+}
+
+fn compile_expression(
+    ctx: &mut Ctx<'_>,
+    path: &str,
+    source: &str,
+    scope: &[&str],
+    help: &str,
 ) -> Template {
     let jinja = Environment::new();
     match jinja.compile_expression(source) {
@@ -60,13 +117,7 @@ pub(crate) fn condition(
             scope,
             &jinja,
         ),
-        Err(e) => syntax(
-            ctx,
-            path,
-            source,
-            &e,
-            &format!("write a Jinja condition, e.g. `{example}`"),
-        ),
+        Err(e) => syntax(ctx, path, source, &e, help),
     }
     Template::new(source)
 }

@@ -57,10 +57,7 @@ pub async fn table_with_other_key_is_refused(store: &dyn Store) {
         .prepare_table(&table("t"))
         .await
         .expect("same key again is fine");
-    let other = TableSpec {
-        name: "t".into(),
-        primary_key: vec!["email".into()],
-    };
+    let other = TableSpec::new("t", vec!["email".into()]);
     let err = store.prepare_table(&other).await.expect_err("other key");
     assert_eq!(err.kind(), StoreErrorKind::Schema);
     assert!(err.to_string().contains("new `into:` table"), "{err}");

@@ -11,6 +11,8 @@
 //! case becomes its own `#[tokio::test]`. One file per topic.
 
 pub mod checkpoint;
+pub mod columns;
+pub mod drift;
 pub mod parents;
 pub mod quarantine;
 pub mod requests;
@@ -38,6 +40,9 @@ macro_rules! store_conformance {
             runs::running_runs_become_interrupted,
             parents::walks_in_key_order_after_a_key,
             quarantine::kept_with_reason_and_payload,
+            quarantine::deduplicated_and_resolved,
+            columns::mapped_columns_are_typed_and_additive,
+            drift::shapes_and_drift_are_kept,
             requests::kept_per_run_and_summarised_per_endpoint,
         );
     };
@@ -61,18 +66,12 @@ pub fn at(secs: i64) -> DateTime<Utc> {
 
 /// A one-column-key table named `name`.
 pub fn table(name: &str) -> TableSpec {
-    TableSpec {
-        name: name.to_owned(),
-        primary_key: vec!["id".to_owned()],
-    }
+    TableSpec::new(name, vec!["id".to_owned()])
 }
 
 /// A record row with key `id` and JSON `raw`.
 pub fn row(id: i64, raw: Value) -> RecordRow {
-    RecordRow {
-        key: vec![Value::from(id)],
-        raw: raw.to_string(),
-    }
+    RecordRow::new(vec![Value::from(id)], raw.to_string())
 }
 
 /// Commits `rows` as one page of `stream` with `state`.
@@ -93,6 +92,9 @@ pub async fn commit(
             records: rows,
             quarantined: &[],
             requests: &[],
+            resolved: &[],
+            shape: None,
+            drift: &[],
             state,
             now,
         })

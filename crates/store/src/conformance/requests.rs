@@ -44,6 +44,9 @@ pub async fn kept_per_run_and_summarised_per_endpoint(store: &dyn Store) {
             quarantined: &[],
             state: &StreamState::default(),
             requests: &with_page,
+            resolved: &[],
+            shape: None,
+            drift: &[],
             now: at(10),
         })
         .await

@@ -66,25 +66,13 @@ pub async fn reapplying_a_page_changes_nothing(store: &dyn Store) {
 
 /// Composite keys work, and string and integer keys stay distinct.
 pub async fn composite_keys_keep_types(store: &dyn Store) {
-    let t = TableSpec {
-        name: "memberships".into(),
-        primary_key: vec!["org".into(), "user".into()],
-    };
+    let t = TableSpec::new("memberships", vec!["org".into(), "user".into()]);
     store.prepare_table(&t).await.expect("prepare");
     let run = store.start_run("memberships", at(0)).await.expect("run");
     let rows = [
-        RecordRow {
-            key: vec![json!("a"), json!(1)],
-            raw: "{}".into(),
-        },
-        RecordRow {
-            key: vec![json!("a"), json!("1")],
-            raw: "{}".into(),
-        },
-        RecordRow {
-            key: vec![json!("b"), json!(1)],
-            raw: "{}".into(),
-        },
+        RecordRow::new(vec![json!("a"), json!(1)], "{}".into()),
+        RecordRow::new(vec![json!("a"), json!("1")], "{}".into()),
+        RecordRow::new(vec![json!("b"), json!(1)], "{}".into()),
     ];
     let out = commit(
         store,
@@ -115,10 +103,7 @@ pub async fn rejects_object_keys(store: &dyn Store) {
     let run = store.start_run("things", at(0)).await.expect("run");
     let rows = [
         row(1, json!({})),
-        RecordRow {
-            key: vec![json!({"x": 1})],
-            raw: "{}".into(),
-        },
+        RecordRow::new(vec![json!({"x": 1})], "{}".into()),
     ];
     let err = store
         .commit_page(PageCommit {
@@ -128,6 +113,9 @@ pub async fn rejects_object_keys(store: &dyn Store) {
             records: &rows,
             quarantined: &[],
             requests: &[],
+            resolved: &[],
+            shape: None,
+            drift: &[],
             state: &StreamState::default(),
             now: at(1),
         })

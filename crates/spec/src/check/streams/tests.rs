@@ -1,6 +1,7 @@
 use super::*;
 use crate::env::Env;
 use crate::raw::RawStream;
+use crate::schema_files::SchemaFiles;
 use crate::span::SpanIndex;
 
 fn check(name: &str, yaml: &str) -> (Option<Stream>, Vec<String>) {
@@ -8,6 +9,7 @@ fn check(name: &str, yaml: &str) -> (Option<Stream>, Vec<String>) {
     let known = Known {
         connections: vec!["crm"],
         streams: vec!["contacts", "deals"],
+        schemas: &SchemaFiles::default(),
     };
     let index = SpanIndex::default();
     let env = Env::default();

@@ -1,0 +1,36 @@
+//! `holdfast drift`: changes seen in the APIs' response shapes.
+
+use std::process::ExitCode;
+
+use holdfast_spec::Env;
+use holdfast_store::Store;
+
+use crate::cli::{Cli, DriftArgs};
+use crate::context::open_store;
+
+pub(crate) async fn run(cli: &Cli, args: &DriftArgs) -> anyhow::Result<ExitCode> {
+    let env = Env::from_process();
+    let spec = holdfast_spec::load(&cli.config, &env).ok();
+    let store = open_store(cli, spec.as_ref(), &env).await?;
+    let rows = store.drift(args.stream.as_deref(), args.limit).await?;
+    if rows.is_empty() {
+        println!("no drift seen: every response matched the shape seen before");
+    }
+    for d in rows {
+        println!(
+            "{} {} run {} {:<16} `{}`: {} → {}",
+            d.at.format("%Y-%m-%d %H:%M:%S"),
+            d.stream,
+            d.run.map(|r| r.to_string()).unwrap_or_else(|| "-".into()),
+            d.kind,
+            d.path,
+            d.before,
+            d.after
+        );
+        if let Some(example) = d.example {
+            println!("    e.g. {}", example.chars().take(160).collect::<String>());
+        }
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}

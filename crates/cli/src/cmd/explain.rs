@@ -1,0 +1,127 @@
+//! `holdfast explain STREAM ID`: one record, from payload to column, and the
+//! decisions made about it.
+
+use std::process::ExitCode;
+
+use holdfast_engine::{DeclarativeSource, Source};
+use holdfast_spec::Env;
+use holdfast_store::Store;
+use serde_json::Value;
+
+use crate::cli::{Cli, ExplainArgs};
+use crate::context::{load_spec, open_store};
+
+pub(crate) async fn run(cli: &Cli, args: &ExplainArgs) -> anyhow::Result<ExitCode> {
+    let env = Env::from_process();
+    let Some(spec) = load_spec(cli, &env) else {
+        return Ok(ExitCode::from(2));
+    };
+    let store = open_store(cli, Some(&spec), &env).await?;
+    let source = DeclarativeSource::new(spec, &env)?;
+    let Some(info) = source.streams().into_iter().find(|s| s.name == args.stream) else {
+        eprintln!("error: no stream `{}` in the connector file", args.stream);
+        return Ok(ExitCode::from(2));
+    };
+    let fields = &info.table.primary_key;
+    if args.id.len() != fields.len() {
+        eprintln!(
+            "error: `{}` is keyed by {} ({}); give one value per key column",
+            info.name,
+            fields.len(),
+            fields.join(", ")
+        );
+        return Ok(ExitCode::from(2));
+    }
+    // An id typed on the command line may be a number or a string in the store.
+    let as_numbers: Vec<Value> = args
+        .id
+        .iter()
+        .map(|v| {
+            v.parse::<i64>()
+                .map(Value::from)
+                .unwrap_or_else(|_| Value::from(v.as_str()))
+        })
+        .collect();
+    let as_strings: Vec<Value> = args.id.iter().map(|v| Value::from(v.as_str())).collect();
+    let mut stored = store.record(&info.table, &as_numbers).await?;
+    let mut key = as_numbers.clone();
+    if stored.is_none() && as_numbers != as_strings {
+        stored = store.record(&info.table, &as_strings).await?;
+        key = as_strings.clone();
+    }
+    println!("{} {}", info.name, args.id.join(", "));
+    match &stored {
+        None => println!("  not in table `{}`", info.table.name),
+        Some(r) => {
+            let decision = match r.last_change {
+                1 => "created",
+                2 => "updated",
+                _ => "unchanged",
+            };
+            println!(
+                "  in table `{}`: first seen {}; content last changed by run {} at {}; \
+                 last seen by run {} at {} ({decision} then)",
+                info.table.name,
+                r.first_seen.format("%Y-%m-%d %H:%M:%S"),
+                r.updated_run,
+                r.updated_at.format("%Y-%m-%d %H:%M:%S"),
+                r.last_run,
+                r.last_seen.format("%Y-%m-%d %H:%M:%S"),
+            );
+            let raw: Value = serde_json::from_str(&r.raw).unwrap_or(Value::Null);
+            println!("  raw payload last received:");
+            for line in serde_json::to_string_pretty(&raw)
+                .unwrap_or_default()
+                .lines()
+            {
+                println!("    {line}");
+            }
+            if let Some(mapper) = info.rules.mapper() {
+                println!("  mapped columns (stored value ← source, coercion):");
+                for (t, (name, value)) in mapper.trace(&raw).iter().zip(&r.columns) {
+                    let now = match &t.stored {
+                        Ok(v) if v != value => format!(" (the current map would give {v})"),
+                        Ok(_) => String::new(),
+                        Err(e) => format!(" (the current map fails: {e})"),
+                    };
+                    println!(
+                        "    {name:<16} = {value:<24} ← {} [{}] raw {}{now}",
+                        t.source,
+                        t.coercion,
+                        t.raw
+                            .as_ref()
+                            .map(Value::to_string)
+                            .unwrap_or_else(|| "missing".into()),
+                    );
+                }
+            }
+        }
+    }
+    let held = store.quarantined_by_key(&info.name, fields, &key).await?;
+    for q in &held {
+        println!(
+            "  quarantined by run {} at {} (seen {} times): {}",
+            q.run,
+            q.at.format("%Y-%m-%d %H:%M:%S"),
+            q.seen,
+            q.reason
+        );
+        for v in &q.violations {
+            println!(
+                "    {}: {}",
+                if v.pointer.is_empty() {
+                    "(record)"
+                } else {
+                    &v.pointer
+                },
+                v.message
+            );
+        }
+    }
+    store.close().await;
+    Ok(if stored.is_none() && held.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

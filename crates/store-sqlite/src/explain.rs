@@ -1,0 +1,63 @@
+//! Reading one stored record back, with its metadata.
+
+use holdfast_store::{RunId, StoreError, StoredRecord, TableSpec};
+use serde_json::Value;
+use sqlx::sqlite::{SqliteArguments, SqliteConnection};
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::store::db_err;
+use crate::table::{key_list, quote};
+use crate::time::from_text;
+use crate::upsert::bind_key;
+
+/// The record of `table` with primary key `key`, if stored.
+pub(crate) async fn record(
+    conn: &mut SqliteConnection,
+    table: &TableSpec,
+    key: &[Value],
+) -> Result<Option<StoredRecord>, StoreError> {
+    let context = format!("reading a record of `{}`", table.name);
+    let mut args = SqliteArguments::default();
+    for (value, column) in key.iter().zip(&table.primary_key) {
+        bind_key(&mut args, value, column, &table.name)?;
+    }
+    let mapped: Vec<String> = table
+        .columns
+        .iter()
+        .map(|c| format!(", json_quote({})", quote(&c.name)))
+        .collect();
+    let marks = vec!["?"; key.len()].join(", ");
+    let sql = format!(
+        "SELECT _raw, _first_seen, _updated_at, _updated_run, _last_seen, _last_run, _last_change{} \
+         FROM {} WHERE ({}) = ({marks})",
+        mapped.concat(),
+        quote(&table.name),
+        key_list(table)
+    );
+    let Some(r) = sqlx::query_with(AssertSqlSafe(sql), args)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err(&context))?
+    else {
+        return Ok(None);
+    };
+    let e = || db_err(&context);
+    let mut columns = Vec::new();
+    for (i, c) in table.columns.iter().enumerate() {
+        let text: Option<String> = r.try_get(7 + i).map_err(e())?;
+        let value = text
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or(Value::Null);
+        columns.push((c.name.clone(), value));
+    }
+    Ok(Some(StoredRecord {
+        raw: r.try_get(0).map_err(e())?,
+        columns,
+        first_seen: from_text(&r.try_get::<String, _>(1).map_err(e())?)?,
+        updated_at: from_text(&r.try_get::<String, _>(2).map_err(e())?)?,
+        updated_run: RunId(r.try_get(3).map_err(e())?),
+        last_seen: from_text(&r.try_get::<String, _>(4).map_err(e())?)?,
+        last_run: RunId(r.try_get(5).map_err(e())?),
+        last_change: r.try_get(6).map_err(e())?,
+    }))
+}
