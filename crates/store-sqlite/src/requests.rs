@@ -51,7 +51,7 @@ pub(crate) async fn of_run(
     let rows = sqlx::query(
         "SELECT run_id, stream, connection, endpoint, at, method, url, status, duration_ms, attempt, \
          bytes, error, message, waited_ms, deprecation, sunset FROM _holdfast_requests \
-         WHERE run_id = ? ORDER BY id LIMIT ?",
+         WHERE run_id = ? ORDER BY at, id LIMIT ?",
     )
     .bind(run.0)
     .bind(i64::from(limit))

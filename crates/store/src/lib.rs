@@ -88,7 +88,7 @@ pub trait Store: Send + Sync {
     /// that failed before its next commit).
     async fn log_requests(&self, rows: &[RequestRow]) -> Result<(), StoreError>;
 
-    /// The request log of one run, oldest first.
+    /// The request log of one run, in the order the attempts started.
     async fn requests(&self, run: RunId, limit: u32) -> Result<Vec<RequestRow>, StoreError>;
 
     /// Success rate, latency percentiles and deprecation signals per endpoint

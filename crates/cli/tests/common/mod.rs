@@ -386,7 +386,7 @@ pub struct LoggedRequest {
 pub async fn request_log(pool: &SqlitePool) -> Vec<LoggedRequest> {
     sqlx::query_as(
         "SELECT id, run_id, stream, connection, endpoint, at, method, url, status, duration_ms, \
-         attempt, bytes, error, message, waited_ms FROM _holdfast_requests ORDER BY id",
+         attempt, bytes, error, message, waited_ms FROM _holdfast_requests ORDER BY at, id",
     )
     .fetch_all(pool)
     .await
