@@ -79,7 +79,7 @@ pub(crate) struct BenchArgs {
     /// Records per page.
     #[arg(long, default_value_t = 1000)]
     pub(crate) page_size: u64,
-    /// Record counts for the memory check (one sync each); empty to skip.
+    /// Record counts for the memory check (one sync each); `0` to skip it.
     #[arg(long, value_delimiter = ',', default_value = "10000,1000000")]
     pub(crate) memory_records: Vec<u64>,
 }
