@@ -38,3 +38,25 @@ pub use stack::{Client, ClientConfig};
 
 /// The future every layer returns.
 pub type ResponseFuture = futures::future::BoxFuture<'static, Result<HttpResponse, HttpError>>;
+
+/// What every layer wraps: a cloneable service from [`HttpRequest`] to
+/// [`HttpResponse`] or [`HttpError`] (any stack below a layer).
+pub trait HttpService:
+    tower::Service<HttpRequest, Response = HttpResponse, Error = HttpError, Future = ResponseFuture>
+    + Clone
+    + Send
+    + 'static
+{
+}
+
+impl<S> HttpService for S where
+    S: tower::Service<
+            HttpRequest,
+            Response = HttpResponse,
+            Error = HttpError,
+            Future = ResponseFuture,
+        > + Clone
+        + Send
+        + 'static
+{
+}

@@ -140,14 +140,7 @@ pub struct Auth<S> {
 
 impl<S> tower::Service<HttpRequest> for Auth<S>
 where
-    S: tower::Service<
-            HttpRequest,
-            Response = HttpResponse,
-            Error = HttpError,
-            Future = ResponseFuture,
-        > + Clone
-        + Send
-        + 'static,
+    S: crate::HttpService,
 {
     type Response = HttpResponse;
     type Error = HttpError;

@@ -24,14 +24,7 @@ pub struct CircuitBreaker<S> {
 
 impl<S> tower::Service<HttpRequest> for CircuitBreaker<S>
 where
-    S: tower::Service<
-            HttpRequest,
-            Response = HttpResponse,
-            Error = HttpError,
-            Future = ResponseFuture,
-        > + Clone
-        + Send
-        + 'static,
+    S: crate::HttpService,
 {
     type Response = HttpResponse;
     type Error = HttpError;

@@ -47,14 +47,7 @@ pub struct Classify<S> {
 
 impl<S> tower::Service<HttpRequest> for Classify<S>
 where
-    S: tower::Service<
-            HttpRequest,
-            Response = HttpResponse,
-            Error = HttpError,
-            Future = ResponseFuture,
-        > + Clone
-        + Send
-        + 'static,
+    S: crate::HttpService,
 {
     type Response = HttpResponse;
     type Error = HttpError;

@@ -22,14 +22,7 @@ pub struct ConcurrencyLimit<S> {
 
 impl<S> tower::Service<HttpRequest> for ConcurrencyLimit<S>
 where
-    S: tower::Service<
-            HttpRequest,
-            Response = HttpResponse,
-            Error = HttpError,
-            Future = ResponseFuture,
-        > + Clone
-        + Send
-        + 'static,
+    S: crate::HttpService,
 {
     type Response = HttpResponse;
     type Error = HttpError;

@@ -92,14 +92,7 @@ pub struct RateLimit<S> {
 
 impl<S> tower::Service<HttpRequest> for RateLimit<S>
 where
-    S: tower::Service<
-            HttpRequest,
-            Response = HttpResponse,
-            Error = HttpError,
-            Future = ResponseFuture,
-        > + Clone
-        + Send
-        + 'static,
+    S: crate::HttpService,
 {
     type Response = HttpResponse;
     type Error = HttpError;
