@@ -98,7 +98,14 @@ pub(crate) fn describe(s: &RunSummary) -> String {
         s.pages,
         secs,
         s.records() as f64 / secs
-    )
+    ) + &if s.drift > 0 {
+        format!(
+            "; the response shape changed ({} drift events: see `holdfast drift`)",
+            s.drift
+        )
+    } else {
+        String::new()
+    }
 }
 
 /// The process's peak resident memory in bytes (Linux), if known.

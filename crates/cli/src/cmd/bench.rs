@@ -55,9 +55,20 @@ pub(crate) async fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         for k in 0..3 {
             let who = (i + k) % 3;
             trio[who] = Some(match who {
-                0 => run_holdfast(&mock.url(), args.page_size, &dir, &format!("ours{i}"), "").await?,
+                0 => {
+                    run_holdfast(&mock.url(), args.page_size, &dir, &format!("ours{i}"), "").await?
+                }
                 1 => run_baseline(&mock.url(), args.page_size, &dir, &format!("base{i}")).await?,
-                _ => run_holdfast(&mock.url(), args.page_size, &dir, &format!("rules{i}"), RULES).await?,
+                _ => {
+                    run_holdfast(
+                        &mock.url(),
+                        args.page_size,
+                        &dir,
+                        &format!("rules{i}"),
+                        RULES,
+                    )
+                    .await?
+                }
             });
         }
         let [Some(o), Some(b), Some(r)] = trio else {
