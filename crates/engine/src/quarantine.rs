@@ -50,12 +50,21 @@ pub async fn retry_quarantine(
         .await
         .map_err(SyncError::store(name))?
         .unwrap_or_default();
+    // `contract: freeze` judges new fields against the stream's known shape.
+    let known: Option<holdfast_records::Shape> = store
+        .load_shape(name)
+        .await
+        .map_err(SyncError::store(name))?
+        .and_then(|text| serde_json::from_str(&text).ok());
     let mut rows = Vec::new();
     let mut resolved = Vec::new();
     let mut still = Vec::new();
     for q in held {
         let record: Value = serde_json::from_str(&q.raw).unwrap_or(Value::Null);
-        match info.rules.check(&record, &info.table.primary_key, None) {
+        match info
+            .rules
+            .check(&record, &info.table.primary_key, known.as_ref())
+        {
             Ok(checked) => {
                 rows.push(RecordRow {
                     key: checked.key,

@@ -44,10 +44,8 @@ pub(crate) async fn run(cli: &Cli, args: &ExplainArgs) -> anyhow::Result<ExitCod
         .collect();
     let as_strings: Vec<Value> = args.id.iter().map(|v| Value::from(v.as_str())).collect();
     let mut stored = store.record(&info.table, &as_numbers).await?;
-    let mut key = as_numbers.clone();
     if stored.is_none() && as_numbers != as_strings {
         stored = store.record(&info.table, &as_strings).await?;
-        key = as_strings.clone();
     }
     println!("{} {}", info.name, args.id.join(", "));
     match &stored {
@@ -80,7 +78,9 @@ pub(crate) async fn run(cli: &Cli, args: &ExplainArgs) -> anyhow::Result<ExitCod
                 println!("  mapped columns (stored value ← source, coercion):");
                 for (t, (name, value)) in mapper.trace(&raw).iter().zip(&r.columns) {
                     let now = match &t.stored {
-                        Ok(v) if v != value => format!(" (the current map would give {v})"),
+                        Ok(v) if &as_stored(v) != value => {
+                            format!(" (the current map would give {v})")
+                        }
                         Ok(_) => String::new(),
                         Err(e) => format!(" (the current map fails: {e})"),
                     };
@@ -97,7 +97,15 @@ pub(crate) async fn run(cli: &Cli, args: &ExplainArgs) -> anyhow::Result<ExitCod
             }
         }
     }
-    let held = store.quarantined_by_key(&info.name, fields, &key).await?;
+    // Quarantined payloads keep the key's JSON type: try the number, then the text.
+    let mut held = store
+        .quarantined_by_key(&info.name, fields, &as_numbers)
+        .await?;
+    if held.is_empty() && as_numbers != as_strings {
+        held = store
+            .quarantined_by_key(&info.name, fields, &as_strings)
+            .await?;
+    }
     for q in &held {
         println!(
             "  quarantined by run {} at {} (seen {} times): {}",
@@ -124,4 +132,14 @@ pub(crate) async fn run(cli: &Cli, args: &ExplainArgs) -> anyhow::Result<ExitCod
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// A mapped value as the store keeps it: booleans as 0/1, objects and arrays
+/// as JSON text (so an unchanged map compares equal).
+fn as_stored(v: &Value) -> Value {
+    match v {
+        Value::Bool(b) => Value::from(i64::from(*b)),
+        Value::Array(_) | Value::Object(_) => Value::String(v.to_string()),
+        other => other.clone(),
+    }
 }

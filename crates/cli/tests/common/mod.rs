@@ -410,3 +410,184 @@ pub fn attempts_by_request(log: &[LoggedRequest]) -> Vec<Vec<&LoggedRequest>> {
     }
     groups
 }
+
+// ---- validation, quarantine, drift and mapping helpers ----
+
+/// Every contact the mock serves now, in listing order, keyless ones included
+/// (one request to `/none/contacts`).
+pub async fn mock_records(mock_url: &str) -> Vec<Value> {
+    let body = get_json(&format!("{mock_url}/none/contacts")).await;
+    body["data"].as_array().expect("data array").clone()
+}
+
+/// The id of a mock contact: its `id`, or for a contact served without one
+/// (an untouched contact), the offset of its `updated_at` from [`MOCK_BASE`].
+pub fn contact_id(record: &Value) -> i64 {
+    if let Some(id) = record["id"].as_i64() {
+        return id;
+    }
+    let updated = record["updated_at"].as_str().expect("updated_at");
+    chrono::DateTime::parse_from_rfc3339(updated)
+        .expect("updated_at is RFC 3339")
+        .timestamp()
+        - MOCK_BASE
+}
+
+/// Writes `text` to `relative` inside the sandbox (folders created); returns its path.
+pub fn write_nested(sandbox: &Sandbox, relative: &str, text: &str) -> PathBuf {
+    let path = sandbox.path().join(relative);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).expect("create folders");
+    }
+    std::fs::write(&path, text).expect("write file");
+    path
+}
+
+/// A connector with one stream `contacts` over the mock's cursor listing
+/// (`limit` records a page), full refresh every run, and `extra` appended
+/// to the stream (indented by four spaces already).
+pub fn cursor_connector(base_url: &str, limit: u64, extra: &str) -> String {
+    format!(
+        r#"connections:
+  crm:
+    base_url: "{base_url}"
+streams:
+  contacts:
+    connection: crm
+    request: {{ path: /cursor/contacts, params: {{ limit: {limit} }} }}
+    paginate: {{ type: cursor, next: "$.meta.next_cursor", param: cursor }}
+    records: "$.data[*]"
+    primary_key: id
+{extra}"#
+    )
+}
+
+/// One violation as stored in `_holdfast_quarantine.violations`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct StoredViolation {
+    pub pointer: String,
+    pub message: String,
+}
+
+/// One row of `_holdfast_quarantine`, its payload and violations parsed.
+#[derive(Debug, Clone)]
+pub struct QuarantineEntry {
+    pub id: i64,
+    pub stream: String,
+    pub run_id: i64,
+    pub reason: String,
+    pub raw: Value,
+    pub violations: Vec<StoredViolation>,
+    pub seen: i64,
+    pub resolved_at: Option<String>,
+    pub resolved_run: Option<i64>,
+}
+
+impl QuarantineEntry {
+    /// The mock contact id of the payload (see [`contact_id`]).
+    pub fn contact(&self) -> i64 {
+        contact_id(&self.raw)
+    }
+
+    /// The violation pointers, sorted.
+    pub fn pointers(&self) -> Vec<&str> {
+        let mut p: Vec<&str> = self.violations.iter().map(|v| v.pointer.as_str()).collect();
+        p.sort_unstable();
+        p
+    }
+}
+
+/// Every row of `_holdfast_quarantine` (resolved ones too), oldest first.
+pub async fn quarantine_entries(pool: &SqlitePool) -> Vec<QuarantineEntry> {
+    type Row = (
+        i64,
+        String,
+        i64,
+        String,
+        String,
+        String,
+        i64,
+        Option<String>,
+        Option<i64>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, stream, run_id, reason, raw, violations, seen, resolved_at, resolved_run \
+         FROM _holdfast_quarantine ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("read _holdfast_quarantine");
+    rows.into_iter()
+        .map(
+            |(id, stream, run_id, reason, raw, violations, seen, resolved_at, resolved_run)| {
+                let list: Vec<Value> =
+                    serde_json::from_str(&violations).expect("violations are a JSON array");
+                QuarantineEntry {
+                    id,
+                    stream,
+                    run_id,
+                    reason,
+                    raw: serde_json::from_str(&raw).expect("raw is JSON"),
+                    violations: list
+                        .iter()
+                        .map(|v| StoredViolation {
+                            pointer: v["pointer"].as_str().expect("pointer").to_owned(),
+                            message: v["message"].as_str().expect("message").to_owned(),
+                        })
+                        .collect(),
+                    seen,
+                    resolved_at,
+                    resolved_run,
+                }
+            },
+        )
+        .collect()
+}
+
+/// The unresolved quarantine rows by mock contact id (each id at most once).
+pub async fn open_quarantine(pool: &SqlitePool) -> BTreeMap<i64, QuarantineEntry> {
+    let mut out = BTreeMap::new();
+    for q in quarantine_entries(pool).await {
+        if q.resolved_at.is_none() {
+            let id = q.contact();
+            assert!(
+                out.insert(id, q).is_none(),
+                "contact {id} quarantined twice"
+            );
+        }
+    }
+    out
+}
+
+/// One row of `_holdfast_drift`.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DriftEntry {
+    pub id: i64,
+    pub stream: String,
+    pub run_id: Option<i64>,
+    pub kind: String,
+    pub path: String,
+    pub before: String,
+    pub after: String,
+    pub example: Option<String>,
+}
+
+/// Every row of `_holdfast_drift`, oldest first.
+pub async fn drift_entries(pool: &SqlitePool) -> Vec<DriftEntry> {
+    sqlx::query_as(
+        "SELECT id, stream, run_id, kind, path, before, after, example FROM _holdfast_drift ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("read _holdfast_drift")
+}
+
+/// The columns of `table` as (name, declared type), in table order.
+pub async fn table_columns(pool: &SqlitePool, table: &str) -> Vec<(String, String)> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT name, type FROM pragma_table_info('{table}') ORDER BY cid"
+    )))
+    .fetch_all(pool)
+    .await
+    .unwrap_or_else(|e| panic!("columns of {table}: {e}"))
+}

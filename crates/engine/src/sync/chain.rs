@@ -62,14 +62,20 @@ pub(super) struct Run<'a> {
     pub(super) known: Mutex<Option<Shape>>,
     /// The known shape when the run started (for `contract: freeze`).
     frozen: Option<Arc<Shape>>,
+    /// Drift already recorded in this run, by kind and path.
+    reported: Mutex<std::collections::HashSet<(&'static str, String)>>,
 }
 
 /// A page turned into rows, ready to commit.
 struct Prepared {
     rows: Vec<RecordRow>,
     quarantined: Vec<QuarantinedRecord>,
-    /// The shape of every record of the page, valid or not.
+    /// The shape of every record of the page, valid or not (drift is reported from it).
     shape: Shape,
+    /// The shape the known one grows by: every record, or under
+    /// `contract: freeze` only the accepted ones (a rejected new field must
+    /// stay new).
+    accepted: Shape,
 }
 
 impl<'a> Run<'a> {
@@ -90,6 +96,7 @@ impl<'a> Run<'a> {
             progress: Mutex::new(begun.progress),
             counters: Mutex::new(Counters::default()),
             frozen: begun.known.clone().map(Arc::new),
+            reported: Mutex::new(std::collections::HashSet::new()),
             known: Mutex::new(begun.known),
         }
     }
@@ -261,20 +268,23 @@ impl<'a> Run<'a> {
 
     /// Compares the page's shape with the known one: the drift it shows, and
     /// the grown shape to save when there was drift (or none was known).
-    fn drift(&self, page: &Shape) -> (Vec<DriftRow>, Option<String>) {
+    fn drift(&self, page: &Shape, accepted: &Shape) -> (Vec<DriftRow>, Option<String>) {
         if page.records == 0 {
             return (Vec::new(), None);
         }
         let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
         let (rows, changed) = match known.as_mut() {
             None => {
-                *known = Some(page.clone());
-                (Vec::new(), true)
+                *known = Some(accepted.clone());
+                (Vec::new(), accepted.records > 0)
             }
             Some(k) => {
+                let mut reported = self.reported.lock().unwrap_or_else(|e| e.into_inner());
                 let rows: Vec<DriftRow> = page
                     .drift_from(k)
                     .into_iter()
+                    // Once per run: a frozen stream sees the same new field on every page.
+                    .filter(|d| reported.insert((d.kind.as_str(), d.path.clone())))
                     .map(|d| DriftRow {
                         stream: self.info.name.clone(),
                         run: Some(self.run),
@@ -286,8 +296,9 @@ impl<'a> Run<'a> {
                         example: d.example.map(|e| e.to_string()),
                     })
                     .collect();
-                k.merge(page);
-                let changed = !rows.is_empty();
+                let grew = accepted.records > 0;
+                k.merge(accepted);
+                let changed = !rows.is_empty() && grew;
                 (rows, changed)
             }
         };
@@ -316,7 +327,7 @@ impl<'a> Run<'a> {
     ) -> Result<PageOutcome, SyncError> {
         let name = self.info.name.as_str();
         let requests = self.source.take_requests();
-        let (drift, shape) = self.drift(&prepared.shape);
+        let (drift, shape) = self.drift(&prepared.shape, &prepared.accepted);
         if !drift.is_empty() {
             self.counters
                 .lock()
@@ -351,18 +362,25 @@ fn prepare_rows(
     rules: &crate::rules::RecordRules,
     known: Option<&Shape>,
 ) -> Prepared {
+    let frozen = rules.contract == holdfast_spec::Contract::Freeze;
     let mut rows = Vec::with_capacity(records.len());
     let mut quarantined = Vec::new();
     let mut shape = Shape::default();
+    let mut accepted = Shape::default();
     for record in records {
         shape.observe(&record);
         let raw = serde_json::to_string(&record).unwrap_or_default();
         match rules.check(&record, key, known) {
-            Ok(checked) => rows.push(RecordRow {
-                key: checked.key,
-                raw,
-                values: checked.values,
-            }),
+            Ok(checked) => {
+                if frozen {
+                    accepted.observe(&record);
+                }
+                rows.push(RecordRow {
+                    key: checked.key,
+                    raw,
+                    values: checked.values,
+                });
+            }
             Err(violations) => quarantined.push(QuarantinedRecord {
                 reason: crate::rules::summarize(&violations),
                 raw,
@@ -370,9 +388,13 @@ fn prepare_rows(
             }),
         }
     }
+    if !frozen {
+        accepted = shape.clone();
+    }
     Prepared {
         rows,
         quarantined,
         shape,
+        accepted,
     }
 }
