@@ -111,7 +111,11 @@ impl PageReader for TagPages<'_> {
         let next = body["meta"]["next_cursor"]
             .as_str()
             .map(|token| json!({ "cursor": token }));
-        Ok(Page { records, next })
+        Ok(Page {
+            records,
+            next,
+            capped: None,
+        })
     }
 }
 

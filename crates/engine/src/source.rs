@@ -54,6 +54,9 @@ pub struct Page {
     /// Where the next page is (saved with this page's commit), or `None` when
     /// the chain is finished.
     pub next: Option<Value>,
+    /// `(asked, got)` when the page held fewer records than asked for yet
+    /// announced a next page: the API caps its page size (recorded as drift).
+    pub capped: Option<(u64, u64)>,
 }
 
 /// A source of records: a connector.

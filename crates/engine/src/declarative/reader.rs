@@ -27,6 +27,8 @@ pub(crate) struct DeclarativeReader<'a> {
     base: Url,
     headers: Vec<(String, String)>,
     tags: Arc<RequestTags>,
+    /// The page size asked for, when known (to notice an API capping it).
+    asked: Option<u64>,
 }
 
 impl<'a> DeclarativeReader<'a> {
@@ -75,6 +77,7 @@ impl<'a> DeclarativeReader<'a> {
             stream: Some(stream.name.clone()),
             endpoint: Some(format!("{method} {}", stream.request.path.source)),
         });
+        let asked = asked_page_size(stream, &base);
         Ok(DeclarativeReader {
             stream,
             conn,
@@ -83,6 +86,7 @@ impl<'a> DeclarativeReader<'a> {
             base,
             headers,
             tags,
+            asked,
         })
     }
 
@@ -202,11 +206,36 @@ impl PageReader for DeclarativeReader<'_> {
                 serde_json::to_value(p).map_err(|e| SourceError::Other(e.to_string()))
             })
             .transpose()?;
+        let capped = self
+            .asked
+            .filter(|asked| holdfast_records::page_capped(*asked, records as u64, next.is_some()))
+            .map(|asked| (asked, records as u64));
         Ok(Page {
             records: select_records(body, &self.stream.records),
             next,
+            capped,
         })
     }
+}
+
+/// The page size a stream asks for: the strategy's own (`offset.limit`,
+/// `page.size`) or a numeric `limit`/`per_page`/`page_size`/`pageSize`/`count` parameter.
+fn asked_page_size(stream: &Stream, base: &Url) -> Option<u64> {
+    match &stream.paginate.strategy {
+        holdfast_spec::Strategy::Offset { limit, .. } => return Some(*limit),
+        holdfast_spec::Strategy::Page {
+            size: Some(size), ..
+        } => return Some(*size),
+        _ => {}
+    }
+    base.query_pairs()
+        .find(|(k, _)| {
+            matches!(
+                k.as_ref(),
+                "limit" | "per_page" | "page_size" | "pageSize" | "count"
+            )
+        })
+        .and_then(|(_, v)| v.parse().ok())
 }
 
 /// `base` + `path` as users expect: `https://h/api` + `/v2/x` is

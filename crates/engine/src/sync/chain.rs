@@ -76,6 +76,8 @@ struct Prepared {
     /// `contract: freeze` only the accepted ones (a rejected new field must
     /// stay new).
     accepted: Shape,
+    /// The page was shorter than asked yet not the last: `(asked, got)`.
+    capped: Option<(u64, u64)>,
 }
 
 impl<'a> Run<'a> {
@@ -197,6 +199,7 @@ impl<'a> Run<'a> {
                 }
             }
         }
+        let capped = page.capped;
         let key = self.info.table.primary_key.clone();
         let stream = self.info.name.clone();
         let rules = self.info.rules.clone();
@@ -206,10 +209,11 @@ impl<'a> Run<'a> {
         });
         let fail = self.info.rules.on_invalid == OnInvalid::Fail;
         async move {
-            let prepared = task.await.map_err(|e| SyncError::Source {
+            let mut prepared = task.await.map_err(|e| SyncError::Source {
                 stream: stream.clone(),
                 source: crate::SourceError::Other(format!("preparing a page failed: {e}")),
             })?;
+            prepared.capped = capped;
             if fail && let Some(bad) = prepared.quarantined.first() {
                 return Err(SyncError::Invalid {
                     stream,
@@ -327,7 +331,28 @@ impl<'a> Run<'a> {
     ) -> Result<PageOutcome, SyncError> {
         let name = self.info.name.as_str();
         let requests = self.source.take_requests();
-        let (drift, shape) = self.drift(&prepared.shape, &prepared.accepted);
+        let (mut drift, shape) = self.drift(&prepared.shape, &prepared.accepted);
+        if let Some((asked, got)) = prepared.capped {
+            let d = holdfast_records::Drift::page_size_capped(asked, got);
+            let first = self
+                .reported
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert((d.kind.as_str(), d.path.clone()));
+            if first {
+                tracing::warn!(stream = %name, asked, got, "the API returned fewer records than asked on a page that is not the last: it caps its page size");
+                drift.push(DriftRow {
+                    stream: name.to_owned(),
+                    run: Some(self.run),
+                    at: Utc::now(),
+                    kind: d.kind.as_str().to_owned(),
+                    path: d.path,
+                    before: d.before,
+                    after: d.after,
+                    example: None,
+                });
+            }
+        }
         if !drift.is_empty() {
             self.counters
                 .lock()
@@ -396,5 +421,6 @@ fn prepare_rows(
         quarantined,
         shape,
         accepted,
+        capped: None,
     }
 }

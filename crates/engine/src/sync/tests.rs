@@ -108,7 +108,11 @@ impl PageReader for Reader<'_> {
             )
             .collect();
         let next = (page < s.pages).then(|| json!(page + 1));
-        Ok(Page { records, next })
+        Ok(Page {
+            records,
+            next,
+            capped: None,
+        })
     }
 }
 
