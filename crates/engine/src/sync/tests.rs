@@ -98,6 +98,7 @@ impl PageReader for Reader<'_> {
             return Ok(Page {
                 records,
                 next: None,
+                capped: None,
             });
         }
         let first = (page - 1) * s.per_page + 1;
