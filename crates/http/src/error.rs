@@ -58,6 +58,21 @@ fn attempts_note(attempts: u32) -> String {
 }
 
 impl HttpError {
+    /// An error for a request that could not even be built.
+    pub fn from_message(connection: &str, detail: String) -> Self {
+        HttpError {
+            kind: HttpErrorKind::Request,
+            connection: connection.to_owned(),
+            method: "-",
+            url: String::new(),
+            status: None,
+            retry_after: None,
+            detail,
+            rule_retry: false,
+            attempts: 0,
+        }
+    }
+
     /// The kind of failure.
     pub fn kind(&self) -> HttpErrorKind {
         self.kind

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use holdfast_http::{HttpRequest, Method, RequestTags};
+use holdfast_http::{HttpError, HttpRequest, HttpResponse, Method, RequestTags};
 use holdfast_records::{
     Paginator, Position, ResponseView, count_records, path_is_true, select_records,
 };
@@ -29,6 +29,8 @@ pub(crate) struct DeclarativeReader<'a> {
     tags: Arc<RequestTags>,
     /// The page size asked for, when known (to notice an API capping it).
     asked: Option<u64>,
+    /// Pages fetched ahead (offset and page strategies), in position order.
+    ahead: std::collections::VecDeque<(Position, Result<HttpResponse, HttpError>)>,
 }
 
 impl<'a> DeclarativeReader<'a> {
@@ -87,6 +89,7 @@ impl<'a> DeclarativeReader<'a> {
             headers,
             tags,
             asked,
+            ahead: std::collections::VecDeque::new(),
         })
     }
 
@@ -111,6 +114,74 @@ impl<'a> DeclarativeReader<'a> {
             .extend_pairs(kept)
             .extend_pairs(extra);
         Ok(url)
+    }
+
+    /// The response for `position`. Offset and page strategies know the
+    /// following positions without the response, so up to the connection's
+    /// `max_concurrency` pages are fetched at once and handed out in order;
+    /// the in-flight bound and rate limit still apply to each request.
+    async fn fetch(&mut self, position: &Position) -> Result<HttpResponse, HttpError> {
+        if let Some((p, _)) = self.ahead.front()
+            && p == position
+            && let Some((_, result)) = self.ahead.pop_front()
+        {
+            return result;
+        }
+        self.ahead.clear();
+        let positions = self.positions_from(position);
+        let mut requests = Vec::with_capacity(positions.len());
+        for p in &positions {
+            requests.push(self.request(p).map_err(|e| {
+                HttpError::from_message(self.conn.client.connection(), e.to_string())
+            })?);
+        }
+        let client = &self.conn.client;
+        let mut results =
+            futures::future::join_all(requests.into_iter().map(|r| client.send(r))).await;
+        let first = results.remove(0);
+        self.ahead = positions.into_iter().skip(1).zip(results).collect();
+        first
+    }
+
+    /// `position` and, for offset/page strategies, the ones after it to fetch at once.
+    fn positions_from(&self, position: &Position) -> Vec<Position> {
+        use holdfast_spec::Strategy;
+        let depth = self.conn.parallel_chains.clamp(1, 8) as u64;
+        let mut out = vec![position.clone()];
+        for i in 1..depth {
+            let next = match (&self.stream.paginate.strategy, position) {
+                (Strategy::Offset { limit, .. }, Position::Start) => {
+                    Position::Offset { offset: i * limit }
+                }
+                (Strategy::Offset { limit, .. }, Position::Offset { offset }) => Position::Offset {
+                    offset: offset + i * limit,
+                },
+                (Strategy::Page { start, .. }, Position::Start) => {
+                    Position::Page { page: start + i }
+                }
+                (Strategy::Page { .. }, Position::Page { page }) => {
+                    Position::Page { page: page + i }
+                }
+                _ => break,
+            };
+            out.push(next);
+        }
+        out
+    }
+
+    fn request(&self, position: &Position) -> Result<HttpRequest, SourceError> {
+        Ok(HttpRequest {
+            method: match self.stream.request.method {
+                holdfast_spec::Method::Get => Method::Get,
+                holdfast_spec::Method::Post => Method::Post,
+            },
+            url: self.url_for(position)?,
+            headers: self.headers.clone(),
+            body: None,
+            expect_json: true,
+            tags: self.tags.clone(),
+            rate_wait: Default::default(),
+        })
     }
 
     fn stop(
@@ -148,24 +219,7 @@ impl PageReader for DeclarativeReader<'_> {
                 ))
             })?
         };
-        let url = self.url_for(&position)?;
-        let method = match self.stream.request.method {
-            holdfast_spec::Method::Get => Method::Get,
-            holdfast_spec::Method::Post => Method::Post,
-        };
-        let mut response = self
-            .conn
-            .client
-            .send(HttpRequest {
-                method,
-                url,
-                headers: self.headers.clone(),
-                body: None,
-                expect_json: true,
-                tags: self.tags.clone(),
-                rate_wait: Default::default(),
-            })
-            .await?;
+        let mut response = self.fetch(&position).await?;
         if response.skipped {
             // An `errors:` rule said this answer carries no data: the chain ends here.
             return Ok(Page::default());
@@ -206,6 +260,10 @@ impl PageReader for DeclarativeReader<'_> {
                 serde_json::to_value(p).map_err(|e| SourceError::Other(e.to_string()))
             })
             .transpose()?;
+        if next.is_none() {
+            // Pages fetched past the end are not needed.
+            self.ahead.clear();
+        }
         let capped = self
             .asked
             .filter(|asked| holdfast_records::page_capped(*asked, records as u64, next.is_some()))
