@@ -199,15 +199,7 @@ impl Client {
     /// server sent back (a next-page link) can be stored without the key.
     pub fn strip_credentials(&self, url: &mut url::Url) {
         if let Some(param) = self.auth.query_param() {
-            let kept: Vec<(String, String)> = url
-                .query_pairs()
-                .filter(|(k, _)| k != param)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-            url.query_pairs_mut().clear().extend_pairs(kept);
-            if url.query() == Some("") {
-                url.set_query(None);
-            }
+            crate::auth::remove_query_param(url, param);
         }
     }
 }

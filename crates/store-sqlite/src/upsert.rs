@@ -156,17 +156,8 @@ pub(crate) fn bind_key(
     column: &str,
     table: &str,
 ) -> Result<(), StoreError> {
-    let err = |e: sqlx::error::BoxDynError| {
-        StoreError::new(StoreErrorKind::Other, "binding a key", e.to_string())
-    };
     match value {
-        Value::String(s) => args.add(s.clone()).map_err(err),
-        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
-            (Some(i), _) => args.add(i).map_err(err),
-            (None, Some(f)) => args.add(f).map_err(err),
-            (None, None) => args.add(n.to_string()).map_err(err),
-        },
-        Value::Bool(b) => args.add(i64::from(*b)).map_err(err),
+        Value::String(_) | Value::Number(_) | Value::Bool(_) => bind_value(args, value),
         other => Err(StoreError::new(
             StoreErrorKind::InvalidData,
             format!("upserting into `{table}`"),

@@ -99,18 +99,8 @@ impl ResolvedAuth {
                 value,
                 location: KeyLocation::Query,
             } => {
-                let kept: Vec<(String, String)> = request
-                    .url
-                    .query_pairs()
-                    .filter(|(k, _)| k != name)
-                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                    .collect();
-                request
-                    .url
-                    .query_pairs_mut()
-                    .clear()
-                    .extend_pairs(kept)
-                    .append_pair(name, value);
+                remove_query_param(&mut request.url, name);
+                request.url.query_pairs_mut().append_pair(name, value);
             }
             ResolvedAuth::ApiKey { name, value, .. } => {
                 request.headers.push((name.clone(), value.clone()));
@@ -128,6 +118,19 @@ impl ResolvedAuth {
                     .push(("authorization".into(), format!("Bearer {token}")));
             }
         }
+    }
+}
+
+/// Removes every `name=…` pair from `url`'s query (dropping an empty query).
+pub(crate) fn remove_query_param(url: &mut url::Url, name: &str) {
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| k != name)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    url.query_pairs_mut().clear().extend_pairs(kept);
+    if url.query() == Some("") {
+        url.set_query(None);
     }
 }
 
