@@ -19,10 +19,12 @@ pub enum SourceError {
         /// What went wrong.
         source: RecordsError,
     },
-    /// A template could not be rendered, or rendered to something unusable.
+    /// A setting of the connector file could not be used: a template that
+    /// does not render (or renders to something unusable), a schema or map
+    /// that does not compile.
     #[error("`{field}`: {message}")]
-    Template {
-        /// The key path of the template (e.g. `streams.deals.request.path`).
+    Config {
+        /// The key path of the setting (e.g. `streams.deals.request.path`).
         field: String,
         /// What went wrong.
         message: String,

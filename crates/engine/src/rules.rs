@@ -64,7 +64,7 @@ impl RecordRules {
             .schema
             .as_ref()
             .map(|s| {
-                jsonschema::validator_for(&s.document).map_err(|e| SourceError::Template {
+                jsonschema::validator_for(&s.document).map_err(|e| SourceError::Config {
                     field: format!("streams.{}.schema", stream.name),
                     message: format!("the schema from {} does not compile: {e}", s.origin),
                 })
@@ -74,7 +74,7 @@ impl RecordRules {
             None
         } else {
             Some(
-                Mapper::new(&stream.map).map_err(|message| SourceError::Template {
+                Mapper::new(&stream.map).map_err(|message| SourceError::Config {
                     field: format!("streams.{}.map", stream.name),
                     message,
                 })?,

@@ -30,7 +30,7 @@ impl Renderer {
     pub(crate) fn add(&mut self, name: &str, template: &Template) -> Result<(), SourceError> {
         self.env
             .add_template_owned(name.to_owned(), template.source.clone())
-            .map_err(|e| SourceError::Template {
+            .map_err(|e| SourceError::Config {
                 field: name.to_owned(),
                 message: e.to_string(),
             })
@@ -38,7 +38,7 @@ impl Renderer {
 
     /// Renders the template added as `name` with `vars` (plus `env`).
     pub(crate) fn render(&self, name: &str, vars: &Vars) -> Result<String, SourceError> {
-        let fail = |e: minijinja::Error| SourceError::Template {
+        let fail = |e: minijinja::Error| SourceError::Config {
             field: name.to_owned(),
             message: e.to_string(),
         };
@@ -50,7 +50,7 @@ impl Renderer {
 
     /// Evaluates `expr` as a Jinja expression and says whether it is truthy.
     pub(crate) fn is_true(&self, name: &str, expr: &str, vars: &Vars) -> Result<bool, SourceError> {
-        let fail = |e: minijinja::Error| SourceError::Template {
+        let fail = |e: minijinja::Error| SourceError::Config {
             field: name.to_owned(),
             message: e.to_string(),
         };

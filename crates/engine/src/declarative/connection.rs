@@ -36,7 +36,7 @@ impl Connection {
             renderer.render(&name, &Vars::default())
         };
         let base = render("base_url", &conn.base_url)?;
-        let base_url = Url::parse(&base).map_err(|e| SourceError::Template {
+        let base_url = Url::parse(&base).map_err(|e| SourceError::Config {
             field: format!("{prefix}.base_url"),
             message: format!(
                 "rendered to `{base}`, which is not an absolute URL ({e}); \

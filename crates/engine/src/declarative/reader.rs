@@ -46,11 +46,10 @@ impl<'a> DeclarativeReader<'a> {
         }
         let prefix = format!("streams.{}.request", stream.name);
         let path = renderer.render(&format!("{prefix}.path"), &vars)?;
-        let mut base =
-            join_url(&conn.base_url, &path).map_err(|message| SourceError::Template {
-                field: format!("{prefix}.path"),
-                message,
-            })?;
+        let mut base = join_url(&conn.base_url, &path).map_err(|message| SourceError::Config {
+            field: format!("{prefix}.path"),
+            message,
+        })?;
         {
             let mut query = base.query_pairs_mut();
             for (k, _) in &stream.request.params {
