@@ -57,6 +57,16 @@ impl MockRateLimit {
     }
 }
 
+/// What is left of the window after admitting a request: sent to clients as
+/// `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`
+/// (seconds until the oldest admitted request leaves the window, rounded up).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Budget {
+    pub(crate) limit: u32,
+    pub(crate) remaining: u32,
+    pub(crate) reset: Duration,
+}
+
 /// The admission times of the requests still inside the window.
 #[derive(Debug, Default)]
 pub(crate) struct Window {
@@ -64,8 +74,13 @@ pub(crate) struct Window {
 }
 
 impl Window {
-    /// Admits a request at `now` (`Ok`) or says how long until one would be (`Err`).
-    pub(crate) fn admit(&mut self, limit: &MockRateLimit, now: Instant) -> Result<(), Duration> {
+    /// Admits a request at `now` (`Ok` with what is left of the budget) or
+    /// says how long until one would be (`Err`).
+    pub(crate) fn admit(
+        &mut self,
+        limit: &MockRateLimit,
+        now: Instant,
+    ) -> Result<Budget, Duration> {
         while let Some(&oldest) = self.admitted.front() {
             if now.saturating_duration_since(oldest) >= limit.per {
                 self.admitted.pop_front();
@@ -75,7 +90,12 @@ impl Window {
         }
         if self.admitted.len() < limit.requests as usize {
             self.admitted.push_back(now);
-            return Ok(());
+            let oldest = self.admitted.front().copied().unwrap_or(now);
+            return Ok(Budget {
+                limit: limit.requests,
+                remaining: limit.requests - self.admitted.len() as u32,
+                reset: (oldest + limit.per).saturating_duration_since(now),
+            });
         }
         let oldest = self.admitted.front().copied().unwrap_or(now);
         Err((oldest + limit.per).saturating_duration_since(now))
@@ -115,13 +135,20 @@ mod tests {
         };
         let (mut window, t0) = (Window::default(), Instant::now());
         let at = |ms| t0 + Duration::from_millis(ms);
-        assert_eq!(window.admit(&limit, at(0)), Ok(()));
-        assert_eq!(window.admit(&limit, at(400)), Ok(()));
+        let budget = |remaining, reset_ms| {
+            Ok(Budget {
+                limit: 2,
+                remaining,
+                reset: Duration::from_millis(reset_ms),
+            })
+        };
+        assert_eq!(window.admit(&limit, at(0)), budget(1, 1000));
+        assert_eq!(window.admit(&limit, at(400)), budget(0, 600));
         assert_eq!(
             window.admit(&limit, at(500)),
             Err(Duration::from_millis(500))
         );
-        assert_eq!(window.admit(&limit, at(1000)), Ok(()));
+        assert_eq!(window.admit(&limit, at(1000)), budget(0, 400));
         assert_eq!(
             window.admit(&limit, at(1200)),
             Err(Duration::from_millis(200))

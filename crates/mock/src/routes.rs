@@ -52,8 +52,21 @@ async fn data_layer(State(state): State<MockState>, req: Request, next: Next) ->
     let profile = &state.config().faults;
     let verdict = state.verdict(ticket);
     let (response, page) = match verdict {
-        Verdict::Serve => {
-            let response = next.run(req).await;
+        Verdict::Serve(budget) => {
+            let mut response = next.run(req).await;
+            if let Some(b) = budget {
+                let headers = response.headers_mut();
+                let reset = b.reset.as_secs_f64().ceil() as u64;
+                for (name, value) in [
+                    ("x-ratelimit-limit", b.limit.to_string()),
+                    ("x-ratelimit-remaining", b.remaining.to_string()),
+                    ("x-ratelimit-reset", reset.to_string()),
+                ] {
+                    if let Ok(v) = axum::http::HeaderValue::from_str(&value) {
+                        headers.insert(name, v);
+                    }
+                }
+            }
             let page = response.status().is_success();
             (response, page)
         }

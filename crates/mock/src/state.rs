@@ -79,8 +79,8 @@ pub struct SeenRequest {
 /// What the data layer does with a request that passed auth.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Verdict {
-    /// Serve the real page.
-    Serve,
+    /// Serve the real page (with the rate-limit budget left, when the mock has a limit).
+    Serve(Option<crate::limit::Budget>),
     /// Over the mock's rate limit: 429, room again after this long.
     Limited(Duration),
     /// Inject this fault.
@@ -304,11 +304,15 @@ impl MockState {
     pub(crate) fn verdict(&self, ticket: Ticket) -> Verdict {
         let config = &self.inner.config;
         let mut book = self.book();
-        if let Some(limit) = &config.rate_limit
-            && let Err(wait) = book.window.admit(limit, Instant::now())
-        {
-            book.rate_limited += 1;
-            return Verdict::Limited(wait);
+        let mut budget = None;
+        if let Some(limit) = &config.rate_limit {
+            match book.window.admit(limit, Instant::now()) {
+                Ok(left) => budget = Some(left),
+                Err(wait) => {
+                    book.rate_limited += 1;
+                    return Verdict::Limited(wait);
+                }
+            }
         }
         let fault = if config.faults.is_down(self.inner.started.elapsed()) {
             Some(Fault::Down)
@@ -316,7 +320,7 @@ impl MockState {
             config.faults.draw(config.seed, ticket.seq)
         };
         let Some(fault) = fault else {
-            return Verdict::Serve;
+            return Verdict::Serve(budget);
         };
         *book.faults.entry(fault.name().to_owned()).or_default() += 1;
         if let Some(seen) = book.entry(ticket) {
