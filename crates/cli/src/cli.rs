@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// holdfast: integrations that hold up in production.
 #[derive(Debug, Parser)]
-#[command(name = "holdfast", version, about, long_about = None)]
+#[command(name = "holdfast", version, long_about = None)]
 pub(crate) struct Cli {
     /// The connector file.
     #[arg(
