@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use holdfast_spec::{Env, Spec, StopWhen};
+use holdfast_spec::{Env, Spec};
 use holdfast_store::{RequestRow, TableSpec};
 use serde_json::Value;
 
@@ -158,14 +158,5 @@ impl Source for DeclarativeSource {
             &self.renderer,
             scope,
         )?))
-    }
-}
-
-/// `stop_when` as the reader evaluates it.
-pub(crate) fn stop_name(stream: &str, stop: &StopWhen) -> String {
-    match stop {
-        StopWhen::Path(_) | StopWhen::Condition(_) => {
-            format!("streams.{stream}.paginate.stop_when")
-        }
     }
 }

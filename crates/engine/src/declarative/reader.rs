@@ -13,7 +13,6 @@ use serde_json::Value;
 use url::Url;
 
 use super::connection::Connection;
-use super::stop_name;
 use crate::SourceError;
 use crate::source::{Page, PageReader, ReadScope};
 use crate::template::{Renderer, Vars};
@@ -197,8 +196,11 @@ impl<'a> DeclarativeReader<'a> {
                     .with("body", Some(body))
                     .with_value("records", records.into())
                     .with("page", serde_json::to_value(page).ok().as_ref());
-                self.renderer
-                    .is_true(&stop_name(&self.stream.name, stop), &expr.source, &vars)
+                self.renderer.is_true(
+                    &format!("streams.{}.paginate.stop_when", self.stream.name),
+                    &expr.source,
+                    &vars,
+                )
             }
         }
     }

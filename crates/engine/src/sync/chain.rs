@@ -75,7 +75,8 @@ struct Prepared {
     /// The shape the known one grows by: every record, or under
     /// `contract: freeze` only the accepted ones (a rejected new field must
     /// stay new).
-    accepted: Shape,
+    /// `None`: the same as `shape` (nothing is rejected for being new).
+    accepted: Option<Shape>,
     /// The page was shorter than asked yet not the last: `(asked, got)`.
     capped: Option<(u64, u64)>,
 }
@@ -331,7 +332,8 @@ impl<'a> Run<'a> {
     ) -> Result<PageOutcome, SyncError> {
         let name = self.info.name.as_str();
         let requests = self.source.take_requests();
-        let (mut drift, shape) = self.drift(&prepared.shape, &prepared.accepted);
+        let accepted = prepared.accepted.as_ref().unwrap_or(&prepared.shape);
+        let (mut drift, shape) = self.drift(&prepared.shape, accepted);
         if let Some((asked, got)) = prepared.capped {
             let d = holdfast_records::Drift::page_size_capped(asked, got);
             let first = self
@@ -413,14 +415,11 @@ fn prepare_rows(
             }),
         }
     }
-    if !frozen {
-        accepted = shape.clone();
-    }
     Prepared {
         rows,
         quarantined,
         shape,
-        accepted,
+        accepted: frozen.then_some(accepted),
         capped: None,
     }
 }
