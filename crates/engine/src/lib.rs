@@ -23,3 +23,14 @@ pub use error::{SourceError, SyncError};
 pub use request_log::RequestLog;
 pub use source::{Page, PageReader, ParentInfo, ReadScope, Source, StreamInfo};
 pub use template::render_with_env;
+
+/// The HTTP stack's method for a connector file's method.
+pub(crate) fn http_method(method: holdfast_spec::Method) -> holdfast_http::Method {
+    match method {
+        holdfast_spec::Method::Get => holdfast_http::Method::Get,
+        holdfast_spec::Method::Post => holdfast_http::Method::Post,
+        holdfast_spec::Method::Put => holdfast_http::Method::Put,
+        holdfast_spec::Method::Patch => holdfast_http::Method::Patch,
+        holdfast_spec::Method::Delete => holdfast_http::Method::Delete,
+    }
+}

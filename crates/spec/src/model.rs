@@ -21,12 +21,26 @@ pub struct Spec {
     pub connections: BTreeMap<String, Connection>,
     /// Streams in file order.
     pub streams: Vec<Stream>,
+    /// Inbound webhooks in file order.
+    pub webhooks: Vec<Webhook>,
+    /// Outbound actions in file order.
+    pub actions: Vec<Action>,
 }
 
 impl Spec {
     /// The stream called `name`, if any.
     pub fn stream(&self, name: &str) -> Option<&Stream> {
         self.streams.iter().find(|s| s.name == name)
+    }
+
+    /// The webhook called `name`, if any.
+    pub fn webhook(&self, name: &str) -> Option<&Webhook> {
+        self.webhooks.iter().find(|w| w.name == name)
+    }
+
+    /// The action called `name`, if any.
+    pub fn action(&self, name: &str) -> Option<&Action> {
+        self.actions.iter().find(|a| a.name == name)
     }
 }
 
@@ -342,13 +356,19 @@ pub struct Request {
     pub headers: Vec<(String, Template)>,
 }
 
-/// HTTP methods a stream may use.
+/// HTTP methods: streams use GET or POST, actions POST, PUT, PATCH or DELETE.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
     /// GET
     Get,
     /// POST
     Post,
+    /// PUT
+    Put,
+    /// PATCH
+    Patch,
+    /// DELETE
+    Delete,
 }
 
 /// Pagination: the strategy plus the guards every strategy shares.
@@ -474,4 +494,116 @@ impl Template {
     pub fn is_literal(&self) -> bool {
         !self.source.contains("{{") && !self.source.contains("{%")
     }
+}
+
+/// An inbound webhook `holdfast serve` receives.
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    /// The name under `webhooks:`.
+    pub name: String,
+    /// The URL path it is received on (starts with `/`).
+    pub path: String,
+    /// How requests are verified.
+    pub verify: Verify,
+    /// What identifies an event (for deduplication).
+    pub event_id: EventId,
+    /// Where the event's version is in the body, if events are ordered.
+    pub version: Option<Path>,
+    /// Where events go; the first matching rule wins.
+    pub route: Vec<Route>,
+    /// Largest accepted body in bytes.
+    pub max_body: usize,
+}
+
+/// A webhook's signature check.
+#[derive(Debug, Clone)]
+pub struct Verify {
+    /// The signing scheme.
+    pub scheme: VerifyScheme,
+    /// The secrets (templates over `env`); any may match (key rotation).
+    pub secrets: Vec<Template>,
+    /// Largest accepted clock difference for timestamped schemes.
+    pub tolerance: Duration,
+}
+
+/// A signature scheme.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerifyScheme {
+    /// The Standard Webhooks spec (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
+    StandardWebhooks,
+    /// Stripe's `Stripe-Signature: t=…,v1=…`.
+    Stripe,
+    /// GitHub's `X-Hub-Signature-256: sha256=…`.
+    Github,
+    /// An HMAC-SHA256 of the body in a header of your choice.
+    HmacSha256 {
+        /// The header carrying the signature.
+        header: String,
+        /// How the signature is written.
+        encoding: SignatureEncoding,
+        /// Text before the signature (e.g. `sha256=`), possibly empty.
+        prefix: String,
+    },
+}
+
+/// How a signature is written in its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureEncoding {
+    /// Lower- or upper-case hex.
+    Hex,
+    /// Standard base64.
+    Base64,
+}
+
+/// Where a webhook event's id comes from.
+#[derive(Debug, Clone)]
+pub enum EventId {
+    /// A JSONPath into the body.
+    Path(Path),
+    /// A request header.
+    Header(String),
+}
+
+/// One `route:` rule of a webhook.
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// When it applies (a Jinja condition over `body` and `headers`); `None`: always.
+    pub when: Option<Template>,
+    /// The stream whose table, schema and `map:` the record goes through.
+    pub stream: String,
+    /// Where the record is in the body.
+    pub record: Path,
+    /// When the event deletes the record (a Jinja condition over `body` and `headers`).
+    pub delete_when: Option<Template>,
+}
+
+/// An outbound write, queued and idempotent.
+#[derive(Debug, Clone)]
+pub struct Action {
+    /// The name under `actions:`.
+    pub name: String,
+    /// The connection it writes through.
+    pub connection: String,
+    /// The request (templates over `input` and `env`).
+    pub request: ActionRequest,
+    /// The `Idempotency-Key` template; `None`: a hash of the action name and input.
+    pub idempotency_key: Option<Template>,
+    /// Attempts before the action is dead-lettered.
+    pub max_attempts: u32,
+}
+
+/// The request an action sends.
+#[derive(Debug, Clone)]
+pub struct ActionRequest {
+    /// POST, PUT, PATCH or DELETE.
+    pub method: Method,
+    /// Path joined to the connection's base URL.
+    pub path: Template,
+    /// Query parameters; one that renders empty is not sent.
+    pub params: Vec<(String, Template)>,
+    /// Extra headers.
+    pub headers: Vec<(String, Template)>,
+    /// The JSON body: a JSON value whose strings are templates (a string
+    /// that is one `{{ … }}` renders to the value's own type).
+    pub json: Option<serde_json::Value>,
 }

@@ -185,10 +185,10 @@ impl Parsed {
     }
 }
 
-/// A connection or stream: kept (as `{}`) when its value is refused.
+/// A named entry (connection, stream, webhook, action): kept (as `{}`) when its value is refused.
 fn is_named_entry(segs: &[Seg]) -> bool {
     matches!(segs, [Seg::Key(group), Seg::Key(_)]
-        if matches!(group.as_str(), Some("connections" | "streams")))
+        if matches!(group.as_str(), Some("connections" | "streams" | "webhooks" | "actions")))
 }
 
 #[cfg(test)]

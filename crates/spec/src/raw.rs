@@ -10,12 +10,14 @@
 mod de;
 mod map;
 mod resilience;
+mod webhooks;
 
 use serde::Deserialize;
 
 pub(crate) use de::{Entries, OffOr, OneOrMany, Scalar};
 pub(crate) use map::{RawColumn, RawField, RawSchema, Strings};
 pub(crate) use resilience::{RawBreaker, RawErrorRule, RawRateLimit, RawRetry};
+pub(crate) use webhooks::{RawAction, RawActionRequest, RawRoute, RawVerify, RawWebhook};
 
 /// A value accepted for a reserved key and otherwise ignored.
 pub(crate) type Reserved = Option<yaml_serde::Value>;
@@ -37,12 +39,12 @@ pub(crate) struct RawFile {
     /// What to sync, by name, in file order. Each name must be an identifier.
     #[serde(default)]
     pub(crate) streams: Entries<RawStream>,
-    /// Reserved: checked by a later version, currently ignored.
-    #[allow(dead_code)]
-    pub(crate) webhooks: Reserved,
-    /// Reserved: checked by a later version, currently ignored.
-    #[allow(dead_code)]
-    pub(crate) actions: Reserved,
+    /// Inbound webhooks `holdfast serve` receives, by name.
+    #[serde(default)]
+    pub(crate) webhooks: Entries<RawWebhook>,
+    /// Outbound writes (`holdfast act NAME`), by name.
+    #[serde(default)]
+    pub(crate) actions: Entries<RawAction>,
     /// Reserved: checked by a later version, currently ignored.
     #[allow(dead_code)]
     pub(crate) alerts: Reserved,

@@ -380,3 +380,37 @@ fn map_typos_are_reported_once() {
 "#
     )));
 }
+
+#[test]
+fn webhook_and_action_mistakes() {
+    let yaml = format!(
+        "{}{}",
+        with_streams(
+            r#"  contacts:
+    connection: crm
+    request: { path: /v2/contacts }
+    records: "$.data[*]"
+    primary_key: id
+"#
+        ),
+        r#"webhooks:
+  crm_events:
+    path: hooks/crm
+    verify: { scheme: standard_webhook, secret: "{{ env.NOPE }}", header: X-Sig }
+    version: "data.updated_at"
+    route:
+      - when: "{{ body.type == 'x' }}"
+        stream: contacs
+  generic:
+    path: /api/hooks
+    verify: { scheme: hmac_sha256, secret: s, encoding: hexx }
+    route: []
+actions:
+  create_note:
+    connection: crn
+    request: { method: GET, path: /v2/notes, json: { text: "{{ inptu.text }}" } }
+    max_attempts: 0
+"#
+    );
+    insta::assert_snapshot!(errors(&yaml));
+}

@@ -5,8 +5,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use holdfast_spec::{
-    Auth, Breaker, Concurrency, Contract, Env, ErrorAction, KeyLocation, Method, OnInvalid,
-    RateLimit, Retry, Spec, StopWhen, Strategy, Template, parse_str,
+    Auth, Breaker, Concurrency, Contract, Env, ErrorAction, EventId, KeyLocation, Method,
+    OnInvalid, RateLimit, Retry, SignatureEncoding, Spec, StopWhen, Strategy, Template,
+    VerifyScheme, parse_str,
 };
 use serde_json::json;
 
@@ -82,11 +83,32 @@ streams:
 webhooks:
   crm_events:
     path: /hooks/crm
-    verify: { scheme: standard_webhooks, secret: "{{ secret.crm_webhook }}", tolerance: 5m }
+    verify: { scheme: standard_webhooks, secret: "{{ env.CRM_WEBHOOK_SECRET }}", tolerance: 5m }
+    event_id: "$.id"
+    version: "$.data.updated_at"
+    route:
+      - when: "body.type is startingwith('contact.')"
+        stream: contacts
+        record: "$.data"
+        delete_when: "body.type == 'contact.deleted'"
+  billing_events:
+    path: /hooks/billing
+    verify: { scheme: hmac_sha256, secret: ["{{ env.CRM_WEBHOOK_SECRET }}", old], header: X-Signature, encoding: base64, prefix: "sha256=" }
+    event_id: "header:X-Event-Id"
+    max_body: 64kb
+    route: [ { stream: invoices } ]
 actions:
   create_note:
     connection: crm
     request: { method: POST, path: /v2/notes, json: "{{ input }}" }
+    idempotency_key: "{{ input.external_id }}"
+  update_contact:
+    connection: crm
+    request:
+      method: patch
+      path: "/v2/contacts/{{ input.id }}"
+      json: { email: "{{ input.email | lower }}", score: "{{ input.score }}", source: holdfast }
+    max_attempts: 3
 alerts:
   - { rule: no_records, stream: contacts, for: 1h }
 notify: [ { webhook: "{{ env.ALERT_URL }}" } ]
@@ -97,6 +119,10 @@ fn env() -> Env {
         ("CRM_URL".to_owned(), "https://crm.example.com".to_owned()),
         ("CRM_TOKEN".to_owned(), "t0k3n".to_owned()),
         ("BILLING_KEY".to_owned(), "k3y".to_owned()),
+        (
+            "CRM_WEBHOOK_SECRET".to_owned(),
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_owned(),
+        ),
     ]))
 }
 
@@ -118,6 +144,51 @@ fn parse_in_dir(yaml: &str) -> (tempfile::TempDir, Spec) {
     std::fs::write(&origin, yaml).expect("connector file");
     let spec = holdfast_spec::load(&origin, &env()).unwrap_or_else(|e| panic!("{e}"));
     (dir, spec)
+}
+
+#[test]
+fn webhooks_and_actions_parse() {
+    let (_dir, spec) = parse_in_dir(EXAMPLE);
+    let crm = spec.webhook("crm_events").expect("crm_events");
+    assert_eq!(crm.path, "/hooks/crm");
+    assert_eq!(crm.verify.scheme, VerifyScheme::StandardWebhooks);
+    assert_eq!(crm.verify.tolerance, Duration::from_secs(300));
+    assert!(matches!(&crm.event_id, EventId::Path(p) if p.source == "$.id"));
+    assert_eq!(
+        crm.version.as_ref().map(|p| p.source.as_str()),
+        Some("$.data.updated_at")
+    );
+    assert_eq!(crm.route[0].stream, "contacts");
+    assert_eq!(crm.route[0].record.source, "$.data");
+    assert!(crm.route[0].delete_when.is_some());
+    assert_eq!(crm.max_body, 1 << 20);
+
+    let billing = spec.webhook("billing_events").expect("billing_events");
+    assert_eq!(
+        billing.verify.scheme,
+        VerifyScheme::HmacSha256 {
+            header: "X-Signature".into(),
+            encoding: SignatureEncoding::Base64,
+            prefix: "sha256=".into()
+        }
+    );
+    assert_eq!(billing.verify.secrets.len(), 2);
+    assert!(matches!(&billing.event_id, EventId::Header(h) if h == "X-Event-Id"));
+    assert_eq!(billing.max_body, 64 * 1024);
+    assert_eq!(billing.route[0].record.source, "$");
+
+    let note = spec.action("create_note").expect("create_note");
+    assert_eq!(note.connection, "crm");
+    assert_eq!(note.request.method, Method::Post);
+    assert_eq!(note.request.json, Some(serde_json::json!("{{ input }}")));
+    assert_eq!(note.max_attempts, 5);
+    let update = spec.action("update_contact").expect("update_contact");
+    assert_eq!(update.request.method, Method::Patch);
+    assert_eq!(
+        update.request.json.as_ref().and_then(|j| j.get("source")),
+        Some(&serde_json::json!("holdfast"))
+    );
+    assert_eq!(update.max_attempts, 3);
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use holdfast_http::{HttpError, HttpRequest, HttpResponse, Method, RequestTags};
+use holdfast_http::{HttpError, HttpRequest, HttpResponse, RequestTags};
 use holdfast_records::{
     Paginator, Position, ResponseView, count_records, path_is_true, select_records,
 };
@@ -68,10 +68,7 @@ impl<'a> DeclarativeReader<'a> {
                 renderer.render(&format!("{prefix}.headers.{k}"), &vars)?,
             ));
         }
-        let method = match stream.request.method {
-            holdfast_spec::Method::Get => "GET",
-            holdfast_spec::Method::Post => "POST",
-        };
+        let method = crate::http_method(stream.request.method).as_str();
         let tags = Arc::new(RequestTags {
             run: scope.run,
             stream: Some(stream.name.clone()),
@@ -169,10 +166,7 @@ impl<'a> DeclarativeReader<'a> {
 
     fn request(&self, position: &Position) -> Result<HttpRequest, SourceError> {
         Ok(HttpRequest {
-            method: match self.stream.request.method {
-                holdfast_spec::Method::Get => Method::Get,
-                holdfast_spec::Method::Post => Method::Post,
-            },
+            method: crate::http_method(self.stream.request.method),
             url: self.url_for(position)?,
             headers: self.headers.clone(),
             body: None,

@@ -80,10 +80,14 @@ impl tower::Service<HttpRequest> for Transport {
                 rule_retry: false,
                 attempts: 0,
             };
-            let mut builder = match request.method {
-                Method::Get => this.client.get(request.url.clone()),
-                Method::Post => this.client.post(request.url.clone()),
+            let method = match request.method {
+                Method::Get => reqwest::Method::GET,
+                Method::Post => reqwest::Method::POST,
+                Method::Put => reqwest::Method::PUT,
+                Method::Patch => reqwest::Method::PATCH,
+                Method::Delete => reqwest::Method::DELETE,
             };
+            let mut builder = this.client.request(method, request.url.clone());
             for (k, v) in &request.headers {
                 builder = builder.header(k.as_str(), v.as_str());
             }

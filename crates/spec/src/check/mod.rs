@@ -2,6 +2,7 @@
 //! No I/O happens here; environment variables come in as an `Env`, schema
 //! files as `SchemaFiles` read before.
 
+mod actions;
 mod connections;
 mod context;
 mod error_rules;
@@ -16,5 +17,6 @@ mod schema;
 mod streams;
 mod templates;
 mod values;
+mod webhooks;
 
 pub(crate) use run::check;

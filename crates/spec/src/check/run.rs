@@ -3,11 +3,13 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::actions;
 use super::connections::connection;
 use super::context::Ctx;
 use super::for_each;
 use super::streams::{self, Known};
 use super::templates::{self, CONNECTION_SCOPE};
+use super::webhooks;
 use crate::env::Env;
 use crate::error::Diagnostic;
 use crate::model::Spec;
@@ -58,6 +60,21 @@ pub(crate) fn check(
     }
     for_each::cycles(&mut ctx, &raw.streams);
     streams::shared_tables(&mut ctx, &streams);
+    let mut webhooks = Vec::new();
+    for (name, w) in &raw.webhooks.0 {
+        match webhooks::webhook(&mut ctx, name, w, &known.streams) {
+            Some(w) => webhooks.push(w),
+            None => complete = false,
+        }
+    }
+    webhooks::shared_paths(&mut ctx, &webhooks);
+    let mut actions = Vec::new();
+    for (name, a) in &raw.actions.0 {
+        match actions::action(&mut ctx, name, a, &known) {
+            Some(a) => actions.push(a),
+            None => complete = false,
+        }
+    }
     let diagnostics = ctx.finish();
     if !diagnostics.is_empty() {
         return Err(diagnostics);
@@ -74,5 +91,7 @@ pub(crate) fn check(
         store,
         connections,
         streams,
+        webhooks,
+        actions,
     })
 }

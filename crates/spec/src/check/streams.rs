@@ -101,7 +101,8 @@ pub(crate) fn shared_tables(ctx: &mut Ctx<'_>, streams: &[Stream]) {
     }
 }
 
-fn connection(
+/// Checks a `connection:` reference names a declared connection.
+pub(crate) fn connection(
     ctx: &mut Ctx<'_>,
     path: &str,
     raw: Option<&String>,
