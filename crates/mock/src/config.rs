@@ -37,6 +37,10 @@ pub struct MockConfig {
     /// keeps the starting value; [`MockState::shape`](crate::MockState::shape) tells the
     /// current one).
     pub shape: ShapeVersion,
+    /// `POST /v2/notes`: the first request of each idempotency key answers
+    /// only after this delay (its note is created at once), so a client with
+    /// a shorter timeout must retry with the same key. `None`: answer at once.
+    pub slow_first_write: Option<Duration>,
 }
 
 impl Default for MockConfig {
@@ -50,6 +54,7 @@ impl Default for MockConfig {
             rate_limit: None,
             bad_every: 0,
             shape: ShapeVersion::Original,
+            slow_first_write: None,
         }
     }
 }

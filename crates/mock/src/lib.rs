@@ -34,6 +34,10 @@
 //! | `GET /link_header/contacts` | `page_token` | `{"data":[..]}` + `Link: <..>; rel="first", <..>; rel="next"` |
 //! | `GET /none/contacts` | | `{"data":[every match]}`, streamed |
 //! | `GET /v2/contacts/{id}/deals` | | `{"data":[0 to 3 deals]}`; 404 for unknown ids |
+//! | `POST /v2/notes` | JSON object body, `Idempotency-Key` header | 201 `{"note":{..,"id":n}}`; a repeated key replays the first answer and creates nothing |
+//!
+//! `GET /_mock/notes` tells what the notes endpoint did ([`NotesLog`]): notes created
+//! (remote effects), replays, repeated keys and requests without a key.
 //!
 //! A contact:
 //! `{"id":17, "email":"ada.lovelace17@example.com", "name":{"first":"Ada","last":"Lovelace"},
@@ -104,6 +108,7 @@ mod error;
 mod faults;
 mod limit;
 mod listing;
+mod notes;
 mod pages;
 mod query;
 mod quirks;
@@ -115,6 +120,7 @@ mod token;
 pub use config::{MockAuth, MockConfig};
 pub use faults::FaultProfile;
 pub use limit::MockRateLimit;
+pub use notes::NotesLog;
 pub use quirks::{BAD_KINDS, ShapeVersion, UnknownShape, bad_kind};
 pub use routes::{V1_DEPRECATED, V1_SUNSET, router};
 pub use server::MockServer;

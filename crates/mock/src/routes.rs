@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use crate::error::ApiError;
 use crate::faults::{self, Fault};
 use crate::state::{MockState, Verdict};
-use crate::{admin, pages};
+use crate::{admin, notes, pages};
 
 /// The mock's routes over `state`; serve it yourself or use [`MockServer`](crate::MockServer).
 pub fn router(state: MockState) -> Router {
@@ -21,11 +21,13 @@ pub fn router(state: MockState) -> Router {
         .route("/v2/contacts", get(pages::v2))
         .route("/v1/contacts", get(v1))
         .route("/v2/contacts/{id}/deals", get(pages::contact_deals))
+        .route("/v2/notes", post(notes::create))
         .route("/{style}/contacts", get(pages::list))
         .route_layer(middleware::from_fn_with_state(state.clone(), data_layer));
     Router::new()
         .merge(data)
         .route("/_mock/stats", get(admin::stats))
+        .route("/_mock/notes", get(notes::log))
         .route("/_mock/requests", get(admin::requests))
         .route("/_mock/touch", post(admin::touch))
         .route("/_mock/reset", post(admin::reset))

@@ -104,6 +104,7 @@ struct Inner {
     /// The current [`ShapeVersion`], as [`ShapeVersion::to_u8`].
     shape: AtomicU8,
     book: Mutex<Book>,
+    notes: Mutex<crate::notes::Notes>,
     started: Instant,
 }
 
@@ -137,6 +138,7 @@ impl MockState {
             touches: RwLock::new(touches),
             shape,
             book: Mutex::new(Book::default()),
+            notes: Mutex::new(crate::notes::Notes::default()),
             started: Instant::now(),
         };
         Self {
@@ -225,6 +227,20 @@ impl MockState {
             generation: book.generation + 1,
             ..Book::default()
         };
+    }
+
+    /// Runs `f` on the notes endpoint's state (a lock; keep `f` short).
+    pub(crate) fn with_notes<T>(&self, f: impl FnOnce(&mut crate::notes::Notes) -> T) -> T {
+        f(&mut self
+            .inner
+            .notes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// What the notes endpoint did: notes created, replays, repeated keys.
+    pub fn notes(&self) -> crate::notes::NotesLog {
+        self.with_notes(|n| n.log())
     }
 
     /// Runs `f` on the touched set (a read lock; keep `f` short).
