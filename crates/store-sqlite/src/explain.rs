@@ -10,6 +10,9 @@ use crate::table::{key_list, quote};
 use crate::time::from_text;
 use crate::upsert::bind_key;
 
+/// Where the mapped columns start in the query below.
+const MAPPED: usize = 9;
+
 /// The record of `table` with primary key `key`, if stored.
 pub(crate) async fn record(
     conn: &mut SqliteConnection,
@@ -28,7 +31,8 @@ pub(crate) async fn record(
         .collect();
     let marks = vec!["?"; key.len()].join(", ");
     let sql = format!(
-        "SELECT _raw, _first_seen, _updated_at, _updated_run, _last_seen, _last_run, _last_change{} \
+        "SELECT _raw, _first_seen, _updated_at, _updated_run, _last_seen, _last_run, _last_change, \
+         _version, _deleted_at{} \
          FROM {} WHERE ({}) = ({marks})",
         mapped.concat(),
         quote(&table.name),
@@ -42,9 +46,10 @@ pub(crate) async fn record(
         return Ok(None);
     };
     let e = || db_err(&context);
+    let deleted_at: Option<String> = r.try_get(8).map_err(e())?;
     let mut columns = Vec::new();
     for (i, c) in table.columns.iter().enumerate() {
-        let text: Option<String> = r.try_get(7 + i).map_err(e())?;
+        let text: Option<String> = r.try_get(MAPPED + i).map_err(e())?;
         let value = text
             .and_then(|t| serde_json::from_str(&t).ok())
             .unwrap_or(Value::Null);
@@ -59,5 +64,7 @@ pub(crate) async fn record(
         last_seen: from_text(&r.try_get::<String, _>(4).map_err(e())?)?,
         last_run: RunId(r.try_get(5).map_err(e())?),
         last_change: r.try_get(6).map_err(e())?,
+        version: r.try_get(7).map_err(e())?,
+        deleted_at: deleted_at.as_deref().map(from_text).transpose()?,
     }))
 }

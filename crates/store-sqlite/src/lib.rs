@@ -9,14 +9,22 @@
 //! Every stream table has its primary key columns (values keep their JSON
 //! type), the record as JSON in `_raw`, and sync metadata: `_first_seen`,
 //! `_updated_at` (last content change), `_updated_run`, `_last_seen`,
-//! `_last_run` and `_last_change` (1 created, 2 updated, 0 unchanged, at the
-//! last sighting). holdfast's own tables start with `_holdfast_`.
+//! `_last_run` and `_last_change` (1 created, 2 updated, 0 unchanged, 3
+//! deleted, at the last sighting). Webhook events add two: `_version` (the
+//! last applied event's version; NULL when only syncs wrote the row) and
+//! `_deleted_at` (set when a delete event tombstoned the row; the row stays,
+//! so a late older event cannot bring it back). A run of 0 in `_updated_run`
+//! or `_last_run` means a webhook event wrote the row; syncs never change
+//! `_version` or `_deleted_at`. holdfast's own tables start with `_holdfast_`;
+//! the job queue is `_holdfast_jobs`.
 #![warn(missing_docs, unreachable_pub)]
 #![forbid(unsafe_code)]
 
 mod drift;
+mod events;
 mod explain;
 mod quarantine;
+mod queue;
 mod requests;
 mod store;
 mod table;

@@ -121,6 +121,7 @@ impl Store for SqliteStore {
                 ));
             }
             Some((_, columns)) => {
+                table::add_event_columns(&mut tx, spec).await?;
                 // Mapped columns are additive: new ones are added, old ones stay.
                 let known: Vec<String> = serde_json::from_str::<Vec<serde_json::Value>>(&columns)
                     .unwrap_or_default()

@@ -1,9 +1,13 @@
 //! Stream tables: names, DDL, and the metadata columns every one has.
 
 use holdfast_store::{ColumnKind, StoreError, StoreErrorKind, TableSpec};
+use sqlx::AssertSqlSafe;
+use sqlx::sqlite::SqliteConnection;
+
+use crate::store::db_err;
 
 /// Metadata columns holdfast adds to every stream table.
-pub(crate) const META_COLUMNS: [&str; 7] = [
+pub(crate) const META_COLUMNS: [&str; 9] = [
     "_raw",
     "_first_seen",
     "_updated_at",
@@ -11,7 +15,13 @@ pub(crate) const META_COLUMNS: [&str; 7] = [
     "_last_seen",
     "_last_run",
     "_last_change",
+    "_version",
+    "_deleted_at",
 ];
+
+/// Metadata columns written only by webhook events (NULL otherwise), added
+/// to stream tables created before events existed.
+const EVENT_COLUMNS: [&str; 2] = ["_version", "_deleted_at"];
 
 /// `name` quoted as an SQL identifier.
 pub(crate) fn quote(name: &str) -> String {
@@ -87,8 +97,33 @@ pub(crate) fn create_sql(table: &TableSpec) -> String {
          _first_seen TEXT NOT NULL,\n    _updated_at TEXT NOT NULL,\n    \
          _updated_run INTEGER NOT NULL,\n    _last_seen TEXT NOT NULL,\n    \
          _last_run INTEGER NOT NULL,\n    _last_change INTEGER NOT NULL,\n    \
-         PRIMARY KEY ({pk})\n)",
+         _version TEXT,\n    _deleted_at TEXT,\n    PRIMARY KEY ({pk})\n)",
         name = quote(&table.name),
         pk = key_list(table),
     )
+}
+
+/// Adds the event metadata columns an existing stream table lacks.
+pub(crate) async fn add_event_columns(
+    conn: &mut SqliteConnection,
+    table: &TableSpec,
+) -> Result<(), StoreError> {
+    let context = format!("preparing table `{}`", table.name);
+    let existing: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info(?)")
+        .bind(&table.name)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_err(&context))?;
+    for column in EVENT_COLUMNS {
+        if !existing.iter().any(|c| c == column) {
+            sqlx::query(AssertSqlSafe(format!(
+                "ALTER TABLE {} ADD COLUMN {column} TEXT",
+                quote(&table.name)
+            )))
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err(&context))?;
+        }
+    }
+    Ok(())
 }

@@ -285,8 +285,14 @@ pub struct StoredRecord {
     pub last_seen: DateTime<Utc>,
     /// The run that last saw it.
     pub last_run: RunId,
-    /// At the last sighting: 1 created, 2 updated, 0 unchanged.
+    /// At the last sighting: 1 created, 2 updated, 0 unchanged, 3 deleted
+    /// (by a webhook event). Run 0 in `updated_run` / `last_run` means a
+    /// webhook event wrote it.
     pub last_change: i64,
+    /// The version of the last webhook event applied (`None` if only syncs wrote it).
+    pub version: Option<String>,
+    /// When a webhook delete event tombstoned it, if one did.
+    pub deleted_at: Option<DateTime<Utc>>,
 }
 
 /// A quarantined record as stored.

@@ -9,12 +9,24 @@
 //! where `fresh_store` is an `async fn() -> (Box<dyn Store>, Guard)` giving an
 //! empty store per test (the guard keeps its temp dir or schema alive). Each
 //! case becomes its own `#[tokio::test]`. One file per topic.
+//!
+//! A backend that also implements [`JobQueue`](crate::JobQueue) adds a
+//! `tests/queue_conformance.rs`:
+//!
+//! ```ignore
+//! holdfast_store::queue_conformance!(fresh_queue);
+//! ```
+//!
+//! with `fresh_queue` an `async fn() -> (Box<dyn JobQueue>, Guard)`.
 
 pub mod checkpoint;
 pub mod columns;
 pub mod drift;
+pub mod events;
+pub mod lease;
 pub mod parents;
 pub mod quarantine;
+pub mod queue;
 pub mod requests;
 pub mod runs;
 pub mod upsert;
@@ -54,6 +66,36 @@ macro_rules! store_conformance {
                 $crate::conformance::$module::$case(&*store).await;
             }
         )+
+    };
+}
+
+/// Emits one `#[tokio::test]` per job queue and webhook event case, each on
+/// a fresh store from `$factory` (an `async fn() -> (Box<dyn JobQueue>, Guard)`).
+#[macro_export]
+macro_rules! queue_conformance {
+    ($factory:path) => {
+        $crate::store_conformance!(@cases $factory;
+            queue::enqueue_dedups_by_unique_key,
+            queue::claim_order_is_priority_then_run_at,
+            queue::future_jobs_wait_for_run_at,
+            queue::finish_sets_state_error_and_result,
+            queue::requeue_one_and_all_dead,
+            queue::stats_count_and_oldest,
+            queue::prune_deletes_old_done_jobs,
+            queue::jobs_listed_newest_first,
+            queue::rejections_are_counted,
+            lease::expired_lease_is_reclaimed,
+            lease::extended_lease_holds_the_job,
+            events::out_of_order_versions_end_on_newest,
+            events::equal_version_is_stale,
+            events::delete_then_older_update_stays_deleted,
+            events::delete_of_unknown_key_then_older_create_stays_deleted,
+            events::newer_update_after_delete_resurrects,
+            events::same_key_in_one_batch_applies_in_order,
+            events::lost_lease_writes_nothing,
+            events::unversioned_events_always_apply,
+            events::sync_keeps_version_and_tombstone,
+        );
     };
 }
 

@@ -1,0 +1,144 @@
+//! [`JobQueue`] on SQLite: the `_holdfast_jobs` table, written in
+//! `BEGIN IMMEDIATE` transactions so claims never race.
+
+mod admin;
+mod claim;
+mod enqueue;
+mod rejections;
+mod row;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use holdfast_store::{
+    Claim, Enqueued, EventApply, EventOutcome, Finish, Job, JobFilter, JobId, JobQueue, Lease,
+    NewJob, QueueStats, Rejection, Requeue, StoreError,
+};
+use sqlx::Sqlite;
+use sqlx::pool::PoolConnection;
+
+use crate::store::{SqliteStore, db_err};
+use crate::time::to_text;
+
+pub(crate) use claim::{LEASE_IS_LIVE, mark_done};
+
+#[async_trait]
+impl JobQueue for SqliteStore {
+    async fn enqueue(
+        &self,
+        jobs: &[NewJob],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Enqueued>, StoreError> {
+        if jobs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let context = format!("enqueueing {} jobs", jobs.len());
+        let mut tx = self.write(&context).await?;
+        let out = enqueue::enqueue(&mut tx, jobs, &to_text(now)).await?;
+        tx.commit().await.map_err(db_err(context))?;
+        Ok(out)
+    }
+
+    async fn claim(&self, claim: Claim<'_>) -> Result<Vec<Job>, StoreError> {
+        if claim.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.write("claiming jobs").await?;
+        let jobs = claim::claim(&mut tx, &claim).await?;
+        tx.commit().await.map_err(db_err("claiming jobs"))?;
+        Ok(jobs)
+    }
+
+    async fn extend_lease(
+        &self,
+        lease: Lease,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn("extending a lease").await?;
+        claim::extend(&mut conn, lease, until, now).await
+    }
+
+    async fn finish(
+        &self,
+        lease: Lease,
+        finish: Finish,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn("finishing a job").await?;
+        claim::finish(&mut conn, lease, finish, now).await
+    }
+
+    async fn apply_events(
+        &self,
+        events: &[EventApply<'_>],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<EventOutcome>, StoreError> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let context = format!("applying {} webhook events", events.len());
+        let mut tx = self.write(&context).await?;
+        let outcomes = crate::events::apply(&mut tx, events, now).await?;
+        tx.commit().await.map_err(db_err(context))?;
+        Ok(outcomes)
+    }
+
+    async fn queue_stats(&self, now: DateTime<Utc>) -> Result<QueueStats, StoreError> {
+        let mut conn = self.conn("reading queue stats").await?;
+        admin::stats(&mut conn, now).await
+    }
+
+    async fn jobs(&self, filter: JobFilter<'_>) -> Result<Vec<Job>, StoreError> {
+        let mut conn = self.conn("listing jobs").await?;
+        admin::list(&mut conn, &filter).await
+    }
+
+    async fn job(&self, id: JobId) -> Result<Option<Job>, StoreError> {
+        let mut conn = self.conn("reading a job").await?;
+        admin::one(&mut conn, id).await
+    }
+
+    async fn requeue(&self, which: Requeue, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let mut conn = self.conn("requeueing jobs").await?;
+        admin::requeue(&mut conn, which, now).await
+    }
+
+    async fn prune_done(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let mut conn = self.conn("pruning done jobs").await?;
+        admin::prune_done(&mut conn, before).await
+    }
+
+    async fn count_rejection(
+        &self,
+        webhook: &str,
+        reason: &str,
+        count: u64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if count == 0 {
+            return Ok(());
+        }
+        let mut conn = self.conn("counting webhook rejections").await?;
+        rejections::count(&mut conn, webhook, reason, count, now).await
+    }
+
+    async fn rejections(&self) -> Result<Vec<Rejection>, StoreError> {
+        let mut conn = self.conn("listing webhook rejections").await?;
+        rejections::list(&mut conn).await
+    }
+}
+
+impl SqliteStore {
+    /// A write transaction that holds SQLite's write lock from its start.
+    async fn write(&self, context: &str) -> Result<sqlx::Transaction<'static, Sqlite>, StoreError> {
+        self.pool()
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_err(context))
+    }
+
+    /// A connection for one statement (its own implicit transaction).
+    async fn conn(&self, context: &str) -> Result<PoolConnection<Sqlite>, StoreError> {
+        self.pool().acquire().await.map_err(db_err(context))
+    }
+}
