@@ -1,0 +1,229 @@
+//! The HTTP side: one `POST` route per webhook of the connector file.
+//!
+//! A request is verified (signature, timestamp), its event id found, and
+//! the event queued durably (see [`crate::ingest`]) before it is answered
+//! `200`. A redelivered event (same id) is answered `200` too and queued
+//! once. Verification failures get `401` and are counted per webhook and
+//! reason (a spike of `bad_signature` means the vendor rotated the key);
+//! a body over the webhook's `max_body` gets `413`; a body that is not
+//! JSON or has no event id gets `400`; a queue that cannot be written
+//! gets `503`, so the vendor delivers again later.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use chrono::Utc;
+use holdfast_engine::jobs::{WebhookEvent, kept_header};
+use holdfast_spec::{Env, EventId, SignatureEncoding, Spec, VerifyScheme, Webhook};
+use holdfast_store::{Enqueued, JobQueue};
+use serde_json::{Value, json};
+
+use crate::ingest::{Ingest, IngestError};
+use crate::verify::{Encoding, Scheme, Verifier};
+
+/// How often rejection counters are written to the store.
+const FLUSH_EVERY: Duration = Duration::from_secs(1);
+
+/// A webhook that cannot be received as configured.
+#[derive(Debug, thiserror::Error)]
+#[error("webhook `{webhook}` (`webhooks.{webhook}.verify.secret`): {message}")]
+pub struct ReceiverError {
+    /// The webhook.
+    pub webhook: String,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+/// Rejected requests per (webhook, reason), kept in memory and written to
+/// the store about once a second (so a flood of forged requests is not a
+/// flood of writes).
+#[derive(Debug, Clone, Default)]
+pub struct Rejections(Arc<Mutex<HashMap<(String, &'static str), u64>>>);
+
+impl Rejections {
+    fn count(&self, webhook: &str, reason: &'static str) {
+        let mut counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *counts.entry((webhook.to_owned(), reason)).or_default() += 1;
+    }
+
+    fn take(&self) -> HashMap<(String, &'static str), u64> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Writes the counts gathered since the last call to `queue`.
+    pub async fn flush(&self, queue: &dyn JobQueue) {
+        for ((webhook, reason), n) in self.take() {
+            if let Err(e) = queue.count_rejection(&webhook, reason, n, Utc::now()).await {
+                tracing::warn!(error = %e, webhook, reason, "could not record rejected requests");
+            }
+        }
+    }
+}
+
+/// The webhook routes of `spec`, queueing through `ingest`. Rejections are
+/// counted into the returned [`Rejections`]; a task flushes them to `queue`.
+///
+/// # Errors
+/// A secret that does not render or is not usable for its scheme.
+pub fn router(
+    spec: &Spec,
+    env: &Env,
+    ingest: Ingest,
+    queue: Arc<dyn JobQueue>,
+) -> Result<(Router, Rejections), ReceiverError> {
+    let rejections = Rejections::default();
+    let mut router = Router::new();
+    for webhook in &spec.webhooks {
+        let hook = Arc::new(Hook {
+            name: webhook.name.clone(),
+            verifier: verifier(webhook, env)?,
+            event_id: webhook.event_id.clone(),
+            ingest: ingest.clone(),
+            rejections: rejections.clone(),
+        });
+        router = router.route(
+            &webhook.path,
+            post(receive)
+                .with_state(hook)
+                .layer(DefaultBodyLimit::max(webhook.max_body)),
+        );
+    }
+    let flushing = rejections.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(FLUSH_EVERY);
+        loop {
+            tick.tick().await;
+            flushing.flush(&*queue).await;
+        }
+    });
+    Ok((router, rejections))
+}
+
+/// One webhook, ready to receive.
+struct Hook {
+    name: String,
+    verifier: Verifier,
+    event_id: EventId,
+    ingest: Ingest,
+    rejections: Rejections,
+}
+
+async fn receive(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: Bytes) -> Response {
+    let verified = match hook.verifier.verify(&headers, &body, SystemTime::now()) {
+        Ok(v) => v,
+        Err(rejection) => {
+            hook.rejections.count(&hook.name, rejection.reason());
+            tracing::debug!(
+                webhook = hook.name,
+                reason = rejection.reason(),
+                "rejected a webhook request"
+            );
+            return answer(
+                StatusCode::UNAUTHORIZED,
+                json!({ "error": rejection.to_string(), "reason": rejection.reason() }),
+            );
+        }
+    };
+    let parsed: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            hook.rejections.count(&hook.name, "not_json");
+            return answer(
+                StatusCode::BAD_REQUEST,
+                json!({ "error": format!("the body is not JSON: {e}"), "reason": "not_json" }),
+            );
+        }
+    };
+    let event_id = match &hook.event_id {
+        EventId::Header(name) => headers
+            .get(name.as_str())
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .or(verified.event_id),
+        EventId::Path(path) => path.path.query(&parsed).first().and_then(|v| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }),
+    }
+    .filter(|id| !id.is_empty());
+    let Some(event_id) = event_id else {
+        hook.rejections.count(&hook.name, "no_event_id");
+        let place = match &hook.event_id {
+            EventId::Header(h) => format!("header `{h}`"),
+            EventId::Path(p) => format!("`{}` in the body", p.source),
+        };
+        return answer(
+            StatusCode::BAD_REQUEST,
+            json!({ "error": format!("no event id: expected a string or number at {place}"), "reason": "no_event_id" }),
+        );
+    };
+    let event = WebhookEvent {
+        webhook: hook.name.clone(),
+        event_id: event_id.clone(),
+        received_ms: Utc::now().timestamp_millis(),
+        headers: headers
+            .iter()
+            .filter(|(k, _)| kept_header(k.as_str()))
+            .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+            .collect::<BTreeMap<_, _>>(),
+        body: String::from_utf8_lossy(&body).into_owned(),
+    };
+    match hook.ingest.enqueue(event.to_job()).await {
+        Ok(Enqueued::Created(_)) => answer(
+            StatusCode::OK,
+            json!({ "status": "queued", "event_id": event_id }),
+        ),
+        Ok(Enqueued::Duplicate(_)) => answer(
+            StatusCode::OK,
+            json!({ "status": "duplicate", "event_id": event_id }),
+        ),
+        Err(e @ (IngestError::Store(_) | IngestError::Overloaded | IngestError::Closed)) => answer(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "error": e.to_string(), "reason": "unavailable" }),
+        ),
+    }
+}
+
+fn answer(status: StatusCode, body: Value) -> Response {
+    (status, axum::Json(body)).into_response()
+}
+
+fn verifier(webhook: &Webhook, env: &Env) -> Result<Verifier, ReceiverError> {
+    let fail = |message: String| ReceiverError {
+        webhook: webhook.name.clone(),
+        message,
+    };
+    let mut secrets = Vec::with_capacity(webhook.verify.secrets.len());
+    for (i, t) in webhook.verify.secrets.iter().enumerate() {
+        let field = format!("webhooks.{}.verify.secret[{i}]", webhook.name);
+        let secret =
+            holdfast_engine::render_with_env(&field, t, env).map_err(|e| fail(e.to_string()))?;
+        secrets.push(secret);
+    }
+    let scheme = match &webhook.verify.scheme {
+        VerifyScheme::StandardWebhooks => Scheme::StandardWebhooks,
+        VerifyScheme::Stripe => Scheme::Stripe,
+        VerifyScheme::Github => Scheme::Github,
+        VerifyScheme::HmacSha256 {
+            header,
+            encoding,
+            prefix,
+        } => Scheme::HmacSha256 {
+            header: header.clone(),
+            encoding: match encoding {
+                SignatureEncoding::Hex => Encoding::Hex,
+                SignatureEncoding::Base64 => Encoding::Base64,
+            },
+            prefix: prefix.clone(),
+        },
+    };
+    Verifier::new(scheme, secrets, webhook.verify.tolerance).map_err(|e| fail(e.to_string()))
+}

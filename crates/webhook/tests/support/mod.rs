@@ -1,0 +1,4 @@
+//! Helpers shared by this crate's integration tests: `mod support;` in a test
+//! file brings them in.
+
+pub mod python;
