@@ -11,14 +11,17 @@
 
 mod declarative;
 mod error;
+pub mod events;
+pub mod jobs;
 pub mod quarantine;
 mod request_log;
 pub mod rules;
 mod source;
 pub mod sync;
 mod template;
+pub mod worker;
 
-pub use declarative::DeclarativeSource;
+pub use declarative::{ActionError, ActionResponse, DeclarativeSource, IDEMPOTENCY_HEADER};
 pub use error::{SourceError, SyncError};
 pub use request_log::RequestLog;
 pub use source::{Page, PageReader, ParentInfo, ReadScope, Source, StreamInfo};

@@ -48,6 +48,50 @@ impl Renderer {
         template.render(Value::from(ctx)).map_err(fail)
     }
 
+    /// Renders template text that was not added ahead (checked when the file was read).
+    pub(crate) fn render_str(
+        &self,
+        name: &str,
+        source: &str,
+        vars: &Vars,
+    ) -> Result<String, SourceError> {
+        let mut ctx = vars.0.clone();
+        ctx.insert("env".to_owned(), self.vars.clone());
+        self.env
+            .render_str(source, Value::from(ctx))
+            .map_err(|e| SourceError::Config {
+                field: name.to_owned(),
+                message: e.to_string(),
+            })
+    }
+
+    /// Evaluates `expr` (a Jinja expression, no braces) with `vars` (plus
+    /// `env`) to a JSON value, keeping its type.
+    pub(crate) fn eval_json(
+        &self,
+        name: &str,
+        expr: &str,
+        vars: &Vars,
+    ) -> Result<serde_json::Value, SourceError> {
+        let fail = |message: String| SourceError::Config {
+            field: name.to_owned(),
+            message,
+        };
+        let compiled = self
+            .env
+            .compile_expression(expr)
+            .map_err(|e| fail(e.to_string()))?;
+        let mut ctx = vars.0.clone();
+        ctx.insert("env".to_owned(), self.vars.clone());
+        let value = compiled
+            .eval(Value::from(ctx))
+            .map_err(|e| fail(e.to_string()))?;
+        if value.is_undefined() {
+            return Ok(serde_json::Value::Null);
+        }
+        serde_json::to_value(&value).map_err(|e| fail(format!("is not JSON: {e}")))
+    }
+
     /// Evaluates `expr` as a Jinja expression and says whether it is truthy.
     pub(crate) fn is_true(&self, name: &str, expr: &str, vars: &Vars) -> Result<bool, SourceError> {
         let fail = |e: minijinja::Error| SourceError::Config {

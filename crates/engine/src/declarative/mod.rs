@@ -1,5 +1,6 @@
 //! The declarative connector: a checked connector file as a [`Source`].
 
+mod action;
 mod classifier;
 mod connection;
 mod reader;
@@ -19,6 +20,8 @@ use crate::source::{PageReader, ParentInfo, ReadScope, Source, StreamInfo};
 use crate::template::Renderer;
 use connection::Connection;
 use reader::DeclarativeReader;
+
+pub use action::{ActionError, ActionResponse, IDEMPOTENCY_HEADER};
 
 /// A connector file, ready to read: connections resolved, templates compiled.
 #[derive(Debug)]
@@ -56,6 +59,9 @@ impl DeclarativeSource {
             for (k, t) in &s.request.headers {
                 renderer.add(&format!("{base}.headers.{k}"), t)?;
             }
+        }
+        for a in &spec.actions {
+            action::compile(&mut renderer, a)?;
         }
         let mut rules = BTreeMap::new();
         for s in &spec.streams {

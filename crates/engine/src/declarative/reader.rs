@@ -293,7 +293,7 @@ fn asked_page_size(stream: &Stream, base: &Url) -> Option<u64> {
 
 /// `base` + `path` as users expect: `https://h/api` + `/v2/x` is
 /// `https://h/api/v2/x`; a full URL in `path` stands alone.
-fn join_url(base: &Url, path: &str) -> Result<Url, String> {
+pub(crate) fn join_url(base: &Url, path: &str) -> Result<Url, String> {
     if path.starts_with("http://") || path.starts_with("https://") {
         return Url::parse(path).map_err(|e| format!("`{path}` is not a valid URL ({e})"));
     }

@@ -47,10 +47,10 @@ pub(crate) fn webhook(
         raw.event_id.as_deref(),
         verify.as_ref().map(|v| &v.scheme),
     );
-    let version = match &raw.version {
-        Some(v) => Some(values::json_path(ctx, &format!("{at}.version"), v)),
-        None => None,
-    };
+    let version = raw
+        .version
+        .as_ref()
+        .map(|v| values::json_path(ctx, &format!("{at}.version"), v));
     let route = ctx
         .require(
             raw.route.as_ref(),

@@ -1,0 +1,217 @@
+//! Webhook events to store writes: which `route:` rule an event takes, the
+//! record it carries, whether it deletes, its version, and the record
+//! checked by the stream's schema and `map:` like any synced record.
+
+pub mod version;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use holdfast_records::primary_key;
+use holdfast_spec::{Spec, Webhook};
+use holdfast_store::{RecordRow, TableSpec};
+use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value as Jinja};
+use serde_json::Value;
+
+use crate::SourceError;
+use crate::jobs::WebhookEvent;
+use crate::rules::{RecordRules, summarize};
+
+/// Routes the events of every webhook of a spec.
+#[derive(Debug)]
+pub struct EventRouter {
+    spec: Arc<Spec>,
+    conditions: Environment<'static>,
+    streams: BTreeMap<String, RoutedStream>,
+}
+
+/// What an event does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Routed {
+    /// Write (or delete) one record of a stream.
+    Apply(EventWrite),
+    /// No `route:` rule matched: acknowledged and ignored.
+    Ignored,
+}
+
+/// One record write decided by an event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventWrite {
+    /// The stream whose table is written.
+    pub stream: String,
+    /// The row (key, raw record, mapped values).
+    pub row: RecordRow,
+    /// The event's version as sortable text (see [`version::sortable`]).
+    pub version: Option<String>,
+    /// True when the event deletes the record.
+    pub delete: bool,
+}
+
+#[derive(Debug)]
+struct RoutedStream {
+    table: TableSpec,
+    rules: RecordRules,
+}
+
+impl EventRouter {
+    /// Compiles every webhook's conditions and the record rules of the
+    /// streams routes name.
+    ///
+    /// # Errors
+    /// A condition, schema or map that does not compile.
+    pub fn new(spec: Arc<Spec>) -> Result<EventRouter, SourceError> {
+        let mut conditions = Environment::new();
+        conditions.set_auto_escape_callback(|_| AutoEscape::None);
+        conditions.set_undefined_behavior(UndefinedBehavior::Lenient);
+        let mut streams = BTreeMap::new();
+        for w in &spec.webhooks {
+            for (i, r) in w.route.iter().enumerate() {
+                let at = format!("webhooks.{}.route[{i}]", w.name);
+                for (key, cond) in [("when", &r.when), ("delete_when", &r.delete_when)] {
+                    if let Some(c) = cond {
+                        conditions
+                            .add_template_owned(
+                                format!("{at}.{key}"),
+                                format!("{{% if ({}) %}}1{{% endif %}}", c.source),
+                            )
+                            .map_err(|e| SourceError::Config {
+                                field: format!("{at}.{key}"),
+                                message: e.to_string(),
+                            })?;
+                    }
+                }
+                if streams.contains_key(&r.stream) {
+                    continue;
+                }
+                let stream = spec
+                    .stream(&r.stream)
+                    .ok_or_else(|| SourceError::UnknownStream(r.stream.clone()))?;
+                let rules = RecordRules::for_stream(stream)?;
+                let mut table = TableSpec::new(stream.into.clone(), stream.primary_key.clone());
+                table.columns = rules.columns().to_vec();
+                streams.insert(r.stream.clone(), RoutedStream { table, rules });
+            }
+        }
+        Ok(EventRouter {
+            spec,
+            conditions,
+            streams,
+        })
+    }
+
+    /// The tables events may write (to prepare before the first event).
+    pub fn tables(&self) -> impl Iterator<Item = &TableSpec> {
+        self.streams.values().map(|s| &s.table)
+    }
+
+    /// The table of `stream`, if a route writes it.
+    pub fn table(&self, stream: &str) -> Option<&TableSpec> {
+        self.streams.get(stream).map(|s| &s.table)
+    }
+
+    /// Decides what `event` does.
+    ///
+    /// # Errors
+    /// Why the event cannot be applied, in one line: an unknown webhook, a
+    /// body that is not JSON, no record or version where the route says,
+    /// or a record that fails its stream's schema or `map:`. These are
+    /// permanent: the event belongs in the dead-letter state, not a retry.
+    pub fn route(&self, event: &WebhookEvent) -> Result<Routed, String> {
+        let webhook = self.spec.webhook(&event.webhook).ok_or_else(|| {
+            format!(
+                "webhook `{}` is not in the connector file any more",
+                event.webhook
+            )
+        })?;
+        let body: Value =
+            serde_json::from_str(&event.body).map_err(|e| format!("the body is not JSON: {e}"))?;
+        let ctx = Jinja::from(minijinja::value::Serde(BTreeMap::from([
+            ("body", Jinja::from(minijinja::value::Serde(&body))),
+            (
+                "headers",
+                Jinja::from(minijinja::value::Serde(&event.headers)),
+            ),
+        ])));
+        for (i, route) in webhook.route.iter().enumerate() {
+            let at = format!("webhooks.{}.route[{i}]", webhook.name);
+            if route.when.is_some() && !self.holds(&format!("{at}.when"), &ctx)? {
+                continue;
+            }
+            let delete =
+                route.delete_when.is_some() && self.holds(&format!("{at}.delete_when"), &ctx)?;
+            let record = route
+                .record
+                .path
+                .query(&body)
+                .first()
+                .cloned()
+                .ok_or_else(|| format!("no record at `{}` (`{at}.record`)", route.record.source))?;
+            let version = self.version(webhook, &body)?;
+            let stream = self
+                .streams
+                .get(&route.stream)
+                .ok_or_else(|| format!("stream `{}` is not routed", route.stream))?;
+            let row = self.row(stream, &route.stream, record, delete)?;
+            return Ok(Routed::Apply(EventWrite {
+                stream: route.stream.clone(),
+                row,
+                version,
+                delete,
+            }));
+        }
+        Ok(Routed::Ignored)
+    }
+
+    fn holds(&self, name: &str, ctx: &Jinja) -> Result<bool, String> {
+        let template = self
+            .conditions
+            .get_template(name)
+            .map_err(|e| format!("`{name}`: {e}"))?;
+        template
+            .render(ctx)
+            .map(|out| out == "1")
+            .map_err(|e| format!("`{name}` could not be evaluated: {e}"))
+    }
+
+    fn version(&self, webhook: &Webhook, body: &Value) -> Result<Option<String>, String> {
+        let Some(path) = &webhook.version else {
+            return Ok(None);
+        };
+        let at = format!("webhooks.{}.version", webhook.name);
+        let value = path.path.query(body).first().ok_or_else(|| {
+            format!(
+                "no version at `{}` (`{at}`); without it the event could overwrite a newer record",
+                path.source
+            )
+        })?;
+        version::sortable(value)
+            .map(Some)
+            .map_err(|e| format!("`{at}`: {e}"))
+    }
+
+    fn row(
+        &self,
+        stream: &RoutedStream,
+        name: &str,
+        record: Value,
+        delete: bool,
+    ) -> Result<RecordRow, String> {
+        let key_fields = &stream.table.primary_key;
+        let (key, values) = if delete {
+            // a delete needs the key only; its payload may be partial
+            let key = primary_key(&record, key_fields)
+                .map_err(|e| format!("stream `{name}`: the deleted record has no key: {e}"))?;
+            (key, vec![Value::Null; stream.table.columns.len()])
+        } else {
+            let checked = stream.rules.check(&record, key_fields, None).map_err(|v| {
+                format!("stream `{name}`: the record is invalid: {}", summarize(&v))
+            })?;
+            (checked.key, checked.values)
+        };
+        Ok(RecordRow {
+            key,
+            raw: record.to_string(),
+            values,
+        })
+    }
+}

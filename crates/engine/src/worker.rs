@@ -1,0 +1,423 @@
+//! The worker: claims jobs from the durable queue and does them.
+//!
+//! A webhook event is routed, checked and applied to its stream's table in
+//! the same transaction that marks its job done, so an event is applied
+//! exactly once even when a worker dies mid-batch (its lease expires and
+//! another worker claims the job again). An action is sent with its
+//! idempotency key; the response is kept as the job's result.
+//!
+//! Failures that another try cannot fix (an event whose record fails its
+//! schema, an action the API refused with 4xx) go straight to the
+//! dead-letter state with the reason; transient ones (the store is busy,
+//! the API timed out) are retried with exponential backoff and jitter, and
+//! dead-lettered after the job's `max_attempts`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use holdfast_store::{Claim, EventApply, EventOutcome, Finish, Job, JobQueue, StoreError};
+use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::Notify;
+
+use crate::declarative::{ActionError, DeclarativeSource};
+use crate::events::{EventRouter, Routed};
+use crate::jobs::{ACTION, ActionCall, WEBHOOK, WebhookEvent};
+use crate::{Source, SourceError};
+
+/// How a worker claims and retries.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Names the worker in claimed jobs (`holdfast queue` shows it).
+    pub id: String,
+    /// The kinds of job it claims (default: webhook events and actions).
+    pub kinds: Vec<&'static str>,
+    /// Most jobs claimed at once (webhook events of one claim apply in one transaction).
+    pub batch: u32,
+    /// How long a claim is held before another worker may take the job.
+    pub lease: Duration,
+    /// How long to sleep when the queue is empty (a wake-up cuts it short).
+    pub idle: Duration,
+    /// Backoff before the first retry of a failed job, doubled each attempt.
+    pub backoff: Duration,
+    /// Largest backoff.
+    pub max_backoff: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            id: format!("worker-{}", std::process::id()),
+            kinds: vec![WEBHOOK, ACTION],
+            batch: 256,
+            lease: Duration::from_secs(60),
+            idle: Duration::from_millis(500),
+            backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(600),
+        }
+    }
+}
+
+/// What one pass over the queue did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct WorkSummary {
+    /// Jobs claimed.
+    pub claimed: u64,
+    /// Events that created or changed a record.
+    pub applied: u64,
+    /// Events that deleted a record.
+    pub deleted: u64,
+    /// Events older than the stored record (or equal): acknowledged, not applied.
+    pub stale: u64,
+    /// Events no route matched, or that changed nothing.
+    pub ignored: u64,
+    /// Actions performed.
+    pub performed: u64,
+    /// Jobs put back for a later retry.
+    pub retried: u64,
+    /// Jobs dead-lettered.
+    pub dead: u64,
+    /// Jobs whose lease was lost (another worker took them).
+    pub lost: u64,
+}
+
+impl WorkSummary {
+    fn add(&mut self, other: WorkSummary) {
+        self.claimed += other.claimed;
+        self.applied += other.applied;
+        self.deleted += other.deleted;
+        self.stale += other.stale;
+        self.ignored += other.ignored;
+        self.performed += other.performed;
+        self.retried += other.retried;
+        self.dead += other.dead;
+        self.lost += other.lost;
+    }
+}
+
+/// Claims and does jobs of one connector file.
+pub struct Worker {
+    queue: Arc<dyn JobQueue>,
+    source: Arc<DeclarativeSource>,
+    router: EventRouter,
+    config: WorkerConfig,
+    wake: Arc<Notify>,
+}
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker")
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl Worker {
+    /// A worker for `source`'s connector file on `queue`.
+    ///
+    /// # Errors
+    /// A route condition, schema or map that does not compile.
+    pub fn new(
+        queue: Arc<dyn JobQueue>,
+        source: Arc<DeclarativeSource>,
+        config: WorkerConfig,
+    ) -> Result<Worker, SourceError> {
+        let router = EventRouter::new(Arc::new(source.spec().clone()))?;
+        Ok(Worker {
+            queue,
+            source,
+            router,
+            config,
+            wake: Arc::new(Notify::new()),
+        })
+    }
+
+    /// Shares `wake` with other workers: one `notify_one` wakes one idle worker.
+    pub fn with_waker(mut self, wake: Arc<Notify>) -> Self {
+        self.wake = wake;
+        self
+    }
+
+    /// Notify this to make an idle worker look at the queue now (after an enqueue).
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// Creates the tables webhook events write to.
+    ///
+    /// # Errors
+    /// A table that exists with another primary key.
+    pub async fn prepare(&self) -> Result<(), StoreError> {
+        for table in self.router.tables() {
+            self.queue.prepare_table(table).await?;
+        }
+        Ok(())
+    }
+
+    /// Works until `shutdown` resolves: claims a batch, does it, and sleeps
+    /// when the queue is empty. A store error is logged and retried after a
+    /// pause; it never ends the loop.
+    pub async fn run(&self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            let pause = match self.step(Utc::now()).await {
+                Ok(done) if done.claimed > 0 => continue,
+                Ok(_) => self.config.idle,
+                Err(e) => {
+                    tracing::warn!(error = %e, "worker: the queue is not reachable; trying again");
+                    self.config.idle.max(Duration::from_secs(1))
+                }
+            };
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+
+    /// Does jobs until none is claimable now (jobs waiting for a retry
+    /// later are left); what was done.
+    ///
+    /// # Errors
+    /// The store failed.
+    pub async fn drain(&self) -> Result<WorkSummary, StoreError> {
+        let mut total = WorkSummary::default();
+        loop {
+            let done = self.step(Utc::now()).await?;
+            if done.claimed == 0 {
+                return Ok(total);
+            }
+            total.add(done);
+        }
+    }
+
+    /// Claims one batch and does it.
+    ///
+    /// # Errors
+    /// The store failed to claim or to record an outcome.
+    pub async fn step(&self, now: DateTime<Utc>) -> Result<WorkSummary, StoreError> {
+        let jobs = self
+            .queue
+            .claim(Claim {
+                worker: &self.config.id,
+                kinds: &self.config.kinds,
+                limit: self.config.batch,
+                lease: self.config.lease,
+                now,
+            })
+            .await?;
+        let mut summary = WorkSummary {
+            claimed: jobs.len() as u64,
+            ..WorkSummary::default()
+        };
+        let (events, others): (Vec<Job>, Vec<Job>) =
+            jobs.into_iter().partition(|j| j.kind == WEBHOOK);
+        if !events.is_empty() {
+            summary.add(self.apply_events(&events).await?);
+        }
+        let actions = others.iter().map(|job| self.do_other(job));
+        for done in futures::future::join_all(actions).await {
+            summary.add(done?);
+        }
+        Ok(summary)
+    }
+
+    /// Routes every event of the batch, then applies the writes and marks
+    /// their jobs done in one transaction.
+    async fn apply_events(&self, jobs: &[Job]) -> Result<WorkSummary, StoreError> {
+        let mut summary = WorkSummary::default();
+        let mut writes = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let routed = serde_json::from_str::<WebhookEvent>(&job.payload)
+                .map_err(|e| format!("the queued event cannot be read: {e}"))
+                .and_then(|event| self.router.route(&event));
+            match routed {
+                Ok(Routed::Apply(write)) => writes.push((job, write)),
+                Ok(Routed::Ignored) => {
+                    let result = Some("\"ignored\"".to_owned());
+                    self.finish(job, Finish::Done { result }, &mut summary)
+                        .await?;
+                    summary.ignored += 1;
+                }
+                Err(reason) => {
+                    self.finish(job, Finish::Dead { error: reason }, &mut summary)
+                        .await?;
+                }
+            }
+        }
+        if writes.is_empty() {
+            return Ok(summary);
+        }
+        let applies: Vec<EventApply<'_>> = writes
+            .iter()
+            .filter_map(|(job, w)| {
+                Some(EventApply {
+                    lease: job.lease(),
+                    table: self.router.table(&w.stream)?,
+                    row: w.row.clone(),
+                    version: w.version.clone(),
+                    delete: w.delete,
+                })
+            })
+            .collect();
+        match self.queue.apply_events(&applies, Utc::now()).await {
+            Ok(outcomes) => {
+                for outcome in outcomes {
+                    match outcome {
+                        EventOutcome::Created | EventOutcome::Updated => summary.applied += 1,
+                        EventOutcome::Deleted => summary.deleted += 1,
+                        EventOutcome::Stale => summary.stale += 1,
+                        EventOutcome::Unchanged => summary.ignored += 1,
+                        EventOutcome::LeaseLost => summary.lost += 1,
+                    }
+                }
+            }
+            Err(e) => {
+                // nothing of the batch was written: each job tries again later
+                tracing::warn!(error = %e, events = writes.len(), "applying webhook events failed");
+                for (job, _) in &writes {
+                    let finish = self.retry_or_dead(job, format!("the store failed: {e}"));
+                    self.finish(job, finish, &mut summary).await?;
+                }
+            }
+        }
+        Ok(summary)
+    }
+
+    /// An action (or a job of a kind this worker does not know: dead-lettered).
+    async fn do_other(&self, job: &Job) -> Result<WorkSummary, StoreError> {
+        let mut summary = WorkSummary::default();
+        if job.kind != ACTION {
+            let error = format!("unknown job kind `{}`", job.kind);
+            self.finish(job, Finish::Dead { error }, &mut summary)
+                .await?;
+            return Ok(summary);
+        }
+        let call = match serde_json::from_str::<ActionCall>(&job.payload) {
+            Ok(c) => c,
+            Err(e) => {
+                let error = format!("the queued action cannot be read: {e}");
+                self.finish(job, Finish::Dead { error }, &mut summary)
+                    .await?;
+                return Ok(summary);
+            }
+        };
+        let outcome = self.perform_leased(job, &call).await;
+        self.flush_requests().await;
+        let finish = match outcome {
+            Ok(response) => {
+                summary.performed += 1;
+                let result = serde_json::json!({
+                    "status": response.status,
+                    "idempotency_key": call.idempotency_key,
+                    "body": parse_or_text(&response.body),
+                });
+                Finish::Done {
+                    result: Some(result.to_string()),
+                }
+            }
+            Err(e) if e.is_retryable() => self.retry_or_dead(job, e.to_string()),
+            Err(e) => Finish::Dead {
+                error: e.to_string(),
+            },
+        };
+        self.finish(job, finish, &mut summary).await?;
+        Ok(summary)
+    }
+
+    /// Performs an action while keeping its lease alive.
+    async fn perform_leased(
+        &self,
+        job: &Job,
+        call: &ActionCall,
+    ) -> Result<crate::ActionResponse, ActionError> {
+        let perform = self
+            .source
+            .perform(&call.action, &call.input, &call.idempotency_key);
+        tokio::pin!(perform);
+        let every = self.config.lease / 3;
+        loop {
+            tokio::select! {
+                result = &mut perform => return result,
+                () = tokio::time::sleep(every) => {
+                    let now = Utc::now();
+                    let until = now + chrono::Duration::from_std(self.config.lease).unwrap_or_default();
+                    if let Err(e) = self.queue.extend_lease(job.lease(), until, now).await {
+                        tracing::warn!(error = %e, job = job.id.0, "could not extend a lease");
+                    }
+                }
+            }
+        }
+    }
+
+    async fn flush_requests(&self) {
+        let rows = self.source.take_requests();
+        if !rows.is_empty()
+            && let Err(e) = self.queue.log_requests(&rows).await
+        {
+            tracing::warn!(error = %e, "could not write the request log");
+        }
+    }
+
+    /// Retry later with backoff, or dead-letter when attempts are used up.
+    fn retry_or_dead(&self, job: &Job, error: String) -> Finish {
+        if job.attempts >= job.max_attempts {
+            return Finish::Dead {
+                error: format!("{error} (gave up after {} attempts)", job.attempts),
+            };
+        }
+        let delay = backoff(self.config.backoff, self.config.max_backoff, job.attempts);
+        Finish::Retry {
+            at: Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default(),
+            error,
+        }
+    }
+
+    async fn finish(
+        &self,
+        job: &Job,
+        finish: Finish,
+        summary: &mut WorkSummary,
+    ) -> Result<(), StoreError> {
+        let retry = matches!(finish, Finish::Retry { .. });
+        let dead = matches!(finish, Finish::Dead { .. });
+        if self.queue.finish(job.lease(), finish, Utc::now()).await? {
+            summary.retried += u64::from(retry);
+            summary.dead += u64::from(dead);
+        } else {
+            summary.lost += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Exponential backoff with jitter: between half and all of
+/// `initial · 2^(attempt-1)`, capped at `max`.
+fn backoff(initial: Duration, max: Duration, attempt: u32) -> Duration {
+    let exp = initial.saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
+    let cap = exp.min(max);
+    cap / 2 + cap.mul_f64(fastrand::f64() / 2.0)
+}
+
+/// The body as JSON when it is, else as text.
+fn parse_or_text(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|_| Value::String(body.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_within_bounds() {
+        let s = Duration::from_secs(1);
+        let max = Duration::from_secs(60);
+        for attempt in 1..12 {
+            let d = backoff(s, max, attempt);
+            let cap = (s * 2u32.pow(attempt - 1)).min(max);
+            assert!(d >= cap / 2 && d <= cap, "attempt {attempt}: {d:?}");
+        }
+    }
+}
