@@ -57,6 +57,13 @@ pub(crate) enum Command {
     Explain(ExplainArgs),
     /// Schema tools: `holdfast schema infer STREAM`.
     Schema(SchemaArgs),
+    /// Receive webhooks and work the durable queue (events, actions) until stopped.
+    Serve(ServeArgs),
+    /// Queue an outbound action (an idempotent write) and perform it now.
+    Act(ActArgs),
+    /// The durable job queue: depth per state, the oldest job, dead letters,
+    /// rejected webhook requests; `queue retry` requeues.
+    Queue(QueueArgs),
     /// Serve the built-in fake CRM API on 127.0.0.1.
     Mock(MockArgs),
     /// Start the mock API, sync the example connector into a SQLite file, show the result.
@@ -221,6 +228,11 @@ pub(crate) struct MockArgs {
     /// number is due, no id, a renamed field, an impossible date), in turn.
     #[arg(long, default_value_t = 0)]
     pub(crate) bad_every: u64,
+    /// `POST /v2/notes`: answer the first request of each idempotency key only
+    /// after this many milliseconds (the note is created at once), to test
+    /// retries after a timeout.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) slow_first_write_ms: u64,
 }
 
 #[derive(Debug, Args)]
@@ -231,4 +243,53 @@ pub(crate) struct DemoArgs {
     /// Contacts the mock API serves.
     #[arg(long, default_value_t = 2000)]
     pub(crate) records: u64,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on (port 0 picks a free one; the bound address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub(crate) listen: std::net::SocketAddr,
+    /// Worker tasks claiming jobs from the queue.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) workers: usize,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ActArgs {
+    /// The action's name under `actions:`.
+    pub(crate) action: String,
+    /// The action's input: JSON text, `@FILE` to read a file, or `-` for stdin.
+    #[arg(long)]
+    pub(crate) input: String,
+    /// Only queue it (a running `holdfast serve` performs it).
+    #[arg(long)]
+    pub(crate) no_wait: bool,
+    /// Print the outcome as one JSON object on stdout.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct QueueArgs {
+    #[command(subcommand)]
+    pub(crate) action: Option<QueueAction>,
+    /// How many dead or recent jobs to list.
+    #[arg(long, default_value_t = 20)]
+    pub(crate) limit: u32,
+    /// Print as one JSON object on stdout.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum QueueAction {
+    /// Make a job (or every dead job) ready to run again now.
+    Retry {
+        /// The job's id (`holdfast queue` lists dead jobs with theirs).
+        id: Option<i64>,
+        /// Every dead job.
+        #[arg(long, conflicts_with = "id")]
+        dead: bool,
+    },
 }

@@ -31,6 +31,8 @@ pub(crate) async fn run(args: &MockArgs) -> anyhow::Result<ExitCode> {
         faults,
         rate_limit,
         bad_every: args.bad_every,
+        slow_first_write: (args.slow_first_write_ms > 0)
+            .then(|| Duration::from_millis(args.slow_first_write_ms)),
         ..MockConfig::default()
     };
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));

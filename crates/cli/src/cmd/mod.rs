@@ -1,5 +1,6 @@
 //! One file per command.
 
+pub(crate) mod act;
 pub(crate) mod bench;
 pub(crate) mod check;
 pub(crate) mod demo;
@@ -7,7 +8,9 @@ pub(crate) mod drift;
 pub(crate) mod explain;
 pub(crate) mod mock;
 pub(crate) mod quarantine;
+pub(crate) mod queue;
 pub(crate) mod runs;
 pub(crate) mod schema;
+pub(crate) mod serve;
 pub(crate) mod status;
 pub(crate) mod sync;

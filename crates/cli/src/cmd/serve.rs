@@ -1,0 +1,225 @@
+//! `holdfast serve`: the long-running process. It receives webhooks
+//! (verified, then durably queued before the 2xx), accepts actions on the
+//! admin API, and runs workers that apply queued events and perform queued
+//! actions. SIGINT/SIGTERM stop it gracefully; a SIGKILL loses nothing that
+//! was acknowledged (the queue is in the store).
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::Utc;
+use holdfast_engine::DeclarativeSource;
+use holdfast_engine::jobs::ActionCall;
+use holdfast_engine::worker::{Worker, WorkerConfig};
+use holdfast_spec::{Env, Spec};
+use holdfast_store::{Enqueued, JobQueue};
+use holdfast_webhook::Ingest;
+use serde_json::{Value, json};
+use subtle::ConstantTimeEq;
+use tokio::sync::watch;
+
+use crate::cli::{Cli, ServeArgs};
+use crate::context::{load_spec, open_store};
+
+/// The environment variable holding the admin API's bearer token.
+const ADMIN_TOKEN: &str = "HOLDFAST_ADMIN_TOKEN";
+
+pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let env = Env::from_process();
+    let Some(spec) = load_spec(cli, &env) else {
+        return Ok(ExitCode::from(2));
+    };
+    let store = Arc::new(open_store(cli, Some(&spec), &env).await?);
+    let queue: Arc<dyn JobQueue> = store.clone();
+    let source = Arc::new(DeclarativeSource::new(spec.clone(), &env)?);
+    // one waker for all workers: each enqueue wakes one idle worker
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let mut workers = Vec::new();
+    for i in 0..args.workers.max(1) {
+        let config = WorkerConfig {
+            id: format!("{}-{}-{i}", hostname(), std::process::id()),
+            ..WorkerConfig::default()
+        };
+        let worker = Worker::new(queue.clone(), source.clone(), config)?.with_waker(wake.clone());
+        workers.push(worker);
+    }
+    if let Some(first) = workers.first() {
+        first.prepare().await?;
+    }
+    let ingest = Ingest::start(queue.clone(), wake.clone());
+    let (hooks, _rejections) =
+        holdfast_webhook::router(&spec, &env, ingest.clone(), queue.clone())?;
+    let admin = Arc::new(Admin {
+        spec: spec.clone(),
+        source: source.clone(),
+        ingest,
+        token: env
+            .get(ADMIN_TOKEN)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned),
+    });
+    let app = Router::new()
+        .route(
+            "/healthz",
+            get(|| async { axum::Json(json!({ "status": "ok" })) }),
+        )
+        .route(
+            "/api/actions/{name}",
+            post(enqueue_action).with_state(admin),
+        )
+        .merge(hooks);
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot listen on {}: {e} (is another process using it? try --listen 127.0.0.1:0)",
+                args.listen
+            )
+        })?;
+    let bound = listener.local_addr()?;
+    println!("holdfast serve: listening on http://{bound}");
+    for w in &spec.webhooks {
+        println!("  webhook {:<20} POST http://{bound}{}", w.name, w.path);
+    }
+    if !spec.actions.is_empty() {
+        println!(
+            "  actions              POST http://{bound}/api/actions/NAME (bearer {ADMIN_TOKEN})"
+        );
+    }
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = tokio::task::JoinSet::new();
+    for worker in workers {
+        let mut stop = stop_rx.clone();
+        tasks.spawn(async move {
+            worker
+                .run(async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                })
+                .await;
+        });
+    }
+    let mut stop = stop_rx.clone();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let _ = stop.wait_for(|s| *s).await;
+    });
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    server.await?;
+    while tasks.join_next().await.is_some() {}
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+struct Admin {
+    spec: Arc<Spec>,
+    source: Arc<DeclarativeSource>,
+    ingest: Ingest,
+    token: Option<String>,
+}
+
+/// `POST /api/actions/{name}` with the input as the JSON body: queues the
+/// action (202); the same idempotency key twice is one job.
+async fn enqueue_action(
+    State(admin): State<Arc<Admin>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(token) = &admin.token else {
+        return problem(
+            StatusCode::FORBIDDEN,
+            format!(
+                "the admin API is off: set {ADMIN_TOKEN} to a secret token and send it as `Authorization: Bearer …`"
+            ),
+        );
+    };
+    let sent = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !bool::from(sent.as_bytes().ct_eq(token.as_bytes())) {
+        return problem(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong bearer token".to_owned(),
+        );
+    }
+    let Some(action) = admin.spec.action(&name) else {
+        return problem(
+            StatusCode::NOT_FOUND,
+            format!("no action `{name}` in the connector file"),
+        );
+    };
+    let input: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                format!("the body must be the action's input as JSON: {e}"),
+            );
+        }
+    };
+    let key = match admin.source.idempotency_key(&name, &input) {
+        Ok(k) => k,
+        Err(e) => return problem(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+    };
+    let call = ActionCall {
+        action: name,
+        input,
+        idempotency_key: key.clone(),
+    };
+    match admin
+        .ingest
+        .enqueue(call.to_job(action.max_attempts, Utc::now()))
+        .await
+    {
+        Ok(Enqueued::Created(id)) => (
+            StatusCode::ACCEPTED,
+            axum::Json(json!({ "job": id.0, "status": "queued", "idempotency_key": key })),
+        )
+            .into_response(),
+        Ok(Enqueued::Duplicate(id)) => (
+            StatusCode::OK,
+            axum::Json(json!({ "job": id.0, "status": "duplicate", "idempotency_key": key })),
+        )
+            .into_response(),
+        Err(e) => problem(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    }
+}
+
+fn problem(status: StatusCode, error: String) -> Response {
+    (status, axum::Json(json!({ "error": error }))).into_response()
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME").unwrap_or_else(|_| "holdfast".to_owned())
+}
