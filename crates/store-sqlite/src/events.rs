@@ -5,54 +5,65 @@
 //! [`decide`]s in Rust, and writes. Rows written here get run 0 as
 //! `_updated_run` / `_last_run`, and `_last_change` 3 when tombstoned.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use holdfast_store::{EventApply, EventOutcome, Lease, StoreError, StoreErrorKind, TableSpec};
+use serde_json::Value;
 use sqlx::sqlite::{SqliteArguments, SqliteConnection};
 use sqlx::{Arguments, AssertSqlSafe, Row};
 
-use crate::queue::{LEASE_IS_LIVE, mark_done};
 use crate::store::db_err;
 use crate::table::quote;
 use crate::time::to_text;
 use crate::upsert::{bind_key, bind_value};
 
+/// Most rows one batched read or finish names (well under SQLite's bound parameters).
+const PER_STATEMENT: usize = 400;
+
 /// Applies `events` and marks their jobs done (inside the caller's write transaction).
+///
+/// Round trips are what cost here, so leases are checked and stored rows
+/// read for the whole batch at once, each event then costs one write, and
+/// all jobs are marked done by one statement per 400.
 pub(crate) async fn apply(
     conn: &mut SqliteConnection,
     events: &[EventApply<'_>],
     now: DateTime<Utc>,
 ) -> Result<Vec<EventOutcome>, StoreError> {
     let now_text = to_text(now);
-    let mut live: HashMap<Lease, bool> = HashMap::new();
+    let live = live_leases(conn, events).await?;
+    let mut tables: Vec<(&TableSpec, Statements)> = Vec::new();
+    // What each (table, key) holds now, as later events of the batch see it.
+    let mut rows: HashMap<(usize, String), Option<Stored>> = HashMap::new();
+    for event in events.iter().filter(|e| live.contains(&e.lease)) {
+        check_shape(event)?;
+        if !tables.iter().any(|(t, _)| *t == event.table) {
+            tables.push((event.table, Statements::new(event.table)));
+        }
+    }
+    for (index, (table, sql)) in tables.iter().enumerate() {
+        let wanted: Vec<&EventApply<'_>> = events
+            .iter()
+            .filter(|e| e.table == *table && live.contains(&e.lease))
+            .collect();
+        read_stored(conn, index, table, sql, &wanted, &mut rows).await?;
+    }
     // Leases that applied something, in order, with their last outcome.
     let mut finished: Vec<(Lease, EventOutcome)> = Vec::new();
     let mut slots: HashMap<Lease, usize> = HashMap::new();
-    let mut tables: Vec<(&TableSpec, Statements)> = Vec::new();
     let mut outcomes = Vec::with_capacity(events.len());
     for event in events {
-        let is_live = match live.get(&event.lease) {
-            Some(&l) => l,
-            None => {
-                let l = lease_is_live(conn, event.lease).await?;
-                live.insert(event.lease, l);
-                l
-            }
-        };
-        if !is_live {
+        if !live.contains(&event.lease) {
             outcomes.push(EventOutcome::LeaseLost);
             continue;
         }
-        check_shape(event)?;
-        let index = match tables.iter().position(|(t, _)| *t == event.table) {
-            Some(i) => i,
-            None => {
-                tables.push((event.table, Statements::new(event.table)));
-                tables.len() - 1
-            }
-        };
-        let outcome = apply_one(conn, &tables[index].1, event, &now_text).await?;
+        let index = tables
+            .iter()
+            .position(|(t, _)| *t == event.table)
+            .unwrap_or_default();
+        let slot = rows.entry((index, key_text(&event.row.key))).or_default();
+        let outcome = apply_one(conn, &tables[index].1, event, slot, &now_text).await?;
         match slots.get(&event.lease) {
             Some(&i) => finished[i].1 = outcome,
             None => {
@@ -62,15 +73,136 @@ pub(crate) async fn apply(
         }
         outcomes.push(outcome);
     }
-    for (lease, outcome) in finished {
-        let result = serde_json::to_string(&outcome)
-            .map_err(|e| StoreError::with_source(StoreErrorKind::Other, "applying events", e))?;
-        mark_done(lease, Some(result), now)
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err(format!("finishing job {}", lease.id)))?;
-    }
+    mark_all_done(conn, &finished, now).await?;
     Ok(outcomes)
+}
+
+/// The leases of `events` that are live (running, same attempt).
+async fn live_leases(
+    conn: &mut SqliteConnection,
+    events: &[EventApply<'_>],
+) -> Result<HashSet<Lease>, StoreError> {
+    let mut ids: Vec<i64> = events.iter().map(|e| e.lease.id.0).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut running: HashMap<i64, u32> = HashMap::new();
+    for chunk in ids.chunks(PER_STATEMENT) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let mut args = SqliteArguments::default();
+        for id in chunk {
+            add(&mut args, *id)?;
+        }
+        let found = sqlx::query_with(
+            AssertSqlSafe(format!(
+                "SELECT id, attempts FROM _holdfast_jobs WHERE state = 'running' AND id IN ({marks})"
+            )),
+            args,
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_err("checking the leases of webhook events"))?;
+        for row in found {
+            let id: i64 = row.try_get(0).map_err(db_err("checking leases"))?;
+            let attempts: i64 = row.try_get(1).map_err(db_err("checking leases"))?;
+            running.insert(id, u32::try_from(attempts).unwrap_or(u32::MAX));
+        }
+    }
+    Ok(events
+        .iter()
+        .map(|e| e.lease)
+        .filter(|l| running.get(&l.id.0) == Some(&l.attempt))
+        .collect())
+}
+
+/// Reads what `table` holds for the keys of `events` into `rows` (absent
+/// keys become `None`).
+async fn read_stored(
+    conn: &mut SqliteConnection,
+    index: usize,
+    table: &TableSpec,
+    sql: &Statements,
+    events: &[&EventApply<'_>],
+    rows: &mut HashMap<(usize, String), Option<Stored>>,
+) -> Result<(), StoreError> {
+    let context = || format!("reading `{}` for webhook events", table.name);
+    let mut seen = HashSet::new();
+    let unique: Vec<&&EventApply<'_>> = events
+        .iter()
+        .filter(|e| seen.insert(key_text(&e.row.key)))
+        .collect();
+    let nkeys = table.primary_key.len();
+    for chunk in unique.chunks(PER_STATEMENT / nkeys.max(1)) {
+        let mut args = SqliteArguments::default();
+        for event in chunk {
+            bind_keys(&mut args, event)?;
+            rows.insert((index, key_text(&event.row.key)), None);
+        }
+        let found = sqlx::query_with(AssertSqlSafe(sql.select_many(chunk.len())), args)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err(context()))?;
+        for row in found {
+            let key: Vec<Value> = (0..nkeys).map(|i| key_value(&row, i)).collect();
+            let stored = Stored {
+                version: row.try_get(nkeys).map_err(db_err(context()))?,
+                deleted: row.try_get(nkeys + 1).map_err(db_err(context()))?,
+                raw: row.try_get(nkeys + 2).map_err(db_err(context()))?,
+            };
+            rows.insert((index, key_text(&key)), Some(stored));
+        }
+    }
+    Ok(())
+}
+
+/// A key column read back with its SQLite type.
+fn key_value(row: &sqlx::sqlite::SqliteRow, i: usize) -> Value {
+    if let Ok(n) = row.try_get::<i64, _>(i) {
+        return Value::from(n);
+    }
+    if let Ok(f) = row.try_get::<f64, _>(i) {
+        return Value::from(f);
+    }
+    row.try_get::<String, _>(i)
+        .map(Value::from)
+        .unwrap_or(Value::Null)
+}
+
+/// The map key of a primary key: its values as JSON.
+fn key_text(key: &[Value]) -> String {
+    serde_json::to_string(key).unwrap_or_default()
+}
+
+/// Marks the jobs of `finished` done, each with its outcome as result.
+async fn mark_all_done(
+    conn: &mut SqliteConnection,
+    finished: &[(Lease, EventOutcome)],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for chunk in finished.chunks(PER_STATEMENT) {
+        let values = vec!["(?, ?, ?)"; chunk.len()].join(", ");
+        // parameters in text order: the values, then the time
+        let mut args = SqliteArguments::default();
+        for (lease, outcome) in chunk {
+            add(&mut args, lease.id.0)?;
+            add(&mut args, i64::from(lease.attempt))?;
+            add(&mut args, format!("\"{}\"", outcome.as_str()))?;
+        }
+        add(&mut args, to_text(now))?;
+        sqlx::query_with(
+            AssertSqlSafe(format!(
+                "WITH v(id, attempts, result) AS (VALUES {values}) \
+                 UPDATE _holdfast_jobs SET state = 'done', result = v.result, \
+                 lease_until = NULL, updated_at = ? FROM v \
+                 WHERE _holdfast_jobs.id = v.id AND _holdfast_jobs.state = 'running' \
+                 AND _holdfast_jobs.attempts = v.attempts"
+            )),
+            args,
+        )
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err("finishing webhook event jobs"))?;
+    }
+    Ok(())
 }
 
 /// What is stored for an event's key.
@@ -117,39 +249,16 @@ fn decide(stored: Option<&Stored>, version: Option<&str>, delete: bool) -> (Writ
     }
 }
 
-/// Whether `lease` is still the job's live claim.
-async fn lease_is_live(conn: &mut SqliteConnection, lease: Lease) -> Result<bool, StoreError> {
-    let found: Option<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
-        "SELECT 1 FROM _holdfast_jobs WHERE {LEASE_IS_LIVE}"
-    )))
-    .bind(lease.id.0)
-    .bind(i64::from(lease.attempt))
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db_err(format!("checking the lease of job {}", lease.id)))?;
-    Ok(found.is_some())
-}
-
-/// Reads, decides and writes one event.
+/// Decides and writes one event; `slot` is what its key holds, updated.
 async fn apply_one(
     conn: &mut SqliteConnection,
     sql: &Statements,
     event: &EventApply<'_>,
+    slot: &mut Option<Stored>,
     now: &str,
 ) -> Result<EventOutcome, StoreError> {
     let context = || format!("applying an event to `{}`", event.table.name);
-    let row = sqlx::query_with(AssertSqlSafe(sql.select.as_str()), keys(event)?)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_err(context()))?;
-    let stored = match row {
-        Some(r) => Some(Stored {
-            version: r.try_get(0).map_err(db_err(context()))?,
-            deleted: r.try_get(1).map_err(db_err(context()))?,
-            raw: r.try_get(2).map_err(db_err(context()))?,
-        }),
-        None => None,
-    };
+    let stored = slot.clone();
     let (mut write, mut outcome) = decide(stored.as_ref(), event.version.as_deref(), event.delete);
     if write == Write::Update
         && stored
@@ -158,6 +267,28 @@ async fn apply_one(
     {
         (write, outcome) = (Write::Touch, EventOutcome::Unchanged);
     }
+    let version = event
+        .version
+        .clone()
+        .or_else(|| stored.as_ref().and_then(|s| s.version.clone()));
+    *slot = match write {
+        Write::Nothing => stored.clone(),
+        Write::Insert { deleted } => Some(Stored {
+            version: version.clone(),
+            deleted,
+            raw: event.row.raw.clone(),
+        }),
+        Write::Update | Write::Touch => Some(Stored {
+            version: version.clone(),
+            deleted: false,
+            raw: event.row.raw.clone(),
+        }),
+        Write::Tombstone => Some(Stored {
+            version: version.clone(),
+            deleted: true,
+            raw: stored.as_ref().map(|s| s.raw.clone()).unwrap_or_default(),
+        }),
+    };
     let mut args = SqliteArguments::default();
     let statement = match write {
         Write::Nothing => return Ok(outcome),
@@ -203,8 +334,10 @@ async fn apply_one(
 /// The statements of one table, built once per batch. Each numbers its own
 /// parameters: `?1` and the ones after the column lists are the time.
 struct Statements {
-    /// `_version`, `_deleted_at IS NOT NULL`, `_raw` of the key.
-    select: String,
+    /// The table, quoted.
+    name: String,
+    /// The key columns, quoted.
+    keys: Vec<String>,
     /// keys, raw, mapped, version, deleted_at, now, last_change.
     insert: String,
     /// raw, mapped, version, now, keys.
@@ -216,6 +349,31 @@ struct Statements {
 }
 
 impl Statements {
+    /// Reads `n` keys at once: key columns, then `_version`, `_deleted_at IS NOT NULL` and `_raw`.
+    fn select_many(&self, n: usize) -> String {
+        let tuple = if self.keys.len() == 1 {
+            "?".to_owned()
+        } else {
+            format!("({})", vec!["?"; self.keys.len()].join(", "))
+        };
+        let list = vec![tuple.as_str(); n].join(", ");
+        let lhs = if self.keys.len() == 1 {
+            self.keys[0].clone()
+        } else {
+            format!("({})", self.keys.join(", "))
+        };
+        let in_list = if self.keys.len() == 1 {
+            format!("({list})")
+        } else {
+            format!("(VALUES {list})")
+        };
+        format!(
+            "SELECT {}, _version, _deleted_at IS NOT NULL, _raw FROM {} WHERE {lhs} IN {in_list}",
+            self.keys.join(", "),
+            self.name
+        )
+    }
+
     fn new(table: &TableSpec) -> Statements {
         let name = quote(&table.name);
         let keys: Vec<String> = table.primary_key.iter().map(|c| quote(c)).collect();
@@ -239,11 +397,6 @@ impl Statements {
                 .collect()
         };
         let (nk, nm) = (keys.len(), mapped.len());
-
-        let select = format!(
-            "SELECT _version, _deleted_at IS NOT NULL, _raw FROM {name} WHERE {}",
-            key_match(1)
-        );
 
         let columns: Vec<&str> = keys
             .iter()
@@ -291,7 +444,8 @@ impl Statements {
             key_match(3)
         );
         Statements {
-            select,
+            name: name.clone(),
+            keys: keys.clone(),
             insert,
             update,
             touch,
@@ -327,12 +481,6 @@ fn check_shape(event: &EventApply<'_>) -> Result<(), StoreError> {
         ));
     }
     Ok(())
-}
-
-fn keys(event: &EventApply<'_>) -> Result<SqliteArguments, StoreError> {
-    let mut args = SqliteArguments::default();
-    bind_keys(&mut args, event)?;
-    Ok(args)
 }
 
 fn bind_keys(args: &mut SqliteArguments, event: &EventApply<'_>) -> Result<(), StoreError> {
@@ -397,11 +545,13 @@ mod tests {
             kind: ColumnKind::Text,
         });
         let s = Statements::new(&t);
+        let many = s.select_many(2);
         assert!(
-            s.select.ends_with("\"a\" = ?1 AND \"b\" = ?2"),
-            "{}",
-            s.select
+            many.ends_with("WHERE (\"a\", \"b\") IN (VALUES (?, ?), (?, ?))"),
+            "{many}"
         );
+        let one = Statements::new(&TableSpec::new("t", vec!["id".into()])).select_many(3);
+        assert!(one.ends_with("WHERE \"id\" IN (?, ?, ?)"), "{one}");
         assert!(
             s.insert
                 .contains("VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, 0, ?7, 0, ?8)"),

@@ -30,5 +30,6 @@ mod store;
 mod table;
 mod time;
 mod upsert;
+mod write;
 
 pub use store::SqliteStore;

@@ -19,8 +19,6 @@ use sqlx::pool::PoolConnection;
 use crate::store::{SqliteStore, db_err};
 use crate::time::to_text;
 
-pub(crate) use claim::{LEASE_IS_LIVE, mark_done};
-
 #[async_trait]
 impl JobQueue for SqliteStore {
     async fn enqueue(
@@ -54,8 +52,10 @@ impl JobQueue for SqliteStore {
         until: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut conn = self.conn("extending a lease").await?;
-        claim::extend(&mut conn, lease, until, now).await
+        let mut conn = self.write("extending a lease").await?;
+        let out = claim::extend(&mut conn, lease, until, now).await?;
+        conn.commit().await.map_err(db_err("extending a lease"))?;
+        Ok(out)
     }
 
     async fn finish(
@@ -64,8 +64,10 @@ impl JobQueue for SqliteStore {
         finish: Finish,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut conn = self.conn("finishing a job").await?;
-        claim::finish(&mut conn, lease, finish, now).await
+        let mut conn = self.write("finishing a job").await?;
+        let out = claim::finish(&mut conn, lease, finish, now).await?;
+        conn.commit().await.map_err(db_err("finishing a job"))?;
+        Ok(out)
     }
 
     async fn apply_events(
@@ -99,13 +101,17 @@ impl JobQueue for SqliteStore {
     }
 
     async fn requeue(&self, which: Requeue, now: DateTime<Utc>) -> Result<u64, StoreError> {
-        let mut conn = self.conn("requeueing jobs").await?;
-        admin::requeue(&mut conn, which, now).await
+        let mut conn = self.write("requeueing jobs").await?;
+        let out = admin::requeue(&mut conn, which, now).await?;
+        conn.commit().await.map_err(db_err("requeueing jobs"))?;
+        Ok(out)
     }
 
     async fn prune_done(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
-        let mut conn = self.conn("pruning done jobs").await?;
-        admin::prune_done(&mut conn, before).await
+        let mut conn = self.write("pruning done jobs").await?;
+        let out = admin::prune_done(&mut conn, before).await?;
+        conn.commit().await.map_err(db_err("pruning done jobs"))?;
+        Ok(out)
     }
 
     async fn count_rejection(
@@ -118,8 +124,12 @@ impl JobQueue for SqliteStore {
         if count == 0 {
             return Ok(());
         }
-        let mut conn = self.conn("counting webhook rejections").await?;
-        rejections::count(&mut conn, webhook, reason, count, now).await
+        let mut conn = self.write("counting webhook rejections").await?;
+        let out = rejections::count(&mut conn, webhook, reason, count, now).await?;
+        conn.commit()
+            .await
+            .map_err(db_err("counting webhook rejections"))?;
+        Ok(out)
     }
 
     async fn rejections(&self) -> Result<Vec<Rejection>, StoreError> {
@@ -130,11 +140,8 @@ impl JobQueue for SqliteStore {
 
 impl SqliteStore {
     /// A write transaction that holds SQLite's write lock from its start.
-    async fn write(&self, context: &str) -> Result<sqlx::Transaction<'static, Sqlite>, StoreError> {
-        self.pool()
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(db_err(context))
+    async fn write(&self, context: &str) -> Result<crate::write::WriteTx, StoreError> {
+        self.begin_write().await.map_err(db_err(context))
     }
 
     /// A connection for one statement (its own implicit transaction).

@@ -20,12 +20,14 @@ use sqlx::{Arguments, AssertSqlSafe, Row};
 use crate::table::{self, key_list, quote};
 use crate::time::{from_text, to_text};
 use crate::upsert::{UpsertCache, bind_key};
+use crate::write::WriteGate;
 
 /// The embedded store: a SQLite file in WAL mode.
 #[derive(Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
     upserts: UpsertCache,
+    gate: WriteGate,
 }
 
 impl SqliteStore {
@@ -64,7 +66,13 @@ impl SqliteStore {
         Ok(SqliteStore {
             pool,
             upserts: UpsertCache::default(),
+            gate: WriteGate::default(),
         })
+    }
+
+    /// A write transaction, after this process's earlier writers.
+    pub(crate) async fn begin_write(&self) -> Result<crate::write::WriteTx, sqlx::Error> {
+        self.gate.begin(&self.pool).await
     }
 
     /// The connection pool, for callers that read stream tables with SQL.
@@ -99,8 +107,8 @@ impl Store for SqliteStore {
         let context = format!("preparing table `{}`", spec.name);
         let wanted = serde_json::to_string(&spec.primary_key).unwrap_or_default();
         let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
+            .gate
+            .begin(&self.pool)
             .await
             .map_err(db_err(&context))?;
         let known: Option<(String, String)> =
@@ -200,8 +208,8 @@ impl Store for SqliteStore {
         let context = format!("starting a run of `{stream}`");
         let now = to_text(now);
         let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
+            .gate
+            .begin(&self.pool)
             .await
             .map_err(db_err(&context))?;
         sqlx::query(
@@ -233,8 +241,8 @@ impl Store for SqliteStore {
         let state = serde_json::to_string(page.state)
             .map_err(|e| StoreError::with_source(StoreErrorKind::Other, context.clone(), e))?;
         let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
+            .gate
+            .begin(&self.pool)
             .await
             .map_err(db_err(&context))?;
         let outcome = self
@@ -383,8 +391,8 @@ impl Store for SqliteStore {
             return Ok(());
         }
         let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
+            .gate
+            .begin(&self.pool)
             .await
             .map_err(db_err("writing the request log"))?;
         crate::requests::insert(&mut tx, rows)

@@ -10,7 +10,7 @@ use crate::store::db_err;
 use crate::time::{to_millis, to_text};
 
 /// The lease condition every write of a claimed job checks: `?1` id, `?2` attempt.
-pub(crate) const LEASE_IS_LIVE: &str = "id = ?1 AND state = 'running' AND attempts = ?2";
+const LEASE_IS_LIVE: &str = "id = ?1 AND state = 'running' AND attempts = ?2";
 
 /// Claims jobs (inside the caller's write transaction), in claim order.
 pub(crate) async fn claim(
@@ -106,7 +106,7 @@ pub(crate) async fn finish(
 }
 
 /// The statement that marks a leased job done with `result`.
-pub(crate) fn mark_done<'q>(
+fn mark_done<'q>(
     lease: Lease,
     result: Option<String>,
     now: DateTime<Utc>,
