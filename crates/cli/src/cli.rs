@@ -73,10 +73,16 @@ pub(crate) enum Command {
     /// The raw baseline `bench` compares against (a plain fetch + insert loop).
     #[command(hide = true)]
     BenchBaseline(BaselineArgs),
+    /// The webhook server `bench webhooks` compares against (verify, one insert per request).
+    #[command(hide = true)]
+    BenchWebhookBaseline(WebhookBaselineArgs),
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct BenchArgs {
+    /// What to measure instead of syncs.
+    #[command(subcommand)]
+    pub(crate) what: Option<BenchWhat>,
     /// Contacts per throughput run.
     #[arg(long, default_value_t = 100_000)]
     pub(crate) records: u64,
@@ -292,4 +298,40 @@ pub(crate) enum QueueAction {
         #[arg(long, conflicts_with = "id")]
         dead: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BenchWhat {
+    /// Webhook ingest (events/s acknowledged durably, ack latency at a fixed
+    /// offered load) against a baseline server, and the queue's drain rate.
+    Webhooks(WebhookBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct WebhookBenchArgs {
+    /// Events sent closed-loop to measure throughput.
+    #[arg(long, default_value_t = 40_000)]
+    pub(crate) events: usize,
+    /// Concurrent senders in the throughput phase.
+    #[arg(long, default_value_t = 64)]
+    pub(crate) concurrency: usize,
+    /// Events per second offered in the latency phase.
+    #[arg(long, default_value_t = 5000)]
+    pub(crate) rate: u64,
+    /// Length of the latency phase, in seconds.
+    #[arg(long, default_value_t = 4.0)]
+    pub(crate) seconds: f64,
+    /// Runs of each server (medians are reported).
+    #[arg(long, default_value_t = 3)]
+    pub(crate) runs: usize,
+    /// Jobs queued for the queue drain measurement.
+    #[arg(long, default_value_t = 50_000)]
+    pub(crate) queue_jobs: usize,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct WebhookBaselineArgs {
+    /// The SQLite file to insert into.
+    #[arg(long)]
+    pub(crate) db: PathBuf,
 }

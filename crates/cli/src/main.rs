@@ -47,7 +47,11 @@ fn main() -> ExitCode {
             Command::Queue(args) => cmd::queue::run(&cli, args).await,
             Command::Mock(args) => cmd::mock::run(args).await,
             Command::Demo(args) => cmd::demo::run(args).await,
-            Command::Bench(args) => cmd::bench::run(args).await,
+            Command::Bench(args) => match &args.what {
+                Some(cli::BenchWhat::Webhooks(w)) => cmd::bench_webhooks::run(w).await,
+                None => cmd::bench::run(args).await,
+            },
+            Command::BenchWebhookBaseline(args) => cmd::bench_webhooks::baseline(args).await,
             Command::BenchBaseline(args) => cmd::bench::baseline(args).await,
         }
     });

@@ -2,6 +2,7 @@
 
 pub(crate) mod act;
 pub(crate) mod bench;
+pub(crate) mod bench_webhooks;
 pub(crate) mod check;
 pub(crate) mod demo;
 pub(crate) mod drift;
