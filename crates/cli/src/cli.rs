@@ -259,6 +259,10 @@ pub(crate) struct ServeArgs {
     /// Worker tasks claiming jobs from the queue.
     #[arg(long, default_value_t = 1)]
     pub(crate) workers: usize,
+    /// How long finished jobs are kept: their unique keys deduplicate
+    /// redelivered webhook events and repeated actions for this long.
+    #[arg(long, default_value = "7d", value_parser = humantime::parse_duration)]
+    pub(crate) keep_done: std::time::Duration,
 }
 
 #[derive(Debug, Args)]

@@ -50,7 +50,7 @@ impl Default for WorkerConfig {
         WorkerConfig {
             id: format!("worker-{}", std::process::id()),
             kinds: vec![WEBHOOK, ACTION],
-            batch: 128,
+            batch: 64,
             lease: Duration::from_secs(60),
             idle: Duration::from_millis(500),
             backoff: Duration::from_secs(1),

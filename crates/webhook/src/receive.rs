@@ -23,6 +23,7 @@ use chrono::Utc;
 use holdfast_engine::jobs::{WebhookEvent, kept_header};
 use holdfast_spec::{Env, EventId, SignatureEncoding, Spec, VerifyScheme, Webhook};
 use holdfast_store::{Enqueued, JobQueue};
+use serde::de::IgnoredAny;
 use serde_json::{Value, json};
 
 use crate::ingest::{Ingest, IngestError};
@@ -131,7 +132,12 @@ async fn receive(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: Bytes)
             );
         }
     };
-    let parsed: Value = match serde_json::from_slice(&body) {
+    // a header id needs no parsed body: checking it is JSON is enough
+    let parsed = match &hook.event_id {
+        EventId::Path(_) => serde_json::from_slice::<Value>(&body).map(Some),
+        EventId::Header(_) => serde_json::from_slice::<IgnoredAny>(&body).map(|_| None),
+    };
+    let parsed = match parsed {
         Ok(v) => v,
         Err(e) => {
             hook.rejections.count(&hook.name, "not_json");
@@ -141,17 +147,20 @@ async fn receive(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: Bytes)
             );
         }
     };
-    let event_id = match &hook.event_id {
-        EventId::Header(name) => headers
+    let event_id = match (&hook.event_id, &parsed) {
+        (EventId::Header(name), _) => headers
             .get(name.as_str())
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
             .or(verified.event_id),
-        EventId::Path(path) => path.path.query(&parsed).first().and_then(|v| match v {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        }),
+        (EventId::Path(path), Some(parsed)) => {
+            path.path.query(parsed).first().and_then(|v| match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+        }
+        (EventId::Path(_), None) => None,
     }
     .filter(|id| !id.is_empty());
     let Some(event_id) = event_id else {

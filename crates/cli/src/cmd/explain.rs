@@ -54,18 +54,36 @@ pub(crate) async fn run(cli: &Cli, args: &ExplainArgs) -> anyhow::Result<ExitCod
             let decision = match r.last_change {
                 1 => "created",
                 2 => "updated",
+                3 => "deleted",
                 _ => "unchanged",
             };
+            // run 0 is a webhook event's write
+            let by = |run: holdfast_store::RunId| {
+                if run.0 == 0 {
+                    "a webhook event".to_owned()
+                } else {
+                    format!("run {run}")
+                }
+            };
             println!(
-                "  in table `{}`: first seen {}; content last changed by run {} at {}; \
-                 last seen by run {} at {} ({decision} then)",
+                "  in table `{}`: first seen {}; content last changed by {} at {}; \
+                 last seen by {} at {} ({decision} then)",
                 info.table.name,
                 r.first_seen.format("%Y-%m-%d %H:%M:%S"),
-                r.updated_run,
+                by(r.updated_run),
                 r.updated_at.format("%Y-%m-%d %H:%M:%S"),
-                r.last_run,
+                by(r.last_run),
                 r.last_seen.format("%Y-%m-%d %H:%M:%S"),
             );
+            if let Some(at) = r.deleted_at {
+                println!(
+                    "  DELETED at {} by a webhook event (kept as a tombstone so a late, older event cannot bring it back)",
+                    at.format("%Y-%m-%d %H:%M:%S")
+                );
+            }
+            if let Some(v) = &r.version {
+                println!("  version (from the webhook's `version:`): {v}");
+            }
             let raw: Value = serde_json::from_str(&r.raw).unwrap_or(Value::Null);
             println!("  raw payload last received:");
             for line in serde_json::to_string_pretty(&raw)

@@ -93,6 +93,19 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode>
         );
     }
     let (stop_tx, stop_rx) = watch::channel(false);
+    let pruning = queue.clone();
+    let keep = chrono::Duration::from_std(args.keep_done).unwrap_or(chrono::Duration::days(7));
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            match pruning.prune_done(Utc::now() - keep).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(jobs = n, "pruned finished jobs"),
+                Err(e) => tracing::warn!(error = %e, "could not prune finished jobs"),
+            }
+        }
+    });
     let mut tasks = tokio::task::JoinSet::new();
     for worker in workers {
         let mut stop = stop_rx.clone();
