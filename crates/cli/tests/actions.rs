@@ -327,7 +327,6 @@ async fn refused_action_is_dead_lettered() {
 /// RFC 9110 §11.1: the authentication scheme is case-insensitive, so
 /// `Authorization: bearer TOKEN` carries the token as well as `Bearer`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: the admin API refuses `Authorization: bearer TOKEN` (scheme matched case-sensitively)"]
 async fn admin_bearer_scheme_is_case_insensitive() {
     let mock = start_mock_with(MockConfig::default()).await;
     let sandbox = Sandbox::new();
@@ -437,7 +436,6 @@ async fn action_interrupted_by_sigkill_is_one_remote_effect() {
 /// The same, without moving the clock: the restarted serve should not
 /// wait for the dead process's lease (60 s) to redo its claimed jobs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: a restarted serve leaves jobs claimed by the killed process `running` until their 60 s lease ends"]
 async fn restarted_serve_redoes_a_killed_claim_promptly() {
     action_interrupted_by_sigkill(false).await;
 }

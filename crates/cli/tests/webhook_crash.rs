@@ -191,10 +191,8 @@ async fn sigkill_while_events_pour_in() {
     );
 
     // What the killed process left: queued jobs, some possibly claimed
-    // (`running` under a 60 s lease). Expire those leases, as 60 s passing
-    // would, so the restarted serve reclaims them now (a restarted serve
-    // does not reclaim them sooner: see actions.rs,
-    // `restarted_serve_redoes_a_killed_claim_promptly`).
+    // (`running` under its 60 s lease). The restarted serve sees that the
+    // claimant's process is gone and releases them at once.
     let before: Vec<JobRow> = jobs(&pool).await;
     let running = before.iter().filter(|j| j.state == "running").count();
     let pending = before
@@ -205,11 +203,6 @@ async fn sigkill_while_events_pour_in() {
         "at the kill: {} jobs, {pending} not yet applied ({running} claimed)",
         before.len()
     );
-    sqlx::query("UPDATE _holdfast_jobs SET lease_until = 0 WHERE state = 'running'")
-        .execute(&pool)
-        .await
-        .expect("expire leases");
-
     // Every acknowledged event is in the queue already, before the restart.
     let queued_keys: BTreeSet<String> =
         before.iter().filter_map(|j| j.unique_key.clone()).collect();

@@ -843,7 +843,7 @@ async fn rejects_tampered_wrong_secret_and_stale() {
             signed[6].clone(),
             big.clone(),
             413,
-            "",
+            "too_large",
         ),
         (
             "not JSON",
@@ -936,6 +936,7 @@ async fn rejects_tampered_wrong_secret_and_stale() {
         ("crm_events", "missing_header", 2),
         ("crm_events", "malformed", 1),
         ("crm_events", "not_json", 1),
+        ("crm_events", "too_large", 1),
         ("billing", "no_event_id", 1),
         ("billing", "stale", 1),
         ("gh", "bad_signature", 1),

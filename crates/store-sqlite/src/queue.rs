@@ -114,6 +114,20 @@ impl JobQueue for SqliteStore {
         Ok(out)
     }
 
+    async fn claimants(&self) -> Result<Vec<String>, StoreError> {
+        let mut conn = self.conn("listing the workers of running jobs").await?;
+        admin::claimants(&mut conn).await
+    }
+
+    async fn release_claims(&self, worker: &str, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let mut conn = self.write("releasing a dead worker's jobs").await?;
+        let out = admin::release_claims(&mut conn, worker, now).await?;
+        conn.commit()
+            .await
+            .map_err(db_err("releasing a dead worker's jobs"))?;
+        Ok(out)
+    }
+
     async fn count_rejection(
         &self,
         webhook: &str,

@@ -242,6 +242,15 @@ pub trait JobQueue: Store {
     /// then be enqueued again); returns how many.
     async fn prune_done(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
 
+    /// The workers holding running jobs now (to find claims of workers that died).
+    async fn claimants(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Makes the running jobs of `worker` ready again now, without waiting
+    /// for their leases to expire: for a worker known to be dead. Their
+    /// attempt counts stay, and the dead worker's leases can no longer
+    /// finish them. Returns how many.
+    async fn release_claims(&self, worker: &str, now: DateTime<Utc>) -> Result<u64, StoreError>;
+
     /// Counts `count` rejected webhook requests (bad signature, stale
     /// timestamp, …) under (`webhook`, `reason`), the last one at `now`
     /// (receivers count in memory and flush, so a flood of forged requests is

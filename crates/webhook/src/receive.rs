@@ -6,7 +6,7 @@
 //! once. Verification failures get `401` and are counted per webhook and
 //! reason (a spike of `bad_signature` means the vendor rotated the key);
 //! a body over the webhook's `max_body` gets `413`; a body that is not
-//! JSON or has no event id gets `400`; a queue that cannot be written
+//! JSON or has no event id gets `400` (these are counted too); a queue that cannot be written
 //! gets `503`, so the vendor delivers again later.
 
 use std::collections::{BTreeMap, HashMap};
@@ -15,6 +15,7 @@ use std::time::{Duration, SystemTime};
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -116,7 +117,27 @@ struct Hook {
     rejections: Rejections,
 }
 
-async fn receive(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn receive(
+    State(hook): State<Arc<Hook>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            // over `max_body` (413), or the body could not be read
+            let reason = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                "too_large"
+            } else {
+                "unreadable_body"
+            };
+            hook.rejections.count(&hook.name, reason);
+            return answer(
+                e.status(),
+                json!({ "error": e.body_text(), "reason": reason }),
+            );
+        }
+    };
     let verified = match hook.verifier.verify(&headers, &body, SystemTime::now()) {
         Ok(v) => v,
         Err(rejection) => {

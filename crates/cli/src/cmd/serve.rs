@@ -43,7 +43,7 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode>
     let mut workers = Vec::new();
     for i in 0..args.workers.max(1) {
         let config = WorkerConfig {
-            id: format!("{}-{}-{i}", hostname(), std::process::id()),
+            id: holdfast_engine::worker::worker_id(i),
             ..WorkerConfig::default()
         };
         let worker = Worker::new(queue.clone(), source.clone(), config)?.with_waker(wake.clone());
@@ -51,6 +51,13 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode>
     }
     if let Some(first) = workers.first() {
         first.prepare().await?;
+    }
+    // a previous serve on this host killed mid-batch: its jobs go again now
+    let released = holdfast_engine::worker::release_dead_claims(&*queue).await?;
+    if released > 0 {
+        eprintln!(
+            "holdfast serve: released {released} job(s) claimed by a holdfast process that is gone"
+        );
     }
     let ingest = Ingest::start(queue.clone(), wake.clone());
     let (hooks, _rejections) =
@@ -157,7 +164,9 @@ async fn enqueue_action(
     let sent = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
         .unwrap_or_default();
     if !bool::from(sent.as_bytes().ct_eq(token.as_bytes())) {
         return problem(
@@ -231,8 +240,4 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
-}
-
-fn hostname() -> String {
-    std::env::var("HOSTNAME").unwrap_or_else(|_| "holdfast".to_owned())
 }

@@ -124,6 +124,35 @@ pub(crate) async fn prune_done(
     Ok(done.rows_affected())
 }
 
+/// Distinct workers of running jobs.
+pub(crate) async fn claimants(conn: &mut SqliteConnection) -> Result<Vec<String>, StoreError> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT worker FROM _holdfast_jobs WHERE state = 'running' AND worker IS NOT NULL",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_err("listing the workers of running jobs"))
+}
+
+/// Running jobs of `worker` back to ready, now.
+pub(crate) async fn release_claims(
+    conn: &mut SqliteConnection,
+    worker: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "UPDATE _holdfast_jobs SET state = 'ready', run_at = ?, lease_until = NULL, \
+         updated_at = ? WHERE state = 'running' AND worker = ?",
+    )
+    .bind(crate::time::to_millis(now))
+    .bind(to_text(now))
+    .bind(worker)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err(format!("releasing the jobs of worker `{worker}`")))?;
+    Ok(done.rows_affected())
+}
+
 fn parse_state(s: &str) -> Result<JobState, StoreError> {
     JobState::parse(s).ok_or_else(|| {
         StoreError::new(

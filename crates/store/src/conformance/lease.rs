@@ -92,3 +92,41 @@ pub async fn extended_lease_holds_the_job(store: &dyn JobQueue) {
             .expect("extend")
     );
 }
+
+/// A dead worker's claims are released at once (no waiting for the lease):
+/// the job is claimed again as attempt 2 and the dead claim cannot finish it.
+pub async fn dead_workers_claims_are_released(store: &dyn JobQueue) {
+    let ids = enqueue_all(
+        store,
+        &[
+            new_job("webhook", "a", None, 0, 0),
+            new_job("webhook", "b", None, 0, 0),
+        ],
+    )
+    .await;
+    let dead = claim(store, "host/1/0", 1, at(0)).await;
+    let alive = claim(store, "host/2/0", 1, at(0)).await;
+    assert_eq!((dead.len(), alive.len()), (1, 1));
+    let mut who = store.claimants().await.expect("claimants");
+    who.sort();
+    assert_eq!(who, ["host/1/0", "host/2/0"]);
+    assert_eq!(
+        store
+            .release_claims("host/1/0", at(1))
+            .await
+            .expect("release"),
+        1
+    );
+    assert_eq!(store.claimants().await.expect("claimants"), ["host/2/0"]);
+    let again = claim(store, "host/3/0", 5, at(2)).await;
+    assert_eq!(again.len(), 1, "only the released job is claimable");
+    assert_eq!((again[0].id, again[0].attempts), (dead[0].id, 2));
+    assert!(
+        !store
+            .finish(dead[0].lease(), Finish::Done { result: None }, at(3))
+            .await
+            .expect("finish"),
+        "the dead claim cannot finish it"
+    );
+    assert_eq!(job(store, ids[1]).await.state, JobState::Running);
+}

@@ -86,6 +86,7 @@ macro_rules! queue_conformance {
             queue::rejections_are_counted,
             lease::expired_lease_is_reclaimed,
             lease::extended_lease_holds_the_job,
+            lease::dead_workers_claims_are_released,
             events::out_of_order_versions_end_on_newest,
             events::equal_version_is_stale,
             events::delete_then_older_update_stays_deleted,
