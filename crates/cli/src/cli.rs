@@ -316,8 +316,8 @@ pub(crate) struct WebhookBenchArgs {
     /// Events sent closed-loop to measure throughput.
     #[arg(long, default_value_t = 40_000)]
     pub(crate) events: usize,
-    /// Concurrent senders in the throughput phase.
-    #[arg(long, default_value_t = 64)]
+    /// Concurrent senders in the throughput phase (vendors deliver over many connections).
+    #[arg(long, default_value_t = 256)]
     pub(crate) concurrency: usize,
     /// Events per second offered in the latency phase.
     #[arg(long, default_value_t = 5000)]

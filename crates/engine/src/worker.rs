@@ -33,7 +33,10 @@ pub struct WorkerConfig {
     pub id: String,
     /// The kinds of job it claims (default: webhook events and actions).
     pub kinds: Vec<&'static str>,
-    /// Most jobs claimed at once (webhook events of one claim apply in one transaction).
+    /// Most jobs claimed at once (webhook events of one claim apply in one
+    /// transaction). The worker starts at 16 and doubles while it finds a
+    /// backlog (bigger batches cost less per job), halving again when it
+    /// has caught up: short write transactions keep webhook acks fast.
     pub batch: u32,
     /// How long a claim is held before another worker may take the job.
     pub lease: Duration,
@@ -50,7 +53,7 @@ impl Default for WorkerConfig {
         WorkerConfig {
             id: worker_id(0),
             kinds: vec![WEBHOOK, ACTION],
-            batch: 64,
+            batch: 256,
             lease: Duration::from_secs(60),
             idle: Duration::from_millis(500),
             backoff: Duration::from_secs(1),
@@ -103,6 +106,47 @@ pub struct Worker {
     router: EventRouter,
     config: WorkerConfig,
     wake: Arc<Notify>,
+    /// The current batch size (see [`WorkerConfig::batch`]).
+    batch: std::sync::atomic::AtomicU32,
+    /// When webhook acks last committed, if this process receives webhooks.
+    acks: Option<Arc<AckClock>>,
+}
+
+/// When the webhook receiver last committed a batch of acknowledged events.
+/// Workers keep their write transactions short while it is busy, so acks
+/// (a vendor waiting on an open request) go before applying (which can wait).
+#[derive(Debug)]
+pub struct AckClock {
+    started: std::time::Instant,
+    last_ms: std::sync::atomic::AtomicU64,
+}
+
+impl Default for AckClock {
+    fn default() -> Self {
+        AckClock {
+            started: std::time::Instant::now(),
+            last_ms: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+}
+
+impl AckClock {
+    /// How recently an ack commit counts as "busy".
+    const BUSY_FOR: Duration = Duration::from_millis(100);
+
+    /// Records an ack commit now.
+    pub fn mark(&self) {
+        let ms = self.started.elapsed().as_millis() as u64 + 1;
+        self.last_ms.store(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// True when acks committed within the last 100 ms.
+    pub fn busy(&self) -> bool {
+        let last = self.last_ms.load(std::sync::atomic::Ordering::Relaxed);
+        last > 0
+            && (self.started.elapsed().as_millis() as u64 + 1).saturating_sub(last)
+                < Self::BUSY_FOR.as_millis() as u64
+    }
 }
 
 impl std::fmt::Debug for Worker {
@@ -130,7 +174,15 @@ impl Worker {
             router,
             config,
             wake: Arc::new(Notify::new()),
+            batch: std::sync::atomic::AtomicU32::new(MIN_BATCH),
+            acks: None,
         })
+    }
+
+    /// Keeps batches small while `acks` says webhook requests are being acknowledged.
+    pub fn with_ack_clock(mut self, acks: Arc<AckClock>) -> Self {
+        self.acks = Some(acks);
+        self
     }
 
     /// Shares `wake` with other workers: one `notify_one` wakes one idle worker.
@@ -203,11 +255,12 @@ impl Worker {
             .claim(Claim {
                 worker: &self.config.id,
                 kinds: &self.config.kinds,
-                limit: self.config.batch,
+                limit: self.batch_size(),
                 lease: self.config.lease,
                 now,
             })
             .await?;
+        self.adapt_batch(jobs.len());
         let mut summary = WorkSummary {
             claimed: jobs.len() as u64,
             ..WorkSummary::default()
@@ -222,6 +275,30 @@ impl Worker {
             summary.add(done?);
         }
         Ok(summary)
+    }
+
+    fn batch_size(&self) -> u32 {
+        self.batch
+            .load(std::sync::atomic::Ordering::Relaxed)
+            .clamp(1, self.config.batch.max(1))
+    }
+
+    /// Doubles the batch after a full claim (a backlog), halves it after a
+    /// short one, and keeps it at the minimum while webhook requests are
+    /// being acknowledged (they wait for the same write lock).
+    fn adapt_batch(&self, claimed: usize) {
+        let now = self.batch_size();
+        let next = if self.acks.as_ref().is_some_and(|a| a.busy()) {
+            MIN_BATCH
+        } else if claimed as u64 >= u64::from(now) {
+            now.saturating_mul(2)
+        } else {
+            (now / 2).max(MIN_BATCH)
+        };
+        self.batch.store(
+            next.min(self.config.batch.max(1)),
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
 
     /// Routes every event of the batch, then applies the writes and marks
@@ -446,6 +523,9 @@ fn process_alive(pid: u32) -> bool {
     let proc = std::path::Path::new("/proc");
     !proc.is_dir() || proc.join(pid.to_string()).exists()
 }
+
+/// The batch a worker starts with and returns to when it has caught up.
+const MIN_BATCH: u32 = 16;
 
 /// Exponential backoff with jitter: between half and all of
 /// `initial · 2^(attempt-1)`, capped at `max`.

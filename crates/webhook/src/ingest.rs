@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
+use holdfast_engine::worker::AckClock;
 use holdfast_store::{Enqueued, JobQueue, NewJob};
 use tokio::sync::{Notify, mpsc, oneshot};
 
@@ -47,8 +48,18 @@ impl Ingest {
     /// Starts the writer on `queue`; `wake` is notified after each commit
     /// (so an idle worker picks the jobs up at once).
     pub fn start(queue: Arc<dyn JobQueue>, wake: Arc<Notify>) -> Ingest {
+        Ingest::start_with_clock(queue, wake, Arc::new(AckClock::default()))
+    }
+
+    /// As [`Ingest::start`], marking `acks` at each commit (workers given the
+    /// same clock keep their transactions short meanwhile).
+    pub fn start_with_clock(
+        queue: Arc<dyn JobQueue>,
+        wake: Arc<Notify>,
+        acks: Arc<AckClock>,
+    ) -> Ingest {
         let (tx, rx) = mpsc::channel(BACKLOG);
-        tokio::spawn(write_loop(queue, wake, rx));
+        tokio::spawn(write_loop(queue, wake, acks, rx));
         Ingest { tx }
     }
 
@@ -68,13 +79,19 @@ impl Ingest {
     }
 }
 
-async fn write_loop(queue: Arc<dyn JobQueue>, wake: Arc<Notify>, mut rx: mpsc::Receiver<Pending>) {
+async fn write_loop(
+    queue: Arc<dyn JobQueue>,
+    wake: Arc<Notify>,
+    acks: Arc<AckClock>,
+    mut rx: mpsc::Receiver<Pending>,
+) {
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (jobs, answers): (Vec<NewJob>, Vec<_>) =
             batch.drain(..).map(|p| (p.job, p.done)).unzip();
         match queue.enqueue(&jobs, Utc::now()).await {
             Ok(outcomes) => {
+                acks.mark();
                 for (answer, outcome) in answers.into_iter().zip(outcomes) {
                     let _ = answer.send(Ok(outcome));
                 }

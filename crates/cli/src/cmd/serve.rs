@@ -40,13 +40,16 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode>
     let source = Arc::new(DeclarativeSource::new(spec.clone(), &env)?);
     // one waker for all workers: each enqueue wakes one idle worker
     let wake = Arc::new(tokio::sync::Notify::new());
+    let acks = Arc::new(holdfast_engine::worker::AckClock::default());
     let mut workers = Vec::new();
     for i in 0..args.workers.max(1) {
         let config = WorkerConfig {
             id: holdfast_engine::worker::worker_id(i),
             ..WorkerConfig::default()
         };
-        let worker = Worker::new(queue.clone(), source.clone(), config)?.with_waker(wake.clone());
+        let worker = Worker::new(queue.clone(), source.clone(), config)?
+            .with_waker(wake.clone())
+            .with_ack_clock(acks.clone());
         workers.push(worker);
     }
     if let Some(first) = workers.first() {
@@ -59,7 +62,7 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode>
             "holdfast serve: released {released} job(s) claimed by a holdfast process that is gone"
         );
     }
-    let ingest = Ingest::start(queue.clone(), wake.clone());
+    let ingest = Ingest::start_with_clock(queue.clone(), wake.clone(), acks);
     let (hooks, _rejections) =
         holdfast_webhook::router(&spec, &env, ingest.clone(), queue.clone())?;
     let admin = Arc::new(Admin {
