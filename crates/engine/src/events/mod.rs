@@ -215,3 +215,120 @@ impl EventRouter {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use holdfast_spec::Env;
+    use serde_json::json;
+
+    use super::*;
+
+    const FILE: &str = r#"
+connections:
+  crm: { base_url: "http://127.0.0.1:9" }
+streams:
+  contacts:
+    connection: crm
+    request: { path: /v2/contacts }
+    records: "$.data[*]"
+    primary_key: id
+    schema: { type: object, required: [id, email], properties: { email: { type: string } } }
+    map: { email: { from: "$.email", transform: lower } }
+webhooks:
+  crm:
+    path: /hooks/crm
+    verify: { scheme: standard_webhooks, secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }
+    version: "$.data.updated_at"
+    route:
+      - when: "body.type is startingwith('contact.') and headers['x-env'] != 'test'"
+        stream: contacts
+        record: "$.data"
+        delete_when: "body.type == 'contact.deleted'"
+"#;
+
+    fn router() -> EventRouter {
+        let spec = holdfast_spec::parse_str(FILE, Path::new("t.yaml"), &Env::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        EventRouter::new(Arc::new(spec)).expect("router")
+    }
+
+    fn event(body: serde_json::Value, headers: &[(&str, &str)]) -> WebhookEvent {
+        WebhookEvent {
+            webhook: "crm".into(),
+            event_id: "e1".into(),
+            received_ms: 0,
+            headers: headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect::<BTreeMap<_, _>>(),
+            body: body.to_string(),
+        }
+    }
+
+    #[test]
+    fn routes_checks_and_maps_like_a_sync() {
+        let r = router();
+        let update = json!({"type": "contact.updated",
+            "data": {"id": 7, "email": "Ada@X.io", "updated_at": "2024-06-01T14:00:00+02:00"}});
+        let Routed::Apply(w) = r.route(&event(update, &[])).expect("routed") else {
+            panic!("not applied")
+        };
+        assert_eq!(w.stream, "contacts");
+        assert_eq!(w.row.key, vec![json!(7)]);
+        assert_eq!(w.row.values, vec![json!("ada@x.io")]);
+        assert_eq!(
+            w.version.as_deref(),
+            Some("t2024-06-01T12:00:00.000000000Z")
+        );
+        assert!(!w.delete);
+    }
+
+    #[test]
+    fn deletes_need_only_the_key() {
+        let deleted = json!({"type": "contact.deleted", "data": {"id": 7, "updated_at": 5}});
+        let Routed::Apply(w) = router().route(&event(deleted, &[])).expect("routed") else {
+            panic!("not applied")
+        };
+        assert!(w.delete);
+        assert_eq!(w.row.values, vec![json!(null)]);
+    }
+
+    #[test]
+    fn unmatched_events_are_ignored() {
+        let r = router();
+        let other = json!({"type": "invoice.paid", "data": {"id": 1}});
+        assert_eq!(r.route(&event(other, &[])).expect("ok"), Routed::Ignored);
+        let test = json!({"type": "contact.updated", "data": {"id": 1}});
+        assert_eq!(
+            r.route(&event(test, &[("x-env", "test")])).expect("ok"),
+            Routed::Ignored,
+            "`when` reads headers"
+        );
+    }
+
+    #[test]
+    fn permanent_problems_say_what_and_where() {
+        let r = router();
+        let cases = [
+            (json!({"type": "contact.updated"}), "no record at `$.data`"),
+            (
+                json!({"type": "contact.updated", "data": {"id": 1, "email": "a@x"}}),
+                "no version at `$.data.updated_at`",
+            ),
+            (
+                json!({"type": "contact.updated", "data": {"id": 1, "email": 5, "updated_at": 1}}),
+                "stream `contacts`: the record is invalid: /email",
+            ),
+        ];
+        for (body, expected) in cases {
+            let err = r.route(&event(body, &[])).expect_err("refused");
+            assert!(err.contains(expected), "{err}");
+        }
+        let mut bad = event(json!({}), &[]);
+        bad.body = "not json".into();
+        assert!(r.route(&bad).expect_err("refused").contains("not JSON"));
+    }
+}
