@@ -29,7 +29,11 @@ async fn a_valid_file_and_a_live_api() {
         out.stdout.contains("ok: connection `crm` answered"),
         "{out}"
     );
-    assert!(out.stdout.contains("(1 connections, 1 streams)"), "{out}");
+    assert!(
+        out.stdout
+            .contains("(1 connections, 1 streams, 0 webhooks, 0 actions)"),
+        "{out}"
+    );
     assert_eq!(mock.stats().requests, 1, "check reads one page to test crm");
     assert!(!sandbox.db.exists(), "check writes nothing to the store");
 }
@@ -180,4 +184,36 @@ async fn sync_of_an_unknown_stream_names_the_known_ones() {
         "{out}"
     );
     assert_eq!(mock.stats().requests, 0, "nothing was synced");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unusable_webhook_secret_is_found_by_check() {
+    let mock = common::start_mock(10).await;
+    let sandbox = Sandbox::new();
+    let mut file = contacts_connector(&mock.url(), "{ path: /v2/contacts }", CURSOR);
+    file.push_str(
+        "webhooks:\n  crm_events:\n    path: /hooks/crm\n    \
+         verify: { scheme: standard_webhooks, secret: \"{{ env.HOOK_SECRET }}\" }\n    \
+         route: [ { stream: contacts } ]\n",
+    );
+    sandbox.write_config(&file);
+    let out = sandbox
+        .run_env(&["check"], &[("HOOK_SECRET", "whsec_not*base64")])
+        .await;
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("webhook `crm_events`")
+            && out.stderr.contains("webhooks.crm_events.verify.secret")
+            && out.stderr.contains("base64"),
+        "{out}"
+    );
+    assert!(
+        !out.all_text().contains("not*base64"),
+        "the secret is not printed: {out}"
+    );
+    assert_eq!(
+        mock.stats().requests,
+        0,
+        "nothing is sent before the file is usable"
+    );
 }

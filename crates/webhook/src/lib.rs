@@ -15,5 +15,5 @@ pub mod receive;
 pub mod verify;
 
 pub use ingest::{Ingest, IngestError};
-pub use receive::{ReceiverError, Rejections, router};
+pub use receive::{ReceiverError, Rejections, check, router};
 pub use verify::{Encoding, Rejection, Scheme, Verified, Verifier, VerifierError};

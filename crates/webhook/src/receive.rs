@@ -69,6 +69,24 @@ impl Rejections {
     }
 }
 
+/// Builds every webhook's verifier (rendering its secrets) without serving:
+/// what `holdfast check` runs, so an unusable secret is found before deploy.
+///
+/// # Errors
+/// Each webhook whose secret does not render or does not suit its scheme.
+pub fn check(spec: &Spec, env: &Env) -> Result<(), Vec<ReceiverError>> {
+    let errors: Vec<ReceiverError> = spec
+        .webhooks
+        .iter()
+        .filter_map(|w| verifier(w, env).err())
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
 /// The webhook routes of `spec`, queueing through `ingest`. Rejections are
 /// counted into the returned [`Rejections`]; a task flushes them to `queue`.
 ///

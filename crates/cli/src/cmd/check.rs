@@ -14,11 +14,19 @@ pub(crate) async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(2));
     };
     println!(
-        "ok: {} is valid ({} connections, {} streams)",
+        "ok: {} is valid ({} connections, {} streams, {} webhooks, {} actions)",
         cli.config.display(),
         spec.connections.len(),
-        spec.streams.len()
+        spec.streams.len(),
+        spec.webhooks.len(),
+        spec.actions.len()
     );
+    if let Err(errors) = holdfast_webhook::check(&spec, &env) {
+        for e in errors {
+            eprintln!("error: {e}");
+        }
+        return Ok(ExitCode::from(2));
+    }
     let source = DeclarativeSource::new(spec.clone(), &env)?;
     match source.connect().await {
         Ok(()) => {
