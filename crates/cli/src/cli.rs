@@ -64,6 +64,8 @@ pub(crate) enum Command {
     /// The durable job queue: depth per state, the oldest job, dead letters,
     /// rejected webhook requests; `queue retry` requeues.
     Queue(QueueArgs),
+    /// Encrypted secrets for `{{ secret.NAME }}`: `secrets set NAME` (value on stdin), `list`, `delete`.
+    Secrets(SecretsArgs),
     /// Serve the built-in fake CRM API on 127.0.0.1.
     Mock(MockArgs),
     /// Start the mock API, sync the example connector into a SQLite file, show the result.
@@ -301,6 +303,29 @@ pub(crate) enum QueueAction {
         /// Every dead job.
         #[arg(long, conflicts_with = "id")]
         dead: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SecretsArgs {
+    #[command(subcommand)]
+    pub(crate) action: SecretsAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SecretsAction {
+    /// Store secret NAME, encrypted; the value is read from stdin (never the
+    /// command line). Creates the key file when there is no key yet.
+    Set {
+        /// The secret's name, as templates read it (`{{ secret.NAME }}`).
+        name: String,
+    },
+    /// The stored secrets' names and when each was set (never their values).
+    List,
+    /// Delete secret NAME.
+    Delete {
+        /// The secret's name.
+        name: String,
     },
 }
 

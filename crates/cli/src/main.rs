@@ -45,6 +45,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => cmd::serve::run(&cli, args).await,
             Command::Act(args) => cmd::act::run(&cli, args).await,
             Command::Queue(args) => cmd::queue::run(&cli, args).await,
+            Command::Secrets(args) => cmd::secrets::run(&cli, args).await,
             Command::Mock(args) => cmd::mock::run(args).await,
             Command::Demo(args) => cmd::demo::run(args).await,
             Command::Bench(args) => match &args.what {

@@ -1052,6 +1052,14 @@ async fn invalid_event_is_dead_lettered_and_retryable() {
         .expect("contacts");
     assert_eq!(ids, vec![7], "only the valid event was applied");
 
+    // `holdfast status` sums the queue up, dead letters included.
+    let status = sandbox.run_env(&["status"], &env).await;
+    status.expect_code(0);
+    assert!(
+        status.stdout.contains("0 ready, 0 running, 2 done, 2 dead"),
+        "{status}"
+    );
+
     // `holdfast queue --json` lists both dead letters with their errors.
     let q = queue_json(&sandbox).await;
     let dead = q["dead"].as_array().expect("dead");

@@ -12,10 +12,14 @@ use crate::SourceError;
 pub(crate) struct Renderer {
     env: Environment<'static>,
     vars: Value,
+    /// `secret`: absent when secrets were not loaded, so reading one fails
+    /// instead of rendering empty.
+    secrets: Option<Value>,
 }
 
 impl Renderer {
-    /// A renderer whose `env.X` reads `env`.
+    /// A renderer whose `env.X` reads `env`'s variables and `secret.X` its
+    /// secrets (when loaded).
     pub(crate) fn new(env: &Env) -> Self {
         let mut jinja = Environment::new();
         jinja.set_auto_escape_callback(|_| AutoEscape::None);
@@ -23,7 +27,20 @@ impl Renderer {
         Renderer {
             env: jinja,
             vars: Value::from(minijinja::value::Serde(env.vars())),
+            secrets: env
+                .secrets()
+                .map(|s| Value::from(minijinja::value::Serde(s))),
         }
+    }
+
+    /// `vars` plus `env` and `secret`: what a connection-level template sees.
+    fn context(&self, vars: &Vars) -> Value {
+        let mut ctx = vars.0.clone();
+        ctx.insert("env".to_owned(), self.vars.clone());
+        if let Some(secrets) = &self.secrets {
+            ctx.insert("secret".to_owned(), secrets.clone());
+        }
+        Value::from(ctx)
     }
 
     /// Compiles `template` under `name` (its key path, for messages).
@@ -36,16 +53,14 @@ impl Renderer {
             })
     }
 
-    /// Renders the template added as `name` with `vars` (plus `env`).
+    /// Renders the template added as `name` with `vars` (plus `env` and `secret`).
     pub(crate) fn render(&self, name: &str, vars: &Vars) -> Result<String, SourceError> {
         let fail = |e: minijinja::Error| SourceError::Config {
             field: name.to_owned(),
             message: e.to_string(),
         };
         let template = self.env.get_template(name).map_err(fail)?;
-        let mut ctx = vars.0.clone();
-        ctx.insert("env".to_owned(), self.vars.clone());
-        template.render(Value::from(ctx)).map_err(fail)
+        template.render(self.context(vars)).map_err(fail)
     }
 
     /// Renders template text that was not added ahead (checked when the file was read).
@@ -55,10 +70,8 @@ impl Renderer {
         source: &str,
         vars: &Vars,
     ) -> Result<String, SourceError> {
-        let mut ctx = vars.0.clone();
-        ctx.insert("env".to_owned(), self.vars.clone());
         self.env
-            .render_str(source, Value::from(ctx))
+            .render_str(source, self.context(vars))
             .map_err(|e| SourceError::Config {
                 field: name.to_owned(),
                 message: e.to_string(),
@@ -66,7 +79,7 @@ impl Renderer {
     }
 
     /// Evaluates `expr` (a Jinja expression, no braces) with `vars` (plus
-    /// `env`) to a JSON value, keeping its type.
+    /// `env` and `secret`) to a JSON value, keeping its type.
     pub(crate) fn eval_json(
         &self,
         name: &str,
@@ -81,10 +94,8 @@ impl Renderer {
             .env
             .compile_expression(expr)
             .map_err(|e| fail(e.to_string()))?;
-        let mut ctx = vars.0.clone();
-        ctx.insert("env".to_owned(), self.vars.clone());
         let value = compiled
-            .eval(Value::from(ctx))
+            .eval(self.context(vars))
             .map_err(|e| fail(e.to_string()))?;
         if value.is_undefined() {
             return Ok(serde_json::Value::Null);
@@ -106,7 +117,7 @@ impl Renderer {
     }
 }
 
-/// The variables a template sees (besides `env`).
+/// The variables a template sees (besides `env` and `secret`).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Vars(BTreeMap<String, Value>);
 
@@ -127,7 +138,8 @@ impl Vars {
     }
 }
 
-/// Renders a template that may only read `env` (e.g. the file's `store:`).
+/// Renders a template that reads only `env` and `secret` (e.g. the file's
+/// `store:`, a webhook's `verify.secret`).
 ///
 /// # Errors
 /// A template that does not compile or render.
@@ -135,4 +147,22 @@ pub fn render_with_env(field: &str, template: &Template, env: &Env) -> Result<St
     let mut renderer = Renderer::new(env);
     renderer.add(field, template)?;
     renderer.render(field, &Vars::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_render_like_env_once_loaded() {
+        let t = Template::new("Bearer {{ secret.crm_token }} for {{ env.WHO }}");
+        let env = Env::from_map(BTreeMap::from([("WHO".into(), "me".into())]));
+        let e = render_with_env("auth.token", &t, &env).expect_err("secrets not loaded");
+        assert!(e.to_string().contains("auth.token"), "{e}");
+        let env = env.with_secrets(BTreeMap::from([("crm_token".into(), "tok-1".into())]));
+        assert_eq!(
+            render_with_env("auth.token", &t, &env).expect("renders"),
+            "Bearer tok-1 for me"
+        );
+    }
 }

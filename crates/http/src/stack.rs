@@ -42,6 +42,9 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// Credentials.
     pub auth: ResolvedAuth,
+    /// Other values hidden from logs, errors and stored URLs besides the
+    /// credentials (e.g. every resolved `secret.NAME` the connection may use).
+    pub secrets: Vec<String>,
     /// Client-side rate limit: (requests, per, burst).
     pub rate_limit: Option<(u32, Duration, u32)>,
     /// Retries.
@@ -65,6 +68,7 @@ impl ClientConfig {
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             auth: ResolvedAuth::None,
+            secrets: Vec::new(),
             rate_limit: None,
             retry: RetryPolicy {
                 attempts: 3,
@@ -109,7 +113,11 @@ impl Client {
     /// [`HttpErrorKind::Request`](crate::HttpErrorKind::Request) if the TLS stack cannot be initialised.
     pub fn new(config: ClientConfig) -> Result<Client, HttpError> {
         let redactor = Arc::new(Redactor::new(
-            config.auth.secrets(),
+            config
+                .auth
+                .secrets()
+                .into_iter()
+                .chain(config.secrets.iter().cloned()),
             config.auth.query_param().map(str::to_owned),
         ));
         let name = config.connection.as_str();

@@ -297,3 +297,19 @@ async fn adaptive_concurrency_starts_at_one() {
         "clean answers raise the bound"
     );
 }
+
+#[tokio::test]
+async fn extra_secrets_are_redacted_like_credentials() {
+    let mut c = ClientConfig::new("crm");
+    c.secrets = vec!["tenant-secret-77".into()];
+    let client = Client::new(c).expect("client");
+    let url: url::Url = "http://h/t/tenant-secret-77/x?q=tenant-secret-77"
+        .parse()
+        .expect("url");
+    let shown = client.redactor().url(&url);
+    assert!(!shown.contains("tenant-secret-77"), "{shown}");
+    assert_eq!(
+        client.redactor().text("as tenant-secret-77."),
+        "as REDACTED."
+    );
+}

@@ -5,7 +5,8 @@
 //! Two stages: `raw` deserializes exactly what the user typed (unknown keys
 //! are errors; a refused part is reported and left out), then `check`
 //! resolves names, compiles JSONPaths, templates and JSON Schemas, parses
-//! durations and checks `env.NAME` references, collecting every problem
+//! durations and checks `env.NAME` references (and `secret.NAME`, once the
+//! secrets are given: [`Env::with_secrets`]), collecting every problem
 //! instead of stopping at the first. The only I/O is reading files: the
 //! connector file ([`load`]) and the JSON Schema files its streams name
 //! (read between the two stages; never fetched remotely).
@@ -89,4 +90,20 @@ pub fn parse_str(text: &str, origin: &std::path::Path, env: &Env) -> Result<Spec
     let schemas = schema_files::SchemaFiles::read(&raw, origin);
     check::check(&raw, diagnostics, &explained, &index, env, origin, &schemas)
         .map_err(|d| SpecErrors::new(origin, d))
+}
+
+/// Reads only the `store:` of the connector file at `path`, checked as a
+/// template over `env` (`None` when the file names no store), ignoring
+/// problems elsewhere in the file: for commands that need only the store.
+///
+/// # Errors
+/// The file cannot be read or is not YAML, or `store:` is not a string or
+/// not a valid template (an unset `env.NAME`, a `secret.NAME`).
+pub fn load_store(path: &std::path::Path, env: &Env) -> Result<Option<Template>, SpecErrors> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        let d = Diagnostic::new(format!("cannot read the connector file: {e}"), "")
+            .with_help("check that the file exists and is readable (UTF-8 YAML)");
+        SpecErrors::new(path, vec![d])
+    })?;
+    check::store_only(&text, env).map_err(|d| SpecErrors::new(path, d))
 }

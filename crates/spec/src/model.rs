@@ -4,7 +4,7 @@
 //! compile, durations parse. Templates keep their source text and are rendered
 //! by the engine at run time (they may read `cursor` or a parent record).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -25,6 +25,8 @@ pub struct Spec {
     pub webhooks: Vec<Webhook>,
     /// Outbound actions in file order.
     pub actions: Vec<Action>,
+    /// The secret names the file's templates read (`{{ secret.NAME }}`).
+    pub secrets: BTreeSet<String>,
 }
 
 impl Spec {

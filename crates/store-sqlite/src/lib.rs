@@ -16,7 +16,7 @@
 //! so a late older event cannot bring it back). A run of 0 in `_updated_run`
 //! or `_last_run` means a webhook event wrote the row; syncs never change
 //! `_version` or `_deleted_at`. holdfast's own tables start with `_holdfast_`;
-//! the job queue is `_holdfast_jobs`.
+//! the job queue is `_holdfast_jobs`; sealed secrets are in `_holdfast_secrets`.
 #![warn(missing_docs, unreachable_pub)]
 #![forbid(unsafe_code)]
 
@@ -26,6 +26,7 @@ mod explain;
 mod quarantine;
 mod queue;
 mod requests;
+mod secrets;
 mod store;
 mod table;
 mod time;

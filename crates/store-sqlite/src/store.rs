@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use holdfast_store::{
     DriftRow, EndpointStats, PageCommit, PageOutcome, ParentRecord, QuarantineRow, RequestRow,
-    RunId, RunOutcome, RunRow, Store, StoreError, StoreErrorKind, StoredRecord, StreamState,
-    TableSpec,
+    RunId, RunOutcome, RunRow, Store, StoreError, StoreErrorKind, StoredRecord, StoredSecret,
+    StreamState, TableSpec,
 };
 use serde_json::Value;
 use sqlx::sqlite::{
@@ -483,6 +483,34 @@ impl Store for SqliteStore {
             .await
             .map_err(db_err("reading quarantine"))?;
         crate::quarantine::by_key(&mut conn, stream, fields, key).await
+    }
+
+    async fn put_secret(
+        &self,
+        name: &str,
+        sealed: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let context = format!("saving secret `{name}`");
+        let mut tx = self.begin_write().await.map_err(db_err(&context))?;
+        crate::secrets::put(&mut tx, name, sealed, &to_text(now))
+            .await
+            .map_err(db_err(&context))?;
+        tx.commit().await.map_err(db_err(context))
+    }
+
+    async fn secrets(&self) -> Result<Vec<StoredSecret>, StoreError> {
+        crate::secrets::list(&self.pool).await
+    }
+
+    async fn delete_secret(&self, name: &str) -> Result<bool, StoreError> {
+        let context = format!("deleting secret `{name}`");
+        let mut tx = self.begin_write().await.map_err(db_err(&context))?;
+        let deleted = crate::secrets::delete(&mut tx, name)
+            .await
+            .map_err(db_err(&context))?;
+        tx.commit().await.map_err(db_err(context))?;
+        Ok(deleted)
     }
 }
 

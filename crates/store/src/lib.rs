@@ -12,6 +12,9 @@
 //! events are applied to stream tables and their jobs completed in one
 //! transaction ([`JobQueue::apply_events`]), ordered by the event's version.
 //!
+//! Secrets are kept only as sealed bytes ([`Store::put_secret`]): callers
+//! encrypt before writing and decrypt after reading.
+//!
 //! Backends: `holdfast-store-sqlite` (the embedded default).
 #![warn(missing_docs, unreachable_pub)]
 #![forbid(unsafe_code)]
@@ -21,6 +24,7 @@ pub mod conformance;
 mod error;
 mod model;
 mod queue;
+mod secret;
 
 pub use error::{StoreError, StoreErrorKind};
 pub use model::{
@@ -32,6 +36,7 @@ pub use queue::{
     Claim, Enqueued, EventApply, EventOutcome, Finish, Job, JobFilter, JobId, JobState, Lease,
     NewJob, OldestReady, QueueDepth, QueueStats, Rejection, Requeue,
 };
+pub use secret::StoredSecret;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -141,6 +146,21 @@ pub trait Store: Send + Sync {
         stream: Option<&str>,
         limit: u32,
     ) -> Result<Vec<QuarantineRow>, StoreError>;
+
+    /// Saves (or replaces) secret `name` as `sealed`, an already encrypted
+    /// value: the store never sees a secret in plain text.
+    async fn put_secret(
+        &self,
+        name: &str,
+        sealed: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Every stored secret, by name.
+    async fn secrets(&self) -> Result<Vec<StoredSecret>, StoreError>;
+
+    /// Deletes secret `name`; `false` when there was none.
+    async fn delete_secret(&self, name: &str) -> Result<bool, StoreError>;
 }
 
 /// The durable job queue, kept in the store so that finishing a job and

@@ -19,8 +19,8 @@ use crate::cli::{ActArgs, Cli};
 use crate::context::{load_spec, open_store};
 
 pub(crate) async fn run(cli: &Cli, args: &ActArgs) -> anyhow::Result<ExitCode> {
-    let env = Env::from_process();
-    let Some(spec) = load_spec(cli, &env) else {
+    let mut env = Env::from_process();
+    let Some(spec) = load_spec(cli, &mut env).await else {
         return Ok(ExitCode::from(2));
     };
     let Some(action) = spec.action(&args.action).cloned() else {

@@ -9,8 +9,8 @@ use crate::cli::Cli;
 use crate::context::load_spec;
 
 pub(crate) async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
-    let env = Env::from_process();
-    let Some(spec) = load_spec(cli, &env) else {
+    let mut env = Env::from_process();
+    let Some(spec) = load_spec(cli, &mut env).await else {
         return Ok(ExitCode::from(2));
     };
     println!(
@@ -21,6 +21,10 @@ pub(crate) async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         spec.webhooks.len(),
         spec.actions.len()
     );
+    if !spec.secrets.is_empty() {
+        let names: Vec<&str> = spec.secrets.iter().map(String::as_str).collect();
+        println!("ok: secrets decrypted: {}", names.join(", "));
+    }
     if let Err(errors) = holdfast_webhook::check(&spec, &env) {
         for e in errors {
             eprintln!("error: {e}");

@@ -12,8 +12,8 @@ use crate::cli::{Cli, ExplainArgs};
 use crate::context::{load_spec, open_store};
 
 pub(crate) async fn run(cli: &Cli, args: &ExplainArgs) -> anyhow::Result<ExitCode> {
-    let env = Env::from_process();
-    let Some(spec) = load_spec(cli, &env) else {
+    let mut env = Env::from_process();
+    let Some(spec) = load_spec(cli, &mut env).await else {
         return Ok(ExitCode::from(2));
     };
     let store = open_store(cli, Some(&spec), &env).await?;

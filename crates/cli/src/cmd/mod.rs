@@ -12,6 +12,7 @@ pub(crate) mod quarantine;
 pub(crate) mod queue;
 pub(crate) mod runs;
 pub(crate) mod schema;
+pub(crate) mod secrets;
 pub(crate) mod serve;
 pub(crate) mod status;
 pub(crate) mod sync;

@@ -52,8 +52,8 @@ pub(crate) async fn run(cli: &Cli, args: &QuarantineArgs) -> anyhow::Result<Exit
 }
 
 async fn retry(cli: &Cli, only: Option<&str>) -> anyhow::Result<ExitCode> {
-    let env = Env::from_process();
-    let Some(spec) = load_spec(cli, &env) else {
+    let mut env = Env::from_process();
+    let Some(spec) = load_spec(cli, &mut env).await else {
         return Ok(ExitCode::from(2));
     };
     let store = open_store(cli, Some(&spec), &env).await?;

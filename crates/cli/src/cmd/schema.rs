@@ -20,8 +20,8 @@ pub(crate) async fn run(cli: &Cli, args: &SchemaArgs) -> anyhow::Result<ExitCode
         out,
         force,
     } = &args.action;
-    let env = Env::from_process();
-    let Some(spec) = load_spec(cli, &env) else {
+    let mut env = Env::from_process();
+    let Some(spec) = load_spec(cli, &mut env).await else {
         return Ok(ExitCode::from(2));
     };
     let source = DeclarativeSource::new(spec, &env)?;

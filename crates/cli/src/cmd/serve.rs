@@ -31,8 +31,8 @@ use crate::context::{load_spec, open_store};
 const ADMIN_TOKEN: &str = "HOLDFAST_ADMIN_TOKEN";
 
 pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
-    let env = Env::from_process();
-    let Some(spec) = load_spec(cli, &env) else {
+    let mut env = Env::from_process();
+    let Some(spec) = load_spec(cli, &mut env).await else {
         return Ok(ExitCode::from(2));
     };
     let store = Arc::new(open_store(cli, Some(&spec), &env).await?);

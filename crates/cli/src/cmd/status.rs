@@ -1,18 +1,19 @@
 //! `holdfast status`: each stream's last run and resume point, each
-//! endpoint's success rate, latency percentiles and deprecation notices.
+//! endpoint's success rate, latency percentiles and deprecation notices,
+//! and the queue's depth, dead letters and refused webhook requests.
 
 use std::process::ExitCode;
 
 use chrono::Utc;
 use holdfast_spec::Env;
-use holdfast_store::Store;
+use holdfast_store::{JobQueue, JobState, Store};
 
 use crate::cli::{Cli, StatusArgs};
 use crate::context::{load_spec, open_store};
 
 pub(crate) async fn run(cli: &Cli, args: &StatusArgs) -> anyhow::Result<ExitCode> {
-    let env = Env::from_process();
-    let Some(spec) = load_spec(cli, &env) else {
+    let mut env = Env::from_process();
+    let Some(spec) = load_spec(cli, &mut env).await else {
         return Ok(ExitCode::from(2));
     };
     let store = open_store(cli, Some(&spec), &env).await?;
@@ -81,6 +82,56 @@ pub(crate) async fn run(cli: &Cli, args: &StatusArgs) -> anyhow::Result<ExitCode
             );
         }
     }
+    queue_summary(&store).await?;
     store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The queue in three lines: jobs waiting, dead letters, refused webhook requests.
+async fn queue_summary(store: &dyn JobQueue) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let stats = store.queue_stats(now).await?;
+    let rejections = store.rejections().await?;
+    if stats.depth.is_empty() && rejections.is_empty() {
+        return Ok(());
+    }
+    let count = |state: JobState| -> u64 {
+        stats
+            .depth
+            .iter()
+            .filter(|d| d.state == state)
+            .map(|d| d.count)
+            .sum()
+    };
+    println!(
+        "
+queue (details: holdfast queue)"
+    );
+    let waiting = stats
+        .oldest_ready
+        .as_ref()
+        .map(|o| {
+            format!(
+                ", the oldest due {}s ago",
+                (now - o.run_at).num_seconds().max(0)
+            )
+        })
+        .unwrap_or_default();
+    println!(
+        "  {} ready{waiting}, {} running, {} done, {} dead",
+        count(JobState::Ready),
+        count(JobState::Running),
+        count(JobState::Done),
+        count(JobState::Dead)
+    );
+    for r in rejections {
+        println!(
+            "  webhook {:<16} {} requests refused ({}), last {}",
+            r.webhook,
+            r.count,
+            r.reason,
+            r.last_at.format("%Y-%m-%d %H:%M:%S")
+        );
+    }
+    Ok(())
 }

@@ -13,8 +13,8 @@ use crate::context::{load_spec, open_store};
 use crate::progress::{Progress, peak_rss_bytes};
 
 pub(crate) async fn run(cli: &Cli, args: &SyncArgs) -> anyhow::Result<ExitCode> {
-    let env = Env::from_process();
-    let Some(spec) = load_spec(cli, &env) else {
+    let mut env = Env::from_process();
+    let Some(spec) = load_spec(cli, &mut env).await else {
         return Ok(ExitCode::from(2));
     };
     let store = open_store(cli, Some(&spec), &env).await?;

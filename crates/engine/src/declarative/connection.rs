@@ -23,11 +23,14 @@ pub(crate) struct Connection {
 }
 
 impl Connection {
-    /// Renders the connection's templates (they may read `env` only) and builds its client.
+    /// Renders the connection's templates (they may read `env` and
+    /// `secret`) and builds its client; `secrets` are values its redactor
+    /// hides besides the credentials.
     pub(crate) fn resolve(
         conn: &holdfast_spec::Connection,
         renderer: &mut Renderer,
         sink: Arc<dyn RequestSink>,
+        secrets: &[String],
     ) -> Result<Connection, SourceError> {
         let prefix = format!("connections.{}", conn.name);
         let mut render = |field: &str, t: &holdfast_spec::Template| {
@@ -83,6 +86,7 @@ impl Connection {
             timeout: conn.timeout,
             connect_timeout: conn.connect_timeout,
             auth,
+            secrets: secrets.to_vec(),
             rate_limit: conn.rate_limit.map(|r| (r.requests, r.per, r.burst)),
             retry: RetryPolicy {
                 attempts: conn.retry.attempts,

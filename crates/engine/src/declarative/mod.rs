@@ -35,19 +35,22 @@ pub struct DeclarativeSource {
 
 impl DeclarativeSource {
     /// Resolves every connection of `spec` (rendering base URLs, headers and
-    /// credentials with `env`) and compiles every stream template.
+    /// credentials with `env`) and compiles every stream template. Every
+    /// secret value `env` holds is redacted from each connection's logs,
+    /// errors and stored URLs, as credentials are.
     ///
     /// # Errors
     /// A template that does not render, or a base URL that is not a URL.
     pub fn new(spec: Arc<Spec>, env: &Env) -> Result<DeclarativeSource, SourceError> {
         let mut renderer = Renderer::new(env);
         let log = RequestLog::new();
+        let secrets = redacted_secrets(env);
         let mut connections = BTreeMap::new();
         for (name, conn) in &spec.connections {
             let sink = Arc::new(log.clone());
             connections.insert(
                 name.clone(),
-                Connection::resolve(conn, &mut renderer, sink)?,
+                Connection::resolve(conn, &mut renderer, sink, &secrets)?,
             );
         }
         for s in &spec.streams {
@@ -91,6 +94,24 @@ impl DeclarativeSource {
     pub fn rules_of(&self, stream: &str) -> SharedRules {
         self.rules.get(stream).cloned().unwrap_or_default()
     }
+}
+
+/// Every loaded secret value, also as it looks in a URL's query (form
+/// encoded) and path (percent encoded), so a secret sent in a URL is hidden
+/// there too. Any secret may reach any request (stream and action templates
+/// read them as well), so every connection hides them all.
+fn redacted_secrets(env: &Env) -> Vec<String> {
+    let mut out = Vec::new();
+    for value in env.secrets().into_iter().flat_map(|s| s.values()) {
+        let form: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+        let path = form.replace('+', "%20");
+        for v in [value.clone(), form, path] {
+            if !out.contains(&v) {
+                out.push(v);
+            }
+        }
+    }
+    out
 }
 
 #[async_trait]

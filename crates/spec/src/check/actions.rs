@@ -13,7 +13,7 @@ use crate::model::{Action, ActionRequest, Method};
 use crate::raw::{RawAction, RawActionRequest};
 
 /// What an action's templates may read.
-pub(crate) const ACTION_SCOPE: &[&str] = &["env", "input"];
+pub(crate) const ACTION_SCOPE: &[&str] = &["env", "input", "secret"];
 
 /// Checks one action; `None` when it has problems (they are in `ctx`).
 pub(crate) fn action(

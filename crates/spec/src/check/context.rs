@@ -1,6 +1,8 @@
 //! What every check needs: the position index, the environment, and the
 //! list problems are added to.
 
+use std::collections::BTreeSet;
+
 use crate::env::Env;
 use crate::error::Diagnostic;
 use crate::parse::Explained;
@@ -18,6 +20,8 @@ pub(crate) struct Ctx<'a> {
     /// again as missing.
     explained: &'a Explained,
     diagnostics: Vec<Diagnostic>,
+    /// The secret names templates read (`secret.NAME`).
+    secrets: BTreeSet<String>,
 }
 
 impl<'a> Ctx<'a> {
@@ -27,6 +31,7 @@ impl<'a> Ctx<'a> {
             env,
             explained: &NOTHING,
             diagnostics: Vec::new(),
+            secrets: BTreeSet::new(),
         }
     }
 
@@ -95,6 +100,16 @@ impl<'a> Ctx<'a> {
             self.missing(parent, key, example);
         }
         value
+    }
+
+    /// Notes that a template reads secret `name`.
+    pub(crate) fn secret_used(&mut self, name: &str) {
+        self.secrets.insert(name.to_owned());
+    }
+
+    /// The secret names templates read so far.
+    pub(crate) fn secrets_used(&self) -> &BTreeSet<String> {
+        &self.secrets
     }
 
     /// How many problems were reported so far.

@@ -14,9 +14,11 @@ mod paginate;
 mod resilience;
 mod run;
 mod schema;
+mod store;
 mod streams;
 mod templates;
 mod values;
 mod webhooks;
 
 pub(crate) use run::check;
+pub(crate) use store::store_only;

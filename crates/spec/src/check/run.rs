@@ -8,7 +8,7 @@ use super::connections::connection;
 use super::context::Ctx;
 use super::for_each;
 use super::streams::{self, Known};
-use super::templates::{self, CONNECTION_SCOPE};
+use super::templates::{self, STORE_SCOPE};
 use super::webhooks;
 use crate::env::Env;
 use crate::error::Diagnostic;
@@ -35,7 +35,7 @@ pub(crate) fn check(
     let store = raw
         .store
         .as_ref()
-        .map(|s| templates::template(&mut ctx, "store", s, CONNECTION_SCOPE));
+        .map(|s| templates::template(&mut ctx, "store", s, STORE_SCOPE));
     let mut connections = BTreeMap::new();
     let mut complete = true;
     for (name, c) in &raw.connections.0 {
@@ -75,6 +75,7 @@ pub(crate) fn check(
             None => complete = false,
         }
     }
+    let secrets = ctx.secrets_used().clone();
     let diagnostics = ctx.finish();
     if !diagnostics.is_empty() {
         return Err(diagnostics);
@@ -93,5 +94,6 @@ pub(crate) fn check(
         streams,
         webhooks,
         actions,
+        secrets,
     })
 }

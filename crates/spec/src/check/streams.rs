@@ -39,7 +39,7 @@ pub(crate) fn stream(
     // the alias is usable in templates even when the parent is wrong, so
     // that one mistake is reported once
     let alias = raw.for_each.as_ref().and_then(|f| f.alias.as_deref());
-    let mut scope = vec!["cursor", "env"];
+    let mut scope = vec!["cursor", "env", "secret"];
     scope.extend(alias.filter(|a| names::is_identifier(a) && !scope.contains(a)));
     scope.sort_unstable();
     let request = ctx
@@ -271,7 +271,7 @@ fn for_each(
     let alias = ctx.require(raw.alias.as_ref(), &path, "as", "contact");
     let alias = alias.filter(|a| names::identifier(ctx, &format!("{path}.as"), a, "`as` name"));
     let alias = alias.filter(|a| {
-        let reserved = matches!(a.as_str(), "env" | "cursor");
+        let reserved = matches!(a.as_str(), "env" | "cursor" | "secret");
         if reserved {
             ctx.error(
                 &format!("{path}.as"),

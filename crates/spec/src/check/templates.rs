@@ -1,5 +1,6 @@
 //! Templates: compile each with minijinja and check the variables it reads
-//! are available where it is used, and that every `env.NAME` is set.
+//! are available where it is used, that every `env.NAME` is set and, once
+//! secrets are loaded, that every `secret.NAME` exists.
 
 use std::collections::BTreeSet;
 
@@ -10,8 +11,10 @@ use super::names::suggestion;
 use crate::model::Template;
 use crate::raw::{Entries, Scalar};
 
-/// What templates in a connection (and `store:`) may read.
-pub(crate) const CONNECTION_SCOPE: &[&str] = &["env"];
+/// What templates in a connection (and a webhook's `verify.secret`) may read.
+pub(crate) const CONNECTION_SCOPE: &[&str] = &["env", "secret"];
+/// What `store:` may read: not secrets, which are kept in the store.
+pub(crate) const STORE_SCOPE: &[&str] = &["env"];
 /// What a `stop_when:` condition may read.
 pub(crate) const STOP_WHEN_SCOPE: &[&str] = &["body", "headers", "page", "records"];
 /// What an `errors:` rule's `when:` condition may read.
@@ -160,6 +163,8 @@ fn variables(
     let globals: BTreeSet<&str> = jinja.globals().map(|(name, _)| name).collect();
     let mut unknown = BTreeSet::new();
     let mut unset = BTreeSet::new();
+    let mut secrets = BTreeSet::new();
+    let mut whole_secret = false;
     for name in &used {
         let mut parts = name.split('.');
         let top = parts.next().unwrap_or_default();
@@ -173,15 +178,23 @@ fn variables(
             && ctx.env.get(var).is_none()
         {
             unset.insert(var);
+        } else if top == "secret" {
+            match parts.next() {
+                Some(secret) => {
+                    secrets.insert(secret);
+                }
+                None => whole_secret = true,
+            }
         }
     }
     for name in unknown {
         let available: Vec<String> = scope.iter().map(|s| format!("`{s}`")).collect();
         let mut help = format!("available here: {}", available.join(", "));
         help.push_str(&suggestion(name, scope.iter().copied()));
-        if name == "secret" {
+        if name == "secret" && scope == STORE_SCOPE {
             help = format!(
-                "secrets are not supported yet: read it from the environment with `env.NAME`; {help}"
+                "the store's own URL cannot read secrets (they are kept in the store): \
+                 read it from the environment with `env.NAME`; {help}"
             );
         }
         ctx.error(
@@ -195,6 +208,26 @@ fn variables(
             path,
             format!("environment variable `{var}` is not set"),
             format!("set it (export {var}=…) before running holdfast"),
+        );
+    }
+    if whole_secret {
+        ctx.error(
+            path,
+            format!("`secret` is read whole in template `{source}`"),
+            "read one secret by name, e.g. `{{ secret.crm_token }}`",
+        );
+    }
+    for name in secrets {
+        ctx.secret_used(name);
+        if !ctx.env.secrets_loaded() || ctx.env.secret(name).is_some() {
+            continue;
+        }
+        let known = ctx.env.secrets().into_iter().flat_map(|s| s.keys());
+        let hint = suggestion(name, known.map(String::as_str));
+        ctx.error(
+            path,
+            format!("secret `{name}` is not set"),
+            format!("run `holdfast secrets set {name}` (the value is read from stdin){hint}"),
         );
     }
 }

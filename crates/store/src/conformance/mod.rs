@@ -29,6 +29,7 @@ pub mod quarantine;
 pub mod queue;
 pub mod requests;
 pub mod runs;
+pub mod secrets;
 pub mod upsert;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -56,6 +57,7 @@ macro_rules! store_conformance {
             columns::mapped_columns_are_typed_and_additive,
             drift::shapes_and_drift_are_kept,
             requests::kept_per_run_and_summarised_per_endpoint,
+            secrets::kept_replaced_and_deleted,
         );
     };
     (@cases $factory:path; $($module:ident :: $case:ident),+ $(,)?) => {
