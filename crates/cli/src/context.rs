@@ -144,3 +144,32 @@ async fn load_secrets(
     }
     Ok(secrets)
 }
+
+/// The store-backed, sealed OAuth2 token store, when some connection of
+/// `spec` uses `type: oauth2` (the secrets key is loaded, or created like
+/// `holdfast secrets set` does).
+pub(crate) fn token_store(
+    spec: &Spec,
+    store: &SqliteStore,
+) -> anyhow::Result<Option<holdfast_engine::tokens::SharedTokenStore>> {
+    let uses_oauth2 = spec
+        .connections
+        .values()
+        .any(|c| matches!(c.auth, holdfast_spec::Auth::OAuth2(_)));
+    if !uses_oauth2 {
+        return Ok(None);
+    }
+    let source = KeySource::from_env();
+    let (key, created) = source
+        .load_or_create()
+        .with_context(|| format!("loading the secret key from {source} for OAuth2 tokens"))?;
+    if let Some(path) = created {
+        eprintln!(
+            "created secret key file {} (OAuth2 tokens are kept encrypted with it)",
+            path.display()
+        );
+    }
+    Ok(Some(Arc::new(
+        holdfast_engine::tokens::SealedTokenStore::new(Arc::new(store.handle()), key),
+    )))
+}

@@ -19,6 +19,7 @@ pub mod rules;
 mod source;
 pub mod sync;
 mod template;
+pub mod tokens;
 pub mod worker;
 
 pub use declarative::{ActionError, ActionResponse, DeclarativeSource, IDEMPOTENCY_HEADER};

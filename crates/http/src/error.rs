@@ -22,6 +22,9 @@ pub enum HttpErrorKind {
     BreakerOpen,
     /// The request could not be built (bad URL or header).
     Request,
+    /// Credentials could not be obtained (an OAuth2 token endpoint refused
+    /// them, or the connection needs re-authorization).
+    Auth,
 }
 
 /// A request failed. The URL and the detail are already redacted.
@@ -89,7 +92,7 @@ impl HttpError {
             | HttpErrorKind::Body
             | HttpErrorKind::NotJson => true,
             HttpErrorKind::Rule => self.rule_retry,
-            HttpErrorKind::BreakerOpen | HttpErrorKind::Request => false,
+            HttpErrorKind::BreakerOpen | HttpErrorKind::Request | HttpErrorKind::Auth => false,
         }
     }
 
@@ -119,6 +122,7 @@ impl HttpError {
             HttpErrorKind::Rule => "rule",
             HttpErrorKind::BreakerOpen => "breaker_open",
             HttpErrorKind::Request => "request",
+            HttpErrorKind::Auth => "auth",
         }
     }
 }

@@ -29,7 +29,10 @@ pub mod retry;
 pub mod stack;
 pub mod transport;
 
-pub use auth::{KeyLocation, ResolvedAuth};
+pub use auth::{
+    KeyLocation, OAuth2ClientAuth, OAuth2Config, OAuth2Credential, OAuth2Grant, ResolvedAuth,
+    TokenState, TokenStore,
+};
 pub use error::{HttpError, HttpErrorKind, excerpt};
 pub use log::{AttemptRecord, NoSink, RequestSink};
 pub use redact::{REDACTED, Redactor};

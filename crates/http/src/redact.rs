@@ -1,5 +1,7 @@
 //! Keeping credentials out of logs, errors and stored URLs.
 
+use std::sync::{Arc, RwLock};
+
 use url::Url;
 
 /// Query parameter names whose values are always hidden.
@@ -22,9 +24,12 @@ const SENSITIVE_PARAMS: [&str; 12] = [
 pub const REDACTED: &str = "REDACTED";
 
 /// Hides known secret values and sensitive query parameters.
+///
+/// Values learnt later (an OAuth2 access token) are added with [`Redactor::add`];
+/// clones share the list of values.
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
-    secrets: Vec<String>,
+    secrets: Arc<RwLock<Vec<String>>>,
     params: Vec<String>,
 }
 
@@ -39,15 +44,28 @@ impl Redactor {
         // Longest first, so a secret containing another is hidden whole.
         secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         Redactor {
-            secrets,
+            secrets: Arc::new(RwLock::new(secrets)),
             params: params.into_iter().map(|p| p.to_ascii_lowercase()).collect(),
+        }
+    }
+
+    /// Hides `secret` from now on (ignored when shorter than 4 characters).
+    pub fn add(&self, secret: &str) {
+        if secret.len() < 4 {
+            return;
+        }
+        let mut secrets = self.secrets.write().unwrap_or_else(|e| e.into_inner());
+        if !secrets.iter().any(|s| s == secret) {
+            secrets.push(secret.to_owned());
+            secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         }
     }
 
     /// `text` with every known secret value replaced.
     pub fn text(&self, text: &str) -> String {
         let mut out = text.to_owned();
-        for s in &self.secrets {
+        let secrets = self.secrets.read().unwrap_or_else(|e| e.into_inner());
+        for s in secrets.iter() {
             if out.contains(s.as_str()) {
                 out = out.replace(s.as_str(), REDACTED);
             }
@@ -103,5 +121,7 @@ mod tests {
         );
         assert!(shown.contains("ok=1"), "{shown}");
         assert_eq!(r.text("Bearer s3cr3t-token!"), "Bearer REDACTED!");
+        r.clone().add("later-token");
+        assert_eq!(r.text("got later-token"), "got REDACTED");
     }
 }

@@ -120,6 +120,9 @@ impl Client {
                 .chain(config.secrets.iter().cloned()),
             config.auth.query_param().map(str::to_owned),
         ));
+        if let ResolvedAuth::OAuth2(credential) = &config.auth {
+            credential.attach_redactor(redactor.clone());
+        }
         let name = config.connection.as_str();
         let breaker = match config.breaker {
             Some((failures, cool_down)) => Breaker::new(failures, cool_down),
@@ -176,6 +179,18 @@ impl Client {
             request.headers = headers;
         }
         tower::ServiceExt::oneshot(self.service.clone(), request).await
+    }
+
+    /// Renews an OAuth2 token that is due (see [`OAuth2Credential::keep_alive`](crate::OAuth2Credential::keep_alive));
+    /// nothing for other credentials.
+    ///
+    /// # Errors
+    /// The token endpoint failed or refused the grant.
+    pub async fn keep_alive(&self) -> Result<(), HttpError> {
+        match &*self.auth {
+            ResolvedAuth::OAuth2(credential) => credential.keep_alive().await,
+            _ => Ok(()),
+        }
     }
 
     /// The redactor for this connection's secrets.

@@ -16,6 +16,8 @@ pub(crate) enum Credential {
     Header { name: HeaderName, value: String },
     /// A query parameter with exactly this (decoded) value.
     Query { name: String, value: String },
+    /// A bearer JWT whose `exp` has not passed (signature not checked).
+    UnexpiredJwt,
     /// Nothing matches (an `ApiKeyHeader` whose name is not a valid header name).
     Never,
 }
@@ -38,6 +40,7 @@ impl Credential {
                 name: name.clone(),
                 value: value.clone(),
             },
+            MockAuth::UnexpiredJwt => Self::UnexpiredJwt,
             MockAuth::Basic { username, password } => Self::Header {
                 name: AUTHORIZATION,
                 value: format!(
@@ -59,7 +62,53 @@ impl Credential {
             Self::Query { name, value } => {
                 Params::parse(req.uri().query()).get(name) == Some(value.as_str())
             }
+            Self::UnexpiredJwt => req
+                .headers()
+                .get(AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .and_then(jwt_expiry)
+                .is_some_and(|exp| exp > chrono::Utc::now().timestamp()),
             Self::Never => false,
         }
+    }
+}
+
+/// The `exp` claim of a JWT (`header.payload.signature`, base64url), unverified.
+fn jwt_expiry(token: &str) -> Option<i64> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    claims.get("exp")?.as_i64()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(claims: &serde_json::Value) -> String {
+        let enc = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+        format!(
+            "{}.{}.sig",
+            enc(br#"{"alg":"RS256"}"#),
+            enc(claims.to_string().as_bytes())
+        )
+    }
+
+    #[test]
+    fn unexpired_jwts_pass_expired_ones_do_not() {
+        let c = Credential::new(&MockAuth::UnexpiredJwt);
+        let now = chrono::Utc::now().timestamp();
+        let req = |token: String| {
+            Request::builder()
+                .header(AUTHORIZATION, format!("Bearer {token}"))
+                .body(axum::body::Body::empty())
+                .expect("request")
+        };
+        assert!(c.allows(&req(jwt(&serde_json::json!({"exp": now + 60})))));
+        assert!(!c.allows(&req(jwt(&serde_json::json!({"exp": now - 1})))));
+        assert!(!c.allows(&req("not-a-jwt".into())));
     }
 }

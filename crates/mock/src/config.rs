@@ -85,4 +85,9 @@ pub enum MockAuth {
         /// Password.
         password: String,
     },
+    /// `Authorization: Bearer <JWT>` whose payload's `exp` (Unix seconds) is
+    /// still in the future: any JWT issued by a test OAuth2 server passes
+    /// until it expires. The signature is **not** checked (a test double
+    /// for "the token is present and unexpired", nothing more).
+    UnexpiredJwt,
 }

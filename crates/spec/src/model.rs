@@ -188,6 +188,54 @@ pub enum Auth {
         /// The token.
         token: Template,
     },
+    /// An OAuth2 access token from a token endpoint, refreshed ahead of expiry.
+    OAuth2(OAuth2),
+}
+
+/// `auth: { type: oauth2, … }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OAuth2 {
+    /// How tokens are obtained.
+    pub grant: Grant,
+    /// The token endpoint: relative to `base_url` or absolute.
+    pub token_url: Template,
+    /// The client id.
+    pub client_id: Template,
+    /// The client secret.
+    pub client_secret: Template,
+    /// The initial refresh token (`grant: refresh_token` only).
+    pub refresh_token: Option<Template>,
+    /// Scopes to ask for.
+    pub scope: Option<Template>,
+    /// The audience to ask for.
+    pub audience: Option<Template>,
+    /// Extra form parameters for the token endpoint.
+    pub params: Vec<(String, Template)>,
+    /// How the client authenticates to the token endpoint.
+    pub client_auth: ClientAuth,
+    /// Renew this long before expiry.
+    pub refresh_before_expiry: Duration,
+    /// Refresh an idle credential at least this often.
+    pub refresh_at_least_every: Duration,
+}
+
+/// An OAuth2 grant type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grant {
+    /// `client_credentials`.
+    ClientCredentials,
+    /// `refresh_token`.
+    RefreshToken,
+}
+
+/// How the client authenticates to the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClientAuth {
+    /// An `Authorization: Basic` header (RFC 6749 §2.3.1, the default).
+    #[default]
+    Basic,
+    /// `client_id` and `client_secret` as form parameters.
+    Body,
 }
 
 /// Where an API key is sent.

@@ -102,7 +102,7 @@ pub(crate) struct RawConnection {
 /// over `env`, e.g. `token: "{{ env.CRM_TOKEN }}"`.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-#[serde(expecting = "an auth mapping with `type:` (none, api_key, basic or bearer)")]
+#[serde(expecting = "an auth mapping with `type:` (none, api_key, basic, bearer or oauth2)")]
 pub(crate) enum RawAuth {
     /// `{ type: none }`: no credentials.
     None {},
@@ -128,9 +128,36 @@ pub(crate) enum RawAuth {
         /// Required. The token.
         token: Option<String>,
     },
-    /// Reserved for a later version: rejected by `check` as not supported yet.
+    /// `{ type: oauth2, grant: client_credentials, token_url: /oauth/token, … }`:
+    /// an access token from a token endpoint, refreshed before it expires.
     #[serde(rename = "oauth2")]
-    OAuth2(#[allow(dead_code)] yaml_serde::Mapping),
+    OAuth2 {
+        /// Required. `client_credentials` or `refresh_token`.
+        grant: Option<String>,
+        /// Required. The token endpoint: relative to `base_url` or absolute.
+        token_url: Option<String>,
+        /// Required. The client id.
+        client_id: Option<String>,
+        /// Required. The client secret.
+        client_secret: Option<String>,
+        /// The refresh token; required for `grant: refresh_token`.
+        refresh_token: Option<String>,
+        /// Space-separated scopes to ask for.
+        scope: Option<String>,
+        /// The audience to ask for (some providers require it).
+        audience: Option<String>,
+        /// Extra form parameters sent to the token endpoint.
+        #[serde(default)]
+        params: Entries<Scalar>,
+        /// `basic` (default: an `Authorization: Basic` header) or `body`
+        /// (`client_id` and `client_secret` as form parameters).
+        client_auth: Option<String>,
+        /// Renew this long before the token expires. Default `5m`.
+        refresh_before_expiry: Option<Scalar>,
+        /// Refresh an idle credential at least this often (keep-alive for
+        /// refresh tokens revoked when unused). Default `24h`.
+        refresh_at_least_every: Option<Scalar>,
+    },
     /// Reserved for a later version: rejected by `check` as not supported yet.
     Session(#[allow(dead_code)] yaml_serde::Mapping),
 }

@@ -217,9 +217,40 @@ fn unsupported_auth() {
   crm:
     base_url: https://crm.example.com
     auth:
+      type: session
+      login: /login
+"#
+    ));
+}
+
+#[test]
+fn oauth2_unknown_grant() {
+    insta::assert_snapshot!(errors(
+        r#"connections:
+  crm:
+    base_url: https://crm.example.com
+    auth:
+      type: oauth2
+      grant: client_credential
+      token_url: /oauth/token
+      client_id: "{{ secret.crm_client_id }}"
+      client_secret: "{{ secret.crm_client_secret }}"
+"#
+    ));
+}
+
+#[test]
+fn oauth2_missing_keys() {
+    insta::assert_snapshot!(errors(
+        r#"connections:
+  crm:
+    base_url: https://crm.example.com
+    auth:
       type: oauth2
       grant: refresh_token
       token_url: /oauth/token
+      client_id: "{{ secret.crm_client_id }}"
+      client_auth: bdy
 "#
     ));
 }

@@ -1,11 +1,11 @@
 //! Sealed secrets: `_holdfast_secrets` (name, sealed bytes, updated_at).
 
-use holdfast_store::{StoreError, StoredSecret};
+use holdfast_store::{StoreError, StoredSecret, StoredToken, TokenStatus};
 use sqlx::Row;
 use sqlx::sqlite::{SqliteConnection, SqlitePool};
 
 use crate::store::db_err;
-use crate::time::from_text;
+use crate::time::{from_text, to_text};
 
 /// Inserts or replaces secret `name`.
 pub(crate) async fn put(
@@ -48,6 +48,77 @@ pub(crate) async fn list(pool: &SqlitePool) -> Result<Vec<StoredSecret>, StoreEr
                 name: r.try_get(0).map_err(e())?,
                 sealed: r.try_get(1).map_err(e())?,
                 updated_at: from_text(&r.try_get::<String, _>(2).map_err(e())?)?,
+            })
+        })
+        .collect()
+}
+
+/// Inserts or replaces `connection`'s token state.
+pub(crate) async fn put_token(
+    conn: &mut SqliteConnection,
+    connection: &str,
+    sealed: &[u8],
+    status: &TokenStatus,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO _holdfast_tokens (connection, sealed, auth_type, expires_at, last_refresh_at, \
+         last_outcome, consecutive_failures, needs_reauth, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (connection) DO UPDATE SET sealed = excluded.sealed, auth_type = excluded.auth_type, \
+         expires_at = excluded.expires_at, last_refresh_at = excluded.last_refresh_at, \
+         last_outcome = excluded.last_outcome, consecutive_failures = excluded.consecutive_failures, \
+         needs_reauth = excluded.needs_reauth, updated_at = excluded.updated_at",
+    )
+    .bind(connection)
+    .bind(sealed)
+    .bind(&status.auth_type)
+    .bind(status.expires_at.map(to_text))
+    .bind(status.last_refresh_at.map(to_text))
+    .bind(status.last_outcome.as_deref())
+    .bind(i64::from(status.consecutive_failures))
+    .bind(status.needs_reauth)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Token states, all or one connection's.
+pub(crate) async fn tokens(
+    pool: &SqlitePool,
+    connection: Option<&str>,
+) -> Result<Vec<StoredToken>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT connection, sealed, auth_type, expires_at, last_refresh_at, last_outcome, \
+         consecutive_failures, needs_reauth, updated_at FROM _holdfast_tokens \
+         WHERE ?1 IS NULL OR connection = ?1 ORDER BY connection",
+    )
+    .bind(connection)
+    .fetch_all(pool)
+    .await
+    .map_err(db_err("reading token states"))?;
+    rows.iter()
+        .map(|r| {
+            let e = || db_err("reading token states");
+            let time = |i: usize| -> Result<_, StoreError> {
+                r.try_get::<Option<String>, _>(i)
+                    .map_err(e())?
+                    .map(|t| from_text(&t))
+                    .transpose()
+            };
+            Ok(StoredToken {
+                connection: r.try_get(0).map_err(e())?,
+                sealed: r.try_get(1).map_err(e())?,
+                status: TokenStatus {
+                    auth_type: r.try_get(2).map_err(e())?,
+                    expires_at: time(3)?,
+                    last_refresh_at: time(4)?,
+                    last_outcome: r.try_get(5).map_err(e())?,
+                    consecutive_failures: u32::try_from(r.try_get::<i64, _>(6).map_err(e())?)
+                        .unwrap_or(u32::MAX),
+                    needs_reauth: r.try_get(7).map_err(e())?,
+                },
+                updated_at: from_text(&r.try_get::<String, _>(8).map_err(e())?)?,
             })
         })
         .collect()

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use holdfast_store::{
     DriftRow, EndpointStats, PageCommit, PageOutcome, ParentRecord, QuarantineRow, RequestRow,
     RunId, RunOutcome, RunRow, Store, StoreError, StoreErrorKind, StoredRecord, StoredSecret,
-    StreamState, TableSpec,
+    StoredToken, StreamState, TableSpec, TokenStatus,
 };
 use serde_json::Value;
 use sqlx::sqlite::{
@@ -83,6 +83,16 @@ impl SqliteStore {
     /// Closes the pool, checkpointing the WAL.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// Another handle on the same database (same connection pool and write
+    /// gate), e.g. for an OAuth2 token store owned by a connection.
+    pub fn handle(&self) -> SqliteStore {
+        SqliteStore {
+            pool: self.pool.clone(),
+            upserts: UpsertCache::default(),
+            gate: self.gate.clone(),
+        }
     }
 }
 
@@ -511,6 +521,32 @@ impl Store for SqliteStore {
             .map_err(db_err(&context))?;
         tx.commit().await.map_err(db_err(context))?;
         Ok(deleted)
+    }
+
+    async fn save_token(
+        &self,
+        connection: &str,
+        sealed: &[u8],
+        status: &TokenStatus,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let context = format!("saving the token state of connection `{connection}`");
+        let mut tx = self.begin_write().await.map_err(db_err(&context))?;
+        crate::secrets::put_token(&mut tx, connection, sealed, status, &to_text(now))
+            .await
+            .map_err(db_err(&context))?;
+        tx.commit().await.map_err(db_err(context))
+    }
+
+    async fn load_token(&self, connection: &str) -> Result<Option<StoredToken>, StoreError> {
+        Ok(crate::secrets::tokens(&self.pool, Some(connection))
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    async fn tokens(&self) -> Result<Vec<StoredToken>, StoreError> {
+        crate::secrets::tokens(&self.pool, None).await
     }
 }
 

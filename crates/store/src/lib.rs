@@ -36,7 +36,7 @@ pub use queue::{
     Claim, Enqueued, EventApply, EventOutcome, Finish, Job, JobFilter, JobId, JobState, Lease,
     NewJob, OldestReady, QueueDepth, QueueStats, Rejection, Requeue,
 };
-pub use secret::StoredSecret;
+pub use secret::{StoredSecret, StoredToken, TokenStatus};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -161,6 +161,22 @@ pub trait Store: Send + Sync {
 
     /// Deletes secret `name`; `false` when there was none.
     async fn delete_secret(&self, name: &str) -> Result<bool, StoreError>;
+
+    /// Saves (replaces) `connection`'s token state: `sealed` is encrypted by
+    /// the caller; `status` is kept beside it in plain text. Durable on `Ok`.
+    async fn save_token(
+        &self,
+        connection: &str,
+        sealed: &[u8],
+        status: &TokenStatus,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// `connection`'s saved token state, if any.
+    async fn load_token(&self, connection: &str) -> Result<Option<StoredToken>, StoreError>;
+
+    /// Every saved token state, by connection.
+    async fn tokens(&self) -> Result<Vec<StoredToken>, StoreError>;
 }
 
 /// The durable job queue, kept in the store so that finishing a job and

@@ -27,3 +27,46 @@ impl fmt::Debug for StoredSecret {
             .finish()
     }
 }
+
+/// A connection's OAuth2 token state as the store keeps it: the tokens sealed
+/// (encrypted by the caller), the status beside them in plain text for
+/// `holdfast status`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredToken {
+    /// The connection's name.
+    pub connection: String,
+    /// The encrypted token state (access token, refresh token, expiry).
+    pub sealed: Vec<u8>,
+    /// What can be shown.
+    pub status: TokenStatus,
+    /// When it was last saved.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl fmt::Debug for StoredToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredToken")
+            .field("connection", &self.connection)
+            .field("sealed", &format_args!("{} bytes", self.sealed.len()))
+            .field("status", &self.status)
+            .field("updated_at", &self.updated_at)
+            .finish()
+    }
+}
+
+/// The shareable part of a token state (no token in it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenStatus {
+    /// The auth type (`oauth2`).
+    pub auth_type: String,
+    /// When the access token expires.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When a token was last requested.
+    pub last_refresh_at: Option<DateTime<Utc>>,
+    /// `ok`, or what went wrong (redacted).
+    pub last_outcome: Option<String>,
+    /// Token requests that failed in a row.
+    pub consecutive_failures: u32,
+    /// The grant was refused: a person must authorize again.
+    pub needs_reauth: bool,
+}

@@ -16,7 +16,7 @@ use holdfast_store::{Enqueued, Job, JobQueue, JobState};
 use serde_json::{Value, json};
 
 use crate::cli::{ActArgs, Cli};
-use crate::context::{load_spec, open_store};
+use crate::context::{load_spec, open_store, token_store};
 
 pub(crate) async fn run(cli: &Cli, args: &ActArgs) -> anyhow::Result<ExitCode> {
     let mut env = Env::from_process();
@@ -45,7 +45,8 @@ pub(crate) async fn run(cli: &Cli, args: &ActArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let store = Arc::new(open_store(cli, Some(&spec), &env).await?);
-    let source = Arc::new(DeclarativeSource::new(spec, &env)?);
+    let tokens = token_store(&spec, &store)?;
+    let source = Arc::new(DeclarativeSource::with_token_store(spec, &env, tokens)?);
     let idempotency_key = match source.idempotency_key(&action.name, &input) {
         Ok(k) => k,
         Err(e) => {

@@ -25,7 +25,7 @@ use subtle::ConstantTimeEq;
 use tokio::sync::watch;
 
 use crate::cli::{Cli, ServeArgs};
-use crate::context::{load_spec, open_store};
+use crate::context::{load_spec, open_store, token_store};
 
 /// The environment variable holding the admin API's bearer token.
 const ADMIN_TOKEN: &str = "HOLDFAST_ADMIN_TOKEN";
@@ -37,7 +37,12 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode>
     };
     let store = Arc::new(open_store(cli, Some(&spec), &env).await?);
     let queue: Arc<dyn JobQueue> = store.clone();
-    let source = Arc::new(DeclarativeSource::new(spec.clone(), &env)?);
+    let tokens = token_store(&spec, &store)?;
+    let source = Arc::new(DeclarativeSource::with_token_store(
+        spec.clone(),
+        &env,
+        tokens,
+    )?);
     // one waker for all workers: each enqueue wakes one idle worker
     let wake = Arc::new(tokio::sync::Notify::new());
     let acks = Arc::new(holdfast_engine::worker::AckClock::default());
@@ -114,6 +119,16 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode>
                 Ok(n) => tracing::info!(jobs = n, "pruned finished jobs"),
                 Err(e) => tracing::warn!(error = %e, "could not prune finished jobs"),
             }
+        }
+    });
+    // Keep-alive: idle OAuth2 credentials are renewed every
+    // `refresh_at_least_every` (and ahead of expiry) even with no sync running.
+    let credentials = source.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            credentials.keep_credentials_alive().await;
         }
     });
     let mut tasks = tokio::task::JoinSet::new();

@@ -1,5 +1,5 @@
 //! `holdfast status`: each stream's last run and resume point, each
-//! endpoint's success rate, latency percentiles and deprecation notices,
+//! connection's auth type and OAuth2 token health, each endpoint's success rate, latency percentiles and deprecation notices,
 //! and the queue's depth, dead letters and refused webhook requests.
 
 use std::process::ExitCode;
@@ -51,6 +51,7 @@ pub(crate) async fn run(cli: &Cli, args: &StatusArgs) -> anyhow::Result<ExitCode
             }
         }
     }
+    connections(&spec, &store).await?;
     let since =
         Utc::now() - chrono::Duration::from_std(args.window).unwrap_or(chrono::Duration::hours(24));
     let stats = store.endpoint_stats(since).await?;
@@ -85,6 +86,60 @@ pub(crate) async fn run(cli: &Cli, args: &StatusArgs) -> anyhow::Result<ExitCode
     queue_summary(&store).await?;
     store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Each connection's auth type and, for OAuth2, its token's health (never a token).
+async fn connections(spec: &holdfast_spec::Spec, store: &dyn Store) -> anyhow::Result<()> {
+    let tokens = store.tokens().await?;
+    let now = Utc::now();
+    println!("\nconnections");
+    for (name, conn) in &spec.connections {
+        let kind = match conn.auth {
+            holdfast_spec::Auth::None => "no auth",
+            holdfast_spec::Auth::ApiKey { .. } => "api_key",
+            holdfast_spec::Auth::Basic { .. } => "basic",
+            holdfast_spec::Auth::Bearer { .. } => "bearer",
+            holdfast_spec::Auth::OAuth2(_) => "oauth2",
+            _ => "other",
+        };
+        if kind != "oauth2" {
+            println!("  {name:<16} {kind}");
+            continue;
+        }
+        let Some(t) = tokens.iter().find(|t| &t.connection == name) else {
+            println!("  {name:<16} oauth2, no token yet");
+            continue;
+        };
+        let st = &t.status;
+        let expiry = match st.expires_at {
+            _ if st.needs_reauth => "no valid token".to_owned(),
+            None => "token expiry unknown".to_owned(),
+            Some(at) if at <= now => "token expired".to_owned(),
+            Some(at) => format!(
+                "token expires in {}",
+                humantime::format_duration(std::time::Duration::from_secs(
+                    (at - now).num_seconds().max(0).unsigned_abs()
+                ))
+            ),
+        };
+        let last = match (&st.last_outcome, st.last_refresh_at) {
+            (Some(outcome), Some(at)) => format!(
+                "last refresh {outcome} at {}",
+                at.format("%Y-%m-%d %H:%M:%S")
+            ),
+            _ => "never refreshed".to_owned(),
+        };
+        let reauth = if st.needs_reauth {
+            ", NEEDS RE-AUTHORIZATION (needs re-authorization: set a new refresh token with `holdfast secrets set`)"
+        } else {
+            ""
+        };
+        println!(
+            "  {name:<16} oauth2, {expiry}, {last}, {} consecutive auth failures{reauth}",
+            st.consecutive_failures
+        );
+    }
+    Ok(())
 }
 
 /// The queue in three lines: jobs waiting, dead letters, refused webhook requests.

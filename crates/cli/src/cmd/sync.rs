@@ -9,7 +9,7 @@ use holdfast_store::Store;
 use serde_json::json;
 
 use crate::cli::{Cli, SyncArgs};
-use crate::context::{load_spec, open_store};
+use crate::context::{load_spec, open_store, token_store};
 use crate::progress::{Progress, peak_rss_bytes};
 
 pub(crate) async fn run(cli: &Cli, args: &SyncArgs) -> anyhow::Result<ExitCode> {
@@ -18,7 +18,8 @@ pub(crate) async fn run(cli: &Cli, args: &SyncArgs) -> anyhow::Result<ExitCode> 
         return Ok(ExitCode::from(2));
     };
     let store = open_store(cli, Some(&spec), &env).await?;
-    let source = DeclarativeSource::new(spec, &env)?;
+    let tokens = token_store(&spec, &store)?;
+    let source = DeclarativeSource::with_token_store(spec, &env, tokens)?;
     let options = SyncOptions {
         full_refresh: args.full_refresh,
     };

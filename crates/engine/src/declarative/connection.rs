@@ -5,8 +5,11 @@ use std::sync::Arc;
 
 use holdfast_http::concurrency::InFlight;
 use holdfast_http::retry::RetryPolicy;
-use holdfast_http::{Client, ClientConfig, KeyLocation, RequestSink, ResolvedAuth};
-use holdfast_spec::{Auth, Concurrency};
+use holdfast_http::{
+    Client, ClientConfig, KeyLocation, OAuth2ClientAuth, OAuth2Config, OAuth2Credential,
+    OAuth2Grant, RequestSink, ResolvedAuth, TokenStore,
+};
+use holdfast_spec::{Auth, ClientAuth, Concurrency, Grant};
 use url::Url;
 
 use super::classifier::RuleClassifier;
@@ -31,6 +34,7 @@ impl Connection {
         renderer: &mut Renderer,
         sink: Arc<dyn RequestSink>,
         secrets: &[String],
+        token_store: Option<Arc<dyn TokenStore>>,
     ) -> Result<Connection, SourceError> {
         let prefix = format!("connections.{}", conn.name);
         let mut render = |field: &str, t: &holdfast_spec::Template| {
@@ -70,6 +74,52 @@ impl Connection {
             Auth::Bearer { token } => ResolvedAuth::Bearer {
                 token: render("auth.token", token)?,
             },
+            Auth::OAuth2(o) => {
+                let token_url = render("auth.token_url", &o.token_url)?;
+                let token_url =
+                    super::reader::join_url(&base_url, &token_url).map_err(|message| {
+                        SourceError::Config {
+                            field: format!("{prefix}.auth.token_url"),
+                            message,
+                        }
+                    })?;
+                let mut optional = |field: &str, t: &Option<holdfast_spec::Template>| {
+                    t.as_ref().map(|t| render(field, t)).transpose()
+                };
+                let refresh_token = optional("auth.refresh_token", &o.refresh_token)?;
+                let scope = optional("auth.scope", &o.scope)?;
+                let audience = optional("auth.audience", &o.audience)?;
+                let mut params = Vec::new();
+                for (k, t) in &o.params {
+                    params.push((k.clone(), render(&format!("auth.params.{k}"), t)?));
+                }
+                let config = OAuth2Config {
+                    connection: conn.name.clone(),
+                    token_url,
+                    grant: match o.grant {
+                        Grant::ClientCredentials => OAuth2Grant::ClientCredentials,
+                        Grant::RefreshToken => OAuth2Grant::RefreshToken,
+                    },
+                    client_id: render("auth.client_id", &o.client_id)?,
+                    client_secret: render("auth.client_secret", &o.client_secret)?,
+                    refresh_token,
+                    scope,
+                    audience,
+                    params,
+                    client_auth: match o.client_auth {
+                        ClientAuth::Basic => OAuth2ClientAuth::Basic,
+                        ClientAuth::Body => OAuth2ClientAuth::Body,
+                    },
+                    refresh_before_expiry: o.refresh_before_expiry,
+                    refresh_at_least_every: o.refresh_at_least_every,
+                    timeout: conn.timeout,
+                    reauth_hint: reauth_hint(o),
+                };
+                ResolvedAuth::OAuth2(Arc::new(OAuth2Credential::new(
+                    config,
+                    token_store.clone(),
+                )?))
+            }
             _ => ResolvedAuth::None,
         };
         let (in_flight, parallel_chains) = match conn.concurrency {
@@ -104,5 +154,29 @@ impl Connection {
             base_url,
             parallel_chains: parallel_chains.max(1) as usize,
         })
+    }
+}
+
+/// How to fix a refused grant: set the secret the credential comes from.
+fn reauth_hint(o: &holdfast_spec::OAuth2) -> String {
+    let source = match o.grant {
+        Grant::RefreshToken => o.refresh_token.as_ref().map(|t| t.source.as_str()),
+        Grant::ClientCredentials => Some(o.client_secret.source.as_str()),
+    };
+    let what = match o.grant {
+        Grant::RefreshToken => "refresh token",
+        Grant::ClientCredentials => "client secret",
+    };
+    let secret = source.and_then(|s| {
+        let rest = &s[s.find("secret.")? + "secret.".len()..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        (!name.is_empty()).then_some(name)
+    });
+    match secret {
+        Some(name) => format!("set a new one with `holdfast secrets set {name}`"),
+        None => format!("set a new {what} and run again"),
     }
 }

@@ -42,6 +42,29 @@ impl DeclarativeSource {
     /// # Errors
     /// A template that does not render, or a base URL that is not a URL.
     pub fn new(spec: Arc<Spec>, env: &Env) -> Result<DeclarativeSource, SourceError> {
+        DeclarativeSource::with_token_store(spec, env, None)
+    }
+
+    /// Renews every OAuth2 token that is due (expiring, or idle for its
+    /// `refresh_at_least_every`); failures are logged (redacted), not returned.
+    pub async fn keep_credentials_alive(&self) {
+        for (name, c) in &self.connections {
+            if let Err(e) = c.client.keep_alive().await {
+                tracing::warn!(connection = %name, error = %e, "could not renew the OAuth2 token");
+            }
+        }
+    }
+
+    /// As [`DeclarativeSource::new`], keeping OAuth2 token state in `token_store`
+    /// (so a restarted process reuses a valid token and the latest refresh token).
+    ///
+    /// # Errors
+    /// As [`DeclarativeSource::new`].
+    pub fn with_token_store(
+        spec: Arc<Spec>,
+        env: &Env,
+        token_store: Option<Arc<dyn holdfast_http::TokenStore>>,
+    ) -> Result<DeclarativeSource, SourceError> {
         let mut renderer = Renderer::new(env);
         let log = RequestLog::new();
         let secrets = redacted_secrets(env);
@@ -50,7 +73,7 @@ impl DeclarativeSource {
             let sink = Arc::new(log.clone());
             connections.insert(
                 name.clone(),
-                Connection::resolve(conn, &mut renderer, sink, &secrets)?,
+                Connection::resolve(conn, &mut renderer, sink, &secrets, token_store.clone())?,
             );
         }
         for s in &spec.streams {

@@ -2,8 +2,13 @@
 //! the current ones (a refreshed token, once refreshing exists).
 
 mod layer;
+mod oauth2;
 
 pub use layer::AuthLayer;
+pub use oauth2::{
+    OAuth2ClientAuth, OAuth2Config, OAuth2Credential, OAuth2Grant, TokenState, TokenStore,
+    now_millis,
+};
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -48,6 +53,8 @@ pub enum ResolvedAuth {
         /// The token.
         token: String,
     },
+    /// An OAuth2 access token, renewed as needed (shared by clones).
+    OAuth2(Arc<OAuth2Credential>),
 }
 
 impl std::fmt::Debug for ResolvedAuth {
@@ -57,6 +64,7 @@ impl std::fmt::Debug for ResolvedAuth {
             ResolvedAuth::ApiKey { .. } => "ApiKey(REDACTED)",
             ResolvedAuth::Basic { .. } => "Basic(REDACTED)",
             ResolvedAuth::Bearer { .. } => "Bearer(REDACTED)",
+            ResolvedAuth::OAuth2(_) => "OAuth2(REDACTED)",
         })
     }
 }
@@ -75,6 +83,7 @@ impl ResolvedAuth {
                 ]
             }
             ResolvedAuth::Bearer { token } => vec![token.clone()],
+            ResolvedAuth::OAuth2(c) => c.secrets(),
         }
     }
 
@@ -90,10 +99,11 @@ impl ResolvedAuth {
         }
     }
 
-    /// Adds the credentials to `request` (replacing a query key the URL already carries).
+    /// Adds the credentials to `request` (replacing a query key the URL
+    /// already carries). OAuth2 tokens are added by the auth layer instead.
     pub fn apply(&self, request: &mut HttpRequest) {
         match self {
-            ResolvedAuth::None => {}
+            ResolvedAuth::None | ResolvedAuth::OAuth2(_) => {}
             ResolvedAuth::ApiKey {
                 name,
                 value,
@@ -155,8 +165,18 @@ where
 
     fn call(&mut self, mut request: HttpRequest) -> ResponseFuture {
         let url = request.url.clone();
-        self.credentials.apply(&mut request);
         let inner = self.inner.clone();
+        if let ResolvedAuth::OAuth2(credential) = &*self.credentials {
+            let credential = credential.clone();
+            return Box::pin(async move {
+                let mut result = with_oauth2(inner, credential, request).await;
+                if let Ok(response) = &mut result {
+                    response.url = url;
+                }
+                result
+            });
+        }
+        self.credentials.apply(&mut request);
         Box::pin(async move {
             // Below this layer the URL may carry a key: give back the clean one.
             let mut result = tower::ServiceExt::oneshot(inner, request).await;
@@ -166,4 +186,38 @@ where
             result
         })
     }
+}
+
+/// Sends `request` with the current access token; a 401 renews the token
+/// once (unless another request already did) and retries once, never more.
+async fn with_oauth2<S>(
+    inner: S,
+    credential: Arc<OAuth2Credential>,
+    request: HttpRequest,
+) -> Result<HttpResponse, HttpError>
+where
+    S: crate::HttpService,
+{
+    let token = credential.token(None).await?;
+    let mut first = request.clone();
+    bearer(&mut first, &token);
+    match tower::ServiceExt::oneshot(inner.clone(), first).await {
+        Err(e) if e.status == Some(401) => {
+            tracing::info!(connection = %e.connection, "401: renewing the access token and retrying once");
+            let renewed = credential.token(Some(&token)).await?;
+            let mut second = request;
+            bearer(&mut second, &renewed);
+            tower::ServiceExt::oneshot(inner, second).await
+        }
+        other => other,
+    }
+}
+
+fn bearer(request: &mut HttpRequest, token: &str) {
+    request
+        .headers
+        .retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
+    request
+        .headers
+        .push(("authorization".into(), format!("Bearer {token}")));
 }

@@ -9,11 +9,15 @@ use super::names;
 use super::resilience;
 use super::templates::{self, CONNECTION_SCOPE};
 use super::values;
-use crate::model::{Auth, Connection, KeyLocation, Template};
+use crate::model::{Auth, ClientAuth, Connection, Grant, KeyLocation, OAuth2, Template};
 use crate::raw::{RawAuth, RawConnection};
 
 /// The default request timeout.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long before expiry an OAuth2 token is renewed, by default.
+const DEFAULT_REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(5 * 60);
+/// How often an idle OAuth2 credential is refreshed, by default.
+const DEFAULT_REFRESH_AT_LEAST_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Checks one connection; `None` when it has problems (they are in `ctx`).
 pub(crate) fn connection(ctx: &mut Ctx<'_>, name: &str, raw: &RawConnection) -> Option<Connection> {
@@ -149,16 +153,131 @@ fn auth(ctx: &mut Ctx<'_>, path: &str, raw: Option<&RawAuth>) -> Option<Auth> {
         Some(RawAuth::Bearer { token }) => Auth::Bearer {
             token: secret(ctx, "token", token.as_ref())?,
         },
-        Some(RawAuth::OAuth2(_)) => return unsupported(ctx, path, "oauth2"),
+        Some(RawAuth::OAuth2 {
+            grant,
+            token_url,
+            client_id,
+            client_secret,
+            refresh_token,
+            scope,
+            audience,
+            params,
+            client_auth,
+            refresh_before_expiry,
+            refresh_at_least_every,
+        }) => {
+            let grant = ctx
+                .require(grant.as_ref(), path, "grant", "client_credentials")
+                .and_then(|g| oauth2_grant(ctx, &format!("{path}.grant"), g));
+            let token_url = ctx
+                .require(token_url.as_ref(), path, "token_url", "/oauth/token")
+                .map(|source| {
+                    templates::template(ctx, &format!("{path}.token_url"), source, CONNECTION_SCOPE)
+                });
+            let client_id = secret(ctx, "client_id", client_id.as_ref());
+            let client_secret = secret(ctx, "client_secret", client_secret.as_ref());
+            let refresh_token = match (grant, refresh_token) {
+                (Some(Grant::RefreshToken), None) => {
+                    let key = format!("{path}.refresh_token");
+                    if !ctx.is_explained(&key) {
+                        ctx.error(
+                            &key,
+                            "missing key `refresh_token`: `grant: refresh_token` needs the refresh token to start from",
+                            "add it from a secret, e.g. `refresh_token: \"{{ secret.crm_refresh_token }}\"` (set it with `holdfast secrets set crm_refresh_token`)",
+                        );
+                    }
+                    None
+                }
+                (_, token) => Some(token.as_ref().map(|source| {
+                    templates::template(
+                        ctx,
+                        &format!("{path}.refresh_token"),
+                        source,
+                        CONNECTION_SCOPE,
+                    )
+                })),
+            };
+            let optional = |ctx: &mut Ctx<'_>, key: &str, value: &Option<String>| {
+                value.as_ref().map(|source| {
+                    templates::template(ctx, &format!("{path}.{key}"), source, CONNECTION_SCOPE)
+                })
+            };
+            let scope = optional(ctx, "scope", scope);
+            let audience = optional(ctx, "audience", audience);
+            let params = templates::pairs(ctx, &format!("{path}.params"), params, CONNECTION_SCOPE);
+            let client_auth = match client_auth.as_deref() {
+                None | Some("basic") => Some(ClientAuth::Basic),
+                Some("body") => Some(ClientAuth::Body),
+                Some(other) => {
+                    ctx.error(
+                        &format!("{path}.client_auth"),
+                        format!("unknown client_auth `{other}`: expected `basic` or `body`"),
+                        format!(
+                            "use `client_auth: basic` (an Authorization header) or `client_auth: body` (form parameters){}",
+                            names::suggestion(other, ["basic", "body"])
+                        ),
+                    );
+                    None
+                }
+            };
+            let before = values::duration(
+                ctx,
+                &format!("{path}.refresh_before_expiry"),
+                refresh_before_expiry.as_ref(),
+                DEFAULT_REFRESH_BEFORE_EXPIRY,
+            );
+            let every = values::positive_duration(
+                ctx,
+                &format!("{path}.refresh_at_least_every"),
+                refresh_at_least_every.as_ref(),
+                DEFAULT_REFRESH_AT_LEAST_EVERY,
+            );
+            Auth::OAuth2(OAuth2 {
+                grant: grant?,
+                token_url: token_url?,
+                client_id: client_id?,
+                client_secret: client_secret?,
+                refresh_token: refresh_token?,
+                scope,
+                audience,
+                params,
+                client_auth: client_auth?,
+                refresh_before_expiry: before?,
+                refresh_at_least_every: every?,
+            })
+        }
         Some(RawAuth::Session(_)) => return unsupported(ctx, path, "session"),
     })
+}
+
+/// The grant names `grant:` accepts.
+const GRANTS: [&str; 2] = ["client_credentials", "refresh_token"];
+
+fn oauth2_grant(ctx: &mut Ctx<'_>, path: &str, grant: &str) -> Option<Grant> {
+    match grant {
+        "client_credentials" => Some(Grant::ClientCredentials),
+        "refresh_token" => Some(Grant::RefreshToken),
+        other => {
+            ctx.error(
+                path,
+                format!(
+                    "unknown grant `{other}`: expected `client_credentials` or `refresh_token`"
+                ),
+                format!(
+                    "use `grant: client_credentials` (a machine client) or `grant: refresh_token` (a user's authorization){}",
+                    names::suggestion(other, GRANTS)
+                ),
+            );
+            None
+        }
+    }
 }
 
 fn unsupported(ctx: &mut Ctx<'_>, path: &str, kind: &str) -> Option<Auth> {
     ctx.error(
         &format!("{path}.type"),
         format!("auth type `{kind}` is not supported yet"),
-        "use `api_key`, `basic` or `bearer` for now (e.g. a long-lived token with `type: bearer`)",
+        "use `api_key`, `basic`, `bearer` or `oauth2` for now",
     );
     None
 }
@@ -237,12 +356,12 @@ mod tests {
     fn rejects_bad_urls_and_unsupported_auth() {
         let (c, errors) = check(&raw(
             "crm.test/api",
-            Some(RawAuth::OAuth2(Default::default())),
+            Some(RawAuth::Session(Default::default())),
         ));
         assert!(c.is_none());
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert!(errors[0].contains("not an absolute URL"));
-        assert_eq!(errors[1], "auth type `oauth2` is not supported yet");
+        assert_eq!(errors[1], "auth type `session` is not supported yet");
         let (_, errors) = check(&raw(
             "ftp://crm.test",
             Some(RawAuth::Bearer { token: None }),
@@ -254,6 +373,82 @@ mod tests {
                 "missing key `token`"
             ]
         );
+    }
+
+    fn oauth2(grant: &str, refresh_token: Option<&str>) -> RawAuth {
+        RawAuth::OAuth2 {
+            grant: Some(grant.into()),
+            token_url: Some("/oauth/token".into()),
+            client_id: Some("{{ env.TOKEN }}".into()),
+            client_secret: Some("{{ secret.crm_secret }}".into()),
+            refresh_token: refresh_token.map(Into::into),
+            scope: Some("read write".into()),
+            audience: None,
+            params: Entries(vec![("resource".into(), Scalar("crm".into()))]),
+            client_auth: None,
+            refresh_before_expiry: None,
+            refresh_at_least_every: None,
+        }
+    }
+
+    #[test]
+    fn oauth2_defaults() {
+        let (c, errors) = check(&raw(
+            "https://crm.test",
+            Some(oauth2("client_credentials", None)),
+        ));
+        assert!(errors.is_empty(), "{errors:?}");
+        let expected = Auth::OAuth2(OAuth2 {
+            grant: Grant::ClientCredentials,
+            token_url: Template::new("/oauth/token"),
+            client_id: Template::new("{{ env.TOKEN }}"),
+            client_secret: Template::new("{{ secret.crm_secret }}"),
+            refresh_token: None,
+            scope: Some(Template::new("read write")),
+            audience: None,
+            params: vec![("resource".into(), Template::new("crm"))],
+            client_auth: ClientAuth::Basic,
+            refresh_before_expiry: Duration::from_secs(300),
+            refresh_at_least_every: Duration::from_secs(86_400),
+        });
+        assert_eq!(c.map(|c| c.auth), Some(expected));
+    }
+
+    #[test]
+    fn oauth2_errors() {
+        let (c, errors) = check(&raw(
+            "https://crm.test",
+            Some(oauth2("refresh_tokens", None)),
+        ));
+        assert!(c.is_none());
+        assert_eq!(
+            errors,
+            ["unknown grant `refresh_tokens`: expected `client_credentials` or `refresh_token`"]
+        );
+        let (c, errors) = check(&raw(
+            "https://crm.test",
+            Some(oauth2("refresh_token", None)),
+        ));
+        assert!(c.is_none());
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].starts_with("missing key `refresh_token`"));
+        let mut bad = oauth2("refresh_token", Some("{{ secret.rt }}"));
+        if let RawAuth::OAuth2 {
+            client_auth,
+            refresh_before_expiry,
+            token_url,
+            ..
+        } = &mut bad
+        {
+            *client_auth = Some("header".into());
+            *refresh_before_expiry = Some(Scalar("soon".into()));
+            *token_url = None;
+        }
+        let (_, errors) = check(&raw("https://crm.test", Some(bad)));
+        assert_eq!(errors.len(), 3, "{errors:?}");
+        assert_eq!(errors[0], "missing key `token_url`");
+        assert!(errors[1].starts_with("unknown client_auth `header`"));
+        assert!(errors[2].starts_with("invalid duration `soon`"));
     }
 
     #[test]

@@ -30,6 +30,7 @@ pub mod queue;
 pub mod requests;
 pub mod runs;
 pub mod secrets;
+pub mod tokens;
 pub mod upsert;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -58,6 +59,7 @@ macro_rules! store_conformance {
             drift::shapes_and_drift_are_kept,
             requests::kept_per_run_and_summarised_per_endpoint,
             secrets::kept_replaced_and_deleted,
+            tokens::kept_replaced_and_listed,
         );
     };
     (@cases $factory:path; $($module:ident :: $case:ident),+ $(,)?) => {
