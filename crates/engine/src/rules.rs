@@ -102,6 +102,14 @@ impl RecordRules {
         })
     }
 
+    /// The table `stream` writes: its `into:`, primary key and these mapped columns.
+    pub fn table(&self, stream: &Stream) -> holdfast_store::TableSpec {
+        let mut table =
+            holdfast_store::TableSpec::new(stream.into.clone(), stream.primary_key.clone());
+        table.columns = self.columns.clone();
+        table
+    }
+
     /// The mapped columns of the stream's table.
     pub fn columns(&self) -> &[Column] {
         &self.columns

@@ -108,9 +108,7 @@ impl DeclarativeSource {
     }
 
     fn table(&self, stream: &holdfast_spec::Stream) -> TableSpec {
-        let mut table = TableSpec::new(stream.into.clone(), stream.primary_key.clone());
-        table.columns = self.rules_of(&stream.name).columns().to_vec();
-        table
+        self.rules_of(&stream.name).table(stream)
     }
 
     /// The compiled record rules of `stream`.

@@ -87,8 +87,7 @@ impl EventRouter {
                     .stream(&r.stream)
                     .ok_or_else(|| SourceError::UnknownStream(r.stream.clone()))?;
                 let rules = RecordRules::for_stream(stream)?;
-                let mut table = TableSpec::new(stream.into.clone(), stream.primary_key.clone());
-                table.columns = rules.columns().to_vec();
+                let table = rules.table(stream);
                 streams.insert(r.stream.clone(), RoutedStream { table, rules });
             }
         }
