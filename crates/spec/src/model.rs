@@ -25,6 +25,10 @@ pub struct Spec {
     pub webhooks: Vec<Webhook>,
     /// Outbound actions in file order.
     pub actions: Vec<Action>,
+    /// Alert rules in file order.
+    pub alerts: Vec<AlertRule>,
+    /// Where alerts are delivered besides the log.
+    pub notify: Vec<Notify>,
     /// The secret names the file's templates read (`{{ secret.NAME }}`).
     pub secrets: BTreeSet<String>,
 }
@@ -190,6 +194,69 @@ pub enum Auth {
     },
     /// An OAuth2 access token from a token endpoint, refreshed ahead of expiry.
     OAuth2(OAuth2),
+    /// A portal login: cookies from a chain of login requests.
+    Session(Session),
+}
+
+/// `auth: { type: session, … }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    /// The login requests, in order (at least one).
+    pub login: Vec<LoginStep>,
+    /// Headers added to every request (templates over `env`, `secret`, `session`).
+    pub headers: Vec<(String, Template)>,
+    /// Statuses that mean the session expired (default 401 and 403).
+    pub expired_status: Vec<u16>,
+    /// A condition over `status`, `headers` and `body` that also means it.
+    pub expired_when: Option<Template>,
+}
+
+/// One request of a session login.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoginStep {
+    /// The method.
+    pub method: Method,
+    /// Joined to the connection's `base_url`.
+    pub path: Template,
+    /// Query parameters.
+    pub params: Vec<(String, Template)>,
+    /// Extra headers.
+    pub headers: Vec<(String, Template)>,
+    /// The body.
+    pub body: LoginBody,
+    /// Values to take from the answer, by name.
+    pub extract: Vec<(String, Extract)>,
+}
+
+/// A login step's body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoginBody {
+    /// None.
+    None,
+    /// Form fields.
+    Form(Vec<(String, Template)>),
+    /// JSON whose strings are templates.
+    Json(serde_json::Value),
+}
+
+/// Where a login step finds a value in its answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Extract {
+    /// The first element matching a CSS selector: `attr`, or its text.
+    Css {
+        /// The selector (checked).
+        selector: String,
+        /// The attribute; `None` for the element's text.
+        attr: Option<String>,
+    },
+    /// A regex (checked): its first capture group, or the whole match.
+    Regex(String),
+    /// A cookie's value.
+    Cookie(String),
+    /// A JSONPath (checked) into a JSON body.
+    Json(String),
+    /// A response header.
+    Header(String),
 }
 
 /// `auth: { type: oauth2, … }`.
@@ -277,6 +344,48 @@ pub struct Stream {
     /// The transformation layer: stored columns computed from each raw
     /// record, in file order. Empty: only the primary key and `_raw` are stored.
     pub map: Vec<FieldMap>,
+    /// When `holdfast serve` syncs it; `None`: only on demand.
+    pub schedule: Option<Schedule>,
+}
+
+/// `schedule:` when `holdfast serve` syncs a stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    /// The slots: an interval or a cron expression.
+    pub trigger: Trigger,
+    /// Each run starts up to this long after its slot; less than the interval.
+    pub jitter: Duration,
+}
+
+/// The slots of a [`Schedule`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Trigger {
+    /// Every multiple of this interval since the Unix epoch (at least 1s).
+    Every(Duration),
+    /// The times of a cron expression, in a time zone.
+    Cron {
+        /// The expression as written (checked to parse with `croner`).
+        expression: String,
+        /// The IANA time zone it is read in.
+        timezone: chrono_tz::Tz,
+    },
+}
+
+impl std::fmt::Display for Schedule {
+    /// `every 15m (jitter 2m)`, `cron "0 6 * * *" Europe/Berlin`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.trigger {
+            Trigger::Every(every) => write!(f, "every {}", humantime::format_duration(*every))?,
+            Trigger::Cron {
+                expression,
+                timezone,
+            } => write!(f, "cron \"{expression}\" {}", timezone.name())?,
+        }
+        if !self.jitter.is_zero() {
+            write!(f, " (jitter {})", humantime::format_duration(self.jitter))?;
+        }
+        Ok(())
+    }
 }
 
 /// A stream's JSON Schema (draft 2020-12), already read.
@@ -656,4 +765,109 @@ pub struct ActionRequest {
     /// The JSON body: a JSON value whose strings are templates (a string
     /// that is one `{{ … }}` renders to the value's own type).
     pub json: Option<serde_json::Value>,
+}
+
+/// One rule under `alerts:`: a condition `holdfast serve` evaluates
+/// continuously (firing while it holds, resolved when it clears).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertRule {
+    /// Where it is written, e.g. `alerts[2]` (for messages).
+    pub place: String,
+    /// The condition.
+    pub condition: AlertCondition,
+}
+
+impl AlertRule {
+    /// The rule's name as written (`no_records`, `error_rate`, …).
+    pub fn name(&self) -> &'static str {
+        self.condition.name()
+    }
+}
+
+/// The condition of an alert rule.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AlertCondition {
+    /// The stream brought no new or changed records for `window`.
+    NoRecords {
+        /// The stream.
+        stream: String,
+        /// How long without data.
+        window: Duration,
+    },
+    /// The share of failed requests over `window` is above `above`.
+    ErrorRate {
+        /// One connection, or every connection.
+        connection: Option<String>,
+        /// A share, 0..1 (`5%` is 0.05).
+        above: f64,
+        /// The window looked at.
+        window: Duration,
+    },
+    /// Credentials that will stop working: re-authorization needed, or a
+    /// token that expires within `within` and could not be renewed.
+    TokenExpiring {
+        /// One connection, or every connection with tokens.
+        connection: Option<String>,
+        /// How long before expiry.
+        within: Duration,
+    },
+    /// More than `above` jobs waiting or running.
+    QueueDepth {
+        /// The threshold.
+        above: u64,
+    },
+    /// The remote's response shape changed within `window`.
+    SchemaDrift {
+        /// One stream, or every stream.
+        stream: Option<String>,
+        /// How long a change keeps the alert firing.
+        window: Duration,
+    },
+    /// Every request to the connection failed for `window`.
+    RemoteDown {
+        /// One connection, or every connection.
+        connection: Option<String>,
+        /// The window looked at.
+        window: Duration,
+    },
+    /// The remote sent `Deprecation` or `Sunset` headers within `window`.
+    Deprecation {
+        /// One connection, or every connection.
+        connection: Option<String>,
+        /// The window looked at.
+        window: Duration,
+    },
+}
+
+impl AlertCondition {
+    /// Every rule name, as written in the file.
+    pub const NAMES: [&'static str; 7] = [
+        "no_records",
+        "error_rate",
+        "token_expiring",
+        "queue_depth",
+        "schema_drift",
+        "remote_down",
+        "deprecation",
+    ];
+
+    /// The rule's name as written (`no_records`, `error_rate`, …).
+    pub fn name(&self) -> &'static str {
+        match self {
+            AlertCondition::NoRecords { .. } => "no_records",
+            AlertCondition::ErrorRate { .. } => "error_rate",
+            AlertCondition::TokenExpiring { .. } => "token_expiring",
+            AlertCondition::QueueDepth { .. } => "queue_depth",
+            AlertCondition::SchemaDrift { .. } => "schema_drift",
+            AlertCondition::RemoteDown { .. } => "remote_down",
+            AlertCondition::Deprecation { .. } => "deprecation",
+        }
+    }
+}
+
+/// A place alerts are delivered to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notify {
+    /// POST a JSON body to this URL (a template over `env` and `secret`).
+    Webhook(Template),
 }

@@ -45,12 +45,54 @@ pub(crate) struct RawFile {
     /// Outbound writes (`holdfast act NAME`), by name.
     #[serde(default)]
     pub(crate) actions: Entries<RawAction>,
-    /// Reserved: checked by a later version, currently ignored.
-    #[allow(dead_code)]
-    pub(crate) alerts: Reserved,
-    /// Reserved: checked by a later version, currently ignored.
-    #[allow(dead_code)]
-    pub(crate) notify: Reserved,
+    /// Alert rules `holdfast serve` evaluates continuously, e.g.
+    /// `- { rule: no_records, stream: contacts, for: 1h }`.
+    #[serde(default)]
+    pub(crate) alerts: Vec<RawAlert>,
+    /// Where alerts go besides the log, e.g.
+    /// `[ { webhook: "{{ env.ALERT_URL }}" } ]`.
+    #[serde(default)]
+    pub(crate) notify: Vec<RawNotify>,
+}
+
+/// One alert rule: `rule:` names the condition, the other keys tune it
+/// (which keys a rule takes is `check`'s job, so that every misuse is
+/// reported with the rule's own keys).
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an alert rule (a mapping with `rule:`, e.g. `{ rule: no_records, stream: contacts, for: 1h }`)"
+)]
+pub(crate) struct RawAlert {
+    /// Required. `no_records`, `error_rate`, `token_expiring`,
+    /// `queue_depth`, `schema_drift`, `remote_down` or `deprecation`.
+    pub(crate) rule: Option<String>,
+    /// The stream it watches (`no_records`: required; `schema_drift`:
+    /// default every stream).
+    pub(crate) stream: Option<String>,
+    /// The connection it watches (default every connection).
+    pub(crate) connection: Option<String>,
+    /// How long the condition is looked at, e.g. `1h`, `10m`.
+    #[serde(rename = "for")]
+    pub(crate) window: Option<Scalar>,
+    /// The threshold: a share for `error_rate` (`5%` or `0.05`), a job
+    /// count for `queue_depth`.
+    pub(crate) above: Option<Scalar>,
+    /// `token_expiring`: how long before expiry a token that cannot be
+    /// renewed is reported, e.g. `1h`.
+    pub(crate) within: Option<Scalar>,
+}
+
+/// One place alerts are delivered to.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a notify target, e.g. `{ webhook: \"{{ env.ALERT_URL }}\" }`"
+)]
+pub(crate) struct RawNotify {
+    /// Required. A URL every firing and resolved alert is POSTed to as
+    /// JSON; a template over `env` and `secret`.
+    pub(crate) webhook: Option<String>,
 }
 
 /// A remote API: where it is and how to talk to it.
@@ -102,7 +144,9 @@ pub(crate) struct RawConnection {
 /// over `env`, e.g. `token: "{{ env.CRM_TOKEN }}"`.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-#[serde(expecting = "an auth mapping with `type:` (none, api_key, basic, bearer or oauth2)")]
+#[serde(
+    expecting = "an auth mapping with `type:` (none, api_key, basic, bearer, oauth2 or session)"
+)]
 pub(crate) enum RawAuth {
     /// `{ type: none }`: no credentials.
     None {},
@@ -158,8 +202,78 @@ pub(crate) enum RawAuth {
         /// refresh tokens revoked when unused). Default `24h`.
         refresh_at_least_every: Option<Scalar>,
     },
-    /// Reserved for a later version: rejected by `check` as not supported yet.
-    Session(#[allow(dead_code)] yaml_serde::Mapping),
+    /// `{ type: session, login: [ … ] }`: a portal login. The `login:`
+    /// requests run in order on a fresh cookie jar; values they `extract`
+    /// are `session.NAME` in later steps and in `headers:`. Every request of
+    /// the connection then carries the cookies; an answer that says the
+    /// session expired logs in again once.
+    Session {
+        /// Required. The login requests, in order (at least one).
+        login: Option<Vec<RawLoginStep>>,
+        /// Headers added to every request, templates over `env`, `secret`
+        /// and `session`, e.g. `X-CSRF-Token: "{{ session.csrf }}"`.
+        #[serde(default)]
+        headers: Entries<Scalar>,
+        /// Statuses that mean the session expired. Default `[401, 403]`.
+        expired_status: Option<Vec<Scalar>>,
+        /// A condition over `status`, `headers` and `body` that also means
+        /// the session expired, e.g. `"body.error == 'session_expired'"`.
+        /// A redirect to a login step's page always does.
+        expired_when: Option<String>,
+    },
+}
+
+/// One request of a session login. Templates read `env`, `secret` and the
+/// values earlier steps extracted (`session.NAME`).
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a login step (a mapping with `path:`, e.g. `{ method: GET, path: /login }`)"
+)]
+pub(crate) struct RawLoginStep {
+    /// `GET` (default) or `POST`, `PUT`, `PATCH`.
+    pub(crate) method: Option<String>,
+    /// Required. Joined to the connection's `base_url`, e.g. `/login`
+    /// (a template over `env` and `secret` only).
+    pub(crate) path: Option<String>,
+    /// Query parameters (templates over `env` and `secret` only).
+    #[serde(default)]
+    pub(crate) params: Entries<Scalar>,
+    /// Extra headers.
+    #[serde(default)]
+    pub(crate) headers: Entries<Scalar>,
+    /// A form body (`application/x-www-form-urlencoded`), e.g.
+    /// `{ username: "{{ secret.portal_user }}", csrf_token: "{{ session.csrf }}" }`.
+    #[serde(default)]
+    pub(crate) form: Entries<Scalar>,
+    /// A JSON body whose string values are templates (not with `form:`).
+    pub(crate) json: Option<yaml_serde::Value>,
+    /// Values to take from the answer, by name: each one of `css:` (with
+    /// `attr:`, or the element's text), `regex:` (the first group),
+    /// `cookie:`, `json:` (a JSONPath) or `header:`.
+    #[serde(default)]
+    pub(crate) extract: Entries<RawExtract>,
+}
+
+/// Where a login step finds a value: exactly one source.
+#[derive(Debug, Default, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an extraction (`{ css: \"input[name=csrf]\", attr: value }`, `{ regex: … }`, `{ cookie: … }`, `{ json: … }` or `{ header: … }`)"
+)]
+pub(crate) struct RawExtract {
+    /// A CSS selector; the first matching element.
+    pub(crate) css: Option<String>,
+    /// With `css:`: the attribute to read (default: the element's text).
+    pub(crate) attr: Option<String>,
+    /// A regex over the body; its first capture group (or the whole match).
+    pub(crate) regex: Option<String>,
+    /// A cookie the answer set.
+    pub(crate) cookie: Option<String>,
+    /// An RFC 9535 JSONPath into a JSON body.
+    pub(crate) json: Option<String>,
+    /// A response header.
+    pub(crate) header: Option<String>,
 }
 
 /// One stream: a request chain whose records land in one table.
@@ -208,9 +322,10 @@ pub(crate) struct RawStream {
     /// Default: none (the key and the raw record are stored).
     #[serde(default)]
     pub(crate) map: Entries<RawColumn>,
-    /// Reserved: checked by a later version, currently ignored.
-    #[allow(dead_code)]
-    pub(crate) schedule: Reserved,
+    /// When `holdfast serve` syncs the stream: `{ every: 15m, jitter: 2m }`
+    /// or `{ cron: "*/5 * * * *", timezone: Europe/Berlin, jitter: 30s }`.
+    /// Default: none (only `holdfast sync` runs it).
+    pub(crate) schedule: Option<RawSchedule>,
     /// Reserved: checked by a later version, currently ignored.
     #[allow(dead_code)]
     pub(crate) reconcile: Reserved,
@@ -318,6 +433,28 @@ pub(crate) struct RawIncremental {
     /// How far back from the saved cursor the next run starts, e.g. `5m`.
     /// Default `0s`.
     pub(crate) lookback: Option<Scalar>,
+}
+
+/// A stream's schedule: exactly one of `every:` and `cron:`.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a schedule (a mapping with `every:` or `cron:`, e.g. `{ every: 15m, jitter: 2m }`)"
+)]
+pub(crate) struct RawSchedule {
+    /// Runs at every multiple of this interval since the Unix epoch, e.g.
+    /// `15m` (:00, :15, :30, :45). At least `1s`.
+    pub(crate) every: Option<Scalar>,
+    /// Runs at the times of a cron expression (`minute hour day month
+    /// weekday`, an optional leading seconds field), e.g. `"*/5 * * * *"`.
+    pub(crate) cron: Option<String>,
+    /// The IANA time zone `cron:` is read in, e.g. `Europe/Berlin`. Default `UTC`.
+    pub(crate) timezone: Option<String>,
+    /// Each run starts up to this long after its slot (the same delay in
+    /// every process, different per stream and slot), so that streams on
+    /// the same schedule do not start together. Default `0s`; smaller than
+    /// the interval.
+    pub(crate) jitter: Option<Scalar>,
 }
 
 /// A child stream's parent: `{ stream: contacts, as: contact }`.

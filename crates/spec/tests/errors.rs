@@ -211,7 +211,7 @@ fn for_each_cycle() {
 }
 
 #[test]
-fn unsupported_auth() {
+fn session_login_must_be_a_list() {
     insta::assert_snapshot!(errors(
         r#"connections:
   crm:

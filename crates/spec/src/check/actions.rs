@@ -92,7 +92,7 @@ fn request(ctx: &mut Ctx<'_>, at: &str, raw: &RawActionRequest) -> Option<Action
         Some(yaml) => match to_json(yaml) {
             Ok(json) => {
                 let before = ctx.error_count();
-                leaves(ctx, &format!("{at}.json"), &json);
+                leaves(ctx, &format!("{at}.json"), &json, ACTION_SCOPE);
                 (ctx.error_count() == before).then_some(Some(json))
             }
             Err(e) => {
@@ -114,20 +114,20 @@ fn request(ctx: &mut Ctx<'_>, at: &str, raw: &RawActionRequest) -> Option<Action
     })
 }
 
-/// Checks every string in the body as a template.
-fn leaves(ctx: &mut Ctx<'_>, at: &str, value: &Json) {
+/// Checks every string in a JSON body as a template reading `scope`.
+pub(crate) fn leaves(ctx: &mut Ctx<'_>, at: &str, value: &Json, scope: &[&str]) {
     match value {
         Json::String(s) => {
-            templates::template(ctx, at, s, ACTION_SCOPE);
+            templates::template(ctx, at, s, scope);
         }
         Json::Array(items) => {
             for (i, v) in items.iter().enumerate() {
-                leaves(ctx, &format!("{at}[{i}]"), v);
+                leaves(ctx, &format!("{at}[{i}]"), v, scope);
             }
         }
         Json::Object(map) => {
             for (k, v) in map {
-                leaves(ctx, &format!("{at}.{k}"), v);
+                leaves(ctx, &format!("{at}.{k}"), v, scope);
             }
         }
         _ => {}

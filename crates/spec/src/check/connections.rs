@@ -246,7 +246,19 @@ fn auth(ctx: &mut Ctx<'_>, path: &str, raw: Option<&RawAuth>) -> Option<Auth> {
                 refresh_at_least_every: every?,
             })
         }
-        Some(RawAuth::Session(_)) => return unsupported(ctx, path, "session"),
+        Some(RawAuth::Session {
+            login,
+            headers,
+            expired_status,
+            expired_when,
+        }) => Auth::Session(super::session::session(
+            ctx,
+            path,
+            login.as_ref(),
+            headers,
+            expired_status.as_ref(),
+            expired_when.as_ref(),
+        )?),
     })
 }
 
@@ -271,15 +283,6 @@ fn oauth2_grant(ctx: &mut Ctx<'_>, path: &str, grant: &str) -> Option<Grant> {
             None
         }
     }
-}
-
-fn unsupported(ctx: &mut Ctx<'_>, path: &str, kind: &str) -> Option<Auth> {
-    ctx.error(
-        &format!("{path}.type"),
-        format!("auth type `{kind}` is not supported yet"),
-        "use `api_key`, `basic`, `bearer` or `oauth2` for now",
-    );
-    None
 }
 
 #[cfg(test)]
@@ -353,15 +356,20 @@ mod tests {
     }
 
     #[test]
-    fn rejects_bad_urls_and_unsupported_auth() {
+    fn rejects_bad_urls_and_incomplete_auth() {
         let (c, errors) = check(&raw(
             "crm.test/api",
-            Some(RawAuth::Session(Default::default())),
+            Some(RawAuth::Session {
+                login: None,
+                headers: Entries::default(),
+                expired_status: None,
+                expired_when: None,
+            }),
         ));
         assert!(c.is_none());
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert!(errors[0].contains("not an absolute URL"));
-        assert_eq!(errors[1], "auth type `session` is not supported yet");
+        assert_eq!(errors[1], "missing key `login`");
         let (_, errors) = check(&raw(
             "ftp://crm.test",
             Some(RawAuth::Bearer { token: None }),

@@ -3,6 +3,7 @@
 //! files as `SchemaFiles` read before.
 
 mod actions;
+mod alerts;
 mod connections;
 mod context;
 mod error_rules;
@@ -13,7 +14,9 @@ pub(crate) mod names;
 mod paginate;
 mod resilience;
 mod run;
+mod schedule;
 mod schema;
+mod session;
 mod store;
 mod streams;
 mod templates;

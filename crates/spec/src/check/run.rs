@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::actions;
+use super::alerts;
 use super::connections::connection;
 use super::context::Ctx;
 use super::for_each;
@@ -75,6 +76,20 @@ pub(crate) fn check(
             None => complete = false,
         }
     }
+    let mut alerts = Vec::new();
+    for (i, a) in raw.alerts.iter().enumerate() {
+        match alerts::alert(&mut ctx, i, a, &known) {
+            Some(a) => alerts.push(a),
+            None => complete = false,
+        }
+    }
+    let mut notify = Vec::new();
+    for (i, n) in raw.notify.iter().enumerate() {
+        match alerts::notify(&mut ctx, i, n) {
+            Some(n) => notify.push(n),
+            None => complete = false,
+        }
+    }
     let secrets = ctx.secrets_used().clone();
     let diagnostics = ctx.finish();
     if !diagnostics.is_empty() {
@@ -94,6 +109,8 @@ pub(crate) fn check(
         streams,
         webhooks,
         actions,
+        alerts,
+        notify,
         secrets,
     })
 }

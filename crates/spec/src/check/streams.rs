@@ -61,6 +61,10 @@ pub(crate) fn stream(
     let contract = contract(ctx, &path, raw.contract.as_ref());
     let key_fields = raw.primary_key.as_ref().map_or(&[][..], |k| &k.0[..]);
     let map = map(ctx, &path, &raw.map, key_fields);
+    let schedule = raw
+        .schedule
+        .as_ref()
+        .map(|s| super::schedule::schedule(ctx, &path, s));
     let into = raw.into.clone().unwrap_or_else(|| name.to_owned());
     // a bad stream name used as the table name is reported once, as a name
     let into_ok =
@@ -82,6 +86,7 @@ pub(crate) fn stream(
         on_invalid: on_invalid?,
         contract: contract?,
         map: map?,
+        schedule: values::optional(schedule)?,
     })
 }
 

@@ -151,6 +151,22 @@ fn syntax(ctx: &mut Ctx<'_>, path: &str, source: &str, e: &minijinja::Error, hel
     );
 }
 
+/// The `NAME`s template `source` reads as `root.NAME` (none when it does
+/// not compile: that is reported where it is checked).
+pub(crate) fn attributes(source: &str, root: &str) -> BTreeSet<String> {
+    let jinja = Environment::new();
+    let Ok(t) = jinja.template_from_str(source) else {
+        return BTreeSet::new();
+    };
+    t.undeclared_variables(true)
+        .into_iter()
+        .filter_map(|name| {
+            let rest = name.strip_prefix(root)?.strip_prefix('.')?;
+            Some(rest.split('.').next().unwrap_or(rest).to_owned())
+        })
+        .collect()
+}
+
 fn variables(
     ctx: &mut Ctx<'_>,
     path: &str,
