@@ -23,8 +23,11 @@ pub enum HttpErrorKind {
     /// The request could not be built (bad URL or header).
     Request,
     /// Credentials could not be obtained (an OAuth2 token endpoint refused
-    /// them, or the connection needs re-authorization).
+    /// them, the connection needs re-authorization, or a login failed).
     Auth,
+    /// The answer says the login session has expired (handled by the auth
+    /// layer, which logs in again once).
+    SessionExpired,
 }
 
 /// A request failed. The URL and the detail are already redacted.
@@ -92,7 +95,10 @@ impl HttpError {
             | HttpErrorKind::Body
             | HttpErrorKind::NotJson => true,
             HttpErrorKind::Rule => self.rule_retry,
-            HttpErrorKind::BreakerOpen | HttpErrorKind::Request | HttpErrorKind::Auth => false,
+            HttpErrorKind::BreakerOpen
+            | HttpErrorKind::Request
+            | HttpErrorKind::Auth
+            | HttpErrorKind::SessionExpired => false,
         }
     }
 
@@ -123,6 +129,7 @@ impl HttpError {
             HttpErrorKind::BreakerOpen => "breaker_open",
             HttpErrorKind::Request => "request",
             HttpErrorKind::Auth => "auth",
+            HttpErrorKind::SessionExpired => "session_expired",
         }
     }
 }

@@ -27,10 +27,12 @@ mod redact;
 mod request;
 pub mod retry;
 pub mod stack;
+pub mod telemetry;
 pub mod transport;
 
 pub use auth::{
-    KeyLocation, OAuth2ClientAuth, OAuth2Config, OAuth2Credential, OAuth2Grant, ResolvedAuth,
+    Extract, KeyLocation, LoginBody, LoginStep, OAuth2ClientAuth, OAuth2Config, OAuth2Credential,
+    OAuth2Grant, RenderFn, ResolvedAuth, SessionConfig, SessionCredential, SessionExpiry,
     TokenState, TokenStore,
 };
 pub use error::{HttpError, HttpErrorKind, excerpt};

@@ -119,6 +119,8 @@ pub struct HttpResponse {
     pub skipped: bool,
     /// The URL that was requested (without credentials).
     pub url: Url,
+    /// Where redirects led, when the answer came from another URL.
+    pub redirected_to: Option<Url>,
     /// Time from sending to the last body byte.
     pub elapsed: Duration,
 }

@@ -24,7 +24,7 @@ use crate::auth::AuthLayer;
 use crate::breaker::{Breaker, BreakerLayer, BreakerPhase};
 use crate::classify::{Classifier, ClassifyLayer};
 use crate::concurrency::{ConcurrencyLayer, InFlight};
-use crate::rate_limit::{Gcra, RateLimitLayer, RateLimiter};
+use crate::rate_limit::{Gcra, RateBudget, RateLimitLayer, RateLimiter};
 use crate::retry::{RetryLayer, RetryPolicy};
 use crate::transport::Transport;
 use crate::{HttpError, HttpRequest, HttpResponse, Redactor, RequestSink, ResolvedAuth};
@@ -47,6 +47,9 @@ pub struct ClientConfig {
     pub secrets: Vec<String>,
     /// Client-side rate limit: (requests, per, burst).
     pub rate_limit: Option<(u32, Duration, u32)>,
+    /// Where the rate limit's budget is kept when it is shared with other
+    /// processes (`None`: in this process).
+    pub rate_budget: Option<Arc<dyn RateBudget>>,
     /// Retries.
     pub retry: RetryPolicy,
     /// Circuit breaker: (consecutive failures, cool-down); `None` never opens.
@@ -70,6 +73,7 @@ impl ClientConfig {
             auth: ResolvedAuth::None,
             secrets: Vec::new(),
             rate_limit: None,
+            rate_budget: None,
             retry: RetryPolicy {
                 attempts: 3,
                 initial: Duration::from_millis(250),
@@ -120,24 +124,40 @@ impl Client {
                 .chain(config.secrets.iter().cloned()),
             config.auth.query_param().map(str::to_owned),
         ));
-        if let ResolvedAuth::OAuth2(credential) = &config.auth {
-            credential.attach_redactor(redactor.clone());
+        let mut cookies = None;
+        let mut expiry = None;
+        match &config.auth {
+            ResolvedAuth::OAuth2(credential) => credential.attach_redactor(redactor.clone()),
+            ResolvedAuth::Session(credential) => {
+                credential.attach_redactor(redactor.clone());
+                cookies = Some(credential.jar());
+                expiry = Some(credential.expiry());
+            }
+            _ => {}
         }
         let name = config.connection.as_str();
         let breaker = match config.breaker {
             Some((failures, cool_down)) => Breaker::new(failures, cool_down),
             None => Breaker::new(u32::MAX, Duration::ZERO),
         };
-        let limiter = RateLimiter::new(
-            config
-                .rate_limit
-                .map(|(requests, per, burst)| Gcra::new(requests, per, burst)),
-        );
+        let limiter = match (config.rate_limit, &config.rate_budget) {
+            (Some((requests, per, burst)), Some(budget)) => RateLimiter::shared(
+                budget.clone(),
+                &format!("rate:{name}"),
+                requests,
+                per,
+                burst,
+            ),
+            (limit, _) => RateLimiter::new(
+                limit.map(|(requests, per, burst)| Gcra::new(requests, per, burst)),
+            ),
+        };
         let transport = Transport::new(
             name,
             config.timeout,
             config.connect_timeout,
             redactor.clone(),
+            cookies,
         )?;
         let service = ServiceBuilder::new()
             .layer(RetryLayer::new(
@@ -150,11 +170,10 @@ impl Client {
             .layer(BreakerLayer::new(name, breaker.clone(), redactor.clone()))
             .layer(RateLimitLayer::new(limiter.clone()))
             .layer(ConcurrencyLayer::new(config.in_flight.clone()))
-            .layer(ClassifyLayer::new(
-                name,
-                config.classifier.clone(),
-                redactor.clone(),
-            ))
+            .layer(
+                ClassifyLayer::new(name, config.classifier.clone(), redactor.clone())
+                    .with_session_expiry(expiry),
+            )
             .service(transport);
         Ok(Client {
             service: BoxCloneSyncService::new(service),

@@ -3,11 +3,16 @@
 
 mod layer;
 mod oauth2;
+mod session;
 
 pub use layer::AuthLayer;
 pub use oauth2::{
     OAuth2ClientAuth, OAuth2Config, OAuth2Credential, OAuth2Grant, TokenState, TokenStore,
     now_millis,
+};
+pub use session::{
+    Extract, LoginBody, LoginStep, RenderFn, Session, SessionConfig, SessionCredential,
+    SessionExpiry, SessionJar,
 };
 
 use std::sync::Arc;
@@ -15,7 +20,7 @@ use std::task::{Context, Poll};
 
 use base64::Engine as _;
 
-use crate::{HttpError, HttpRequest, HttpResponse, ResponseFuture};
+use crate::{HttpError, HttpErrorKind, HttpRequest, HttpResponse, ResponseFuture};
 
 /// Where an API key is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +60,8 @@ pub enum ResolvedAuth {
     },
     /// An OAuth2 access token, renewed as needed (shared by clones).
     OAuth2(Arc<OAuth2Credential>),
+    /// A login session: cookies from a login chain, logged in again when it expires.
+    Session(Arc<SessionCredential>),
 }
 
 impl std::fmt::Debug for ResolvedAuth {
@@ -65,6 +72,7 @@ impl std::fmt::Debug for ResolvedAuth {
             ResolvedAuth::Basic { .. } => "Basic(REDACTED)",
             ResolvedAuth::Bearer { .. } => "Bearer(REDACTED)",
             ResolvedAuth::OAuth2(_) => "OAuth2(REDACTED)",
+            ResolvedAuth::Session(_) => "Session(REDACTED)",
         })
     }
 }
@@ -84,6 +92,7 @@ impl ResolvedAuth {
             }
             ResolvedAuth::Bearer { token } => vec![token.clone()],
             ResolvedAuth::OAuth2(c) => c.secrets(),
+            ResolvedAuth::Session(_) => vec![],
         }
     }
 
@@ -100,10 +109,10 @@ impl ResolvedAuth {
     }
 
     /// Adds the credentials to `request` (replacing a query key the URL
-    /// already carries). OAuth2 tokens are added by the auth layer instead.
+    /// already carries). OAuth2 tokens and sessions are added by the auth layer instead.
     pub fn apply(&self, request: &mut HttpRequest) {
         match self {
-            ResolvedAuth::None | ResolvedAuth::OAuth2(_) => {}
+            ResolvedAuth::None | ResolvedAuth::OAuth2(_) | ResolvedAuth::Session(_) => {}
             ResolvedAuth::ApiKey {
                 name,
                 value,
@@ -176,6 +185,16 @@ where
                 result
             });
         }
+        if let ResolvedAuth::Session(credential) = &*self.credentials {
+            let credential = credential.clone();
+            return Box::pin(async move {
+                let mut result = with_session(inner, credential, request).await;
+                if let Ok(response) = &mut result {
+                    response.url = url;
+                }
+                result
+            });
+        }
         self.credentials.apply(&mut request);
         Box::pin(async move {
             // Below this layer the URL may carry a key: give back the clean one.
@@ -208,6 +227,37 @@ where
             let mut second = request;
             bearer(&mut second, &renewed);
             tower::ServiceExt::oneshot(inner, second).await
+        }
+        other => other,
+    }
+}
+
+/// Sends `request` in the current session (logging in first if there is
+/// none); an answer that says the session expired logs in again once
+/// (unless another request already did) and retries once, never more.
+async fn with_session<S>(
+    inner: S,
+    credential: Arc<SessionCredential>,
+    request: HttpRequest,
+) -> Result<HttpResponse, HttpError>
+where
+    S: crate::HttpService,
+{
+    let session = credential.session(None).await?;
+    let mut first = request.clone();
+    credential.apply(&session, &mut first)?;
+    match tower::ServiceExt::oneshot(inner.clone(), first).await {
+        Err(e) if e.kind == HttpErrorKind::SessionExpired => {
+            tracing::info!(connection = %e.connection, "the session expired: logging in again and retrying once");
+            let renewed = credential.session(Some(&session)).await?;
+            let mut second = request;
+            credential.apply(&renewed, &mut second)?;
+            match tower::ServiceExt::oneshot(inner, second).await {
+                Err(e) if e.kind == HttpErrorKind::SessionExpired => {
+                    Err(credential.still_expired(e).await)
+                }
+                other => other,
+            }
         }
         other => other,
     }

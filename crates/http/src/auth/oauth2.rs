@@ -102,6 +102,9 @@ pub struct TokenState {
     pub consecutive_failures: u32,
     /// The grant was refused: a person must authorize again.
     pub needs_reauth: bool,
+    /// A login session rather than an OAuth2 token: no tokens, and the
+    /// times are those of logins.
+    pub session: bool,
 }
 
 impl std::fmt::Debug for TokenState {
@@ -120,6 +123,7 @@ impl std::fmt::Debug for TokenState {
             .field("last_outcome", &self.last_outcome)
             .field("consecutive_failures", &self.consecutive_failures)
             .field("needs_reauth", &self.needs_reauth)
+            .field("session", &self.session)
             .finish()
     }
 }
@@ -392,6 +396,8 @@ impl OAuth2Credential {
 
     /// Records a failed token request (best effort).
     async fn failed(&self, inner: &mut Inner, outcome: String, reauth: bool) {
+        let label = if reauth { "invalid_grant" } else { "error" };
+        crate::telemetry::token_refreshed(&self.config.connection, label, None);
         let state = &mut inner.state;
         state.last_refresh_at = Some(now_millis());
         state.last_outcome = Some(self.redact(&outcome));
@@ -544,7 +550,9 @@ impl OAuth2Credential {
             last_outcome: Some("ok".to_owned()),
             consecutive_failures: 0,
             needs_reauth: false,
+            session: false,
         };
+        crate::telemetry::token_refreshed(&c.connection, "ok", next.expires_at);
         if let Err(e) = self.save(&next).await {
             if rotated {
                 // Never use a refresh token that is not saved: keep it aside

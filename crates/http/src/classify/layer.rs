@@ -4,16 +4,25 @@ use std::sync::Arc;
 
 use super::{Classifier, Classify};
 use crate::Redactor;
+use crate::auth::SessionExpiry;
 
 /// Adds classification to a service.
 #[derive(Clone)]
 pub struct ClassifyLayer {
     classifier: Option<Arc<dyn Classifier>>,
+    expiry: Option<Arc<SessionExpiry>>,
     connection: Arc<str>,
     redactor: Arc<Redactor>,
 }
 
 impl ClassifyLayer {
+    /// Also turns answers that say a login session has expired into
+    /// [`HttpErrorKind::SessionExpired`](crate::HttpErrorKind::SessionExpired).
+    pub fn with_session_expiry(mut self, expiry: Option<SessionExpiry>) -> Self {
+        self.expiry = expiry.map(Arc::new);
+        self
+    }
+
     /// Classification for `connection`, with the user's rules if any.
     pub fn new(
         connection: &str,
@@ -22,6 +31,7 @@ impl ClassifyLayer {
     ) -> Self {
         ClassifyLayer {
             classifier,
+            expiry: None,
             connection: connection.into(),
             redactor,
         }
@@ -35,6 +45,7 @@ impl<S> tower::Layer<S> for ClassifyLayer {
         Classify {
             inner,
             classifier: self.classifier.clone(),
+            expiry: self.expiry.clone(),
             connection: self.connection.clone(),
             redactor: self.redactor.clone(),
         }

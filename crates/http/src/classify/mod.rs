@@ -12,6 +12,7 @@ use std::task::{Context, Poll};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
+use crate::auth::SessionExpiry;
 use crate::error::parse_retry_after;
 use crate::{
     HttpError, HttpErrorKind, HttpRequest, HttpResponse, Redactor, ResponseFuture, excerpt,
@@ -41,6 +42,7 @@ pub trait Classifier: Send + Sync {
 pub struct Classify<S> {
     inner: S,
     classifier: Option<Arc<dyn Classifier>>,
+    expiry: Option<Arc<SessionExpiry>>,
     connection: Arc<str>,
     redactor: Arc<Redactor>,
 }
@@ -75,11 +77,22 @@ where
                 rule_retry,
                 attempts: 0,
             };
-            let parsed = if expect_json || this.classifier.is_some() {
+            let wants_body =
+                this.classifier.is_some() || this.expiry.as_ref().is_some_and(|e| e.when.is_some());
+            let parsed = if expect_json || wants_body {
                 Some(parse_json(response.body.clone()).await)
             } else {
                 None
             };
+            if let Some(expiry) = &this.expiry {
+                let body = match &parsed {
+                    Some(Ok(v)) => v,
+                    _ => &Value::Null,
+                };
+                if let Some(why) = expiry.check(&response, body) {
+                    return Err(fail(HttpErrorKind::SessionExpired, why, false, None));
+                }
+            }
             if let Some(classifier) = &this.classifier {
                 let body = match &parsed {
                     Some(Ok(v)) => v,

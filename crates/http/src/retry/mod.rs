@@ -56,6 +56,18 @@ where
                 let queued = queued.get();
                 let took = started.elapsed().saturating_sub(queued);
                 this.log(&request, &result, attempt, at, took, wait_before + queued);
+                crate::telemetry::attempt(
+                    &this.connection,
+                    request.tags.endpoint.as_deref().unwrap_or("-"),
+                    match &result {
+                        Ok(_) => "ok",
+                        Err(e) => e.class(),
+                    },
+                    attempt,
+                    took,
+                    wait_before,
+                    queued,
+                );
                 let mut error = match result {
                     Ok(response) => return Ok(response),
                     Err(e) => e,

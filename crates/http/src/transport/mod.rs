@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use crate::auth::SessionJar;
 use crate::{
     HttpError, HttpErrorKind, HttpRequest, HttpResponse, Method, Redactor, ResponseFuture,
 };
@@ -22,7 +23,8 @@ pub struct Transport {
 }
 
 impl Transport {
-    /// A transport with these timeouts (total per request, and for connecting).
+    /// A transport with these timeouts (total per request, and for
+    /// connecting); with `cookies`, answers' cookies are kept there and sent back.
     ///
     /// # Errors
     /// [`HttpErrorKind::Request`] if the TLS stack cannot be initialised.
@@ -31,8 +33,13 @@ impl Transport {
         timeout: Duration,
         connect_timeout: Duration,
         redactor: Arc<Redactor>,
+        cookies: Option<Arc<SessionJar>>,
     ) -> Result<Transport, HttpError> {
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if let Some(jar) = cookies {
+            builder = builder.cookie_provider(jar);
+        }
+        let client = builder
             .timeout(timeout)
             .connect_timeout(connect_timeout.min(timeout))
             .user_agent(concat!("holdfast/", env!("CARGO_PKG_VERSION")))
@@ -100,6 +107,7 @@ impl tower::Service<HttpRequest> for Transport {
                 fail(kind, None, what)
             })?;
             let status = response.status();
+            let redirected_to = (response.url() != &request.url).then(|| response.url().clone());
             let headers = response.headers().clone();
             let body = response.bytes().await.map_err(|e| {
                 let (kind, what) = describe(&e, this.timeout);
@@ -121,6 +129,7 @@ impl tower::Service<HttpRequest> for Transport {
                 json: None,
                 skipped: false,
                 url: request.url,
+                redirected_to,
                 elapsed: started.elapsed(),
             })
         })
