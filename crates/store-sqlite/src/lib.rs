@@ -16,13 +16,17 @@
 //! so a late older event cannot bring it back). A run of 0 in `_updated_run`
 //! or `_last_run` means a webhook event wrote the row; syncs never change
 //! `_version` or `_deleted_at`. holdfast's own tables start with `_holdfast_`;
-//! the job queue is `_holdfast_jobs`; sealed secrets are in `_holdfast_secrets`.
+//! the job queue is `_holdfast_jobs`; sealed secrets are in `_holdfast_secrets`;
+//! named leases and shared rate budgets are `_holdfast_leases` and
+//! `_holdfast_rate_limits`.
 #![warn(missing_docs, unreachable_pub)]
 #![forbid(unsafe_code)]
 
+mod coordination;
 mod drift;
 mod events;
 mod explain;
+mod export;
 mod quarantine;
 mod queue;
 mod requests;

@@ -131,7 +131,7 @@ fn row(r: &SqliteRow) -> Result<QuarantineRow, StoreError> {
 }
 
 /// FNV-1a over the payload: stable across versions, enough to tell records apart.
-fn fingerprint(raw: &str) -> String {
+pub(crate) fn fingerprint(raw: &str) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for b in raw.bytes() {
         hash ^= u64::from(b);

@@ -70,6 +70,24 @@ impl JobQueue for SqliteStore {
         Ok(out)
     }
 
+    async fn finish_many(
+        &self,
+        finishes: &[(Lease, Finish)],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<bool>, StoreError> {
+        if finishes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let context = format!("finishing {} jobs", finishes.len());
+        let mut tx = self.write(&context).await?;
+        let mut out = Vec::with_capacity(finishes.len());
+        for (lease, finish) in finishes {
+            out.push(claim::finish(&mut tx, *lease, finish.clone(), now).await?);
+        }
+        tx.commit().await.map_err(db_err(context))?;
+        Ok(out)
+    }
+
     async fn apply_events(
         &self,
         events: &[EventApply<'_>],

@@ -6,9 +6,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use holdfast_store::{
-    DriftRow, EndpointStats, PageCommit, PageOutcome, ParentRecord, QuarantineRow, RequestRow,
-    RunId, RunOutcome, RunRow, Store, StoreError, StoreErrorKind, StoredRecord, StoredSecret,
-    StoredToken, StreamState, TableSpec, TokenStatus,
+    DriftRow, EndpointStats, ExportedQuarantine, ExportedRecord, Inventory, NamedLease, PageCommit,
+    PageOutcome, ParentRecord, QuarantineRow, RequestRow, RunId, RunOutcome, RunRow, Store,
+    StoreError, StoreErrorKind, StoredRecord, StoredSecret, StoredToken, StreamState, TableSpec,
+    TokenStatus,
 };
 use serde_json::Value;
 use sqlx::sqlite::{
@@ -141,12 +142,12 @@ impl Store for SqliteStore {
             Some((_, columns)) => {
                 table::add_event_columns(&mut tx, spec).await?;
                 // Mapped columns are additive: new ones are added, old ones stay.
-                let known: Vec<String> = serde_json::from_str::<Vec<serde_json::Value>>(&columns)
-                    .unwrap_or_default()
+                let mut entries: Vec<serde_json::Value> =
+                    serde_json::from_str(&columns).unwrap_or_default();
+                let known: Vec<String> = entries
                     .iter()
                     .filter_map(|c| c["name"].as_str().map(str::to_owned))
                     .collect();
-                let mut all = known.clone();
                 for c in spec.columns.iter().filter(|c| !known.contains(&c.name)) {
                     sqlx::query(AssertSqlSafe(format!(
                         "ALTER TABLE {} ADD COLUMN {}{}",
@@ -157,11 +158,11 @@ impl Store for SqliteStore {
                     .execute(&mut *tx)
                     .await
                     .map_err(db_err(&context))?;
-                    all.push(c.name.clone());
+                    entries.push(column_entry(c));
                 }
-                if all.len() != known.len() {
+                if entries.len() != known.len() {
                     sqlx::query("UPDATE _holdfast_tables SET columns = ? WHERE name = ?")
-                        .bind(columns_json(&all))
+                        .bind(serde_json::Value::Array(entries).to_string())
                         .bind(&spec.name)
                         .execute(&mut *tx)
                         .await
@@ -173,14 +174,15 @@ impl Store for SqliteStore {
                     .execute(&mut *tx)
                     .await
                     .map_err(db_err(&context))?;
-                let names: Vec<String> = spec.columns.iter().map(|c| c.name.clone()).collect();
+                let entries: Vec<serde_json::Value> =
+                    spec.columns.iter().map(column_entry).collect();
                 sqlx::query(
                     "INSERT INTO _holdfast_tables (name, primary_key, columns, created_at) \
                      VALUES (?, ?, ?, ?)",
                 )
                 .bind(&spec.name)
                 .bind(&wanted)
-                .bind(columns_json(&names))
+                .bind(serde_json::Value::Array(entries).to_string())
                 .bind(to_text(Utc::now()))
                 .execute(&mut *tx)
                 .await
@@ -548,15 +550,112 @@ impl Store for SqliteStore {
     async fn tokens(&self) -> Result<Vec<StoredToken>, StoreError> {
         crate::secrets::tokens(&self.pool, None).await
     }
+
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let context = format!("acquiring lease `{name}` for `{holder}`");
+        let mut tx = self.begin_write().await.map_err(db_err(&context))?;
+        let taken = crate::coordination::acquire(&mut tx, name, holder, until, now).await?;
+        tx.commit().await.map_err(db_err(context))?;
+        Ok(taken)
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<bool, StoreError> {
+        let context = format!("releasing lease `{name}` of `{holder}`");
+        let mut tx = self.begin_write().await.map_err(db_err(&context))?;
+        let released = crate::coordination::release(&mut tx, name, holder).await?;
+        tx.commit().await.map_err(db_err(context))?;
+        Ok(released)
+    }
+
+    async fn leases(&self) -> Result<Vec<NamedLease>, StoreError> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(db_err("listing leases"))?;
+        crate::coordination::list(&mut conn).await
+    }
+
+    async fn inventory(&self) -> Result<Inventory, StoreError> {
+        crate::export::inventory(&self.pool).await
+    }
+
+    async fn export_records(
+        &self,
+        table: &TableSpec,
+        after: Option<&[Value]>,
+        limit: u32,
+    ) -> Result<Vec<ExportedRecord>, StoreError> {
+        crate::export::records(&self.pool, table, after, limit).await
+    }
+
+    async fn import_records(
+        &self,
+        table: &TableSpec,
+        records: &[ExportedRecord],
+    ) -> Result<(), StoreError> {
+        let context = format!("importing records into `{}`", table.name);
+        let mut tx = self.begin_write().await.map_err(db_err(&context))?;
+        crate::export::import_records(&mut tx, table, records).await?;
+        tx.commit().await.map_err(db_err(context))
+    }
+
+    async fn export_runs(
+        &self,
+        after: Option<RunId>,
+        limit: u32,
+    ) -> Result<Vec<RunRow>, StoreError> {
+        crate::export::runs(&self.pool, after, limit).await
+    }
+
+    async fn import_runs(&self, runs: &[RunRow]) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await.map_err(db_err("importing runs"))?;
+        crate::export::import_runs(&mut tx, runs).await?;
+        tx.commit().await.map_err(db_err("importing runs"))
+    }
+
+    async fn export_quarantine(
+        &self,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<ExportedQuarantine>, StoreError> {
+        crate::export::quarantine(&self.pool, after, limit).await
+    }
+
+    async fn import_quarantine(&self, rows: &[ExportedQuarantine]) -> Result<(), StoreError> {
+        let mut tx = self
+            .begin_write()
+            .await
+            .map_err(db_err("importing quarantine"))?;
+        crate::export::import_quarantine(&mut tx, rows).await?;
+        tx.commit().await.map_err(db_err("importing quarantine"))
+    }
+
+    async fn reserve_rate(
+        &self,
+        key: &str,
+        interval: Duration,
+        burst: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Duration, StoreError> {
+        let context = format!("reserving a slot of rate budget `{key}`");
+        let mut tx = self.begin_write().await.map_err(db_err(&context))?;
+        let wait = crate::coordination::reserve(&mut tx, key, interval, burst, now).await?;
+        tx.commit().await.map_err(db_err(context))?;
+        Ok(wait)
+    }
 }
 
-/// `[{"name": …}]` for `_holdfast_tables.columns`.
-fn columns_json(names: &[String]) -> String {
-    let items: Vec<serde_json::Value> = names
-        .iter()
-        .map(|n| serde_json::json!({ "name": n }))
-        .collect();
-    serde_json::Value::Array(items).to_string()
+/// `{"name": …, "kind": …}`: one entry of `_holdfast_tables.columns` (the
+/// kind tells a boolean column from an integer one, which SQLite cannot).
+fn column_entry(c: &holdfast_store::Column) -> serde_json::Value {
+    serde_json::json!({ "name": c.name, "kind": c.kind.as_str() })
 }
 
 async fn write_state(
@@ -577,7 +676,7 @@ async fn write_state(
     Ok(())
 }
 
-fn run_row(r: &SqliteRow) -> Result<RunRow, StoreError> {
+pub(crate) fn run_row(r: &SqliteRow) -> Result<RunRow, StoreError> {
     let e = || db_err("reading runs");
     let count = |i: usize| -> Result<u64, StoreError> {
         Ok(r.try_get::<i64, _>(i).map_err(e())?.max(0) as u64)

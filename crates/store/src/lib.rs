@@ -15,18 +15,32 @@
 //! Secrets are kept only as sealed bytes ([`Store::put_secret`]): callers
 //! encrypt before writing and decrypt after reading.
 //!
-//! Backends: `holdfast-store-sqlite` (the embedded default).
+//! A store's content moves to another store through exports and imports
+//! ([`Store::inventory`], [`Store::export_records`], [`Store::import_records`],
+//! …): paged reads in a stable order, verbatim upserts.
+//!
+//! Processes sharing one store coordinate through it: named leases
+//! ([`Store::acquire_lease`]) keep a stream on one worker at a time, and
+//! shared rate budgets ([`Store::reserve_rate`]) hold a connection's limit
+//! across all of them.
+//!
+//! Backends: `holdfast-store-sqlite` (the embedded default) and
+//! `holdfast-store-postgres` (many processes on one database).
 #![warn(missing_docs, unreachable_pub)]
 #![forbid(unsafe_code)]
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+mod coordination;
 mod error;
+mod export;
 mod model;
 mod queue;
 mod secret;
 
+pub use coordination::{NamedLease, gcra_wait};
 pub use error::{StoreError, StoreErrorKind};
+pub use export::{ExportedQuarantine, ExportedRecord, Inventory, NamedShape, NamedState};
 pub use model::{
     Column, ColumnKind, DriftRow, EndpointStats, PageCommit, PageOutcome, ParentRecord, Progress,
     QuarantineRow, QuarantinedRecord, RecordRow, RequestRow, RunId, RunOutcome, RunRow,
@@ -177,6 +191,98 @@ pub trait Store: Send + Sync {
 
     /// Every saved token state, by connection.
     async fn tokens(&self) -> Result<Vec<StoredToken>, StoreError>;
+
+    /// Takes the named lease `name` for `holder` until `until`, atomically
+    /// across every process sharing the store: when nobody holds it, when
+    /// its holder's lease ended before `now`, or when `holder` holds it
+    /// already (then it is renewed to `until`). `false` when someone else
+    /// holds it at `now`; nothing changes then.
+    ///
+    /// A lease is held up to and including its `until`.
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Gives the named lease `name` up; only its holder can (`false` when
+    /// `holder` does not hold it, e.g. it expired and someone else took it).
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<bool, StoreError>;
+
+    /// Every named lease stored (expired ones too, until taken again or
+    /// released), by name.
+    async fn leases(&self) -> Result<Vec<NamedLease>, StoreError>;
+
+    /// What the store holds by name: stream tables (as registered, mapped
+    /// columns with their kinds), stream states and shapes, each sorted by name.
+    async fn inventory(&self) -> Result<Inventory, StoreError>;
+
+    /// Rows of stream table `table` in primary-key order, after `after`
+    /// (exclusive), at most `limit`, with all their metadata and mapped
+    /// values: a table is exported page by page, never whole.
+    ///
+    /// # Errors
+    /// [`StoreErrorKind::InvalidData`] when `after` does not fit the key.
+    async fn export_records(
+        &self,
+        table: &TableSpec,
+        after: Option<&[Value]>,
+        limit: u32,
+    ) -> Result<Vec<ExportedRecord>, StoreError>;
+
+    /// Writes `records` into `table` (prepared with [`prepare_table`](Store::prepare_table))
+    /// verbatim, in one transaction: upserted by key, metadata as given,
+    /// nothing recomputed. Importing the same rows again changes nothing.
+    ///
+    /// # Errors
+    /// [`StoreErrorKind::InvalidData`] when a key or a mapped value does not
+    /// fit the table; nothing is written then.
+    async fn import_records(
+        &self,
+        table: &TableSpec,
+        records: &[ExportedRecord],
+    ) -> Result<(), StoreError>;
+
+    /// Runs in id order after `after` (exclusive), at most `limit`.
+    async fn export_runs(
+        &self,
+        after: Option<RunId>,
+        limit: u32,
+    ) -> Result<Vec<RunRow>, StoreError>;
+
+    /// Writes runs verbatim, ids included (upserted by id), in one
+    /// transaction; runs started later get ids above every imported one.
+    async fn import_runs(&self, runs: &[RunRow]) -> Result<(), StoreError>;
+
+    /// Quarantine rows (open and resolved) in id order after `after`
+    /// (exclusive), at most `limit`.
+    async fn export_quarantine(
+        &self,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<ExportedQuarantine>, StoreError>;
+
+    /// Writes quarantine rows verbatim, ids included (upserted by id), in one
+    /// transaction; their runs must exist (import runs first). Rows
+    /// quarantined later get ids above every imported one.
+    async fn import_quarantine(&self, rows: &[ExportedQuarantine]) -> Result<(), StoreError>;
+
+    /// Reserves the next slot of the shared rate budget `key` (at most
+    /// `burst` at once, then one per `interval`) and returns how long the
+    /// caller must wait before using it: zero while within the burst.
+    ///
+    /// Every call reserves a slot, atomically across processes, so callers
+    /// that reserve at the same moment get distinct slots. The rule is
+    /// [`gcra_wait`]'s.
+    async fn reserve_rate(
+        &self,
+        key: &str,
+        interval: std::time::Duration,
+        burst: u32,
+        now: DateTime<Utc>,
+    ) -> Result<std::time::Duration, StoreError>;
 }
 
 /// The durable job queue, kept in the store so that finishing a job and
@@ -227,6 +333,26 @@ pub trait JobQueue: Store {
         finish: Finish,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+
+    /// Ends many attempts at once: the same as calling [`finish`](JobQueue::finish)
+    /// for each `(lease, finish)` in order, one result each, but backends may
+    /// do it in one statement (the PostgreSQL store does: a worker that
+    /// claimed a batch finishes it in one round trip and one commit). A lease
+    /// that appears twice finishes once; its second entry is `false`.
+    ///
+    /// Unlike a loop of `finish`, the batch is atomic where the backend
+    /// makes it one statement; callers must not rely on either.
+    async fn finish_many(
+        &self,
+        finishes: &[(Lease, Finish)],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<bool>, StoreError> {
+        let mut out = Vec::with_capacity(finishes.len());
+        for (lease, finish) in finishes {
+            out.push(self.finish(*lease, finish.clone(), now).await?);
+        }
+        Ok(out)
+    }
 
     /// Applies webhook events to their stream tables and marks their jobs
     /// done (result: the outcome as JSON text, e.g. `"updated"`), all in one

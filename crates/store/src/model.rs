@@ -50,6 +50,29 @@ pub enum ColumnKind {
     Boolean,
 }
 
+impl ColumnKind {
+    /// The lowercase name stored in a table registry (`any`, `text`, `integer`, `boolean`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ColumnKind::Any => "any",
+            ColumnKind::Text => "text",
+            ColumnKind::Integer => "integer",
+            ColumnKind::Boolean => "boolean",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<ColumnKind> {
+        Some(match s {
+            "any" => ColumnKind::Any,
+            "text" => ColumnKind::Text,
+            "integer" => ColumnKind::Integer,
+            "boolean" => ColumnKind::Boolean,
+            _ => return None,
+        })
+    }
+}
+
 /// One problem with a record: where (a JSON pointer) and what.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Violation {

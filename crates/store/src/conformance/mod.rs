@@ -21,8 +21,10 @@
 
 pub mod checkpoint;
 pub mod columns;
+pub mod coordination;
 pub mod drift;
 pub mod events;
+pub mod export;
 pub mod lease;
 pub mod parents;
 pub mod quarantine;
@@ -60,6 +62,12 @@ macro_rules! store_conformance {
             requests::kept_per_run_and_summarised_per_endpoint,
             secrets::kept_replaced_and_deleted,
             tokens::kept_replaced_and_listed,
+            coordination::named_lease_is_exclusive_until_it_ends,
+            coordination::concurrent_acquires_have_one_winner,
+            coordination::rate_budget_allows_burst_then_spaces,
+            coordination::concurrent_reservations_get_distinct_slots,
+            export::exported_rows_import_verbatim,
+            export::quarantine_exports_and_imports_by_id,
         );
     };
     (@cases $factory:path; $($module:ident :: $case:ident),+ $(,)?) => {
@@ -83,6 +91,7 @@ macro_rules! queue_conformance {
             queue::claim_order_is_priority_then_run_at,
             queue::future_jobs_wait_for_run_at,
             queue::finish_sets_state_error_and_result,
+            queue::finish_many_is_finish_for_each,
             queue::requeue_one_and_all_dead,
             queue::stats_count_and_oldest,
             queue::prune_deletes_old_done_jobs,

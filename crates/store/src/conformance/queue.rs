@@ -464,3 +464,80 @@ pub async fn rejections_are_counted(store: &dyn JobQueue) {
         ]
     );
 }
+
+/// Finishing a batch at once is the same as finishing each in turn: each
+/// lease's outcome lands, a repeated or stale lease is refused.
+pub async fn finish_many_is_finish_for_each(store: &dyn JobQueue) {
+    let ids = enqueue_all(
+        store,
+        &[
+            new_job("action", "ok", None, 3, 0),
+            new_job("action", "flaky", None, 2, 0),
+            new_job("action", "broken", None, 1, 0),
+            new_job("action", "later", None, 0, 0),
+        ],
+    )
+    .await;
+    let claimed = claim(store, "w", 4, at(1)).await;
+    assert_eq!(claimed.len(), 4);
+    let stale = Lease {
+        id: ids[3],
+        attempt: 7,
+    };
+    let done = Finish::Done {
+        result: Some("42".into()),
+    };
+    let out = store
+        .finish_many(
+            &[
+                (claimed[0].lease(), done.clone()),
+                (
+                    claimed[1].lease(),
+                    Finish::Retry {
+                        at: at(60),
+                        error: "503".into(),
+                    },
+                ),
+                (
+                    claimed[2].lease(),
+                    Finish::Dead {
+                        error: "400".into(),
+                    },
+                ),
+                (claimed[0].lease(), Finish::Dead { error: "x".into() }),
+                (stale, done),
+            ],
+            at(2),
+        )
+        .await
+        .expect("finish many");
+    assert_eq!(out, [true, true, true, false, false]);
+    let ok = job(store, ids[0]).await;
+    assert_eq!(
+        (
+            ok.state,
+            ok.result.as_deref(),
+            ok.lease_until,
+            ok.updated_at
+        ),
+        (JobState::Done, Some("42"), None, at(2))
+    );
+    let flaky = job(store, ids[1]).await;
+    assert_eq!(
+        (flaky.state, flaky.run_at, flaky.last_error.as_deref()),
+        (JobState::Ready, at(60), Some("503"))
+    );
+    let broken = job(store, ids[2]).await;
+    assert_eq!(
+        (broken.state, broken.last_error.as_deref()),
+        (JobState::Dead, Some("400"))
+    );
+    assert_eq!(job(store, ids[3]).await.state, JobState::Running);
+    assert!(
+        store
+            .finish_many(&[], at(3))
+            .await
+            .expect("empty")
+            .is_empty()
+    );
+}

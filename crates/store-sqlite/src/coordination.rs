@@ -1,0 +1,110 @@
+//! Named leases and shared rate budgets (`_holdfast_leases`,
+//! `_holdfast_rate_limits`), each written by one statement in a write
+//! transaction, so processes sharing the file agree.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use holdfast_store::{NamedLease, StoreError, StoreErrorKind, gcra_wait};
+use sqlx::Row;
+use sqlx::sqlite::SqliteConnection;
+
+use crate::store::db_err;
+use crate::time::{from_text, to_text};
+
+/// Takes or renews lease `name` for `holder`; whether it is now held by `holder`.
+pub(crate) async fn acquire(
+    conn: &mut SqliteConnection,
+    name: &str,
+    holder: &str,
+    until: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let taken = sqlx::query(
+        "INSERT INTO _holdfast_leases (name, holder, until, acquired_at) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until, \
+         acquired_at = CASE WHEN holder = excluded.holder THEN acquired_at \
+         ELSE excluded.acquired_at END \
+         WHERE until < excluded.acquired_at OR holder = excluded.holder \
+         RETURNING 1",
+    )
+    .bind(name)
+    .bind(holder)
+    .bind(to_text(until))
+    .bind(to_text(now))
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_err(format!("acquiring lease `{name}` for `{holder}`")))?;
+    Ok(taken.is_some())
+}
+
+/// Deletes lease `name` if `holder` holds it.
+pub(crate) async fn release(
+    conn: &mut SqliteConnection,
+    name: &str,
+    holder: &str,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query("DELETE FROM _holdfast_leases WHERE name = ? AND holder = ?")
+        .bind(name)
+        .bind(holder)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err(format!("releasing lease `{name}` of `{holder}`")))?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Every lease, by name.
+pub(crate) async fn list(conn: &mut SqliteConnection) -> Result<Vec<NamedLease>, StoreError> {
+    let e = || db_err("listing leases");
+    let rows =
+        sqlx::query("SELECT name, holder, until, acquired_at FROM _holdfast_leases ORDER BY name")
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(e())?;
+    rows.iter()
+        .map(|r| {
+            Ok(NamedLease {
+                name: r.try_get(0).map_err(e())?,
+                holder: r.try_get(1).map_err(e())?,
+                until: from_text(&r.try_get::<String, _>(2).map_err(e())?)?,
+                acquired_at: from_text(&r.try_get::<String, _>(3).map_err(e())?)?,
+            })
+        })
+        .collect()
+}
+
+/// Reserves the next slot of `key`; how long to wait for it.
+pub(crate) async fn reserve(
+    conn: &mut SqliteConnection,
+    key: &str,
+    interval: Duration,
+    burst: u32,
+    now: DateTime<Utc>,
+) -> Result<Duration, StoreError> {
+    let context = format!("reserving a slot of rate budget `{key}`");
+    let step = i64::try_from(interval.as_micros()).map_err(|_| {
+        StoreError::new(
+            StoreErrorKind::InvalidData,
+            context.clone(),
+            format!("an interval of {interval:?} is out of range"),
+        )
+    })?;
+    let tat: i64 = sqlx::query_scalar(
+        "INSERT INTO _holdfast_rate_limits (key, tat_us) VALUES (?1, ?2 + ?3) \
+         ON CONFLICT (key) DO UPDATE SET tat_us = max(tat_us, ?2) + ?3 RETURNING tat_us",
+    )
+    .bind(key)
+    .bind(now.timestamp_micros())
+    .bind(step)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db_err(&context))?;
+    let tat = DateTime::from_timestamp_micros(tat).ok_or_else(|| {
+        StoreError::new(
+            StoreErrorKind::Schema,
+            context,
+            format!("{tat} is not a time in unix microseconds"),
+        )
+    })?;
+    Ok(gcra_wait(tat, interval, burst, now))
+}

@@ -1,0 +1,111 @@
+//! What a store holds, as it holds it: the values that move a store's
+//! content to another store (`holdfast store migrate`), metadata included.
+//!
+//! Exports read in a stable order in pages (`after`, `limit`), so a copy
+//! never holds a whole table in memory; imports write verbatim (nothing is
+//! recomputed: versions, tombstones, first-seen times and run ids stay) and
+//! upsert, so copying the same page twice changes nothing.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::{RunId, StreamState, TableSpec, Violation};
+
+/// Everything a store knows by name: stream tables, stream states, shapes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Inventory {
+    /// Stream tables as registered (primary key and mapped columns with
+    /// their kinds), by name.
+    pub tables: Vec<TableSpec>,
+    /// Saved stream states (resume points), by stream.
+    pub states: Vec<NamedState>,
+    /// Known response shapes, by stream.
+    pub shapes: Vec<NamedShape>,
+}
+
+impl Inventory {
+    /// Whether the store holds no stream table and no stream state.
+    pub fn is_empty(&self) -> bool {
+        self.tables.is_empty() && self.states.is_empty()
+    }
+}
+
+/// A stream's saved state, with its name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedState {
+    /// The stream.
+    pub stream: String,
+    /// Its resume point.
+    pub state: StreamState,
+    /// When it was last saved.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A stream's known response shape, with its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedShape {
+    /// The stream.
+    pub stream: String,
+    /// The shape (JSON text).
+    pub shape: String,
+    /// When it was last saved.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One row of a stream table with all its metadata, as exported and imported.
+///
+/// `raw` is the record's JSON text; a store may keep its content rather
+/// than its spelling (PostgreSQL's JSONB reorders keys), so compare it as
+/// JSON, not as text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportedRecord {
+    /// Primary key values, one per [`TableSpec::primary_key`] column.
+    pub key: Vec<Value>,
+    /// The record as JSON text.
+    pub raw: String,
+    /// Mapped values, one per [`TableSpec::columns`] entry (booleans as 0/1,
+    /// as [`Store::record`](crate::Store::record) reads them).
+    pub values: Vec<Value>,
+    /// First seen.
+    pub first_seen: DateTime<Utc>,
+    /// Content last changed.
+    pub updated_at: DateTime<Utc>,
+    /// The run that last changed it (0: a webhook event).
+    pub updated_run: RunId,
+    /// Last seen.
+    pub last_seen: DateTime<Utc>,
+    /// The run that last saw it (0: a webhook event).
+    pub last_run: RunId,
+    /// At the last sighting: 1 created, 2 updated, 0 unchanged, 3 deleted.
+    pub last_change: i64,
+    /// The version of the last webhook event applied.
+    pub version: Option<String>,
+    /// When a webhook delete event tombstoned it.
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// A quarantine row as exported and imported: open or resolved, with its id
+/// (which `holdfast quarantine retry` names) and run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportedQuarantine {
+    /// Row id.
+    pub id: i64,
+    /// The stream it came from.
+    pub stream: String,
+    /// The run that last saw it (imported runs keep their ids).
+    pub run: RunId,
+    /// Why it was quarantined.
+    pub reason: String,
+    /// The payload as received.
+    pub raw: String,
+    /// Every problem found.
+    pub violations: Vec<Violation>,
+    /// When it was last quarantined.
+    pub at: DateTime<Utc>,
+    /// How many times syncs have seen it invalid.
+    pub seen: u64,
+    /// When a retry moved it into its table, if one did.
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// The run that resolved it.
+    pub resolved_run: Option<RunId>,
+}
