@@ -1,0 +1,104 @@
+//! Named leases and shared rate budgets, each one atomic statement, so any
+//! number of processes on the database agree without a lock of their own.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use holdfast_store::{NamedLease, StoreError, StoreErrorKind, gcra_wait};
+use sqlx::Row;
+use sqlx::postgres::PgPool;
+
+use crate::error::db_err;
+
+/// Takes or renews lease `name` for `holder`: the upsert only updates a row
+/// that has ended or that `holder` holds, and returns a row only then.
+pub(crate) async fn acquire(
+    pool: &PgPool,
+    name: &str,
+    holder: &str,
+    until: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let taken = sqlx::query(
+        "INSERT INTO _holdfast_leases AS l (name, holder, until, acquired_at) \
+         VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until, \
+         acquired_at = CASE WHEN l.holder = excluded.holder THEN l.acquired_at \
+         ELSE excluded.acquired_at END \
+         WHERE l.until < excluded.acquired_at OR l.holder = excluded.holder \
+         RETURNING 1",
+    )
+    .bind(name)
+    .bind(holder)
+    .bind(until)
+    .bind(now)
+    .fetch_optional(pool)
+    .await
+    .map_err(db_err(format!("acquiring lease `{name}` for `{holder}`")))?;
+    Ok(taken.is_some())
+}
+
+/// Deletes lease `name` if `holder` holds it.
+pub(crate) async fn release(pool: &PgPool, name: &str, holder: &str) -> Result<bool, StoreError> {
+    let done = sqlx::query("DELETE FROM _holdfast_leases WHERE name = $1 AND holder = $2")
+        .bind(name)
+        .bind(holder)
+        .execute(pool)
+        .await
+        .map_err(db_err(format!("releasing lease `{name}` of `{holder}`")))?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Every lease, by name.
+pub(crate) async fn list(pool: &PgPool) -> Result<Vec<NamedLease>, StoreError> {
+    let e = || db_err("listing leases");
+    let rows = sqlx::query(
+        "SELECT name, holder, until, acquired_at FROM _holdfast_leases ORDER BY name COLLATE \"C\"",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(e())?;
+    rows.iter()
+        .map(|r| {
+            Ok(NamedLease {
+                name: r.try_get(0).map_err(e())?,
+                holder: r.try_get(1).map_err(e())?,
+                until: r.try_get(2).map_err(e())?,
+                acquired_at: r.try_get(3).map_err(e())?,
+            })
+        })
+        .collect()
+}
+
+/// Reserves the next slot of `key`: `tat = greatest(tat, now) + interval`
+/// in one upsert (the row lock orders concurrent callers), then the wait
+/// is [`gcra_wait`]'s.
+pub(crate) async fn reserve(
+    pool: &PgPool,
+    key: &str,
+    interval: Duration,
+    burst: u32,
+    now: DateTime<Utc>,
+) -> Result<Duration, StoreError> {
+    let context = format!("reserving a slot of rate budget `{key}`");
+    let step = i64::try_from(interval.as_micros()).map_err(|_| {
+        StoreError::new(
+            StoreErrorKind::InvalidData,
+            context.clone(),
+            format!("an interval of {interval:?} is out of range"),
+        )
+    })?;
+    let tat: DateTime<Utc> = sqlx::query_scalar(
+        "INSERT INTO _holdfast_rate_limits AS r (key, tat) \
+         VALUES ($1, $2 + $3 * interval '1 microsecond') \
+         ON CONFLICT (key) DO UPDATE SET tat = greatest(r.tat, $2) + $3 * interval '1 microsecond' \
+         RETURNING tat",
+    )
+    .bind(key)
+    .bind(now)
+    .bind(step)
+    .fetch_one(pool)
+    .await
+    .map_err(db_err(&context))?;
+    Ok(gcra_wait(tat, interval, burst, now))
+}

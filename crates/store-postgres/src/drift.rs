@@ -1,0 +1,85 @@
+//! Drift events and each stream's known shape.
+
+use chrono::{DateTime, Utc};
+use holdfast_store::{DriftRow, RunId, StoreError};
+use sqlx::Row;
+use sqlx::postgres::{PgConnection, PgPool};
+
+use crate::error::db_err;
+
+/// Records drift seen on a page of `run`.
+pub(crate) async fn insert(
+    conn: &mut PgConnection,
+    rows: &[DriftRow],
+    run: RunId,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    for d in rows {
+        sqlx::query(
+            "INSERT INTO _holdfast_drift (stream, run_id, at, kind, path, before, after, example) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&d.stream)
+        .bind(d.run.unwrap_or(run).0)
+        .bind(now)
+        .bind(&d.kind)
+        .bind(&d.path)
+        .bind(&d.before)
+        .bind(&d.after)
+        .bind(&d.example)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Saves (replaces) the known shape of `stream`.
+pub(crate) async fn save_shape(
+    pool: &PgPool,
+    stream: &str,
+    shape: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO _holdfast_shapes (stream, shape, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (stream) DO UPDATE SET shape = excluded.shape, updated_at = excluded.updated_at",
+    )
+    .bind(stream)
+    .bind(shape)
+    .bind(now)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Drift events, newest first.
+pub(crate) async fn list(
+    pool: &PgPool,
+    stream: Option<&str>,
+    limit: u32,
+) -> Result<Vec<DriftRow>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT stream, run_id, at, kind, path, before, after, example FROM _holdfast_drift \
+         WHERE ($1::text IS NULL OR stream = $1) ORDER BY id DESC LIMIT $2",
+    )
+    .bind(stream)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(db_err("listing drift"))?;
+    rows.iter()
+        .map(|r| {
+            let e = || db_err("reading drift");
+            Ok(DriftRow {
+                stream: r.try_get(0).map_err(e())?,
+                run: r.try_get::<Option<i64>, _>(1).map_err(e())?.map(RunId),
+                at: r.try_get(2).map_err(e())?,
+                kind: r.try_get(3).map_err(e())?,
+                path: r.try_get(4).map_err(e())?,
+                before: r.try_get(5).map_err(e())?,
+                after: r.try_get(6).map_err(e())?,
+                example: r.try_get(7).map_err(e())?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,71 @@
+//! Reading one stored record back, with its metadata.
+
+use holdfast_store::{RunId, StoreError, StoredRecord, TableSpec};
+use serde_json::Value;
+use sqlx::postgres::{PgArguments, PgPool};
+use sqlx::{Arguments, AssertSqlSafe, Row};
+
+use crate::error::{bind_err, db_err};
+use crate::table::{json_of, quote};
+use crate::values::key_texts;
+
+/// Where the mapped columns start in the query below.
+const MAPPED: usize = 9;
+
+/// The record of `table` with primary key `key`, if stored.
+pub(crate) async fn record(
+    pool: &PgPool,
+    table: &TableSpec,
+    key: &[Value],
+) -> Result<Option<StoredRecord>, StoreError> {
+    let context = format!("reading a record of `{}`", table.name);
+    let mut args = PgArguments::default();
+    let mut filter = Vec::new();
+    for (i, (text, column)) in key_texts(key, &table.primary_key, &table.name)?
+        .into_iter()
+        .zip(&table.primary_key)
+        .enumerate()
+    {
+        args.add(text).map_err(bind_err(&context))?;
+        filter.push(format!("{} = ${}::jsonb", quote(column), i + 1));
+    }
+    let mapped: String = table
+        .columns
+        .iter()
+        .map(|c| format!(", {}", json_of(c)))
+        .collect();
+    let sql = format!(
+        "SELECT _raw::text, _first_seen, _updated_at, _updated_run, _last_seen, _last_run, \
+         _last_change, _version, _deleted_at{mapped} FROM {} WHERE {}",
+        quote(&table.name),
+        filter.join(" AND ")
+    );
+    let Some(r) = sqlx::query_with(AssertSqlSafe(sql), args)
+        .fetch_optional(pool)
+        .await
+        .map_err(db_err(&context))?
+    else {
+        return Ok(None);
+    };
+    let e = || db_err(&context);
+    let mut columns = Vec::new();
+    for (i, c) in table.columns.iter().enumerate() {
+        let text: Option<String> = r.try_get(MAPPED + i).map_err(e())?;
+        let value = text
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or(Value::Null);
+        columns.push((c.name.clone(), value));
+    }
+    Ok(Some(StoredRecord {
+        raw: r.try_get(0).map_err(e())?,
+        columns,
+        first_seen: r.try_get(1).map_err(e())?,
+        updated_at: r.try_get(2).map_err(e())?,
+        updated_run: RunId(r.try_get(3).map_err(e())?),
+        last_seen: r.try_get(4).map_err(e())?,
+        last_run: RunId(r.try_get(5).map_err(e())?),
+        last_change: i64::from(r.try_get::<i32, _>(6).map_err(e())?),
+        version: r.try_get(7).map_err(e())?,
+        deleted_at: r.try_get(8).map_err(e())?,
+    }))
+}

@@ -1,0 +1,127 @@
+//! Sealed secrets (`_holdfast_secrets`) and token states (`_holdfast_tokens`).
+
+use chrono::{DateTime, Utc};
+use holdfast_store::{StoreError, StoredSecret, StoredToken, TokenStatus};
+use sqlx::Row;
+use sqlx::postgres::PgPool;
+
+use crate::error::db_err;
+
+/// Inserts or replaces secret `name`.
+pub(crate) async fn put(
+    pool: &PgPool,
+    name: &str,
+    sealed: &[u8],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO _holdfast_secrets (name, sealed, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at",
+    )
+    .bind(name)
+    .bind(sealed)
+    .bind(now)
+    .execute(pool)
+    .await
+    .map_err(db_err(format!("saving secret `{name}`")))?;
+    Ok(())
+}
+
+/// Deletes secret `name`; true when a row went.
+pub(crate) async fn delete(pool: &PgPool, name: &str) -> Result<bool, StoreError> {
+    let done = sqlx::query("DELETE FROM _holdfast_secrets WHERE name = $1")
+        .bind(name)
+        .execute(pool)
+        .await
+        .map_err(db_err(format!("deleting secret `{name}`")))?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Every secret, by name.
+pub(crate) async fn list(pool: &PgPool) -> Result<Vec<StoredSecret>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT name, sealed, updated_at FROM _holdfast_secrets ORDER BY name COLLATE \"C\"",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(db_err("listing secrets"))?;
+    rows.iter()
+        .map(|r| {
+            let e = || db_err("reading secrets");
+            Ok(StoredSecret {
+                name: r.try_get(0).map_err(e())?,
+                sealed: r.try_get(1).map_err(e())?,
+                updated_at: r.try_get(2).map_err(e())?,
+            })
+        })
+        .collect()
+}
+
+/// Inserts or replaces `connection`'s token state.
+pub(crate) async fn put_token(
+    pool: &PgPool,
+    connection: &str,
+    sealed: &[u8],
+    status: &TokenStatus,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO _holdfast_tokens (connection, sealed, auth_type, expires_at, last_refresh_at, \
+         last_outcome, consecutive_failures, needs_reauth, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (connection) DO UPDATE SET sealed = excluded.sealed, auth_type = excluded.auth_type, \
+         expires_at = excluded.expires_at, last_refresh_at = excluded.last_refresh_at, \
+         last_outcome = excluded.last_outcome, consecutive_failures = excluded.consecutive_failures, \
+         needs_reauth = excluded.needs_reauth, updated_at = excluded.updated_at",
+    )
+    .bind(connection)
+    .bind(sealed)
+    .bind(&status.auth_type)
+    .bind(status.expires_at)
+    .bind(status.last_refresh_at)
+    .bind(status.last_outcome.as_deref())
+    .bind(i64::from(status.consecutive_failures))
+    .bind(status.needs_reauth)
+    .bind(now)
+    .execute(pool)
+    .await
+    .map_err(db_err(format!(
+        "saving the token state of connection `{connection}`"
+    )))?;
+    Ok(())
+}
+
+/// Token states, all or one connection's.
+pub(crate) async fn tokens(
+    pool: &PgPool,
+    connection: Option<&str>,
+) -> Result<Vec<StoredToken>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT connection, sealed, auth_type, expires_at, last_refresh_at, last_outcome, \
+         consecutive_failures, needs_reauth, updated_at FROM _holdfast_tokens \
+         WHERE $1::text IS NULL OR connection = $1 ORDER BY connection COLLATE \"C\"",
+    )
+    .bind(connection)
+    .fetch_all(pool)
+    .await
+    .map_err(db_err("reading token states"))?;
+    rows.iter()
+        .map(|r| {
+            let e = || db_err("reading token states");
+            Ok(StoredToken {
+                connection: r.try_get(0).map_err(e())?,
+                sealed: r.try_get(1).map_err(e())?,
+                status: TokenStatus {
+                    auth_type: r.try_get(2).map_err(e())?,
+                    expires_at: r.try_get(3).map_err(e())?,
+                    last_refresh_at: r.try_get(4).map_err(e())?,
+                    last_outcome: r.try_get(5).map_err(e())?,
+                    consecutive_failures: u32::try_from(r.try_get::<i64, _>(6).map_err(e())?)
+                        .unwrap_or(u32::MAX),
+                    needs_reauth: r.try_get(7).map_err(e())?,
+                },
+                updated_at: r.try_get(8).map_err(e())?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,13 @@
+//! The shared job queue and webhook event suite, on a fresh PostgreSQL
+//! schema per test.
+
+mod support;
+
+use holdfast_store::JobQueue;
+
+async fn fresh_queue() -> (Box<dyn JobQueue>, support::SchemaGuard) {
+    let (store, guard) = support::fresh().await;
+    (Box::new(store), guard)
+}
+
+holdfast_store::queue_conformance!(fresh_queue);
