@@ -82,6 +82,15 @@ pub enum SyncError {
         /// The parent stream.
         parent: String,
     },
+    /// The run was asked to stop (a shutdown); it stopped after its last
+    /// committed page, and the next run resumes from there.
+    #[error(
+        "stream `{stream}`: stopped before the end (shutdown); the next run resumes from the last committed page"
+    )]
+    Interrupted {
+        /// The stream.
+        stream: String,
+    },
 }
 
 impl SyncError {

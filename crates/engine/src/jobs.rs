@@ -1,6 +1,8 @@
-//! What a queued job carries: the payloads of webhook events and actions,
-//! written by whoever enqueues (the webhook receiver, `holdfast act`, the
-//! admin API) and read by the [`Worker`](crate::worker::Worker).
+//! What a queued job carries: the payloads of webhook events, actions and
+//! syncs, written by whoever enqueues (the webhook receiver, `holdfast act`,
+//! the admin API, the [`Scheduler`](crate::schedule::Scheduler)) and read by
+//! the [`Worker`](crate::worker::Worker) and the
+//! [`SyncWorker`](crate::schedule::SyncWorker).
 
 use std::collections::BTreeMap;
 
@@ -13,11 +15,19 @@ use serde_json::Value;
 pub const WEBHOOK: &str = "webhook";
 /// `Job::kind` of an outbound action.
 pub const ACTION: &str = "action";
+/// `Job::kind` of a stream sync (scheduled or asked for).
+pub const SYNC: &str = "sync";
 
 /// Webhook events are claimed before actions (they ack a vendor's delivery;
 /// actions are our own writes).
 const WEBHOOK_PRIORITY: i32 = 10;
 const ACTION_PRIORITY: i32 = 5;
+/// Syncs are claimed by their own workers; the priority only orders syncs.
+const SYNC_PRIORITY: i32 = 0;
+/// Attempts shown on a sync job. The sync worker never gives up on a job
+/// that waits for its busy stream or was stopped by a shutdown, and never
+/// retries a failed run (the next slot runs the stream again).
+const SYNC_ATTEMPTS: u32 = 100;
 /// Attempts for a webhook event: failures are the store's (the event
 /// itself is checked once and dead-lettered when invalid).
 const WEBHOOK_ATTEMPTS: u32 = 10;
@@ -75,6 +85,40 @@ impl ActionCall {
             priority: ACTION_PRIORITY,
             max_attempts,
             run_at: now,
+        }
+    }
+}
+
+/// A sync of one stream to run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncCall {
+    /// The stream's name under `streams:`.
+    pub stream: String,
+    /// Read everything again, ignoring the saved cursor and resume point.
+    #[serde(default)]
+    pub full_refresh: bool,
+    /// The schedule slot it runs for (Unix seconds); `None` when asked for
+    /// by hand. A run that started after its slot makes the job a no-op.
+    #[serde(default)]
+    pub slot: Option<i64>,
+}
+
+impl SyncCall {
+    /// The job that carries this sync, claimable at `run_at`. A slot's
+    /// job has the unique key `sync:{stream}:{slot}`, so every process that
+    /// schedules the slot enqueues the same job once; a sync asked for by
+    /// hand has none.
+    pub fn to_job(&self, run_at: DateTime<Utc>) -> NewJob {
+        NewJob {
+            kind: SYNC.to_owned(),
+            name: self.stream.clone(),
+            payload: serde_json::to_string(self).unwrap_or_default(),
+            unique_key: self
+                .slot
+                .map(|slot| format!("{SYNC}:{}:{slot}", self.stream)),
+            priority: SYNC_PRIORITY,
+            max_attempts: SYNC_ATTEMPTS,
+            run_at,
         }
     }
 }

@@ -9,6 +9,8 @@
 #![warn(missing_docs, unreachable_pub)]
 #![forbid(unsafe_code)]
 
+pub mod alerts;
+pub mod budget;
 mod declarative;
 mod error;
 pub mod events;
@@ -16,13 +18,16 @@ pub mod jobs;
 pub mod quarantine;
 mod request_log;
 pub mod rules;
+pub mod schedule;
 mod source;
 pub mod sync;
 mod template;
 pub mod tokens;
 pub mod worker;
 
-pub use declarative::{ActionError, ActionResponse, DeclarativeSource, IDEMPOTENCY_HEADER};
+pub use declarative::{
+    ActionError, ActionResponse, DeclarativeSource, IDEMPOTENCY_HEADER, SourceOptions,
+};
 pub use error::{SourceError, SyncError};
 pub use request_log::RequestLog;
 pub use source::{Page, PageReader, ParentInfo, ReadScope, Source, StreamInfo};

@@ -8,7 +8,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
 use crate::SourceError;
 
 /// Every template of a spec, compiled once, rendered many times.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Renderer {
     env: Environment<'static>,
     vars: Value,

@@ -46,7 +46,7 @@ fn time(millis: Option<i64>) -> Option<DateTime<Utc>> {
 /// The shareable part of `state`.
 pub fn status(state: &TokenState) -> TokenStatus {
     TokenStatus {
-        auth_type: "oauth2".to_owned(),
+        auth_type: if state.session { "session" } else { "oauth2" }.to_owned(),
         expires_at: time(state.expires_at),
         last_refresh_at: time(state.last_refresh_at),
         last_outcome: state.last_outcome.clone(),
@@ -80,6 +80,7 @@ impl TokenStore for SealedTokenStore {
             last_outcome: stored.status.last_outcome,
             consecutive_failures: stored.status.consecutive_failures,
             needs_reauth: stored.status.needs_reauth,
+            session: stored.status.auth_type == "session",
         }))
     }
 
@@ -124,6 +125,7 @@ mod tests {
             last_outcome: Some("ok".into()),
             consecutive_failures: 0,
             needs_reauth: false,
+            session: false,
         };
         tokens.save("crm", &state).await.expect("save");
         assert_eq!(tokens.load("crm").await.expect("load"), Some(state));

@@ -484,15 +484,9 @@ pub fn worker_id(n: usize) -> String {
 /// # Errors
 /// The store failed.
 pub async fn release_dead_claims(queue: &dyn JobQueue) -> Result<u64, StoreError> {
-    let host = host_name();
     let mut released = 0;
     for worker in queue.claimants().await? {
-        let mut parts = worker.rsplitn(3, '/');
-        let (_n, pid, on) = (parts.next(), parts.next(), parts.next());
-        let Some(pid) = pid.and_then(|p| p.parse::<u32>().ok()) else {
-            continue;
-        };
-        if on != Some(host.as_str()) || pid == std::process::id() || process_alive(pid) {
+        if !worker_gone(&worker) {
             continue;
         }
         let n = queue.release_claims(&worker, Utc::now()).await?;
@@ -506,6 +500,18 @@ pub async fn release_dead_claims(queue: &dyn JobQueue) -> Result<u64, StoreError
         released += n;
     }
     Ok(released)
+}
+
+/// Whether `worker` (an id made by [`worker_id`]) names a process of this
+/// host that no longer exists. Other hosts' workers, and live ones, are not
+/// known to be gone.
+pub fn worker_gone(worker: &str) -> bool {
+    let mut parts = worker.rsplitn(3, '/');
+    let (_n, pid, on) = (parts.next(), parts.next(), parts.next());
+    let Some(pid) = pid.and_then(|p| p.parse::<u32>().ok()) else {
+        return false;
+    };
+    on == Some(host_name().as_str()) && pid != std::process::id() && !process_alive(pid)
 }
 
 /// This machine's name (Linux), else `$HOSTNAME`, else `localhost`.

@@ -207,7 +207,7 @@ fn build(
 
 /// Renders a JSON body template: strings are templates; a string that is
 /// one `{{ … }}` keeps the type of its value.
-fn render_json(
+pub(crate) fn render_json(
     renderer: &Renderer,
     at: &str,
     value: &Value,

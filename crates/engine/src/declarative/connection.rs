@@ -6,8 +6,9 @@ use std::sync::Arc;
 use holdfast_http::concurrency::InFlight;
 use holdfast_http::retry::RetryPolicy;
 use holdfast_http::{
-    Client, ClientConfig, KeyLocation, OAuth2ClientAuth, OAuth2Config, OAuth2Credential,
-    OAuth2Grant, RequestSink, ResolvedAuth, TokenStore,
+    Client, ClientConfig, Extract, KeyLocation, LoginBody, LoginStep, OAuth2ClientAuth,
+    OAuth2Config, OAuth2Credential, OAuth2Grant, RenderFn, RequestSink, ResolvedAuth,
+    SessionConfig, SessionCredential, SessionExpiry,
 };
 use holdfast_spec::{Auth, ClientAuth, Concurrency, Grant};
 use url::Url;
@@ -34,8 +35,9 @@ impl Connection {
         renderer: &mut Renderer,
         sink: Arc<dyn RequestSink>,
         secrets: &[String],
-        token_store: Option<Arc<dyn TokenStore>>,
+        options: &super::SourceOptions,
     ) -> Result<Connection, SourceError> {
+        let token_store = options.token_store.clone();
         let prefix = format!("connections.{}", conn.name);
         let mut render = |field: &str, t: &holdfast_spec::Template| {
             let name = format!("{prefix}.{field}");
@@ -120,6 +122,13 @@ impl Connection {
                     token_store.clone(),
                 )?))
             }
+            Auth::Session(s) => {
+                let config = session_config(conn, s, &base_url, renderer)?;
+                ResolvedAuth::Session(Arc::new(SessionCredential::new(
+                    config,
+                    token_store.clone(),
+                )?))
+            }
             _ => ResolvedAuth::None,
         };
         let (in_flight, parallel_chains) = match conn.concurrency {
@@ -138,6 +147,7 @@ impl Connection {
             auth,
             secrets: secrets.to_vec(),
             rate_limit: conn.rate_limit.map(|r| (r.requests, r.per, r.burst)),
+            rate_budget: options.rate_budget.clone(),
             retry: RetryPolicy {
                 attempts: conn.retry.attempts,
                 initial: conn.retry.initial,
@@ -155,6 +165,115 @@ impl Connection {
             parallel_chains: parallel_chains.max(1) as usize,
         })
     }
+}
+
+/// A session login's steps with their URLs fixed and their templates
+/// turned into functions of the values extracted so far (`session.NAME`).
+fn session_config(
+    conn: &holdfast_spec::Connection,
+    s: &holdfast_spec::Session,
+    base_url: &Url,
+    renderer: &mut Renderer,
+) -> Result<SessionConfig, SourceError> {
+    let prefix = format!("connections.{}.auth", conn.name);
+    let shared = Arc::new(renderer.clone());
+    let template = |field: String, t: &holdfast_spec::Template| -> RenderFn {
+        let r = shared.clone();
+        let source = t.source.clone();
+        Arc::new(move |values| {
+            r.render_str(&field, &source, &session_vars(values))
+                .map_err(|e| e.to_string())
+        })
+    };
+    let pairs = |at: &str, list: &[(String, holdfast_spec::Template)]| -> Vec<(String, RenderFn)> {
+        list.iter()
+            .map(|(k, t)| (k.clone(), template(format!("{at}.{k}"), t)))
+            .collect()
+    };
+    let mut steps = Vec::new();
+    for (i, step) in s.login.iter().enumerate() {
+        let at = format!("{prefix}.login[{i}]");
+        let path =
+            renderer.render_str(&format!("{at}.path"), &step.path.source, &Vars::default())?;
+        let mut url =
+            super::reader::join_url(base_url, &path).map_err(|message| SourceError::Config {
+                field: format!("{at}.path"),
+                message,
+            })?;
+        for (k, t) in &step.params {
+            let value =
+                renderer.render_str(&format!("{at}.params.{k}"), &t.source, &Vars::default())?;
+            if !value.is_empty() {
+                url.query_pairs_mut().append_pair(k, &value);
+            }
+        }
+        let body = match &step.body {
+            holdfast_spec::LoginBody::None => LoginBody::None,
+            holdfast_spec::LoginBody::Form(fields) => {
+                LoginBody::Form(pairs(&format!("{at}.form"), fields))
+            }
+            holdfast_spec::LoginBody::Json(json) => {
+                let r = shared.clone();
+                let json = json.clone();
+                let field = format!("{at}.json");
+                LoginBody::Json(Arc::new(move |values| {
+                    super::action::render_json(&r, &field, &json, &session_vars(values))
+                        .map(|v| v.to_string())
+                        .map_err(|e| e.to_string())
+                }))
+            }
+        };
+        let extract = step
+            .extract
+            .iter()
+            .map(|(name, e)| {
+                let e = match e {
+                    holdfast_spec::Extract::Css { selector, attr } => Extract::Css {
+                        selector: selector.clone(),
+                        attr: attr.clone(),
+                    },
+                    holdfast_spec::Extract::Regex(r) => Extract::Regex(r.clone()),
+                    holdfast_spec::Extract::Cookie(c) => Extract::Cookie(c.clone()),
+                    holdfast_spec::Extract::Json(p) => Extract::Json(p.clone()),
+                    holdfast_spec::Extract::Header(h) => Extract::Header(h.clone()),
+                };
+                (name.clone(), e)
+            })
+            .collect();
+        steps.push(LoginStep {
+            method: crate::http_method(step.method),
+            url,
+            headers: pairs(&format!("{at}.headers"), &step.headers),
+            body,
+            extract,
+        });
+    }
+    let login_paths = steps.iter().map(|s| s.url.path().to_owned()).collect();
+    let when = s.expired_when.as_ref().map(|t| {
+        Arc::new(RuleClassifier::new(vec![holdfast_spec::ErrorRule {
+            when: t.clone(),
+            action: holdfast_spec::ErrorAction::Fail,
+        }])) as Arc<dyn holdfast_http::classify::Classifier>
+    });
+    Ok(SessionConfig {
+        connection: conn.name.clone(),
+        steps,
+        headers: pairs(&format!("{prefix}.headers"), &s.headers),
+        expiry: SessionExpiry {
+            statuses: s.expired_status.clone(),
+            login_paths,
+            when,
+        },
+        timeout: conn.timeout,
+    })
+}
+
+/// The template variables of a login: `session` = the values so far.
+fn session_vars(values: &std::collections::BTreeMap<String, String>) -> Vars {
+    Vars::default().with_value(
+        "session",
+        minijinja::Value::from(minijinja::value::Serde(values)),
+    )
 }
 
 /// How to fix a refused grant: set the secret the credential comes from.

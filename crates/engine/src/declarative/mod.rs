@@ -33,6 +33,25 @@ pub struct DeclarativeSource {
     log: RequestLog,
 }
 
+/// What a source keeps outside the process, shared with other processes.
+#[derive(Clone, Default)]
+pub struct SourceOptions {
+    /// Where OAuth2 tokens and login health are kept between processes.
+    pub token_store: Option<Arc<dyn holdfast_http::TokenStore>>,
+    /// Where each connection's rate budget is kept when the limit must hold
+    /// across processes (`None`: each process keeps its own).
+    pub rate_budget: Option<Arc<dyn holdfast_http::rate_limit::RateBudget>>,
+}
+
+impl std::fmt::Debug for SourceOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceOptions")
+            .field("token_store", &self.token_store.is_some())
+            .field("rate_budget", &self.rate_budget.is_some())
+            .finish()
+    }
+}
+
 impl DeclarativeSource {
     /// Resolves every connection of `spec` (rendering base URLs, headers and
     /// credentials with `env`) and compiles every stream template. Every
@@ -65,6 +84,26 @@ impl DeclarativeSource {
         env: &Env,
         token_store: Option<Arc<dyn holdfast_http::TokenStore>>,
     ) -> Result<DeclarativeSource, SourceError> {
+        DeclarativeSource::with_options(
+            spec,
+            env,
+            SourceOptions {
+                token_store,
+                rate_budget: None,
+            },
+        )
+    }
+
+    /// As [`DeclarativeSource::new`], with what the source shares with other
+    /// processes (see [`SourceOptions`]).
+    ///
+    /// # Errors
+    /// As [`DeclarativeSource::new`].
+    pub fn with_options(
+        spec: Arc<Spec>,
+        env: &Env,
+        options: SourceOptions,
+    ) -> Result<DeclarativeSource, SourceError> {
         let mut renderer = Renderer::new(env);
         let log = RequestLog::new();
         let secrets = redacted_secrets(env);
@@ -73,7 +112,7 @@ impl DeclarativeSource {
             let sink = Arc::new(log.clone());
             connections.insert(
                 name.clone(),
-                Connection::resolve(conn, &mut renderer, sink, &secrets, token_store.clone())?,
+                Connection::resolve(conn, &mut renderer, sink, &secrets, &options)?,
             );
         }
         for s in &spec.streams {

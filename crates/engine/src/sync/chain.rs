@@ -12,6 +12,7 @@ use holdfast_store::{
     StreamState,
 };
 use serde_json::Value;
+use tokio_util::sync::CancellationToken;
 
 use super::Observer;
 use crate::SyncError;
@@ -64,6 +65,8 @@ pub(super) struct Run<'a> {
     frozen: Option<Arc<Shape>>,
     /// Drift already recorded in this run, by kind and path.
     reported: Mutex<std::collections::HashSet<(&'static str, String)>>,
+    /// Cancelled: stop after the page being committed.
+    stop: &'a CancellationToken,
 }
 
 /// A page turned into rows, ready to commit.
@@ -88,6 +91,7 @@ impl<'a> Run<'a> {
         info: &'a StreamInfo,
         observer: &'a dyn Observer,
         begun: super::Begun,
+        stop: &'a CancellationToken,
     ) -> Self {
         Run {
             source,
@@ -101,11 +105,14 @@ impl<'a> Run<'a> {
             frozen: begun.known.clone().map(Arc::new),
             reported: Mutex::new(std::collections::HashSet::new()),
             known: Mutex::new(begun.known),
+            stop,
         }
     }
 
     /// Reads one chain from `start` to its end, committing every page; while a
-    /// page commits, the next one is fetched.
+    /// page commits, the next one is fetched. When `stop` is cancelled, the
+    /// page being committed commits and the chain ends with
+    /// [`SyncError::Interrupted`] (the fetch in flight is dropped).
     pub(super) async fn chain(
         &self,
         scope: ReadScope,
@@ -113,14 +120,22 @@ impl<'a> Run<'a> {
         checkpoint: Checkpoint,
     ) -> Result<(), SyncError> {
         let name = self.info.name.as_str();
+        let interrupted = || SyncError::Interrupted {
+            stream: name.to_owned(),
+        };
+        if self.stop.is_cancelled() {
+            return Err(interrupted());
+        }
         let mut reader = self
             .source
             .read(name, scope)
             .map_err(SyncError::source(name))?;
-        let mut page = reader
-            .read_page(&start)
-            .await
-            .map_err(SyncError::source(name))?;
+        let first = tokio::select! {
+            biased;
+            () = self.stop.cancelled() => return Err(interrupted()),
+            first = reader.read_page(&start) => first,
+        };
+        let mut page = first.map_err(SyncError::source(name))?;
         loop {
             let next = page.next.take();
             // Turning records into rows runs on the blocking pool, so it
@@ -141,11 +156,22 @@ impl<'a> Run<'a> {
                     let outcome = self.commit(&prepared, &state).await?;
                     Ok::<_, SyncError>((outcome, prepared))
                 },
-                reader.read_page(&next)
+                async {
+                    tokio::select! {
+                        biased;
+                        () = self.stop.cancelled() => None,
+                        fetched = reader.read_page(&next) => Some(fetched),
+                    }
+                }
             );
             let (outcome, prepared) = committed?;
             self.tally(outcome, &prepared);
-            page = fetched.map_err(SyncError::source(name))?;
+            match fetched {
+                Some(fetched) if !self.stop.is_cancelled() => {
+                    page = fetched.map_err(SyncError::source(name))?;
+                }
+                _ => return Err(interrupted()),
+            }
         }
     }
 

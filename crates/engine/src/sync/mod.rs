@@ -20,6 +20,7 @@ use chrono::Utc;
 use holdfast_records::cursor_minus;
 use holdfast_store::{PageOutcome, Progress, RunId, RunOutcome, Store, StreamState};
 use serde_json::Value;
+use tokio_util::sync::CancellationToken;
 
 use crate::SyncError;
 use crate::source::{ReadScope, Source, StreamInfo};
@@ -73,6 +74,25 @@ pub async fn sync_stream(
     options: SyncOptions,
     observer: &dyn Observer,
 ) -> Result<RunSummary, SyncError> {
+    let never = CancellationToken::new();
+    sync_stream_until(source, store, info, options, observer, &never).await
+}
+
+/// As [`sync_stream`], stopping early when `stop` is cancelled: the page
+/// being committed commits, the page being fetched is dropped, and the run is
+/// recorded as interrupted (not failed), so the next run resumes from the
+/// last committed page.
+///
+/// # Errors
+/// [`SyncError::Interrupted`] when stopped; otherwise as [`sync_stream`].
+pub async fn sync_stream_until(
+    source: &dyn Source,
+    store: &dyn Store,
+    info: &StreamInfo,
+    options: SyncOptions,
+    observer: &dyn Observer,
+    stop: &CancellationToken,
+) -> Result<RunSummary, SyncError> {
     let name = info.name.as_str();
     let begun = match begin(store, info, options).await {
         Ok(begun) => begun,
@@ -87,7 +107,7 @@ pub async fn sync_stream(
     let resumed = begun.saved.progress.is_some();
     observer.started(name, resumed);
     let started = Instant::now();
-    let run = Run::new(source, store, info, observer, begun);
+    let run = Run::new(source, store, info, observer, begun, stop);
     let result = run_all_chains(&run, info).await;
     let counters = run.counters();
     let summary = RunSummary {
@@ -102,6 +122,7 @@ pub async fn sync_stream(
     };
     let (outcome, error) = match &result {
         Ok(()) => (RunOutcome::Succeeded, None),
+        Err(e @ SyncError::Interrupted { .. }) => (RunOutcome::Interrupted, Some(e.to_string())),
         Err(e) => (RunOutcome::Failed, Some(e.to_string())),
     };
     // The grown shape, so the next run compares against everything seen.

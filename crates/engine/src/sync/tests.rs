@@ -352,3 +352,91 @@ fn plan_puts_parents_first_and_rejects_unknown_names() {
         "{err}"
     );
 }
+
+/// Cancels `token` once `after` pages have been committed.
+struct StopAfter {
+    token: CancellationToken,
+    after: usize,
+    seen: Mutex<usize>,
+}
+
+impl Observer for StopAfter {
+    fn page(&self, _: &str, _: usize, _: PageOutcome, _: usize) {
+        let mut seen = self.seen.lock().expect("lock");
+        *seen += 1;
+        if *seen == self.after {
+            self.token.cancel();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_stopped_run_ends_after_its_page_and_resumes_there() {
+    let (store, _dir) = store().await;
+    let source = Scripted::new(6, 10);
+    let items = info("items", true, None);
+    let stop = StopAfter {
+        token: CancellationToken::new(),
+        after: 2,
+        seen: Mutex::new(0),
+    };
+    let err = sync_stream_until(
+        &source,
+        &store,
+        &items,
+        SyncOptions::default(),
+        &stop,
+        &stop.token,
+    )
+    .await
+    .expect_err("stopped");
+    assert!(matches!(err, SyncError::Interrupted { .. }), "{err}");
+    assert_eq!(count(&store, "items").await, 20, "pages 1-2 committed");
+    let runs = store.runs(Some("items"), 5).await.expect("runs");
+    assert_eq!(runs[0].outcome, RunOutcome::Interrupted, "not failed");
+    assert_eq!(runs[0].pages, 2);
+    let progress = store
+        .load_state("items")
+        .await
+        .expect("state")
+        .and_then(|s| s.progress)
+        .expect("in progress");
+    assert_eq!(progress.position, Some(json!(3)));
+
+    source.requested.lock().expect("lock").clear();
+    let summary = sync_stream(
+        &source,
+        &store,
+        &items,
+        SyncOptions::default(),
+        &NoopObserver,
+    )
+    .await
+    .expect("resumes");
+    assert!(summary.resumed);
+    let first = source.requested.lock().expect("lock").first().cloned();
+    assert_eq!(first.map(|r| r.1), Some(json!(3)), "page 3 onwards only");
+    assert_eq!(count(&store, "items").await, 60);
+}
+
+#[tokio::test]
+async fn a_run_stopped_before_it_starts_reads_nothing() {
+    let (store, _dir) = store().await;
+    let source = Scripted::new(3, 10);
+    let token = CancellationToken::new();
+    token.cancel();
+    let err = sync_stream_until(
+        &source,
+        &store,
+        &info("items", true, None),
+        SyncOptions::default(),
+        &NoopObserver,
+        &token,
+    )
+    .await
+    .expect_err("stopped");
+    assert!(matches!(err, SyncError::Interrupted { .. }), "{err}");
+    assert!(source.requested.lock().expect("lock").is_empty());
+    let runs = store.runs(Some("items"), 5).await.expect("runs");
+    assert_eq!(runs[0].outcome, RunOutcome::Interrupted);
+}

@@ -1,0 +1,36 @@
+//! Schedules: when `holdfast serve` syncs each stream, and the workers that
+//! run those syncs.
+//!
+//! A schedule is a series of slots (every multiple of `every:` since the Unix
+//! epoch, or the times of a `cron:` expression in a time zone). For each
+//! slot, the [`Scheduler`] enqueues one sync job in the durable queue, with
+//! the unique key `sync:{stream}:{slot}` and `run_at` = slot + a jitter that
+//! is the same in every process (a hash of the stream and the slot, below
+//! the schedule's `jitter:`). Every process sharing the store may schedule:
+//! the key makes the slot one job. Only a stream's latest slot is ever
+//! enqueued, so a process that was down for N slots runs the stream once.
+//!
+//! A [`SyncWorker`] claims sync jobs and runs each under the named lease
+//! `stream:{name}` (renewed while it runs), so a stream never runs twice at
+//! once, even on two machines; a job whose stream is busy waits for it. A
+//! shutdown stops the run after its current page commits, records it as
+//! interrupted, puts the job back and gives the lease up: the next worker
+//! resumes the run from its last committed page.
+
+mod runner;
+mod scheduler;
+mod slots;
+
+pub use runner::{SyncJobOutcome, SyncWorker, SyncWorkerConfig};
+pub use scheduler::{ScheduledStream, Scheduler};
+pub use slots::Slots;
+/// What stops a [`Scheduler`] and a [`SyncWorker`] (re-exported for callers).
+pub use tokio_util::sync::CancellationToken;
+
+/// The named lease a stream's run holds.
+pub fn stream_lease(stream: &str) -> String {
+    format!("stream:{stream}")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,214 @@
+//! The scheduler: turns each stream's latest slot into one sync job.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use holdfast_spec::Spec;
+use holdfast_store::{Enqueued, JobQueue, RunOutcome, StoreError};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::Slots;
+use crate::jobs::SyncCall;
+
+/// A stream and its schedule.
+#[derive(Debug, Clone)]
+pub struct ScheduledStream {
+    /// The stream's name.
+    pub name: String,
+    /// Its slots.
+    pub slots: Slots,
+}
+
+/// Enqueues a sync job for each scheduled stream's latest slot.
+///
+/// Each slot's job has the unique key `sync:{stream}:{slot}`, so schedulers
+/// in several processes on one store enqueue it once. Only the latest slot
+/// is enqueued, never the ones before it: after downtime a stream runs once.
+/// At start, a stream whose latest slot has passed runs within its jitter
+/// (one that has never run, too), unless a run has started and ended since
+/// that slot (e.g. `holdfast sync` by hand).
+pub struct Scheduler {
+    queue: Arc<dyn JobQueue>,
+    streams: Vec<Entry>,
+    wake: Option<Arc<Notify>>,
+    /// `run_at`s of jobs enqueued here, still in the future: sync workers
+    /// are woken then.
+    due: Vec<DateTime<Utc>>,
+}
+
+struct Entry {
+    stream: ScheduledStream,
+    /// The slot last enqueued (or found done) by this scheduler.
+    last: Option<DateTime<Utc>>,
+}
+
+/// The longest the scheduler sleeps before looking at the clock again (it
+/// follows wall clock changes).
+const MAX_SLEEP: Duration = Duration::from_secs(5);
+
+impl std::fmt::Debug for Scheduler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scheduler")
+            .field("streams", &self.streams().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Scheduler {
+    /// A scheduler of `streams` on `queue`.
+    pub fn new(queue: Arc<dyn JobQueue>, streams: Vec<ScheduledStream>) -> Scheduler {
+        Scheduler {
+            queue,
+            streams: streams
+                .into_iter()
+                .map(|stream| Entry { stream, last: None })
+                .collect(),
+            wake: None,
+            due: Vec::new(),
+        }
+    }
+
+    /// A scheduler of every stream of `spec` that has a `schedule:`.
+    ///
+    /// # Errors
+    /// A schedule that cannot be computed with (not one `holdfast check` passes).
+    pub fn from_spec(queue: Arc<dyn JobQueue>, spec: &Spec) -> Result<Scheduler, String> {
+        let mut streams = Vec::new();
+        for s in &spec.streams {
+            if let Some(schedule) = &s.schedule {
+                let slots = Slots::new(schedule)
+                    .map_err(|e| format!("streams.{}.schedule: {e}", s.name))?;
+                streams.push(ScheduledStream {
+                    name: s.name.clone(),
+                    slots,
+                });
+            }
+        }
+        Ok(Scheduler::new(queue, streams))
+    }
+
+    /// Wakes the sync workers sharing `wake` when a job enqueued here is due.
+    pub fn with_waker(mut self, wake: Arc<Notify>) -> Scheduler {
+        self.wake = Some(wake);
+        self
+    }
+
+    /// The scheduled streams, in file order.
+    pub fn streams(&self) -> impl Iterator<Item = &ScheduledStream> {
+        self.streams.iter().map(|e| &e.stream)
+    }
+
+    /// True when no stream has a schedule.
+    pub fn is_empty(&self) -> bool {
+        self.streams.is_empty()
+    }
+
+    /// Enqueues the latest slot of every stream whose latest slot at `now`
+    /// this scheduler has not handled yet; returns, per job, the stream,
+    /// what the queue did and the job's `run_at`.
+    ///
+    /// # Errors
+    /// The store failed; the streams not handled yet are tried again on the
+    /// next tick.
+    pub async fn tick(
+        &mut self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(String, Enqueued, DateTime<Utc>)>, StoreError> {
+        let mut done = Vec::new();
+        for entry in &mut self.streams {
+            let name = entry.stream.name.as_str();
+            let slots = &entry.stream.slots;
+            let Some(slot) = slots.latest(now) else {
+                continue;
+            };
+            if entry.last == Some(slot) {
+                continue;
+            }
+            let due = slots.run_at(name, slot);
+            let run_at = if entry.last.is_some() || due >= now {
+                due
+            } else {
+                // first look since start, the slot's time is gone: was it run?
+                let last_run = self.queue.runs(Some(name), 1).await?;
+                let covered = last_run.first().is_some_and(|r| {
+                    r.started_at >= slot
+                        && matches!(r.outcome, RunOutcome::Succeeded | RunOutcome::Failed)
+                });
+                if covered {
+                    entry.last = Some(slot);
+                    continue;
+                }
+                // missed (downtime) or never run: once, within the jitter from now
+                now + chrono::Duration::from_std(slots.jitter(name, slot)).unwrap_or_default()
+            };
+            let call = SyncCall {
+                stream: name.to_owned(),
+                full_refresh: false,
+                slot: Some(slot.timestamp()),
+            };
+            let enqueued = self.queue.enqueue(&[call.to_job(run_at)], now).await?;
+            entry.last = Some(slot);
+            if let Some(e) = enqueued.first() {
+                if let Enqueued::Created(id) = e {
+                    tracing::info!(stream = name, job = id.0, %slot, %run_at, "scheduled a sync");
+                }
+                if run_at > now {
+                    self.due.push(run_at);
+                }
+                done.push((name.to_owned(), *e, run_at));
+            }
+        }
+        Ok(done)
+    }
+
+    /// When to look again after `now`: the next slot of any stream or the
+    /// next job due, at most [`MAX_SLEEP`] away.
+    fn next_wake(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let cap = now + chrono::Duration::from_std(MAX_SLEEP).unwrap_or_default();
+        self.streams
+            .iter()
+            .filter_map(|e| e.stream.slots.next_after(now))
+            .chain(self.due.iter().copied())
+            .filter(|t| *t > now)
+            .min()
+            .map_or(cap, |t| t.min(cap))
+    }
+
+    /// Schedules until `stop` is cancelled. A store error is logged and the
+    /// tick tried again a second later.
+    pub async fn run(mut self, stop: CancellationToken) {
+        if self.streams.is_empty() {
+            return;
+        }
+        loop {
+            let now = Utc::now();
+            let (retry_soon, due_now) = match self.tick(now).await {
+                Ok(done) => (false, done.iter().any(|(_, _, at)| *at <= now)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "scheduler: the queue is not reachable; trying again");
+                    (true, false)
+                }
+            };
+            let before = self.due.len();
+            self.due.retain(|t| *t > now);
+            if (due_now || self.due.len() < before)
+                && let Some(wake) = &self.wake
+            {
+                wake.notify_waiters();
+            }
+            let now = Utc::now();
+            let pause = if retry_soon {
+                Duration::from_secs(1)
+            } else {
+                // a few ms late, so the slot has begun by the clock we read next
+                (self.next_wake(now) - now).to_std().unwrap_or_default() + Duration::from_millis(5)
+            };
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+}
