@@ -15,6 +15,11 @@ pub(crate) async fn stats(State(state): State<MockState>) -> Json<MockStats> {
     Json(state.stats())
 }
 
+/// `GET /_mock/portal`: the login counters (see [`PortalStats`](crate::PortalStats)).
+pub(crate) async fn portal(State(state): State<MockState>) -> Json<crate::PortalStats> {
+    Json(state.portal_stats())
+}
+
 /// `GET /_mock/requests`: `{"requests": [...]}`, the last 1000 data requests, oldest first.
 pub(crate) async fn requests(State(state): State<MockState>) -> Json<Value> {
     Json(json!({ "requests": state.requests() }))

@@ -41,6 +41,8 @@ impl Credential {
                 value: value.clone(),
             },
             MockAuth::UnexpiredJwt => Self::UnexpiredJwt,
+            // Checked by the portal against its sessions, not here.
+            MockAuth::Session { .. } => Self::Never,
             MockAuth::Basic { username, password } => Self::Header {
                 name: AUTHORIZATION,
                 value: format!(

@@ -90,4 +90,16 @@ pub enum MockAuth {
     /// until it expires. The signature is **not** checked (a test double
     /// for "the token is present and unexpired", nothing more).
     UnexpiredJwt,
+    /// A portal login (see the `portal` routes): `GET /login` serves a form
+    /// with a CSRF token, `POST /login` with these credentials opens a
+    /// session cookie good for `requests_per_session` data requests; data
+    /// requests without a live session are redirected to `/login`.
+    Session {
+        /// User name.
+        username: String,
+        /// Password.
+        password: String,
+        /// Data requests a session serves before it expires.
+        requests_per_session: u64,
+    },
 }

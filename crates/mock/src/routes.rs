@@ -10,10 +10,11 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
+use crate::config::MockAuth;
 use crate::error::ApiError;
 use crate::faults::{self, Fault};
 use crate::state::{MockState, Verdict};
-use crate::{admin, notes, pages};
+use crate::{admin, notes, pages, portal};
 
 /// The mock's routes over `state`; serve it yourself or use [`MockServer`](crate::MockServer).
 pub fn router(state: MockState) -> Router {
@@ -26,7 +27,10 @@ pub fn router(state: MockState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), data_layer));
     Router::new()
         .merge(data)
+        .route(portal::LOGIN_PATH, get(portal::form).post(portal::login))
+        .route("/home", get(portal::home))
         .route("/_mock/stats", get(admin::stats))
+        .route("/_mock/portal", get(admin::portal))
         .route("/_mock/notes", get(notes::log))
         .route("/_mock/requests", get(admin::requests))
         .route("/_mock/touch", post(admin::touch))
@@ -45,7 +49,12 @@ async fn data_layer(State(state): State<MockState>, req: Request, next: Next) ->
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    if let Some(credential) = state.credential()
+    if matches!(state.config().auth, Some(MockAuth::Session { .. })) {
+        if !state.portal().admit(req.headers()) {
+            state.answered(ticket, Some(302), false);
+            return portal::to_login();
+        }
+    } else if let Some(credential) = state.credential()
         && !credential.allows(&req)
     {
         state.answered(ticket, Some(401), false);

@@ -75,6 +75,11 @@ impl MockServer {
         self.state.stats()
     }
 
+    /// Login counters of the portal (see [`MockAuth::Session`](crate::MockAuth::Session)).
+    pub fn portal_stats(&self) -> crate::PortalStats {
+        self.state.portal_stats()
+    }
+
     /// The most data requests seen in any `window`-long span (see
     /// [`MockState::max_requests_in_window`]).
     pub fn max_requests_in_window(&self, window: Duration) -> u64 {

@@ -105,6 +105,7 @@ struct Inner {
     shape: AtomicU8,
     book: Mutex<Book>,
     notes: Mutex<crate::notes::Notes>,
+    portal: crate::portal::Portal,
     started: Instant,
 }
 
@@ -139,6 +140,7 @@ impl MockState {
             shape,
             book: Mutex::new(Book::default()),
             notes: Mutex::new(crate::notes::Notes::default()),
+            portal: crate::portal::Portal::default(),
             started: Instant::now(),
         };
         Self {
@@ -222,6 +224,7 @@ impl MockState {
     /// window and the pending Retry-After; touches and the shape stay, and fault draws
     /// start again from sequence number 0.
     pub fn reset(&self) {
+        self.inner.portal.reset();
         let mut book = self.book();
         *book = Book {
             generation: book.generation + 1,
@@ -253,6 +256,16 @@ impl MockState {
     }
 
     /// The credential data endpoints demand, if any.
+    /// The login portal's sessions and counters.
+    pub(crate) fn portal(&self) -> &crate::portal::Portal {
+        &self.inner.portal
+    }
+
+    /// Login counters (all zero unless auth is [`MockAuth::Session`](crate::MockAuth::Session)).
+    pub fn portal_stats(&self) -> crate::portal::PortalStats {
+        self.inner.portal.stats()
+    }
+
     pub(crate) fn credential(&self) -> Option<&Credential> {
         self.inner.credential.as_ref()
     }

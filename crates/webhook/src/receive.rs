@@ -51,6 +51,7 @@ pub struct Rejections(Arc<Mutex<HashMap<(String, &'static str), u64>>>);
 
 impl Rejections {
     fn count(&self, webhook: &str, reason: &'static str) {
+        counted(webhook, reason);
         let mut counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
         *counts.entry((webhook.to_owned(), reason)).or_default() += 1;
     }
@@ -224,7 +225,16 @@ async fn receive(
             .collect::<BTreeMap<_, _>>(),
         body: String::from_utf8_lossy(&body).into_owned(),
     };
-    match hook.ingest.enqueue(event.to_job()).await {
+    let queued = hook.ingest.enqueue(event.to_job()).await;
+    counted(
+        &hook.name,
+        match &queued {
+            Ok(Enqueued::Created(_)) => "accepted",
+            Ok(Enqueued::Duplicate(_)) => "duplicate",
+            Err(_) => "unavailable",
+        },
+    );
+    match queued {
         Ok(Enqueued::Created(_)) => answer(
             StatusCode::OK,
             json!({ "status": "queued", "event_id": event_id }),
@@ -238,6 +248,15 @@ async fn receive(
             json!({ "error": e.to_string(), "reason": "unavailable" }),
         ),
     }
+}
+
+/// Webhook requests per webhook and outcome: `accepted`, `duplicate`,
+/// `unavailable`, or why one was refused (`bad_signature`, `too_large`, …).
+pub const WEBHOOK_REQUESTS: &str = "holdfast_webhook_requests_total";
+
+fn counted(webhook: &str, outcome: &'static str) {
+    metrics::counter!(WEBHOOK_REQUESTS, "webhook" => webhook.to_owned(), "outcome" => outcome)
+        .increment(1);
 }
 
 fn answer(status: StatusCode, body: Value) -> Response {

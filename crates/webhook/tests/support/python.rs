@@ -1,5 +1,6 @@
 //! A Python virtual environment holding the official webhook signing libraries
-//! from PyPI (`standardwebhooks`, `stripe`), so that tests check our verifier
+//! from PyPI (`standardwebhooks`, `stripe`) and `schemathesis` (which checks
+//! the admin API against its OpenAPI document), so that tests check our code
 //! against code not written here.
 //!
 //! The venv lives in the cargo target directory (`$CARGO_TARGET_DIR`, else
@@ -14,7 +15,11 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 /// What `pip install` gets. Changing this list rebuilds the venv on next use.
-pub const REQUIREMENTS: &[&str] = &["standardwebhooks>=1.0,<2", "stripe>=16,<17"];
+pub const REQUIREMENTS: &[&str] = &[
+    "standardwebhooks>=1.0,<2",
+    "stripe>=16,<17",
+    "schemathesis>=4.32,<5",
+];
 
 /// The path of the venv's Python interpreter, creating the venv and installing
 /// [`REQUIREMENTS`] on first use.

@@ -1,0 +1,224 @@
+//! A portal without an API: a login form with a CSRF token, a session
+//! cookie, and sessions that expire after a number of data requests (then
+//! data endpoints redirect to the login page, as a portal does).
+//!
+//! Active when the mock's auth is [`MockAuth::Session`](crate::MockAuth::Session):
+//!
+//! - `GET /login`: an HTML form with a hidden `csrf_token` input, and a
+//!   `mock_login` cookie the token is bound to.
+//! - `POST /login` (form: `username`, `password`, `csrf_token`, with the
+//!   `mock_login` cookie): a wrong or missing token is a `403`; wrong
+//!   credentials show the form again (`200`, with an error); success sets
+//!   `mock_session` and redirects (`303`) to `/home`.
+//! - Data endpoints: without a live `mock_session`, a `302` to `/login`.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+use axum::Form;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::config::MockAuth;
+use crate::state::MockState;
+
+/// Where the login form lives.
+pub const LOGIN_PATH: &str = "/login";
+/// The cookie a session is kept in.
+pub const SESSION_COOKIE: &str = "mock_session";
+/// The cookie the form's CSRF token is bound to.
+pub(crate) const LOGIN_COOKIE: &str = "mock_login";
+
+/// Login bookkeeping, as `GET /_mock/stats` shows it under `portal`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PortalStats {
+    /// Login forms served.
+    pub forms: u64,
+    /// Successful logins (sessions opened).
+    pub logins: u64,
+    /// Logins refused for a missing or wrong CSRF token.
+    pub bad_csrf: u64,
+    /// Logins refused for wrong credentials.
+    pub bad_credentials: u64,
+    /// Data requests redirected to the login page (no session, or an expired one).
+    pub redirected: u64,
+}
+
+/// Sessions and pending login forms.
+#[derive(Debug, Default)]
+pub(crate) struct Portal {
+    book: Mutex<Book>,
+}
+
+#[derive(Debug, Default)]
+struct Book {
+    counter: u64,
+    /// `mock_login` cookie → the CSRF token its form carried.
+    forms: HashMap<String, String>,
+    /// `mock_session` cookie → data requests it has left.
+    sessions: HashMap<String, u64>,
+    stats: PortalStats,
+}
+
+impl Book {
+    fn token(&mut self, seed: u64, what: &str) -> String {
+        self.counter += 1;
+        format!("{what}{:016x}", splitmix(seed ^ self.counter))
+    }
+}
+
+impl Portal {
+    fn book(&self) -> std::sync::MutexGuard<'_, Book> {
+        self.book.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The counters so far.
+    pub(crate) fn stats(&self) -> PortalStats {
+        self.book().stats.clone()
+    }
+
+    /// Forgets the counters (sessions stay valid).
+    pub(crate) fn reset(&self) {
+        self.book().stats = PortalStats::default();
+    }
+
+    /// Whether `headers` carry a live session; spends one of its requests.
+    pub(crate) fn admit(&self, headers: &HeaderMap) -> bool {
+        let mut book = self.book();
+        let live = cookie(headers, SESSION_COOKIE).and_then(|id| {
+            let left = book.sessions.get_mut(&id)?;
+            (*left > 0).then(|| *left -= 1)
+        });
+        if live.is_none() {
+            book.stats.redirected += 1;
+        }
+        live.is_some()
+    }
+}
+
+/// The answer to a data request without a live session.
+pub(crate) fn to_login() -> Response {
+    (StatusCode::FOUND, [(header::LOCATION, LOGIN_PATH)]).into_response()
+}
+
+/// `GET /login`.
+pub(crate) async fn form(State(state): State<MockState>) -> Response {
+    let seed = state.config().seed;
+    let (nonce, csrf) = {
+        let mut book = state.portal().book();
+        let nonce = book.token(seed, "l");
+        let csrf = book.token(seed, "c");
+        book.forms.insert(nonce.clone(), csrf.clone());
+        book.stats.forms += 1;
+        (nonce, csrf)
+    };
+    with_cookie(
+        Html(page(&csrf, None)).into_response(),
+        LOGIN_COOKIE,
+        &nonce,
+    )
+}
+
+/// The form `POST /login` takes.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Login {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+/// `POST /login`.
+pub(crate) async fn login(
+    State(state): State<MockState>,
+    headers: HeaderMap,
+    Form(login): Form<Login>,
+) -> Response {
+    let Some(MockAuth::Session {
+        username,
+        password,
+        requests_per_session,
+    }) = state.config().auth.clone()
+    else {
+        return (StatusCode::NOT_FOUND, "this mock has no login").into_response();
+    };
+    let seed = state.config().seed;
+    let mut book = state.portal().book();
+    let expected = cookie(&headers, LOGIN_COOKIE).and_then(|nonce| book.forms.remove(&nonce));
+    if expected.as_deref() != Some(login.csrf_token.as_str()) || login.csrf_token.is_empty() {
+        book.stats.bad_csrf += 1;
+        return (
+            StatusCode::FORBIDDEN,
+            Html("<p>CSRF token missing or invalid. Reload the login page.</p>"),
+        )
+            .into_response();
+    }
+    if login.username != username || login.password != password {
+        book.stats.bad_credentials += 1;
+        let nonce = book.token(seed, "l");
+        let csrf = book.token(seed, "c");
+        book.forms.insert(nonce.clone(), csrf.clone());
+        let html = page(&csrf, Some("Invalid username or password."));
+        return with_cookie(Html(html).into_response(), LOGIN_COOKIE, &nonce);
+    }
+    let session = book.token(seed, "s");
+    book.sessions.insert(session.clone(), requests_per_session);
+    book.stats.logins += 1;
+    let response = (StatusCode::SEE_OTHER, [(header::LOCATION, "/home")]).into_response();
+    with_cookie(response, SESSION_COOKIE, &session)
+}
+
+/// `GET /home`: where a login lands (does not spend a session request).
+pub(crate) async fn home(State(state): State<MockState>, headers: HeaderMap) -> Response {
+    let live = cookie(&headers, SESSION_COOKIE)
+        .is_some_and(|id| state.portal().book().sessions.contains_key(&id));
+    if live {
+        Html("<h1>Welcome back</h1>").into_response()
+    } else {
+        to_login()
+    }
+}
+
+fn page(csrf: &str, error: Option<&str>) -> String {
+    let error = error
+        .map(|e| format!("<p class=\"error\">{e}</p>"))
+        .unwrap_or_default();
+    format!(
+        "<!doctype html><html><head><title>Sign in</title></head><body>{error}\
+         <form method=\"post\" action=\"{LOGIN_PATH}\">\
+         <input type=\"hidden\" name=\"csrf_token\" value=\"{csrf}\">\
+         <input name=\"username\"><input type=\"password\" name=\"password\">\
+         <button>Sign in</button></form></body></html>"
+    )
+}
+
+fn with_cookie(mut response: Response, name: &str, value: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly")) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// The value of cookie `name` in the request's `Cookie` headers.
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// SplitMix64: distinct, unpredictable-enough ids from a counter.
+fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
