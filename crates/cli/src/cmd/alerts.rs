@@ -1,0 +1,45 @@
+//! `holdfast alerts`: every alert rule of the file evaluated now against the
+//! store, firing or ok, with the sentence that says why.
+
+use std::process::ExitCode;
+
+use chrono::Utc;
+use holdfast_spec::Env;
+
+use crate::cli::{AlertsArgs, Cli};
+use crate::context::{load_spec, open_store};
+
+pub(crate) async fn run(cli: &Cli, args: &AlertsArgs) -> anyhow::Result<ExitCode> {
+    let mut env = Env::from_process();
+    let Some(spec) = load_spec(cli, &mut env).await else {
+        return Ok(ExitCode::from(2));
+    };
+    let store = open_store(cli, Some(&spec), &env).await?;
+    let now = Utc::now();
+    // only what the store shows counts: no process has been watching
+    let findings = holdfast_engine::alerts::evaluate(&spec, &*store, now, now).await;
+    store.close().await;
+    let findings = findings?;
+    if args.json {
+        println!("{}", serde_json::json!({ "alerts": findings }));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if spec.alerts.is_empty() {
+        println!(
+            "no alert rules in {}: add some, e.g.\n  alerts:\n    - {{ rule: no_records, stream: contacts, for: 1h }}\n    - {{ rule: error_rate, above: 5%, for: 10m }}\n  notify: [ {{ webhook: \"{{{{ env.ALERT_URL }}}}\" }} ]",
+            spec.origin.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let firing = findings.iter().filter(|f| f.firing).count();
+    for f in &findings {
+        let state = if f.firing { "FIRING" } else { "ok" };
+        println!("{state:<7} {:<15} {:<20} {}", f.rule, f.subject, f.message);
+    }
+    println!(
+        "{firing} firing, {} ok ({} rules)",
+        findings.len() - firing,
+        spec.alerts.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
