@@ -53,6 +53,8 @@ pub(crate) enum Command {
     Quarantine(QuarantineArgs),
     /// Changes seen in the APIs' response shapes.
     Drift(DriftArgs),
+    /// Every alert rule of the file evaluated now against the store: firing or ok, and why.
+    Alerts(AlertsArgs),
     /// One record: raw payload, mapped columns and where each came from, who wrote it, and why.
     Explain(ExplainArgs),
     /// Schema tools: `holdfast schema infer STREAM`.
@@ -66,6 +68,9 @@ pub(crate) enum Command {
     Queue(QueueArgs),
     /// Encrypted secrets for `{{ secret.NAME }}`: `secrets set NAME` (value on stdin), `list`, `delete`.
     Secrets(SecretsArgs),
+    /// The store itself: `store migrate --from URL --to URL` copies one store into another.
+    #[command(subcommand)]
+    Store(StoreAction),
     /// Serve the built-in fake CRM API on 127.0.0.1.
     Mock(MockArgs),
     /// Start the mock API, sync the example connector into a SQLite file, show the result.
@@ -225,6 +230,14 @@ pub(crate) struct MockArgs {
     /// Require this bearer token on data endpoints.
     #[arg(long)]
     pub(crate) require_bearer: Option<String>,
+    /// Act as a portal: data endpoints need a session from the login form at
+    /// `/login` (with a CSRF token) for `USER:PASSWORD`; without one they
+    /// redirect to `/login`.
+    #[arg(long, value_name = "USER:PASSWORD", conflicts_with = "require_bearer")]
+    pub(crate) require_login: Option<String>,
+    /// With `--require-login`: data requests a session serves before it expires.
+    #[arg(long, default_value_t = 50, requires = "require_login")]
+    pub(crate) session_requests: u64,
     /// Inject faults: a preset (`flaky`, `mixed`, `down30`, `lying`) or rates
     /// like `429=10%,500=20%,slow=5%,html=3%,error_body=2%,retry_after=2s`.
     #[arg(long)]
@@ -258,13 +271,26 @@ pub(crate) struct ServeArgs {
     /// Address to listen on (port 0 picks a free one; the bound address is printed).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub(crate) listen: std::net::SocketAddr,
-    /// Worker tasks claiming jobs from the queue.
+    /// Worker tasks claiming jobs from the queue. 0: none (this process
+    /// receives webhooks, schedules, serves the API and evaluates alerts;
+    /// other processes on the same store work the queue).
     #[arg(long, default_value_t = 1)]
     pub(crate) workers: usize,
     /// How long finished jobs are kept: their unique keys deduplicate
     /// redelivered webhook events and repeated actions for this long.
     #[arg(long, default_value = "7d", value_parser = humantime::parse_duration)]
     pub(crate) keep_done: std::time::Duration,
+    /// How often the file's `alerts:` rules are evaluated (by one process
+    /// per store at a time).
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    pub(crate) alerts_every: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AlertsArgs {
+    /// Print the findings as one JSON object on stdout.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -306,6 +332,26 @@ pub(crate) enum QueueAction {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub(crate) enum StoreAction {
+    /// Copy records (with all metadata), stream states, runs, quarantine,
+    /// secrets and tokens into an empty store, e.g. SQLite to PostgreSQL.
+    Migrate(StoreMigrateArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StoreMigrateArgs {
+    /// The store to copy from (`sqlite://holdfast.db`, `postgres://…`).
+    #[arg(long)]
+    pub(crate) from: String,
+    /// The store to copy into; must be empty (or hold an unfinished migration from `--from`).
+    #[arg(long)]
+    pub(crate) to: String,
+    /// Records per page read and written.
+    #[arg(long, default_value_t = 1000)]
+    pub(crate) batch: u32,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct SecretsArgs {
     #[command(subcommand)]
@@ -334,6 +380,38 @@ pub(crate) enum BenchWhat {
     /// Webhook ingest (events/s acknowledged durably, ack latency at a fixed
     /// offered load) against a baseline server, and the queue's drain rate.
     Webhooks(WebhookBenchArgs),
+    /// The PostgreSQL store against the SQLite one: sync records/s and
+    /// no-op queue jobs/s with 1, 2 and 4 workers.
+    Store(StoreBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StoreBenchArgs {
+    /// The PostgreSQL database to measure in (fresh schemas, dropped after).
+    #[arg(
+        long,
+        env = "HOLDFAST_BENCH_POSTGRES_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/test"
+    )]
+    pub(crate) postgres: String,
+    /// Contacts per sync run; `0` skips the sync comparison.
+    #[arg(long, default_value_t = 100_000)]
+    pub(crate) records: u64,
+    /// Records per page.
+    #[arg(long, default_value_t = 1000)]
+    pub(crate) page_size: u64,
+    /// Runs of each contender (medians are reported).
+    #[arg(long, default_value_t = 3)]
+    pub(crate) runs: usize,
+    /// No-op jobs per queue run.
+    #[arg(long, default_value_t = 50_000)]
+    pub(crate) jobs: usize,
+    /// Worker counts to measure the queue with.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
+    pub(crate) workers: Vec<usize>,
+    /// Jobs claimed per batch.
+    #[arg(long, default_value_t = 256)]
+    pub(crate) batch: u32,
 }
 
 #[derive(Debug, Args)]

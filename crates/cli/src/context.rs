@@ -8,8 +8,8 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use holdfast_secrets::KeySource;
 use holdfast_spec::{Env, Spec};
-use holdfast_store::Store as _;
-use holdfast_store_sqlite::SqliteStore;
+
+use crate::backend::OpenStore;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::{Cli, LogFormat};
@@ -19,9 +19,13 @@ pub(crate) const DEFAULT_STORE: &str = "sqlite://holdfast.db";
 
 /// Logs to stderr; the level comes from `HOLDFAST_LOG` (default `warn`).
 pub(crate) fn init_logging(cli: &Cli) {
-    let filter = EnvFilter::try_from_env("HOLDFAST_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    use std::io::IsTerminal as _;
+    // warnings, and every alert transition (a resolved alert is news too)
+    let filter = EnvFilter::try_from_env("HOLDFAST_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("warn,holdfast::alerting=info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     match cli.log_format {
         LogFormat::Json => builder.json().init(),
@@ -59,7 +63,7 @@ pub(crate) async fn open_store(
     cli: &Cli,
     spec: Option<&Spec>,
     env: &Env,
-) -> anyhow::Result<SqliteStore> {
+) -> anyhow::Result<OpenStore> {
     open_url(&store_url(cli, spec, env)?).await
 }
 
@@ -74,19 +78,18 @@ fn store_url(cli: &Cli, spec: Option<&Spec>, env: &Env) -> anyhow::Result<String
     })
 }
 
-/// Opens the store at `url` (creating a SQLite file that is missing).
-pub(crate) async fn open_url(url: &str) -> anyhow::Result<SqliteStore> {
-    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        anyhow::bail!(
-            "store `{url}`: PostgreSQL stores are not supported by this version yet; \
-             use a sqlite:// URL (the default is {DEFAULT_STORE})"
-        );
-    }
-    Ok(SqliteStore::open(url).await?)
+/// Opens the store at `url`: PostgreSQL for `postgres://…`, else SQLite
+/// (creating a file that is missing).
+pub(crate) async fn open_url(url: &str) -> anyhow::Result<OpenStore> {
+    OpenStore::open(url).await
 }
 
-/// The SQLite file `url` names, when it names one (not `:memory:`).
+/// The SQLite file `url` names, when it names one (not `:memory:`, not a
+/// PostgreSQL database).
 pub(crate) fn sqlite_file(url: &str) -> Option<PathBuf> {
+    if crate::backend::is_postgres(url) {
+        return None;
+    }
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
@@ -145,31 +148,79 @@ async fn load_secrets(
     Ok(secrets)
 }
 
-/// The store-backed, sealed OAuth2 token store, when some connection of
-/// `spec` uses `type: oauth2` (the secrets key is loaded, or created like
-/// `holdfast secrets set` does).
+/// The admin API's bearer token: `HOLDFAST_ADMIN_TOKEN`, else the secret
+/// `admin_token` (opened with the secrets key), else none (the API is off).
+pub(crate) async fn admin_token(env: &Env, store: &OpenStore) -> anyhow::Result<Option<String>> {
+    if let Some(t) = env.get(crate::admin::ADMIN_TOKEN).filter(|t| !t.is_empty()) {
+        return Ok(Some(t.to_owned()));
+    }
+    let name = crate::admin::ADMIN_TOKEN_SECRET;
+    let stored = store.secrets().await?;
+    let Some(sealed) = stored.iter().find(|s| s.name == name) else {
+        return Ok(None);
+    };
+    let source = KeySource::from_env();
+    let key = source.load()?.ok_or_else(|| {
+        anyhow::anyhow!(
+            "the secret `{name}` (the admin API's token) cannot be opened: no secret key \
+             (set HOLDFAST_SECRET_KEY or HOLDFAST_SECRET_KEY_FILE)"
+        )
+    })?;
+    let value = holdfast_secrets::open(&key, name, &sealed.sealed)
+        .with_context(|| format!("opening the secret `{name}` with the key from {source}"))?;
+    Ok(Some(value.expose().to_owned()).filter(|t| !t.is_empty()))
+}
+
+/// The source for `spec`: token state (sealed) in the store when a
+/// connection needs it, and, on a PostgreSQL store (shared by many
+/// processes), each connection's rate budget kept in the store too.
+pub(crate) fn source(
+    spec: Arc<Spec>,
+    env: &Env,
+    store: &OpenStore,
+) -> anyhow::Result<holdfast_engine::DeclarativeSource> {
+    let token_store = token_store(&spec, store)?;
+    let rate_budget = store.is_shared().then(|| {
+        Arc::new(holdfast_engine::budget::StoreBudget::new(store.store()))
+            as Arc<dyn holdfast_http::rate_limit::RateBudget>
+    });
+    Ok(holdfast_engine::DeclarativeSource::with_options(
+        spec,
+        env,
+        holdfast_engine::SourceOptions {
+            token_store,
+            rate_budget,
+        },
+    )?)
+}
+
+/// The store-backed, sealed token store, when some connection of `spec`
+/// uses `type: oauth2` or `type: session` (the secrets key is loaded, or
+/// created like `holdfast secrets set` does).
 pub(crate) fn token_store(
     spec: &Spec,
-    store: &SqliteStore,
+    store: &OpenStore,
 ) -> anyhow::Result<Option<holdfast_engine::tokens::SharedTokenStore>> {
-    let uses_oauth2 = spec
-        .connections
-        .values()
-        .any(|c| matches!(c.auth, holdfast_spec::Auth::OAuth2(_)));
-    if !uses_oauth2 {
+    let uses_tokens = spec.connections.values().any(|c| {
+        matches!(
+            c.auth,
+            holdfast_spec::Auth::OAuth2(_) | holdfast_spec::Auth::Session(_)
+        )
+    });
+    if !uses_tokens {
         return Ok(None);
     }
     let source = KeySource::from_env();
     let (key, created) = source
         .load_or_create()
-        .with_context(|| format!("loading the secret key from {source} for OAuth2 tokens"))?;
+        .with_context(|| format!("loading the secret key from {source} for auth state"))?;
     if let Some(path) = created {
         eprintln!(
-            "created secret key file {} (OAuth2 tokens are kept encrypted with it)",
+            "created secret key file {} (OAuth2 tokens and login state are kept encrypted with it)",
             path.display()
         );
     }
     Ok(Some(Arc::new(
-        holdfast_engine::tokens::SealedTokenStore::new(Arc::new(store.handle()), key),
+        holdfast_engine::tokens::SealedTokenStore::new(store.store(), key),
     )))
 }

@@ -1,9 +1,13 @@
 //! `holdfast`: the command-line tool. A thin layer over the engine crates.
 #![forbid(unsafe_code)]
 
+mod admin;
+mod alerting;
+mod backend;
 mod cli;
 mod cmd;
 mod context;
+mod metrics;
 mod progress;
 
 use std::process::ExitCode;
@@ -40,16 +44,19 @@ fn main() -> ExitCode {
             Command::Status(args) => cmd::status::run(&cli, args).await,
             Command::Quarantine(args) => cmd::quarantine::run(&cli, args).await,
             Command::Drift(args) => cmd::drift::run(&cli, args).await,
+            Command::Alerts(args) => cmd::alerts::run(&cli, args).await,
             Command::Explain(args) => cmd::explain::run(&cli, args).await,
             Command::Schema(args) => cmd::schema::run(&cli, args).await,
             Command::Serve(args) => cmd::serve::run(&cli, args).await,
             Command::Act(args) => cmd::act::run(&cli, args).await,
             Command::Queue(args) => cmd::queue::run(&cli, args).await,
             Command::Secrets(args) => cmd::secrets::run(&cli, args).await,
+            Command::Store(cli::StoreAction::Migrate(args)) => cmd::store_migrate::run(args).await,
             Command::Mock(args) => cmd::mock::run(args).await,
             Command::Demo(args) => cmd::demo::run(args).await,
             Command::Bench(args) => match &args.what {
                 Some(cli::BenchWhat::Webhooks(w)) => cmd::bench_webhooks::run(w).await,
+                Some(cli::BenchWhat::Store(s)) => cmd::bench_store::run(s).await,
                 None => cmd::bench::run(args).await,
             },
             Command::BenchWebhookBaseline(args) => cmd::bench_webhooks::baseline(args).await,

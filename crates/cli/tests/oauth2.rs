@@ -10,14 +10,12 @@ mod common;
 #[path = "support/oauth2_server.rs"]
 mod oauth2_server;
 
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
 use common::{Output, Sandbox, contains_bytes, ids};
 use holdfast_mock::{MockAuth, MockConfig, MockServer};
 use oauth2_server::OAuth2Server;
-use tokio::io::AsyncWriteExt as _;
 
 const RECORDS: u64 = 40;
 const INITIAL_REFRESH_TOKEN: &str = "rt-initial-6c1f9e2a7b";
@@ -49,14 +47,9 @@ streams:
 }
 
 async fn set_secret(sandbox: &Sandbox, name: &str, value: &str) {
-    let mut cmd = sandbox.command(&["secrets", "set", name], &[]);
-    cmd.stdin(Stdio::piped());
-    let mut child = cmd.spawn().expect("spawn holdfast secrets set");
-    let mut pipe = child.stdin.take().expect("piped stdin");
-    pipe.write_all(value.as_bytes()).await.expect("write stdin");
-    drop(pipe);
-    let out = child.wait_with_output().await.expect("wait");
-    assert!(out.status.success(), "secrets set {name} failed");
+    common::set_secret(sandbox, name, value, &[])
+        .await
+        .expect_code(0);
 }
 
 async fn mock(latency: Duration) -> MockServer {
@@ -179,6 +172,34 @@ async fn a_refused_refresh_token_needs_reauthorization_without_a_storm() {
     assert!(mock.requests().is_empty(), "no API request without a token");
     let status = sandbox.run(&["status"]).await;
     assert!(status.stdout.contains("needs re-authorization"), "{status}");
+
+    // `serve` tries the configured token once (its keep-alive, at start) and
+    // says so in its metrics.
+    let serve = common::Serve::start(&sandbox, &[], &[]).await;
+    let mut scrape = String::new();
+    for _ in 0..100 {
+        scrape = common::local_client()
+            .get(format!("{}/metrics", serve.url))
+            .send()
+            .await
+            .expect("scrape /metrics")
+            .text()
+            .await
+            .expect("metrics text");
+        if scrape.contains("holdfast_auth_needs_reauth{connection=\"crm\"} 1") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        scrape.contains("holdfast_auth_needs_reauth{connection=\"crm\"} 1")
+            && scrape.contains(
+                "holdfast_auth_refreshes_total{connection=\"crm\",outcome=\"invalid_grant\"} 1"
+            ),
+        "{scrape}"
+    );
+    assert_eq!(server.requests().len(), 2, "serve tried once, no storm");
+    drop(serve);
     assert_no_token(&[&refused, &status], &sandbox, &server);
     server.stop().await;
 }

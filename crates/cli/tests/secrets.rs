@@ -9,7 +9,9 @@ mod common;
 use std::path::PathBuf;
 use std::process::Stdio;
 
-use common::{Output, Sandbox, Serve, contains_bytes, ids, local_client, post, request_log, runs};
+use common::{
+    Output, Sandbox, Serve, contains_bytes, ids, local_client, post, request_log, runs, set_secret,
+};
 use holdfast_mock::{MockAuth, MockConfig};
 use tokio::io::AsyncWriteExt as _;
 
@@ -36,22 +38,6 @@ streams:
     primary_key: id
 "#
     )
-}
-
-/// Runs `holdfast secrets set NAME` with `stdin` piped in.
-async fn set_secret(sandbox: &Sandbox, name: &str, stdin: &str, env: &[(&str, &str)]) -> Output {
-    let mut cmd = sandbox.command(&["secrets", "set", name], env);
-    cmd.stdin(Stdio::piped());
-    let mut child = cmd.spawn().expect("spawn holdfast secrets set");
-    let mut pipe = child.stdin.take().expect("piped stdin");
-    pipe.write_all(stdin.as_bytes()).await.expect("write stdin");
-    drop(pipe);
-    let out = child.wait_with_output().await.expect("wait");
-    Output {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
 }
 
 fn key_file(sandbox: &Sandbox) -> PathBuf {

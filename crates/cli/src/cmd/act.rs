@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use chrono::Utc;
-use holdfast_engine::DeclarativeSource;
 use holdfast_engine::jobs::{ACTION, ActionCall};
 use holdfast_engine::worker::{Worker, WorkerConfig};
 use holdfast_spec::Env;
@@ -16,7 +15,7 @@ use holdfast_store::{Enqueued, Job, JobQueue, JobState};
 use serde_json::{Value, json};
 
 use crate::cli::{ActArgs, Cli};
-use crate::context::{load_spec, open_store, token_store};
+use crate::context::{self, load_spec, open_store};
 
 pub(crate) async fn run(cli: &Cli, args: &ActArgs) -> anyhow::Result<ExitCode> {
     let mut env = Env::from_process();
@@ -44,9 +43,8 @@ pub(crate) async fn run(cli: &Cli, args: &ActArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let store = Arc::new(open_store(cli, Some(&spec), &env).await?);
-    let tokens = token_store(&spec, &store)?;
-    let source = Arc::new(DeclarativeSource::with_token_store(spec, &env, tokens)?);
+    let store = open_store(cli, Some(&spec), &env).await?;
+    let source = Arc::new(context::source(spec, &env, &store)?);
     let idempotency_key = match source.idempotency_key(&action.name, &input) {
         Ok(k) => k,
         Err(e) => {
@@ -59,7 +57,7 @@ pub(crate) async fn run(cli: &Cli, args: &ActArgs) -> anyhow::Result<ExitCode> {
         input,
         idempotency_key: idempotency_key.clone(),
     };
-    let queue: Arc<dyn JobQueue> = store.clone();
+    let queue: Arc<dyn JobQueue> = store.queue();
     let enqueued = queue
         .enqueue(&[call.to_job(action.max_attempts, Utc::now())], Utc::now())
         .await?;

@@ -26,14 +26,14 @@ use crate::progress::peak_rss_bytes;
 
 /// One contender's run.
 #[derive(Debug, Clone, Copy)]
-struct Sample {
+pub(super) struct Sample {
     records: u64,
     seconds: f64,
     peak_rss: u64,
 }
 
 impl Sample {
-    fn rate(&self) -> f64 {
+    pub(super) fn rate(&self) -> f64 {
         self.records as f64 / self.seconds.max(1e-9)
     }
 }
@@ -56,7 +56,15 @@ pub(crate) async fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
             let who = (i + k) % 3;
             trio[who] = Some(match who {
                 0 => {
-                    run_holdfast(&mock.url(), args.page_size, &dir, &format!("ours{i}"), "").await?
+                    run_holdfast(
+                        &mock.url(),
+                        args.page_size,
+                        &dir,
+                        &format!("ours{i}"),
+                        "",
+                        &sqlite(&dir, &format!("ours{i}")),
+                    )
+                    .await?
                 }
                 1 => run_baseline(&mock.url(), args.page_size, &dir, &format!("base{i}")).await?,
                 _ => {
@@ -66,6 +74,7 @@ pub(crate) async fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
                         &dir,
                         &format!("rules{i}"),
                         RULES,
+                        &sqlite(&dir, &format!("rules{i}")),
                     )
                     .await?
                 }
@@ -107,7 +116,15 @@ pub(crate) async fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     );
     for &n in args.memory_records.iter().filter(|n| **n > 0) {
         let mock = start_mock(n).await?;
-        let s = run_holdfast(&mock.url(), args.page_size, &dir, &format!("mem{n}"), "").await?;
+        let s = run_holdfast(
+            &mock.url(),
+            args.page_size,
+            &dir,
+            &format!("mem{n}"),
+            "",
+            &sqlite(&dir, &format!("mem{n}")),
+        )
+        .await?;
         check_count(s, n, "holdfast")?;
         println!(
             "memory: {n:>8} records: peak {:.1} MB, {:.0} records/s",
@@ -228,7 +245,7 @@ const RULES: &str = r#"    on_invalid: quarantine
       trimmed_first: { from: "$.name.first", transform: trim }
 "#;
 
-async fn start_mock(records: u64) -> anyhow::Result<MockServer> {
+pub(super) async fn start_mock(records: u64) -> anyhow::Result<MockServer> {
     MockServer::start(
         MockConfig {
             records,
@@ -240,12 +257,15 @@ async fn start_mock(records: u64) -> anyhow::Result<MockServer> {
     .context("starting the mock API")
 }
 
-async fn run_holdfast(
+/// `holdfast sync` (a child process) of `page_size` pages from the mock at
+/// `url` into the store at `store`.
+pub(super) async fn run_holdfast(
     url: &str,
     page_size: u64,
     dir: &Path,
     name: &str,
     rules: &str,
+    store: &str,
 ) -> anyhow::Result<Sample> {
     let config = dir.join(format!("{name}.yaml"));
     std::fs::write(
@@ -257,14 +277,13 @@ async fn run_holdfast(
              records: \"$.data[*]\"\n    primary_key: id\n{rules}"
         ),
     )?;
-    let db = dir.join(format!("{name}.db"));
     let out = child(&[
         "sync",
         "--json",
         "--config",
         &config.display().to_string(),
         "--store",
-        &format!("sqlite://{}", db.display()),
+        store,
     ])
     .await?;
     let stream = &out["streams"][0];
@@ -297,6 +316,11 @@ async fn run_baseline(url: &str, page_size: u64, dir: &Path, name: &str) -> anyh
     })
 }
 
+/// The URL of SQLite file `name`.db in `dir`.
+fn sqlite(dir: &Path, name: &str) -> String {
+    format!("sqlite://{}", dir.join(format!("{name}.db")).display())
+}
+
 /// Runs this binary with `args` and parses the last stdout line as JSON.
 async fn child(args: &[&str]) -> anyhow::Result<Value> {
     let exe = std::env::current_exe().context("finding the holdfast binary")?;
@@ -316,14 +340,14 @@ async fn child(args: &[&str]) -> anyhow::Result<Value> {
     })
 }
 
-fn check_count(s: Sample, expected: u64, who: &str) -> anyhow::Result<()> {
+pub(super) fn check_count(s: Sample, expected: u64, who: &str) -> anyhow::Result<()> {
     if s.records != expected {
         bail!("{who} synced {} records, expected {expected}", s.records);
     }
     Ok(())
 }
 
-fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+pub(super) fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
     let dir = std::env::temp_dir().join(format!("holdfast-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)

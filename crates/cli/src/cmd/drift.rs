@@ -3,7 +3,6 @@
 use std::process::ExitCode;
 
 use holdfast_spec::Env;
-use holdfast_store::Store;
 
 use crate::cli::{Cli, DriftArgs};
 use crate::context::open_store;

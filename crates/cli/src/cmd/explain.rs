@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use holdfast_engine::{DeclarativeSource, Source};
 use holdfast_spec::Env;
-use holdfast_store::Store;
 use serde_json::Value;
 
 use crate::cli::{Cli, ExplainArgs};

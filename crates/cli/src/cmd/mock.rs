@@ -23,11 +23,27 @@ pub(crate) async fn run(args: &MockArgs) -> anyhow::Result<ExitCode> {
         .map(MockRateLimit::parse)
         .transpose()
         .map_err(|e| anyhow!("--rate-limit: {e}"))?;
+    let auth = match (&args.require_bearer, &args.require_login) {
+        (Some(token), _) => Some(MockAuth::Bearer(token.clone())),
+        (None, Some(login)) => {
+            let (username, password) = login.split_once(':').ok_or_else(|| {
+                anyhow!(
+                    "--require-login: expected USER:PASSWORD, e.g. `--require-login ada:s3cret`"
+                )
+            })?;
+            Some(MockAuth::Session {
+                username: username.to_owned(),
+                password: password.to_owned(),
+                requests_per_session: args.session_requests,
+            })
+        }
+        (None, None) => None,
+    };
     let config = MockConfig {
         records: args.records,
         seed: args.seed,
         latency: Duration::from_millis(args.latency_ms),
-        auth: args.require_bearer.clone().map(MockAuth::Bearer),
+        auth,
         faults,
         rate_limit,
         bad_every: args.bad_every,

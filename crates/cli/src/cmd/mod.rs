@@ -1,7 +1,9 @@
 //! One file per command.
 
 pub(crate) mod act;
+pub(crate) mod alerts;
 pub(crate) mod bench;
+pub(crate) mod bench_store;
 pub(crate) mod bench_webhooks;
 pub(crate) mod check;
 pub(crate) mod demo;
@@ -15,4 +17,5 @@ pub(crate) mod schema;
 pub(crate) mod secrets;
 pub(crate) mod serve;
 pub(crate) mod status;
+pub(crate) mod store_migrate;
 pub(crate) mod sync;

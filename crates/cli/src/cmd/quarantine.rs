@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use holdfast_engine::quarantine::retry_quarantine;
 use holdfast_engine::{DeclarativeSource, Source};
 use holdfast_spec::Env;
-use holdfast_store::Store;
 
 use crate::cli::{Cli, QuarantineAction, QuarantineArgs};
 use crate::context::{load_spec, open_store};
@@ -72,7 +71,7 @@ async fn retry(cli: &Cli, only: Option<&str>) -> anyhow::Result<ExitCode> {
     }
     let mut failed = false;
     for info in &streams {
-        match retry_quarantine(&store, info, 100_000).await {
+        match retry_quarantine(&*store, info, 100_000).await {
             Ok(s) if s.moved + s.still_invalid > 0 => println!(
                 "{}: {} records now pass and moved into `{}`; {} still invalid (run {})",
                 info.name, s.moved, info.table.name, s.still_invalid, s.run

@@ -4,10 +4,10 @@
 
 use std::process::ExitCode;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use holdfast_spec::Env;
-use holdfast_store::{JobFilter, JobId, JobQueue, JobState, Requeue};
-use serde_json::json;
+use holdfast_store::{Job, JobFilter, JobId, JobState, QueueStats, Rejection, Requeue};
+use serde_json::{Value, json};
 
 use crate::cli::{Cli, QueueAction, QueueArgs};
 use crate::context::open_store;
@@ -53,25 +53,7 @@ pub(crate) async fn run(cli: &Cli, args: &QueueArgs) -> anyhow::Result<ExitCode>
         .await?;
     let rejections = store.rejections().await?;
     if args.json {
-        let value = json!({
-            "depth": stats.depth.iter().map(|d| json!({
-                "kind": d.kind, "state": d.state.as_str(), "count": d.count,
-                "oldest": d.oldest.map(|t| t.to_rfc3339()),
-            })).collect::<Vec<_>>(),
-            "oldest_ready": stats.oldest_ready.as_ref().map(|o| json!({
-                "job": o.id.0, "run_at": o.run_at.to_rfc3339(),
-                "age_seconds": (now - o.run_at).num_milliseconds() as f64 / 1000.0,
-            })),
-            "dead": dead.iter().map(|j| json!({
-                "job": j.id.0, "kind": j.kind, "name": j.name, "attempts": j.attempts,
-                "error": j.last_error, "updated_at": j.updated_at.to_rfc3339(),
-            })).collect::<Vec<_>>(),
-            "rejections": rejections.iter().map(|r| json!({
-                "webhook": r.webhook, "reason": r.reason, "count": r.count,
-                "last_at": r.last_at.to_rfc3339(),
-            })).collect::<Vec<_>>(),
-        });
-        println!("{value}");
+        println!("{}", queue_json(&stats, &dead, &rejections, now));
         store.close().await;
         return Ok(ExitCode::SUCCESS);
     }
@@ -140,4 +122,31 @@ fn age(d: chrono::Duration) -> String {
         60..3600 => format!("{}m {}s", secs / 60, secs % 60),
         _ => format!("{}h {}m", secs / 3600, (secs % 3600) / 60),
     }
+}
+
+/// The queue as `holdfast queue --json` and `GET /api/queue` show it.
+pub(crate) fn queue_json(
+    stats: &QueueStats,
+    dead: &[Job],
+    rejections: &[Rejection],
+    now: DateTime<Utc>,
+) -> Value {
+    json!({
+        "depth": stats.depth.iter().map(|d| json!({
+            "kind": d.kind, "state": d.state.as_str(), "count": d.count,
+            "oldest": d.oldest.map(|t| t.to_rfc3339()),
+        })).collect::<Vec<_>>(),
+        "oldest_ready": stats.oldest_ready.as_ref().map(|o| json!({
+            "job": o.id.0, "run_at": o.run_at.to_rfc3339(),
+            "age_seconds": (now - o.run_at).num_milliseconds() as f64 / 1000.0,
+        })),
+        "dead": dead.iter().map(|j| json!({
+            "job": j.id.0, "kind": j.kind, "name": j.name, "attempts": j.attempts,
+            "error": j.last_error, "updated_at": j.updated_at.to_rfc3339(),
+        })).collect::<Vec<_>>(),
+        "rejections": rejections.iter().map(|r| json!({
+            "webhook": r.webhook, "reason": r.reason, "count": r.count,
+            "last_at": r.last_at.to_rfc3339(),
+        })).collect::<Vec<_>>(),
+    })
 }

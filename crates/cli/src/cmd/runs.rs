@@ -13,7 +13,7 @@ pub(crate) async fn run(cli: &Cli, args: &RunsArgs) -> anyhow::Result<ExitCode> 
     let spec = holdfast_spec::load(&cli.config, &env).ok();
     let store = open_store(cli, spec.as_ref(), &env).await?;
     if let Some(run) = args.requests {
-        return requests(&store, run, args.limit).await;
+        return requests(&*store, run, args.limit).await;
     }
     let runs = store.runs(args.stream.as_deref(), args.limit).await?;
     if runs.is_empty() {

@@ -7,7 +7,6 @@ use anyhow::Context as _;
 use holdfast_engine::{DeclarativeSource, ReadScope, Source};
 use holdfast_records::{Shape, infer_schema};
 use holdfast_spec::Env;
-use holdfast_store::Store;
 use serde_json::Value;
 
 use crate::cli::{Cli, SchemaAction, SchemaArgs};

@@ -12,7 +12,6 @@ use anyhow::Context as _;
 use chrono::{SecondsFormat, Utc};
 use holdfast_secrets::{KeySource, check_name, seal};
 use holdfast_spec::Env;
-use holdfast_store::Store as _;
 use zeroize::Zeroizing;
 
 use crate::cli::{Cli, SecretsAction, SecretsArgs};
@@ -87,7 +86,7 @@ async fn set(url: &str, name: &str) -> anyhow::Result<ExitCode> {
 }
 
 async fn seal_and_store(
-    store: &holdfast_store_sqlite::SqliteStore,
+    store: &crate::backend::OpenStore,
     url: &str,
     name: &str,
     value: &str,

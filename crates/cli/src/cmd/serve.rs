@@ -2,7 +2,8 @@
 //! (verified, then durably queued before the 2xx), accepts actions on the
 //! admin API, and runs workers that apply queued events and perform queued
 //! actions. SIGINT/SIGTERM stop it gracefully; a SIGKILL loses nothing that
-//! was acknowledged (the queue is in the store).
+//! was acknowledged (the queue is in the store). `/metrics` serves the
+//! process's numbers in the Prometheus text format.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -21,28 +22,23 @@ use holdfast_spec::{Env, Spec};
 use holdfast_store::{Enqueued, JobQueue};
 use holdfast_webhook::Ingest;
 use serde_json::{Value, json};
-use subtle::ConstantTimeEq;
 use tokio::sync::watch;
 
 use crate::cli::{Cli, ServeArgs};
-use crate::context::{load_spec, open_store, token_store};
+use crate::context::{self, load_spec, open_store};
 
-/// The environment variable holding the admin API's bearer token.
-const ADMIN_TOKEN: &str = "HOLDFAST_ADMIN_TOKEN";
+use crate::admin::{ADMIN_TOKEN, problem};
 
 pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let metrics = crate::metrics::install()?;
     let mut env = Env::from_process();
     let Some(spec) = load_spec(cli, &mut env).await else {
         return Ok(ExitCode::from(2));
     };
-    let store = Arc::new(open_store(cli, Some(&spec), &env).await?);
-    let queue: Arc<dyn JobQueue> = store.clone();
-    let tokens = token_store(&spec, &store)?;
-    let source = Arc::new(DeclarativeSource::with_token_store(
-        spec.clone(),
-        &env,
-        tokens,
-    )?);
+    let store = open_store(cli, Some(&spec), &env).await?;
+    let queue: Arc<dyn JobQueue> = store.queue();
+    crate::metrics::sample_queue(queue.clone(), std::time::Duration::from_secs(5));
+    let source = Arc::new(context::source(spec.clone(), &env, &store)?);
     // one waker for all workers: each enqueue wakes one idle worker
     let wake = Arc::new(tokio::sync::Notify::new());
     let acks = Arc::new(holdfast_engine::worker::AckClock::default());
@@ -70,19 +66,26 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode>
     let ingest = Ingest::start_with_clock(queue.clone(), wake.clone(), acks);
     let (hooks, _rejections) =
         holdfast_webhook::router(&spec, &env, ingest.clone(), queue.clone())?;
+    let token = context::admin_token(&env, &store).await?;
+    let api = crate::admin::router(Arc::new(crate::admin::Admin {
+        spec: spec.clone(),
+        queue: queue.clone(),
+        token: token.clone(),
+    }));
     let admin = Arc::new(Admin {
         spec: spec.clone(),
         source: source.clone(),
         ingest,
-        token: env
-            .get(ADMIN_TOKEN)
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned),
+        token,
     });
     let app = Router::new()
+        .merge(api)
         .route(
-            "/healthz",
-            get(|| async { axum::Json(json!({ "status": "ok" })) }),
+            "/metrics",
+            get(move || {
+                let metrics = metrics.clone();
+                async move { crate::metrics::scrape(&metrics) }
+            }),
         )
         .route(
             "/api/actions/{name}",
@@ -132,7 +135,9 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode>
         }
     });
     let mut tasks = tokio::task::JoinSet::new();
-    for worker in workers {
+    // `--workers 0`: this process receives, schedules, serves the API and
+    // evaluates alerts; other processes on the store work the queue
+    for worker in workers.into_iter().take(args.workers) {
         let mut stop = stop_rx.clone();
         tasks.spawn(async move {
             worker
@@ -142,6 +147,25 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode>
                 .await;
         });
     }
+    // Schedules (#7): each slot's sync is one queued job across processes;
+    // sync workers run them under the stream's lease, apart from webhook work.
+    spawn_schedules(
+        &spec,
+        &queue,
+        &source,
+        args.workers.max(1),
+        args.workers > 0,
+        &stop_rx,
+        &mut tasks,
+    )?;
+    crate::alerting::spawn(
+        spec.clone(),
+        &env,
+        queue.clone(),
+        args.alerts_every,
+        format!("{}:alerts", holdfast_engine::worker::worker_id(0)),
+        stop_rx.clone(),
+    )?;
     let mut stop = stop_rx.clone();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         let _ = stop.wait_for(|s| *s).await;
@@ -154,6 +178,51 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode>
     while tasks.join_next().await.is_some() {}
     store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Starts the scheduler and, when `run_syncs`, one sync worker per
+/// scheduled stream (at least one, for syncs queued by hand; at most 8), printing each schedule. A stop
+/// on `stop` lets a running sync commit its current page, put its job back
+/// and give its stream lease up.
+fn spawn_schedules(
+    spec: &Spec,
+    queue: &Arc<dyn JobQueue>,
+    source: &Arc<DeclarativeSource>,
+    first_id: usize,
+    run_syncs: bool,
+    stop: &watch::Receiver<bool>,
+    tasks: &mut tokio::task::JoinSet<()>,
+) -> anyhow::Result<()> {
+    use holdfast_engine::schedule::{CancellationToken, Scheduler, SyncWorker, SyncWorkerConfig};
+    let scheduler = Scheduler::from_spec(queue.clone(), spec).map_err(anyhow::Error::msg)?;
+    for s in scheduler.streams() {
+        println!("  schedule {:<20} {}", s.name, s.slots);
+    }
+    let token = CancellationToken::new();
+    let (cancel, mut stop) = (token.clone(), stop.clone());
+    tokio::spawn(async move {
+        let _ = stop.wait_for(|s| *s).await;
+        cancel.cancel();
+    });
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let source: Arc<dyn holdfast_engine::Source> = source.clone();
+    let sync_workers = if run_syncs {
+        scheduler.streams().count().clamp(1, 8)
+    } else {
+        0
+    };
+    for i in 0..sync_workers {
+        let config = SyncWorkerConfig {
+            id: holdfast_engine::worker::worker_id(first_id + i),
+            ..SyncWorkerConfig::default()
+        };
+        let worker =
+            SyncWorker::new(queue.clone(), source.clone(), config).with_waker(wake.clone());
+        let token = token.clone();
+        tasks.spawn(async move { worker.run(token).await });
+    }
+    tasks.spawn(scheduler.with_waker(wake).run(token));
+    Ok(())
 }
 
 struct Admin {
@@ -171,26 +240,8 @@ async fn enqueue_action(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some(token) = &admin.token else {
-        return problem(
-            StatusCode::FORBIDDEN,
-            format!(
-                "the admin API is off: set {ADMIN_TOKEN} to a secret token and send it as `Authorization: Bearer …`"
-            ),
-        );
-    };
-    let sent = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .unwrap_or_default();
-    if !bool::from(sent.as_bytes().ct_eq(token.as_bytes())) {
-        return problem(
-            StatusCode::UNAUTHORIZED,
-            "missing or wrong bearer token".to_owned(),
-        );
+    if let Err(refused) = crate::admin::authorize(admin.token.as_deref(), &headers) {
+        return refused;
     }
     let Some(action) = admin.spec.action(&name) else {
         return problem(
@@ -233,10 +284,6 @@ async fn enqueue_action(
             .into_response(),
         Err(e) => problem(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     }
-}
-
-fn problem(status: StatusCode, error: String) -> Response {
-    (status, axum::Json(json!({ "error": error }))).into_response()
 }
 
 async fn shutdown_signal() {

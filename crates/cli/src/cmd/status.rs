@@ -51,7 +51,7 @@ pub(crate) async fn run(cli: &Cli, args: &StatusArgs) -> anyhow::Result<ExitCode
             }
         }
     }
-    connections(&spec, &store).await?;
+    connections(&spec, &*store).await?;
     let since =
         Utc::now() - chrono::Duration::from_std(args.window).unwrap_or(chrono::Duration::hours(24));
     let stats = store.endpoint_stats(since).await?;
@@ -83,12 +83,13 @@ pub(crate) async fn run(cli: &Cli, args: &StatusArgs) -> anyhow::Result<ExitCode
             );
         }
     }
-    queue_summary(&store).await?;
+    queue_summary(&*store).await?;
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Each connection's auth type and, for OAuth2, its token's health (never a token).
+/// Each connection's auth type and, for OAuth2, its token's health (never a
+/// token); for a session, its last login.
 async fn connections(spec: &holdfast_spec::Spec, store: &dyn Store) -> anyhow::Result<()> {
     let tokens = store.tokens().await?;
     let now = Utc::now();
@@ -100,8 +101,29 @@ async fn connections(spec: &holdfast_spec::Spec, store: &dyn Store) -> anyhow::R
             holdfast_spec::Auth::Basic { .. } => "basic",
             holdfast_spec::Auth::Bearer { .. } => "bearer",
             holdfast_spec::Auth::OAuth2(_) => "oauth2",
+            holdfast_spec::Auth::Session(_) => "session",
             _ => "other",
         };
+        if kind == "session" {
+            let saved = tokens.iter().find(|t| &t.connection == name);
+            let line = match saved.map(|t| &t.status) {
+                Some(st) => format!(
+                    "last login {} at {}, {} consecutive login failures",
+                    match st.last_outcome.as_deref() {
+                        Some("ok") => "ok",
+                        Some(_) => "FAILED",
+                        None => "-",
+                    },
+                    st.last_refresh_at
+                        .map(|at| at.format("%Y-%m-%d %H:%M:%S").to_string())
+                        .unwrap_or_else(|| "-".to_owned()),
+                    st.consecutive_failures
+                ),
+                None => "not logged in yet".to_owned(),
+            };
+            println!("  {name:<16} session, {line}");
+            continue;
+        }
         if kind != "oauth2" {
             println!("  {name:<16} {kind}");
             continue;

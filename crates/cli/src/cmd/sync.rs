@@ -3,13 +3,13 @@
 use std::process::ExitCode;
 
 use holdfast_engine::sync::{RunSummary, SyncOptions, plan, sync_stream};
-use holdfast_engine::{DeclarativeSource, Source, StreamInfo, SyncError};
+use holdfast_engine::{Source, StreamInfo, SyncError};
 use holdfast_spec::Env;
 use holdfast_store::Store;
 use serde_json::json;
 
 use crate::cli::{Cli, SyncArgs};
-use crate::context::{load_spec, open_store, token_store};
+use crate::context::{self, load_spec, open_store};
 use crate::progress::{Progress, peak_rss_bytes};
 
 pub(crate) async fn run(cli: &Cli, args: &SyncArgs) -> anyhow::Result<ExitCode> {
@@ -18,12 +18,11 @@ pub(crate) async fn run(cli: &Cli, args: &SyncArgs) -> anyhow::Result<ExitCode> 
         return Ok(ExitCode::from(2));
     };
     let store = open_store(cli, Some(&spec), &env).await?;
-    let tokens = token_store(&spec, &store)?;
-    let source = DeclarativeSource::with_token_store(spec, &env, tokens)?;
+    let source = context::source(spec, &env, &store)?;
     let options = SyncOptions {
         full_refresh: args.full_refresh,
     };
-    let failed = match sync_all(&source, &store, &args.streams, options, args.json).await {
+    let failed = match sync_all(&source, &*store, &args.streams, options, args.json).await {
         Ok(failed) => failed,
         Err(message) => {
             eprintln!("error: {message}");

@@ -125,7 +125,7 @@ impl Sandbox {
     }
 }
 
-fn raw_command(dir: &Path, args: &[String], env: &[(&str, &str)]) -> Command {
+pub fn raw_command(dir: &Path, args: &[String], env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.args(args)
         .current_dir(dir)
@@ -614,13 +614,26 @@ impl Serve {
     /// Starts `holdfast serve --listen 127.0.0.1:0` with `extra` arguments
     /// and environment `env`, and waits for its first line.
     pub async fn start(sandbox: &Sandbox, extra: &[&str], env: &[(&str, &str)]) -> Serve {
-        use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
         let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
         args.extend_from_slice(extra);
-        let mut child = sandbox
-            .command(&args, env)
-            .spawn()
-            .expect("spawn holdfast serve");
+        Serve::spawned(sandbox.command(&args, env)).await
+    }
+
+    /// Starts `holdfast serve --listen 127.0.0.1:0` with exactly `args` after
+    /// it (no sandbox `--config`/`--store` added), e.g. on another store.
+    pub async fn start_raw(sandbox: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> Serve {
+        let mut all = vec![
+            "serve".to_owned(),
+            "--listen".to_owned(),
+            "127.0.0.1:0".to_owned(),
+        ];
+        all.extend(args.iter().map(|a| a.to_string()));
+        Serve::spawned(raw_command(sandbox.path(), &all, env)).await
+    }
+
+    async fn spawned(mut command: Command) -> Serve {
+        use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+        let mut child = command.spawn().expect("spawn holdfast serve");
         let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
         let mut err_pipe = child.stderr.take().expect("piped stderr");
         let sink = stderr.clone();
@@ -826,4 +839,30 @@ pub async fn queue_json(sandbox: &Sandbox) -> Value {
     out.expect_code(0);
     serde_json::from_str(out.stdout.trim())
         .unwrap_or_else(|e| panic!("`holdfast queue --json` is not JSON: {e}\n{out}"))
+}
+
+/// Runs `holdfast secrets set NAME` with `stdin` piped in.
+pub async fn set_secret(
+    sandbox: &Sandbox,
+    name: &str,
+    stdin: &str,
+    env: &[(&str, &str)],
+) -> Output {
+    piped(sandbox.command(&["secrets", "set", name], env), stdin).await
+}
+
+/// Runs `cmd` to the end with `stdin` piped in.
+pub async fn piped(mut cmd: Command, stdin: &str) -> Output {
+    use tokio::io::AsyncWriteExt as _;
+    cmd.stdin(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn holdfast secrets set");
+    let mut pipe = child.stdin.take().expect("piped stdin");
+    pipe.write_all(stdin.as_bytes()).await.expect("write stdin");
+    drop(pipe);
+    let out = child.wait_with_output().await.expect("wait");
+    Output {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
 }
