@@ -41,6 +41,12 @@ pub(crate) fn spawn(
             .with_context(|| format!("{}: {field}", spec.origin.display()))?;
         targets.push(url);
     }
+    println!(
+        "  alerts               {} rule(s) every {}, to the log and {} webhook(s)",
+        spec.alerts.len(),
+        humantime::format_duration(every),
+        targets.len()
+    );
     let config = spec.origin.display().to_string();
     let client = reqwest::Client::new();
     let every = every.max(Duration::from_millis(100));
@@ -78,7 +84,7 @@ pub(crate) fn spawn(
                     continue;
                 }
             };
-            for f in &findings {
+            for f in findings.iter().filter(|f| f.known) {
                 metrics::gauge!("holdfast_alert_firing", "rule" => f.rule, "subject" => f.subject.clone())
                     .set(if f.firing { 1.0 } else { 0.0 });
             }

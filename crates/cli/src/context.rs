@@ -20,9 +20,17 @@ pub(crate) const DEFAULT_STORE: &str = "sqlite://holdfast.db";
 /// Logs to stderr; the level comes from `HOLDFAST_LOG` (default `warn`).
 pub(crate) fn init_logging(cli: &Cli) {
     use std::io::IsTerminal as _;
-    // warnings, and every alert transition (a resolved alert is news too)
-    let filter = EnvFilter::try_from_env("HOLDFAST_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("warn,holdfast::alerting=info"));
+    // A one-shot command shows warnings (its own output says the rest);
+    // `serve` also logs each run, retry, skipped or quarantined record and
+    // alert transition, so an unattended process leaves a trail.
+    let default = match cli.command {
+        crate::cli::Command::Serve(_) => {
+            "warn,holdfast=info,holdfast_engine=info,holdfast_http=info,holdfast_webhook=info"
+        }
+        _ => "warn",
+    };
+    let filter =
+        EnvFilter::try_from_env("HOLDFAST_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())

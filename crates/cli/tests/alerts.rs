@@ -85,11 +85,10 @@ async fn serve_app(app: axum::Router) -> String {
 }
 
 fn contacts() -> String {
-    format!(
-        "  contacts:\n    connection: crm\n    request: {{ path: /cursor/contacts, params: {{ limit: 10 }} }}\n    \
-         paginate: {{ type: cursor, next: \"$.meta.next_cursor\", param: cursor }}\n    \
-         records: \"$.data[*]\"\n    primary_key: id\n    schedule: {{ every: 1s }}\n"
-    )
+    "  contacts:\n    connection: crm\n    request: { path: /cursor/contacts, params: { limit: 10 } }\n    \
+     paginate: { type: cursor, next: \"$.meta.next_cursor\", param: cursor }\n    \
+     records: \"$.data[*]\"\n    primary_key: id\n    schedule: { every: 1s }\n"
+        .to_owned()
 }
 
 /// The first notification fires, the second resolves; nothing else came.
@@ -358,4 +357,91 @@ async fn alert_rules_are_checked_with_their_place() {
         text.contains("alerts[1].connection") || text.contains(":13:"),
         "{text}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_down_remote_drift_and_deprecation_notices_each_fire_once() {
+    // `flaky` answers 503 to everything for its first 4 s, then recovers
+    let flaky = common::start_mock_with(holdfast_mock::MockConfig {
+        records: 10,
+        faults: holdfast_mock::FaultProfile {
+            down: Some((Duration::ZERO, Duration::from_secs(4))),
+            ..holdfast_mock::FaultProfile::default()
+        },
+        ..holdfast_mock::MockConfig::default()
+    })
+    .await;
+    // `crm` serves the deprecated /v1 endpoint, later in a drifted shape
+    let crm = common::start_mock(10).await;
+    let (receiver, notify) = Receiver::start().await;
+    let sandbox = Sandbox::new();
+    sandbox.write_config(&format!(
+        "connections:\n  flaky:\n    base_url: \"{}\"\n    retry: {{ attempts: 1 }}\n  crm:\n    base_url: \"{}\"\n\
+         streams:\n  up:\n    connection: flaky\n    request: {{ path: /cursor/contacts }}\n    records: \"$.data[*]\"\n    \
+         primary_key: id\n    schedule: {{ every: 1s }}\n  legacy:\n    connection: crm\n    request: {{ path: /v1/contacts }}\n    \
+         records: \"$.data[*]\"\n    primary_key: id\n    schedule: {{ every: 1s }}\n\
+         alerts:\n  - {{ rule: remote_down, connection: flaky, for: 2s }}\n  \
+         - {{ rule: error_rate, connection: flaky, above: 50%, for: 2s }}\n  \
+         - {{ rule: schema_drift, stream: legacy, for: 3s }}\n  \
+         - {{ rule: deprecation, connection: crm }}\n\
+         notify: [ {{ webhook: \"{notify}\" }} ]\n",
+        flaky.url(),
+        crm.url()
+    ));
+    let serve = Serve::start(&sandbox, &["--alerts-every", "250ms"], &[]).await;
+    receiver
+        .wait_for("remote_down", 1, Duration::from_secs(30), &serve)
+        .await;
+    let down = receiver.of("remote_down");
+    assert!(
+        down[0]
+            .1
+            .contains("every request to `flaky` failed in the last 2s"),
+        "{down:?}"
+    );
+    receiver
+        .wait_for("error_rate", 1, Duration::from_secs(30), &serve)
+        .await;
+    assert!(
+        receiver.of("error_rate")[0]
+            .1
+            .contains("100.0% of the requests to `flaky` failed"),
+        "{:?}",
+        receiver.of("error_rate")
+    );
+    receiver
+        .wait_for("deprecation", 1, Duration::from_secs(30), &serve)
+        .await;
+    assert!(
+        receiver.of("deprecation")[0].1.contains("Deprecation:")
+            && receiver.of("deprecation")[0].1.contains("Sunset:"),
+        "{:?}",
+        receiver.of("deprecation")
+    );
+
+    // the shape changes after the first runs of `legacy`
+    crm.set_shape(holdfast_mock::ShapeVersion::Drifted);
+    receiver
+        .wait_for("schema_drift", 2, Duration::from_secs(30), &serve)
+        .await;
+    let drift = receiver.of("schema_drift");
+    assert_fired_once_then_resolved(&drift, "schema_drift");
+    assert!(
+        drift[0]
+            .1
+            .contains("the response shape of `legacy` changed"),
+        "{drift:?}"
+    );
+
+    // the remote is back: both resolve once the window holds only successes
+    receiver
+        .wait_for("remote_down", 2, Duration::from_secs(30), &serve)
+        .await;
+    receiver
+        .wait_for("error_rate", 2, Duration::from_secs(30), &serve)
+        .await;
+    assert_fired_once_then_resolved(&receiver.of("remote_down"), "remote_down");
+    assert_fired_once_then_resolved(&receiver.of("error_rate"), "error_rate");
+    // deprecation notices keep coming: still one notification
+    assert_eq!(receiver.of("deprecation").len(), 1);
 }

@@ -22,6 +22,9 @@ pub struct Finding {
     pub subject: String,
     /// The condition holds now.
     pub firing: bool,
+    /// False when the store holds nothing to judge by (e.g. no request in
+    /// the window): the alert keeps whatever state it had.
+    pub known: bool,
     /// A sentence for a person, true whether firing or not.
     pub message: String,
     /// Where the rule is written, e.g. `alerts[0]`.
@@ -129,7 +132,7 @@ impl Tracker {
     /// firing ones whose condition cleared.
     pub fn observe(&mut self, findings: &[Finding], now: DateTime<Utc>) -> Vec<Transition> {
         let mut out = Vec::new();
-        for f in findings {
+        for f in findings.iter().filter(|f| f.known) {
             let key = (f.rule, f.subject.clone());
             match (f.firing, self.firing.contains_key(&key)) {
                 (true, false) => {
@@ -219,6 +222,7 @@ fn finding(rule: &'static str, subject: &str, firing: bool, message: String) -> 
         rule,
         subject: subject.to_owned(),
         firing,
+        known: true,
         message,
         place: String::new(),
     }
@@ -251,9 +255,8 @@ async fn endpoint_stats<'m>(
     window: Duration,
     now: DateTime<Utc>,
 ) -> Result<&'m [EndpointStats], StoreError> {
-    if !cache.contains_key(&window) {
-        let stats = store.endpoint_stats(since(window, now)).await?;
-        cache.insert(window, stats);
+    if let std::collections::btree_map::Entry::Vacant(slot) = cache.entry(window) {
+        slot.insert(store.endpoint_stats(since(window, now)).await?);
     }
     Ok(cache.get(&window).map(Vec::as_slice).unwrap_or_default())
 }
@@ -305,11 +308,10 @@ async fn no_records(
 
 fn error_rate(stats: &[EndpointStats], connection: &str, above: f64, window: Duration) -> Finding {
     let (attempts, failed) = totals(stats, connection);
-    let rate = if attempts == 0 {
-        0.0
-    } else {
-        failed as f64 / attempts as f64
-    };
+    if attempts == 0 {
+        return silent("error_rate", connection, window);
+    }
+    let rate = failed as f64 / attempts as f64;
     let message = format!(
         "{:.1}% of the requests to `{connection}` failed in the last {} ({failed} of {attempts}; the alert fires above {:.1}%)",
         rate * 100.0,
@@ -321,7 +323,10 @@ fn error_rate(stats: &[EndpointStats], connection: &str, above: f64, window: Dur
 
 fn remote_down(stats: &[EndpointStats], connection: &str, window: Duration) -> Finding {
     let (attempts, failed) = totals(stats, connection);
-    let firing = attempts > 0 && failed == attempts;
+    if attempts == 0 {
+        return silent("remote_down", connection, window);
+    }
+    let firing = failed == attempts;
     let message = if firing {
         format!(
             "every request to `{connection}` failed in the last {} ({attempts} attempts)",
@@ -335,6 +340,21 @@ fn remote_down(stats: &[EndpointStats], connection: &str, window: Duration) -> F
         )
     };
     finding("remote_down", connection, firing, message)
+}
+
+/// A finding with nothing to judge by: no request to `connection` in the window.
+fn silent(rule: &'static str, connection: &str, window: Duration) -> Finding {
+    let mut f = finding(
+        rule,
+        connection,
+        false,
+        format!(
+            "no requests to `{connection}` in the last {}",
+            human(window)
+        ),
+    );
+    f.known = false;
+    f
 }
 
 fn deprecation(stats: &[EndpointStats], connection: &str, window: Duration) -> Finding {

@@ -21,6 +21,7 @@ pub mod rules;
 pub mod schedule;
 mod source;
 pub mod sync;
+pub mod telemetry;
 mod template;
 pub mod tokens;
 pub mod worker;

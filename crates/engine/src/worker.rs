@@ -341,13 +341,39 @@ impl Worker {
             .collect();
         match self.queue.apply_events(&applies, Utc::now()).await {
             Ok(outcomes) => {
-                for outcome in outcomes {
+                for (outcome, (job, w)) in outcomes.into_iter().zip(&writes) {
+                    let (stream, key, version) = (
+                        &w.stream,
+                        serde_json::Value::from(w.row.key.clone()),
+                        &w.version,
+                    );
+                    let label = match outcome {
+                        EventOutcome::Created => "created",
+                        EventOutcome::Updated => "updated",
+                        EventOutcome::Deleted => "deleted",
+                        EventOutcome::Stale => "stale",
+                        EventOutcome::Unchanged => "unchanged",
+                        EventOutcome::LeaseLost => "lease_lost",
+                    };
+                    crate::telemetry::event_applied(stream, label);
                     match outcome {
                         EventOutcome::Created | EventOutcome::Updated => summary.applied += 1,
-                        EventOutcome::Deleted => summary.deleted += 1,
-                        EventOutcome::Stale => summary.stale += 1,
-                        EventOutcome::Unchanged => summary.ignored += 1,
-                        EventOutcome::LeaseLost => summary.lost += 1,
+                        EventOutcome::Deleted => {
+                            tracing::info!(job = job.id.0, %stream, %key, "record deleted: the event is a tombstone");
+                            summary.deleted += 1;
+                        }
+                        EventOutcome::Stale => {
+                            tracing::info!(job = job.id.0, %stream, %key, ?version, "event skipped: the stored record has a newer version");
+                            summary.stale += 1;
+                        }
+                        EventOutcome::Unchanged => {
+                            tracing::debug!(job = job.id.0, %stream, %key, ?version, "event skipped: the stored record has this version already");
+                            summary.ignored += 1;
+                        }
+                        EventOutcome::LeaseLost => {
+                            tracing::warn!(job = job.id.0, %stream, %key, "event not applied: the job's lease was lost (another worker has it)");
+                            summary.lost += 1;
+                        }
                     }
                 }
             }

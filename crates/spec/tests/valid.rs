@@ -5,9 +5,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use holdfast_spec::{
-    Auth, Breaker, Concurrency, Contract, Env, ErrorAction, EventId, KeyLocation, Method,
-    OnInvalid, RateLimit, Retry, SignatureEncoding, Spec, StopWhen, Strategy, Template,
-    VerifyScheme, parse_str,
+    AlertCondition, Auth, Breaker, Concurrency, Contract, Env, ErrorAction, EventId, KeyLocation,
+    Method, Notify, OnInvalid, RateLimit, Retry, SignatureEncoding, Spec, StopWhen, Strategy,
+    Template, VerifyScheme, parse_str,
 };
 use serde_json::json;
 
@@ -111,6 +111,8 @@ actions:
     max_attempts: 3
 alerts:
   - { rule: no_records, stream: contacts, for: 1h }
+  - { rule: error_rate, connection: crm, above: 5%, for: 10m }
+  - { rule: queue_depth, above: 10000 }
 notify: [ { webhook: "{{ env.ALERT_URL }}" } ]
 "#;
 
@@ -119,6 +121,10 @@ fn env() -> Env {
         ("CRM_URL".to_owned(), "https://crm.example.com".to_owned()),
         ("CRM_TOKEN".to_owned(), "t0k3n".to_owned()),
         ("BILLING_KEY".to_owned(), "k3y".to_owned()),
+        (
+            "ALERT_URL".to_owned(),
+            "https://hooks.example.com/holdfast".to_owned(),
+        ),
         (
             "CRM_WEBHOOK_SECRET".to_owned(),
             "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_owned(),
@@ -196,6 +202,29 @@ fn full_example_parses() {
     let (dir, spec) = parse_in_dir(EXAMPLE);
     assert_eq!(spec.origin, dir.path().join("holdfast.yaml"));
     assert_eq!(spec.store, Some(Template::new("sqlite://holdfast.db")));
+    assert_eq!(
+        spec.alerts
+            .iter()
+            .map(|a| a.condition.clone())
+            .collect::<Vec<_>>(),
+        vec![
+            AlertCondition::NoRecords {
+                stream: "contacts".into(),
+                window: Duration::from_secs(3600),
+            },
+            AlertCondition::ErrorRate {
+                connection: Some("crm".into()),
+                above: 0.05,
+                window: Duration::from_secs(600),
+            },
+            AlertCondition::QueueDepth { above: 10000 },
+        ]
+    );
+    assert_eq!(spec.alerts[1].place, "alerts[1]");
+    assert_eq!(
+        spec.notify,
+        vec![Notify::Webhook(Template::new("{{ env.ALERT_URL }}"))]
+    );
 
     let crm = &spec.connections["crm"];
     assert_eq!(crm.base_url, Template::new("{{ env.CRM_URL }}"));

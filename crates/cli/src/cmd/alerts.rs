@@ -31,14 +31,19 @@ pub(crate) async fn run(cli: &Cli, args: &AlertsArgs) -> anyhow::Result<ExitCode
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let firing = findings.iter().filter(|f| f.firing).count();
+    let firing = findings.iter().filter(|f| f.known && f.firing).count();
     for f in &findings {
-        let state = if f.firing { "FIRING" } else { "ok" };
+        let state = match (f.known, f.firing) {
+            (false, _) => "no data",
+            (true, true) => "FIRING",
+            (true, false) => "ok",
+        };
         println!("{state:<7} {:<15} {:<20} {}", f.rule, f.subject, f.message);
     }
     println!(
-        "{firing} firing, {} ok ({} rules)",
-        findings.len() - firing,
+        "{firing} firing, {} ok, {} without data ({} rules)",
+        findings.iter().filter(|f| f.known && !f.firing).count(),
+        findings.iter().filter(|f| !f.known).count(),
         spec.alerts.len()
     );
     Ok(ExitCode::SUCCESS)

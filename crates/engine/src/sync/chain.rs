@@ -289,6 +289,7 @@ impl<'a> Run<'a> {
             c.counts.unchanged += outcome.unchanged;
             c.quarantined += prepared.quarantined.len() as u64;
         }
+        crate::telemetry::page_committed(&self.info.name, outcome, prepared.quarantined.len());
         self.observer.page(
             &self.info.name,
             prepared.rows.len(),
@@ -381,6 +382,9 @@ impl<'a> Run<'a> {
                 });
             }
         }
+        for d in &drift {
+            crate::telemetry::drift_seen(name, &d.kind);
+        }
         if !drift.is_empty() {
             self.counters
                 .lock()
@@ -434,11 +438,15 @@ fn prepare_rows(
                     values: checked.values,
                 });
             }
-            Err(violations) => quarantined.push(QuarantinedRecord {
-                reason: crate::rules::summarize(&violations),
-                raw,
-                violations,
-            }),
+            Err(violations) => {
+                let reason = crate::rules::summarize(&violations);
+                tracing::info!(%reason, "record quarantined");
+                quarantined.push(QuarantinedRecord {
+                    reason,
+                    raw,
+                    violations,
+                });
+            }
         }
     }
     Prepared {

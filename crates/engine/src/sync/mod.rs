@@ -108,7 +108,9 @@ pub async fn sync_stream_until(
     observer.started(name, resumed);
     let started = Instant::now();
     let run = Run::new(source, store, info, observer, begun, stop);
-    let result = run_all_chains(&run, info).await;
+    // every log line of the run carries its stream and run id
+    let span = tracing::info_span!("sync", stream = name, run = run_id.0);
+    let result = tracing::Instrument::instrument(run_all_chains(&run, info), span).await;
     let counters = run.counters();
     let summary = RunSummary {
         stream: name.to_owned(),
@@ -137,10 +139,27 @@ pub async fn sync_stream_until(
         .log_requests(&source.take_requests())
         .await
         .map_err(SyncError::store(name))?;
+    let finished = Utc::now();
     store
-        .finish_run(run_id, outcome, error.as_deref(), Utc::now())
+        .finish_run(run_id, outcome, error.as_deref(), finished)
         .await
         .map_err(SyncError::store(name))?;
+    crate::telemetry::run_finished(name, outcome, finished);
+    match &error {
+        None => tracing::info!(
+            stream = name,
+            run = run_id.0,
+            pages = summary.pages,
+            created = summary.counts.created,
+            updated = summary.counts.updated,
+            unchanged = summary.counts.unchanged,
+            quarantined = summary.quarantined,
+            "run succeeded"
+        ),
+        Some(e) => {
+            tracing::warn!(stream = name, run = run_id.0, outcome = outcome.as_str(), error = %e, "run did not succeed")
+        }
+    }
     let result = result.map(|()| summary);
     observer.finished(name, &result);
     result

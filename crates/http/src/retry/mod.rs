@@ -16,6 +16,9 @@ use crate::{
     AttemptRecord, HttpError, HttpRequest, HttpResponse, Redactor, RequestSink, ResponseFuture,
 };
 
+/// The next request id for logs (process-wide, from 1).
+static NEXT_REQUEST: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 /// See the module docs.
 #[derive(Clone)]
 pub struct Retry<S> {
@@ -40,6 +43,8 @@ where
 
     fn call(&mut self, request: HttpRequest) -> ResponseFuture {
         let this = self.clone();
+        // one id per logical request, shared by its attempts in the logs
+        let id = NEXT_REQUEST.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Box::pin(async move {
             let mut waited_total = Duration::ZERO;
             let mut wait_before = Duration::ZERO;
@@ -56,6 +61,21 @@ where
                 let queued = queued.get();
                 let took = started.elapsed().saturating_sub(queued);
                 this.log(&request, &result, attempt, at, took, wait_before + queued);
+                tracing::debug!(
+                    request = id,
+                    connection = %this.connection,
+                    endpoint = request.tags.endpoint.as_deref().unwrap_or("-"),
+                    method = request.method.as_str(),
+                    url = %this.redactor.url(&request.url),
+                    attempt,
+                    status = result.as_ref().ok().map(|r| r.status),
+                    outcome = match &result {
+                        Ok(_) => "ok",
+                        Err(e) => e.class(),
+                    },
+                    ms = took.as_millis() as u64,
+                    "attempt"
+                );
                 crate::telemetry::attempt(
                     &this.connection,
                     request.tags.endpoint.as_deref().unwrap_or("-"),
@@ -85,7 +105,8 @@ where
                     ));
                     return Err(error);
                 }
-                tracing::debug!(
+                tracing::info!(
+                    request = id,
                     connection = %this.connection,
                     attempt,
                     wait_ms = wait.as_millis() as u64,
