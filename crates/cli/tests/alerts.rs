@@ -261,6 +261,9 @@ async fn a_failing_token_endpoint_fires_token_expiring_once_and_recovery_resolve
         .wait_for("token_expiring", 2, Duration::from_secs(30), &serve)
         .await;
     assert_fired_once_then_resolved(&receiver.of("token_expiring"), "token_expiring");
+    // the log tells the renewals apart without showing a credential
+    let logs = serve.stderr();
+    assert!(!logs.contains("s3cret") && !logs.contains("tok-"), "{logs}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -104,7 +104,7 @@ streams:
 "#,
         mock.url()
     ));
-    let serve = Serve::start(&sandbox, &[], &[]).await;
+    let serve = Serve::start(&sandbox, &["--log-format", "json"], &[]).await;
     let pool = sandbox.pool().await;
 
     // scrape while it runs (the stream never ran, so it starts now)
@@ -221,6 +221,36 @@ streams:
     assert!(
         (last - finished).abs() < 1.0,
         "last success {last} vs the run's end {finished}"
+    );
+    // the JSON log: one object per line, with the ids that tie lines together
+    let logs = serve.stderr();
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let field = |l: &serde_json::Value, k: &str| l["fields"][k].clone();
+    let ended = lines
+        .iter()
+        .find(|l| field(l, "message") == "run succeeded")
+        .unwrap_or_else(|| panic!("no `run succeeded` line in\n{logs}"));
+    assert_eq!(field(ended, "stream"), "contacts", "{ended}");
+    assert_eq!(field(ended, "run"), run.id, "{ended}");
+    assert_eq!(field(ended, "created"), run.created, "{ended}");
+    let retry = lines
+        .iter()
+        .find(|l| field(l, "message") == "retrying")
+        .unwrap_or_else(|| panic!("no `retrying` line in\n{logs}"));
+    assert!(field(retry, "request").as_u64().is_some(), "{retry}");
+    assert_eq!(retry["span"]["stream"], "contacts", "{retry}");
+    let quarantine = lines
+        .iter()
+        .find(|l| field(l, "message") == "record quarantined")
+        .unwrap_or_else(|| panic!("no `record quarantined` line in\n{logs}"));
+    assert_eq!(quarantine["span"]["run"], run.id, "{quarantine}");
+    assert!(
+        field(quarantine, "reason")
+            .as_str()
+            .is_some_and(|r| !r.is_empty())
     );
     eprintln!(
         "metrics: {} attempts ({failures} failed) over {} scrapes mid-run; {rows} rows, {quarantined} quarantined",

@@ -231,7 +231,9 @@ impl<'a> Run<'a> {
         let stream = self.info.name.clone();
         let rules = self.info.rules.clone();
         let frozen = self.frozen.clone();
+        let span = tracing::Span::current();
         let task = tokio::task::spawn_blocking(move || {
+            let _in_run = span.enter();
             prepare_rows(page.records, &key, &rules, frozen.as_deref())
         });
         let fail = self.info.rules.on_invalid == OnInvalid::Fail;
