@@ -435,3 +435,53 @@ async fn wait_for_db(sandbox: &Sandbox) -> SqlitePool {
     }
     open_pool(&sandbox.db).await
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sync_by_hand_while_serve_runs_the_stream_is_refused_then_runs_after() {
+    // 10 pages of 300 ms: serve's first run takes about 3 s
+    let mock = common::start_mock_with(MockConfig {
+        records: 100,
+        latency: Duration::from_millis(300),
+        ..MockConfig::default()
+    })
+    .await;
+    let sandbox = Sandbox::new();
+    sandbox.write_config(&scheduled(&mock.url(), 10, "{ every: 1h }"));
+    let mut serve = Serve::start(&sandbox, &[], &[]).await;
+    let pool = wait_for_db(&sandbox).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !timed_runs(&pool, "contacts")
+        .await
+        .iter()
+        .any(|r| r.outcome == "running")
+    {
+        assert!(Instant::now() < deadline, "serve never started the run");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let busy = sandbox.run(&["sync", "contacts"]).await;
+    busy.expect_code(1);
+    assert!(
+        busy.stderr
+            .contains("`contacts` is being synced by another process"),
+        "{busy}"
+    );
+    // one run only: the refused sync started none
+    assert_eq!(timed_runs(&pool, "contacts").await.len(), 1);
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !timed_runs(&pool, "contacts")
+        .await
+        .iter()
+        .any(|r| r.outcome == "succeeded")
+    {
+        assert!(Instant::now() < deadline, "serve's run never ended");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    terminate(&mut serve).await;
+    let after = sandbox.run(&["sync", "contacts"]).await;
+    after.expect_code(0);
+    let runs = timed_runs(&pool, "contacts").await;
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    assert_no_overlap(&runs);
+    assert_eq!(live_leases(&pool).await, 0);
+}

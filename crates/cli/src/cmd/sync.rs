@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use holdfast_engine::schedule::with_stream_lease;
 use holdfast_engine::sync::{RunSummary, SyncOptions, plan, sync_stream};
 use holdfast_engine::{Source, StreamInfo, SyncError};
 use holdfast_spec::Env;
@@ -11,6 +12,9 @@ use serde_json::json;
 use crate::cli::{Cli, SyncArgs};
 use crate::context::{self, load_spec, open_store};
 use crate::progress::{Progress, peak_rss_bytes};
+
+/// How long a stream's lease holds without renewal (renewed every third).
+const LEASE: std::time::Duration = std::time::Duration::from_secs(30);
 
 pub(crate) async fn run(cli: &Cli, args: &SyncArgs) -> anyhow::Result<ExitCode> {
     let mut env = Env::from_process();
@@ -54,6 +58,7 @@ pub(crate) async fn sync_all(
 ) -> Result<bool, String> {
     let streams = plan(source.streams(), selected)?;
     let progress = Progress::new();
+    let holder = holdfast_engine::worker::worker_id(0);
     let mut results: Vec<(String, Result<RunSummary, String>)> = Vec::new();
     for wave in waves(&streams) {
         let runs = wave.iter().map(|info| {
@@ -63,7 +68,7 @@ pub(crate) async fn sync_all(
                     .find(|(name, r)| name == &p.stream && r.is_err())
                     .map(|(name, _)| name.clone())
             });
-            let progress = &progress;
+            let (progress, holder) = (&progress, &holder);
             async move {
                 let result = match failed_parent {
                     Some(parent) => {
@@ -71,9 +76,23 @@ pub(crate) async fn sync_all(
                         eprintln!("sync {}: {msg}", info.name);
                         Err(msg)
                     }
-                    None => sync_stream(source, store, info, options, progress)
-                        .await
-                        .map_err(|e: SyncError| e.to_string()),
+                    // the stream's lease: never at once with `serve`'s run of it
+                    None => match with_stream_lease(
+                        store,
+                        &info.name,
+                        &holder,
+                        LEASE,
+                        sync_stream(source, store, info, options, progress),
+                    )
+                    .await
+                    {
+                        Ok(Ok(run)) => run.map_err(|e: SyncError| e.to_string()),
+                        Ok(Err(busy)) => {
+                            eprintln!("sync {}: {busy}", info.name);
+                            Err(busy.to_string())
+                        }
+                        Err(e) => Err(format!("the store failed: {e}")),
+                    },
                 };
                 (info.name.clone(), result)
             }

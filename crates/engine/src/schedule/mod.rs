@@ -17,10 +17,12 @@
 //! interrupted, puts the job back and gives the lease up: the next worker
 //! resumes the run from its last committed page.
 
+mod lease;
 mod runner;
 mod scheduler;
 mod slots;
 
+pub use lease::{StreamBusy, with_stream_lease};
 pub use runner::{SyncJobOutcome, SyncWorker, SyncWorkerConfig};
 pub use scheduler::{ScheduledStream, Scheduler};
 pub use slots::Slots;
