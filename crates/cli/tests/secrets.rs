@@ -13,7 +13,6 @@ use common::{
     Output, Sandbox, Serve, contains_bytes, ids, local_client, post, request_log, runs, set_secret,
 };
 use holdfast_mock::{MockAuth, MockConfig};
-use tokio::io::AsyncWriteExt as _;
 
 const RECORDS: u64 = 120;
 /// The token the mock demands.
@@ -319,19 +318,9 @@ async fn set_secret_by_file(sandbox: &Sandbox, name: &str, stdin: &str) -> Outpu
         .env_remove("HOLDFAST_SECRET_KEY")
         .env_remove("HOLDFAST_SECRET_KEY_FILE")
         .env("STORE_FILE", "from-env.db")
-        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("spawn holdfast secrets set");
-    let mut pipe = child.stdin.take().expect("piped stdin");
-    pipe.write_all(stdin.as_bytes()).await.expect("write stdin");
-    drop(pipe);
-    let out = child.wait_with_output().await.expect("wait");
-    Output {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    common::piped(cmd, stdin).await
 }
 
 /// The first secret is set before the file that reads it checks (it names
