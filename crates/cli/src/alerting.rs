@@ -1,19 +1,17 @@
 //! The alert loop of `holdfast serve`: every `--alerts-every`, the one
 //! process holding the store's `alerts` lease evaluates the file's rules,
-//! and each firing or resolved transition is logged, shown on the admin
-//! board and POSTed to every `notify:` webhook.
+//! and each firing or resolved transition is saved on the store's alert
+//! board, logged and POSTed to every `notify:` webhook.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use chrono::Utc;
-use holdfast_engine::alerts::{self, AlertState, Tracker, Transition};
+use holdfast_engine::alerts::{self, AlertState, Transition};
 use holdfast_spec::{Env, Notify, Spec};
 use holdfast_store::JobQueue;
 use tokio::sync::watch;
-
-use crate::admin::alerts::AlertBoard;
 
 /// The lease that makes one process per store the evaluator.
 const LEASE: &str = "alerts";
@@ -53,7 +51,6 @@ pub(crate) fn spawn(
     let lease_for = chrono::Duration::from_std(every * 3).unwrap_or(chrono::Duration::minutes(5));
     let started = Utc::now();
     tokio::spawn(async move {
-        let mut tracker = Tracker::default();
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -67,18 +64,14 @@ pub(crate) fn spawn(
                 .await
             {
                 Ok(true) => {}
-                Ok(false) => {
-                    // another process evaluates; its alerts are its to send
-                    tracker.clear();
-                    continue;
-                }
+                Ok(false) => continue, // another process evaluates and announces
                 Err(e) => {
                     tracing::warn!(error = %e, "alerts: the store cannot be reached; evaluation skipped");
                     continue;
                 }
             }
-            let findings = match alerts::evaluate(&spec, &*queue, now, started).await {
-                Ok(f) => f,
+            let (findings, changes) = match alerts::step(&spec, &*queue, now, started).await {
+                Ok(step) => step,
                 Err(e) => {
                     tracing::warn!(error = %e, "alerts: the store cannot be read; evaluation skipped");
                     continue;
@@ -88,7 +81,7 @@ pub(crate) fn spawn(
                 metrics::gauge!("holdfast_alert_firing", "rule" => f.rule, "subject" => f.subject.clone())
                     .set(if f.firing { 1.0 } else { 0.0 });
             }
-            for t in tracker.observe(&findings, now) {
+            for t in changes {
                 announce(&t);
                 for url in &targets {
                     let (client, url, t, config) =
@@ -111,17 +104,14 @@ pub(crate) fn spawn(
     Ok(())
 }
 
-/// Logs a transition and puts it on the admin board.
+/// Logs a transition (the store's board has it already).
 fn announce(t: &Transition) {
-    let board = AlertBoard::global();
     match t.state {
         AlertState::Firing => {
             tracing::warn!(alert = t.rule, subject = %t.subject, rule_at = %t.place, "alert firing: {}", t.message);
-            board.fire(t.rule, &t.subject, &t.message, t.since);
         }
         AlertState::Resolved => {
             tracing::info!(alert = t.rule, subject = %t.subject, rule_at = %t.place, "alert resolved: {}", t.message);
-            board.resolve(t.rule, &t.subject, t.since);
         }
     }
 }

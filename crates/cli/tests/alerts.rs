@@ -150,6 +150,26 @@ async fn no_new_records_for_the_window_fires_once_and_new_data_resolves_it() {
         "{out}"
     );
 
+    // a restart remembers what it announced (the board is in the store)
+    let first_logs = {
+        let mut serve = serve;
+        serve.kill().await;
+        serve.stderr()
+    };
+    let serve = Serve::start(
+        &sandbox,
+        &["--alerts-every", "250ms"],
+        &[("ALERT_URL", notify.as_str())],
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        receiver.of("no_records").len(),
+        1,
+        "not announced again after a restart: {:?}",
+        receiver.of("no_records")
+    );
+
     mock.touch(3);
     receiver
         .wait_for("no_records", 2, Duration::from_secs(30), &serve)
@@ -167,9 +187,10 @@ async fn no_new_records_for_the_window_fires_once_and_new_data_resolves_it() {
     }
     let logs = serve.stderr();
     assert!(
-        logs.contains("alert firing: `contacts` brought no new"),
-        "{logs}"
+        first_logs.contains("alert firing: `contacts` brought no new"),
+        "{first_logs}"
     );
+    assert!(!logs.contains("alert firing"), "{logs}");
     assert!(
         logs.contains("alert resolved: `contacts` brought 3 new"),
         "{logs}"

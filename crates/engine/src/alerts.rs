@@ -1,16 +1,16 @@
 //! Alert rules (`alerts:` in the connector file) evaluated against what the
 //! store knows: runs, the request log, tokens, the queue and drift history.
 //! Evaluation is a pure reading of the store at a time, so `holdfast alerts`
-//! and every `holdfast serve` agree; [`Tracker`] turns successive
-//! evaluations into firing and resolved transitions, and [`deliver`] posts
-//! a transition to a `notify:` webhook.
+//! and every `holdfast serve` agree; [`step`] turns an evaluation into
+//! firing and resolved transitions against the alert board kept in the
+//! store, and [`deliver`] posts a transition to a `notify:` webhook.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use holdfast_spec::{AlertCondition, AlertRule, Spec};
-use holdfast_store::{EndpointStats, JobQueue, JobState, StoreError};
+use holdfast_store::{EndpointStats, JobQueue, JobState, StoreError, StoredAlert};
 use serde::Serialize;
 
 /// What one rule says about one subject (a stream, a connection, the queue) now.
@@ -120,44 +120,63 @@ pub enum AlertState {
     Resolved,
 }
 
-/// Remembers which alerts fire, so that each firing and each resolution is
-/// reported once (not on every evaluation).
-#[derive(Debug, Default)]
-pub struct Tracker {
-    firing: BTreeMap<(&'static str, String), DateTime<Utc>>,
+/// The transitions `findings` make at `now` against the alerts firing
+/// before (by rule and subject): newly firing ones, and firing ones whose
+/// condition cleared. Findings with nothing to judge by change nothing.
+pub fn transitions(
+    firing_before: &BTreeSet<(String, String)>,
+    findings: &[Finding],
+    now: DateTime<Utc>,
+) -> Vec<Transition> {
+    findings
+        .iter()
+        .filter(|f| f.known)
+        .filter_map(|f| {
+            let was = firing_before.contains(&(f.rule.to_owned(), f.subject.clone()));
+            match (f.firing, was) {
+                (true, false) => Some(transition(f, AlertState::Firing, now)),
+                (false, true) => Some(transition(f, AlertState::Resolved, now)),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
-impl Tracker {
-    /// The transitions `findings` make at `now`: newly firing ones, and
-    /// firing ones whose condition cleared.
-    pub fn observe(&mut self, findings: &[Finding], now: DateTime<Utc>) -> Vec<Transition> {
-        let mut out = Vec::new();
-        for f in findings.iter().filter(|f| f.known) {
-            let key = (f.rule, f.subject.clone());
-            match (f.firing, self.firing.contains_key(&key)) {
-                (true, false) => {
-                    self.firing.insert(key, now);
-                    out.push(transition(f, AlertState::Firing, now));
-                }
-                (false, true) => {
-                    self.firing.remove(&key);
-                    out.push(transition(f, AlertState::Resolved, now));
-                }
-                _ => {}
-            }
-        }
-        out
+/// One evaluation against the store's alert board: evaluates every rule,
+/// saves each transition on the board (so every process, and the next
+/// evaluator after a restart, knows it was announced) and returns them to
+/// announce. Run by one process per store at a time.
+///
+/// # Errors
+/// A store that cannot be read or written.
+pub async fn step(
+    spec: &Spec,
+    store: &dyn JobQueue,
+    now: DateTime<Utc>,
+    watching_since: DateTime<Utc>,
+) -> Result<(Vec<Finding>, Vec<Transition>), StoreError> {
+    let findings = evaluate(spec, store, now, watching_since).await?;
+    let firing: BTreeSet<(String, String)> = store
+        .alerts()
+        .await?
+        .into_iter()
+        .filter(|a| a.firing)
+        .map(|a| (a.rule, a.subject))
+        .collect();
+    let changes = transitions(&firing, &findings, now);
+    for t in &changes {
+        store
+            .save_alert(&StoredAlert {
+                rule: t.rule.to_owned(),
+                subject: t.subject.clone(),
+                firing: t.state == AlertState::Firing,
+                since: t.since,
+                message: t.message.clone(),
+                place: t.place.clone(),
+            })
+            .await?;
     }
-
-    /// Forgets every alert (another process evaluates now).
-    pub fn clear(&mut self) {
-        self.firing.clear();
-    }
-
-    /// When each firing alert started, by (rule, subject).
-    pub fn firing(&self) -> &BTreeMap<(&'static str, String), DateTime<Utc>> {
-        &self.firing
-    }
+    Ok((findings, changes))
 }
 
 /// POSTs `transition` as JSON to `url`, trying up to three times (1 s, then
@@ -492,23 +511,24 @@ mod tests {
 
     #[test]
     fn each_alert_fires_once_and_resolves_once() {
-        let mut t = Tracker::default();
         let now = Utc::now();
-        let up = t.observe(&[f("queue_depth", "queue", true)], now);
+        let none = BTreeSet::new();
+        let firing = BTreeSet::from([("queue_depth".to_owned(), "queue".to_owned())]);
+        let up = transitions(&none, &[f("queue_depth", "queue", true)], now);
         assert_eq!(up.len(), 1);
         assert_eq!(up[0].state, AlertState::Firing);
-        assert!(
-            t.observe(&[f("queue_depth", "queue", true)], now)
-                .is_empty()
-        );
-        let down = t.observe(&[f("queue_depth", "queue", false)], now);
+        assert!(transitions(&firing, &[f("queue_depth", "queue", true)], now).is_empty());
+        let down = transitions(&firing, &[f("queue_depth", "queue", false)], now);
         assert_eq!(down.len(), 1);
         assert_eq!(down[0].state, AlertState::Resolved);
+        assert!(transitions(&none, &[f("queue_depth", "queue", false)], now).is_empty());
+        let mut unknown = f("error_rate", "crm", false);
+        unknown.known = false;
+        let crm = BTreeSet::from([("error_rate".to_owned(), "crm".to_owned())]);
         assert!(
-            t.observe(&[f("queue_depth", "queue", false)], now)
-                .is_empty()
+            transitions(&crm, &[unknown], now).is_empty(),
+            "no data: no change"
         );
-        assert!(t.firing().is_empty());
     }
 
     #[test]

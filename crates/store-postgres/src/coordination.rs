@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use holdfast_store::{NamedLease, StoreError, StoreErrorKind, gcra_wait};
+use holdfast_store::{NamedLease, StoreError, StoreErrorKind, StoredAlert, gcra_wait};
 use sqlx::Row;
 use sqlx::postgres::PgPool;
 
@@ -101,4 +101,51 @@ pub(crate) async fn reserve(
     .await
     .map_err(db_err(&context))?;
     Ok(gcra_wait(tat, interval, burst, now))
+}
+
+/// Saves `alert` by (rule, subject).
+pub(crate) async fn save_alert(pool: &PgPool, alert: &StoredAlert) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO _holdfast_alerts (rule, subject, firing, since, message, place) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (rule, subject) DO UPDATE SET \
+         firing = EXCLUDED.firing, since = EXCLUDED.since, message = EXCLUDED.message, \
+         place = EXCLUDED.place",
+    )
+    .bind(&alert.rule)
+    .bind(&alert.subject)
+    .bind(alert.firing)
+    .bind(alert.since)
+    .bind(&alert.message)
+    .bind(&alert.place)
+    .execute(pool)
+    .await
+    .map_err(db_err(format!(
+        "saving alert `{}` about `{}`",
+        alert.rule, alert.subject
+    )))?;
+    Ok(())
+}
+
+/// Every alert, by rule then subject.
+pub(crate) async fn alerts(pool: &PgPool) -> Result<Vec<StoredAlert>, StoreError> {
+    let e = || db_err("listing alerts");
+    let rows = sqlx::query(
+        "SELECT rule, subject, firing, since, message, place FROM _holdfast_alerts \
+         ORDER BY rule COLLATE \"C\", subject COLLATE \"C\"",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(e())?;
+    rows.iter()
+        .map(|r| {
+            Ok(StoredAlert {
+                rule: r.try_get(0).map_err(e())?,
+                subject: r.try_get(1).map_err(e())?,
+                firing: r.try_get(2).map_err(e())?,
+                since: r.try_get(3).map_err(e())?,
+                message: r.try_get(4).map_err(e())?,
+                place: r.try_get(5).map_err(e())?,
+            })
+        })
+        .collect()
 }

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use holdfast_store::{
     DriftRow, EndpointStats, ExportedQuarantine, ExportedRecord, Inventory, NamedLease, PageCommit,
     PageOutcome, ParentRecord, QuarantineRow, RequestRow, RunId, RunOutcome, RunRow, Store,
-    StoreError, StoreErrorKind, StoredRecord, StoredSecret, StoredToken, StreamState, TableSpec,
-    TokenStatus,
+    StoreError, StoreErrorKind, StoredAlert, StoredRecord, StoredSecret, StoredToken, StreamState,
+    TableSpec, TokenStatus,
 };
 use serde_json::Value;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
@@ -515,6 +515,14 @@ impl Store for PgStore {
 
     async fn leases(&self) -> Result<Vec<NamedLease>, StoreError> {
         crate::coordination::list(&self.pool).await
+    }
+
+    async fn save_alert(&self, alert: &StoredAlert) -> Result<(), StoreError> {
+        crate::coordination::save_alert(&self.pool, alert).await
+    }
+
+    async fn alerts(&self) -> Result<Vec<StoredAlert>, StoreError> {
+        crate::coordination::alerts(&self.pool).await
     }
 
     async fn inventory(&self) -> Result<Inventory, StoreError> {

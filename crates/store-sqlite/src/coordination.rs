@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use holdfast_store::{NamedLease, StoreError, StoreErrorKind, gcra_wait};
+use holdfast_store::{NamedLease, StoreError, StoreErrorKind, StoredAlert, gcra_wait};
 use sqlx::Row;
 use sqlx::sqlite::SqliteConnection;
 
@@ -107,4 +107,54 @@ pub(crate) async fn reserve(
         )
     })?;
     Ok(gcra_wait(tat, interval, burst, now))
+}
+
+/// Saves `alert` by (rule, subject).
+pub(crate) async fn save_alert(
+    conn: &mut SqliteConnection,
+    alert: &StoredAlert,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO _holdfast_alerts (rule, subject, firing, since, message, place) \
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (rule, subject) DO UPDATE SET \
+         firing = excluded.firing, since = excluded.since, message = excluded.message, \
+         place = excluded.place",
+    )
+    .bind(&alert.rule)
+    .bind(&alert.subject)
+    .bind(alert.firing)
+    .bind(to_text(alert.since))
+    .bind(&alert.message)
+    .bind(&alert.place)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err(format!(
+        "saving alert `{}` about `{}`",
+        alert.rule, alert.subject
+    )))?;
+    Ok(())
+}
+
+/// Every alert, by rule then subject.
+pub(crate) async fn alerts(conn: &mut SqliteConnection) -> Result<Vec<StoredAlert>, StoreError> {
+    let e = || db_err("listing alerts");
+    let rows = sqlx::query(
+        "SELECT rule, subject, firing, since, message, place FROM _holdfast_alerts \
+         ORDER BY rule, subject",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(e())?;
+    rows.iter()
+        .map(|r| {
+            Ok(StoredAlert {
+                rule: r.try_get(0).map_err(e())?,
+                subject: r.try_get(1).map_err(e())?,
+                firing: r.try_get(2).map_err(e())?,
+                since: from_text(&r.try_get::<String, _>(3).map_err(e())?)?,
+                message: r.try_get(4).map_err(e())?,
+                place: r.try_get(5).map_err(e())?,
+            })
+        })
+        .collect()
 }

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use holdfast_store::{
     DriftRow, EndpointStats, ExportedQuarantine, ExportedRecord, Inventory, NamedLease, PageCommit,
     PageOutcome, ParentRecord, QuarantineRow, RequestRow, RunId, RunOutcome, RunRow, Store,
-    StoreError, StoreErrorKind, StoredRecord, StoredSecret, StoredToken, StreamState, TableSpec,
-    TokenStatus,
+    StoreError, StoreErrorKind, StoredAlert, StoredRecord, StoredSecret, StoredToken, StreamState,
+    TableSpec, TokenStatus,
 };
 use serde_json::Value;
 use sqlx::sqlite::{
@@ -580,6 +580,22 @@ impl Store for SqliteStore {
             .await
             .map_err(db_err("listing leases"))?;
         crate::coordination::list(&mut conn).await
+    }
+
+    async fn save_alert(&self, alert: &StoredAlert) -> Result<(), StoreError> {
+        let context = format!("saving alert `{}` about `{}`", alert.rule, alert.subject);
+        let mut tx = self.begin_write().await.map_err(db_err(&context))?;
+        crate::coordination::save_alert(&mut tx, alert).await?;
+        tx.commit().await.map_err(db_err(context))
+    }
+
+    async fn alerts(&self) -> Result<Vec<StoredAlert>, StoreError> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(db_err("listing alerts"))?;
+        crate::coordination::alerts(&mut conn).await
     }
 
     async fn inventory(&self) -> Result<Inventory, StoreError> {

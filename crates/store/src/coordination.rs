@@ -1,6 +1,6 @@
 //! Coordination between processes sharing one store: named leases (a stream
 //! never runs on two workers at once) and shared rate-limit budgets (a
-//! connection's limit holds across every process).
+//! connection's limit holds across every process), and the alert board.
 
 use std::time::Duration;
 
@@ -24,6 +24,25 @@ impl NamedLease {
     pub fn is_live(&self, now: DateTime<Utc>) -> bool {
         self.until >= now
     }
+}
+
+/// An alert's state as kept in the store (see [`Store::save_alert`](crate::Store::save_alert)):
+/// the evaluator's memory of which alerts fire, shared by every process and
+/// kept across restarts, so each transition is announced once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAlert {
+    /// The rule's name (`no_records`, …).
+    pub rule: String,
+    /// What it is about (a stream, a connection, `queue`).
+    pub subject: String,
+    /// Firing now (else resolved).
+    pub firing: bool,
+    /// When it entered that state.
+    pub since: DateTime<Utc>,
+    /// The sentence that said why.
+    pub message: String,
+    /// Where the rule is written (`alerts[0]`).
+    pub place: String,
 }
 
 /// How long the caller of [`Store::reserve_rate`](crate::Store::reserve_rate)

@@ -38,7 +38,7 @@ mod model;
 mod queue;
 mod secret;
 
-pub use coordination::{NamedLease, gcra_wait};
+pub use coordination::{NamedLease, StoredAlert, gcra_wait};
 pub use error::{StoreError, StoreErrorKind};
 pub use export::{ExportedQuarantine, ExportedRecord, Inventory, NamedShape, NamedState};
 pub use model::{
@@ -214,6 +214,12 @@ pub trait Store: Send + Sync {
     /// Every named lease stored (expired ones too, until taken again or
     /// released), by name.
     async fn leases(&self) -> Result<Vec<NamedLease>, StoreError>;
+
+    /// Saves an alert's state by (rule, subject), replacing the earlier one.
+    async fn save_alert(&self, alert: &StoredAlert) -> Result<(), StoreError>;
+
+    /// Every alert saved, by rule then subject.
+    async fn alerts(&self) -> Result<Vec<StoredAlert>, StoreError>;
 
     /// What the store holds by name: stream tables (as registered, mapped
     /// columns with their kinds), stream states and shapes, each sorted by name.

@@ -9,7 +9,7 @@
 //! goes through the queue: trigger a sync, retry dead jobs. The dashboard at
 //! `/` shows it all on one page that refreshes itself.
 
-pub(crate) mod alerts;
+mod alerts;
 mod charts;
 mod handlers;
 mod openapi;

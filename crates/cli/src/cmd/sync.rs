@@ -80,7 +80,7 @@ pub(crate) async fn sync_all(
                     None => match with_stream_lease(
                         store,
                         &info.name,
-                        &holder,
+                        holder,
                         LEASE,
                         sync_stream(source, store, info, options, progress),
                     )

@@ -197,3 +197,37 @@ async fn join_all<T>(futures: Vec<Boxed<'_, T>>) -> Vec<T> {
     .await;
     outputs.into_iter().flatten().collect()
 }
+
+/// An alert saved again replaces the earlier state of its (rule, subject);
+/// the board lists them by rule, then subject.
+pub async fn alerts_are_kept_by_rule_and_subject(store: &dyn Store) {
+    assert!(store.alerts().await.expect("list").is_empty());
+    let alert = |rule: &str, subject: &str, firing: bool, since: i64| crate::StoredAlert {
+        rule: rule.to_owned(),
+        subject: subject.to_owned(),
+        firing,
+        since: at(since),
+        message: format!("{rule} about {subject}: {firing}"),
+        place: "alerts[0]".to_owned(),
+    };
+    for a in [
+        alert("queue_depth", "queue", true, 1),
+        alert("no_records", "deals", true, 2),
+        alert("no_records", "contacts", true, 3),
+    ] {
+        store.save_alert(&a).await.expect("save");
+    }
+    store
+        .save_alert(&alert("no_records", "deals", false, 9))
+        .await
+        .expect("save again");
+    let board = store.alerts().await.expect("list");
+    assert_eq!(
+        board,
+        vec![
+            alert("no_records", "contacts", true, 3),
+            alert("no_records", "deals", false, 9),
+            alert("queue_depth", "queue", true, 1),
+        ]
+    );
+}

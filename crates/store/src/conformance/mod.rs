@@ -66,6 +66,7 @@ macro_rules! store_conformance {
             coordination::concurrent_acquires_have_one_winner,
             coordination::rate_budget_allows_burst_then_spaces,
             coordination::concurrent_reservations_get_distinct_slots,
+            coordination::alerts_are_kept_by_rule_and_subject,
             export::exported_rows_import_verbatim,
             export::quarantine_exports_and_imports_by_id,
         );
