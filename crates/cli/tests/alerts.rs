@@ -385,11 +385,12 @@ async fn alert_rules_are_checked_with_their_place() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_down_remote_drift_and_deprecation_notices_each_fire_once() {
-    // `flaky` answers 503 to everything for its first 4 s, then recovers
+    // `flaky` answers 503 to everything for its first 8 s (ample for serve to
+    // start on a loaded machine), then recovers
     let flaky = common::start_mock_with(holdfast_mock::MockConfig {
         records: 10,
         faults: holdfast_mock::FaultProfile {
-            down: Some((Duration::ZERO, Duration::from_secs(4))),
+            down: Some((Duration::ZERO, Duration::from_secs(8))),
             ..holdfast_mock::FaultProfile::default()
         },
         ..holdfast_mock::MockConfig::default()
