@@ -168,39 +168,23 @@ async fn three_workers_one_killed_every_record_once_and_the_limit_holds() {
             assert!(w[0].1 <= w[1].0, "stream {name}: runs overlap: {w:?}");
         }
     }
-    // The limit across the processes: over the whole run, no faster than one
-    // request per interval on average (processes keeping the limit each on
-    // their own would send three times as fast) ...
-    let seen: Vec<_> = mock
-        .requests()
-        .into_iter()
-        .filter(|r| r.path == "/cursor/contacts")
-        .map(|r| r.at)
-        .collect();
-    let (first, last) = (seen.iter().min(), seen.iter().max());
-    let span = match (first, last) {
-        (Some(a), Some(b)) => (*b - *a).num_milliseconds() as f64 / 1000.0,
-        _ => 0.0,
-    };
-    let floor = (seen.len() as f64 - 1.0) / LIMIT as f64 * 0.95;
-    eprintln!(
-        "{} requests over {span:.2} s ({:.1}/s; the limit allows {LIMIT}/s)",
-        seen.len(),
-        (seen.len() as f64 - 1.0) / span.max(0.001)
-    );
-    assert!(
-        span >= floor,
-        "{} requests in {span:.2} s: faster than {LIMIT}/s across the processes (at least {floor:.2} s expected)",
-        seen.len()
-    );
-    // ... and no burst in any one second beyond the slots of that second plus
-    // requests whose slot came just before it but whose dispatch lagged behind
-    // (a loaded 2-core machine running three debug builds lags by up to a
-    // few hundred milliseconds); three unshared limits would show 60.
-    let peak = mock.max_requests_in_window(Duration::from_secs(1));
-    eprintln!("peak: {peak} requests in one second");
-    assert!(
-        peak <= LIMIT + LIMIT / 2,
-        "{peak} requests within one second across the processes (limit {LIMIT}/s)"
-    );
+    // The limit across the processes. The mock sees arrivals; a request
+    // whose slot came just before a window but whose dispatch lagged behind
+    // (a loaded 2-core machine running three debug builds lags by up to a few
+    // hundred milliseconds) lands inside it, so each window allows the slots
+    // it spans plus half a second's worth. Three processes keeping the limit
+    // each on their own would send three times as fast: 60 in a second, and
+    // (the run resumes all at once after the killed worker's leases end)
+    // the 85 or so requests left in about 2 s.
+    let mut peaks = Vec::new();
+    for secs in [1, 3] {
+        let peak = mock.max_requests_in_window(Duration::from_secs(secs));
+        let allowed = secs * LIMIT + LIMIT / 2;
+        peaks.push(format!("{peak} in {secs} s (allowed {allowed})"));
+        assert!(
+            peak <= allowed,
+            "{peak} requests within {secs} s across the processes (limit {LIMIT}/s)"
+        );
+    }
+    eprintln!("peaks: {}", peaks.join(", "));
 }
