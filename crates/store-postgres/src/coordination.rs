@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use holdfast_store::{NamedLease, StoreError, StoreErrorKind, StoredAlert, gcra_wait};
+use holdfast_store::{NamedLease, StoreError, StoredAlert, gcra_wait};
 use sqlx::Row;
 use sqlx::postgres::PgPool;
 
@@ -81,13 +81,7 @@ pub(crate) async fn reserve(
     now: DateTime<Utc>,
 ) -> Result<Duration, StoreError> {
     let context = format!("reserving a slot of rate budget `{key}`");
-    let step = i64::try_from(interval.as_micros()).map_err(|_| {
-        StoreError::new(
-            StoreErrorKind::InvalidData,
-            context.clone(),
-            format!("an interval of {interval:?} is out of range"),
-        )
-    })?;
+    let step = holdfast_store::interval_micros(interval, &context)?;
     let tat: DateTime<Utc> = sqlx::query_scalar(
         "INSERT INTO _holdfast_rate_limits AS r (key, tat) \
          VALUES ($1, $2 + $3 * interval '1 microsecond') \

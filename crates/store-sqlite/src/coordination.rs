@@ -82,13 +82,7 @@ pub(crate) async fn reserve(
     now: DateTime<Utc>,
 ) -> Result<Duration, StoreError> {
     let context = format!("reserving a slot of rate budget `{key}`");
-    let step = i64::try_from(interval.as_micros()).map_err(|_| {
-        StoreError::new(
-            StoreErrorKind::InvalidData,
-            context.clone(),
-            format!("an interval of {interval:?} is out of range"),
-        )
-    })?;
+    let step = holdfast_store::interval_micros(interval, &context)?;
     let tat: i64 = sqlx::query_scalar(
         "INSERT INTO _holdfast_rate_limits (key, tat_us) VALUES (?1, ?2 + ?3) \
          ON CONFLICT (key) DO UPDATE SET tat_us = max(tat_us, ?2) + ?3 RETURNING tat_us",

@@ -45,6 +45,18 @@ pub struct StoredAlert {
     pub place: String,
 }
 
+/// A rate budget's interval in whole microseconds, as both backends store
+/// it; an error naming `context` when it does not fit.
+pub fn interval_micros(interval: Duration, context: &str) -> Result<i64, crate::StoreError> {
+    i64::try_from(interval.as_micros()).map_err(|_| {
+        crate::StoreError::new(
+            crate::StoreErrorKind::InvalidData,
+            context,
+            format!("an interval of {interval:?} is out of range"),
+        )
+    })
+}
+
 /// How long the caller of [`Store::reserve_rate`](crate::Store::reserve_rate)
 /// waits, by the generic cell rate algorithm (GCRA) with reservation.
 ///

@@ -38,7 +38,7 @@ mod model;
 mod queue;
 mod secret;
 
-pub use coordination::{NamedLease, StoredAlert, gcra_wait};
+pub use coordination::{NamedLease, StoredAlert, gcra_wait, interval_micros};
 pub use error::{StoreError, StoreErrorKind};
 pub use export::{ExportedQuarantine, ExportedRecord, Inventory, NamedShape, NamedState};
 pub use model::{

@@ -42,32 +42,11 @@ pub async fn with_stream_lease<F: Future>(
 ) -> Result<Result<F::Output, StreamBusy>, StoreError> {
     let name = stream_lease(stream);
     let span = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::seconds(30));
-    let mut taken = false;
-    for _ in 0..2 {
-        let now = Utc::now();
-        if store.acquire_lease(&name, holder, now + span, now).await? {
-            taken = true;
-            break;
-        }
-        let held = store.leases().await?;
-        let Some(held) = held.into_iter().find(|l| l.name == name) else {
-            continue; // given up meanwhile
-        };
-        if worker_gone(&held.holder) {
-            store.release_lease(&name, &held.holder).await?;
-            continue;
-        }
+    if let Some((holder, until)) = take(store, &name, holder, span).await? {
         return Ok(Err(StreamBusy {
             stream: stream.to_owned(),
-            holder: held.holder,
-            until: held.until,
-        }));
-    }
-    if !taken {
-        return Ok(Err(StreamBusy {
-            stream: stream.to_owned(),
-            holder: "another process".to_owned(),
-            until: Utc::now() + span,
+            holder,
+            until,
         }));
     }
     let output = tokio::select! {
@@ -78,6 +57,34 @@ pub async fn with_stream_lease<F: Future>(
         tracing::warn!(lease = %name, error = %e, "could not give the stream lease up; it ends by itself");
     }
     Ok(Ok(output))
+}
+
+/// Takes lease `name` for `holder` until `span` from now: `None` when
+/// taken, else who holds it and until when. A holder on this host whose
+/// process is gone is not waited for.
+pub(super) async fn take(
+    store: &dyn Store,
+    name: &str,
+    holder: &str,
+    span: chrono::Duration,
+) -> Result<Option<(String, DateTime<Utc>)>, StoreError> {
+    for _ in 0..2 {
+        let now = Utc::now();
+        if store.acquire_lease(name, holder, now + span, now).await? {
+            return Ok(None);
+        }
+        let held = store.leases().await?;
+        let Some(held) = held.into_iter().find(|l| l.name == name) else {
+            continue; // given up meanwhile
+        };
+        if worker_gone(&held.holder) {
+            tracing::info!(lease = name, holder = %held.holder, "taking over the lease of a process that is gone");
+            store.release_lease(name, &held.holder).await?;
+            continue;
+        }
+        return Ok(Some((held.holder, held.until)));
+    }
+    Ok(Some(("another process".to_owned(), Utc::now() + span)))
 }
 
 /// Renews the lease every third of `ttl`, for as long as it is polled.

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::stream_lease;
 use crate::jobs::{SYNC, SyncCall};
 use crate::sync::{NoopObserver, SyncOptions, sync_stream_until};
-use crate::worker::{worker_gone, worker_id};
+use crate::worker::worker_id;
 use crate::{Source, StreamInfo, SyncError};
 
 /// How a sync worker claims and holds.
@@ -295,32 +295,10 @@ impl SyncWorker {
     }
 
     /// Takes the stream's lease; `None` when taken, else who holds it and
-    /// until when. A holder on this host whose process is gone (a `kill -9`)
-    /// is not waited for.
+    /// until when (see [`super::lease::take`]).
     async fn take_lease(&self, lease: &str) -> Result<Option<(String, DateTime<Utc>)>, StoreError> {
-        for _ in 0..2 {
-            let now = Utc::now();
-            let until = now + chrono_duration(self.config.lease);
-            if self
-                .queue
-                .acquire_lease(lease, &self.config.id, until, now)
-                .await?
-            {
-                return Ok(None);
-            }
-            let held = self.queue.leases().await?;
-            let Some(held) = held.into_iter().find(|l| l.name == lease) else {
-                continue; // given up meanwhile
-            };
-            if worker_gone(&held.holder) {
-                tracing::info!(lease, holder = %held.holder, "taking over the lease of a process that is gone");
-                self.queue.release_lease(lease, &held.holder).await?;
-                continue;
-            }
-            return Ok(Some((held.holder, held.until)));
-        }
-        let later = Utc::now() + chrono_duration(self.config.busy_retry);
-        Ok(Some(("another worker".to_owned(), later)))
+        let span = chrono_duration(self.config.lease);
+        super::lease::take(&*self.queue, lease, &self.config.id, span).await
     }
 
     /// True when the job's slot is covered already: the stream's last run
@@ -362,20 +340,6 @@ impl SyncWorker {
             result = &mut run => result,
             () = &mut renew => run.await,
         };
-        match &result {
-            Ok(s) => tracing::info!(
-                stream = %info.name,
-                run = s.run.0,
-                resumed = s.resumed,
-                pages = s.pages,
-                records = s.records(),
-                "scheduled sync done"
-            ),
-            Err(SyncError::Interrupted { .. }) => {
-                tracing::info!(stream = %info.name, "scheduled sync stopped after its last committed page");
-            }
-            Err(e) => tracing::warn!(stream = %info.name, error = %e, "scheduled sync failed"),
-        }
         result
     }
 
