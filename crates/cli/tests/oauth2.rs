@@ -232,7 +232,7 @@ async fn twenty_concurrent_requests_share_one_token_request() {
         None,
     )
     .expect("credential");
-    let mut config = ClientConfig::new("crm");
+    let mut config = ClientConfig::new("crm", &mock.url().parse().expect("url"));
     config.in_flight = holdfast_http::concurrency::InFlight::fixed(32);
     config.auth = ResolvedAuth::OAuth2(Arc::new(credential));
     let client = Client::new(config).expect("client");

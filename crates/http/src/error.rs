@@ -28,6 +28,11 @@ pub enum HttpErrorKind {
     /// The answer says the login session has expired (handled by the auth
     /// layer, which logs in again once).
     SessionExpired,
+    /// The URL (a next-page link, a redirect, a rendered path) leaves the
+    /// connection's origin and is not among its `allowed_hosts:`: never sent.
+    Refused,
+    /// The body is larger than the connection's `max_response`.
+    TooLarge,
 }
 
 /// A request failed. The URL and the detail are already redacted.
@@ -98,7 +103,9 @@ impl HttpError {
             HttpErrorKind::BreakerOpen
             | HttpErrorKind::Request
             | HttpErrorKind::Auth
-            | HttpErrorKind::SessionExpired => false,
+            | HttpErrorKind::SessionExpired
+            | HttpErrorKind::Refused
+            | HttpErrorKind::TooLarge => false,
         }
     }
 
@@ -130,6 +137,8 @@ impl HttpError {
             HttpErrorKind::Request => "request",
             HttpErrorKind::Auth => "auth",
             HttpErrorKind::SessionExpired => "session_expired",
+            HttpErrorKind::Refused => "refused",
+            HttpErrorKind::TooLarge => "too_large",
         }
     }
 }

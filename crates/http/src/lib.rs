@@ -26,6 +26,7 @@ pub mod rate_limit;
 mod redact;
 mod request;
 pub mod retry;
+pub mod scope;
 pub mod stack;
 pub mod telemetry;
 pub mod transport;
@@ -39,7 +40,8 @@ pub use error::{HttpError, HttpErrorKind, excerpt};
 pub use log::{AttemptRecord, NoSink, RequestSink};
 pub use redact::{REDACTED, Redactor};
 pub use request::{HttpRequest, HttpResponse, Method, RateWait, RequestTags};
-pub use stack::{Client, ClientConfig};
+pub use scope::{HostRule, Reach, Scope};
+pub use stack::{Client, ClientConfig, DEFAULT_MAX_RESPONSE};
 
 /// The future every layer returns.
 pub type ResponseFuture = futures::future::BoxFuture<'static, Result<HttpResponse, HttpError>>;

@@ -13,6 +13,12 @@
 //! 6. [`classify`](crate::classify): turns lying answers into errors the
 //!    layers above act on.
 //! 7. [`transport`](crate::transport): the network.
+//!
+//! Before any layer, [`Client::send`] asks the connection's [`Scope`] where
+//! the URL is: its own origin goes through the stack above; a host under
+//! `allowed_hosts:` through a bare stack (retry ⊃ concurrency ⊃ classify ⊃
+//! transport: no credentials, no connection headers, no cookies); anywhere
+//! else is refused before a byte is sent.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,14 +32,25 @@ use crate::classify::{Classifier, ClassifyLayer};
 use crate::concurrency::{ConcurrencyLayer, InFlight};
 use crate::rate_limit::{Gcra, RateBudget, RateLimitLayer, RateLimiter};
 use crate::retry::{RetryLayer, RetryPolicy};
-use crate::transport::Transport;
-use crate::{HttpError, HttpRequest, HttpResponse, Redactor, RequestSink, ResolvedAuth};
+use crate::scope::{Reach, Scope};
+use crate::transport::{Transport, TransportConfig};
+use crate::{
+    HttpError, HttpErrorKind, HttpRequest, HttpResponse, Redactor, RequestSink, ResolvedAuth,
+};
+
+/// The default most bytes read of one response body: 64 MB (`max_response`).
+pub const DEFAULT_MAX_RESPONSE: u64 = 64_000_000;
 
 /// Everything a connection's client needs, templates already rendered.
 #[derive(Clone)]
 pub struct ClientConfig {
     /// The connection's name (for messages and the request log).
     pub connection: String,
+    /// Where requests may go: the connection's origin, and the hosts it
+    /// allows without credentials.
+    pub scope: Scope,
+    /// The most bytes read of one response body.
+    pub max_response: u64,
     /// Headers sent with every request.
     pub headers: Vec<(String, String)>,
     /// Total time per attempt, body included.
@@ -63,10 +80,14 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    /// A plain configuration: no auth, no rate limit, 3 attempts, default breaker, 4 in flight.
-    pub fn new(connection: &str) -> Self {
+    /// A plain configuration for an API at `base`'s origin: no other host,
+    /// no auth, no rate limit, 3 attempts, default breaker, 4 in flight,
+    /// bodies up to [`DEFAULT_MAX_RESPONSE`].
+    pub fn new(connection: &str, base: &url::Url) -> Self {
         ClientConfig {
             connection: connection.to_owned(),
+            scope: Scope::new(base, Vec::new()),
+            max_response: DEFAULT_MAX_RESPONSE,
             headers: Vec::new(),
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
@@ -93,6 +114,9 @@ impl ClientConfig {
 #[derive(Clone)]
 pub struct Client {
     service: BoxCloneSyncService<HttpRequest, HttpResponse, HttpError>,
+    /// For allowed hosts: no auth, breaker or rate limit of the connection's.
+    bare: BoxCloneSyncService<HttpRequest, HttpResponse, HttpError>,
+    scope: Arc<Scope>,
     headers: Arc<Vec<(String, String)>>,
     connection: Arc<str>,
     redactor: Arc<Redactor>,
@@ -152,13 +176,32 @@ impl Client {
                 limit.map(|(requests, per, burst)| Gcra::new(requests, per, burst)),
             ),
         };
+        let scope = Arc::new(config.scope);
         let transport = Transport::new(
             name,
-            config.timeout,
-            config.connect_timeout,
+            TransportConfig {
+                timeout: config.timeout,
+                connect_timeout: config.connect_timeout,
+                max_body: config.max_response,
+                scope: scope.clone(),
+            },
             redactor.clone(),
             cookies,
         )?;
+        let bare = ServiceBuilder::new()
+            .layer(RetryLayer::new(
+                name,
+                config.retry,
+                config.sink.clone(),
+                redactor.clone(),
+            ))
+            .layer(ConcurrencyLayer::new(config.in_flight.clone()))
+            .layer(ClassifyLayer::new(
+                name,
+                config.classifier.clone(),
+                redactor.clone(),
+            ))
+            .service(transport.bare());
         let service = ServiceBuilder::new()
             .layer(RetryLayer::new(
                 name,
@@ -177,6 +220,8 @@ impl Client {
             .service(transport);
         Ok(Client {
             service: BoxCloneSyncService::new(service),
+            bare: BoxCloneSyncService::new(bare),
+            scope,
             headers: Arc::new(config.headers),
             connection: name.into(),
             redactor,
@@ -187,17 +232,59 @@ impl Client {
         })
     }
 
-    /// Sends `request` through the stack (connection headers first).
+    /// Sends `request` through the stack (connection headers first) when its
+    /// URL is the connection's origin; to an allowed host without any
+    /// headers, credentials or cookies; nowhere else.
     ///
     /// # Errors
-    /// The last attempt's error once retries are exhausted or pointless.
+    /// [`HttpErrorKind::Refused`] for a URL outside the scope (nothing sent);
+    /// else the last attempt's error once retries are exhausted or pointless.
     pub async fn send(&self, mut request: HttpRequest) -> Result<HttpResponse, HttpError> {
-        if !self.headers.is_empty() {
-            let mut headers = (*self.headers).clone();
-            headers.append(&mut request.headers);
-            request.headers = headers;
+        match self.scope.reach(&request.url) {
+            Reach::Own => {
+                if !self.headers.is_empty() {
+                    let mut headers = (*self.headers).clone();
+                    headers.append(&mut request.headers);
+                    request.headers = headers;
+                }
+                tower::ServiceExt::oneshot(self.service.clone(), request).await
+            }
+            Reach::Allowed => {
+                request.headers.clear();
+                self.strip_credentials(&mut request.url);
+                tower::ServiceExt::oneshot(self.bare.clone(), request).await
+            }
+            Reach::Refused => Err(self.refused(&request)),
         }
-        tower::ServiceExt::oneshot(self.service.clone(), request).await
+    }
+
+    /// Where requests may go.
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    fn refused(&self, request: &HttpRequest) -> HttpError {
+        let url = self.redactor.url(&request.url);
+        let origin = self.scope.origin();
+        let detail = format!(
+            "refused: the URL leaves connection `{}`'s origin {origin}, so it was not \
+             requested and the connection's credentials stayed there. If that host is \
+             expected (pre-signed download links, say), list it under the connection's \
+             `allowed_hosts:`; it is then fetched without credentials",
+            self.connection
+        );
+        tracing::warn!(connection = %self.connection, %url, "refused a URL outside the connection's origin");
+        HttpError {
+            kind: HttpErrorKind::Refused,
+            connection: self.connection.to_string(),
+            method: request.method.as_str(),
+            url,
+            status: None,
+            retry_after: None,
+            detail,
+            rule_retry: false,
+            attempts: 0,
+        }
     }
 
     /// Renews an OAuth2 token that is due (see [`OAuth2Credential::keep_alive`](crate::OAuth2Credential::keep_alive));

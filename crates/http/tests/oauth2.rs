@@ -131,8 +131,8 @@ fn credential_with(base: &str, store: &Arc<MemoryStore>, every: Duration) -> Arc
     Arc::new(OAuth2Credential::new(config, Some(store)).unwrap())
 }
 
-fn client(credential: &Arc<OAuth2Credential>) -> Client {
-    let mut c = ClientConfig::new("crm");
+fn client(credential: &Arc<OAuth2Credential>, base: &str) -> Client {
+    let mut c = ClientConfig::new("crm", &base.parse().unwrap());
     c.retry = RetryPolicy {
         attempts: 3,
         initial: Duration::from_millis(10),
@@ -155,7 +155,7 @@ async fn twenty_concurrent_requests_share_one_token_request() {
     let base = server.serve().await;
     let store = Arc::new(MemoryStore::default());
     let cred = credential(&base, &store);
-    let client = client(&cred);
+    let client = client(&cred, &base);
     let calls = (0..20).map(|_| client.send(get_api(&base)));
     for r in futures::future::join_all(calls).await {
         r.expect("every request succeeds");
@@ -179,7 +179,7 @@ async fn tokens_are_renewed_before_they_expire() {
     let base = server.serve().await;
     let store = Arc::new(MemoryStore::default());
     let cred = credential(&base, &store);
-    let client = client(&cred);
+    let client = client(&cred, &base);
     for _ in 0..12 {
         client.send(get_api(&base)).await.expect("no request fails");
         tokio::time::sleep(Duration::from_millis(250)).await;
@@ -199,7 +199,7 @@ async fn a_401_renews_once_and_retries_once() {
     let base = server.serve().await;
     let store = Arc::new(MemoryStore::default());
     let cred = credential(&base, &store);
-    let client = client(&cred);
+    let client = client(&cred, &base);
     client.send(get_api(&base)).await.unwrap();
     server.revoke.store(true, Ordering::SeqCst);
     client
@@ -218,7 +218,7 @@ async fn invalid_grant_needs_reauthorization_without_a_storm() {
     let base = server.serve().await;
     let store = Arc::new(MemoryStore::default());
     let cred = credential(&base, &store);
-    let client = client(&cred);
+    let client = client(&cred, &base);
     for _ in 0..5 {
         let e = client.send(get_api(&base)).await.expect_err("refused");
         assert_eq!(e.kind(), HttpErrorKind::Auth);
@@ -246,7 +246,7 @@ async fn a_rotated_refresh_token_is_saved_before_it_is_used() {
     let store = Arc::new(MemoryStore::default());
     store.fail.store(true, Ordering::SeqCst);
     let cred = credential(&base, &store);
-    let client = client(&cred);
+    let client = client(&cred, &base);
     let e = client.send(get_api(&base)).await.expect_err("not saved");
     assert!(e.to_string().contains("cannot save"), "{e}");
     assert_eq!(cred.token_requests(), 1);
@@ -268,9 +268,9 @@ async fn a_restarted_credential_reuses_the_saved_token() {
     let base = server.serve().await;
     let store = Arc::new(MemoryStore::default());
     let first = credential(&base, &store);
-    client(&first).send(get_api(&base)).await.unwrap();
+    client(&first, &base).send(get_api(&base)).await.unwrap();
     let second = credential(&base, &store);
-    client(&second).send(get_api(&base)).await.unwrap();
+    client(&second, &base).send(get_api(&base)).await.unwrap();
     assert_eq!(second.token_requests(), 0);
 }
 
@@ -281,7 +281,7 @@ async fn keep_alive_renews_an_idle_credential() {
     let base = server.serve().await;
     let store = Arc::new(MemoryStore::default());
     let cred = credential_with(&base, &store, Duration::from_millis(300));
-    let client = client(&cred);
+    let client = client(&cred, &base);
     client.send(get_api(&base)).await.unwrap();
     client.keep_alive().await.unwrap();
     assert_eq!(cred.token_requests(), 1, "renewed recently: nothing to do");

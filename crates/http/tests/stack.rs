@@ -87,8 +87,8 @@ impl RequestSink for Log {
     }
 }
 
-fn config(log: &Arc<Log>) -> ClientConfig {
-    let mut c = ClientConfig::new("crm");
+fn config(log: &Arc<Log>, base: &str) -> ClientConfig {
+    let mut c = ClientConfig::new("crm", &base.parse().unwrap());
     c.retry = RetryPolicy {
         attempts: 4,
         initial: Duration::from_millis(10),
@@ -114,7 +114,7 @@ async fn transient_failures_are_retried_with_credentials_on_every_attempt() {
     script.push(200, &[], r#"{"data": [1, 2"#);
     let url = script.serve().await;
     let log = Arc::new(Log::default());
-    let client = Client::new(config(&log)).unwrap();
+    let client = Client::new(config(&log, &url)).unwrap();
     let response = client
         .send(request(&url))
         .await
@@ -154,7 +154,7 @@ async fn client_errors_fail_at_once_with_the_body() {
     script.push(404, &[], r#"{"error": "no such list"}"#);
     let url = script.serve().await;
     let log = Arc::new(Log::default());
-    let err = Client::new(config(&log))
+    let err = Client::new(config(&log, &url))
         .unwrap()
         .send(request(&url))
         .await
@@ -176,7 +176,7 @@ async fn retry_after_is_waited_out_and_capped_by_max_wait() {
     script.push(429, &[("retry-after", "1")], "slow down");
     let url = script.serve().await;
     let log = Arc::new(Log::default());
-    let client = Client::new(config(&log)).unwrap();
+    let client = Client::new(config(&log, &url)).unwrap();
     client
         .send(request(&url))
         .await
@@ -192,6 +192,7 @@ async fn retry_after_is_waited_out_and_capped_by_max_wait() {
     let script = Script::default();
     script.push(503, &[("retry-after", "3600")], "maintenance");
     let url = script.serve().await;
+    let client = Client::new(config(&log, &url)).unwrap();
     let err = client.send(request(&url)).await.unwrap_err();
     assert_eq!(
         script.seen(),
@@ -209,7 +210,7 @@ async fn every_attempt_spends_from_the_rate_limit() {
     }
     let url = script.serve().await;
     let log = Arc::new(Log::default());
-    let mut c = config(&log);
+    let mut c = config(&log, &url);
     c.rate_limit = Some((5, Duration::from_secs(1), 1));
     Client::new(c)
         .unwrap()
@@ -234,7 +235,7 @@ async fn an_open_breaker_fails_fast_without_sending() {
     }
     let url = script.serve().await;
     let log = Arc::new(Log::default());
-    let mut c = config(&log);
+    let mut c = config(&log, &url);
     c.breaker = Some((3, Duration::from_secs(60)));
     let client = Client::new(c).unwrap();
     let err = client.send(request(&url)).await.unwrap_err();
@@ -268,7 +269,7 @@ async fn user_rules_turn_lying_answers_into_retries_or_skips() {
     script.push(404, &[], r#"{"error": "gone"}"#);
     let url = script.serve().await;
     let log = Arc::new(Log::default());
-    let mut c = config(&log);
+    let mut c = config(&log, &url);
     c.classifier = Some(Arc::new(SuccessFalse));
     let client = Client::new(c).unwrap();
     let skipped = client
@@ -285,7 +286,7 @@ async fn adaptive_concurrency_starts_at_one() {
     let script = Script::default();
     let url = script.serve().await;
     let log = Arc::new(Log::default());
-    let mut c = config(&log);
+    let mut c = config(&log, &url);
     c.in_flight = InFlight::adaptive(8);
     let client = Client::new(c).unwrap();
     assert_eq!(client.in_flight().limit(), 1);
@@ -300,7 +301,7 @@ async fn adaptive_concurrency_starts_at_one() {
 
 #[tokio::test]
 async fn extra_secrets_are_redacted_like_credentials() {
-    let mut c = ClientConfig::new("crm");
+    let mut c = ClientConfig::new("crm", &"http://h".parse().unwrap());
     c.secrets = vec!["tenant-secret-77".into()];
     let client = Client::new(c).expect("client");
     let url: url::Url = "http://h/t/tenant-secret-77/x?q=tenant-secret-77"

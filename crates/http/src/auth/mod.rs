@@ -22,6 +22,9 @@ use base64::Engine as _;
 
 use crate::{HttpError, HttpErrorKind, HttpRequest, HttpResponse, ResponseFuture};
 
+/// The most bytes read of a token endpoint's or login page's answer.
+pub(crate) const AUTH_MAX_BODY: u64 = 4_000_000;
+
 /// Where an API key is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyLocation {

@@ -17,6 +17,7 @@
 //! - **`invalid_grant`** marks the credential as needing re-authorization:
 //!   every later request fails at once without calling the token endpoint.
 
+use super::AUTH_MAX_BODY;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -486,10 +487,10 @@ impl OAuth2Credential {
             }
         };
         let status = response.status().as_u16();
-        let body = match response.bytes().await {
+        let body = match crate::transport::read_body(response, AUTH_MAX_BODY).await {
             Ok(b) => b,
             Err(e) => {
-                let detail = format!("token response cut off: {e}");
+                let detail = format!("token response unreadable: {e}");
                 self.failed(inner, detail.clone(), false).await;
                 return Err(self.error(HttpErrorKind::Body, None, detail));
             }

@@ -253,8 +253,21 @@ impl SessionCredential {
         store: Option<Arc<dyn TokenStore>>,
     ) -> Result<Self, HttpError> {
         let jar = Arc::new(SessionJar::default());
+        // A login answer may redirect within the login pages' origins only: a
+        // 307 elsewhere would carry the form (the password) with it.
+        let origins: Vec<url::Origin> = config.steps.iter().map(|s| s.url.origin()).collect();
+        let redirects = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() > 10 {
+                attempt.error("more than 10 redirects during the login")
+            } else if origins.contains(&attempt.url().origin()) {
+                attempt.follow()
+            } else {
+                attempt.stop()
+            }
+        });
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
+            .redirect(redirects)
             .cookie_provider(jar.clone())
             .user_agent(concat!("holdfast/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -476,14 +489,16 @@ impl SessionCredential {
         })?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(|e| {
-            self.step_error(
-                step,
-                HttpErrorKind::Body,
-                Some(status.as_u16()),
-                format!("{what}: the answer was cut off: {e}"),
-            )
-        })?;
+        let body = crate::transport::read_body(response, super::AUTH_MAX_BODY)
+            .await
+            .map_err(|e| {
+                self.step_error(
+                    step,
+                    HttpErrorKind::Body,
+                    Some(status.as_u16()),
+                    format!("{what}: the answer was unreadable: {e}"),
+                )
+            })?;
         if !status.is_success() {
             let kind = if status.is_server_error() || status.as_u16() == 429 {
                 HttpErrorKind::Status

@@ -1,67 +1,120 @@
-//! Middleware at the bottom of the stack: sends a request with reqwest and reads the whole body.
+//! Middleware at the bottom of the stack: sends a request with reqwest and
+//! reads the body, up to the connection's size limit.
 //!
 //! It reports only what the network says: an answer (any status) or a
-//! timeout, a refused or dropped connection, a body cut off. Deciding
-//! whether an answer is a failure is [`classify`](crate::classify)'s job.
+//! timeout, a refused or dropped connection, a body cut off or too large.
+//! Deciding whether an answer is a failure is [`classify`](crate::classify)'s
+//! job. Redirects are followed only where the connection's [`Scope`] lets
+//! its credentials go: within its origin; to an allowed host without them
+//! (see [`follow`]); anywhere else, never.
+
+mod body;
+mod follow;
+
+pub(crate) use body::read as read_body;
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::auth::SessionJar;
+use crate::scope::{Reach, Scope};
 use crate::{
     HttpError, HttpErrorKind, HttpRequest, HttpResponse, Method, Redactor, ResponseFuture,
 };
+
+/// The most redirects followed for one request.
+const MAX_REDIRECTS: usize = 10;
+
+/// What a [`Transport`] needs besides its connection's name.
+#[derive(Debug, Clone)]
+pub struct TransportConfig {
+    /// Total time per request, body included.
+    pub timeout: Duration,
+    /// Time to establish a connection (never more than `timeout`).
+    pub connect_timeout: Duration,
+    /// The most bytes read of one body (after decompression).
+    pub max_body: u64,
+    /// Where requests may go.
+    pub scope: Arc<Scope>,
+}
 
 /// Sends requests over HTTP.
 #[derive(Debug, Clone)]
 pub struct Transport {
     client: reqwest::Client,
+    /// Sends to allowed hosts: no cookies, redirects only within the scope.
+    bare: reqwest::Client,
     connection: Arc<str>,
     redactor: Arc<Redactor>,
-    timeout: Duration,
+    config: TransportConfig,
 }
 
 impl Transport {
-    /// A transport with these timeouts (total per request, and for
-    /// connecting); with `cookies`, answers' cookies are kept there and sent back.
+    /// A transport for `connection`; with `cookies`, answers' cookies from
+    /// its own origin are kept there and sent back.
     ///
     /// # Errors
     /// [`HttpErrorKind::Request`] if the TLS stack cannot be initialised.
     pub fn new(
         connection: &str,
-        timeout: Duration,
-        connect_timeout: Duration,
+        config: TransportConfig,
         redactor: Arc<Redactor>,
         cookies: Option<Arc<SessionJar>>,
     ) -> Result<Transport, HttpError> {
-        let mut builder = reqwest::Client::builder();
+        let build_error = |e: reqwest::Error| HttpError {
+            kind: HttpErrorKind::Request,
+            connection: connection.to_owned(),
+            method: "-",
+            url: String::new(),
+            status: None,
+            retry_after: None,
+            detail: format!("could not build the HTTP client: {e}"),
+            rule_retry: false,
+            attempts: 0,
+        };
+        let base = || {
+            reqwest::Client::builder()
+                .timeout(config.timeout)
+                .connect_timeout(config.connect_timeout.min(config.timeout))
+                .user_agent(concat!("holdfast/", env!("CARGO_PKG_VERSION")))
+        };
+        let mut own = base().redirect(redirects(config.scope.clone(), |r| r == Reach::Own));
         if let Some(jar) = cookies {
-            builder = builder.cookie_provider(jar);
+            own = own.cookie_provider(jar);
         }
-        let client = builder
-            .timeout(timeout)
-            .connect_timeout(connect_timeout.min(timeout))
-            .user_agent(concat!("holdfast/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| HttpError {
-                kind: HttpErrorKind::Request,
-                connection: connection.to_owned(),
-                method: "-",
-                url: String::new(),
-                status: None,
-                retry_after: None,
-                detail: format!("could not build the HTTP client: {e}"),
-                rule_retry: false,
-                attempts: 0,
-            })?;
+        let bare = base().redirect(redirects(config.scope.clone(), |r| r != Reach::Refused));
         Ok(Transport {
-            client,
+            client: own.build().map_err(build_error)?,
+            bare: bare.build().map_err(build_error)?,
             connection: connection.into(),
             redactor,
-            timeout,
+            config,
         })
     }
+
+    /// The same transport sending as to an allowed host: no cookie jar, and
+    /// redirects followed anywhere within the scope (no credentials ride along).
+    pub fn bare(&self) -> Transport {
+        Transport {
+            client: self.bare.clone(),
+            ..self.clone()
+        }
+    }
+}
+
+/// A redirect policy that follows while `follow` holds for the target's
+/// reach and stops otherwise (the transport then decides on the 3xx).
+fn redirects(scope: Arc<Scope>, follow: fn(Reach) -> bool) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
+        } else if follow(scope.reach(attempt.url())) {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
 }
 
 impl tower::Service<HttpRequest> for Transport {
@@ -76,17 +129,6 @@ impl tower::Service<HttpRequest> for Transport {
     fn call(&mut self, request: HttpRequest) -> ResponseFuture {
         let this = self.clone();
         Box::pin(async move {
-            let fail = |kind, status: Option<u16>, detail: String| HttpError {
-                kind,
-                connection: this.connection.to_string(),
-                method: request.method.as_str(),
-                url: this.redactor.url(&request.url),
-                status,
-                retry_after: None,
-                detail: this.redactor.text(&detail),
-                rule_retry: false,
-                attempts: 0,
-            };
             let method = match request.method {
                 Method::Get => reqwest::Method::GET,
                 Method::Post => reqwest::Method::POST,
@@ -102,26 +144,17 @@ impl tower::Service<HttpRequest> for Transport {
                 builder = builder.body(body.clone());
             }
             let started = Instant::now();
-            let response = builder.send().await.map_err(|e| {
-                let (kind, what) = describe(&e, this.timeout);
-                fail(kind, None, what)
-            })?;
+            let response = builder
+                .send()
+                .await
+                .map_err(|e| this.send_error(&request, &e))?;
+            let response = follow::elsewhere(&this, &request, response).await?;
             let status = response.status();
             let redirected_to = (response.url() != &request.url).then(|| response.url().clone());
             let headers = response.headers().clone();
-            let body = response.bytes().await.map_err(|e| {
-                let (kind, what) = describe(&e, this.timeout);
-                let kind = if kind == HttpErrorKind::Timeout {
-                    kind
-                } else {
-                    HttpErrorKind::Body
-                };
-                fail(
-                    kind,
-                    Some(status.as_u16()),
-                    format!("answered {status} but the body {what}"),
-                )
-            })?;
+            let body = body::read(response, this.config.max_body)
+                .await
+                .map_err(|e| this.body_error(&request, status, e))?;
             Ok(HttpResponse {
                 status: status.as_u16(),
                 headers,
@@ -133,6 +166,68 @@ impl tower::Service<HttpRequest> for Transport {
                 elapsed: started.elapsed(),
             })
         })
+    }
+}
+
+impl Transport {
+    /// An error about `request`, its URL and detail redacted.
+    fn fail(
+        &self,
+        request: &HttpRequest,
+        kind: HttpErrorKind,
+        status: Option<u16>,
+        detail: &str,
+    ) -> HttpError {
+        HttpError {
+            kind,
+            connection: self.connection.to_string(),
+            method: request.method.as_str(),
+            url: self.redactor.url(&request.url),
+            status,
+            retry_after: None,
+            detail: self.redactor.text(detail),
+            rule_retry: false,
+            attempts: 0,
+        }
+    }
+
+    fn send_error(&self, request: &HttpRequest, e: &reqwest::Error) -> HttpError {
+        let (kind, what) = describe(e, self.config.timeout);
+        self.fail(request, kind, None, &what)
+    }
+
+    fn body_error(
+        &self,
+        request: &HttpRequest,
+        status: reqwest::StatusCode,
+        e: body::BodyError,
+    ) -> HttpError {
+        let (kind, detail) = match e {
+            body::BodyError::TooLarge { declared } => (
+                HttpErrorKind::TooLarge,
+                format!(
+                    "answered {status} with a body {} the connection's limit of {} \
+                     (`max_response`); nothing of it was used. Ask for smaller pages, \
+                     or raise `max_response` on connection `{}` if answers this large are expected",
+                    match declared {
+                        Some(n) => format!("of {} bytes, over", n),
+                        None => "over".to_owned(),
+                    },
+                    body::human(self.config.max_body),
+                    self.connection
+                ),
+            ),
+            body::BodyError::Read(e) => {
+                let (kind, what) = describe(&e, self.config.timeout);
+                let kind = if kind == HttpErrorKind::Timeout {
+                    kind
+                } else {
+                    HttpErrorKind::Body
+                };
+                (kind, format!("answered {status} but the body {what}"))
+            }
+        };
+        self.fail(request, kind, Some(status.as_u16()), &detail)
     }
 }
 
