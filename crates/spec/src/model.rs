@@ -75,6 +75,27 @@ pub struct Connection {
     pub errors: Vec<ErrorRule>,
     /// How many requests may be in flight on this connection at once.
     pub concurrency: Concurrency,
+    /// Other hosts that URLs handed over by the API may lead to, fetched
+    /// without credentials (`allowed_hosts:`); anywhere else is refused.
+    pub allowed_hosts: Vec<AllowedHost>,
+    /// The most bytes read of one response body (`max_response:`, default 64 MB).
+    pub max_response: u64,
+}
+
+/// One entry of `allowed_hosts:`: `files.example.com`, `files.example.com:8443`,
+/// `*.example.com` (any subdomain, not the domain itself) or, with a scheme,
+/// `http://127.0.0.1:9000`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllowedHost {
+    /// `http` or `https` when the entry names one; `None`: https (and http too
+    /// when the connection's base URL is http).
+    pub scheme: Option<String>,
+    /// The host name, lowercase, or an IP address.
+    pub host: String,
+    /// True for `*.host`: every subdomain of `host`.
+    pub subdomains: bool,
+    /// The port when the entry names one; `None`: the scheme's default.
+    pub port: Option<u16>,
 }
 
 /// `rate_limit: { requests, per, burst }`: never more than `requests` per

@@ -138,6 +138,14 @@ pub(crate) struct RawConnection {
     /// (start at 1, grow while the API keeps up, halve on 429/5xx or rising
     /// latency, never above `max_concurrency`).
     pub(crate) concurrency: Option<String>,
+    /// Other hosts a URL handed over by the API (a next-page link, a
+    /// redirect) may lead to, fetched WITHOUT the connection's credentials or
+    /// headers, e.g. `[files.example.com, "*.s3.amazonaws.com"]`. Default: none;
+    /// any URL outside the `base_url`'s origin is refused.
+    pub(crate) allowed_hosts: Option<Vec<String>>,
+    /// The most bytes read of one response body, e.g. `64MB` (the default) or
+    /// `1GiB`; a larger answer is an error, never half-read.
+    pub(crate) max_response: Option<Scalar>,
 }
 
 /// How a connection authenticates, chosen by `type:`. Values are templates

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::context::Ctx;
 use super::error_rules::error_rules;
+use super::hosts;
 use super::names;
 use super::resilience;
 use super::templates::{self, CONNECTION_SCOPE};
@@ -12,6 +13,8 @@ use super::values;
 use crate::model::{Auth, ClientAuth, Connection, Grant, KeyLocation, OAuth2, Template};
 use crate::raw::{RawAuth, RawConnection};
 
+/// The default most bytes read of one response: 64 MB.
+const DEFAULT_MAX_RESPONSE: u64 = 64_000_000;
 /// The default request timeout.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long before expiry an OAuth2 token is renewed, by default.
@@ -58,6 +61,13 @@ pub(crate) fn connection(ctx: &mut Ctx<'_>, name: &str, raw: &RawConnection) -> 
         raw.max_concurrency.as_ref(),
         raw.concurrency.as_ref(),
     );
+    let allowed_hosts = hosts::allowed(ctx, &at("allowed_hosts"), raw.allowed_hosts.as_deref());
+    let max_response = values::byte_size(
+        ctx,
+        &at("max_response"),
+        raw.max_response.as_ref(),
+        DEFAULT_MAX_RESPONSE,
+    );
     Some(Connection {
         name: name.to_owned(),
         base_url: base_url?,
@@ -70,6 +80,8 @@ pub(crate) fn connection(ctx: &mut Ctx<'_>, name: &str, raw: &RawConnection) -> 
         breaker: breaker?,
         errors: errors?,
         concurrency: concurrency?,
+        allowed_hosts: allowed_hosts?,
+        max_response: max_response?,
     })
 }
 
@@ -308,6 +320,8 @@ mod tests {
             errors: None,
             max_concurrency: None,
             concurrency: None,
+            allowed_hosts: None,
+            max_response: None,
         }
     }
 

@@ -8,6 +8,7 @@ mod connections;
 mod context;
 mod error_rules;
 mod for_each;
+mod hosts;
 mod json;
 mod map;
 pub(crate) mod names;

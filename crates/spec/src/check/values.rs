@@ -49,6 +49,35 @@ pub(crate) fn positive_duration(
     Some(d)
 }
 
+/// Parses a size in bytes (`64MB`, `512 KiB`, `1GB`, or a plain number of
+/// bytes), more than zero; `default` when absent.
+pub(crate) fn byte_size(
+    ctx: &mut Ctx<'_>,
+    path: &str,
+    value: Option<&Scalar>,
+    default: u64,
+) -> Option<u64> {
+    let Some(Scalar(text)) = value else {
+        return Some(default);
+    };
+    let help = "write a number and a unit, e.g. `64MB`, `512KiB` or `1GB`";
+    match text.trim().parse::<bytesize::ByteSize>() {
+        Ok(size) if size.as_u64() > 0 => Some(size.as_u64()),
+        Ok(_) => {
+            ctx.error(
+                path,
+                format!("`{text}` is no room at all: it must be more than 0"),
+                help,
+            );
+            None
+        }
+        Err(e) => {
+            ctx.error(path, format!("invalid size `{text}`: {e}"), help);
+            None
+        }
+    }
+}
+
 /// Parses a count: a whole number of at least `min` that fits in 32 bits;
 /// `default` when absent.
 pub(crate) fn count(
