@@ -127,6 +127,10 @@ pub(crate) struct SyncArgs {
     /// Print the result as one JSON object on stdout.
     #[arg(long)]
     pub(crate) json: bool,
+    /// Most streams synced at once (streams that do not depend on each other).
+    #[arg(long, default_value_t = crate::cmd::sync::DEFAULT_STREAMS_AT_ONCE,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
+    pub(crate) streams_at_once: usize,
 }
 
 #[derive(Debug, Args)]
@@ -383,6 +387,24 @@ pub(crate) enum BenchWhat {
     /// The PostgreSQL store against the SQLite one: sync records/s and
     /// no-op queue jobs/s with 1, 2 and 4 workers.
     Store(StoreBenchArgs),
+    /// Peak memory of one sync as the number of streams grows.
+    Streams(StreamsBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StreamsBenchArgs {
+    /// Stream counts to measure (one sync each; one stream alone is always measured first).
+    #[arg(long, value_delimiter = ',', default_value = "10,100,1000")]
+    pub(crate) counts: Vec<usize>,
+    /// Contacts each stream reads.
+    #[arg(long, default_value_t = 2000)]
+    pub(crate) records: u64,
+    /// Records per page.
+    #[arg(long, default_value_t = 1000)]
+    pub(crate) page_size: u64,
+    /// `--streams-at-once` of the measured syncs.
+    #[arg(long, default_value_t = crate::cmd::sync::DEFAULT_STREAMS_AT_ONCE)]
+    pub(crate) streams_at_once: usize,
 }
 
 #[derive(Debug, Args)]

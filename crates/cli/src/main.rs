@@ -57,6 +57,7 @@ fn main() -> ExitCode {
             Command::Bench(args) => match &args.what {
                 Some(cli::BenchWhat::Webhooks(w)) => cmd::bench_webhooks::run(w).await,
                 Some(cli::BenchWhat::Store(s)) => cmd::bench_store::run(s).await,
+                Some(cli::BenchWhat::Streams(s)) => cmd::bench_streams::run(s).await,
                 None => cmd::bench::run(args).await,
             },
             Command::BenchWebhookBaseline(args) => cmd::bench_webhooks::baseline(args).await,

@@ -322,7 +322,7 @@ fn sqlite(dir: &Path, name: &str) -> String {
 }
 
 /// Runs this binary with `args` and parses the last stdout line as JSON.
-async fn child(args: &[&str]) -> anyhow::Result<Value> {
+pub(super) async fn child(args: &[&str]) -> anyhow::Result<Value> {
     let exe = std::env::current_exe().context("finding the holdfast binary")?;
     let out = tokio::process::Command::new(exe)
         .args(args)
@@ -367,6 +367,6 @@ fn median_rate(samples: &[Sample]) -> f64 {
     median(samples.iter().map(Sample::rate).collect())
 }
 
-fn mb(bytes: u64) -> f64 {
+pub(super) fn mb(bytes: u64) -> f64 {
     bytes as f64 / 1_048_576.0
 }

@@ -16,7 +16,7 @@ use holdfast_spec::Env;
 use holdfast_store_sqlite::SqliteStore;
 
 use crate::cli::DemoArgs;
-use crate::cmd::sync::sync_all;
+use crate::cmd::sync::{DEFAULT_STREAMS_AT_ONCE, sync_all};
 
 /// The example connector file, built into the binary so the demo runs from anywhere.
 const EXAMPLE: &str = include_str!("../../../../examples/holdfast.yaml");
@@ -46,9 +46,16 @@ pub(crate) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let store = SqliteStore::open(&db).await?;
 
     println!("2. first sync of examples/holdfast.yaml into {db} (full: nothing saved yet)");
-    let failed = sync_all(&source, &store, &[], SyncOptions::default(), false)
-        .await
-        .map_err(anyhow::Error::msg)?;
+    let failed = sync_all(
+        &source,
+        &store,
+        &[],
+        SyncOptions::default(),
+        false,
+        DEFAULT_STREAMS_AT_ONCE,
+    )
+    .await
+    .map_err(anyhow::Error::msg)?;
 
     let touched = mock.touch(10);
     println!(
@@ -63,6 +70,7 @@ pub(crate) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             &["contacts".to_owned()],
             SyncOptions::default(),
             false,
+            DEFAULT_STREAMS_AT_ONCE,
         )
         .await
         .map_err(anyhow::Error::msg)?;

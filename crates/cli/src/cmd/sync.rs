@@ -2,6 +2,8 @@
 
 use std::process::ExitCode;
 
+use futures::StreamExt as _;
+
 use holdfast_engine::schedule::with_stream_lease;
 use holdfast_engine::sync::{RunSummary, SyncOptions, plan, sync_stream};
 use holdfast_engine::{Source, StreamInfo, SyncError};
@@ -26,7 +28,16 @@ pub(crate) async fn run(cli: &Cli, args: &SyncArgs) -> anyhow::Result<ExitCode> 
     let options = SyncOptions {
         full_refresh: args.full_refresh,
     };
-    let failed = match sync_all(&source, &*store, &args.streams, options, args.json).await {
+    let failed = match sync_all(
+        &source,
+        &*store,
+        &args.streams,
+        options,
+        args.json,
+        args.streams_at_once,
+    )
+    .await
+    {
         Ok(failed) => failed,
         Err(message) => {
             eprintln!("error: {message}");
@@ -42,10 +53,15 @@ pub(crate) async fn run(cli: &Cli, args: &SyncArgs) -> anyhow::Result<ExitCode> 
     })
 }
 
+/// How many streams one `holdfast sync` runs at once unless told otherwise.
+pub(crate) const DEFAULT_STREAMS_AT_ONCE: usize = 8;
+
 /// Syncs the selected streams: streams that do not depend on each other run
-/// at once (each connection's rate limit and in-flight bound hold across
-/// them), in waves so parents finish before their children start; a child of
-/// a failed parent is skipped. Returns whether any stream failed.
+/// at once, up to `at_once` of them (each connection's rate limit and
+/// in-flight bound hold across them; the bound keeps memory flat however
+/// many streams a file has), in waves so parents finish before their
+/// children start; a child of a failed parent is skipped. Returns whether
+/// any stream failed.
 ///
 /// # Errors
 /// An unknown stream name (nothing is run).
@@ -55,13 +71,14 @@ pub(crate) async fn sync_all(
     selected: &[String],
     options: SyncOptions,
     json_output: bool,
+    at_once: usize,
 ) -> Result<bool, String> {
     let streams = plan(source.streams(), selected)?;
     let progress = Progress::new();
     let holder = holdfast_engine::worker::worker_id(0);
     let mut results: Vec<(String, Result<RunSummary, String>)> = Vec::new();
     for wave in waves(&streams) {
-        let runs = wave.iter().map(|info| {
+        let runs = wave.iter().enumerate().map(|(order, info)| {
             let failed_parent = info.parent.as_ref().and_then(|p| {
                 results
                     .iter()
@@ -94,10 +111,15 @@ pub(crate) async fn sync_all(
                         Err(e) => Err(format!("the store failed: {e}")),
                     },
                 };
-                (info.name.clone(), result)
+                (order, (info.name.clone(), result))
             }
         });
-        results.extend(futures::future::join_all(runs).await);
+        let mut done: Vec<_> = futures::stream::iter(runs)
+            .buffer_unordered(at_once.max(1))
+            .collect()
+            .await;
+        done.sort_by_key(|(order, _)| *order);
+        results.extend(done.into_iter().map(|(_, result)| result));
     }
     let failed = results.iter().any(|(_, r)| r.is_err());
     if json_output {

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use holdfast_http::concurrency::InFlight;
 use holdfast_http::retry::RetryPolicy;
 use holdfast_http::{
-    Client, ClientConfig, Extract, KeyLocation, LoginBody, LoginStep, OAuth2ClientAuth,
-    OAuth2Config, OAuth2Credential, OAuth2Grant, RenderFn, RequestSink, ResolvedAuth,
+    Client, ClientConfig, Extract, HostRule, KeyLocation, LoginBody, LoginStep, OAuth2ClientAuth,
+    OAuth2Config, OAuth2Credential, OAuth2Grant, RenderFn, RequestSink, ResolvedAuth, Scope,
     SessionConfig, SessionCredential, SessionExpiry,
 };
 use holdfast_spec::{Auth, ClientAuth, Concurrency, Grant};
@@ -139,8 +139,20 @@ impl Connection {
             Arc::new(RuleClassifier::new(conn.errors.clone()))
                 as Arc<dyn holdfast_http::classify::Classifier>
         });
+        let allowed = conn
+            .allowed_hosts
+            .iter()
+            .map(|h| HostRule {
+                scheme: h.scheme.clone(),
+                host: h.host.clone(),
+                subdomains: h.subdomains,
+                port: h.port,
+            })
+            .collect();
         let client = Client::new(ClientConfig {
             connection: conn.name.clone(),
+            scope: Scope::new(&base_url, allowed),
+            max_response: conn.max_response,
             headers,
             timeout: conn.timeout,
             connect_timeout: conn.connect_timeout,

@@ -176,6 +176,38 @@ impl<'a> DeclarativeReader<'a> {
         })
     }
 
+    /// A next-page URL the API handed over, without query credentials, once
+    /// it is known to stay where the connection's credentials may go: a URL
+    /// leaving the origin (and not under `allowed_hosts:`) fails this page,
+    /// so neither it nor the position pointing away is committed.
+    fn next_url(&self, raw: &str, page: &str) -> Result<String, SourceError> {
+        let mut url = Url::parse(raw).map_err(|e| SourceError::Paginate {
+            url: page.to_owned(),
+            source: holdfast_records::RecordsError::BadUrl {
+                url: raw.to_owned(),
+                reason: e.to_string(),
+            },
+        })?;
+        let client = &self.conn.client;
+        client.strip_credentials(&mut url);
+        if client.scope().reach(&url) == holdfast_http::Reach::Refused {
+            return Err(SourceError::Other(format!(
+                "{page}: the next page's URL {} (from the {}) leaves connection `{}`'s origin \
+                 {}; it was not requested, so no credentials went there and nothing it would \
+                 answer was stored. If the API really hands out links to that host, list it \
+                 under the connection's `allowed_hosts:` (it is then fetched without credentials)",
+                client.redactor().url(&url),
+                match self.stream.paginate.strategy {
+                    holdfast_spec::Strategy::LinkHeader => "Link header",
+                    _ => "response body",
+                },
+                client.connection(),
+                client.scope().origin(),
+            )));
+        }
+        Ok(url.into())
+    }
+
     fn stop(
         &self,
         stop: &StopWhen,
@@ -237,18 +269,14 @@ impl PageReader for DeclarativeReader<'_> {
             .paginator
             .next(&position, &view, stop)
             .map_err(|source| SourceError::Paginate {
-                url: shown_url,
+                url: shown_url.clone(),
                 source,
             })?;
         let next = next
             .map(|p| {
                 let p = match p {
-                    Position::Url { url } => match Url::parse(&url) {
-                        Ok(mut parsed) => {
-                            self.conn.client.strip_credentials(&mut parsed);
-                            Position::Url { url: parsed.into() }
-                        }
-                        Err(_) => Position::Url { url },
+                    Position::Url { url } => Position::Url {
+                        url: self.next_url(&url, &shown_url)?,
                     },
                     other => other,
                 };
