@@ -218,13 +218,12 @@ async fn every_attempt_spends_from_the_rate_limit() {
         .await
         .expect("fourth attempt");
     let times: Vec<Instant> = script.seen.lock().unwrap().iter().map(|s| s.0).collect();
-    for pair in times.windows(2) {
-        assert!(
-            pair[1] - pair[0] >= Duration::from_millis(190),
-            "{:?}",
-            pair[1] - pair[0]
-        );
-    }
+    assert_eq!(times.len(), 4);
+    // Slots are 200 ms apart, so four attempts span at least three slots. The
+    // span, not each gap, is checked: on a loaded machine one arrival may lag
+    // its slot and shorten the gap after it (unlimited retries take ~50 ms).
+    let span = times[3] - times[0];
+    assert!(span >= Duration::from_millis(570), "{span:?}");
 }
 
 #[tokio::test]
