@@ -43,6 +43,9 @@ fn is_next_rel(param: &str) -> bool {
     name.trim().eq_ignore_ascii_case("rel")
         && value
             .trim()
+            // the last parameter of a link that another link follows ends with its comma
+            .trim_end_matches(',')
+            .trim()
             .trim_matches('"')
             .split_ascii_whitespace()
             .any(|r| r.eq_ignore_ascii_case("next"))
@@ -64,6 +67,11 @@ mod tests {
             Some("b")
         );
         assert_eq!(link_next(r#"<a>; rel="first""#), None);
+        // GitHub and json-server: `next` followed by other links.
+        assert_eq!(
+            link_next(r#"<a>; rel="first", <b>; rel="next", <c>; rel="last""#).as_deref(),
+            Some("b")
+        );
         assert_eq!(link_next(""), None);
     }
 }
