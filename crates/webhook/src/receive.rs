@@ -15,9 +15,9 @@ use std::time::{Duration, SystemTime};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{DefaultBodyLimit, FromRequest as _, Request, State};
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_LENGTH;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use chrono::Utc;
@@ -106,6 +106,7 @@ pub fn router(
             name: webhook.name.clone(),
             verifier: verifier(webhook, env)?,
             event_id: webhook.event_id.clone(),
+            max_body: webhook.max_body,
             ingest: ingest.clone(),
             rejections: rejections.clone(),
         });
@@ -132,15 +133,33 @@ struct Hook {
     name: String,
     verifier: Verifier,
     event_id: EventId,
+    max_body: usize,
     ingest: Ingest,
     rejections: Rejections,
 }
 
-async fn receive(
-    State(hook): State<Arc<Hook>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+async fn receive(State(hook): State<Arc<Hook>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers.clone();
+    // a declared length over the limit is refused before anything is read
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > hook.max_body as u64) {
+        hook.rejections.count(&hook.name, "too_large");
+        return answer(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            json!({
+                "error": format!(
+                    "the body is over this webhook's `max_body` ({} bytes)",
+                    hook.max_body
+                ),
+                "reason": "too_large",
+            }),
+        );
+    }
+    let body = Bytes::from_request(Request::from_parts(parts, body), &()).await;
     let body = match body {
         Ok(b) => b,
         Err(e) => {
