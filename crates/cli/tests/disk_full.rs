@@ -5,9 +5,13 @@
 //! redelivered webhooks and applies them.
 //!
 //! The disk is a small tmpfs mounted for the test (CI runs as root); where
-//! this process may not mount, the test prints why it skipped.
+//! this process may not mount, the test prints why it skipped. On
+//! PostgreSQL, whose server cannot be filled cheaply, commits are refused
+//! by a deferred constraint trigger instead, then allowed again.
 
 mod common;
+#[path = "../../store-postgres/tests/support/mod.rs"]
+mod pg;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -171,6 +175,112 @@ async fn issue_13_serve_recovers_from_a_full_disk_without_a_restart() {
     eprintln!("serve stderr:\n{}", serve.stderr());
     pool.close().await;
     serve.kill().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_13_serve_recovers_from_refused_commits_on_postgres() {
+    let schema = pg::schema_name();
+    let _guard = pg::SchemaGuard::new(schema.clone());
+    let url = pg::url();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    // two pooled connections: each meets failed commits, each is reused after
+    let store = format!("{url}{sep}schema={schema}&application_name={schema}&pool_max=2");
+    let sandbox = Sandbox::new();
+    sandbox.write_config(CONFIG);
+    let mut serve = Serve::start_raw(
+        &sandbox,
+        &[
+            "--config",
+            &sandbox.config.display().to_string(),
+            "--store",
+            &store,
+        ],
+        &[("HOOK_SECRET", SECRET)],
+    )
+    .await;
+    let client = local_client();
+    let ready = format!("{}/readyz", serve.url);
+    let mut admin = pg::connect().await;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SET search_path TO \"{schema}\""
+    )))
+    .execute(&mut admin)
+    .await
+    .expect("set search_path");
+
+    assert_eq!(get(&client, &ready).await.0, 200, "ready at first");
+    let (status, answer) = send(&client, &serve, 1).await;
+    assert_eq!(status, 200, "{answer}");
+
+    sqlx::raw_sql(
+        "CREATE TABLE refuse_commits (why TEXT NOT NULL);
+         CREATE FUNCTION refuse_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+           IF EXISTS (SELECT 1 FROM refuse_commits) THEN
+             RAISE EXCEPTION 'commit refused by the test';
+           END IF;
+           RETURN NULL;
+         END $$;
+         CREATE CONSTRAINT TRIGGER refuse AFTER INSERT ON _holdfast_jobs
+           DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_commit();
+         CREATE CONSTRAINT TRIGGER refuse AFTER INSERT ON _holdfast_leases
+           DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_commit();
+         INSERT INTO refuse_commits VALUES ('test');",
+    )
+    .execute(&mut admin)
+    .await
+    .expect("set up the refusing triggers");
+    let (status, answer) = get(&client, &ready).await;
+    eprintln!("commits refused: /readyz {status} {answer}");
+    assert_eq!(status, 503, "not ready while commits fail: {answer}");
+    let why = answer["error"].as_str().unwrap_or_default();
+    assert!(
+        why.contains("cannot be written") && why.contains("commit refused by the test"),
+        "says why: {why}"
+    );
+    for contact in 100..100 + WHILE_FULL {
+        let (status, answer) = send(&client, &serve, contact).await;
+        assert_eq!(
+            status, 503,
+            "webhook {contact} refused, not acknowledged: {answer}"
+        );
+    }
+
+    sqlx::query("DELETE FROM refuse_commits")
+        .execute(&mut admin)
+        .await
+        .expect("allow commits again");
+    let (status, answer) = get(&client, &ready).await;
+    assert_eq!(status, 200, "ready again without a restart: {answer}");
+    for contact in 100..100 + WHILE_FULL {
+        let (status, answer) = send(&client, &serve, contact).await;
+        assert_eq!(
+            (status, &answer["status"]),
+            (200, &json!("queued")),
+            "webhook {contact} once commits pass: {answer}"
+        );
+    }
+    let mut expected = vec![1];
+    expected.extend(100..100 + WHILE_FULL);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let ids = loop {
+        let ids: Vec<i64> =
+            sqlx::query_scalar("SELECT (id::text)::bigint AS n FROM contacts ORDER BY n")
+                .fetch_all(&mut admin)
+                .await
+                .expect("read contacts");
+        if ids == expected || Instant::now() > deadline {
+            break ids;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(ids, expected, "every event applied, nothing lost");
+    assert!(
+        serve.child.try_wait().expect("poll serve").is_none(),
+        "the same serve process throughout"
+    );
+    serve.kill().await;
+    let _ = sqlx::Connection::close(admin).await;
 }
 
 /// A tmpfs of a fixed size mounted on a temp dir, unmounted when dropped.
