@@ -340,3 +340,51 @@ async fn issue_13_every_route_bounds_its_body() {
     assert_eq!(status, 202, "an action under the limit is queued: {answer}");
     drop(serve);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_13_connections_over_the_limit_wait_for_a_free_slot() {
+    let sandbox = sandbox();
+    let limit = 20;
+    let serve = Serve::start(
+        &sandbox,
+        &["--max-connections", "20", "--header-timeout", "3s"],
+        &env(),
+    )
+    .await;
+    let addr = addr(&serve);
+    // every slot held by a connection that sends nothing
+    let mut closes = tokio::task::JoinSet::new();
+    for _ in 0..limit {
+        let mut stream = TcpStream::connect(&addr).await.expect("connect");
+        closes.spawn(async move {
+            read_to_close(&mut stream, Duration::from_secs(30))
+                .await
+                .expect("closed by the server");
+            Instant::now()
+        });
+    }
+    // give the server time to accept them all, so the webhook comes after
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (body, headers) = signed_event("evt-waits", 11);
+    let (status, answer) = post(
+        &local_client(),
+        &format!("{}/hooks/crm", serve.url),
+        &headers,
+        body,
+    )
+    .await
+    .expect("the webhook is answered once a slot frees");
+    let answered = Instant::now();
+    assert_eq!(status, 200, "{answer}");
+    let mut first_close = None::<Instant>;
+    while let Some(closed) = closes.join_next().await {
+        let closed = closed.expect("close task");
+        first_close = Some(first_close.map_or(closed, |f| f.min(closed)));
+    }
+    let first_close = first_close.expect("connections were held");
+    assert!(
+        answered >= first_close,
+        "the 21st connection was served only after the server closed a held one"
+    );
+    drop(serve);
+}
