@@ -5,7 +5,8 @@
 //! `200`. A redelivered event (same id) is answered `200` too and queued
 //! once. Verification failures get `401` and are counted per webhook and
 //! reason (a spike of `bad_signature` means the vendor rotated the key);
-//! a body over the webhook's `max_body` gets `413`; a body that is not
+//! a body over the webhook's `max_body` gets `413` (at once when its
+//! `Content-Length` says so, before anything is read); a body that is not
 //! JSON or has no event id gets `400` (these are counted too); a queue that cannot be written
 //! gets `503`, so the vendor delivers again later.
 

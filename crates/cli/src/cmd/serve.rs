@@ -3,7 +3,9 @@
 //! admin API, and runs workers that apply queued events and perform queued
 //! actions. SIGINT/SIGTERM stop it gracefully; a SIGKILL loses nothing that
 //! was acknowledged (the queue is in the store). `/metrics` serves the
-//! process's numbers in the Prometheus text format.
+//! process's numbers in the Prometheus text format. Slow and greedy clients
+//! are bounded (header and request timeouts, a connection limit, body
+//! limits: see `crate::listen`).
 
 use std::process::ExitCode;
 use std::sync::Arc;
