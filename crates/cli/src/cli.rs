@@ -288,6 +288,58 @@ pub(crate) struct ServeArgs {
     /// per store at a time).
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     pub(crate) alerts_every: std::time::Duration,
+    /// Time a client has to send a request's headers, counted from the
+    /// connection (or, kept alive, from the previous answer); slower
+    /// connections are closed (slow-loris clients cannot hold them).
+    #[arg(long, default_value = "10s", value_parser = positive_duration)]
+    pub(crate) header_timeout: std::time::Duration,
+    /// Time to read a request's body and answer it once its headers are
+    /// in; a slower request gets 408 and its connection is closed.
+    #[arg(long, default_value = "30s", value_parser = positive_duration)]
+    pub(crate) request_timeout: std::time::Duration,
+    /// Connections served at once; further ones wait to be accepted until
+    /// one closes.
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) max_connections: u32,
+    /// Largest request body on the admin API and `/api/actions/…` (413
+    /// above it); each webhook has its own `max_body:`. `512kb`, `1mb`, or bytes.
+    #[arg(long, default_value = "1mb", value_parser = byte_size)]
+    pub(crate) max_api_body: usize,
+}
+
+/// A duration over zero (`10s`, `1m`).
+fn positive_duration(text: &str) -> Result<std::time::Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        Ok(_) => Err("must be more than zero, e.g. `10s`".to_owned()),
+        Err(e) => Err(format!("{e}; write e.g. `10s` or `1m`")),
+    }
+}
+
+/// A size in bytes, with an optional `kb` or `mb` unit (1024-based).
+fn byte_size(text: &str) -> Result<usize, String> {
+    let lower = text.trim().to_ascii_lowercase();
+    let end = lower
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(lower.len());
+    let (number, unit) = lower.split_at(end);
+    let factor: usize = match unit.trim() {
+        "" | "b" => 1,
+        "kb" | "k" | "kib" => 1 << 10,
+        "mb" | "m" | "mib" => 1 << 20,
+        _ => {
+            return Err(format!(
+                "unknown unit `{unit}`; write e.g. `512kb` or `1mb`"
+            ));
+        }
+    };
+    number
+        .parse::<usize>()
+        .ok()
+        .filter(|n| *n > 0)
+        .and_then(|n| n.checked_mul(factor))
+        .filter(|b| *b <= 1 << 30)
+        .ok_or_else(|| format!("`{text}` is not a size from 1 byte to 1gb, e.g. `1mb`"))
 }
 
 #[derive(Debug, Args)]

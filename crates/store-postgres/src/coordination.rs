@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use holdfast_store::{NamedLease, StoreError, StoredAlert, gcra_wait};
+use holdfast_store::{NamedLease, StoreError, StoredAlert, WRITE_PROBE, gcra_wait};
 use sqlx::Row;
 use sqlx::postgres::PgPool;
 
@@ -36,6 +36,30 @@ pub(crate) async fn acquire(
     .await
     .map_err(db_err(format!("acquiring lease `{name}` for `{holder}`")))?;
     Ok(taken.is_some())
+}
+
+/// Inserts and deletes the lease [`WRITE_PROBE`] in one committed
+/// transaction: the commit meets whatever would stop a real write.
+pub(crate) async fn probe_write(pool: &PgPool, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let e = || {
+        db_err("checking that the store can be written (a committed write to `_holdfast_leases`)")
+    };
+    let mut tx = pool.begin().await.map_err(e())?;
+    sqlx::query(
+        "INSERT INTO _holdfast_leases (name, holder, until, acquired_at) VALUES ($1, $1, $2, $2) \
+         ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(WRITE_PROBE)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(e())?;
+    sqlx::query("DELETE FROM _holdfast_leases WHERE name = $1")
+        .bind(WRITE_PROBE)
+        .execute(&mut *tx)
+        .await
+        .map_err(e())?;
+    tx.commit().await.map_err(e())
 }
 
 /// Deletes lease `name` if `holder` holds it.

@@ -83,6 +83,7 @@ impl PgStore {
         };
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections.max(1))
+            .before_acquire(|conn, _| Box::pin(async move { Ok(usable(conn)) }))
             .connect_with(options)
             .await
             .map_err(unavailable)?;
@@ -109,6 +110,20 @@ impl PgStore {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Whether a pooled connection may be handed out again: not while sqlx
+/// still counts it inside a transaction (a failed COMMIT whose rollback did
+/// not go through), as every later `BEGIN` on it would be refused; it is
+/// closed and the pool opens a fresh one. (The rollback sqlx queues when a
+/// failed transaction is dropped normally leaves the connection clean.)
+fn usable(conn: &mut sqlx::PgConnection) -> bool {
+    use sqlx::Connection as _;
+    let clean = !conn.is_in_transaction();
+    if !clean {
+        tracing::warn!("closing a PostgreSQL connection left inside a failed transaction");
+    }
+    clean
 }
 
 #[async_trait]
@@ -515,6 +530,10 @@ impl Store for PgStore {
 
     async fn leases(&self) -> Result<Vec<NamedLease>, StoreError> {
         crate::coordination::list(&self.pool).await
+    }
+
+    async fn check_writable(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        crate::coordination::probe_write(&self.pool, now).await
     }
 
     async fn save_alert(&self, alert: &StoredAlert) -> Result<(), StoreError> {

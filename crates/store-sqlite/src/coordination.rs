@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use holdfast_store::{NamedLease, StoreError, StoreErrorKind, StoredAlert, gcra_wait};
+use holdfast_store::{NamedLease, StoreError, StoreErrorKind, StoredAlert, WRITE_PROBE, gcra_wait};
 use sqlx::Row;
 use sqlx::sqlite::SqliteConnection;
 
@@ -37,6 +37,34 @@ pub(crate) async fn acquire(
     .map_err(db_err(format!("acquiring lease `{name}` for `{holder}`")))?;
     Ok(taken.is_some())
 }
+
+/// Inserts and deletes the lease [`WRITE_PROBE`] (in the caller's write
+/// transaction, whose commit then has pages to write).
+pub(crate) async fn probe_write(
+    conn: &mut SqliteConnection,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let e = || db_err(PROBE_CONTEXT);
+    sqlx::query(
+        "INSERT INTO _holdfast_leases (name, holder, until, acquired_at) VALUES (?1, ?1, ?2, ?2) \
+         ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(WRITE_PROBE)
+    .bind(to_text(now))
+    .execute(&mut *conn)
+    .await
+    .map_err(e())?;
+    sqlx::query("DELETE FROM _holdfast_leases WHERE name = ?")
+        .bind(WRITE_PROBE)
+        .execute(&mut *conn)
+        .await
+        .map_err(e())?;
+    Ok(())
+}
+
+/// What [`probe_write`] and its commit are doing, for errors.
+pub(crate) const PROBE_CONTEXT: &str =
+    "checking that the store can be written (a committed write to `_holdfast_leases`)";
 
 /// Deletes lease `name` if `holder` holds it.
 pub(crate) async fn release(

@@ -55,6 +55,7 @@ impl SqliteStore {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            .before_acquire(|conn, _| Box::pin(async move { Ok(usable(conn)) }))
             .connect_with(options)
             .await
             .map_err(|e| {
@@ -97,17 +98,46 @@ impl SqliteStore {
     }
 }
 
+/// Whether a pooled connection may be handed out again. One whose COMMIT
+/// failed on a full disk is not: SQLite had rolled the transaction back
+/// already, so the ROLLBACK sqlx sends when the transaction is dropped fails
+/// too, and sqlx still counts the connection inside a transaction; every
+/// later `BEGIN IMMEDIATE` on it would fail ("attempted to call begin_with at
+/// non-zero transaction depth"), long after the disk has room. It is closed
+/// instead, and the pool opens a fresh one.
+fn usable(conn: &mut sqlx::SqliteConnection) -> bool {
+    use sqlx::Connection as _;
+    let clean = !conn.is_in_transaction();
+    if !clean {
+        tracing::warn!("closing a SQLite connection left inside a failed transaction");
+    }
+    clean
+}
+
+/// SQLite's result code for a full disk or database (`SQLITE_FULL`).
+const SQLITE_FULL: &str = "13";
+
 pub(crate) fn db_err(context: impl Into<String>) -> impl FnOnce(sqlx::Error) -> StoreError {
     let context = context.into();
     move |e| {
+        let full =
+            matches!(&e, sqlx::Error::Database(d) if d.code().as_deref() == Some(SQLITE_FULL));
         let kind = match &e {
             sqlx::Error::Database(d) if d.message().contains("locked") => StoreErrorKind::Busy,
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
                 StoreErrorKind::Unavailable
             }
+            _ if full => StoreErrorKind::Unavailable,
             _ => StoreErrorKind::Other,
         };
-        StoreError::with_source(kind, context, e)
+        let mut error = StoreError::with_source(kind, context, e);
+        if full {
+            error.message.push_str(
+                " (the disk holding the SQLite file has no room left: free some; \
+                 holdfast writes again once there is room, without a restart)",
+            );
+        }
+        error
     }
 }
 
@@ -580,6 +610,13 @@ impl Store for SqliteStore {
             .await
             .map_err(db_err("listing leases"))?;
         crate::coordination::list(&mut conn).await
+    }
+
+    async fn check_writable(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        use crate::coordination::PROBE_CONTEXT;
+        let mut tx = self.begin_write().await.map_err(db_err(PROBE_CONTEXT))?;
+        crate::coordination::probe_write(&mut tx, now).await?;
+        tx.commit().await.map_err(db_err(PROBE_CONTEXT))
     }
 
     async fn save_alert(&self, alert: &StoredAlert) -> Result<(), StoreError> {

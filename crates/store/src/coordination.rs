@@ -19,6 +19,10 @@ pub struct NamedLease {
     pub acquired_at: DateTime<Utc>,
 }
 
+/// The lease name [`Store::check_writable`](crate::Store::check_writable)
+/// writes and deletes in one transaction: never held, never listed.
+pub const WRITE_PROBE: &str = "holdfast:write-probe";
+
 impl NamedLease {
     /// Whether the lease is still held at `now` (its end is inclusive).
     pub fn is_live(&self, now: DateTime<Utc>) -> bool {

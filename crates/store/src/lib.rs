@@ -38,7 +38,7 @@ mod model;
 mod queue;
 mod secret;
 
-pub use coordination::{NamedLease, StoredAlert, gcra_wait, interval_micros};
+pub use coordination::{NamedLease, StoredAlert, WRITE_PROBE, gcra_wait, interval_micros};
 pub use error::{StoreError, StoreErrorKind};
 pub use export::{ExportedQuarantine, ExportedRecord, Inventory, NamedShape, NamedState};
 pub use model::{
@@ -214,6 +214,16 @@ pub trait Store: Send + Sync {
     /// Every named lease stored (expired ones too, until taken again or
     /// released), by name.
     async fn leases(&self) -> Result<Vec<NamedLease>, StoreError>;
+
+    /// Proves the store can be written now (what `/readyz` asks): commits
+    /// a write transaction that inserts and deletes one row of the leases
+    /// table (the reserved name [`WRITE_PROBE`]), so a full disk, a
+    /// read-only file or a server refusing writes fails here, and nothing
+    /// stays behind.
+    ///
+    /// # Errors
+    /// Why the store cannot be written, as a write would meet it.
+    async fn check_writable(&self, now: DateTime<Utc>) -> Result<(), StoreError>;
 
     /// Saves an alert's state by (rule, subject), replacing the earlier one.
     async fn save_alert(&self, alert: &StoredAlert) -> Result<(), StoreError>;

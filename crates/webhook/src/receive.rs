@@ -5,7 +5,8 @@
 //! `200`. A redelivered event (same id) is answered `200` too and queued
 //! once. Verification failures get `401` and are counted per webhook and
 //! reason (a spike of `bad_signature` means the vendor rotated the key);
-//! a body over the webhook's `max_body` gets `413`; a body that is not
+//! a body over the webhook's `max_body` gets `413` (at once when its
+//! `Content-Length` says so, before anything is read); a body that is not
 //! JSON or has no event id gets `400` (these are counted too); a queue that cannot be written
 //! gets `503`, so the vendor delivers again later.
 
@@ -15,9 +16,9 @@ use std::time::{Duration, SystemTime};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{DefaultBodyLimit, FromRequest as _, Request, State};
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_LENGTH;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use chrono::Utc;
@@ -106,6 +107,7 @@ pub fn router(
             name: webhook.name.clone(),
             verifier: verifier(webhook, env)?,
             event_id: webhook.event_id.clone(),
+            max_body: webhook.max_body,
             ingest: ingest.clone(),
             rejections: rejections.clone(),
         });
@@ -132,15 +134,33 @@ struct Hook {
     name: String,
     verifier: Verifier,
     event_id: EventId,
+    max_body: usize,
     ingest: Ingest,
     rejections: Rejections,
 }
 
-async fn receive(
-    State(hook): State<Arc<Hook>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+async fn receive(State(hook): State<Arc<Hook>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers.clone();
+    // a declared length over the limit is refused before anything is read
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > hook.max_body as u64) {
+        hook.rejections.count(&hook.name, "too_large");
+        return answer(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            json!({
+                "error": format!(
+                    "the body is over this webhook's `max_body` ({} bytes)",
+                    hook.max_body
+                ),
+                "reason": "too_large",
+            }),
+        );
+    }
+    let body = Bytes::from_request(Request::from_parts(parts, body), &()).await;
     let body = match body {
         Ok(b) => b,
         Err(e) => {

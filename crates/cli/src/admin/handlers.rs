@@ -118,13 +118,21 @@ fn quarantine_json(q: &QuarantineRow) -> Value {
     })
 }
 
-/// `GET /readyz`: 200 when the store answers.
+/// `GET /readyz`: 200 when the store can be read and written (a small
+/// write is committed, as a queued webhook would be); else 503 with why.
 pub(crate) async fn ready(State(admin): State<Arc<Admin>>) -> Response {
-    match admin.queue.queue_stats(Utc::now()).await {
-        Ok(_) => Json(json!({ "status": "ready" })).into_response(),
-        Err(e) => problem(
+    let now = Utc::now();
+    if let Err(e) = admin.queue.queue_stats(now).await {
+        return problem(
             StatusCode::SERVICE_UNAVAILABLE,
             format!("not ready: the store cannot be read: {e}"),
+        );
+    }
+    match admin.queue.check_writable(now).await {
+        Ok(()) => Json(json!({ "status": "ready" })).into_response(),
+        Err(e) => problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: the store cannot be written: {e}"),
         ),
     }
 }

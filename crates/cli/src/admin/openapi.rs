@@ -56,6 +56,11 @@ fn with_errors(mut responses: Value, extra: &[(&str, &str)]) -> Value {
         error("The admin API is off (no token is configured)."),
     );
     map.insert("503".into(), error("The store cannot be reached."));
+    map.insert(
+        "408".into(),
+        error("The request was not read and answered within `--request-timeout`."),
+    );
+    map.insert("413".into(), error("The body is over `--max-api-body`."));
     for (status, what) in extra {
         map.insert((*status).into(), error(what));
     }
@@ -87,10 +92,10 @@ fn spec(streams: &[&str], actions: &[&str]) -> Value {
                 "responses": { "200": ok("Up.", json!({ "$ref": "#/components/schemas/Status" })) }
             }},
             "/readyz": { "get": {
-                "summary": "The process can reach its store.", "security": [],
+                "summary": "The process can read and write its store (a small write is committed).", "security": [],
                 "responses": {
                     "200": ok("Ready.", json!({ "$ref": "#/components/schemas/Status" })),
-                    "503": error("The store cannot be reached.")
+                    "503": error("The store cannot be read or written (full disk, read-only, unreachable): the error says which and why.")
                 }
             }},
             "/api/connections": { "get": {

@@ -3,7 +3,9 @@
 //! admin API, and runs workers that apply queued events and perform queued
 //! actions. SIGINT/SIGTERM stop it gracefully; a SIGKILL loses nothing that
 //! was acknowledged (the queue is in the store). `/metrics` serves the
-//! process's numbers in the Prometheus text format.
+//! process's numbers in the Prometheus text format. Slow and greedy clients
+//! are bounded (header and request timeouts, a connection limit, body
+//! limits: see `crate::listen`).
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -26,6 +28,7 @@ use tokio::sync::watch;
 
 use crate::cli::{Cli, ServeArgs};
 use crate::context::{self, load_spec, open_store};
+use crate::listen::Limits;
 
 use crate::admin::{ADMIN_TOKEN, problem};
 
@@ -78,7 +81,8 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode>
         ingest,
         token,
     });
-    let app = Router::new()
+    let limits = Limits::from_args(args);
+    let routes = Router::new()
         .merge(api)
         .route(
             "/metrics",
@@ -90,8 +94,9 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode>
         .route(
             "/api/actions/{name}",
             post(enqueue_action).with_state(admin),
-        )
-        .merge(hooks);
+        );
+    // webhooks keep their own `max_body`; everything else gets `--max-api-body`
+    let app = limits.bound_time(limits.bound_bodies(routes).merge(hooks));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| {
@@ -166,15 +171,11 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode>
         format!("{}:alerts", holdfast_engine::worker::worker_id(0)),
         stop_rx.clone(),
     )?;
-    let mut stop = stop_rx.clone();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        let _ = stop.wait_for(|s| *s).await;
-    });
     tokio::spawn(async move {
         shutdown_signal().await;
         let _ = stop_tx.send(true);
     });
-    server.await?;
+    crate::listen::serve(listener, app, limits, stop_rx.clone()).await;
     while tasks.join_next().await.is_some() {}
     store.close().await;
     Ok(ExitCode::SUCCESS)

@@ -231,3 +231,29 @@ pub async fn alerts_are_kept_by_rule_and_subject(store: &dyn Store) {
         ]
     );
 }
+
+/// The write probe commits and leaves nothing: no lease is listed, held
+/// leases are untouched, and a lease of the probe's name can still be
+/// taken by anyone.
+pub async fn write_probe_leaves_nothing(store: &dyn Store) {
+    store
+        .check_writable(at(0))
+        .await
+        .expect("a fresh store is writable");
+    assert!(store.leases().await.expect("list").is_empty());
+    assert!(
+        store
+            .acquire_lease("stream:contacts", "a", at(10), at(0))
+            .await
+            .expect("acquire")
+    );
+    for now in 1..4 {
+        store.check_writable(at(now)).await.expect("writable again");
+    }
+    let leases = store.leases().await.expect("list");
+    assert_eq!(leases.len(), 1, "{leases:?}");
+    assert_eq!(
+        (leases[0].name.as_str(), leases[0].holder.as_str()),
+        ("stream:contacts", "a")
+    );
+}

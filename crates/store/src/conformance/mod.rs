@@ -67,6 +67,7 @@ macro_rules! store_conformance {
             coordination::rate_budget_allows_burst_then_spaces,
             coordination::concurrent_reservations_get_distinct_slots,
             coordination::alerts_are_kept_by_rule_and_subject,
+            coordination::write_probe_leaves_nothing,
             export::exported_rows_import_verbatim,
             export::quarantine_exports_and_imports_by_id,
         );
