@@ -24,8 +24,11 @@ pub fn cursor_max(current: Option<&Value>, candidate: &Value) -> Option<Value> {
 }
 
 /// `cursor` moved back by `lookback`: timestamps by the duration (kept in
-/// RFC 3339 UTC), numbers by whole seconds (milliseconds when the value looks
-/// like epoch millis); other values are returned as they are.
+/// RFC 3339 UTC, never before `0000-01-01T00:00:00Z`, the earliest time
+/// RFC 3339 can write), numbers by whole seconds (milliseconds when the value
+/// looks like epoch millis, never below `i64::MIN`); other values are
+/// returned as they are. Whatever the upstream sent as a cursor, this never
+/// overflows (a wrapped cursor would skip every record).
 pub fn cursor_minus(cursor: &Value, lookback: Duration) -> Value {
     if lookback.is_zero() {
         return cursor.clone();
@@ -33,26 +36,34 @@ pub fn cursor_minus(cursor: &Value, lookback: Duration) -> Value {
     match cursor {
         Value::String(s) => match DateTime::parse_from_rfc3339(s) {
             Ok(t) => {
-                let back = chrono::Duration::from_std(lookback).unwrap_or(chrono::Duration::zero());
-                let t = t.with_timezone(&Utc) - back;
+                let earliest = earliest_rfc3339();
+                let t = chrono::Duration::from_std(lookback)
+                    .ok()
+                    .and_then(|back| t.with_timezone(&Utc).checked_sub_signed(back))
+                    .map_or(earliest, |t| t.max(earliest));
                 Value::String(t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
             }
             Err(_) => cursor.clone(),
         },
         Value::Number(n) => match n.as_i64() {
             Some(i) => {
-                let secs = lookback.as_secs() as i64;
+                let secs = i64::try_from(lookback.as_secs()).unwrap_or(i64::MAX);
                 let step = if i > 100_000_000_000 {
-                    secs * 1000
+                    secs.saturating_mul(1000)
                 } else {
                     secs
                 };
-                Value::from(i - step)
+                Value::from(i.saturating_sub(step))
             }
             None => cursor.clone(),
         },
         other => other.clone(),
     }
+}
+
+/// `0000-01-01T00:00:00Z`: earlier instants have no RFC 3339 form.
+fn earliest_rfc3339() -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp(-62_167_219_200, 0).unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
 fn compare(a: &Value, b: &Value) -> Ordering {
@@ -111,5 +122,46 @@ mod tests {
             json!(1_709_546_100_000_i64)
         );
         assert_eq!(cursor_minus(&json!("abc"), five), json!("abc"));
+    }
+
+    /// Found by `fuzz/run record_map`: a cursor near the ends of its range,
+    /// or a huge `lookback:`, overflowed (a panic in debug builds; in release
+    /// a numeric cursor wrapped to near `i64::MAX`, so the next incremental
+    /// sync asked for records newer than that and silently got none).
+    #[test]
+    fn issue_13_fuzz_cursor_lookback_never_overflows() {
+        let five = Duration::from_secs(300);
+        assert_eq!(cursor_minus(&json!(i64::MIN), five), json!(i64::MIN));
+        assert_eq!(cursor_minus(&json!(i64::MIN + 100), five), json!(i64::MIN));
+        assert_eq!(
+            cursor_minus(&json!(1_709_546_400_000_i64), Duration::from_secs(u64::MAX)),
+            json!(1_709_546_400_000_i64 - i64::MAX)
+        );
+        assert_eq!(
+            cursor_minus(&json!(-5), Duration::from_secs(u64::MAX)),
+            json!(i64::MIN)
+        );
+        // the fuzzer's input: `9000000000000\n{"updated_at":"0000-01-01T00:00:00Z"}`
+        let huge = Duration::from_secs(9_000_000_000_000);
+        assert_eq!(
+            cursor_minus(&json!("0000-01-01T00:00:00Z"), huge),
+            json!("0000-01-01T00:00:00Z")
+        );
+        assert_eq!(
+            cursor_minus(
+                &json!("0001-06-01T00:00:00+02:00"),
+                Duration::from_secs(u64::MAX)
+            ),
+            json!("0000-01-01T00:00:00Z")
+        );
+        assert_eq!(
+            cursor_minus(&json!("0000-01-01T00:04:00Z"), five),
+            json!("0000-01-01T00:00:00Z"),
+            "never before the earliest RFC 3339 time"
+        );
+        assert_eq!(
+            cursor_minus(&json!("9999-12-31T23:59:59.5+00:00"), five),
+            json!("9999-12-31T23:54:59.500Z")
+        );
     }
 }

@@ -32,6 +32,17 @@ pub enum RecordsError {
         /// What was there.
         found: String,
     },
+    /// The next page number or offset does not fit in 64 bits.
+    #[error(
+        "the next {what} after {at} does not fit in 64 bits, so pagination cannot go on; \
+         check `paginate.start` (and `max_pages`)"
+    )]
+    Overflow {
+        /// "page number" or "offset".
+        what: &'static str,
+        /// The current page number or offset.
+        at: u64,
+    },
     /// A next URL that cannot be parsed.
     #[error("the next-page URL `{url}` is not a valid URL: {reason}")]
     BadUrl {

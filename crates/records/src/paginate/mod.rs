@@ -156,11 +156,16 @@ impl<'s> Paginator<'s> {
                     Position::Offset { offset } => *offset,
                     _ => 0,
                 };
-                (response.records as u64 >= *limit && response.records > 0).then(|| {
-                    Position::Offset {
-                        offset: offset + response.records as u64,
-                    }
-                })
+                let records = u64::try_from(response.records).unwrap_or(u64::MAX);
+                if records >= *limit && records > 0 {
+                    let offset = offset.checked_add(records).ok_or(RecordsError::Overflow {
+                        what: "offset",
+                        at: offset,
+                    })?;
+                    Some(Position::Offset { offset })
+                } else {
+                    None
+                }
             }
             Strategy::Page { start, size, .. } => {
                 let page = match current {
@@ -168,7 +173,15 @@ impl<'s> Paginator<'s> {
                     _ => *start,
                 };
                 let full = size.is_none_or(|s| response.records as u64 >= s);
-                (full && response.records > 0).then_some(Position::Page { page: page + 1 })
+                if full && response.records > 0 {
+                    let page = page.checked_add(1).ok_or(RecordsError::Overflow {
+                        what: "page number",
+                        at: page,
+                    })?;
+                    Some(Position::Page { page })
+                } else {
+                    None
+                }
             }
             _ => None,
         };

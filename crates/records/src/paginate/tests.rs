@@ -195,3 +195,61 @@ fn stop_and_max_pages() {
         Err(RecordsError::TooManyPages { max: 2 })
     );
 }
+
+/// A page number or offset at the end of `u64` (`paginate: { type: page,
+/// start: 18446744073709551615 }` passes `check`) overflowed after the first
+/// full page: a panic in debug builds, and in release the chain wrapped to
+/// page 0. Found while fuzzing pagination (`fuzz/run select_and_paginate`
+/// now includes this start); now a clear error.
+#[test]
+fn issue_13_fuzz_page_and_offset_never_overflow() {
+    let u = url();
+    let body = json!({});
+    let spec = pag(Strategy::Page {
+        param: "page".into(),
+        start: u64::MAX,
+        size_param: None,
+        size: None,
+    });
+    let mut p = Paginator::new(&spec);
+    let err = p
+        .next(&Position::Start, &view(&body, 1, &u), false)
+        .expect_err("no page after u64::MAX");
+    assert_eq!(
+        err,
+        RecordsError::Overflow {
+            what: "page number",
+            at: u64::MAX
+        }
+    );
+    assert!(err.to_string().contains("paginate.start"), "{err}");
+    // An empty page still ends the chain without an error.
+    assert_eq!(
+        p.next(&Position::Start, &view(&body, 0, &u), false),
+        Ok(None)
+    );
+
+    let spec = pag(Strategy::Offset {
+        param: "offset".into(),
+        limit_param: "limit".into(),
+        limit: 2,
+    });
+    let mut p = Paginator::new(&spec);
+    let at = Position::Offset {
+        offset: u64::MAX - 1,
+    };
+    let err = p
+        .next(&at, &view(&body, 2, &u), false)
+        .expect_err("no offset past u64::MAX");
+    assert!(err.to_string().contains("offset after"), "{err}");
+    assert_eq!(
+        p.next(
+            &Position::Offset {
+                offset: u64::MAX - 2
+            },
+            &view(&body, 2, &u),
+            false
+        ),
+        Ok(Some(Position::Offset { offset: u64::MAX }))
+    );
+}
