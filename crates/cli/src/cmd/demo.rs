@@ -46,7 +46,7 @@ pub(crate) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let store = SqliteStore::open(&db).await?;
 
     println!("2. first sync of examples/holdfast.yaml into {db} (full: nothing saved yet)");
-    let failed = sync_all(&source, &store, &[], SyncOptions::default(), false)
+    let failed = sync_all((&source, &db), &store, &[], SyncOptions::default(), false)
         .await
         .map_err(anyhow::Error::msg)?;
 
@@ -58,7 +58,7 @@ pub(crate) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     println!("4. second sync: incremental from the saved cursor, only the changes come back");
     let failed = failed
         | sync_all(
-            &source,
+            (&source, &db),
             &store,
             &["contacts".to_owned()],
             SyncOptions::default(),
