@@ -15,6 +15,8 @@ use holdfast_store_sqlite::SqliteStore;
 pub(crate) struct OpenStore {
     queue: Arc<dyn JobQueue>,
     kind: Kind,
+    /// The URL it was opened with, its password hidden: for messages.
+    shown: String,
 }
 
 #[derive(Clone)]
@@ -31,14 +33,21 @@ impl OpenStore {
             Ok(OpenStore {
                 queue: store.clone(),
                 kind: Kind::Postgres(store),
+                shown: without_password(url),
             })
         } else {
             let store = Arc::new(SqliteStore::open(url).await?);
             Ok(OpenStore {
                 queue: store.clone(),
                 kind: Kind::Sqlite(store),
+                shown: url.to_owned(),
             })
         }
+    }
+
+    /// The store's URL for messages, without its password.
+    pub(crate) fn shown(&self) -> &str {
+        &self.shown
     }
 
     /// The store, shareable with tasks.
@@ -74,7 +83,38 @@ impl Deref for OpenStore {
     }
 }
 
+/// `postgres://user:secret@host/db` as `postgres://user:***@host/db`.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            let hidden = if userinfo.contains(':') { ":***" } else { "" };
+            format!("{scheme}://{user}{hidden}@{host}{}", &rest[authority_end..])
+        }
+        None => url.to_owned(),
+    }
+}
+
 /// Whether `url` names a PostgreSQL database.
 pub(crate) fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_password;
+
+    #[test]
+    fn passwords_are_hidden() {
+        assert_eq!(
+            without_password("postgres://u:p%40ss@h:5432/db?x=1"),
+            "postgres://u:***@h:5432/db?x=1"
+        );
+        assert_eq!(without_password("postgres://h/db"), "postgres://h/db");
+        assert_eq!(without_password("postgres://u@h/db"), "postgres://u@h/db");
+    }
 }

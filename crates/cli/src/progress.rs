@@ -16,15 +16,18 @@ pub(crate) struct Progress {
     live: bool,
     bars: MultiProgress,
     streams: Mutex<HashMap<String, (ProgressBar, u64)>>,
+    /// The store's URL (password hidden), named when it fails.
+    store: String,
 }
 
 impl Progress {
-    /// Live bars when stderr is a terminal.
-    pub(crate) fn new() -> Self {
+    /// Live bars when stderr is a terminal; `store` is named in store errors.
+    pub(crate) fn new(store: &str) -> Self {
         Progress {
             live: std::io::stderr().is_terminal(),
             bars: MultiProgress::new(),
             streams: Mutex::new(HashMap::new()),
+            store: store.to_owned(),
         }
     }
 }
@@ -67,6 +70,9 @@ impl Observer for Progress {
     fn finished(&self, stream: &str, result: &Result<RunSummary, SyncError>) {
         let line = match result {
             Ok(s) => format!("sync {stream}: {}", describe(s)),
+            Err(e) if e.is_store() => {
+                format!("sync {stream}: failed: {e} (store `{}`)", self.store)
+            }
             Err(e) => format!("sync {stream}: failed: {e}"),
         };
         match self.lock().remove(stream) {

@@ -82,6 +82,19 @@ pub enum SyncError {
         /// The parent stream.
         parent: String,
     },
+    /// The run failed, and then its failure could not be recorded in the
+    /// store either: it shows as `running` until the next run of the stream
+    /// marks it interrupted.
+    #[error(
+        "{original}; besides, the run could not be marked failed in the store ({recording}), \
+         so `holdfast runs` shows it as running until the next sync of the stream"
+    )]
+    Unrecorded {
+        /// Why the run failed.
+        original: Box<SyncError>,
+        /// Why its failure could not be recorded.
+        recording: StoreError,
+    },
     /// The run was asked to stop (a shutdown); it stopped after its last
     /// committed page, and the next run resumes from there.
     #[error(
@@ -99,6 +112,11 @@ impl SyncError {
             stream: stream.to_owned(),
             source,
         }
+    }
+
+    /// Whether the store failed (the run itself, or recording it).
+    pub fn is_store(&self) -> bool {
+        matches!(self, SyncError::Store { .. } | SyncError::Unrecorded { .. })
     }
 
     pub(crate) fn store(stream: &str) -> impl FnOnce(StoreError) -> SyncError + '_ {

@@ -1,16 +1,31 @@
-//! Rendering the connector file's templates (Jinja syntax, via minijinja).
+//! Rendering the connector file's templates (Jinja syntax, via minijinja),
+//! in the closed sandbox of [`holdfast_spec::sandbox`]: only its filters and
+//! tests, no functions, and `env`/`secret` readable one name at a time.
+//! Values rendered into a request path are encoded as one path segment each.
 
 use std::collections::BTreeMap;
 
+use holdfast_spec::sandbox;
 use holdfast_spec::{Env, Template};
-use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
+use minijinja::{Environment, Error, ErrorKind, Output, State, UndefinedBehavior, Value};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::SourceError;
+
+/// What a value rendered into a path keeps unencoded: the unreserved
+/// characters of RFC 3986 (as JavaScript's `encodeURIComponent`, minus `!'()*`).
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Every template of a spec, compiled once, rendered many times.
 #[derive(Debug, Clone)]
 pub(crate) struct Renderer {
     env: Environment<'static>,
+    /// Request paths: each value rendered is one path segment.
+    paths: Environment<'static>,
     vars: Value,
     /// `secret`: absent when secrets were not loaded, so reading one fails
     /// instead of rendering empty.
@@ -21,15 +36,15 @@ impl Renderer {
     /// A renderer whose `env.X` reads `env`'s variables and `secret.X` its
     /// secrets (when loaded).
     pub(crate) fn new(env: &Env) -> Self {
-        let mut jinja = Environment::new();
-        jinja.set_auto_escape_callback(|_| AutoEscape::None);
+        let mut jinja = sandbox::environment();
         jinja.set_undefined_behavior(UndefinedBehavior::Lenient);
+        let mut paths = jinja.clone();
+        paths.set_formatter(path_segment);
         Renderer {
             env: jinja,
-            vars: Value::from(minijinja::value::Serde(env.vars())),
-            secrets: env
-                .secrets()
-                .map(|s| Value::from(minijinja::value::Serde(s))),
+            paths,
+            vars: sandbox::named_only("env", env.vars()),
+            secrets: env.secrets().map(|s| sandbox::named_only("secret", s)),
         }
     }
 
@@ -47,6 +62,46 @@ impl Renderer {
     pub(crate) fn add(&mut self, name: &str, template: &Template) -> Result<(), SourceError> {
         self.env
             .add_template_owned(name.to_owned(), template.source.clone())
+            .map_err(|e| SourceError::Config {
+                field: name.to_owned(),
+                message: e.to_string(),
+            })
+    }
+
+    /// Compiles the request path `template` under `name`: each value it
+    /// renders is encoded as one path segment (see [`Renderer::render_path`]).
+    pub(crate) fn add_path(&mut self, name: &str, template: &Template) -> Result<(), SourceError> {
+        self.paths
+            .add_template_owned(name.to_owned(), template.source.clone())
+            .map_err(|e| SourceError::Config {
+                field: name.to_owned(),
+                message: e.to_string(),
+            })
+    }
+
+    /// Renders the path added as `name` with `vars`: the template's own text
+    /// stays as written, and each value is percent-encoded as one path
+    /// segment, so a value such as `../x`, `a/b`, `1?x=` or
+    /// `http://elsewhere/` cannot change the path's structure or its host. A
+    /// value that is empty, `.` or `..` is refused.
+    pub(crate) fn render_path(&self, name: &str, vars: &Vars) -> Result<String, SourceError> {
+        let fail = |e: minijinja::Error| SourceError::Config {
+            field: name.to_owned(),
+            message: e.to_string(),
+        };
+        let template = self.paths.get_template(name).map_err(fail)?;
+        template.render(self.context(vars)).map_err(fail)
+    }
+
+    /// As [`Renderer::render_path`], for a path template not added ahead.
+    pub(crate) fn render_path_str(
+        &self,
+        name: &str,
+        source: &str,
+        vars: &Vars,
+    ) -> Result<String, SourceError> {
+        self.paths
+            .render_str(source, self.context(vars))
             .map_err(|e| SourceError::Config {
                 field: name.to_owned(),
                 message: e.to_string(),
@@ -100,6 +155,7 @@ impl Renderer {
         if value.is_undefined() {
             return Ok(serde_json::Value::Null);
         }
+        sandbox::refuse_whole(&value).map_err(|e| fail(e.to_string()))?;
         serde_json::to_value(&value).map_err(|e| fail(format!("is not JSON: {e}")))
     }
 
@@ -114,6 +170,35 @@ impl Renderer {
             .eval(Value::from(vars.0.clone()))
             .map(|v| v.is_true())
             .map_err(fail)
+    }
+}
+
+/// The formatter of path templates: each value as one percent-encoded path
+/// segment; an empty value, `.` and `..` are refused (URL parsers resolve
+/// `..` even percent-encoded, as `%2E%2E`, so it would climb the path).
+fn path_segment(out: &mut Output<'_>, _: &mut State<'_, '_>, value: &Value) -> Result<(), Error> {
+    sandbox::refuse_whole(value)?;
+    let text = if value.is_undefined() || value.is_none() {
+        String::new()
+    } else {
+        value.to_string()
+    };
+    let refuse = |why: &str| -> Result<(), Error> {
+        let shown: String = text.chars().take(80).collect();
+        Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!(
+                "the value `{shown}` cannot be rendered into the request path: {why}; \
+                 each value in a path is one path segment"
+            ),
+        ))
+    };
+    match text.as_str() {
+        "" => refuse("it is empty (missing or null), which would drop a path segment"),
+        "." | ".." => refuse("`.` and `..` are dot-segments, which move within the path"),
+        _ => out
+            .write_str(&utf8_percent_encode(&text, SEGMENT).to_string())
+            .map_err(|e| Error::new(ErrorKind::WriteFailure, e.to_string())),
     }
 }
 

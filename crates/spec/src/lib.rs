@@ -44,6 +44,7 @@ mod error;
 pub mod model;
 mod parse;
 mod raw;
+pub mod sandbox;
 mod schema_files;
 mod span;
 

@@ -507,3 +507,37 @@ fn secret_names_are_checked_only_once_loaded() {
         "{e}"
     );
 }
+
+/// The template sandbox is closed: functions, unknown filters and tests,
+/// blocks other than `if`, and `env`/`secret` read whole are refused with
+/// what is allowed and a did-you-mean.
+#[test]
+fn issue_13_closed_template_sandbox() {
+    insta::assert_snapshot!(errors(
+        r#"connections:
+  crm:
+    base_url: "{{ env.CRM_URL }}"
+    headers:
+      X-Debug: "{{ debug() }}"
+      X-Env: "{{ env }}"
+      X-Keys: "{{ env | join(',') }}"
+      X-Item: "{{ env[cursor] }}"
+      X-Lower: "{{ env.CRM_URL | lowr }}"
+      X-Loop: "{% for i in range(3) %}{{ i }}{% endfor %}"
+      X-Set: "{% set t = env.CRM_TOKEN %}{{ t }}"
+      X-Ns: "{{ namespace(a=1) }}"
+      X-Method: "{{ env.CRM_URL.upper() }}"
+      X-Call: "{{ lower(env.CRM_URL) }}"
+      X-Include: "{% include 'x' %}"
+streams:
+  contacts:
+    connection: crm
+    request:
+      path: /v2/contacts
+      params: { since: "{{ cursor | pprint }}", ok: "{{ cursor | default('') | trim }}" }
+    paginate: { type: cursor, next: "$.next", param: c, stop_when: "records is lenght(0)" }
+    records: "$.data[*]"
+    primary_key: id
+"#
+    ));
+}

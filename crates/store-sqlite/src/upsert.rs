@@ -149,7 +149,10 @@ fn bind<'q>(
     Ok(args)
 }
 
-/// Binds one primary key value with its JSON type kept (integer, real, text).
+/// Binds one primary key value with its JSON type kept (integer, real,
+/// text). An integer above SQLite's 64-bit signed range (up to 2^64 - 1) is
+/// bound as its exact decimal text, never as a float: two ids that differ
+/// by one stay two rows.
 pub(crate) fn bind_key(
     args: &mut SqliteArguments,
     value: &Value,
@@ -157,6 +160,9 @@ pub(crate) fn bind_key(
     table: &str,
 ) -> Result<(), StoreError> {
     match value {
+        Value::Number(n) if n.as_i64().is_none() && n.as_u64().is_some() => args
+            .add(n.to_string())
+            .map_err(|e| StoreError::new(StoreErrorKind::Other, "binding a key", e.to_string())),
         Value::String(_) | Value::Number(_) | Value::Bool(_) => bind_value(args, value),
         other => Err(StoreError::new(
             StoreErrorKind::InvalidData,

@@ -47,7 +47,7 @@ pub(crate) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
 
     println!("2. first sync of examples/holdfast.yaml into {db} (full: nothing saved yet)");
     let failed = sync_all(
-        &source,
+        (&source, &db),
         &store,
         &[],
         SyncOptions::default(),
@@ -65,7 +65,7 @@ pub(crate) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     println!("4. second sync: incremental from the saved cursor, only the changes come back");
     let failed = failed
         | sync_all(
-            &source,
+            (&source, &db),
             &store,
             &["contacts".to_owned()],
             SyncOptions::default(),

@@ -28,8 +28,9 @@ pub(crate) async fn run(cli: &Cli, args: &SyncArgs) -> anyhow::Result<ExitCode> 
     let options = SyncOptions {
         full_refresh: args.full_refresh,
     };
+    let at = store.shown().to_owned();
     let failed = match sync_all(
-        &source,
+        (&source, &at),
         &*store,
         &args.streams,
         options,
@@ -60,13 +61,14 @@ pub(crate) const DEFAULT_STREAMS_AT_ONCE: usize = 8;
 /// at once, up to `at_once` of them (each connection's rate limit and
 /// in-flight bound hold across them; the bound keeps memory flat however
 /// many streams a file has), in waves so parents finish before their
-/// children start; a child of a failed parent is skipped. Returns whether
-/// any stream failed.
+/// children start; a child of a failed parent is skipped. Every failure is
+/// printed, naming the stream (and the store, `store_shown`, when the store
+/// failed). Returns whether any stream failed.
 ///
 /// # Errors
 /// An unknown stream name (nothing is run).
 pub(crate) async fn sync_all(
-    source: &dyn Source,
+    (source, store_shown): (&dyn Source, &str),
     store: &dyn Store,
     selected: &[String],
     options: SyncOptions,
@@ -74,7 +76,7 @@ pub(crate) async fn sync_all(
     at_once: usize,
 ) -> Result<bool, String> {
     let streams = plan(source.streams(), selected)?;
-    let progress = Progress::new();
+    let progress = Progress::new(store_shown);
     let holder = holdfast_engine::worker::worker_id(0);
     let mut results: Vec<(String, Result<RunSummary, String>)> = Vec::new();
     for wave in waves(&streams) {
@@ -108,7 +110,13 @@ pub(crate) async fn sync_all(
                             eprintln!("sync {}: {busy}", info.name);
                             Err(busy.to_string())
                         }
-                        Err(e) => Err(format!("the store failed: {e}")),
+                        Err(e) => {
+                            let msg = format!(
+                                "the store `{store_shown}` failed taking the stream's lease: {e}"
+                            );
+                            eprintln!("sync {}: failed: {msg}", info.name);
+                            Err(msg)
+                        }
                     },
                 };
                 (order, (info.name.clone(), result))

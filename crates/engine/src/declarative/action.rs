@@ -130,7 +130,7 @@ impl DeclarativeSource {
 /// Adds an action's templates to the renderer (once, when the source is built).
 pub(crate) fn compile(renderer: &mut Renderer, action: &Action) -> Result<(), SourceError> {
     let base = format!("actions.{}", action.name);
-    renderer.add(&format!("{base}.request.path"), &action.request.path)?;
+    renderer.add_path(&format!("{base}.request.path"), &action.request.path)?;
     for (k, t) in &action.request.params {
         renderer.add(&format!("{base}.request.params.{k}"), t)?;
     }
@@ -152,7 +152,7 @@ fn build(
 ) -> Result<HttpRequest, SourceError> {
     let prefix = format!("actions.{}.request", action.name);
     let vars = Vars::default().with("input", Some(input));
-    let path = renderer.render(&format!("{prefix}.path"), &vars)?;
+    let path = renderer.render_path(&format!("{prefix}.path"), &vars)?;
     let mut url = join_url(base_url, &path).map_err(|message| SourceError::Config {
         field: format!("{prefix}.path"),
         message,

@@ -17,7 +17,7 @@ pub(crate) struct RuleClassifier {
 impl RuleClassifier {
     pub(crate) fn new(rules: Vec<ErrorRule>) -> Self {
         RuleClassifier {
-            env: Environment::new(),
+            env: holdfast_spec::sandbox::environment(),
             rules,
         }
     }

@@ -206,7 +206,7 @@ fn session_config(
     for (i, step) in s.login.iter().enumerate() {
         let at = format!("{prefix}.login[{i}]");
         let path =
-            renderer.render_str(&format!("{at}.path"), &step.path.source, &Vars::default())?;
+            renderer.render_path_str(&format!("{at}.path"), &step.path.source, &Vars::default())?;
         let mut url =
             super::reader::join_url(base_url, &path).map_err(|message| SourceError::Config {
                 field: format!("{at}.path"),

@@ -117,7 +117,7 @@ impl DeclarativeSource {
         }
         for s in &spec.streams {
             let base = format!("streams.{}.request", s.name);
-            renderer.add(&format!("{base}.path"), &s.request.path)?;
+            renderer.add_path(&format!("{base}.path"), &s.request.path)?;
             for (k, t) in &s.request.params {
                 renderer.add(&format!("{base}.params.{k}"), t)?;
             }

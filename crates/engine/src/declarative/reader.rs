@@ -44,7 +44,7 @@ impl<'a> DeclarativeReader<'a> {
             vars = vars.with(&f.alias, scope.parent.as_ref());
         }
         let prefix = format!("streams.{}.request", stream.name);
-        let path = renderer.render(&format!("{prefix}.path"), &vars)?;
+        let path = renderer.render_path(&format!("{prefix}.path"), &vars)?;
         let mut base = join_url(&conn.base_url, &path).map_err(|message| SourceError::Config {
             field: format!("{prefix}.path"),
             message,

@@ -127,23 +127,19 @@ pub async fn sync_stream_until(
         Err(e @ SyncError::Interrupted { .. }) => (RunOutcome::Interrupted, Some(e.to_string())),
         Err(e) => (RunOutcome::Failed, Some(e.to_string())),
     };
-    // The grown shape, so the next run compares against everything seen.
-    if let Some(shape) = run.known_shape_json() {
-        store
-            .save_shape(name, &shape, Utc::now())
-            .await
-            .map_err(SyncError::store(name))?;
-    }
-    // Attempts made after the last commit (e.g. the ones that failed the run).
-    store
-        .log_requests(&source.take_requests())
-        .await
-        .map_err(SyncError::store(name))?;
     let finished = Utc::now();
-    store
-        .finish_run(run_id, outcome, error.as_deref(), finished)
-        .await
-        .map_err(SyncError::store(name))?;
+    let end = (outcome, error.as_deref(), finished);
+    let recorded = record_end(source, store, name, &run, end).await;
+    // The run's own error always wins; one from recording the end is added
+    // to it (a store that failed a page often fails the bookkeeping too).
+    let result = match (result, recorded) {
+        (result, Ok(())) => result,
+        (Ok(()), Err(recording)) => Err(SyncError::store(name)(recording)),
+        (Err(original), Err(recording)) => Err(SyncError::Unrecorded {
+            original: Box::new(original),
+            recording,
+        }),
+    };
     crate::telemetry::run_finished(name, outcome, finished);
     match &error {
         None => tracing::info!(
@@ -163,6 +159,50 @@ pub async fn sync_stream_until(
     let result = result.map(|()| summary);
     observer.finished(name, &result);
     result
+}
+
+/// How many times ending a run is tried before giving up, and the pause
+/// before each retry: a store that just failed a write may take it again.
+const RECORD_RETRIES: [Duration; 2] = [Duration::from_millis(250), Duration::from_secs(1)];
+
+/// Records the end of `run`: the grown shape (so the next run compares
+/// against everything seen), the attempts made after the last commit (e.g.
+/// the ones that failed the run), and its outcome. Each step is tried even
+/// when an earlier one failed, and marking the outcome is retried; the first
+/// error is returned.
+async fn record_end(
+    source: &dyn Source,
+    store: &dyn Store,
+    name: &str,
+    run: &Run<'_>,
+    (outcome, error, finished): (RunOutcome, Option<&str>, chrono::DateTime<Utc>),
+) -> Result<(), holdfast_store::StoreError> {
+    let mut first = None;
+    if let Some(shape) = run.known_shape_json()
+        && let Err(e) = store.save_shape(name, &shape, Utc::now()).await
+    {
+        first.get_or_insert(e);
+    }
+    if let Err(e) = store.log_requests(&source.take_requests()).await {
+        first.get_or_insert(e);
+    }
+    let mut pauses = RECORD_RETRIES.iter();
+    loop {
+        match store.finish_run(run.run, outcome, error, finished).await {
+            Ok(()) => break,
+            Err(e) => match pauses.next() {
+                Some(pause) => {
+                    tracing::warn!(stream = name, error = %e, "could not record the end of the run; trying again");
+                    tokio::time::sleep(*pause).await;
+                }
+                None => {
+                    first.get_or_insert(e);
+                    break;
+                }
+            },
+        }
+    }
+    first.map_or(Ok(()), Err)
 }
 
 /// What a run starts from.

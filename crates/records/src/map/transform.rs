@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use holdfast_spec::Transform;
-use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use minijinja::{Environment, UndefinedBehavior};
 
 /// The variable an expression's result is captured in.
 const RESULT: &str = "__holdfast_result";
@@ -19,8 +19,7 @@ impl Expressions {
     /// An empty set. Missing attributes chain to undefined (then null), so
     /// `record.a.b` on a record without `a` is a missing value, not an error.
     pub(crate) fn new() -> Self {
-        let mut env = Environment::new();
-        env.set_auto_escape_callback(|_| AutoEscape::None);
+        let mut env = holdfast_spec::sandbox::environment();
         env.set_undefined_behavior(UndefinedBehavior::Chainable);
         Expressions { env }
     }

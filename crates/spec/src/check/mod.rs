@@ -4,6 +4,7 @@
 
 mod actions;
 mod alerts;
+mod closed;
 mod connections;
 mod context;
 mod error_rules;

@@ -4,8 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use minijinja::Environment;
+use minijinja::machinery;
 
+use super::closed::Walk;
 use super::context::Ctx;
 use super::names::suggestion;
 use crate::model::Template;
@@ -23,16 +24,9 @@ pub(crate) const ERROR_RULE_SCOPE: &[&str] = &["body", "headers", "status"];
 /// Checks a `{{ … }}` template; it is returned even when broken, so checking
 /// goes on (the problems are in `ctx`).
 pub(crate) fn template(ctx: &mut Ctx<'_>, path: &str, source: &str, scope: &[&str]) -> Template {
-    let jinja = Environment::new();
-    match jinja.template_from_str(source) {
-        Ok(t) => variables(
-            ctx,
-            path,
-            source,
-            t.undeclared_variables(true),
-            scope,
-            &jinja,
-        ),
+    let parsed = machinery::parse(source, "<template>", Default::default());
+    match parsed {
+        Ok(t) => variables(ctx, path, source, Walk::template(&t), scope),
         Err(e) => syntax(
             ctx,
             path,
@@ -110,16 +104,8 @@ fn compile_expression(
     scope: &[&str],
     help: &str,
 ) -> Template {
-    let jinja = Environment::new();
-    match jinja.compile_expression(source) {
-        Ok(e) => variables(
-            ctx,
-            path,
-            source,
-            e.undeclared_variables(true),
-            scope,
-            &jinja,
-        ),
+    match machinery::parse_expr(source) {
+        Ok(e) => variables(ctx, path, source, Walk::expression(&e), scope),
         Err(e) => syntax(ctx, path, source, &e, help),
     }
     Template::new(source)
@@ -154,53 +140,36 @@ fn syntax(ctx: &mut Ctx<'_>, path: &str, source: &str, e: &minijinja::Error, hel
 /// The `NAME`s template `source` reads as `root.NAME` (none when it does
 /// not compile: that is reported where it is checked).
 pub(crate) fn attributes(source: &str, root: &str) -> BTreeSet<String> {
-    let jinja = Environment::new();
-    let Ok(t) = jinja.template_from_str(source) else {
+    let Ok(t) = machinery::parse(source, "<template>", Default::default()) else {
         return BTreeSet::new();
     };
-    t.undeclared_variables(true)
+    Walk::template(&t)
+        .reads
         .into_iter()
-        .filter_map(|name| {
-            let rest = name.strip_prefix(root)?.strip_prefix('.')?;
-            Some(rest.split('.').next().unwrap_or(rest).to_owned())
-        })
+        .filter(|(top, _)| *top == root)
+        .filter_map(|(_, name)| name.map(str::to_owned))
         .collect()
 }
 
-fn variables(
-    ctx: &mut Ctx<'_>,
-    path: &str,
-    source: &str,
-    used: impl IntoIterator<Item = String>,
-    scope: &[&str],
-    jinja: &Environment<'_>,
-) {
-    let used: BTreeSet<String> = used.into_iter().collect();
-    let globals: BTreeSet<&str> = jinja.globals().map(|(name, _)| name).collect();
+fn variables(ctx: &mut Ctx<'_>, path: &str, source: &str, walk: Walk<'_>, scope: &[&str]) {
     let mut unknown = BTreeSet::new();
     let mut unset = BTreeSet::new();
     let mut secrets = BTreeSet::new();
-    let mut whole_secret = false;
-    for name in &used {
-        let mut parts = name.split('.');
-        let top = parts.next().unwrap_or_default();
-        if globals.contains(top) {
+    for &(top, name) in &walk.reads {
+        if walk.assigned.contains(top) {
             continue;
         }
         if !scope.contains(&top) {
             unknown.insert(top);
         } else if top == "env"
-            && let Some(var) = parts.next()
+            && let Some(var) = name
             && ctx.env.get(var).is_none()
         {
             unset.insert(var);
-        } else if top == "secret" {
-            match parts.next() {
-                Some(secret) => {
-                    secrets.insert(secret);
-                }
-                None => whole_secret = true,
-            }
+        } else if top == "secret"
+            && let Some(secret) = name
+        {
+            secrets.insert(secret);
         }
     }
     for name in unknown {
@@ -219,6 +188,9 @@ fn variables(
             help,
         );
     }
+    for (message, help) in walk.refused {
+        ctx.error(path, format!("{message} in template `{source}`"), help);
+    }
     for var in unset {
         ctx.error(
             path,
@@ -226,11 +198,16 @@ fn variables(
             format!("set it (export {var}=…) before running holdfast"),
         );
     }
-    if whole_secret {
+    for whole in walk.whole.into_iter().filter(|w| scope.contains(w)) {
+        let help = if whole == "secret" {
+            "read one secret by name, e.g. `{{ secret.crm_token }}`"
+        } else {
+            "read one variable by name, e.g. `{{ env.CRM_URL }}`"
+        };
         ctx.error(
             path,
-            format!("`secret` is read whole in template `{source}`"),
-            "read one secret by name, e.g. `{{ secret.crm_token }}`",
+            format!("`{whole}` is read whole in template `{source}`"),
+            help,
         );
     }
     for name in secrets {
@@ -280,7 +257,12 @@ mod tests {
                 "/c/{{ contact.id }}?since={{ cursor | default('') }}",
                 &["contact", "cursor", "env"],
             );
-            template(ctx, "c", "{% for i in range(2) %}{{ i }}{% endfor %}", &[]);
+            template(
+                ctx,
+                "c",
+                "{% if cursor %}{{ cursor | trim }}{% endif %}",
+                &["cursor"],
+            );
             condition(ctx, "d", "records == 0 or page > 10", STOP_WHEN_SCOPE, "");
             condition(
                 ctx,
