@@ -550,10 +550,29 @@ fn host_name() -> String {
         .unwrap_or_else(|| "localhost".to_owned())
 }
 
-/// Whether process `pid` exists; `true` where that cannot be told (no `/proc`).
+/// Whether process `pid` exists and has not exited; `true` where that
+/// cannot be told (no `/proc`). A zombie (killed, not yet reaped by its
+/// parent: state `Z`, or `X` while being reaped) is gone: it runs nothing
+/// and will never renew a lease.
 fn process_alive(pid: u32) -> bool {
     let proc = std::path::Path::new("/proc");
-    !proc.is_dir() || proc.join(pid.to_string()).exists()
+    if !proc.is_dir() {
+        return true;
+    }
+    match std::fs::read_to_string(proc.join(pid.to_string()).join("stat")) {
+        Ok(stat) => !matches!(stat_state(&stat), Some('Z' | 'X' | 'x')),
+        // gone, or vanished between the look and the read
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+        // there but unreadable (another user's process under hidepid): alive
+        Err(_) => proc.join(pid.to_string()).exists(),
+    }
+}
+
+/// The state letter of a `/proc/<pid>/stat` line: the field after the
+/// command name, which is in parentheses and may itself hold `)` and spaces.
+fn stat_state(stat: &str) -> Option<char> {
+    let (_, after) = stat.rsplit_once(')')?;
+    after.trim_start().chars().next()
 }
 
 /// The batch a worker starts with and returns to when it has caught up.
@@ -575,6 +594,14 @@ fn parse_or_text(body: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_state_follows_the_last_parenthesis() {
+        assert_eq!(stat_state("42 (holdfast) S 1 42 42 0"), Some('S'));
+        assert_eq!(stat_state("42 (a) Z (b)) Z 1 42"), Some('Z'));
+        assert_eq!(stat_state("42 (sleep) R"), Some('R'));
+        assert_eq!(stat_state("garbage"), None);
+    }
 
     #[test]
     fn backoff_grows_within_bounds() {
