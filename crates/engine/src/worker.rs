@@ -22,7 +22,7 @@ use serde_json::Value;
 use tokio::sync::Notify;
 
 use crate::declarative::{ActionError, DeclarativeSource};
-use crate::events::{EventRouter, Routed};
+use crate::events::{EventRouter, EventWrite, Routed};
 use crate::jobs::{ACTION, ActionCall, WEBHOOK, WebhookEvent};
 use crate::{Source, SourceError};
 
@@ -354,6 +354,7 @@ impl Worker {
                         EventOutcome::Stale => "stale",
                         EventOutcome::Unchanged => "unchanged",
                         EventOutcome::LeaseLost => "lease_lost",
+                        EventOutcome::VersionMismatch => "version_mismatch",
                     };
                     crate::telemetry::event_applied(stream, label);
                     match outcome {
@@ -373,6 +374,12 @@ impl Worker {
                         EventOutcome::LeaseLost => {
                             tracing::warn!(job = job.id.0, %stream, %key, "event not applied: the job's lease was lost (another worker has it)");
                             summary.lost += 1;
+                        }
+                        EventOutcome::VersionMismatch => {
+                            let error = version_mismatch(w, &key);
+                            tracing::warn!(job = job.id.0, %stream, %key, error, "event dead-lettered: its version cannot be ordered against the stored one");
+                            self.finish(job, Finish::Dead { error }, &mut summary)
+                                .await?;
                         }
                     }
                 }
@@ -573,6 +580,19 @@ fn process_alive(pid: u32) -> bool {
 fn stat_state(stat: &str) -> Option<char> {
     let (_, after) = stat.rsplit_once(')')?;
     after.trim_start().chars().next()
+}
+
+/// Why an event whose version is of another kind than its record's stored
+/// version is dead-lettered: the webhook, path and value, and the fix.
+fn version_mismatch(write: &EventWrite, key: &Value) -> String {
+    let at = write.version_at.as_deref().unwrap_or("the event's version");
+    let kind = crate::events::version::kind(write.version.as_deref().unwrap_or_default());
+    format!(
+        "{at} is {kind}, but record {key} of stream `{}` has a stored version of another kind; \
+         a number and a timestamp cannot be ordered: send versions of one kind for every \
+         event of a record",
+        write.stream
+    )
 }
 
 /// The batch a worker starts with and returns to when it has caught up.
