@@ -241,11 +241,12 @@ async fn issue_13_urls_that_leave_the_origin_are_never_requested() {
             yaml.push_str(&stream(&name, conn, path, &paginate));
             names.push(name);
         }
-        // A child whose whole path is a record value: an absolute URL elsewhere.
+        // A child whose path the file itself points at another host (a record
+        // value in it is one encoded segment, and cannot move it anywhere).
         write!(
             yaml,
             "  {conn}_child:\n    connection: {conn}\n    for_each: {{ stream: {conn}_parents, as: p }}\n    \
-             request: {{ path: \"{{{{ p.link }}}}\" }}\n    records: \"$.data[*]\"\n    primary_key: id\n"
+             request: {{ path: \"{away}/steal/{{{{ p.id }}}}\" }}\n    records: \"$.data[*]\"\n    primary_key: id\n"
         )
         .expect("write");
         names.push(format!("{conn}_child"));

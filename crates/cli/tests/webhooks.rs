@@ -590,7 +590,12 @@ async fn official_signers_out_of_order_and_duplicates() {
             .iter()
             .map(|(id, _)| format!("webhook:billing:{id}")),
     );
-    expected_keys.extend(pushes.iter().map(|(id, _)| format!("webhook:gh:{id}")));
+    // GitHub's delivery id is not signed: its events are keyed by their signed body
+    expected_keys.extend(pushes.iter().map(|(_, body)| {
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(body.as_bytes());
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        format!("webhook:gh:sha256:{hex}")
+    }));
     let keys: Vec<String> = all_jobs
         .iter()
         .map(|j| {

@@ -49,13 +49,29 @@ pub struct WebhookEvent {
 }
 
 impl WebhookEvent {
-    /// The job that carries this event; its unique key makes a redelivery a duplicate.
+    /// The job that carries this event; its unique key
+    /// (`webhook:{webhook}:{event_id}`) makes a redelivery a duplicate. For
+    /// event ids the signature covers (in the body, or a signed header).
     pub fn to_job(&self) -> NewJob {
+        self.job(format!("{WEBHOOK}:{}:{}", self.webhook, self.event_id))
+    }
+
+    /// The job that carries this event, deduplicated by `body_sha256` (the
+    /// hex SHA-256 of the signed body) rather than by its event id: its
+    /// unique key is `webhook:{webhook}:sha256:{body_sha256}`. For event ids
+    /// read from a header the signature does not cover, which a replay of
+    /// a captured request could change: the same signed body is one event
+    /// whatever id it comes with.
+    pub fn to_job_by_body(&self, body_sha256: &str) -> NewJob {
+        self.job(format!("{WEBHOOK}:{}:sha256:{body_sha256}", self.webhook))
+    }
+
+    fn job(&self, unique_key: String) -> NewJob {
         NewJob {
             kind: WEBHOOK.to_owned(),
             name: self.webhook.clone(),
             payload: serde_json::to_string(self).unwrap_or_default(),
-            unique_key: Some(format!("{WEBHOOK}:{}:{}", self.webhook, self.event_id)),
+            unique_key: Some(unique_key),
             priority: WEBHOOK_PRIORITY,
             max_attempts: WEBHOOK_ATTEMPTS,
             run_at: DateTime::<Utc>::from_timestamp_millis(self.received_ms).unwrap_or_default(),

@@ -22,7 +22,7 @@ use serde_json::Value;
 use tokio::sync::Notify;
 
 use crate::declarative::{ActionError, DeclarativeSource};
-use crate::events::{EventRouter, Routed};
+use crate::events::{EventRouter, EventWrite, Routed};
 use crate::jobs::{ACTION, ActionCall, WEBHOOK, WebhookEvent};
 use crate::{Source, SourceError};
 
@@ -354,6 +354,7 @@ impl Worker {
                         EventOutcome::Stale => "stale",
                         EventOutcome::Unchanged => "unchanged",
                         EventOutcome::LeaseLost => "lease_lost",
+                        EventOutcome::VersionMismatch => "version_mismatch",
                     };
                     crate::telemetry::event_applied(stream, label);
                     match outcome {
@@ -373,6 +374,12 @@ impl Worker {
                         EventOutcome::LeaseLost => {
                             tracing::warn!(job = job.id.0, %stream, %key, "event not applied: the job's lease was lost (another worker has it)");
                             summary.lost += 1;
+                        }
+                        EventOutcome::VersionMismatch => {
+                            let error = version_mismatch(w, &key);
+                            tracing::warn!(job = job.id.0, %stream, %key, error, "event dead-lettered: its version cannot be ordered against the stored one");
+                            self.finish(job, Finish::Dead { error }, &mut summary)
+                                .await?;
                         }
                     }
                 }
@@ -550,10 +557,42 @@ fn host_name() -> String {
         .unwrap_or_else(|| "localhost".to_owned())
 }
 
-/// Whether process `pid` exists; `true` where that cannot be told (no `/proc`).
+/// Whether process `pid` exists and has not exited; `true` where that
+/// cannot be told (no `/proc`). A zombie (killed, not yet reaped by its
+/// parent: state `Z`, or `X` while being reaped) is gone: it runs nothing
+/// and will never renew a lease.
 fn process_alive(pid: u32) -> bool {
     let proc = std::path::Path::new("/proc");
-    !proc.is_dir() || proc.join(pid.to_string()).exists()
+    if !proc.is_dir() {
+        return true;
+    }
+    match std::fs::read_to_string(proc.join(pid.to_string()).join("stat")) {
+        Ok(stat) => !matches!(stat_state(&stat), Some('Z' | 'X' | 'x')),
+        // gone, or vanished between the look and the read
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+        // there but unreadable (another user's process under hidepid): alive
+        Err(_) => proc.join(pid.to_string()).exists(),
+    }
+}
+
+/// The state letter of a `/proc/<pid>/stat` line: the field after the
+/// command name, which is in parentheses and may itself hold `)` and spaces.
+fn stat_state(stat: &str) -> Option<char> {
+    let (_, after) = stat.rsplit_once(')')?;
+    after.trim_start().chars().next()
+}
+
+/// Why an event whose version is of another kind than its record's stored
+/// version is dead-lettered: the webhook, path and value, and the fix.
+fn version_mismatch(write: &EventWrite, key: &Value) -> String {
+    let at = write.version_at.as_deref().unwrap_or("the event's version");
+    let kind = crate::events::version::kind(write.version.as_deref().unwrap_or_default());
+    format!(
+        "{at} is {kind}, but record {key} of stream `{}` has a stored version of another kind; \
+         a number and a timestamp cannot be ordered: send versions of one kind for every \
+         event of a record",
+        write.stream
+    )
 }
 
 /// The batch a worker starts with and returns to when it has caught up.
@@ -575,6 +614,14 @@ fn parse_or_text(body: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_state_follows_the_last_parenthesis() {
+        assert_eq!(stat_state("42 (holdfast) S 1 42 42 0"), Some('S'));
+        assert_eq!(stat_state("42 (a) Z (b)) Z 1 42"), Some('Z'));
+        assert_eq!(stat_state("42 (sleep) R"), Some('R'));
+        assert_eq!(stat_state("garbage"), None);
+    }
 
     #[test]
     fn backoff_grows_within_bounds() {

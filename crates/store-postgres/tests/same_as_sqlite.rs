@@ -54,7 +54,7 @@ async fn replay(store: &dyn JobQueue) -> (Vec<EventOutcome>, Vec<Option<StoredRe
                 let email = format!("{}@x", rng.next(3));
                 let version = match rng.next(5) {
                     0 => None,
-                    v => Some(format!("{:03}", batch * 3 + v as i64 - 4)),
+                    v => Some(format!("n{:03}", batch * 3 + v as i64 - 4)),
                 };
                 EventApply {
                     // Now and then one job carries two events.

@@ -5,10 +5,13 @@
 //! [`decide`]s in Rust, and writes. Rows written here get run 0 as
 //! `_updated_run` / `_last_run`, and `_last_change` 3 when tombstoned.
 
+use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use holdfast_store::{EventApply, EventOutcome, Lease, StoreError, StoreErrorKind, TableSpec};
+use holdfast_store::{
+    EventApply, EventOutcome, Lease, StoreError, StoreErrorKind, TableSpec, order_versions,
+};
 use serde_json::Value;
 use sqlx::sqlite::{SqliteArguments, SqliteConnection};
 use sqlx::{Arguments, AssertSqlSafe, Row};
@@ -52,6 +55,8 @@ pub(crate) async fn apply(
     // Leases that applied something, in order, with their last outcome.
     let mut finished: Vec<(Lease, EventOutcome)> = Vec::new();
     let mut slots: HashMap<Lease, usize> = HashMap::new();
+    // Leases left running: an event of theirs could not be ordered.
+    let mut refused: HashSet<Lease> = HashSet::new();
     let mut outcomes = Vec::with_capacity(events.len());
     for event in events {
         if !live.contains(&event.lease) {
@@ -64,6 +69,9 @@ pub(crate) async fn apply(
             .unwrap_or_default();
         let slot = rows.entry((index, key_text(&event.row.key))).or_default();
         let outcome = apply_one(conn, &tables[index].1, event, slot, &now_text).await?;
+        if outcome == EventOutcome::VersionMismatch {
+            refused.insert(event.lease);
+        }
         match slots.get(&event.lease) {
             Some(&i) => finished[i].1 = outcome,
             None => {
@@ -73,6 +81,7 @@ pub(crate) async fn apply(
         }
         outcomes.push(outcome);
     }
+    finished.retain(|(lease, _)| !refused.contains(lease));
     mark_all_done(conn, &finished, now).await?;
     Ok(outcomes)
 }
@@ -237,10 +246,12 @@ fn decide(stored: Option<&Stored>, version: Option<&str>, delete: bool) -> (Writ
             (Write::Insert { deleted: false }, EventOutcome::Created)
         };
     };
-    if let (Some(have), Some(incoming)) = (stored.version.as_deref(), version)
-        && have >= incoming
-    {
-        return (Write::Nothing, EventOutcome::Stale);
+    if let (Some(have), Some(incoming)) = (stored.version.as_deref(), version) {
+        match order_versions(have, incoming) {
+            None => return (Write::Nothing, EventOutcome::VersionMismatch),
+            Some(Ordering::Greater) => {}
+            Some(_) => return (Write::Nothing, EventOutcome::Stale),
+        }
     }
     if delete {
         (Write::Tombstone, EventOutcome::Deleted)
@@ -520,15 +531,22 @@ mod tests {
     }
 
     #[test]
-    fn versions_order_as_text() {
-        let s = stored(Some("0002"), false);
-        assert_eq!(decide(Some(&s), Some("0001"), false).1, EventOutcome::Stale);
-        assert_eq!(decide(Some(&s), Some("0002"), true).1, EventOutcome::Stale);
-        assert_eq!(decide(Some(&s), Some("0003"), false).0, Write::Update);
+    fn versions_order_as_text_within_a_kind() {
+        let s = stored(Some("n0002"), false);
+        assert_eq!(
+            decide(Some(&s), Some("n0001"), false).1,
+            EventOutcome::Stale
+        );
+        assert_eq!(decide(Some(&s), Some("n0002"), true).1, EventOutcome::Stale);
+        assert_eq!(decide(Some(&s), Some("n0003"), false).0, Write::Update);
+        assert_eq!(
+            decide(Some(&s), Some("t2024"), false),
+            (Write::Nothing, EventOutcome::VersionMismatch)
+        );
         assert_eq!(decide(Some(&s), None, true).0, Write::Tombstone);
         let unversioned = stored(None, true);
         assert_eq!(
-            decide(Some(&unversioned), Some("0001"), false).0,
+            decide(Some(&unversioned), Some("n0001"), false).0,
             Write::Update
         );
         assert_eq!(

@@ -48,7 +48,7 @@ pub use model::{
 };
 pub use queue::{
     Claim, Enqueued, EventApply, EventOutcome, Finish, Job, JobFilter, JobId, JobState, Lease,
-    NewJob, OldestReady, QueueDepth, QueueStats, Rejection, Requeue,
+    NewJob, OldestReady, QueueDepth, QueueStats, Rejection, Requeue, order_versions,
 };
 pub use secret::{StoredSecret, StoredToken, TokenStatus};
 
@@ -380,9 +380,12 @@ pub trait JobQueue: Store {
     ///   [`EventOutcome::LeaseLost`], nothing written;
     /// - no stored row: a delete stores a tombstone (`_raw` and mapped values
     ///   as given, deleted now) → `Deleted`; anything else → `Created`;
-    /// - both the stored and the incoming version are set and the stored one
-    ///   sorts the same or after (as text) → `Stale`, nothing written (the job
-    ///   is still done);
+    /// - both the stored and the incoming version are set and of different
+    ///   kinds ([`order_versions`] gives `None`) → `VersionMismatch`,
+    ///   nothing written and the job left running under its lease (the
+    ///   caller dead-letters it), even if other events of that lease applied;
+    /// - both are set and the stored one sorts the same or after (as bytes)
+    ///   → `Stale`, nothing written (the job is still done);
     /// - a delete tombstones the row, keeping its last content and the first
     ///   deletion time → `Deleted`;
     /// - an update writes the content and clears the tombstone → `Updated`,

@@ -247,8 +247,10 @@ pub struct EventApply<'a> {
     pub table: &'a TableSpec,
     /// Key, raw record and mapped values, as in page upserts.
     pub row: RecordRow,
-    /// The event's version: sortable text made by the caller, compared as
-    /// text (byte order). `None`: no ordering, the event always applies.
+    /// The event's version: sortable text made by the caller, a letter
+    /// naming its kind (`n` number, `t` time) then text whose byte order is
+    /// the value's order; see [`order_versions`]. `None`: no ordering, the
+    /// event always applies.
     pub version: Option<String>,
     /// The event deletes the record (it is kept as a tombstone).
     pub delete: bool,
@@ -270,6 +272,20 @@ pub enum EventOutcome {
     Stale,
     /// The job's lease was lost: nothing written, the job untouched.
     LeaseLost,
+    /// The stored version and the event's are of different kinds (a
+    /// number and a time, say) and cannot be ordered: nothing written, the
+    /// job left running under its lease for the caller to dead-letter with
+    /// a message that names the webhook and the version.
+    VersionMismatch,
+}
+
+/// How an event's `incoming` version orders against the `stored` one, or
+/// `None` when they are of different kinds (their first characters, which
+/// name the kind, differ) and cannot be ordered. Within a kind, versions
+/// compare as bytes. Both stores decide events with this rule.
+pub fn order_versions(stored: &str, incoming: &str) -> Option<std::cmp::Ordering> {
+    let kind = |v: &str| v.as_bytes().first().copied();
+    (kind(stored) == kind(incoming)).then(|| incoming.as_bytes().cmp(stored.as_bytes()))
 }
 
 impl EventOutcome {
@@ -282,6 +298,7 @@ impl EventOutcome {
             EventOutcome::Deleted => "deleted",
             EventOutcome::Stale => "stale",
             EventOutcome::LeaseLost => "lease_lost",
+            EventOutcome::VersionMismatch => "version_mismatch",
         }
     }
 }
@@ -304,6 +321,17 @@ pub struct Rejection {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn versions_order_within_a_kind_only() {
+        use std::cmp::Ordering::*;
+        assert_eq!(order_versions("n0002", "n0001"), Some(Less));
+        assert_eq!(order_versions("n0002", "n0002"), Some(Equal));
+        assert_eq!(order_versions("n0002", "n0010"), Some(Greater));
+        assert_eq!(order_versions("nB", "na"), Some(Greater), "byte order");
+        assert_eq!(order_versions("n1", "t2024-06-01T00:00:00Z"), None);
+        assert_eq!(order_versions("syesterday", "t2024"), None);
+    }
 
     #[test]
     fn names_roundtrip() {

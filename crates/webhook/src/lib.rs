@@ -10,6 +10,7 @@
 #![warn(missing_docs, unreachable_pub)]
 #![forbid(unsafe_code)]
 
+pub mod body;
 pub mod ingest;
 pub mod receive;
 pub mod verify;

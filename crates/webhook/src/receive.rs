@@ -3,12 +3,19 @@
 //! A request is verified (signature, timestamp), its event id found, and
 //! the event queued durably (see [`crate::ingest`]) before it is answered
 //! `200`. A redelivered event (same id) is answered `200` too and queued
-//! once. Verification failures get `401` and are counted per webhook and
-//! reason (a spike of `bad_signature` means the vendor rotated the key);
+//! once. An id taken from a header the signature does not cover (GitHub's
+//! `X-GitHub-Delivery`, any `event_id: "header: …"` but Standard Webhooks'
+//! `webhook-id`) is not trusted to tell events apart: such events are
+//! deduplicated by the SHA-256 of their signed body, so a captured body
+//! replayed under a new delivery id is still one event. Verification
+//! failures get `401` and are counted per webhook and reason (a spike of
+//! `bad_signature` means the vendor rotated the key);
 //! a body over the webhook's `max_body` gets `413` (at once when its
 //! `Content-Length` says so, before anything is read); a body that is not
-//! JSON or has no event id gets `400` (these are counted too); a queue that cannot be written
-//! gets `503`, so the vendor delivers again later.
+//! UTF-8, not JSON, nested too deep (see [`crate::body`]) or has no event
+//! id gets `400` (these are counted too): nothing acknowledged can turn out
+//! unreadable later. A queue that cannot be written gets `503`, so the
+//! vendor delivers again later.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -25,8 +32,8 @@ use chrono::Utc;
 use holdfast_engine::jobs::{WebhookEvent, kept_header};
 use holdfast_spec::{Env, EventId, SignatureEncoding, Spec, VerifyScheme, Webhook};
 use holdfast_store::{Enqueued, JobQueue};
-use serde::de::IgnoredAny;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 use crate::ingest::{Ingest, IngestError};
 use crate::verify::{Encoding, Scheme, Verifier};
@@ -103,11 +110,17 @@ pub fn router(
     let rejections = Rejections::default();
     let mut router = Router::new();
     for webhook in &spec.webhooks {
+        let verifier = verifier(webhook, env)?;
+        let dedup_by_body = match &webhook.event_id {
+            EventId::Header(name) => !verifier.signs_header(name),
+            EventId::Path(_) => false,
+        };
         let hook = Arc::new(Hook {
             name: webhook.name.clone(),
-            verifier: verifier(webhook, env)?,
+            verifier,
             event_id: webhook.event_id.clone(),
             max_body: webhook.max_body,
+            dedup_by_body,
             ingest: ingest.clone(),
             rejections: rejections.clone(),
         });
@@ -135,6 +148,10 @@ struct Hook {
     verifier: Verifier,
     event_id: EventId,
     max_body: usize,
+    /// The event id is in a header the signature does not cover: anyone
+    /// replaying a captured body could change it, so events are told apart
+    /// by their signed body instead (see [`WebhookEvent::to_job_by_body`]).
+    dedup_by_body: bool,
     ingest: Ingest,
     rejections: Rejections,
 }
@@ -192,18 +209,16 @@ async fn receive(State(hook): State<Arc<Hook>>, request: Request) -> Response {
             );
         }
     };
-    // a header id needs no parsed body: checking it is JSON is enough
-    let parsed = match &hook.event_id {
-        EventId::Path(_) => serde_json::from_slice::<Value>(&body).map(Some),
-        EventId::Header(_) => serde_json::from_slice::<IgnoredAny>(&body).map(|_| None),
-    };
-    let parsed = match parsed {
-        Ok(v) => v,
+    // refused now what the worker could not read later; a header id needs
+    // no parsed body
+    let (text, parsed) = match crate::body::check(&body, matches!(hook.event_id, EventId::Path(_)))
+    {
+        Ok(checked) => checked,
         Err(e) => {
-            hook.rejections.count(&hook.name, "not_json");
+            hook.rejections.count(&hook.name, e.reason());
             return answer(
                 StatusCode::BAD_REQUEST,
-                json!({ "error": format!("the body is not JSON: {e}"), "reason": "not_json" }),
+                json!({ "error": e.to_string(), "reason": e.reason() }),
             );
         }
     };
@@ -243,9 +258,14 @@ async fn receive(State(hook): State<Arc<Hook>>, request: Request) -> Response {
             .filter(|(k, _)| kept_header(k.as_str()))
             .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
             .collect::<BTreeMap<_, _>>(),
-        body: String::from_utf8_lossy(&body).into_owned(),
+        body: text.to_owned(),
     };
-    let queued = hook.ingest.enqueue(event.to_job()).await;
+    let job = if hook.dedup_by_body {
+        event.to_job_by_body(&hex::encode(Sha256::digest(&body)))
+    } else {
+        event.to_job()
+    };
+    let queued = hook.ingest.enqueue(job).await;
     counted(
         &hook.name,
         match &queued {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use holdfast_records::primary_key;
 use holdfast_spec::{Spec, Webhook};
 use holdfast_store::{RecordRow, TableSpec};
-use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value as Jinja};
+use minijinja::{Environment, UndefinedBehavior, Value as Jinja};
 use serde_json::Value;
 
 use crate::SourceError;
@@ -43,6 +43,9 @@ pub struct EventWrite {
     pub row: RecordRow,
     /// The event's version as sortable text (see [`version::sortable`]).
     pub version: Option<String>,
+    /// Where the version was read and what it was, for messages:
+    /// `` `webhooks.crm.version` (`$.data.updated_at`) = "2024-06-01T12:00:00Z" ``.
+    pub version_at: Option<String>,
     /// True when the event deletes the record.
     pub delete: bool,
 }
@@ -60,8 +63,8 @@ impl EventRouter {
     /// # Errors
     /// A condition, schema or map that does not compile.
     pub fn new(spec: Arc<Spec>) -> Result<EventRouter, SourceError> {
-        let mut conditions = Environment::new();
-        conditions.set_auto_escape_callback(|_| AutoEscape::None);
+        // the closed sandbox: the documented filters and tests, no functions
+        let mut conditions = holdfast_spec::sandbox::environment();
         conditions.set_undefined_behavior(UndefinedBehavior::Lenient);
         let mut streams = BTreeMap::new();
         for w in &spec.webhooks {
@@ -145,7 +148,7 @@ impl EventRouter {
                 .first()
                 .cloned()
                 .ok_or_else(|| format!("no record at `{}` (`{at}.record`)", route.record.source))?;
-            let version = self.version(webhook, &body)?;
+            let (version, version_at) = self.version(webhook, &body)?.unzip();
             let stream = self
                 .streams
                 .get(&route.stream)
@@ -155,6 +158,7 @@ impl EventRouter {
                 stream: route.stream.clone(),
                 row,
                 version,
+                version_at,
                 delete,
             }));
         }
@@ -172,7 +176,8 @@ impl EventRouter {
             .map_err(|e| format!("`{name}` could not be evaluated: {e}"))
     }
 
-    fn version(&self, webhook: &Webhook, body: &Value) -> Result<Option<String>, String> {
+    /// The event's sortable version and where it was read (with its value).
+    fn version(&self, webhook: &Webhook, body: &Value) -> Result<Option<(String, String)>, String> {
         let Some(path) = &webhook.version else {
             return Ok(None);
         };
@@ -183,9 +188,10 @@ impl EventRouter {
                 path.source
             )
         })?;
-        version::sortable(value)
-            .map(Some)
-            .map_err(|e| format!("`{at}`: {e}"))
+        let sortable =
+            version::sortable(value).map_err(|e| format!("`{at}` (`{}`): {e}", path.source))?;
+        let shown = format!("`{at}` (`{}`) = {}", path.source, version::shown(value));
+        Ok(Some((sortable, shown)))
     }
 
     fn row(
@@ -282,6 +288,10 @@ webhooks:
             w.version.as_deref(),
             Some("t2024-06-01T12:00:00.000000000Z")
         );
+        assert_eq!(
+            w.version_at.as_deref(),
+            Some("`webhooks.crm.version` (`$.data.updated_at`) = \"2024-06-01T14:00:00+02:00\"")
+        );
         assert!(!w.delete);
     }
 
@@ -320,6 +330,10 @@ webhooks:
             (
                 json!({"type": "contact.updated", "data": {"id": 1, "email": 5, "updated_at": 1}}),
                 "stream `contacts`: the record is invalid: /email",
+            ),
+            (
+                json!({"type": "contact.updated", "data": {"id": 1, "email": "a@x", "updated_at": "yesterday"}}),
+                "`webhooks.crm.version` (`$.data.updated_at`): \"yesterday\" is neither a number nor a timestamp",
             ),
         ];
         for (body, expected) in cases {

@@ -23,11 +23,17 @@ pub(crate) struct RawWebhook {
     /// into the body (`"$.id"`) or `header:NAME` (`header:X-GitHub-Delivery`).
     /// Default: the `webhook-id` header for `standard_webhooks`,
     /// `X-GitHub-Delivery` for `github`, `$.id` for `stripe`; required for
-    /// `hmac_sha256`.
+    /// `hmac_sha256`. A header the signature does not cover (every one but
+    /// `webhook-id` of `standard_webhooks`) could be changed by whoever
+    /// replays a captured request, so such events are deduplicated by the
+    /// SHA-256 of their signed body instead: the same body is one event.
     pub(crate) event_id: Option<String>,
     /// A JSONPath to the event's version (a timestamp or a number), e.g.
     /// `"$.data.updated_at"`: an event older than what is stored is not
-    /// applied, so out-of-order delivery never goes back in time.
+    /// applied, so out-of-order delivery never goes back in time. Numbers
+    /// compare as numbers, timestamps as times; an event whose version is
+    /// neither, or of another kind than the stored record's, is
+    /// dead-lettered.
     /// Default: none (events apply in the order they are processed).
     pub(crate) version: Option<String>,
     /// Required. Where events go, checked in order; the first whose `when`

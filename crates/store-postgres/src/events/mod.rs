@@ -65,6 +65,8 @@ pub(crate) async fn apply(
     // Leases that applied something, in order, with their last outcome.
     let mut finished: Vec<(Lease, EventOutcome)> = Vec::new();
     let mut slots: HashMap<Lease, usize> = HashMap::new();
+    // Leases left running: an event of theirs could not be ordered.
+    let mut refused: HashSet<Lease> = HashSet::new();
     let mut outcomes = Vec::with_capacity(events.len());
     for (i, (event, prepared)) in events.iter().zip(&prepared).enumerate() {
         let Some(prepared) = prepared else {
@@ -74,6 +76,9 @@ pub(crate) async fn apply(
         let key = (table_of(event), identity(&event.row.key));
         let (plan, _) = plans.entry(key).or_insert_with(|| (Plan::new(None), i));
         let outcome = plan.apply(i, &prepared.raw, event.version.as_deref(), event.delete);
+        if outcome == EventOutcome::VersionMismatch {
+            refused.insert(event.lease);
+        }
         match slots.get(&event.lease) {
             Some(&slot) => finished[slot].1 = outcome,
             None => {
@@ -97,6 +102,7 @@ pub(crate) async fn apply(
         }
         write::write(conn, table, &mine, now).await?;
     }
+    finished.retain(|(lease, _)| !refused.contains(lease));
     mark_all_done(conn, &finished, now).await?;
     Ok(outcomes)
 }

@@ -2,7 +2,9 @@
 //! batch share one `now`, so what a key ends as after its events (applied
 //! in order, each seeing the ones before) is known before anything is written.
 
-use holdfast_store::EventOutcome;
+use std::cmp::Ordering;
+
+use holdfast_store::{EventOutcome, order_versions};
 use serde_json::Value;
 
 /// What is stored for an event's key.
@@ -42,10 +44,12 @@ pub(super) fn decide(
             (Write::Insert { deleted: false }, EventOutcome::Created)
         };
     };
-    if let (Some(have), Some(incoming)) = (stored.version.as_deref(), version)
-        && have.as_bytes() >= incoming.as_bytes()
-    {
-        return (Write::Nothing, EventOutcome::Stale);
+    if let (Some(have), Some(incoming)) = (stored.version.as_deref(), version) {
+        match order_versions(have, incoming) {
+            None => return (Write::Nothing, EventOutcome::VersionMismatch),
+            Some(Ordering::Greater) => {}
+            Some(_) => return (Write::Nothing, EventOutcome::Stale),
+        }
     }
     if delete {
         (Write::Tombstone, EventOutcome::Deleted)
@@ -181,15 +185,22 @@ mod tests {
     }
 
     #[test]
-    fn versions_order_as_bytes() {
-        let s = stored(Some("0002"), false);
-        assert_eq!(decide(Some(&s), Some("0001"), false).1, EventOutcome::Stale);
-        assert_eq!(decide(Some(&s), Some("0002"), true).1, EventOutcome::Stale);
-        assert_eq!(decide(Some(&s), Some("0003"), false).0, Write::Update);
-        assert_eq!(decide(Some(&s), None, true).0, Write::Tombstone);
-        let upper = stored(Some("B"), false);
+    fn versions_order_as_bytes_within_a_kind() {
+        let s = stored(Some("n0002"), false);
         assert_eq!(
-            decide(Some(&upper), Some("a"), false).0,
+            decide(Some(&s), Some("n0001"), false).1,
+            EventOutcome::Stale
+        );
+        assert_eq!(decide(Some(&s), Some("n0002"), true).1, EventOutcome::Stale);
+        assert_eq!(decide(Some(&s), Some("n0003"), false).0, Write::Update);
+        assert_eq!(
+            decide(Some(&s), Some("t2024"), false),
+            (Write::Nothing, EventOutcome::VersionMismatch)
+        );
+        assert_eq!(decide(Some(&s), None, true).0, Write::Tombstone);
+        let upper = stored(Some("nB"), false);
+        assert_eq!(
+            decide(Some(&upper), Some("na"), false).0,
             Write::Update,
             "byte order"
         );
@@ -202,9 +213,10 @@ mod tests {
     #[test]
     fn a_batch_folds_into_one_write() {
         use EventOutcome::*;
-        let mut plan = Plan::new(Some(stored(Some("1"), true)));
+        let mut plan = Plan::new(Some(stored(Some("n1"), true)));
         let a = json!({"a": 1});
-        assert_eq!(plan.apply(0, &a, Some("0"), false), Stale);
+        assert_eq!(plan.apply(0, &a, Some("n0"), false), Stale);
+        assert_eq!(plan.apply(1, &a, Some("t0"), false), VersionMismatch);
         assert_eq!(plan.apply(1, &a, None, true), Deleted);
         assert_eq!(
             plan.deleted,
@@ -212,14 +224,14 @@ mod tests {
             "still the first deletion"
         );
         assert!(!plan.updated);
-        assert_eq!(plan.apply(2, &a, Some("2"), false), Updated);
-        assert_eq!(plan.apply(3, &a, Some("3"), false), Unchanged);
+        assert_eq!(plan.apply(2, &a, Some("n2"), false), Updated);
+        assert_eq!(plan.apply(3, &a, Some("n3"), false), Unchanged);
         assert_eq!(plan.apply(4, &a, None, true), Deleted);
         assert_eq!(
             (plan.deleted, plan.updated, plan.content, plan.last_change),
             (super::Deleted::Now, true, Some(3), Some(3))
         );
-        assert_eq!(plan.version().as_deref(), Some("3"));
+        assert_eq!(plan.version().as_deref(), Some("n3"));
         assert!(plan.existed);
     }
 }

@@ -79,21 +79,21 @@ pub async fn out_of_order_versions_end_on_newest(store: &dyn JobQueue) {
     store.prepare_table(&t).await.expect("prepare");
     let l = leases(store, 4).await;
     assert_eq!(
-        apply(store, &[event(l[0], &t, 1, "c@x", Some("0003"), false)], 2).await,
+        apply(store, &[event(l[0], &t, 1, "c@x", Some("n0003"), false)], 2).await,
         [Created]
     );
     assert_eq!(
-        apply(store, &[event(l[1], &t, 1, "a@x", Some("0001"), false)], 3).await,
+        apply(store, &[event(l[1], &t, 1, "a@x", Some("n0001"), false)], 3).await,
         [Stale]
     );
     assert_eq!(
-        apply(store, &[event(l[2], &t, 1, "b@x", Some("0002"), false)], 4).await,
+        apply(store, &[event(l[2], &t, 1, "b@x", Some("n0002"), false)], 4).await,
         [Stale]
     );
     let r = stored(store, &t, 1).await;
     assert_eq!(
         (email(&r), r.version.as_deref()),
-        (json!("c@x"), Some("0003"))
+        (json!("c@x"), Some("n0003"))
     );
     assert_eq!(
         (r.updated_run, r.last_run, r.last_change),
@@ -108,13 +108,13 @@ pub async fn out_of_order_versions_end_on_newest(store: &dyn JobQueue) {
     );
 
     assert_eq!(
-        apply(store, &[event(l[3], &t, 1, "d@x", Some("0004"), false)], 5).await,
+        apply(store, &[event(l[3], &t, 1, "d@x", Some("n0004"), false)], 5).await,
         [Updated]
     );
     let r = stored(store, &t, 1).await;
     assert_eq!(
         (email(&r), r.version.as_deref()),
-        (json!("d@x"), Some("0004"))
+        (json!("d@x"), Some("n0004"))
     );
     assert_eq!((r.updated_at, r.last_change), (at(5), 2));
 }
@@ -127,20 +127,20 @@ pub async fn equal_version_is_stale(store: &dyn JobQueue) {
     store.prepare_table(&t).await.expect("prepare");
     let l = leases(store, 3).await;
     assert_eq!(
-        apply(store, &[event(l[0], &t, 1, "a@x", Some("5"), false)], 2).await,
+        apply(store, &[event(l[0], &t, 1, "a@x", Some("n5"), false)], 2).await,
         [Created]
     );
     assert_eq!(
-        apply(store, &[event(l[1], &t, 1, "b@x", Some("5"), false)], 3).await,
+        apply(store, &[event(l[1], &t, 1, "b@x", Some("n5"), false)], 3).await,
         [Stale]
     );
     assert_eq!(email(&stored(store, &t, 1).await), json!("a@x"));
     assert_eq!(
-        apply(store, &[event(l[2], &t, 1, "a@x", Some("6"), false)], 4).await,
+        apply(store, &[event(l[2], &t, 1, "a@x", Some("n6"), false)], 4).await,
         [Unchanged]
     );
     let r = stored(store, &t, 1).await;
-    assert_eq!(r.version.as_deref(), Some("6"));
+    assert_eq!(r.version.as_deref(), Some("n6"));
     assert_eq!(
         (r.updated_at, r.last_seen, r.last_change),
         (at(2), at(4), 0)
@@ -155,17 +155,17 @@ pub async fn delete_then_older_update_stays_deleted(store: &dyn JobQueue) {
     store.prepare_table(&t).await.expect("prepare");
     let l = leases(store, 3).await;
     assert_eq!(
-        apply(store, &[event(l[0], &t, 1, "a@x", Some("1"), false)], 2).await,
+        apply(store, &[event(l[0], &t, 1, "a@x", Some("n1"), false)], 2).await,
         [Created]
     );
     assert_eq!(
-        apply(store, &[event(l[1], &t, 1, "", Some("3"), true)], 3).await,
+        apply(store, &[event(l[1], &t, 1, "", Some("n3"), true)], 3).await,
         [Deleted]
     );
     let r = stored(store, &t, 1).await;
     assert_eq!(
         (r.deleted_at, r.version.as_deref()),
-        (Some(at(3)), Some("3"))
+        (Some(at(3)), Some("n3"))
     );
     assert_eq!(
         (email(&r), r.last_change),
@@ -173,7 +173,7 @@ pub async fn delete_then_older_update_stays_deleted(store: &dyn JobQueue) {
         "last content kept"
     );
     assert_eq!(
-        apply(store, &[event(l[2], &t, 1, "b@x", Some("2"), false)], 4).await,
+        apply(store, &[event(l[2], &t, 1, "b@x", Some("n2"), false)], 4).await,
         [Stale]
     );
     let r = stored(store, &t, 1).await;
@@ -189,17 +189,17 @@ pub async fn delete_of_unknown_key_then_older_create_stays_deleted(store: &dyn J
     store.prepare_table(&t).await.expect("prepare");
     let l = leases(store, 2).await;
     assert_eq!(
-        apply(store, &[event(l[0], &t, 7, "gone@x", Some("5"), true)], 2).await,
+        apply(store, &[event(l[0], &t, 7, "gone@x", Some("n5"), true)], 2).await,
         [Deleted]
     );
     let r = stored(store, &t, 7).await;
     assert_eq!(
         (r.deleted_at, r.version.as_deref()),
-        (Some(at(2)), Some("5"))
+        (Some(at(2)), Some("n5"))
     );
     assert_eq!((email(&r), r.last_change), (json!("gone@x"), 3));
     assert_eq!(
-        apply(store, &[event(l[1], &t, 7, "new@x", Some("4"), false)], 3).await,
+        apply(store, &[event(l[1], &t, 7, "new@x", Some("n4"), false)], 3).await,
         [Stale]
     );
     let r = stored(store, &t, 7).await;
@@ -213,17 +213,17 @@ pub async fn newer_update_after_delete_resurrects(store: &dyn JobQueue) {
     let t = contacts();
     store.prepare_table(&t).await.expect("prepare");
     let l = leases(store, 3).await;
-    apply(store, &[event(l[0], &t, 1, "a@x", Some("1"), false)], 2).await;
+    apply(store, &[event(l[0], &t, 1, "a@x", Some("n1"), false)], 2).await;
     assert_eq!(
-        apply(store, &[event(l[1], &t, 1, "a@x", Some("2"), true)], 3).await,
+        apply(store, &[event(l[1], &t, 1, "a@x", Some("n2"), true)], 3).await,
         [Deleted]
     );
     assert_eq!(
-        apply(store, &[event(l[2], &t, 1, "a@x", Some("3"), false)], 4).await,
+        apply(store, &[event(l[2], &t, 1, "a@x", Some("n3"), false)], 4).await,
         [Updated]
     );
     let r = stored(store, &t, 1).await;
-    assert_eq!((r.deleted_at, r.version.as_deref()), (None, Some("3")));
+    assert_eq!((r.deleted_at, r.version.as_deref()), (None, Some("n3")));
     assert_eq!((r.updated_at, r.last_change), (at(4), 2));
 }
 
@@ -235,10 +235,10 @@ pub async fn same_key_in_one_batch_applies_in_order(store: &dyn JobQueue) {
     store.prepare_table(&t).await.expect("prepare");
     let l = leases(store, 4).await;
     let batch = [
-        event(l[0], &t, 1, "a@x", Some("1"), false),
-        event(l[1], &t, 1, "b@x", Some("2"), false),
-        event(l[2], &t, 1, "", Some("3"), true),
-        event(l[3], &t, 1, "c@x", Some("2"), false),
+        event(l[0], &t, 1, "a@x", Some("n1"), false),
+        event(l[1], &t, 1, "b@x", Some("n2"), false),
+        event(l[2], &t, 1, "", Some("n3"), true),
+        event(l[3], &t, 1, "c@x", Some("n2"), false),
         event(l[0], &t, 2, "z@x", None, false),
     ];
     assert_eq!(
@@ -248,7 +248,7 @@ pub async fn same_key_in_one_batch_applies_in_order(store: &dyn JobQueue) {
     let r = stored(store, &t, 1).await;
     assert_eq!(
         (r.deleted_at, r.version.as_deref()),
-        (Some(at(2)), Some("3"))
+        (Some(at(2)), Some("n3"))
     );
     assert_eq!(email(&r), json!("b@x"));
     assert_eq!(email(&stored(store, &t, 2).await), json!("z@x"));
@@ -286,9 +286,9 @@ pub async fn lost_lease_writes_nothing(store: &dyn JobQueue) {
     let again = claim(store, "rescuer", 5, at(40)).await;
     assert_eq!((again.len(), again[0].attempts), (1, 2));
     let batch = [
-        event(l[0], &t, 1, "a@x", Some("1"), false),
-        event(l[1], &t, 2, "b@x", Some("1"), false),
-        event(again[0].lease(), &t, 3, "c@x", Some("1"), false),
+        event(l[0], &t, 1, "a@x", Some("n1"), false),
+        event(l[1], &t, 2, "b@x", Some("n1"), false),
+        event(again[0].lease(), &t, 3, "c@x", Some("n1"), false),
     ];
     assert_eq!(
         apply(store, &batch, 41).await,
@@ -309,8 +309,57 @@ pub async fn lost_lease_writes_nothing(store: &dyn JobQueue) {
         JobState::Done,
         "finished by the new lease"
     );
-    let late = [event(l[0], &t, 1, "a@x", Some("1"), false)];
+    let late = [event(l[0], &t, 1, "a@x", Some("n1"), false)];
     assert_eq!(apply(store, &late, 42).await, [LeaseLost]);
+}
+
+/// Versions of two kinds (a number stored, a time incoming) are not
+/// ordered: the event writes nothing and its job stays running under its
+/// lease, for the caller to dead-letter, even when another event of that
+/// lease applied. Versions of one kind still order.
+pub async fn issue_13_versions_of_two_kinds_are_refused(store: &dyn JobQueue) {
+    use EventOutcome::*;
+    let t = contacts();
+    store.prepare_table(&t).await.expect("prepare");
+    let l = leases(store, 4).await;
+    let time = "t2024-06-01T12:00:00.000000000Z";
+    assert_eq!(
+        apply(store, &[event(l[0], &t, 1, "a@x", Some("n5"), false)], 2).await,
+        [Created]
+    );
+    assert_eq!(
+        apply(store, &[event(l[1], &t, 1, "b@x", Some(time), false)], 3).await,
+        [VersionMismatch]
+    );
+    let r = stored(store, &t, 1).await;
+    assert_eq!(
+        (email(&r), r.version.as_deref(), r.updated_at),
+        (json!("a@x"), Some("n5"), at(2)),
+        "nothing written"
+    );
+    let left = job(store, l[1].id).await;
+    assert_eq!((left.state, left.result), (JobState::Running, None));
+    // one lease, two events: one applies, one cannot be ordered
+    let both = [
+        event(l[2], &t, 2, "c@x", Some(time), false),
+        event(l[2], &t, 1, "c@x", Some(time), true),
+    ];
+    assert_eq!(apply(store, &both, 4).await, [Created, VersionMismatch]);
+    assert_eq!(job(store, l[2].id).await.state, JobState::Running);
+    assert_eq!(stored(store, &t, 1).await.deleted_at, None);
+    let error = "versions of two kinds".to_owned();
+    assert!(
+        store
+            .finish(l[1], crate::Finish::Dead { error }, at(5))
+            .await
+            .expect("finish"),
+        "the lease is still live"
+    );
+    assert_eq!(job(store, l[1].id).await.state, JobState::Dead);
+    assert_eq!(
+        apply(store, &[event(l[3], &t, 1, "d@x", Some("n6"), false)], 6).await,
+        [Updated]
+    );
 }
 
 /// Events without a version always apply, and keep the stored version.
@@ -333,7 +382,7 @@ pub async fn unversioned_events_always_apply(store: &dyn JobQueue) {
         (None, None, json!("c@x"))
     );
     assert_eq!(
-        apply(store, &[event(l[4], &t, 1, "d@x", Some("9"), false)], 6).await,
+        apply(store, &[event(l[4], &t, 1, "d@x", Some("n9"), false)], 6).await,
         [Updated]
     );
     assert_eq!(
@@ -341,7 +390,10 @@ pub async fn unversioned_events_always_apply(store: &dyn JobQueue) {
         [Updated]
     );
     let r = stored(store, &t, 1).await;
-    assert_eq!((r.version.as_deref(), email(&r)), (Some("9"), json!("e@x")));
+    assert_eq!(
+        (r.version.as_deref(), email(&r)),
+        (Some("n9"), json!("e@x"))
+    );
 }
 
 /// A sync page never changes an event's version or tombstone.
@@ -353,7 +405,7 @@ pub async fn sync_keeps_version_and_tombstone(store: &dyn JobQueue) {
         lease,
         table: &t,
         row: row(id, json!({"id": id})),
-        version: Some("7".to_owned()),
+        version: Some("n7".to_owned()),
         delete,
     };
     store
@@ -377,12 +429,12 @@ pub async fn sync_keeps_version_and_tombstone(store: &dyn JobQueue) {
     )
     .await;
     let one = stored(store, &t, 1).await;
-    assert_eq!((one.version.as_deref(), one.deleted_at), (Some("7"), None));
+    assert_eq!((one.version.as_deref(), one.deleted_at), (Some("n7"), None));
     assert_eq!(one.updated_run, run);
     let two = stored(store, &t, 2).await;
     assert_eq!(
         (two.version.as_deref(), two.deleted_at),
-        (Some("7"), Some(at(2)))
+        (Some("n7"), Some(at(2)))
     );
     let three = stored(store, &t, 3).await;
     assert_eq!((three.version, three.deleted_at), (None, None));

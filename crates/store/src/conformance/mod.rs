@@ -111,6 +111,7 @@ macro_rules! queue_conformance {
             events::lost_lease_writes_nothing,
             events::unversioned_events_always_apply,
             events::sync_keeps_version_and_tombstone,
+            events::issue_13_versions_of_two_kinds_are_refused,
         );
     };
 }

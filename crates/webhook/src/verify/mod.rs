@@ -181,6 +181,21 @@ impl Verifier {
         }
     }
 
+    /// Whether the signature covers header `name` (ignoring ASCII case), so
+    /// an event id read from it cannot be changed by whoever replays a
+    /// captured request. Only Standard Webhooks signs a header, `webhook-id`
+    /// (with `webhook-timestamp`); Stripe, GitHub and the generic HMAC sign
+    /// the body (Stripe with its timestamp) and nothing else: GitHub's
+    /// `X-GitHub-Delivery` is not signed.
+    pub fn signs_header(&self, name: &str) -> bool {
+        match self.check {
+            Check::StandardWebhooks => ["webhook-id", "webhook-timestamp"]
+                .iter()
+                .any(|h| h.eq_ignore_ascii_case(name)),
+            Check::Stripe | Check::Github | Check::HmacSha256 { .. } => false,
+        }
+    }
+
     /// The scheme this verifier checks.
     pub fn scheme(&self) -> &Scheme {
         &self.scheme
@@ -286,6 +301,29 @@ mod tests {
             let message = rejection.to_string();
             assert!(message.contains(in_message), "{message}");
         }
+    }
+
+    #[test]
+    fn only_standard_webhooks_signs_a_header() {
+        let make = |scheme: Scheme, secret: &str| {
+            Verifier::new(scheme, vec![secret.to_owned()], Duration::from_secs(300))
+                .expect("valid secret")
+        };
+        let standard = make(
+            Scheme::StandardWebhooks,
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        );
+        assert!(standard.signs_header("webhook-id") && standard.signs_header("Webhook-Id"));
+        assert!(!standard.signs_header("x-request-id"));
+        let github = make(Scheme::Github, "s");
+        assert!(!github.signs_header("X-GitHub-Delivery"));
+        assert!(!make(Scheme::Stripe, "whsec_x").signs_header("stripe-signature"));
+        let generic = Scheme::HmacSha256 {
+            header: "X-Signature".to_owned(),
+            encoding: Encoding::Hex,
+            prefix: String::new(),
+        };
+        assert!(!make(generic, "s").signs_header("x-event-id"));
     }
 
     #[test]
