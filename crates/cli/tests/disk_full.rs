@@ -19,7 +19,6 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{Sandbox, Serve, local_client, open_pool, post, wait_drained};
-use hmac::{Hmac, KeyInit as _, Mac as _};
 use serde_json::{Value, json};
 
 const SECRET: &str = "issue-13-disk-full";
@@ -51,14 +50,7 @@ fn signed_event(contact: i64) -> (String, Vec<(String, String)>) {
         "data": { "id": contact, "email": format!("c{contact}@example.com"), "notes": "n".repeat(6000) }
     })
     .to_string();
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).expect("any key length");
-    mac.update(body.as_bytes());
-    let signature: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let signature = common::hmac_sha256_hex(SECRET, body.as_bytes());
     (body, vec![("X-Signature".to_owned(), signature)])
 }
 

@@ -8,7 +8,6 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{Sandbox, Serve, local_client, post, wait_drained};
-use hmac::{Hmac, KeyInit as _, Mac as _};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
@@ -61,13 +60,7 @@ fn signed_event(id: &str, contact: i64) -> (String, Vec<(String, String)>) {
 }
 
 fn sign(body: &str) -> String {
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).expect("any key length");
-    mac.update(body.as_bytes());
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    common::hmac_sha256_hex(SECRET, body.as_bytes())
 }
 
 fn addr(serve: &Serve) -> String {

@@ -14,9 +14,8 @@ use std::time::{Duration, Instant};
 use common::{
     JobRow, Sandbox, Serve, jobs, local_client, post, sign_webhooks, unix_now, wait_drained,
 };
-use hmac::{KeyInit, Mac};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
+use sha2::{Digest as _, Sha256};
 
 const CRM_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const STRIPE_SECRET: &str = "whsec_stripe_e2e_secret";
@@ -87,12 +86,10 @@ fn sign_request(scheme: &str, secret: &str, id: &str, timestamp: i64, body: &str
 /// GitHub's documented recipe (`X-Hub-Signature-256: sha256=<hex HMAC of
 /// the raw body>`) over raw bytes, which sign.py, taking text, cannot sign.
 fn github_headers(body: &[u8], delivery: &str) -> Vec<(String, String)> {
-    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(GH_SECRET.as_bytes()).expect("any key");
-    mac.update(body);
     vec![
         (
             "X-Hub-Signature-256".to_owned(),
-            format!("sha256={}", hex(&mac.finalize().into_bytes())),
+            format!("sha256={}", common::hmac_sha256_hex(GH_SECRET, body)),
         ),
         ("X-GitHub-Delivery".to_owned(), delivery.to_owned()),
     ]

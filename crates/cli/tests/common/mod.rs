@@ -866,3 +866,17 @@ pub async fn piped(mut cmd: Command, stdin: &str) -> Output {
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
+
+/// The lowercase hex HMAC-SHA256 of `body` under `secret` (the `hmac_sha256`
+/// scheme's and GitHub's signature, computed as the vendors document it).
+pub fn hmac_sha256_hex(secret: &str, body: &[u8]) -> String {
+    use hmac::{KeyInit as _, Mac as _};
+    let mut mac =
+        hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(body);
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
