@@ -19,6 +19,14 @@ pub enum SourceError {
         /// What went wrong.
         source: RecordsError,
     },
+    /// The answer does not hold the stream's records where `records:` says.
+    #[error("{url}: {source}")]
+    Records {
+        /// The URL of the page, redacted.
+        url: String,
+        /// What was found instead.
+        source: RecordsError,
+    },
     /// A setting of the connector file could not be used: a template that
     /// does not render (or renders to something unusable), a schema or map
     /// that does not compile.

@@ -32,6 +32,20 @@ pub enum RecordsError {
         /// What was there.
         found: String,
     },
+    /// The records path selects nothing because what it reads from is not in
+    /// the body: the answer is not the list it should be, so "no records"
+    /// would be a guess.
+    #[error(
+        "`records: {path}` finds no list in this answer: {found}; if the API moved its records, \
+         change `records:`; if this answer means \"nothing here\", add an `errors:` rule with \
+         `action: skip` that matches it"
+    )]
+    NoRecords {
+        /// The records path.
+        path: String,
+        /// What the body has instead (its top-level keys, or its type).
+        found: String,
+    },
     /// The next page number or offset does not fit in 64 bits.
     #[error(
         "the next {what} after {at} does not fit in 64 bits, so pagination cannot go on; \

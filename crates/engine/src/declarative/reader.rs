@@ -253,7 +253,11 @@ impl PageReader for DeclarativeReader<'_> {
         }
         let shown_url = self.conn.client.redactor().url(&response.url);
         let body = response.json.take().unwrap_or(Value::Null);
-        let records = count_records(&body, &self.stream.records);
+        let records =
+            count_records(&body, &self.stream.records).map_err(|source| SourceError::Records {
+                url: shown_url.clone(),
+                source,
+            })?;
         let stop = match &self.stream.paginate.stop_when {
             Some(stop) => self.stop(stop, &body, records, &position)?,
             None => false,

@@ -1,0 +1,86 @@
+//! Answers that would make a wrong result look like a success: each must end
+//! the run loudly (non-zero exit, a failed run naming the stream, the page
+//! and what was wrong), never as an empty, green run.
+
+mod common;
+
+use common::{Sandbox, count, runs};
+use holdfast_mock::{FaultProfile, MockConfig};
+
+fn connector(base_url: &str, extra: &str) -> String {
+    format!(
+        r#"connections:
+  crm:
+    base_url: "{base_url}"
+    retry: {{ attempts: 1 }}{extra}
+streams:
+  contacts:
+    connection: crm
+    request: {{ path: /v2/contacts, params: {{ limit: 50 }} }}
+    paginate: {{ type: cursor, next: "$.meta.next_cursor", param: cursor }}
+    records: "$.data[*]"
+    primary_key: id
+"#
+    )
+}
+
+/// A `200 OK` whose body holds an error instead of the records list is not
+/// an empty page: the run fails and says what the body had instead.
+#[tokio::test]
+async fn an_answer_without_the_records_list_fails_the_run() {
+    let mock = common::start_mock_with(MockConfig {
+        records: 120,
+        faults: FaultProfile::parse("error_body=100%").expect("fault spec"),
+        ..MockConfig::default()
+    })
+    .await;
+    let sandbox = Sandbox::new();
+    sandbox.write_config(&connector(&mock.url(), ""));
+
+    let out = sandbox.run(&["sync"]).await;
+    assert_ne!(out.code, Some(0), "an error body must not pass\n{out}");
+    let text = out.all_text();
+    for needle in [
+        "contacts",
+        "/v2/contacts",
+        "`records: $.data[*]` finds no list",
+        "`data` is not there (the body has `error`, `success`)",
+        "errors:",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?}\n{out}");
+    }
+    let pool = sandbox.pool().await;
+    let runs = runs(&pool).await;
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0].outcome, "failed", "{runs:?}");
+    assert!(
+        runs[0]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("finds no list")),
+        "{runs:?}"
+    );
+    assert_eq!(count(&pool, "contacts").await, 0);
+}
+
+/// Where such an answer really means "nothing here", an `errors:` rule with
+/// `action: skip` says so, and the run passes.
+#[tokio::test]
+async fn a_skip_rule_accepts_an_answer_without_records() {
+    let mock = common::start_mock_with(MockConfig {
+        records: 120,
+        faults: FaultProfile::parse("error_body=100%").expect("fault spec"),
+        ..MockConfig::default()
+    })
+    .await;
+    let sandbox = Sandbox::new();
+    let rule = r#"
+    errors:
+      - when: "status == 200 and body.success == false"
+        action: skip"#;
+    sandbox.write_config(&connector(&mock.url(), rule));
+
+    sandbox.run(&["sync"]).await.expect_code(0);
+    let pool = sandbox.pool().await;
+    assert_eq!(runs(&pool).await[0].outcome, "succeeded");
+}
