@@ -115,6 +115,7 @@ impl PageReader for TagPages<'_> {
             records,
             next,
             capped: None,
+            skipped: false,
         })
     }
 }

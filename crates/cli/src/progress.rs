@@ -111,6 +111,21 @@ pub(crate) fn describe(s: &RunSummary) -> String {
         )
     } else {
         String::new()
+    } + &if s.skipped > 0 {
+        let n = match s.skipped {
+            1 => "1 answer was".to_owned(),
+            n => format!("{n} answers were"),
+        };
+        format!("; {n} skipped by an `errors:` rule (`action: skip`), each ending its chain")
+    } else {
+        String::new()
+    } + &if s.quarantined > 0 && s.records() == s.quarantined {
+        format!(
+            "; every record read was quarantined, none stored: see `holdfast quarantine {}`",
+            s.stream
+        )
+    } else {
+        String::new()
     }
 }
 

@@ -80,7 +80,33 @@ async fn a_skip_rule_accepts_an_answer_without_records() {
         action: skip"#;
     sandbox.write_config(&connector(&mock.url(), rule));
 
-    sandbox.run(&["sync"]).await.expect_code(0);
+    let out = sandbox.run(&["sync"]).await;
+    out.expect_code(0);
+    // The skip is said, not passed off as an empty API.
+    assert!(
+        out.all_text()
+            .contains("1 answer was skipped by an `errors:` rule"),
+        "{out}"
+    );
     let pool = sandbox.pool().await;
     assert_eq!(runs(&pool).await[0].outcome, "succeeded");
+}
+
+/// A run whose every record is quarantined stores nothing: its summary
+/// says so and where to look, not only a count.
+#[tokio::test]
+async fn a_run_that_stores_nothing_says_so() {
+    let mock = common::start_mock(30).await;
+    let sandbox = Sandbox::new();
+    // The API renamed its key: every record lacks `contact_id`.
+    let yaml = connector(&mock.url(), "").replace("primary_key: id", "primary_key: contact_id");
+    sandbox.write_config(&yaml);
+
+    let out = sandbox.run(&["sync"]).await;
+    assert!(
+        out.all_text().contains(
+            "every record read was quarantined, none stored: see `holdfast quarantine contacts`"
+        ),
+        "{out}"
+    );
 }

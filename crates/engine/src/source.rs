@@ -57,6 +57,10 @@ pub struct Page {
     /// `(asked, got)` when the page held fewer records than asked for yet
     /// announced a next page: the API caps its page size (recorded as drift).
     pub capped: Option<(u64, u64)>,
+    /// An `errors:` rule with `action: skip` said this answer carries no
+    /// data, so the chain ended here: counted in the run's summary, so a
+    /// skip is seen, not mistaken for an empty API.
+    pub skipped: bool,
 }
 
 /// A source of records: a connector.

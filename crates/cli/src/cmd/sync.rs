@@ -137,7 +137,7 @@ pub(crate) async fn sync_all(
                 Ok(s) => json!({
                     "stream": name, "outcome": "succeeded", "resumed": s.resumed, "pages": s.pages,
                     "records": s.records(), "created": s.counts.created, "updated": s.counts.updated,
-                    "unchanged": s.counts.unchanged, "quarantined": s.quarantined, "drift": s.drift,
+                    "unchanged": s.counts.unchanged, "quarantined": s.quarantined, "drift": s.drift, "skipped": s.skipped,
                     "seconds": s.elapsed.as_secs_f64(),
                 }),
                 Err(e) => json!({"stream": name, "outcome": "failed", "error": e}),

@@ -248,8 +248,13 @@ impl PageReader for DeclarativeReader<'_> {
         };
         let mut response = self.fetch(&position).await?;
         if response.skipped {
-            // An `errors:` rule said this answer carries no data: the chain ends here.
-            return Ok(Page::default());
+            // An `errors:` rule said this answer carries no data: the chain
+            // ends here, and the run's summary counts it.
+            tracing::info!(stream = %self.stream.name, url = %self.conn.client.redactor().url(&response.url), "an `errors:` rule skipped this answer; its chain ends here");
+            return Ok(Page {
+                skipped: true,
+                ..Page::default()
+            });
         }
         let shown_url = self.conn.client.redactor().url(&response.url);
         let body = response.json.take().unwrap_or(Value::Null);
@@ -299,6 +304,7 @@ impl PageReader for DeclarativeReader<'_> {
             records: select_records(body, &self.stream.records),
             next,
             capped,
+            skipped: false,
         })
     }
 }

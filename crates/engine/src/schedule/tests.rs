@@ -47,6 +47,7 @@ impl PageReader for Reader {
             records: vec![json!({"id": page * 10 + 1}), json!({"id": page * 10 + 2})],
             next: (page < 2).then(|| json!(page + 1)),
             capped: None,
+            skipped: false,
         })
     }
 }

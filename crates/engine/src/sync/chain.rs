@@ -46,6 +46,8 @@ pub(super) struct Counters {
     pub(super) counts: PageOutcome,
     pub(super) quarantined: u64,
     pub(super) drift: u64,
+    /// Answers an `errors:` rule skipped (each ended its chain).
+    pub(super) skipped: u64,
 }
 
 /// A run in progress; shared by the chains it runs at once.
@@ -225,6 +227,12 @@ impl<'a> Run<'a> {
                     progress.max_seen = cursor_max(progress.max_seen.as_ref(), v);
                 }
             }
+        }
+        if page.skipped {
+            self.counters
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .skipped += 1;
         }
         let capped = page.capped;
         let key = self.info.table.primary_key.clone();

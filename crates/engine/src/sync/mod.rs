@@ -50,6 +50,9 @@ pub struct RunSummary {
     pub quarantined: u64,
     /// Drift events recorded.
     pub drift: u64,
+    /// Answers an `errors:` rule skipped (`action: skip`); each ended its
+    /// request chain.
+    pub skipped: u64,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -120,6 +123,7 @@ pub async fn sync_stream_until(
         counts: counters.counts,
         quarantined: counters.quarantined,
         drift: counters.drift,
+        skipped: counters.skipped,
         elapsed: started.elapsed(),
     };
     let (outcome, error) = match &result {

@@ -99,6 +99,7 @@ impl PageReader for Reader<'_> {
                 records,
                 next: None,
                 capped: None,
+                skipped: false,
             });
         }
         let first = (page - 1) * s.per_page + 1;
@@ -113,6 +114,7 @@ impl PageReader for Reader<'_> {
             records,
             next,
             capped: None,
+            skipped: false,
         })
     }
 }
