@@ -246,7 +246,19 @@ async fn begin(
         .load_shape(name)
         .await
         .map_err(SyncError::store(name))?
-        .and_then(|text| serde_json::from_str(&text).ok());
+        .and_then(|text| match serde_json::from_str(&text) {
+            Ok(shape) => Some(shape),
+            Err(e) => {
+                // Drift is then measured from this run's pages on: said, not silent.
+                tracing::warn!(
+                    stream = name,
+                    error = %e,
+                    "the stream's saved response shape cannot be read; drift is compared \
+                     from this run's pages on"
+                );
+                None
+            }
+        });
     let run_id = store
         .start_run(name, Utc::now())
         .await
