@@ -10,6 +10,7 @@
 //! ```text
 //! cargo run --example custom_source
 //! ```
+#![allow(clippy::disallowed_macros)] // an example program prints plainly; the CLI uses `outln!`
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;

@@ -39,7 +39,7 @@ pub(crate) fn spawn(
             .with_context(|| format!("{}: {field}", spec.origin.display()))?;
         targets.push(url);
     }
-    println!(
+    outln!(
         "  alerts               {} rule(s) every {}, to the log and {} webhook(s)",
         spec.alerts.len(),
         humantime::format_duration(every),

@@ -34,7 +34,8 @@ pub(crate) fn init_logging(cli: &Cli) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr);
+        .with_writer(crate::out::log_writer)
+        .log_internal_errors(false);
     match cli.log_format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
@@ -58,7 +59,7 @@ pub(crate) async fn load_spec(cli: &Cli, env: &mut Env) -> Option<Arc<Spec>> {
     match load_secrets(cli, &spec, env).await {
         Ok(secrets) => *env = std::mem::take(env).with_secrets(secrets),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            errln!("error: {e:#}");
             return None;
         }
     }
@@ -111,7 +112,7 @@ fn checked(cli: &Cli, env: &Env) -> Option<Spec> {
     match holdfast_spec::load(&cli.config, env) {
         Ok(spec) => Some(spec),
         Err(errors) => {
-            eprintln!("{errors}");
+            errln!("{errors}");
             None
         }
     }
@@ -223,7 +224,7 @@ pub(crate) fn token_store(
         .load_or_create()
         .with_context(|| format!("loading the secret key from {source} for auth state"))?;
     if let Some(path) = created {
-        eprintln!(
+        errln!(
             "created secret key file {} (OAuth2 tokens and login state are kept encrypted with it)",
             path.display()
         );

@@ -1,6 +1,9 @@
 //! `holdfast`: the command-line tool. A thin layer over the engine crates.
 #![forbid(unsafe_code)]
 
+#[macro_use]
+mod out;
+
 mod admin;
 mod alerting;
 mod backend;
@@ -23,7 +26,6 @@ use cli::{Cli, Command};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    quiet_broken_pipe();
     let cli = Cli::parse();
     context::init_logging(&cli);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -33,7 +35,7 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: could not start the async runtime: {e}");
+            errln!("error: could not start the async runtime: {e}");
             return ExitCode::from(1);
         }
     };
@@ -68,26 +70,8 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            errln!("error: {e:#}");
             ExitCode::from(1)
         }
     }
-}
-
-/// `holdfast runs | head` closes stdout early: that is the reader's choice,
-/// not a crash, so end quietly instead of panicking with a backtrace.
-fn quiet_broken_pipe() {
-    let default = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let message = info
-            .payload()
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| info.payload().downcast_ref::<&str>().copied())
-            .unwrap_or_default();
-        if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
-            std::process::exit(0);
-        }
-        default(info);
-    }));
 }

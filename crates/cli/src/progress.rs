@@ -40,7 +40,7 @@ impl Observer for Progress {
             ""
         };
         if !self.live {
-            eprintln!("sync {stream}: started{how}");
+            errln!("sync {stream}: started{how}");
             return;
         }
         let bar = self.bars.add(ProgressBar::new_spinner());
@@ -80,7 +80,7 @@ impl Observer for Progress {
                 bar.finish_and_clear();
                 let _ = self.bars.println(line);
             }
-            None => eprintln!("{line}"),
+            None => errln!("{line}"),
         }
     }
 }

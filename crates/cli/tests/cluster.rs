@@ -4,6 +4,7 @@
 //! exactly once, every stream ends with one successful run, no two finished
 //! runs of a stream overlap, and the connection's rate limit held across the
 //! three processes together (the mock counts).
+#![allow(clippy::disallowed_macros)] // a test's own output is captured by the harness
 
 mod common;
 #[path = "../../store-postgres/tests/support/mod.rs"]

@@ -7,6 +7,7 @@
 //!
 //! Needs Debian's `chromium` and `chromium-driver`:
 //! `apt-get install -y chromium chromium-driver`.
+#![allow(clippy::disallowed_macros)] // a test's own output is captured by the harness
 
 mod common;
 

@@ -8,6 +8,7 @@
 //! this process may not mount, the test prints why it skipped. On
 //! PostgreSQL, whose server cannot be filled cheaply, commits are refused
 //! by a deferred constraint trigger instead, then allowed again.
+#![allow(clippy::disallowed_macros)] // a test's own output is captured by the harness
 
 mod common;
 #[path = "../../store-postgres/tests/support/mod.rs"]

@@ -3,6 +3,7 @@
 //! once and no error body stored as a record, `Retry-After` is honoured, and
 //! the request log holds one row per attempt the mock saw, the failed ones
 //! with the right error class. A non-retryable 4xx fails fast instead.
+#![allow(clippy::disallowed_macros)] // a test's own output is captured by the harness
 
 mod common;
 

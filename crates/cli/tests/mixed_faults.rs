@@ -7,6 +7,7 @@
 //! The record count defaults to what fits about 30 s in a debug build on two
 //! cores: each 429 costs a full second of a sequential chain. Set
 //! `MIXED_FAULTS_RECORDS=20000` for the 200-page run of the issue.
+#![allow(clippy::disallowed_macros)] // a test's own output is captured by the harness
 
 mod common;
 

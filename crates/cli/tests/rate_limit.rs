@@ -5,6 +5,7 @@
 //!
 //! The mock sends no `X-RateLimit-*` / `RateLimit-*` headers, so reading
 //! those is not covered end to end here.
+#![allow(clippy::disallowed_macros)] // a test's own output is captured by the harness
 
 mod common;
 

@@ -3,6 +3,7 @@
 //! overlaps itself (even when a run is slower than its interval), and a
 //! SIGTERM mid-run checkpoints, gives the stream up, and the next serve
 //! resumes from the last committed page.
+#![allow(clippy::disallowed_macros)] // a test's own output is captured by the harness
 
 mod common;
 

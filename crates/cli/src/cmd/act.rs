@@ -24,7 +24,7 @@ pub(crate) async fn run(cli: &Cli, args: &ActArgs) -> anyhow::Result<ExitCode> {
     };
     let Some(action) = spec.action(&args.action).cloned() else {
         let known: Vec<&str> = spec.actions.iter().map(|a| a.name.as_str()).collect();
-        eprintln!(
+        errln!(
             "error: no action `{}` in {}; {}",
             args.action,
             cli.config.display(),
@@ -39,7 +39,7 @@ pub(crate) async fn run(cli: &Cli, args: &ActArgs) -> anyhow::Result<ExitCode> {
     let input = match read_input(&args.input) {
         Ok(v) => v,
         Err(e) => {
-            eprintln!("error: --input: {e:#}");
+            errln!("error: --input: {e:#}");
             return Ok(ExitCode::from(2));
         }
     };
@@ -48,7 +48,7 @@ pub(crate) async fn run(cli: &Cli, args: &ActArgs) -> anyhow::Result<ExitCode> {
     let idempotency_key = match source.idempotency_key(&action.name, &input) {
         Ok(k) => k,
         Err(e) => {
-            eprintln!("error: action `{}`: {e}", action.name);
+            errln!("error: action `{}`: {e}", action.name);
             return Ok(ExitCode::from(2));
         }
     };
@@ -158,9 +158,9 @@ fn describe(as_json: bool, job: &Job, duplicate: bool) -> ExitCode {
 
 fn report(as_json: bool, value: &Value, text: &str) {
     if as_json {
-        println!("{value}");
+        outln!("{value}");
     } else {
-        println!("{text}");
+        outln!("{text}");
     }
 }
 

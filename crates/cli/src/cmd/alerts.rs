@@ -21,11 +21,11 @@ pub(crate) async fn run(cli: &Cli, args: &AlertsArgs) -> anyhow::Result<ExitCode
     store.close().await;
     let findings = findings?;
     if args.json {
-        println!("{}", serde_json::json!({ "alerts": findings }));
+        outln!("{}", serde_json::json!({ "alerts": findings }));
         return Ok(ExitCode::SUCCESS);
     }
     if spec.alerts.is_empty() {
-        println!(
+        outln!(
             "no alert rules in {}: add some, e.g.\n  alerts:\n    - {{ rule: no_records, stream: contacts, for: 1h }}\n    - {{ rule: error_rate, above: 5%, for: 10m }}\n  notify: [ {{ webhook: \"{{{{ env.ALERT_URL }}}}\" }} ]",
             spec.origin.display()
         );
@@ -38,9 +38,9 @@ pub(crate) async fn run(cli: &Cli, args: &AlertsArgs) -> anyhow::Result<ExitCode
             (true, true) => "FIRING",
             (true, false) => "ok",
         };
-        println!("{state:<7} {:<15} {:<20} {}", f.rule, f.subject, f.message);
+        outln!("{state:<7} {:<15} {:<20} {}", f.rule, f.subject, f.message);
     }
-    println!(
+    outln!(
         "{firing} firing, {} ok, {} without data ({} rules)",
         findings.iter().filter(|f| f.known && !f.firing).count(),
         findings.iter().filter(|f| !f.known).count(),

@@ -41,7 +41,7 @@ impl Sample {
 pub(crate) async fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let dir = tempfile_dir()?;
     let mock = start_mock(args.records).await?;
-    println!(
+    outln!(
         "bench: {} records, pages of {}, {} runs each; mock on {}",
         args.records,
         args.page_size,
@@ -86,7 +86,7 @@ pub(crate) async fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         check_count(o, args.records, "holdfast")?;
         check_count(b, args.records, "baseline")?;
         check_count(r, args.records, "holdfast + rules")?;
-        println!(
+        outln!(
             "  run {}: holdfast {:>9.0}/s ({:.1} MB)   baseline {:>9.0}/s ({:.1} MB)   holdfast + schema + map {:>9.0}/s",
             i + 1,
             o.rate(),
@@ -101,14 +101,14 @@ pub(crate) async fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     }
     mock.shutdown().await;
     let (o, b, r) = (median_rate(&ours), median_rate(&raw), median_rate(&ruled));
-    println!(
+    outln!(
         "median: holdfast {o:.0} records/s, baseline {b:.0} records/s, ratio {:.2}; \
          peak memory holdfast {:.1} MB (median), baseline {:.1} MB",
         o / b,
         mb(median(ours.iter().map(|s| s.peak_rss as f64).collect()) as u64),
         mb(median(raw.iter().map(|s| s.peak_rss as f64).collect()) as u64),
     );
-    println!(
+    outln!(
         "median: with a 20-property schema and a 20-column map {r:.0} records/s ({:.0}% of plain); \
          validation + mapping cost {:.1} µs per record",
         100.0 * r / o,
@@ -126,7 +126,7 @@ pub(crate) async fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         )
         .await?;
         check_count(s, n, "holdfast")?;
-        println!(
+        outln!(
             "memory: {n:>8} records: peak {:.1} MB, {:.0} records/s",
             mb(s.peak_rss),
             s.rate()
@@ -190,7 +190,7 @@ pub(crate) async fn baseline(args: &BaselineArgs) -> anyhow::Result<ExitCode> {
     }
     let seconds = started.elapsed().as_secs_f64();
     pool.close().await;
-    println!(
+    outln!(
         "{}",
         serde_json::json!({"records": records, "seconds": seconds, "peak_rss_bytes": peak_rss_bytes()})
     );

@@ -24,7 +24,7 @@ use crate::cli::StoreBenchArgs;
 pub(crate) async fn run(args: &StoreBenchArgs) -> anyhow::Result<ExitCode> {
     let dir = tempfile_dir()?;
     let pg = Schemas::connect(&args.postgres).await?;
-    println!(
+    outln!(
         "bench store: PostgreSQL {} against SQLite; {} runs each",
         redact_url(&args.postgres),
         args.runs
@@ -62,7 +62,7 @@ pub(crate) async fn run(args: &StoreBenchArgs) -> anyhow::Result<ExitCode> {
                     on_sqlite.push(s.rate());
                 }
             }
-            println!(
+            outln!(
                 "  sync run {}: PostgreSQL {:>9.0} records/s   SQLite {:>9.0} records/s",
                 i + 1,
                 on_pg[i],
@@ -71,7 +71,7 @@ pub(crate) async fn run(args: &StoreBenchArgs) -> anyhow::Result<ExitCode> {
         }
         mock.shutdown().await;
         let (p, s) = (median(on_pg), median(on_sqlite));
-        println!(
+        outln!(
             "median sync ({} records, pages of {}): PostgreSQL {p:.0} records/s, SQLite {s:.0} records/s, ratio {:.2}",
             args.records,
             args.page_size,
@@ -90,9 +90,10 @@ pub(crate) async fn run(args: &StoreBenchArgs) -> anyhow::Result<ExitCode> {
             on_sqlite.push(queue_run(&url, args.jobs, workers, args.batch).await?);
         }
         let (p, s) = (median(on_pg), median(on_sqlite));
-        println!(
+        outln!(
             "median queue, {workers} worker(s), {} no-op jobs, batches of {}: PostgreSQL {p:.0} jobs/s, SQLite {s:.0} jobs/s",
-            args.jobs, args.batch
+            args.jobs,
+            args.batch
         );
     }
     pg.drop_all().await;

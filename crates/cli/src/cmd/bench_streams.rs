@@ -15,7 +15,7 @@ use crate::cli::StreamsBenchArgs;
 pub(crate) async fn run(args: &StreamsBenchArgs) -> anyhow::Result<ExitCode> {
     let dir = tempfile_dir()?;
     let mock = start_mock(args.records).await?;
-    println!(
+    outln!(
         "bench streams: {} records per stream, pages of {}, {} streams at once; mock on {}",
         args.records,
         args.page_size,
@@ -65,7 +65,7 @@ pub(crate) async fn run(args: &StreamsBenchArgs) -> anyhow::Result<ExitCode> {
             );
         }
         let peak = out["peak_rss_bytes"].as_u64().unwrap_or(0);
-        println!(
+        outln!(
             "  {n:>5} streams: {records:>9} records, peak {:.1} MB",
             mb(peak)
         );
@@ -77,7 +77,7 @@ pub(crate) async fn run(args: &StreamsBenchArgs) -> anyhow::Result<ExitCode> {
         && last_n > first_n
     {
         let per = last.saturating_sub(first) as f64 / (last_n - first_n) as f64;
-        println!(
+        outln!(
             "growth: {:.1} KB per stream from {first_n} to {last_n} streams \
              (one stream alone: {:.1} MB)",
             per / 1024.0,

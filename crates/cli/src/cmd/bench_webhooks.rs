@@ -92,9 +92,13 @@ pub(crate) async fn run(args: &WebhookBenchArgs) -> anyhow::Result<ExitCode> {
     let config = dir.join("holdfast.yaml");
     std::fs::write(&config, CONNECTOR)?;
     let latency_events = (args.rate as f64 * args.seconds) as usize;
-    println!(
+    outln!(
         "bench webhooks: {} events closed-loop ({} senders), then {} events/s offered for {}s; {} runs each",
-        args.events, args.concurrency, args.rate, args.seconds, args.runs
+        args.events,
+        args.concurrency,
+        args.rate,
+        args.seconds,
+        args.runs
     );
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency.max(256))
@@ -146,9 +150,13 @@ pub(crate) async fn run(args: &WebhookBenchArgs) -> anyhow::Result<ExitCode> {
             results[who].push((throughput, latency));
         }
     }
-    println!(
+    outln!(
         "\n{:<10} {:>16} {:>12} {:>12} {:>12}",
-        "", "acked events/s", "p50 ms", "p99 ms", "max ms"
+        "",
+        "acked events/s",
+        "p50 ms",
+        "p99 ms",
+        "max ms"
     );
     let mut summary = Vec::new();
     for (who, name) in ["holdfast", "baseline"].iter().enumerate() {
@@ -175,7 +183,7 @@ pub(crate) async fn run(args: &WebhookBenchArgs) -> anyhow::Result<ExitCode> {
                 .collect(),
         );
         let rate = median(rates.clone());
-        println!(
+        outln!(
             "{name:<10} {rate:>16.0} {p50:>12.2} {p99:>12.2} {max:>12.2}   (runs: {})",
             rates
                 .iter()
@@ -185,13 +193,13 @@ pub(crate) async fn run(args: &WebhookBenchArgs) -> anyhow::Result<ExitCode> {
         );
         summary.push(rate);
     }
-    println!(
+    outln!(
         "\nholdfast acknowledges durably at {:.2}x the baseline's rate (latency at {} events/s offered)",
         summary[0] / summary[1],
         args.rate
     );
     let (jobs, seconds) = queue_drain(&dir, args.queue_jobs).await?;
-    println!(
+    outln!(
         "queue: {jobs} queued events claimed, applied and completed by one worker in {seconds:.2}s = {:.0} jobs/s",
         jobs as f64 / seconds
     );
@@ -244,7 +252,7 @@ pub(crate) async fn baseline(args: &WebhookBaselineArgs) -> anyhow::Result<ExitC
         )
         .with_state((pool, verifier));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    println!("listening on http://{}", listener.local_addr()?);
+    outln!("listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app).await?;
     Ok(ExitCode::SUCCESS)
 }

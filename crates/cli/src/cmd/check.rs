@@ -13,7 +13,7 @@ pub(crate) async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let Some(spec) = load_spec(cli, &mut env).await else {
         return Ok(ExitCode::from(2));
     };
-    println!(
+    outln!(
         "ok: {} is valid ({} connections, {} streams, {} webhooks, {} actions)",
         cli.config.display(),
         spec.connections.len(),
@@ -23,11 +23,11 @@ pub(crate) async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     );
     if !spec.secrets.is_empty() {
         let names: Vec<&str> = spec.secrets.iter().map(String::as_str).collect();
-        println!("ok: secrets decrypted: {}", names.join(", "));
+        outln!("ok: secrets decrypted: {}", names.join(", "));
     }
     if let Err(errors) = holdfast_webhook::check(&spec, &env) {
         for e in errors {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
         }
         return Ok(ExitCode::from(2));
     }
@@ -35,12 +35,12 @@ pub(crate) async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     match source.connect().await {
         Ok(()) => {
             for name in spec.connections.keys() {
-                println!("ok: connection `{name}` answered");
+                outln!("ok: connection `{name}` answered");
             }
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             Ok(ExitCode::from(1))
         }
     }

@@ -31,7 +31,7 @@ pub(crate) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     )
     .await
     .context("starting the mock API")?;
-    println!(
+    outln!(
         "1. mock CRM API on {} serving {} contacts",
         mock.url(),
         args.records
@@ -45,7 +45,7 @@ pub(crate) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let db = args.db.display().to_string();
     let store = SqliteStore::open(&db).await?;
 
-    println!("2. first sync of examples/holdfast.yaml into {db} (full: nothing saved yet)");
+    outln!("2. first sync of examples/holdfast.yaml into {db} (full: nothing saved yet)");
     let failed = sync_all(
         (&source, &db),
         &store,
@@ -58,11 +58,11 @@ pub(crate) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     .map_err(anyhow::Error::msg)?;
 
     let touched = mock.touch(10);
-    println!(
+    outln!(
         "3. the API changed {} contacts upstream: {touched:?}",
         touched.len()
     );
-    println!("4. second sync: incremental from the saved cursor, only the changes come back");
+    outln!("4. second sync: incremental from the saved cursor, only the changes come back");
     let failed = failed
         | sync_all(
             (&source, &db),
@@ -81,16 +81,16 @@ pub(crate) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let deals: i64 = sqlx::query_scalar("SELECT count(*) FROM deals")
         .fetch_one(store.pool())
         .await?;
-    println!("5. {db} now holds {contacts} contacts and {deals} deals; a sample:");
+    outln!("5. {db} now holds {contacts} contacts and {deals} deals; a sample:");
     let sample: Vec<(i64, String, String)> = sqlx::query_as(
         "SELECT id, _raw ->> '$.email', _updated_at FROM contacts ORDER BY _updated_at DESC, id LIMIT 3",
     )
     .fetch_all(store.pool())
     .await?;
     for (id, email, updated) in sample {
-        println!("     contact {id:<6} {email:<36} last changed {updated}");
+        outln!("     contact {id:<6} {email:<36} last changed {updated}");
     }
-    println!(
+    outln!(
         "   look yourself: sqlite3 {db} \"select id, _raw ->> '$.name.last' from contacts limit 5\"\n   \
          and the runs: holdfast runs --store sqlite://{db}"
     );

@@ -13,10 +13,10 @@ pub(crate) async fn run(cli: &Cli, args: &DriftArgs) -> anyhow::Result<ExitCode>
     let store = open_store(cli, spec.as_ref(), &env).await?;
     let rows = store.drift(args.stream.as_deref(), args.limit).await?;
     if rows.is_empty() {
-        println!("no drift seen: every response matched the shape seen before");
+        outln!("no drift seen: every response matched the shape seen before");
     }
     for d in rows {
-        println!(
+        outln!(
             "{} {} run {} {:<16} `{}`: {} → {}",
             d.at.format("%Y-%m-%d %H:%M:%S"),
             d.stream,
@@ -27,7 +27,7 @@ pub(crate) async fn run(cli: &Cli, args: &DriftArgs) -> anyhow::Result<ExitCode>
             d.after
         );
         if let Some(example) = d.example {
-            println!("    e.g. {}", example.chars().take(160).collect::<String>());
+            outln!("    e.g. {}", example.chars().take(160).collect::<String>());
         }
     }
     store.close().await;

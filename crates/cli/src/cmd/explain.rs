@@ -18,12 +18,12 @@ pub(crate) async fn run(cli: &Cli, args: &ExplainArgs) -> anyhow::Result<ExitCod
     let store = open_store(cli, Some(&spec), &env).await?;
     let source = DeclarativeSource::new(spec, &env)?;
     let Some(info) = source.streams().into_iter().find(|s| s.name == args.stream) else {
-        eprintln!("error: no stream `{}` in the connector file", args.stream);
+        errln!("error: no stream `{}` in the connector file", args.stream);
         return Ok(ExitCode::from(2));
     };
     let fields = &info.table.primary_key;
     if args.id.len() != fields.len() {
-        eprintln!(
+        errln!(
             "error: `{}` is keyed by {} ({}); give one value per key column",
             info.name,
             fields.len(),
@@ -46,9 +46,9 @@ pub(crate) async fn run(cli: &Cli, args: &ExplainArgs) -> anyhow::Result<ExitCod
     if stored.is_none() && as_numbers != as_strings {
         stored = store.record(&info.table, &as_strings).await?;
     }
-    println!("{} {}", info.name, args.id.join(", "));
+    outln!("{} {}", info.name, args.id.join(", "));
     match &stored {
-        None => println!("  not in table `{}`", info.table.name),
+        None => outln!("  not in table `{}`", info.table.name),
         Some(r) => {
             let decision = match r.last_change {
                 1 => "created",
@@ -64,7 +64,7 @@ pub(crate) async fn run(cli: &Cli, args: &ExplainArgs) -> anyhow::Result<ExitCod
                     format!("run {run}")
                 }
             };
-            println!(
+            outln!(
                 "  in table `{}`: first seen {}; content last changed by {} at {}; \
                  last seen by {} at {} ({decision} then)",
                 info.table.name,
@@ -75,24 +75,24 @@ pub(crate) async fn run(cli: &Cli, args: &ExplainArgs) -> anyhow::Result<ExitCod
                 r.last_seen.format("%Y-%m-%d %H:%M:%S"),
             );
             if let Some(at) = r.deleted_at {
-                println!(
+                outln!(
                     "  DELETED at {} by a webhook event (kept as a tombstone so a late, older event cannot bring it back)",
                     at.format("%Y-%m-%d %H:%M:%S")
                 );
             }
             if let Some(v) = &r.version {
-                println!("  version (from the webhook's `version:`): {v}");
+                outln!("  version (from the webhook's `version:`): {v}");
             }
             let raw: Value = serde_json::from_str(&r.raw).unwrap_or(Value::Null);
-            println!("  raw payload last received:");
+            outln!("  raw payload last received:");
             for line in serde_json::to_string_pretty(&raw)
                 .unwrap_or_default()
                 .lines()
             {
-                println!("    {line}");
+                outln!("    {line}");
             }
             if let Some(mapper) = info.rules.mapper() {
-                println!("  mapped columns (stored value ← source, coercion):");
+                outln!("  mapped columns (stored value ← source, coercion):");
                 for (t, (name, value)) in mapper.trace(&raw).iter().zip(&r.columns) {
                     let now = match &t.stored {
                         Ok(v) if &as_stored(v) != value => {
@@ -101,7 +101,7 @@ pub(crate) async fn run(cli: &Cli, args: &ExplainArgs) -> anyhow::Result<ExitCod
                         Ok(_) => String::new(),
                         Err(e) => format!(" (the current map fails: {e})"),
                     };
-                    println!(
+                    outln!(
                         "    {name:<16} = {value:<24} ← {} [{}] raw {}{now}",
                         t.source,
                         t.coercion,
@@ -124,7 +124,7 @@ pub(crate) async fn run(cli: &Cli, args: &ExplainArgs) -> anyhow::Result<ExitCod
             .await?;
     }
     for q in &held {
-        println!(
+        outln!(
             "  quarantined by run {} at {} (seen {} times): {}",
             q.run,
             q.at.format("%Y-%m-%d %H:%M:%S"),
@@ -132,7 +132,7 @@ pub(crate) async fn run(cli: &Cli, args: &ExplainArgs) -> anyhow::Result<ExitCod
             q.reason
         );
         for v in &q.violations {
-            println!(
+            outln!(
                 "    {}: {}",
                 if v.pointer.is_empty() {
                     "(record)"

@@ -53,14 +53,14 @@ pub(crate) async fn run(args: &MockArgs) -> anyhow::Result<ExitCode> {
     };
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
     let server = MockServer::start(config, addr).await?;
-    println!(
+    outln!(
         "mock CRM API on {} ({} contacts, seed {})",
         server.url(),
         args.records,
         args.seed
     );
-    println!("  try: curl '{}/v2/contacts?limit=2'", server.url());
-    println!(
+    outln!("  try: curl '{}/v2/contacts?limit=2'", server.url());
+    outln!(
         "  styles: /cursor /next_url /offset /page /link_header /none + /contacts; stats: /_mock/stats"
     );
     tokio::signal::ctrl_c().await?;

@@ -19,7 +19,7 @@ pub(crate) async fn run(cli: &Cli, args: &QuarantineArgs) -> anyhow::Result<Exit
     let store = open_store(cli, spec.as_ref(), &env).await?;
     let rows = store.quarantine(args.stream.as_deref(), args.limit).await?;
     if rows.is_empty() {
-        println!("quarantine is empty");
+        outln!("quarantine is empty");
     }
     for q in rows {
         let raw: String = q.raw.chars().take(160).collect();
@@ -28,7 +28,7 @@ pub(crate) async fn run(cli: &Cli, args: &QuarantineArgs) -> anyhow::Result<Exit
         } else {
             String::new()
         };
-        println!(
+        outln!(
             "#{} {} run {} at {}{seen}: {}",
             q.id,
             q.stream,
@@ -42,9 +42,9 @@ pub(crate) async fn run(cli: &Cli, args: &QuarantineArgs) -> anyhow::Result<Exit
             } else {
                 v.pointer.as_str()
             };
-            println!("    {at}: {}", v.message);
+            outln!("    {at}: {}", v.message);
         }
-        println!("    payload: {raw}");
+        outln!("    payload: {raw}");
     }
     store.close().await;
     Ok(ExitCode::SUCCESS)
@@ -63,7 +63,7 @@ async fn retry(cli: &Cli, only: Option<&str>) -> anyhow::Result<ExitCode> {
         .filter(|s| only.is_none_or(|o| o == s.name))
         .collect();
     if streams.is_empty() {
-        eprintln!(
+        errln!(
             "error: no stream `{}` in the connector file",
             only.unwrap_or_default()
         );
@@ -72,13 +72,17 @@ async fn retry(cli: &Cli, only: Option<&str>) -> anyhow::Result<ExitCode> {
     let mut failed = false;
     for info in &streams {
         match retry_quarantine(&*store, info, 100_000).await {
-            Ok(s) if s.moved + s.still_invalid > 0 => println!(
+            Ok(s) if s.moved + s.still_invalid > 0 => outln!(
                 "{}: {} records now pass and moved into `{}`; {} still invalid (run {})",
-                info.name, s.moved, info.table.name, s.still_invalid, s.run
+                info.name,
+                s.moved,
+                info.table.name,
+                s.still_invalid,
+                s.run
             ),
             Ok(_) => {}
             Err(e) => {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
                 failed = true;
             }
         }

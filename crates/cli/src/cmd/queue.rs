@@ -21,7 +21,7 @@ pub(crate) async fn run(cli: &Cli, args: &QueueArgs) -> anyhow::Result<ExitCode>
             (Some(id), _) => Requeue::Job(JobId(*id)),
             (None, true) => Requeue::Dead,
             (None, false) => {
-                eprintln!(
+                errln!(
                     "error: say which jobs: `holdfast queue retry ID` or `holdfast queue retry --dead`"
                 );
                 return Ok(ExitCode::from(2));
@@ -30,14 +30,14 @@ pub(crate) async fn run(cli: &Cli, args: &QueueArgs) -> anyhow::Result<ExitCode>
         let n = store.requeue(which, Utc::now()).await?;
         match (id, n) {
             (Some(id), 0) => {
-                eprintln!(
+                errln!(
                     "error: job #{id} is not in the queue, or is running now; see `holdfast queue`"
                 );
                 store.close().await;
                 return Ok(ExitCode::from(1));
             }
-            (Some(id), _) => println!("job #{id} is ready to run again"),
-            (None, n) => println!("{n} dead job(s) are ready to run again"),
+            (Some(id), _) => outln!("job #{id} is ready to run again"),
+            (None, n) => outln!("{n} dead job(s) are ready to run again"),
         }
         store.close().await;
         return Ok(ExitCode::SUCCESS);
@@ -53,20 +53,20 @@ pub(crate) async fn run(cli: &Cli, args: &QueueArgs) -> anyhow::Result<ExitCode>
         .await?;
     let rejections = store.rejections().await?;
     if args.json {
-        println!("{}", queue_json(&stats, &dead, &rejections, now));
+        outln!("{}", queue_json(&stats, &dead, &rejections, now));
         store.close().await;
         return Ok(ExitCode::SUCCESS);
     }
     if stats.depth.is_empty() {
-        println!("the queue is empty");
+        outln!("the queue is empty");
     } else {
-        println!("{:<10} {:<8} {:>9}  oldest", "kind", "state", "jobs");
+        outln!("{:<10} {:<8} {:>9}  oldest", "kind", "state", "jobs");
         for d in &stats.depth {
             let oldest = d
                 .oldest
                 .map(|t| format!("{} ago", age(now - t)))
                 .unwrap_or_default();
-            println!(
+            outln!(
                 "{:<10} {:<8} {:>9}  {oldest}",
                 d.kind,
                 d.state.as_str(),
@@ -75,18 +75,16 @@ pub(crate) async fn run(cli: &Cli, args: &QueueArgs) -> anyhow::Result<ExitCode>
         }
     }
     if let Some(o) = &stats.oldest_ready {
-        println!(
+        outln!(
             "oldest waiting job: #{} due {} ago",
             o.id.0,
             age(now - o.run_at)
         );
     }
     if !dead.is_empty() {
-        println!(
-            "\ndead letters (newest first; `holdfast queue retry ID` or `--dead` after a fix):"
-        );
+        outln!("\ndead letters (newest first; `holdfast queue retry ID` or `--dead` after a fix):");
         for j in &dead {
-            println!(
+            outln!(
                 "  #{} {} {} after {} attempt(s), {}: {}",
                 j.id.0,
                 j.kind,
@@ -98,11 +96,11 @@ pub(crate) async fn run(cli: &Cli, args: &QueueArgs) -> anyhow::Result<ExitCode>
         }
     }
     if !rejections.is_empty() {
-        println!(
+        outln!(
             "\nrejected webhook requests (a spike of bad_signature means the vendor changed the key):"
         );
         for r in &rejections {
-            println!(
+            outln!(
                 "  {:<20} {:<14} {:>8}  last {}",
                 r.webhook,
                 r.reason,

@@ -17,10 +17,10 @@ pub(crate) async fn run(cli: &Cli, args: &RunsArgs) -> anyhow::Result<ExitCode> 
     }
     let runs = store.runs(args.stream.as_deref(), args.limit).await?;
     if runs.is_empty() {
-        println!("no runs yet; start one with `holdfast sync`");
+        outln!("no runs yet; start one with `holdfast sync`");
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "{:>5}  {:<16} {:<20} {:>9} {:>6} {:>9} {:>9} {:>9} {:>6}  outcome",
         "run",
         "stream",
@@ -42,7 +42,7 @@ pub(crate) async fn run(cli: &Cli, args: &RunsArgs) -> anyhow::Result<ExitCode> 
                 )
             })
             .unwrap_or_else(|| "-".into());
-        println!(
+        outln!(
             "{:>5}  {:<16} {:<20} {:>9} {:>6} {:>9} {:>9} {:>9} {:>6}  {}{}",
             r.id.0,
             r.stream,
@@ -64,15 +64,21 @@ pub(crate) async fn run(cli: &Cli, args: &RunsArgs) -> anyhow::Result<ExitCode> 
 async fn requests(store: &dyn Store, run: i64, limit: u32) -> anyhow::Result<ExitCode> {
     let rows = store.requests(RunId(run), limit).await?;
     if rows.is_empty() {
-        println!("run {run} made no requests (or there is no run {run}); see `holdfast runs`");
+        outln!("run {run} made no requests (or there is no run {run}); see `holdfast runs`");
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "{:<12} {:>7} {:>6} {:>9} {:>8} {:>9}  {:<10} request",
-        "at (UTC)", "attempt", "status", "ms", "bytes", "waited ms", "error"
+        "at (UTC)",
+        "attempt",
+        "status",
+        "ms",
+        "bytes",
+        "waited ms",
+        "error"
     );
     for r in rows {
-        println!(
+        outln!(
             "{:<12} {:>7} {:>6} {:>9.1} {:>8} {:>9.0}  {:<10} {} {}{}",
             r.at.format("%H:%M:%S%.3f"),
             r.attempt,

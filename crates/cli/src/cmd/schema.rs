@@ -25,7 +25,7 @@ pub(crate) async fn run(cli: &Cli, args: &SchemaArgs) -> anyhow::Result<ExitCode
     };
     let source = DeclarativeSource::new(spec, &env)?;
     let Some(info) = source.streams().into_iter().find(|s| &s.name == stream) else {
-        eprintln!("error: no stream `{stream}` in the connector file");
+        errln!("error: no stream `{stream}` in the connector file");
         return Ok(ExitCode::from(2));
     };
     let out = out.clone().unwrap_or_else(|| {
@@ -36,7 +36,7 @@ pub(crate) async fn run(cli: &Cli, args: &SchemaArgs) -> anyhow::Result<ExitCode
             .join(format!("{stream}.json"))
     });
     if out.exists() && !force {
-        eprintln!(
+        errln!(
             "error: {} exists; pass --force to replace it, or --out to write elsewhere",
             out.display()
         );
@@ -56,9 +56,10 @@ pub(crate) async fn run(cli: &Cli, args: &SchemaArgs) -> anyhow::Result<ExitCode
             match first {
                 Some(r) => Some(r.record),
                 None => {
-                    eprintln!(
+                    errln!(
                         "error: `{stream}` reads per record of `{}`, which has none yet; sync `{}` first",
-                        p.stream, p.stream
+                        p.stream,
+                        p.stream
                     );
                     return Ok(ExitCode::from(1));
                 }
@@ -94,13 +95,13 @@ pub(crate) async fn run(cli: &Cli, args: &SchemaArgs) -> anyhow::Result<ExitCode
     let text = serde_json::to_string_pretty(&schema)?;
     std::fs::write(&out, format!("{text}\n"))
         .with_context(|| format!("writing {}", out.display()))?;
-    println!(
+    outln!(
         "wrote {} from {} records in {read} pages ({} fields)",
         out.display(),
         shape.records,
         shape.fields.len()
     );
-    println!(
+    outln!(
         "review it, then add to stream `{stream}`:  schema: {}",
         out.display()
     );

@@ -24,7 +24,7 @@ pub(crate) async fn run(cli: &Cli, args: &SecretsArgs) -> anyhow::Result<ExitCod
     if let SecretsAction::Set { name } | SecretsAction::Delete { name } = &args.action
         && let Err(e) = check_name(name)
     {
-        eprintln!("error: {e}");
+        errln!("error: {e}");
         return Ok(ExitCode::from(2));
     }
     let Some(url) = which_store(cli) else {
@@ -53,8 +53,8 @@ fn which_store(cli: &Cli) -> Option<String> {
     let template = match holdfast_spec::load_store(&cli.config, &env) {
         Ok(template) => template,
         Err(errors) => {
-            eprintln!("{errors}");
-            eprintln!(
+            errln!("{errors}");
+            errln!(
                 "error: cannot tell which store holds the secrets: fix `store:` in {} or name \
                  the store with --store (or HOLDFAST_STORE)",
                 cli.config.display()
@@ -68,7 +68,7 @@ fn which_store(cli: &Cli) -> Option<String> {
     match holdfast_engine::render_with_env("store", &template, &env) {
         Ok(url) => Some(url),
         Err(e) => {
-            eprintln!("error: rendering `store:`: {e}");
+            errln!("error: rendering `store:`: {e}");
             None
         }
     }
@@ -104,7 +104,7 @@ async fn seal_and_store(
     let key = if others.is_empty() {
         let (key, created) = source.load_or_create()?;
         if let Some(path) = created {
-            eprintln!(
+            errln!(
                 "created the secret key file {} (mode 0600): back it up, since without it the \
                  stored secrets cannot be read; or keep the key elsewhere and give it to holdfast \
                  as HOLDFAST_SECRET_KEY",
@@ -137,7 +137,7 @@ async fn seal_and_store(
         .put_secret(name, &sealed, Utc::now())
         .await
         .with_context(|| format!("saving secret `{name}` in {url}"))?;
-    println!("secret `{name}` saved, encrypted with the key from {source}, in {url}");
+    outln!("secret `{name}` saved, encrypted with the key from {source}, in {url}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -146,7 +146,7 @@ fn read_value(name: &str) -> anyhow::Result<Option<Zeroizing<String>>> {
     let stdin = std::io::stdin();
     let mut bytes = Zeroizing::new(Vec::new());
     if stdin.is_terminal() {
-        eprintln!("value of secret `{name}` (one line, shown as typed; or pipe it in):");
+        errln!("value of secret `{name}` (one line, shown as typed; or pipe it in):");
         let mut line = Zeroizing::new(String::new());
         stdin
             .read_line(&mut line)
@@ -159,12 +159,12 @@ fn read_value(name: &str) -> anyhow::Result<Option<Zeroizing<String>>> {
             .read_to_end(&mut bytes)
             .context("reading the value from stdin")?;
         if bytes.len() as u64 > MAX_VALUE {
-            eprintln!("error: the value of secret `{name}` is longer than {MAX_VALUE} bytes");
+            errln!("error: the value of secret `{name}` is longer than {MAX_VALUE} bytes");
             return Ok(None);
         }
     }
     let Ok(text) = std::str::from_utf8(&bytes) else {
-        eprintln!("error: the value of secret `{name}` is not UTF-8 text");
+        errln!("error: the value of secret `{name}` is not UTF-8 text");
         return Ok(None);
     };
     let text = text
@@ -172,7 +172,7 @@ fn read_value(name: &str) -> anyhow::Result<Option<Zeroizing<String>>> {
         .or_else(|| text.strip_suffix('\n'))
         .unwrap_or(text);
     if text.is_empty() {
-        eprintln!(
+        errln!(
             "error: no value for secret `{name}` on stdin: pipe it in, e.g. \
              `printf '%s' \"$TOKEN\" | holdfast secrets set {name}`"
         );
@@ -183,7 +183,7 @@ fn read_value(name: &str) -> anyhow::Result<Option<Zeroizing<String>>> {
 
 async fn list(url: &str) -> anyhow::Result<ExitCode> {
     if sqlite_file(url).is_some_and(|f| !f.exists()) {
-        println!(
+        outln!(
             "no secrets: there is no store at {url} yet; add one with `holdfast secrets set NAME`"
         );
         return Ok(ExitCode::SUCCESS);
@@ -193,13 +193,13 @@ async fn list(url: &str) -> anyhow::Result<ExitCode> {
     store.close().await;
     let listed = listed.with_context(|| format!("reading the secrets in {url}"))?;
     if listed.is_empty() {
-        println!("no secrets in {url}; add one with `holdfast secrets set NAME`");
+        outln!("no secrets in {url}; add one with `holdfast secrets set NAME`");
         return Ok(ExitCode::SUCCESS);
     }
     let width = listed.iter().map(|s| s.name.len()).max().unwrap_or(0);
-    println!("{:width$}  updated", "name");
+    outln!("{:width$}  updated", "name");
     for s in &listed {
-        println!(
+        outln!(
             "{:width$}  {}",
             s.name,
             s.updated_at.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -210,17 +210,17 @@ async fn list(url: &str) -> anyhow::Result<ExitCode> {
 
 async fn delete(url: &str, name: &str) -> anyhow::Result<ExitCode> {
     if sqlite_file(url).is_some_and(|f| !f.exists()) {
-        eprintln!("error: no secret `{name}`: there is no store at {url}");
+        errln!("error: no secret `{name}`: there is no store at {url}");
         return Ok(ExitCode::from(1));
     }
     let store = open_url(url).await?;
     let deleted = store.delete_secret(name).await;
     store.close().await;
     if deleted.with_context(|| format!("deleting secret `{name}` in {url}"))? {
-        println!("secret `{name}` deleted from {url}");
+        outln!("secret `{name}` deleted from {url}");
         Ok(ExitCode::SUCCESS)
     } else {
-        eprintln!("error: no secret `{name}` in {url}; see `holdfast secrets list`");
+        errln!("error: no secret `{name}` in {url}; see `holdfast secrets list`");
         Ok(ExitCode::from(1))
     }
 }

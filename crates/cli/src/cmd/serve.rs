@@ -62,7 +62,7 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode>
     // a previous serve on this host killed mid-batch: its jobs go again now
     let released = holdfast_engine::worker::release_dead_claims(&*queue).await?;
     if released > 0 {
-        eprintln!(
+        errln!(
             "holdfast serve: released {released} job(s) claimed by a holdfast process that is gone"
         );
     }
@@ -106,12 +106,12 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode>
             )
         })?;
     let bound = listener.local_addr()?;
-    println!("holdfast serve: listening on http://{bound}");
+    outln!("holdfast serve: listening on http://{bound}");
     for w in &spec.webhooks {
-        println!("  webhook {:<20} POST http://{bound}{}", w.name, w.path);
+        outln!("  webhook {:<20} POST http://{bound}{}", w.name, w.path);
     }
     if !spec.actions.is_empty() {
-        println!(
+        outln!(
             "  actions              POST http://{bound}/api/actions/NAME (bearer {ADMIN_TOKEN})"
         );
     }
@@ -197,7 +197,7 @@ fn spawn_schedules(
     use holdfast_engine::schedule::{CancellationToken, Scheduler, SyncWorker, SyncWorkerConfig};
     let scheduler = Scheduler::from_spec(queue.clone(), spec).map_err(anyhow::Error::msg)?;
     for s in scheduler.streams() {
-        println!("  schedule {:<20} {}", s.name, s.slots);
+        outln!("  schedule {:<20} {}", s.name, s.slots);
     }
     let token = CancellationToken::new();
     let (cancel, mut stop) = (token.clone(), stop.clone());

@@ -17,7 +17,7 @@ pub(crate) async fn run(cli: &Cli, args: &StatusArgs) -> anyhow::Result<ExitCode
         return Ok(ExitCode::from(2));
     };
     let store = open_store(cli, Some(&spec), &env).await?;
-    println!("streams");
+    outln!("streams");
     for stream in &spec.streams {
         let last = store.runs(Some(&stream.name), 1).await?.into_iter().next();
         let state = store.load_state(&stream.name).await?;
@@ -38,15 +38,16 @@ pub(crate) async fn run(cli: &Cli, args: &StatusArgs) -> anyhow::Result<ExitCode
                     .unwrap_or_default()
             ),
         };
-        println!("  {:<16} {line}", stream.name);
+        outln!("  {:<16} {line}", stream.name);
         if let Some(state) = state {
             if let Some(cursor) = state.cursor {
-                println!("  {:<16} cursor {cursor}", "");
+                outln!("  {:<16} cursor {cursor}", "");
             }
             if let Some(p) = state.progress {
-                println!(
+                outln!(
                     "  {:<16} unfinished: {} pages committed; the next sync resumes there",
-                    "", p.pages
+                    "",
+                    p.pages
                 );
             }
         }
@@ -55,15 +56,15 @@ pub(crate) async fn run(cli: &Cli, args: &StatusArgs) -> anyhow::Result<ExitCode
     let since =
         Utc::now() - chrono::Duration::from_std(args.window).unwrap_or(chrono::Duration::hours(24));
     let stats = store.endpoint_stats(since).await?;
-    println!(
+    outln!(
         "\nendpoints (last {})",
         humantime::format_duration(args.window)
     );
     if stats.is_empty() {
-        println!("  no requests in this window");
+        outln!("  no requests in this window");
     }
     for s in stats {
-        println!(
+        outln!(
             "  {:<8} {:<40} {:>6} attempts {:>6.1}% ok   p50 {:>6.0}ms  p95 {:>6.0}ms  p99 {:>6.0}ms",
             s.connection,
             s.endpoint,
@@ -74,7 +75,7 @@ pub(crate) async fn run(cli: &Cli, args: &StatusArgs) -> anyhow::Result<ExitCode
             s.p99.as_secs_f64() * 1000.0,
         );
         if s.deprecation.is_some() || s.sunset.is_some() {
-            println!(
+            outln!(
                 "  {:<8} {:<40} DEPRECATED by the API (Deprecation: {}, Sunset: {}): plan the move",
                 "",
                 "",
@@ -93,7 +94,7 @@ pub(crate) async fn run(cli: &Cli, args: &StatusArgs) -> anyhow::Result<ExitCode
 async fn connections(spec: &holdfast_spec::Spec, store: &dyn Store) -> anyhow::Result<()> {
     let tokens = store.tokens().await?;
     let now = Utc::now();
-    println!("\nconnections");
+    outln!("\nconnections");
     for (name, conn) in &spec.connections {
         let kind = match conn.auth {
             holdfast_spec::Auth::None => "no auth",
@@ -121,15 +122,15 @@ async fn connections(spec: &holdfast_spec::Spec, store: &dyn Store) -> anyhow::R
                 ),
                 None => "not logged in yet".to_owned(),
             };
-            println!("  {name:<16} session, {line}");
+            outln!("  {name:<16} session, {line}");
             continue;
         }
         if kind != "oauth2" {
-            println!("  {name:<16} {kind}");
+            outln!("  {name:<16} {kind}");
             continue;
         }
         let Some(t) = tokens.iter().find(|t| &t.connection == name) else {
-            println!("  {name:<16} oauth2, no token yet");
+            outln!("  {name:<16} oauth2, no token yet");
             continue;
         };
         let st = &t.status;
@@ -156,7 +157,7 @@ async fn connections(spec: &holdfast_spec::Spec, store: &dyn Store) -> anyhow::R
         } else {
             ""
         };
-        println!(
+        outln!(
             "  {name:<16} oauth2, {expiry}, {last}, {} consecutive auth failures{reauth}",
             st.consecutive_failures
         );
@@ -180,7 +181,7 @@ async fn queue_summary(store: &dyn JobQueue) -> anyhow::Result<()> {
             .map(|d| d.count)
             .sum()
     };
-    println!(
+    outln!(
         "
 queue (details: holdfast queue)"
     );
@@ -194,7 +195,7 @@ queue (details: holdfast queue)"
             )
         })
         .unwrap_or_default();
-    println!(
+    outln!(
         "  {} ready{waiting}, {} running, {} done, {} dead",
         count(JobState::Ready),
         count(JobState::Running),
@@ -202,7 +203,7 @@ queue (details: holdfast queue)"
         count(JobState::Dead)
     );
     for r in rejections {
-        println!(
+        outln!(
             "  webhook {:<16} {} requests refused ({}), last {}",
             r.webhook,
             r.count,

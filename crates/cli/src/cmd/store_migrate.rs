@@ -77,7 +77,7 @@ async fn migrate(
         if what.is_empty() {
             what.push("run history".to_owned());
         }
-        eprintln!(
+        errln!(
             "error: the target store `{}` is not empty: it holds {}\n  = help: migrate into an \
              empty database (for PostgreSQL, a new schema: add `?schema=NEW_NAME` to the URL), \
              or drop what is there first; a target is never merged into",
@@ -90,7 +90,7 @@ async fn migrate(
         .acquire_lease(MARKER, &holder, now + Duration::days(36_500), now)
         .await?
     {
-        eprintln!(
+        errln!(
             "error: the target store `{}` holds an unfinished migration from another source; \
              finish that one first",
             redact(&args.to)
@@ -98,7 +98,7 @@ async fn migrate(
         return Ok(ExitCode::from(2));
     }
     if resuming {
-        println!(
+        outln!(
             "resuming an unfinished migration from {}",
             redact(&args.from)
         );
@@ -113,7 +113,7 @@ async fn migrate(
         to.import_runs(&page).await?;
         runs += page.len() as u64;
     }
-    println!("runs: {runs}");
+    outln!("runs: {runs}");
     let source = from
         .inventory()
         .await
@@ -124,7 +124,7 @@ async fn migrate(
             .await
             .with_context(|| format!("creating table `{}` in the target", table.name))?;
         let copied = copy_table(&**from, &**to, table, batch).await?;
-        println!("table {}: {copied} records", table.name);
+        outln!("table {}: {copied} records", table.name);
         records += copied;
     }
     let mut quarantined = 0u64;
@@ -136,7 +136,7 @@ async fn migrate(
         to.import_quarantine(&page).await?;
         quarantined += page.len() as u64;
     }
-    println!("quarantine: {quarantined} rows");
+    outln!("quarantine: {quarantined} rows");
     for shape in &source.shapes {
         to.save_shape(&shape.stream, &shape.shape, shape.updated_at)
             .await?;
@@ -157,7 +157,7 @@ async fn migrate(
             .with_context(|| format!("copying the state of `{}`", state.stream))?;
     }
     to.release_lease(MARKER, &holder).await?;
-    println!(
+    outln!(
         "copied {records} records in {} tables, {} states, {} secrets, {} tokens in {:.1} s \
          ({runs} runs, {quarantined} quarantine rows, {} shapes)",
         source.tables.len(),

@@ -41,7 +41,7 @@ pub(crate) async fn run(cli: &Cli, args: &SyncArgs) -> anyhow::Result<ExitCode> 
     {
         Ok(failed) => failed,
         Err(message) => {
-            eprintln!("error: {message}");
+            errln!("error: {message}");
             store.close().await;
             return Ok(ExitCode::from(2));
         }
@@ -92,7 +92,7 @@ pub(crate) async fn sync_all(
                 let result = match failed_parent {
                     Some(parent) => {
                         let msg = format!("skipped because its parent `{parent}` failed");
-                        eprintln!("sync {}: {msg}", info.name);
+                        errln!("sync {}: {msg}", info.name);
                         Err(msg)
                     }
                     // the stream's lease: never at once with `serve`'s run of it
@@ -107,14 +107,14 @@ pub(crate) async fn sync_all(
                     {
                         Ok(Ok(run)) => run.map_err(|e: SyncError| e.to_string()),
                         Ok(Err(busy)) => {
-                            eprintln!("sync {}: {busy}", info.name);
+                            errln!("sync {}: {busy}", info.name);
                             Err(busy.to_string())
                         }
                         Err(e) => {
                             let msg = format!(
                                 "the store `{store_shown}` failed taking the stream's lease: {e}"
                             );
-                            eprintln!("sync {}: failed: {msg}", info.name);
+                            errln!("sync {}: failed: {msg}", info.name);
                             Err(msg)
                         }
                     },
@@ -143,7 +143,7 @@ pub(crate) async fn sync_all(
                 Err(e) => json!({"stream": name, "outcome": "failed", "error": e}),
             })
             .collect();
-        println!(
+        outln!(
             "{}",
             json!({"streams": streams, "peak_rss_bytes": peak_rss_bytes()})
         );
