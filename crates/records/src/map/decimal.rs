@@ -90,6 +90,25 @@ fn shift(int: &str, frac: &str, exp: i64) -> (String, String) {
     (all[..point].to_owned(), all[point..].to_owned())
 }
 
+/// Significant digits every decimal with at most that many survives a
+/// round trip through an `f64` (`f64::DIGITS`).
+const FLOAT_DIGITS: usize = f64::DIGITS as usize;
+
+/// False for a JSON number held as a float whose shortest form has more
+/// than [`FLOAT_DIGITS`] significant digits: the text the API sent may have
+/// been rounded when it was parsed, so "exact" could not be promised.
+/// Integers (held as `i64`/`u64`) are always exact.
+pub(crate) fn float_is_exact(n: &Number) -> bool {
+    if !n.is_f64() {
+        return true;
+    }
+    let text = n.to_string();
+    let mantissa = text.split(['e', 'E']).next().unwrap_or(&text);
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let significant = digits.trim_start_matches('0').trim_end_matches('0');
+    significant.len() <= FLOAT_DIGITS
+}
+
 /// A JSON number's literal text, exactly.
 pub(crate) fn number(n: &Number) -> Option<Exact> {
     parse(&n.to_string(), true)
@@ -103,6 +122,13 @@ pub(crate) fn decimal(
 ) -> Result<Value, String> {
     let fail = || format!("expected a decimal, found {}", found(value));
     let exact = match value {
+        Value::Number(n) if !float_is_exact(n) => {
+            return Err(format!(
+                "{n} came as a JSON number with more significant digits than a float keeps \
+                 exactly ({FLOAT_DIGITS}), so its last digits may already differ from what the \
+                 API sent; have the API send it as a string, or map it as `type: number`"
+            ));
+        }
         Value::Number(n) => number(n),
         Value::String(s) => localized(s, thousands, point),
         _ => None,

@@ -62,6 +62,37 @@ fn decimals() {
     );
 }
 
+/// A JSON number with more digits than a float keeps has already lost them
+/// when the body was parsed: a decimal column says so instead of storing
+/// the rounded value as if it were exact.
+#[test]
+fn decimals_beyond_float_precision_are_refused() {
+    let parsed = |text: &str| -> Value { serde_json::from_str(text).expect("json") };
+    let lost = "came as a JSON number with more significant digits than a float keeps";
+    for text in [
+        "12345678901234567.89",
+        "0.12345678901234567891",
+        "1.2345678901234567e30",
+    ] {
+        let Err(e) = crate::map::coerce::coerce(&dec(None, '.'), &parsed(text)) else {
+            panic!("{text} passed as exact");
+        };
+        assert!(e.contains(lost), "{text}: {e}");
+    }
+    // 15 significant digits (and integers of any i64/u64 size) are exact.
+    table(
+        &dec(None, '.'),
+        &[
+            (parsed("1234567890.12345"), Ok(json!("1234567890.12345"))),
+            (parsed("0.000000000000001"), Ok(json!("0.000000000000001"))),
+            (
+                parsed("18446744073709551615"),
+                Ok(json!("18446744073709551615")),
+            ),
+        ],
+    );
+}
+
 #[test]
 fn booleans() {
     let yes = [
