@@ -7,6 +7,7 @@ mod backend;
 mod cli;
 mod cmd;
 mod context;
+mod interrupt;
 mod listen;
 mod metrics;
 mod progress;
