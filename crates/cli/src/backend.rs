@@ -45,6 +45,27 @@ impl OpenStore {
         }
     }
 
+    /// Opens the existing store at `url` only to read it: nothing is
+    /// created or migrated (SQLite read-only, PostgreSQL read-only
+    /// transactions), and its schema must be this holdfast's.
+    pub(crate) async fn open_read_only(url: &str) -> anyhow::Result<OpenStore> {
+        if is_postgres(url) {
+            let store = Arc::new(PgStore::open_read_only(url).await?);
+            Ok(OpenStore {
+                queue: store.clone(),
+                kind: Kind::Postgres(store),
+                shown: without_password(url),
+            })
+        } else {
+            let store = Arc::new(SqliteStore::open_read_only(url).await?);
+            Ok(OpenStore {
+                queue: store.clone(),
+                kind: Kind::Sqlite(store),
+                shown: url.to_owned(),
+            })
+        }
+    }
+
     /// The store's URL for messages, without its password.
     pub(crate) fn shown(&self) -> &str {
         &self.shown

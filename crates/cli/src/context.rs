@@ -87,6 +87,145 @@ fn store_url(cli: &Cli, spec: Option<&Spec>, env: &Env) -> anyhow::Result<String
     })
 }
 
+/// Where a command's store URL came from, for messages.
+#[derive(Debug, Clone)]
+pub(crate) enum StoreFrom {
+    /// `--store`.
+    Flag,
+    /// `HOLDFAST_STORE`.
+    EnvVar,
+    /// `store:` in this connector file.
+    File(PathBuf),
+    /// Nothing named one: [`DEFAULT_STORE`] (the connector file, which may not exist).
+    Default(PathBuf),
+}
+
+impl std::fmt::Display for StoreFrom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreFrom::Flag => write!(f, "--store"),
+            StoreFrom::EnvVar => write!(f, "HOLDFAST_STORE"),
+            StoreFrom::File(path) => write!(f, "`store:` in {}", path.display()),
+            StoreFrom::Default(config) if config.exists() => write!(
+                f,
+                "the default (no --store, no HOLDFAST_STORE, no `store:` in {})",
+                config.display()
+            ),
+            StoreFrom::Default(config) => write!(
+                f,
+                "the default (no --store, no HOLDFAST_STORE, and no connector file at {})",
+                config.display()
+            ),
+        }
+    }
+}
+
+/// A store URL and where it came from.
+#[derive(Debug, Clone)]
+pub(crate) struct StoreChoice {
+    /// The URL.
+    pub(crate) url: String,
+    /// Where it came from.
+    pub(crate) from: StoreFrom,
+}
+
+/// Which store a command works on: `--store`, `HOLDFAST_STORE`, the file's
+/// `store:`, else [`DEFAULT_STORE`]. Only the `store:` key is read (rendered
+/// with the environment variables it uses), so the rest of the file may
+/// have problems, such as a connection's unset variable or secret.
+///
+/// # Errors
+/// A `store:` that cannot be read or rendered (e.g. it reads an unset
+/// variable): the command must not guess another store.
+pub(crate) fn choose_store(cli: &Cli) -> anyhow::Result<StoreChoice> {
+    if let Some(url) = &cli.store {
+        let typed = std::env::args_os()
+            .any(|a| a == "--store" || a.to_string_lossy().starts_with("--store="));
+        let from = if typed {
+            StoreFrom::Flag
+        } else {
+            StoreFrom::EnvVar
+        };
+        return Ok(StoreChoice {
+            url: url.clone(),
+            from,
+        });
+    }
+    let default = || StoreChoice {
+        url: DEFAULT_STORE.to_owned(),
+        from: StoreFrom::Default(cli.config.clone()),
+    };
+    if !cli.config.exists() {
+        return Ok(default());
+    }
+    let env = Env::from_process();
+    let cannot = |problem: String| {
+        anyhow::anyhow!(
+            "{problem}\ncannot tell which store to read: fix `store:` in {} (set the \
+             environment variables it reads), or name the store with --store or HOLDFAST_STORE",
+            cli.config.display()
+        )
+    };
+    let template = holdfast_spec::load_store(&cli.config, &env)
+        .map_err(|errors| cannot(errors.to_string()))?;
+    let Some(template) = template else {
+        return Ok(default());
+    };
+    let url = holdfast_engine::render_with_env("store", &template, &env)
+        .map_err(|e| cannot(format!("rendering `store:`: {e}")))?;
+    Ok(StoreChoice {
+        url,
+        from: StoreFrom::File(cli.config.clone()),
+    })
+}
+
+/// Opens the store of a command that only reads ([`choose_store`]): never
+/// creates or migrates it.
+///
+/// # Errors
+/// A missing store names the path looked for and where that path came
+/// from; a store of another schema version says what to run (see
+/// [`OpenStore::open_read_only`]).
+pub(crate) async fn open_store_to_read(cli: &Cli) -> anyhow::Result<OpenStore> {
+    let choice = choose_store(cli)?;
+    if let Some(file) = sqlite_file(&choice.url)
+        && !file.exists()
+    {
+        let shown = std::path::absolute(&file).unwrap_or(file);
+        anyhow::bail!(
+            "no store at {} (named by {}): a command that only reads does not create one; \
+             run `holdfast sync` to create and fill it, or name the store that holds your runs \
+             with --store, HOLDFAST_STORE or `store:`",
+            shown.display(),
+            choice.from
+        );
+    }
+    OpenStore::open_read_only(&choice.url)
+        .await
+        .with_context(|| format!("the store named by {}", choice.from))
+}
+
+/// As [`load_spec`] for a command that only reads, with `store` open
+/// already (read-only): the secrets the file reads come from it.
+pub(crate) async fn load_spec_from(
+    cli: &Cli,
+    env: &mut Env,
+    store: &OpenStore,
+) -> Option<Arc<Spec>> {
+    let spec = checked(cli, env)?;
+    if spec.secrets.is_empty() || env.secrets_loaded() {
+        return Some(Arc::new(spec));
+    }
+    match open_secrets(store, store.shown()).await {
+        Ok(secrets) => *env = std::mem::take(env).with_secrets(secrets),
+        Err(e) => {
+            errln!("error: {e:#}");
+            return None;
+        }
+    }
+    checked(cli, env).map(Arc::new)
+}
+
 /// Opens the store at `url`: PostgreSQL for `postgres://…`, else SQLite
 /// (creating a file that is missing).
 pub(crate) async fn open_url(url: &str) -> anyhow::Result<OpenStore> {
@@ -131,9 +270,18 @@ async fn load_secrets(
         return Ok(BTreeMap::new());
     }
     let store = open_url(&url).await?;
-    let stored = store.secrets().await;
+    let secrets = open_secrets(&store, &url).await;
     store.close().await;
-    let stored = stored.with_context(|| format!("reading the secrets in {url}"))?;
+    secrets
+}
+
+/// Every secret in `store` (shown as `url`), opened with the key; none when
+/// it holds none (then no key is needed).
+async fn open_secrets(store: &OpenStore, url: &str) -> anyhow::Result<BTreeMap<String, String>> {
+    let stored = store
+        .secrets()
+        .await
+        .with_context(|| format!("reading the secrets in {url}"))?;
     if stored.is_empty() {
         return Ok(BTreeMap::new());
     }

@@ -10,6 +10,7 @@ mod backend;
 mod cli;
 mod cmd;
 mod context;
+mod interrupt;
 mod listen;
 mod metrics;
 mod progress;

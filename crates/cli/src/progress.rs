@@ -70,6 +70,9 @@ impl Observer for Progress {
     fn finished(&self, stream: &str, result: &Result<RunSummary, SyncError>) {
         let line = match result {
             Ok(s) => format!("sync {stream}: {}", describe(s)),
+            Err(SyncError::Interrupted { .. }) => {
+                format!("sync {stream}: interrupted after its last committed page")
+            }
             Err(e) if e.is_store() => {
                 format!("sync {stream}: failed: {e} (store `{}`)", self.store)
             }

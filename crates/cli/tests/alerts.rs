@@ -470,3 +470,105 @@ async fn a_down_remote_drift_and_deprecation_notices_each_fire_once() {
     // deprecation notices keep coming: still one notification
     assert_eq!(receiver.of("deprecation").len(), 1);
 }
+
+/// `GET /api/alerts` with the admin token: (state, message) of `rule` on `subject`.
+async fn board(serve: &Serve, token: &str, rule: &str, subject: &str) -> Option<(String, String)> {
+    let text = local_client()
+        .get(format!("{}/api/alerts", serve.url))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("GET /api/alerts")
+        .text()
+        .await
+        .expect("a body");
+    let body: Value = serde_json::from_str(&text).expect("a JSON answer");
+    body["alerts"]
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .find(|a| a["rule"] == rule && a["subject"] == subject)
+        .map(|a| {
+            (
+                a["state"].as_str().unwrap_or("").to_owned(),
+                a["message"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_alert_board_shows_the_reason_that_holds_now() {
+    const TOKEN: &str = "adm-token-board-51c2";
+    let mock = common::start_mock(30).await;
+    let sandbox = Sandbox::new();
+    sandbox.write_config(&format!(
+        "connections:\n  crm:\n    base_url: \"{}\"\nstreams:\n{}\
+         alerts:\n  - {{ rule: no_records, stream: contacts, for: 2s }}\n",
+        mock.url(),
+        contacts()
+    ));
+    // one run long ago (for the window): then no worker runs anything, so
+    // the alert fires because the stream has not run at all
+    sandbox.run(&["sync"]).await.expect_code(0);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let env = [("HOLDFAST_ADMIN_TOKEN", TOKEN)];
+    let mut idle = Serve::start(
+        &sandbox,
+        &["--workers", "0", "--alerts-every", "250ms"],
+        &env,
+    )
+    .await;
+    let start = Instant::now();
+    loop {
+        let now = board(&idle, TOKEN, "no_records", "contacts").await;
+        if let Some((state, message)) = &now {
+            assert_eq!(state, "firing", "{now:?}");
+            assert!(
+                message.contains("`contacts` has not run in the last 2s"),
+                "{now:?}"
+            );
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "never fired\n{}",
+            idle.stderr()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    idle.kill().await;
+
+    // now runs succeed every second, finding nothing new: still firing, for
+    // another reason, and the board must say that one
+    let serve = Serve::start(&sandbox, &["--alerts-every", "250ms"], &env).await;
+    let start = Instant::now();
+    while common::runs_of(&sandbox.pool().await, "contacts")
+        .await
+        .iter()
+        .filter(|r| r.outcome == "succeeded")
+        .count()
+        < 5
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no runs\n{}",
+            serve.stderr()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let served = board(&serve, TOKEN, "no_records", "contacts").await;
+    let cli = sandbox.run(&["alerts"]).await;
+    cli.expect_code(0);
+    let (state, message) = served.clone().expect("on the board");
+    assert_eq!(state, "firing", "{served:?}");
+    assert!(
+        message.contains("`contacts` brought no new or changed records in the last 2s"),
+        "the board kept a stale reason: {served:?}\n`holdfast alerts` says:\n{cli}"
+    );
+    assert!(
+        cli.stdout
+            .contains("`contacts` brought no new or changed records in the last 2s"),
+        "{cli}"
+    );
+}

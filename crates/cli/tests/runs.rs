@@ -13,9 +13,11 @@ async fn two_syncs_are_listed_with_counts_and_outcomes() {
         "{ path: /cursor/contacts, params: { limit: 100 } }",
         r#"{ type: cursor, next: "$.meta.next_cursor", param: cursor }"#,
     ));
-    let empty = sandbox.run(&["runs"]).await;
-    empty.expect_code(0);
-    assert!(empty.stdout.contains("no runs yet"), "{empty}");
+    // no store yet: said so, and none is created by reading
+    let none = sandbox.run(&["runs"]).await;
+    none.expect_code(1);
+    assert!(none.stderr.contains("no store at"), "{none}");
+    assert!(!sandbox.db.exists(), "a read created the store");
 
     sandbox.run(&["sync"]).await.expect_code(0);
     sandbox.run(&["sync"]).await.expect_code(0);

@@ -145,7 +145,10 @@ pub fn transitions(
 /// One evaluation against the store's alert board: evaluates every rule,
 /// saves each transition on the board (so every process, and the next
 /// evaluator after a restart, knows it was announced) and returns them to
-/// announce. Run by one process per store at a time.
+/// announce. An alert whose state holds but whose reason changed (e.g.
+/// "has not run" became "ran but brought nothing new") is saved too, with
+/// its `since` kept: the board always says why it holds now, while only
+/// transitions are announced. Run by one process per store at a time.
 ///
 /// # Errors
 /// A store that cannot be read or written.
@@ -156,12 +159,11 @@ pub async fn step(
     watching_since: DateTime<Utc>,
 ) -> Result<(Vec<Finding>, Vec<Transition>), StoreError> {
     let findings = evaluate(spec, store, now, watching_since).await?;
-    let firing: BTreeSet<(String, String)> = store
-        .alerts()
-        .await?
-        .into_iter()
+    let board: Vec<StoredAlert> = store.alerts().await?;
+    let firing: BTreeSet<(String, String)> = board
+        .iter()
         .filter(|a| a.firing)
-        .map(|a| (a.rule, a.subject))
+        .map(|a| (a.rule.clone(), a.subject.clone()))
         .collect();
     let changes = transitions(&firing, &findings, now);
     for t in &changes {
@@ -176,7 +178,37 @@ pub async fn step(
             })
             .await?;
     }
+    for stale in reworded(&board, &findings, &changes) {
+        store.save_alert(&stale).await?;
+    }
     Ok((findings, changes))
+}
+
+/// The board's alerts whose state still holds but whose reason (or place)
+/// is no longer the finding's: each with the current message, its `since`
+/// kept. Alerts that just changed state are left to `changes`.
+fn reworded(
+    board: &[StoredAlert],
+    findings: &[Finding],
+    changes: &[Transition],
+) -> Vec<StoredAlert> {
+    board
+        .iter()
+        .filter_map(|a| {
+            let f = findings
+                .iter()
+                .find(|f| f.known && f.rule == a.rule && f.subject == a.subject)?;
+            let changed = changes
+                .iter()
+                .any(|t| t.rule == a.rule && t.subject == a.subject);
+            let same = f.message == a.message && f.place == a.place;
+            (!changed && f.firing == a.firing && !same).then(|| StoredAlert {
+                message: f.message.clone(),
+                place: f.place.clone(),
+                ..a.clone()
+            })
+        })
+        .collect()
 }
 
 /// POSTs `transition` as JSON to `url`, trying up to three times (1 s, then
@@ -529,6 +561,30 @@ mod tests {
             transitions(&crm, &[unknown], now).is_empty(),
             "no data: no change"
         );
+    }
+
+    #[test]
+    fn a_held_alert_takes_the_reason_that_holds_now() {
+        let then = Utc::now() - chrono::Duration::minutes(5);
+        let stored = StoredAlert {
+            rule: "no_records".to_owned(),
+            subject: "people".to_owned(),
+            firing: true,
+            since: then,
+            message: "`people` has not run in the last 1m".to_owned(),
+            place: String::new(),
+        };
+        let mut now = f("no_records", "people", true);
+        now.message = "`people` brought no new or changed records in the last 1m".to_owned();
+        let updated = reworded(std::slice::from_ref(&stored), &[now.clone()], &[]);
+        assert_eq!(updated.len(), 1);
+        assert_eq!(updated[0].message, now.message);
+        assert_eq!(updated[0].since, then, "still firing since then");
+        let same = StoredAlert {
+            message: now.message.clone(),
+            ..stored
+        };
+        assert!(reworded(&[same], &[now], &[]).is_empty(), "nothing to save");
     }
 
     #[test]

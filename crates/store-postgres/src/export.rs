@@ -329,7 +329,7 @@ pub(crate) async fn runs(
 ) -> Result<Vec<RunRow>, StoreError> {
     let rows = sqlx::query(
         "SELECT id, stream, started_at, finished_at, pages, created, updated, unchanged, \
-         quarantined, outcome, error FROM _holdfast_runs WHERE id > $1 ORDER BY id LIMIT $2",
+         quarantined, outcome, error, holder, lease_until, last_page_at FROM _holdfast_runs WHERE id > $1 ORDER BY id LIMIT $2",
     )
     .bind(after.map_or(i64::MIN, |r| r.0))
     .bind(i64::from(limit))
@@ -347,13 +347,14 @@ pub(crate) async fn import_runs(
     for run in runs {
         sqlx::query(
             "INSERT INTO _holdfast_runs (id, stream, started_at, finished_at, pages, created, \
-             updated, unchanged, quarantined, outcome, error) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             updated, unchanged, quarantined, outcome, error, holder, lease_until, last_page_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
              ON CONFLICT (id) DO UPDATE SET stream = excluded.stream, \
              started_at = excluded.started_at, finished_at = excluded.finished_at, \
              pages = excluded.pages, created = excluded.created, updated = excluded.updated, \
              unchanged = excluded.unchanged, quarantined = excluded.quarantined, \
-             outcome = excluded.outcome, error = excluded.error",
+             outcome = excluded.outcome, error = excluded.error, holder = excluded.holder, \
+             lease_until = excluded.lease_until, last_page_at = excluded.last_page_at",
         )
         .bind(run.id.0)
         .bind(&run.stream)
@@ -366,6 +367,9 @@ pub(crate) async fn import_runs(
         .bind(count(run.quarantined))
         .bind(run.outcome.as_str())
         .bind(&run.error)
+        .bind(&run.holder)
+        .bind(run.lease_until)
+        .bind(run.last_page_at)
         .execute(&mut *conn)
         .await
         .map_err(db_err(format!(

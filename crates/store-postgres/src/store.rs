@@ -7,9 +7,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use holdfast_store::{
     DriftRow, EndpointStats, ExportedQuarantine, ExportedRecord, Inventory, NamedLease, PageCommit,
-    PageOutcome, ParentRecord, QuarantineRow, RequestRow, RunId, RunOutcome, RunRow, Store,
-    StoreError, StoreErrorKind, StoredAlert, StoredRecord, StoredSecret, StoredToken, StreamState,
-    TableSpec, TokenStatus,
+    PageOutcome, ParentRecord, QuarantineRow, RequestRow, RunHolder, RunId, RunOutcome, RunRow,
+    Store, StoreError, StoreErrorKind, StoredAlert, StoredRecord, StoredSecret, StoredToken,
+    StreamState, TableSpec, TokenStatus,
 };
 use serde_json::Value;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
@@ -60,6 +60,50 @@ impl PgStore {
         options: PgConnectOptions,
         settings: PgStoreOptions,
     ) -> Result<PgStore, StoreError> {
+        PgStore::connect_as(options, settings, Access::Migrate).await
+    }
+
+    /// Connects to `url` (as [`PgStore::open`]) only to read: no migration
+    /// runs, every transaction is read-only, and the schema must be this
+    /// holdfast's.
+    ///
+    /// # Errors
+    /// [`StoreErrorKind::Unavailable`] when the URL is wrong or the server
+    /// cannot be reached; [`StoreErrorKind::Schema`] when the database (or
+    /// `schema=`) holds no holdfast store or one of another schema version
+    /// (see [`holdfast_store::check_schema_version`]).
+    pub async fn open_read_only(url: &str) -> Result<PgStore, StoreError> {
+        let (url, settings) = split_url(url)?;
+        let shown = redact(&url);
+        let options = PgConnectOptions::from_str(&url).map_err(|e| {
+            StoreError::with_source(
+                StoreErrorKind::Unavailable,
+                format!("opening the PostgreSQL store `{shown}`"),
+                e,
+            )
+        })?;
+        let store = PgStore::connect_as(options, settings, Access::Read).await?;
+        let context = format!("opening the PostgreSQL store `{shown}` to read it");
+        let found = schema_version(&store.pool).await.map_err(db_err(&context));
+        let latest = sqlx::migrate!("./migrations")
+            .iter()
+            .map(|m| m.version)
+            .max()
+            .unwrap_or(0);
+        if let Err(e) =
+            found.and_then(|found| holdfast_store::check_schema_version(&shown, found, latest))
+        {
+            store.close().await;
+            return Err(e);
+        }
+        Ok(store)
+    }
+
+    async fn connect_as(
+        options: PgConnectOptions,
+        settings: PgStoreOptions,
+        access: Access,
+    ) -> Result<PgStore, StoreError> {
         let context = format!(
             "opening the PostgreSQL store on {}:{}/{}",
             options.get_host(),
@@ -73,13 +117,20 @@ impl PgStore {
             check_schema(schema)?;
         }
         // One plain connection first: a server that is down fails here at
-        // once (the pool would retry until its acquire timeout).
-        probe(&options, settings.schema.as_deref())
-            .await
-            .map_err(unavailable)?;
+        // once (the pool would retry until its acquire timeout). Only a
+        // store opened to write creates its schema.
+        let create = settings
+            .schema
+            .as_deref()
+            .filter(|_| access == Access::Migrate);
+        probe(&options, create).await.map_err(unavailable)?;
         let options = match &settings.schema {
             Some(schema) => options.options([("search_path", quote(schema))]),
             None => options,
+        };
+        let options = match access {
+            Access::Migrate => options,
+            Access::Read => options.options([("default_transaction_read_only", "on")]),
         };
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections.max(1))
@@ -87,12 +138,14 @@ impl PgStore {
             .connect_with(options)
             .await
             .map_err(unavailable)?;
-        sqlx::migrate!("./migrations")
-            .run(&pool)
-            .await
-            .map_err(|e| {
-                StoreError::with_source(StoreErrorKind::Unavailable, context.clone(), e)
-            })?;
+        if access == Access::Migrate {
+            sqlx::migrate!("./migrations")
+                .run(&pool)
+                .await
+                .map_err(|e| {
+                    StoreError::with_source(StoreErrorKind::Unavailable, context.clone(), e)
+                })?;
+        }
         tracing::debug!(
             schema = settings.schema.as_deref().unwrap_or("(search_path)"),
             max_connections = settings.max_connections,
@@ -110,6 +163,28 @@ impl PgStore {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Whether opening migrates the store or only reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Migrate,
+    Read,
+}
+
+/// The newest migration applied (in the search path's schema), `None`
+/// without a migrations table.
+async fn schema_version(pool: &PgPool) -> Result<Option<i64>, sqlx::Error> {
+    let has_table: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+        .fetch_one(pool)
+        .await?;
+    if !has_table {
+        return Ok(None);
+    }
+    sqlx::query_scalar("SELECT coalesce(max(version), 0) FROM _sqlx_migrations WHERE success")
+        .fetch_one(pool)
+        .await
+        .map(Some)
 }
 
 /// Whether a pooled connection may be handed out again: not while sqlx
@@ -229,20 +304,40 @@ impl Store for PgStore {
         Ok(())
     }
 
-    async fn start_run(&self, stream: &str, now: DateTime<Utc>) -> Result<RunId, StoreError> {
+    async fn start_run_as(
+        &self,
+        stream: &str,
+        holder: &RunHolder,
+        now: DateTime<Utc>,
+    ) -> Result<RunId, StoreError> {
         let id: i64 = sqlx::query_scalar(
             "WITH interrupted AS (UPDATE _holdfast_runs SET outcome = 'interrupted', \
-             finished_at = $2, error = 'the process ended before the run finished' \
+             finished_at = COALESCE(last_page_at, started_at), error = $3 \
              WHERE stream = $1 AND outcome = 'running') \
-             INSERT INTO _holdfast_runs (stream, started_at, outcome) VALUES ($1, $2, 'running') \
-             RETURNING id",
+             INSERT INTO _holdfast_runs (stream, started_at, outcome, holder, lease_until) \
+             VALUES ($1, $2, 'running', $4, $5) RETURNING id",
         )
         .bind(stream)
         .bind(now)
+        .bind(holdfast_store::GONE)
+        .bind(holder.to_string())
+        .bind(holdfast_store::lease_until(now))
         .fetch_one(&self.pool)
         .await
         .map_err(db_err(format!("starting a run of `{stream}`")))?;
         Ok(RunId(id))
+    }
+
+    async fn renew_run(&self, run: RunId, now: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE _holdfast_runs SET lease_until = $1 WHERE id = $2 AND outcome = 'running'",
+        )
+        .bind(holdfast_store::lease_until(now))
+        .bind(run.0)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err(format!("renewing the lease of run {run}")))?;
+        Ok(())
     }
 
     async fn commit_page(&self, page: PageCommit<'_>) -> Result<PageOutcome, StoreError> {
@@ -268,8 +363,8 @@ impl Store for PgStore {
         // Run counters, state and shape: one statement.
         sqlx::query(
             "WITH run AS (UPDATE _holdfast_runs SET pages = pages + 1, created = created + $2, \
-             updated = updated + $3, unchanged = unchanged + $4, quarantined = quarantined + $5 \
-             WHERE id = $1), \
+             updated = updated + $3, unchanged = unchanged + $4, quarantined = quarantined + $5, \
+             last_page_at = $9, lease_until = $10 WHERE id = $1), \
              shape AS (INSERT INTO _holdfast_shapes (stream, shape, updated_at) \
              SELECT $6, $8, $9 WHERE $8 IS NOT NULL ON CONFLICT (stream) DO UPDATE \
              SET shape = excluded.shape, updated_at = excluded.updated_at) \
@@ -285,6 +380,7 @@ impl Store for PgStore {
         .bind(&state)
         .bind(page.shape)
         .bind(page.now)
+        .bind(holdfast_store::lease_until(page.now))
         .execute(&mut *tx)
         .await
         .map_err(db_err(&context))?;
@@ -337,7 +433,7 @@ impl Store for PgStore {
     async fn runs(&self, stream: Option<&str>, limit: u32) -> Result<Vec<RunRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, stream, started_at, finished_at, pages, created, updated, unchanged, \
-             quarantined, outcome, error FROM _holdfast_runs \
+             quarantined, outcome, error, holder, lease_until, last_page_at FROM _holdfast_runs \
              WHERE ($1::text IS NULL OR stream = $1) ORDER BY id DESC LIMIT $2",
         )
         .bind(stream)
@@ -345,7 +441,10 @@ impl Store for PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db_err("listing runs"))?;
-        rows.iter().map(run_row).collect()
+        let now = Utc::now();
+        rows.iter()
+            .map(|r| run_row(r).map(|run| holdfast_store::settle(run, now)))
+            .collect()
     }
 
     async fn parent_records(
@@ -651,5 +750,8 @@ pub(crate) fn run_row(r: &PgRow) -> Result<RunRow, StoreError> {
             )
         })?,
         error: r.try_get(10).map_err(e())?,
+        holder: r.try_get(11).map_err(e())?,
+        lease_until: r.try_get(12).map_err(e())?,
+        last_page_at: r.try_get(13).map_err(e())?,
     })
 }

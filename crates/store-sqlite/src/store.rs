@@ -7,9 +7,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use holdfast_store::{
     DriftRow, EndpointStats, ExportedQuarantine, ExportedRecord, Inventory, NamedLease, PageCommit,
-    PageOutcome, ParentRecord, QuarantineRow, RequestRow, RunId, RunOutcome, RunRow, Store,
-    StoreError, StoreErrorKind, StoredAlert, StoredRecord, StoredSecret, StoredToken, StreamState,
-    TableSpec, TokenStatus,
+    PageOutcome, ParentRecord, QuarantineRow, RequestRow, RunHolder, RunId, RunOutcome, RunRow,
+    Store, StoreError, StoreErrorKind, StoredAlert, StoredRecord, StoredSecret, StoredToken,
+    StreamState, TableSpec, TokenStatus,
 };
 use serde_json::Value;
 use sqlx::sqlite::{
@@ -29,6 +29,9 @@ pub struct SqliteStore {
     pool: SqlitePool,
     upserts: UpsertCache,
     gate: WriteGate,
+    /// Opened to read while no other connection had the file open: the
+    /// `-wal` and `-shm` files SQLite created for it are removed on close.
+    tidy: Option<SqliteConnectOptions>,
 }
 
 impl SqliteStore {
@@ -69,6 +72,61 @@ impl SqliteStore {
             pool,
             upserts: UpsertCache::default(),
             gate: WriteGate::default(),
+            tidy: None,
+        })
+    }
+
+    /// Opens the existing SQLite file named by `url` only to read it:
+    /// nothing is created (no file, no `-wal`), no migration runs, and its
+    /// schema must be this holdfast's.
+    ///
+    /// # Errors
+    /// [`StoreErrorKind::Unavailable`] when the file is missing or cannot be
+    /// opened; [`StoreErrorKind::Schema`] when it is not a holdfast store or
+    /// its schema is of another version (see
+    /// [`holdfast_store::check_schema_version`]).
+    pub async fn open_read_only(url: &str) -> Result<SqliteStore, StoreError> {
+        let context = format!("opening the SQLite store `{url}` to read it");
+        let options = if url.starts_with("sqlite:") {
+            SqliteConnectOptions::from_str(url).map_err(|e| {
+                StoreError::with_source(StoreErrorKind::Unavailable, context.clone(), e)
+            })?
+        } else {
+            SqliteConnectOptions::new().filename(url)
+        };
+        let options = options
+            .create_if_missing(false)
+            .busy_timeout(Duration::from_secs(30));
+        // A WAL file's readers share its `-wal` and `-shm`; when none exist
+        // (no other connection), SQLite creates them for this one and, read
+        // only, cannot remove them: [`SqliteStore::close`] does.
+        let wal = format!("{}-wal", options.get_filename().display());
+        let tidy = (!std::path::Path::new(&wal).exists()).then(|| options.clone());
+        let pool = SqlitePoolOptions::new()
+            .max_connections(2)
+            .connect_with(options.read_only(true))
+            .await
+            .map_err(|e| {
+                StoreError::with_source(StoreErrorKind::Unavailable, context.clone(), e)
+            })?;
+        let found = schema_version(&pool).await;
+        let latest = sqlx::migrate!("./migrations")
+            .iter()
+            .map(|m| m.version)
+            .max()
+            .unwrap_or(0);
+        if let Err(e) = found
+            .map_err(db_err(&context))
+            .and_then(|found| holdfast_store::check_schema_version(url, found, latest))
+        {
+            pool.close().await;
+            return Err(e);
+        }
+        Ok(SqliteStore {
+            pool,
+            upserts: UpsertCache::default(),
+            gate: WriteGate::default(),
+            tidy,
         })
     }
 
@@ -85,6 +143,9 @@ impl SqliteStore {
     /// Closes the pool, checkpointing the WAL.
     pub async fn close(&self) {
         self.pool.close().await;
+        if let Some(options) = &self.tidy {
+            tidy_wal(options).await;
+        }
     }
 
     /// Another handle on the same database (same connection pool and write
@@ -94,8 +155,42 @@ impl SqliteStore {
             pool: self.pool.clone(),
             upserts: UpsertCache::default(),
             gate: self.gate.clone(),
+            tidy: None,
         }
     }
+}
+
+/// Removes the `-wal` and `-shm` files a read-only open created, the way
+/// SQLite does it: the last connection to close a WAL file checkpoints it
+/// (here nothing: nothing was written) and deletes both. When another
+/// connection has the file open by then, SQLite keeps them (they are its).
+/// The connection reads one row and writes nothing; failures are ignored
+/// (the files are harmless).
+async fn tidy_wal(options: &SqliteConnectOptions) {
+    use sqlx::{ConnectOptions as _, Connection as _};
+    let Ok(mut conn) = options.clone().read_only(false).connect().await else {
+        return;
+    };
+    let _ = sqlx::query("SELECT count(*) FROM sqlite_master")
+        .fetch_one(&mut conn)
+        .await;
+    let _ = conn.close().await;
+}
+
+/// The newest migration applied to the store, `None` without a migrations table.
+async fn schema_version(pool: &SqlitePool) -> Result<Option<i64>, sqlx::Error> {
+    let has_table: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+    )
+    .fetch_optional(pool)
+    .await?;
+    if has_table.is_none() {
+        return Ok(None);
+    }
+    sqlx::query_scalar("SELECT coalesce(max(version), 0) FROM _sqlx_migrations WHERE success")
+        .fetch_one(pool)
+        .await
+        .map(Some)
 }
 
 /// Whether a pooled connection may be handed out again. One whose COMMIT
@@ -246,8 +341,14 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn start_run(&self, stream: &str, now: DateTime<Utc>) -> Result<RunId, StoreError> {
+    async fn start_run_as(
+        &self,
+        stream: &str,
+        holder: &RunHolder,
+        now: DateTime<Utc>,
+    ) -> Result<RunId, StoreError> {
         let context = format!("starting a run of `{stream}`");
+        let lease = to_text(holdfast_store::lease_until(now));
         let now = to_text(now);
         let mut tx = self
             .gate
@@ -255,26 +356,46 @@ impl Store for SqliteStore {
             .await
             .map_err(db_err(&context))?;
         sqlx::query(
-            "UPDATE _holdfast_runs SET outcome = 'interrupted', finished_at = ?, \
-             error = 'the process ended before the run finished' \
+            "UPDATE _holdfast_runs SET outcome = 'interrupted', \
+             finished_at = COALESCE(last_page_at, started_at), error = ? \
              WHERE stream = ? AND outcome = 'running'",
         )
-        .bind(&now)
+        .bind(holdfast_store::GONE)
         .bind(stream)
         .execute(&mut *tx)
         .await
         .map_err(db_err(&context))?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO _holdfast_runs (stream, started_at, outcome) VALUES (?, ?, 'running') \
-             RETURNING id",
+            "INSERT INTO _holdfast_runs (stream, started_at, outcome, holder, lease_until) \
+             VALUES (?, ?, 'running', ?, ?) RETURNING id",
         )
         .bind(stream)
         .bind(&now)
+        .bind(holder.to_string())
+        .bind(&lease)
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err(&context))?;
         tx.commit().await.map_err(db_err(context))?;
         Ok(RunId(id))
+    }
+
+    async fn renew_run(&self, run: RunId, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let context = format!("renewing the lease of run {run}");
+        let mut tx = self
+            .gate
+            .begin(&self.pool)
+            .await
+            .map_err(db_err(&context))?;
+        sqlx::query(
+            "UPDATE _holdfast_runs SET lease_until = ? WHERE id = ? AND outcome = 'running'",
+        )
+        .bind(to_text(holdfast_store::lease_until(now)))
+        .bind(run.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err(&context))?;
+        tx.commit().await.map_err(db_err(context))
     }
 
     async fn commit_page(&self, page: PageCommit<'_>) -> Result<PageOutcome, StoreError> {
@@ -307,13 +428,15 @@ impl Store for SqliteStore {
         }
         sqlx::query(
             "UPDATE _holdfast_runs SET pages = pages + 1, created = created + ?, \
-             updated = updated + ?, unchanged = unchanged + ?, quarantined = quarantined + ? \
-             WHERE id = ?",
+             updated = updated + ?, unchanged = unchanged + ?, quarantined = quarantined + ?, \
+             last_page_at = ?, lease_until = ? WHERE id = ?",
         )
         .bind(outcome.created as i64)
         .bind(outcome.updated as i64)
         .bind(outcome.unchanged as i64)
         .bind(page.quarantined.len() as i64)
+        .bind(&now)
+        .bind(to_text(holdfast_store::lease_until(page.now)))
         .bind(page.run.0)
         .execute(&mut *tx)
         .await
@@ -366,7 +489,7 @@ impl Store for SqliteStore {
     async fn runs(&self, stream: Option<&str>, limit: u32) -> Result<Vec<RunRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, stream, started_at, finished_at, pages, created, updated, unchanged, \
-             quarantined, outcome, error FROM _holdfast_runs \
+             quarantined, outcome, error, holder, lease_until, last_page_at FROM _holdfast_runs \
              WHERE (?1 IS NULL OR stream = ?1) ORDER BY id DESC LIMIT ?2",
         )
         .bind(stream)
@@ -374,7 +497,10 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db_err("listing runs"))?;
-        rows.iter().map(run_row).collect()
+        let now = Utc::now();
+        rows.iter()
+            .map(|r| run_row(r).map(|run| holdfast_store::settle(run, now)))
+            .collect()
     }
 
     async fn parent_records(
@@ -756,5 +882,14 @@ pub(crate) fn run_row(r: &SqliteRow) -> Result<RunRow, StoreError> {
             )
         })?,
         error: r.try_get(10).map_err(e())?,
+        holder: r.try_get(11).map_err(e())?,
+        lease_until: time_at(r, 12)?,
+        last_page_at: time_at(r, 13)?,
     })
+}
+
+/// An optional time column.
+fn time_at(r: &SqliteRow, i: usize) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let text: Option<String> = r.try_get(i).map_err(db_err("reading runs"))?;
+    text.as_deref().map(from_text).transpose()
 }

@@ -34,13 +34,16 @@ pub mod conformance;
 mod coordination;
 mod error;
 mod export;
+mod liveness;
 mod model;
 mod queue;
+mod read_only;
 mod secret;
 
 pub use coordination::{NamedLease, StoredAlert, WRITE_PROBE, gcra_wait, interval_micros};
 pub use error::{StoreError, StoreErrorKind};
 pub use export::{ExportedQuarantine, ExportedRecord, Inventory, NamedShape, NamedState};
+pub use liveness::{GONE, RUN_HEARTBEAT, RUN_LEASE, RunHolder, lease_until, settle};
 pub use model::{
     Column, ColumnKind, DriftRow, EndpointStats, PageCommit, PageOutcome, ParentRecord, Progress,
     QuarantineRow, QuarantinedRecord, RecordRow, RequestRow, RunId, RunOutcome, RunRow,
@@ -50,6 +53,7 @@ pub use queue::{
     Claim, Enqueued, EventApply, EventOutcome, Finish, Job, JobFilter, JobId, JobState, Lease,
     NewJob, OldestReady, QueueDepth, QueueStats, Rejection, Requeue, order_versions,
 };
+pub use read_only::check_schema_version;
 pub use secret::{StoredSecret, StoredToken, TokenStatus};
 
 use async_trait::async_trait;
@@ -75,11 +79,30 @@ pub trait Store: Send + Sync {
     /// run is a full refresh. Records stay.
     async fn reset_state(&self, stream: &str) -> Result<(), StoreError>;
 
-    /// Records the start of a run of `stream`. Runs of the same stream left
-    /// `running` by a process that died are marked `interrupted`.
-    async fn start_run(&self, stream: &str, now: DateTime<Utc>) -> Result<RunId, StoreError>;
+    /// Records the start of a run of `stream` by this process (see
+    /// [`Store::start_run_as`]).
+    async fn start_run(&self, stream: &str, now: DateTime<Utc>) -> Result<RunId, StoreError> {
+        self.start_run_as(stream, &RunHolder::this_process(), now)
+            .await
+    }
 
-    /// Applies one page atomically: upserts, quarantine, run counters, state.
+    /// Records the start of a run of `stream` held by `holder`, its lease
+    /// until `now` + [`RUN_LEASE`]. Runs of the same stream left `running`
+    /// (their process died) are marked `interrupted`, ending at their last
+    /// committed page (or their start).
+    async fn start_run_as(
+        &self,
+        stream: &str,
+        holder: &RunHolder,
+        now: DateTime<Utc>,
+    ) -> Result<RunId, StoreError>;
+
+    /// Renews the lease of a running run until `now` + [`RUN_LEASE`] (page
+    /// commits renew it too). A run no longer running is left alone.
+    async fn renew_run(&self, run: RunId, now: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Applies one page atomically: upserts, quarantine, run counters, state;
+    /// the run's last page time becomes `page.now` and its lease is renewed.
     async fn commit_page(&self, page: PageCommit<'_>) -> Result<PageOutcome, StoreError>;
 
     /// Saves the state of `stream` without a page (e.g. when a child stream
@@ -100,7 +123,9 @@ pub trait Store: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
 
-    /// The most recent runs, newest first (all streams, or one).
+    /// The most recent runs, newest first (all streams, or one), as they
+    /// stand now: a `running` run whose process is gone is shown
+    /// `interrupted` (see [`settle`]).
     async fn runs(&self, stream: Option<&str>, limit: u32) -> Result<Vec<RunRow>, StoreError>;
 
     /// Records of a parent table in primary-key order, after `after` (exclusive),

@@ -259,6 +259,13 @@ pub struct RunRow {
     pub outcome: RunOutcome,
     /// The error that ended it, if any.
     pub error: Option<String>,
+    /// The process running it (`PID@HOST#START`, see
+    /// [`RunHolder`](crate::RunHolder)); `None` for runs recorded before leases.
+    pub holder: Option<String>,
+    /// Until when its lease holds (renewed while it runs).
+    pub lease_until: Option<DateTime<Utc>>,
+    /// When its last page committed.
+    pub last_page_at: Option<DateTime<Utc>>,
 }
 
 /// A parent stream's record, as child streams see it.

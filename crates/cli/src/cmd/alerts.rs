@@ -7,14 +7,15 @@ use chrono::Utc;
 use holdfast_spec::Env;
 
 use crate::cli::{AlertsArgs, Cli};
-use crate::context::{load_spec, open_store};
+use crate::context::{load_spec_from, open_store_to_read};
 
 pub(crate) async fn run(cli: &Cli, args: &AlertsArgs) -> anyhow::Result<ExitCode> {
     let mut env = Env::from_process();
-    let Some(spec) = load_spec(cli, &mut env).await else {
+    let store = open_store_to_read(cli).await?;
+    let Some(spec) = load_spec_from(cli, &mut env, &store).await else {
+        store.close().await;
         return Ok(ExitCode::from(2));
     };
-    let store = open_store(cli, Some(&spec), &env).await?;
     let now = Utc::now();
     // only what the store shows counts: no process has been watching
     let findings = holdfast_engine::alerts::evaluate(&spec, &*store, now, now).await;

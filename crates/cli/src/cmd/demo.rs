@@ -45,17 +45,19 @@ pub(crate) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let db = args.db.display().to_string();
     let store = SqliteStore::open(&db).await?;
 
+    let never = holdfast_engine::schedule::CancellationToken::new();
     outln!("2. first sync of examples/holdfast.yaml into {db} (full: nothing saved yet)");
     let failed = sync_all(
         (&source, &db),
         &store,
         &[],
-        SyncOptions::default(),
+        (SyncOptions::default(), &never),
         false,
         DEFAULT_STREAMS_AT_ONCE,
     )
     .await
-    .map_err(anyhow::Error::msg)?;
+    .map_err(anyhow::Error::msg)?
+    .failed;
 
     let touched = mock.touch(10);
     outln!(
@@ -68,12 +70,13 @@ pub(crate) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             (&source, &db),
             &store,
             &["contacts".to_owned()],
-            SyncOptions::default(),
+            (SyncOptions::default(), &never),
             false,
             DEFAULT_STREAMS_AT_ONCE,
         )
         .await
-        .map_err(anyhow::Error::msg)?;
+        .map_err(anyhow::Error::msg)?
+        .failed;
 
     let contacts: i64 = sqlx::query_scalar("SELECT count(*) FROM contacts")
         .fetch_one(store.pool())

@@ -2,15 +2,11 @@
 
 use std::process::ExitCode;
 
-use holdfast_spec::Env;
-
 use crate::cli::{Cli, DriftArgs};
-use crate::context::open_store;
+use crate::context::open_store_to_read;
 
 pub(crate) async fn run(cli: &Cli, args: &DriftArgs) -> anyhow::Result<ExitCode> {
-    let env = Env::from_process();
-    let spec = holdfast_spec::load(&cli.config, &env).ok();
-    let store = open_store(cli, spec.as_ref(), &env).await?;
+    let store = open_store_to_read(cli).await?;
     let rows = store.drift(args.stream.as_deref(), args.limit).await?;
     if rows.is_empty() {
         outln!("no drift seen: every response matched the shape seen before");

@@ -8,14 +8,15 @@ use holdfast_spec::Env;
 use serde_json::Value;
 
 use crate::cli::{Cli, ExplainArgs};
-use crate::context::{load_spec, open_store};
+use crate::context::{load_spec_from, open_store_to_read};
 
 pub(crate) async fn run(cli: &Cli, args: &ExplainArgs) -> anyhow::Result<ExitCode> {
     let mut env = Env::from_process();
-    let Some(spec) = load_spec(cli, &mut env).await else {
+    let store = open_store_to_read(cli).await?;
+    let Some(spec) = load_spec_from(cli, &mut env, &store).await else {
+        store.close().await;
         return Ok(ExitCode::from(2));
     };
-    let store = open_store(cli, Some(&spec), &env).await?;
     let source = DeclarativeSource::new(spec, &env)?;
     let Some(info) = source.streams().into_iter().find(|s| s.name == args.stream) else {
         errln!("error: no stream `{}` in the connector file", args.stream);

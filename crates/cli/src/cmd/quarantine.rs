@@ -8,15 +8,13 @@ use holdfast_engine::{DeclarativeSource, Source};
 use holdfast_spec::Env;
 
 use crate::cli::{Cli, QuarantineAction, QuarantineArgs};
-use crate::context::{load_spec, open_store};
+use crate::context::{load_spec, open_store, open_store_to_read};
 
 pub(crate) async fn run(cli: &Cli, args: &QuarantineArgs) -> anyhow::Result<ExitCode> {
     if let Some(QuarantineAction::Retry { stream }) = &args.action {
         return retry(cli, stream.as_deref()).await;
     }
-    let env = Env::from_process();
-    let spec = holdfast_spec::load(&cli.config, &env).ok();
-    let store = open_store(cli, spec.as_ref(), &env).await?;
+    let store = open_store_to_read(cli).await?;
     let rows = store.quarantine(args.stream.as_deref(), args.limit).await?;
     if rows.is_empty() {
         outln!("quarantine is empty");

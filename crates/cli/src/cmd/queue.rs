@@ -10,12 +10,17 @@ use holdfast_store::{Job, JobFilter, JobId, JobState, QueueStats, Rejection, Req
 use serde_json::{Value, json};
 
 use crate::cli::{Cli, QueueAction, QueueArgs};
-use crate::context::open_store;
+use crate::context::{open_store, open_store_to_read};
 
 pub(crate) async fn run(cli: &Cli, args: &QueueArgs) -> anyhow::Result<ExitCode> {
-    let env = Env::from_process();
-    let spec = holdfast_spec::load(&cli.config, &env).ok();
-    let store = open_store(cli, spec.as_ref(), &env).await?;
+    let store = match &args.action {
+        Some(QueueAction::Retry { .. }) => {
+            let env = Env::from_process();
+            let spec = holdfast_spec::load(&cli.config, &env).ok();
+            open_store(cli, spec.as_ref(), &env).await?
+        }
+        None => open_store_to_read(cli).await?,
+    };
     if let Some(QueueAction::Retry { id, dead }) = &args.action {
         let which = match (id, dead) {
             (Some(id), _) => Requeue::Job(JobId(*id)),

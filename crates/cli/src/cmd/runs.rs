@@ -2,20 +2,21 @@
 
 use std::process::ExitCode;
 
-use holdfast_spec::Env;
 use holdfast_store::{RunId, Store};
 
 use crate::cli::{Cli, RunsArgs};
-use crate::context::open_store;
+use crate::context::open_store_to_read;
 
 pub(crate) async fn run(cli: &Cli, args: &RunsArgs) -> anyhow::Result<ExitCode> {
-    let env = Env::from_process();
-    let spec = holdfast_spec::load(&cli.config, &env).ok();
-    let store = open_store(cli, spec.as_ref(), &env).await?;
+    let store = open_store_to_read(cli).await?;
     if let Some(run) = args.requests {
-        return requests(&*store, run, args.limit).await;
+        let code = requests(&*store, run, args.limit).await;
+        store.close().await;
+        return code;
     }
-    let runs = store.runs(args.stream.as_deref(), args.limit).await?;
+    let runs = store.runs(args.stream.as_deref(), args.limit).await;
+    store.close().await;
+    let runs = runs?;
     if runs.is_empty() {
         outln!("no runs yet; start one with `holdfast sync`");
         return Ok(ExitCode::SUCCESS);

@@ -9,14 +9,15 @@ use holdfast_spec::Env;
 use holdfast_store::{JobQueue, JobState, Store};
 
 use crate::cli::{Cli, StatusArgs};
-use crate::context::{load_spec, open_store};
+use crate::context::{load_spec_from, open_store_to_read};
 
 pub(crate) async fn run(cli: &Cli, args: &StatusArgs) -> anyhow::Result<ExitCode> {
     let mut env = Env::from_process();
-    let Some(spec) = load_spec(cli, &mut env).await else {
+    let store = open_store_to_read(cli).await?;
+    let Some(spec) = load_spec_from(cli, &mut env, &store).await else {
+        store.close().await;
         return Ok(ExitCode::from(2));
     };
-    let store = open_store(cli, Some(&spec), &env).await?;
     outln!("streams");
     for stream in &spec.streams {
         let last = store.runs(Some(&stream.name), 1).await?.into_iter().next();

@@ -4,8 +4,9 @@ use std::process::ExitCode;
 
 use futures::StreamExt as _;
 
+use holdfast_engine::schedule::CancellationToken;
 use holdfast_engine::schedule::with_stream_lease;
-use holdfast_engine::sync::{RunSummary, SyncOptions, plan, sync_stream};
+use holdfast_engine::sync::{RunSummary, SyncOptions, plan, sync_stream_until};
 use holdfast_engine::{Source, StreamInfo, SyncError};
 use holdfast_spec::Env;
 use holdfast_store::Store;
@@ -13,6 +14,7 @@ use serde_json::json;
 
 use crate::cli::{Cli, SyncArgs};
 use crate::context::{self, load_spec, open_store};
+use crate::interrupt::Interrupt;
 use crate::progress::{Progress, peak_rss_bytes};
 
 /// How long a stream's lease holds without renewal (renewed every third).
@@ -29,29 +31,79 @@ pub(crate) async fn run(cli: &Cli, args: &SyncArgs) -> anyhow::Result<ExitCode> 
         full_refresh: args.full_refresh,
     };
     let at = store.shown().to_owned();
-    let failed = match sync_all(
+    let interrupt = Interrupt::listen();
+    let synced = match sync_all(
         (&source, &at),
         &*store,
         &args.streams,
-        options,
+        (options, interrupt.token()),
         args.json,
         args.streams_at_once,
     )
     .await
     {
-        Ok(failed) => failed,
+        Ok(synced) => synced,
         Err(message) => {
             errln!("error: {message}");
             store.close().await;
             return Ok(ExitCode::from(2));
         }
     };
+    let code = match interrupt.received() {
+        Some(signal) => {
+            how_to_resume(&*store, signal, &synced.interrupted).await;
+            signal.exit_code()
+        }
+        None if synced.failed => ExitCode::from(1),
+        None => ExitCode::SUCCESS,
+    };
     store.close().await;
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(code)
+}
+
+/// After a signal: what was interrupted (each stream with its run and the
+/// pages it committed) and the command that resumes it.
+async fn how_to_resume(store: &dyn Store, signal: crate::interrupt::Signal, streams: &[String]) {
+    if streams.is_empty() {
+        errln!(
+            "sync stopped by {}: nothing was left unfinished",
+            signal.name()
+        );
+        return;
+    }
+    for name in streams {
+        let run = store
+            .runs(Some(name), 1)
+            .await
+            .ok()
+            .and_then(|r| r.into_iter().next());
+        let committed = store
+            .load_state(name)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|s| s.progress)
+            .map_or(0, |p| p.pages);
+        let run = run.map(|r| format!(" (run {})", r.id)).unwrap_or_default();
+        errln!(
+            "sync `{name}` interrupted by {}{run} after {committed} committed page(s): run \
+             `holdfast sync {name}` again; it resumes at page {}",
+            signal.name(),
+            committed + 1
+        );
+    }
+    if streams.len() > 1 {
+        errln!("to resume them all: `holdfast sync {}`", streams.join(" "));
+    }
+}
+
+/// What [`sync_all`] did.
+#[derive(Debug, Default)]
+pub(crate) struct Synced {
+    /// Some stream failed (or was skipped because its parent failed).
+    pub(crate) failed: bool,
+    /// The streams stopped by `stop` before they finished, or not started.
+    pub(crate) interrupted: Vec<String>,
 }
 
 /// How many streams one `holdfast sync` runs at once unless told otherwise.
@@ -63,7 +115,9 @@ pub(crate) const DEFAULT_STREAMS_AT_ONCE: usize = 8;
 /// many streams a file has), in waves so parents finish before their
 /// children start; a child of a failed parent is skipped. Every failure is
 /// printed, naming the stream (and the store, `store_shown`, when the store
-/// failed). Returns whether any stream failed.
+/// failed). Once `stop` is cancelled, runs end after the page being
+/// committed (recorded as interrupted) and streams not started yet are not
+/// started. Returns what failed and what was interrupted.
 ///
 /// # Errors
 /// An unknown stream name (nothing is run).
@@ -71,14 +125,15 @@ pub(crate) async fn sync_all(
     (source, store_shown): (&dyn Source, &str),
     store: &dyn Store,
     selected: &[String],
-    options: SyncOptions,
+    (options, stop): (SyncOptions, &CancellationToken),
     json_output: bool,
     at_once: usize,
-) -> Result<bool, String> {
+) -> Result<Synced, String> {
     let streams = plan(source.streams(), selected)?;
     let progress = Progress::new(store_shown);
     let holder = holdfast_engine::worker::worker_id(0);
     let mut results: Vec<(String, Result<RunSummary, String>)> = Vec::new();
+    let mut interrupted: Vec<String> = Vec::new();
     for wave in waves(&streams) {
         let runs = wave.iter().enumerate().map(|(order, info)| {
             let failed_parent = info.parent.as_ref().and_then(|p| {
@@ -89,6 +144,9 @@ pub(crate) async fn sync_all(
             });
             let (progress, holder) = (&progress, &holder);
             async move {
+                if stop.is_cancelled() {
+                    return (order, (info.name.clone(), Err(STOPPED.to_owned())));
+                }
                 let result = match failed_parent {
                     Some(parent) => {
                         let msg = format!("skipped because its parent `{parent}` failed");
@@ -101,10 +159,11 @@ pub(crate) async fn sync_all(
                         &info.name,
                         holder,
                         LEASE,
-                        sync_stream(source, store, info, options, progress),
+                        sync_stream_until(source, store, info, options, progress, stop),
                     )
                     .await
                     {
+                        Ok(Ok(Err(SyncError::Interrupted { .. }))) => Err(STOPPED.to_owned()),
                         Ok(Ok(run)) => run.map_err(|e: SyncError| e.to_string()),
                         Ok(Err(busy)) => {
                             errln!("sync {}: {busy}", info.name);
@@ -129,7 +188,14 @@ pub(crate) async fn sync_all(
         done.sort_by_key(|(order, _)| *order);
         results.extend(done.into_iter().map(|(_, result)| result));
     }
-    let failed = results.iter().any(|(_, r)| r.is_err());
+    for (name, r) in &results {
+        if matches!(r, Err(e) if e == STOPPED) {
+            interrupted.push(name.clone());
+        }
+    }
+    let failed = results
+        .iter()
+        .any(|(_, r)| matches!(r, Err(e) if e != STOPPED));
     if json_output {
         let streams: Vec<serde_json::Value> = results
             .iter()
@@ -140,6 +206,7 @@ pub(crate) async fn sync_all(
                     "unchanged": s.counts.unchanged, "quarantined": s.quarantined, "drift": s.drift, "skipped": s.skipped,
                     "seconds": s.elapsed.as_secs_f64(),
                 }),
+                Err(e) if e == STOPPED => json!({"stream": name, "outcome": "interrupted"}),
                 Err(e) => json!({"stream": name, "outcome": "failed", "error": e}),
             })
             .collect();
@@ -148,8 +215,14 @@ pub(crate) async fn sync_all(
             json!({"streams": streams, "peak_rss_bytes": peak_rss_bytes()})
         );
     }
-    Ok(failed)
+    Ok(Synced {
+        failed,
+        interrupted,
+    })
 }
+
+/// A stream's result when `stop` ended it (or kept it from starting).
+const STOPPED: &str = "interrupted";
 
 /// Groups planned streams into waves: a stream runs in the wave after its
 /// parent's (when the parent is part of this sync), otherwise in the first.

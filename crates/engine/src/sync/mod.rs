@@ -113,7 +113,13 @@ pub async fn sync_stream_until(
     let run = Run::new(source, store, info, observer, begun, stop);
     // every log line of the run carries its stream and run id
     let span = tracing::info_span!("sync", stream = name, run = run_id.0);
-    let result = tracing::Instrument::instrument(run_all_chains(&run, info), span).await;
+    let chains = tracing::Instrument::instrument(run_all_chains(&run, info), span);
+    // the run's lease is renewed at each page commit, and by this heartbeat
+    // while a long page is read
+    let result = tokio::select! {
+        result = chains => result,
+        never = heartbeat(store, name, run_id) => match never {},
+    };
     let counters = run.counters();
     let summary = RunSummary {
         stream: name.to_owned(),
@@ -156,6 +162,10 @@ pub async fn sync_stream_until(
             quarantined = summary.quarantined,
             "run succeeded"
         ),
+        // asked to stop: the caller says so (and how to resume)
+        Some(e) if outcome == RunOutcome::Interrupted => {
+            tracing::info!(stream = name, run = run_id.0, error = %e, "run interrupted")
+        }
         Some(e) => {
             tracing::warn!(stream = name, run = run_id.0, outcome = outcome.as_str(), error = %e, "run did not succeed")
         }
@@ -163,6 +173,20 @@ pub async fn sync_stream_until(
     let result = result.map(|()| summary);
     observer.finished(name, &result);
     result
+}
+
+/// Renews the lease of `run` every [`holdfast_store::RUN_HEARTBEAT`], for as
+/// long as it is polled (a failure is logged: the next commit renews too).
+async fn heartbeat(store: &dyn Store, name: &str, run: RunId) -> std::convert::Infallible {
+    let mut tick = tokio::time::interval(holdfast_store::RUN_HEARTBEAT);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        if let Err(e) = store.renew_run(run, Utc::now()).await {
+            tracing::warn!(stream = name, run = run.0, error = %e, "could not renew the run's lease");
+        }
+    }
 }
 
 /// How many times ending a run is tried before giving up, and the pause

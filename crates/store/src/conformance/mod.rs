@@ -54,6 +54,8 @@ macro_rules! store_conformance {
             checkpoint::table_with_other_key_is_refused,
             runs::counters_and_outcomes,
             runs::running_runs_become_interrupted,
+            runs::a_dead_holder_reads_as_interrupted,
+            runs::an_expired_lease_reads_as_interrupted,
             parents::walks_in_key_order_after_a_key,
             quarantine::kept_with_reason_and_payload,
             quarantine::deduplicated_and_resolved,
