@@ -12,6 +12,15 @@ pub(crate) async fn run(cli: &Cli, args: &DriftArgs) -> anyhow::Result<ExitCode>
     let spec = holdfast_spec::load(&cli.config, &env).ok();
     let store = open_store(cli, spec.as_ref(), &env).await?;
     let rows = store.drift(args.stream.as_deref(), args.limit).await?;
+    if args.json {
+        let list: Vec<_> = rows
+            .iter()
+            .map(crate::admin::handlers::drift_json)
+            .collect();
+        outln!("{}", serde_json::json!({ "drift": list }));
+        store.close().await;
+        return Ok(ExitCode::SUCCESS);
+    }
     if rows.is_empty() {
         outln!("no drift seen: every response matched the shape seen before");
     }
