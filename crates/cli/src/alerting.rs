@@ -40,10 +40,10 @@ pub(crate) fn spawn(
         targets.push(url);
     }
     outln!(
-        "  alerts               {} rule(s) every {}, to the log and {} webhook(s)",
-        spec.alerts.len(),
+        "  alerts               {} every {}, to the log and {}",
+        crate::plural::count(spec.alerts.len(), "rule"),
         humantime::format_duration(every),
-        targets.len()
+        crate::plural::count(targets.len(), "webhook")
     );
     let config = spec.origin.display().to_string();
     let client = reqwest::Client::new();

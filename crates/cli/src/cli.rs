@@ -8,17 +8,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "holdfast", version, long_about = None)]
 pub(crate) struct Cli {
-    /// The connector file.
-    #[arg(
-        long,
-        global = true,
-        env = "HOLDFAST_CONFIG",
-        default_value = "holdfast.yaml"
-    )]
+    /// The connector file: `--config` of the command (commands without one leave it empty).
+    #[arg(skip)]
     pub(crate) config: PathBuf,
 
-    /// The store URL (`sqlite://FILE`); overrides the file's `store:`.
-    #[arg(long, global = true, env = "HOLDFAST_STORE")]
+    /// The store URL: `--store` of the command, if it has one and it was given.
+    #[arg(skip)]
     pub(crate) store: Option<String>,
 
     /// Log format on stderr.
@@ -38,10 +33,69 @@ pub(crate) enum LogFormat {
     Json,
 }
 
+/// `--config` and `--store`, for the commands that read the connector file
+/// or the store (and only those: `mock`, `demo`, `bench` and `store
+/// migrate` do not offer them).
+#[derive(Debug, Args)]
+pub(crate) struct Target {
+    /// The connector file.
+    #[arg(
+        long,
+        global = true,
+        env = "HOLDFAST_CONFIG",
+        default_value = "holdfast.yaml"
+    )]
+    pub(crate) config: PathBuf,
+
+    /// The store URL (`sqlite://FILE`, `postgres://…`); overrides the file's `store:`.
+    #[arg(long, global = true, env = "HOLDFAST_STORE")]
+    pub(crate) store: Option<String>,
+}
+
+impl Cli {
+    /// Parses the command line; `config` and `store` are copied up from the
+    /// command's own `--config`/`--store`.
+    pub(crate) fn parse_args() -> Cli {
+        let mut cli = Cli::parse();
+        if let Some(target) = cli.command.target() {
+            cli.config = target.config.clone();
+            cli.store = target.store.clone();
+        }
+        cli
+    }
+}
+
+impl Command {
+    /// The command's `--config`/`--store`, when it has them.
+    fn target(&self) -> Option<&Target> {
+        Some(match self {
+            Command::Check(a) => &a.target,
+            Command::Sync(a) => &a.target,
+            Command::Runs(a) => &a.target,
+            Command::Status(a) => &a.target,
+            Command::Quarantine(a) => &a.target,
+            Command::Drift(a) => &a.target,
+            Command::Alerts(a) => &a.target,
+            Command::Explain(a) => &a.target,
+            Command::Schema(a) => &a.target,
+            Command::Serve(a) => &a.target,
+            Command::Act(a) => &a.target,
+            Command::Queue(a) => &a.target,
+            Command::Secrets(a) => &a.target,
+            Command::Store(_)
+            | Command::Mock(_)
+            | Command::Demo(_)
+            | Command::Bench(_)
+            | Command::BenchBaseline(_)
+            | Command::BenchWebhookBaseline(_) => return None,
+        })
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Validate the connector file and test each connection.
-    Check,
+    Check(CheckArgs),
     /// Run syncs now (all streams, or the ones named); resumable.
     Sync(SyncArgs),
     /// Recent runs: stream, start, duration, pages, record counts, outcome.
@@ -86,6 +140,12 @@ pub(crate) enum Command {
 }
 
 #[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    #[command(flatten)]
+    pub(crate) target: Target,
+}
+
+#[derive(Debug, Args)]
 pub(crate) struct BenchArgs {
     /// What to measure instead of syncs.
     #[command(subcommand)]
@@ -119,6 +179,8 @@ pub(crate) struct BaselineArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct SyncArgs {
+    #[command(flatten)]
+    pub(crate) target: Target,
     /// Streams to sync (default: all, parents before children).
     pub(crate) streams: Vec<String>,
     /// Ignore saved cursors and resume points; read everything again.
@@ -135,6 +197,11 @@ pub(crate) struct SyncArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct RunsArgs {
+    #[command(flatten)]
+    pub(crate) target: Target,
+    /// Print `{"runs": [...]}` (or `{"requests": [...]}`) on stdout, as `GET /api/runs` answers.
+    #[arg(long)]
+    pub(crate) json: bool,
     /// Only runs of this stream.
     #[arg(long)]
     pub(crate) stream: Option<String>,
@@ -148,6 +215,11 @@ pub(crate) struct RunsArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct StatusArgs {
+    #[command(flatten)]
+    pub(crate) target: Target,
+    /// Print one JSON object on stdout: `streams`, `connections`, `endpoints`, `queue`.
+    #[arg(long)]
+    pub(crate) json: bool,
     /// The window for endpoint statistics, e.g. `24h`, `30m`.
     #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
     pub(crate) window: std::time::Duration,
@@ -156,6 +228,11 @@ pub(crate) struct StatusArgs {
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
 pub(crate) struct QuarantineArgs {
+    #[command(flatten)]
+    pub(crate) target: Target,
+    /// Print `{"quarantine": [...]}` on stdout, each record with its `stream` and `key`.
+    #[arg(long)]
+    pub(crate) json: bool,
     #[command(subcommand)]
     pub(crate) action: Option<QuarantineAction>,
     /// Only records of this stream.
@@ -177,6 +254,11 @@ pub(crate) enum QuarantineAction {
 
 #[derive(Debug, Args)]
 pub(crate) struct DriftArgs {
+    #[command(flatten)]
+    pub(crate) target: Target,
+    /// Print `{"drift": [...]}` on stdout, as `GET /api/drift` answers.
+    #[arg(long)]
+    pub(crate) json: bool,
     /// Only this stream.
     pub(crate) stream: Option<String>,
     /// How many events.
@@ -186,6 +268,8 @@ pub(crate) struct DriftArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ExplainArgs {
+    #[command(flatten)]
+    pub(crate) target: Target,
     /// The stream.
     pub(crate) stream: String,
     /// The record's primary key (one value per key column).
@@ -195,6 +279,8 @@ pub(crate) struct ExplainArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct SchemaArgs {
+    #[command(flatten)]
+    pub(crate) target: Target,
     #[command(subcommand)]
     pub(crate) action: SchemaAction,
 }
@@ -265,6 +351,9 @@ pub(crate) struct DemoArgs {
     /// The SQLite file to sync into.
     #[arg(long, default_value = "holdfast-demo.db")]
     pub(crate) db: PathBuf,
+    /// The store to sync into as a URL (`sqlite://FILE`), instead of `--db`.
+    #[arg(long, conflicts_with = "db", value_name = "URL")]
+    pub(crate) store: Option<String>,
     /// Contacts the mock API serves.
     #[arg(long, default_value_t = 2000)]
     pub(crate) records: u64,
@@ -272,6 +361,8 @@ pub(crate) struct DemoArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
+    #[command(flatten)]
+    pub(crate) target: Target,
     /// Address to listen on (port 0 picks a free one; the bound address is printed).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub(crate) listen: std::net::SocketAddr,
@@ -344,6 +435,8 @@ fn byte_size(text: &str) -> Result<usize, String> {
 
 #[derive(Debug, Args)]
 pub(crate) struct AlertsArgs {
+    #[command(flatten)]
+    pub(crate) target: Target,
     /// Print the findings as one JSON object on stdout.
     #[arg(long)]
     pub(crate) json: bool,
@@ -351,6 +444,8 @@ pub(crate) struct AlertsArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ActArgs {
+    #[command(flatten)]
+    pub(crate) target: Target,
     /// The action's name under `actions:`.
     pub(crate) action: String,
     /// The action's input: JSON text, `@FILE` to read a file, or `-` for stdin.
@@ -366,6 +461,8 @@ pub(crate) struct ActArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct QueueArgs {
+    #[command(flatten)]
+    pub(crate) target: Target,
     #[command(subcommand)]
     pub(crate) action: Option<QueueAction>,
     /// How many dead or recent jobs to list.
@@ -410,6 +507,8 @@ pub(crate) struct StoreMigrateArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct SecretsArgs {
+    #[command(flatten)]
+    pub(crate) target: Target,
     #[command(subcommand)]
     pub(crate) action: SecretsAction,
 }

@@ -13,11 +13,10 @@ mod context;
 mod interrupt;
 mod listen;
 mod metrics;
+mod plural;
 mod progress;
 
 use std::process::ExitCode;
-
-use clap::Parser;
 
 use cli::{Cli, Command};
 
@@ -27,7 +26,7 @@ use cli::{Cli, Command};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     context::init_logging(&cli);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .max_blocking_threads(4)
@@ -42,7 +41,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match &cli.command {
-            Command::Check => cmd::check::run(&cli).await,
+            Command::Check(_) => cmd::check::run(&cli).await,
             Command::Sync(args) => cmd::sync::run(&cli, args).await,
             Command::Runs(args) => cmd::runs::run(&cli, args).await,
             Command::Status(args) => cmd::status::run(&cli, args).await,

@@ -11,6 +11,8 @@ use holdfast_engine::sync::{Observer, RunSummary};
 use holdfast_store::PageOutcome;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
+use crate::plural::count;
+
 /// Reports stream starts, pages and ends on stderr.
 pub(crate) struct Progress {
     live: bool,
@@ -61,7 +63,8 @@ impl Observer for Progress {
             bar.inc((records + quarantined) as u64);
             let secs = bar.elapsed().as_secs_f64().max(1e-3);
             bar.set_message(format!(
-                "{pages} pages ({:.0} pages/s)",
+                "{} ({:.0} pages/s)",
+                count(*pages, "page"),
                 *pages as f64 / secs
             ));
         }
@@ -86,6 +89,10 @@ impl Observer for Progress {
             None => errln!("{line}"),
         }
     }
+
+    fn shows_failures(&self) -> bool {
+        true
+    }
 }
 
 impl Progress {
@@ -98,19 +105,19 @@ impl Progress {
 pub(crate) fn describe(s: &RunSummary) -> String {
     let secs = s.elapsed.as_secs_f64().max(1e-6);
     format!(
-        "{} records ({} created, {} updated, {} unchanged, {} quarantined) in {} pages, {:.2}s, {:.0} records/s",
-        s.records(),
+        "{} ({} created, {} updated, {} unchanged, {} quarantined) in {}, {:.2}s, {:.0} records/s",
+        count(s.records(), "record"),
         s.counts.created,
         s.counts.updated,
         s.counts.unchanged,
         s.quarantined,
-        s.pages,
+        count(s.pages, "page"),
         secs,
         s.records() as f64 / secs
     ) + &if s.drift > 0 {
         format!(
-            "; the response shape changed ({} drift events: see `holdfast drift`)",
-            s.drift
+            "; the response shape changed ({}: see `holdfast drift`)",
+            count(s.drift, "drift event")
         )
     } else {
         String::new()

@@ -31,7 +31,7 @@ async fn a_valid_file_and_a_live_api() {
     );
     assert!(
         out.stdout
-            .contains("(1 connections, 1 streams, 0 webhooks, 0 actions)"),
+            .contains("(1 connection, 1 stream, 0 webhooks, 0 actions)"),
         "{out}"
     );
     assert_eq!(mock.stats().requests, 1, "check reads one page to test crm");

@@ -131,7 +131,7 @@ async fn sqlite_to_postgres_continues_where_it_stopped() {
         .await;
     migrate.expect_code(0);
     assert!(migrate.stdout.contains("copied "), "{migrate}");
-    assert!(migrate.stdout.contains("1 secrets"), "{migrate}");
+    assert!(migrate.stdout.contains("1 secret,"), "{migrate}");
 
     let source = holdfast_store_sqlite::SqliteStore::open(&sqlite)
         .await

@@ -1092,7 +1092,7 @@ async fn invalid_event_is_dead_lettered_and_retryable() {
     let out = sandbox.run(&["queue", "retry", "--dead"]).await;
     out.expect_code(0);
     assert!(
-        out.stdout.contains("2 dead job(s) are ready to run again"),
+        out.stdout.contains("2 dead jobs are ready to run again"),
         "{out}"
     );
     for j in jobs(&pool).await {

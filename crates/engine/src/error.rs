@@ -37,6 +37,16 @@ pub enum SourceError {
         /// What went wrong.
         message: String,
     },
+    /// Reading a stream's first page to test its connection failed.
+    #[error("stream `{stream}` (testing connection `{connection}`): {source}")]
+    Probe {
+        /// The stream whose first page was read.
+        stream: String,
+        /// The connection under test.
+        connection: String,
+        /// What went wrong.
+        source: Box<SourceError>,
+    },
     /// The source has no such stream.
     #[error("no stream `{0}` in this source")]
     UnknownStream(String),

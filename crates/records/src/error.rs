@@ -17,8 +17,9 @@ pub enum RecordsError {
     },
     /// More pages than `max_pages` allows.
     #[error(
-        "more than {max} pages in one chain (`paginate.max_pages`); raise it if the API really \
-         has that many, or fix `stop_when`"
+        "more than {max} {} in one chain (`paginate.max_pages`); raise it if the API really \
+         has that many, or fix `stop_when`",
+        if *max == 1 { "page" } else { "pages" }
     )]
     TooManyPages {
         /// The limit.

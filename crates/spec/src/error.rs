@@ -101,7 +101,11 @@ impl fmt::Display for SpecErrors {
                 }
             }
             if !d.key_path.is_empty() {
-                write!(f, " ({})", d.key_path)?;
+                // a huge name in the path is not repeated in full
+                match d.key_path.char_indices().nth(200) {
+                    Some((end, _)) => write!(f, " ({}…)", &d.key_path[..end])?,
+                    None => write!(f, " ({})", d.key_path)?,
+                }
             }
             writeln!(f)?;
             if let Some(help) = &d.help {

@@ -108,3 +108,22 @@ pub fn load_store(path: &std::path::Path, env: &Env) -> Result<Option<Template>,
     })?;
     check::store_only(&text, env).map_err(|d| SpecErrors::new(path, d))
 }
+
+/// "no stream `peple` in the connector file; did you mean `people`?": the
+/// message for a stream name that is not among `streams`, naming the
+/// nearest one when it is close enough to be a typo, else every stream.
+pub fn no_such_stream<'s>(name: &str, streams: impl IntoIterator<Item = &'s str>) -> String {
+    let streams: Vec<&str> = streams.into_iter().collect();
+    match check::names::did_you_mean(name, streams.iter().copied()) {
+        Some(near) => {
+            format!("no stream `{name}` in the connector file; did you mean `{near}`?")
+        }
+        None if streams.is_empty() => {
+            format!("no stream `{name}` in the connector file; it has no streams")
+        }
+        None => format!(
+            "no stream `{name}` in the connector file; streams are: {}",
+            streams.join(", ")
+        ),
+    }
+}

@@ -8,6 +8,7 @@
 //! its first value kept.
 
 mod friendly;
+mod syntax;
 mod tree;
 
 use std::collections::BTreeSet;
@@ -79,7 +80,7 @@ pub(crate) fn parse(text: &str, index: &SpanIndex) -> Parsed {
         Ok(Tree(Value::Null)) => Value::Mapping(Mapping::new()),
         Ok(Tree(tree)) => tree,
         Err(e) => {
-            found.diagnostics.push(friendly::diagnose(&e));
+            found.diagnostics.push(friendly::diagnose(&e, text));
             return found;
         }
     };
@@ -96,7 +97,7 @@ pub(crate) fn parse(text: &str, index: &SpanIndex) -> Parsed {
             // instead, stopping at its first problem as serde does
             match yaml_serde::from_str(text) {
                 Ok(raw) => found.raw = Some(raw),
-                Err(e) => found.diagnostics.push(friendly::diagnose(&e)),
+                Err(e) => found.diagnostics.push(friendly::diagnose(&e, text)),
             }
             return found;
         };

@@ -541,3 +541,119 @@ streams:
 "#
     ));
 }
+
+/// Issue 14: names a store keeps for itself, and names longer than
+/// PostgreSQL keeps, fail at `check`, not at the first sync.
+#[test]
+fn reserved_and_long_table_names() {
+    let long = "a".repeat(5_000_000);
+    let text = errors(&with_streams(&format!(
+        r#"  contacts:
+    connection: crm
+    request: {{ path: /v2/contacts }}
+    records: "$.data[*]"
+    primary_key: id
+    into: sqlite_master
+  deals:
+    connection: crm
+    request: {{ path: /v2/deals }}
+    records: "$.data[*]"
+    primary_key: id
+    into: pg_class
+  notes:
+    connection: crm
+    request: {{ path: /v2/notes }}
+    records: "$.data[*]"
+    primary_key: id
+    into: {long}
+  companies:
+    connection: crm
+    request: {{ path: /v2/companies }}
+    records: "$.data[*]"
+    primary_key: id
+    into: Sqlite_Sequence
+"#
+    )));
+    assert!(
+        text.len() < 4000,
+        "a huge name is not repeated: {} bytes",
+        text.len()
+    );
+    insta::assert_snapshot!(text);
+}
+
+/// A stream without `into:` writes the table named like the stream: the
+/// same rules apply to the stream's name (and a huge one is not repeated).
+#[test]
+fn long_stream_name_as_table_name() {
+    let huge = "s".repeat(5_000_000);
+    let text = errors(&with_streams(&format!(
+        "  {huge}:\n    connection: crm\n    request: {{ path: /x }}\n    records: \"$.data[*]\"\n    primary_key: id\n"
+    )));
+    assert!(text.len() < 2000, "{} bytes", text.len());
+    let name = "s".repeat(64);
+    insta::assert_snapshot!(errors(&with_streams(&format!(
+        r#"  {name}:
+    connection: crm
+    request: {{ path: /v2/contacts }}
+    records: "$.data[*]"
+    primary_key: id
+"#
+    ))));
+}
+
+/// Issue 14: an unclosed `{` on line 8 is reported on line 8, where it
+/// opens, not on line 9 where the parser gave up.
+#[test]
+fn unclosed_flow_mapping_is_reported_where_it_opens() {
+    let text = with_streams(
+        r#"  contacts:
+    connection: crm
+    request: { path: /v2/contacts
+    records: "$.data[*]"
+    primary_key: id
+"#,
+    );
+    assert_eq!(
+        text.lines().nth(7),
+        Some("    request: { path: /v2/contacts")
+    );
+    let rendered = errors(&text);
+    assert!(rendered.contains("holdfast.yaml:8:14"), "{rendered}");
+    insta::assert_snapshot!(rendered);
+}
+
+/// An unclosed `[` and an unclosed quote, likewise.
+#[test]
+fn unclosed_list_and_quote() {
+    let list = errors(&with_streams(
+        r#"  contacts:
+    connection: crm
+    request: { path: /v2/contacts }
+    records: "$.data[*]"
+    primary_key: [id, email
+    into: people
+"#,
+    ));
+    let quote = errors(&with_streams(
+        r#"  contacts:
+    connection: crm
+    request: { path: "/v2/contacts }
+    records: x
+    primary_key: id
+"#,
+    ));
+    insta::assert_snapshot!(format!("{list}\n---\n{quote}"));
+}
+
+/// Issue 14: a tab in the indentation is named as a tab.
+#[test]
+fn tab_in_indentation() {
+    let text = "connections:\n  crm:\n    base_url: \"https://crm.example.com\"\nstreams:\n  contacts:\n\tconnection: crm\n";
+    let rendered = errors(text);
+    assert!(
+        rendered.contains("line 6 is indented with a tab"),
+        "{rendered}"
+    );
+    insta::assert_snapshot!(rendered);
+}

@@ -10,9 +10,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use holdfast_engine::jobs::SyncCall;
+use holdfast_spec::Spec;
 use holdfast_store::{
-    Enqueued, JobFilter, JobId, JobState, QuarantineRow, RequestRow, Requeue, RunId, RunOutcome,
-    RunRow,
+    DriftRow, Enqueued, JobFilter, JobId, JobState, QuarantineRow, RequestRow, Requeue, RunId,
+    RunOutcome, RunRow,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -69,7 +70,8 @@ pub(crate) fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-fn run_json(r: &RunRow) -> Value {
+/// A run as `GET /api/runs` and `holdfast runs --json` show it.
+pub(crate) fn run_json(r: &RunRow) -> Value {
     json!({
         "id": r.id.0,
         "stream": r.stream,
@@ -85,7 +87,8 @@ fn run_json(r: &RunRow) -> Value {
     })
 }
 
-fn request_json(r: &RequestRow) -> Value {
+/// One HTTP attempt as `GET /api/runs/{id}/requests` and `holdfast runs --requests ID --json` show it.
+pub(crate) fn request_json(r: &RequestRow) -> Value {
     json!({
         "run": r.run.map(|r| r.0),
         "stream": r.stream,
@@ -103,10 +106,15 @@ fn request_json(r: &RequestRow) -> Value {
     })
 }
 
-fn quarantine_json(q: &QuarantineRow) -> Value {
+/// A quarantined record as `GET /api/quarantine` and `holdfast quarantine
+/// --json` show it; `key` is its primary key (field to value) read from the
+/// payload with the stream's `primary_key` (null when the payload lacks it
+/// or the file no longer has the stream).
+pub(crate) fn quarantine_json(q: &QuarantineRow, spec: Option<&Spec>) -> Value {
     json!({
         "id": q.id,
         "stream": q.stream,
+        "key": record_key(spec, &q.stream, &q.raw),
         "run": q.run.0,
         "reason": q.reason,
         "raw": q.raw,
@@ -115,6 +123,28 @@ fn quarantine_json(q: &QuarantineRow) -> Value {
         })).collect::<Vec<_>>(),
         "at": time(q.at),
         "seen": q.seen,
+    })
+}
+
+/// A quarantined record's primary key, field to value, read from its
+/// payload with the stream's `primary_key`.
+pub(crate) fn record_key(
+    spec: Option<&Spec>,
+    stream: &str,
+    raw: &str,
+) -> Option<serde_json::Map<String, Value>> {
+    let fields = &spec?.stream(stream)?.primary_key;
+    let record: Value = serde_json::from_str(raw).ok()?;
+    let values = holdfast_records::primary_key(&record, fields).ok()?;
+    Some(fields.iter().cloned().zip(values).collect())
+}
+
+/// A drift event as `GET /api/drift` and `holdfast drift --json` show it.
+pub(crate) fn drift_json(d: &DriftRow) -> Value {
+    json!({
+        "stream": d.stream, "run": d.run.map(|r| r.0), "at": time(d.at),
+        "kind": d.kind, "path": d.path, "before": d.before, "after": d.after,
+        "example": d.example,
     })
 }
 
@@ -140,9 +170,14 @@ pub(crate) async fn ready(State(admin): State<Arc<Admin>>) -> Response {
 /// `GET /api/connections`: each connection's auth and token health.
 pub(crate) async fn connections(State(admin): State<Arc<Admin>>) -> Answer {
     let tokens = admin.queue.tokens().await.map_err(store_error)?;
-    let list: Vec<Value> = admin
-        .spec
-        .connections
+    let list = connections_json(&admin.spec, &tokens);
+    Ok(Json(json!({ "connections": list })).into_response())
+}
+
+/// Each connection's name, auth type and (OAuth2, session) token health, as
+/// `GET /api/connections` and `holdfast status --json` show them.
+pub(crate) fn connections_json(spec: &Spec, tokens: &[holdfast_store::StoredToken]) -> Vec<Value> {
+    spec.connections
         .iter()
         .map(|(name, c)| {
             let auth = match c.auth {
@@ -166,8 +201,7 @@ pub(crate) async fn connections(State(admin): State<Arc<Admin>>) -> Answer {
             });
             json!({ "name": name, "auth": auth, "token": token })
         })
-        .collect();
-    Ok(Json(json!({ "connections": list })).into_response())
+        .collect()
 }
 
 /// `GET /api/streams`: each stream with its last run and last success.
@@ -279,7 +313,9 @@ pub(crate) async fn quarantine(
         .quarantine(stream.as_deref(), limit)
         .await
         .map_err(store_error)?;
-    Ok(listed("quarantine", &rows, quarantine_json))
+    Ok(listed("quarantine", &rows, |q| {
+        quarantine_json(q, Some(&admin.spec))
+    }))
 }
 
 /// `GET /api/drift`: recorded schema drift, newest first.
@@ -293,12 +329,7 @@ pub(crate) async fn drift(
         .drift(stream.as_deref(), limit)
         .await
         .map_err(store_error)?;
-    Ok(listed("drift", &rows, |d| {
-        json!({
-            "stream": d.stream, "run": d.run.map(|r| r.0), "at": time(d.at),
-            "kind": d.kind, "path": d.path, "before": d.before, "after": d.after,
-        })
-    }))
+    Ok(listed("drift", &rows, drift_json))
 }
 
 /// `GET /api/queue`: depth per kind and state, the oldest waiting job, dead

@@ -11,7 +11,7 @@
 
 mod alerts;
 mod charts;
-mod handlers;
+pub(crate) mod handlers;
 mod openapi;
 mod page;
 

@@ -221,8 +221,9 @@ fn spec(streams: &[&str], actions: &[&str]) -> Value {
                     "url": { "type": "string" }, "status": nullable("integer"), "duration_ms": { "type": "number" },
                     "attempt": { "type": "integer" }, "bytes": { "type": "integer" },
                     "error": nullable("string"), "message": nullable("string") } },
-                "Quarantined": { "type": "object", "required": ["id", "stream", "run", "reason", "raw", "violations", "at", "seen"], "properties": {
-                    "id": { "type": "integer" }, "stream": { "type": "string" }, "run": { "type": "integer" },
+                "Quarantined": { "type": "object", "required": ["id", "stream", "key", "run", "reason", "raw", "violations", "at", "seen"], "properties": {
+                    "id": { "type": "integer" }, "stream": { "type": "string" },
+                    "key": { "oneOf": [ { "type": "null" }, { "type": "object" } ] }, "run": { "type": "integer" },
                     "reason": { "type": "string" }, "raw": { "type": "string" },
                     "violations": { "type": "array", "items": { "type": "object", "required": ["pointer", "message"], "properties": {
                         "pointer": { "type": "string" }, "message": { "type": "string" } } } },
@@ -230,7 +231,7 @@ fn spec(streams: &[&str], actions: &[&str]) -> Value {
                 "Drift": { "type": "object", "required": ["stream", "run", "at", "kind", "path", "before", "after"], "properties": {
                     "stream": { "type": "string" }, "run": nullable("integer"), "at": { "type": "string" },
                     "kind": { "type": "string" }, "path": { "type": "string" },
-                    "before": { "type": "string" }, "after": { "type": "string" } } },
+                    "before": { "type": "string" }, "after": { "type": "string" }, "example": nullable("string") } },
                 "Queue": { "type": "object", "required": ["depth", "oldest_ready", "dead", "rejections"], "properties": {
                     "depth": { "type": "array", "items": { "type": "object", "required": ["kind", "state", "count", "oldest"], "properties": {
                         "kind": { "type": "string" }, "state": { "enum": ["ready", "running", "done", "dead"] },

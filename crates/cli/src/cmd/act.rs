@@ -118,9 +118,9 @@ fn describe(as_json: bool, job: &Job, duplicate: bool) -> ExitCode {
         ),
         JobState::Dead => (
             format!(
-                "job #{} failed and is dead-lettered after {} attempt(s): {}\n  fix the cause, then `holdfast queue retry {}`",
+                "job #{} failed and is dead-lettered after {}: {}\n  fix the cause, then `holdfast queue retry {}`",
                 job.id.0,
-                job.attempts,
+                crate::plural::count(job.attempts, "attempt"),
                 job.last_error.as_deref().unwrap_or("unknown error"),
                 job.id.0
             ),

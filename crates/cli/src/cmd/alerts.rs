@@ -42,10 +42,10 @@ pub(crate) async fn run(cli: &Cli, args: &AlertsArgs) -> anyhow::Result<ExitCode
         outln!("{state:<7} {:<15} {:<20} {}", f.rule, f.subject, f.message);
     }
     outln!(
-        "{firing} firing, {} ok, {} without data ({} rules)",
+        "{firing} firing, {} ok, {} without data ({})",
         findings.iter().filter(|f| f.known && !f.firing).count(),
         findings.iter().filter(|f| !f.known).count(),
-        spec.alerts.len()
+        crate::plural::count(spec.alerts.len(), "rule")
     );
     Ok(ExitCode::SUCCESS)
 }

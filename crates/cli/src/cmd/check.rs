@@ -7,6 +7,7 @@ use holdfast_spec::Env;
 
 use crate::cli::Cli;
 use crate::context::load_spec;
+use crate::plural::count;
 
 pub(crate) async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let mut env = Env::from_process();
@@ -14,12 +15,12 @@ pub(crate) async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(2));
     };
     outln!(
-        "ok: {} is valid ({} connections, {} streams, {} webhooks, {} actions)",
+        "ok: {} is valid ({}, {}, {}, {})",
         cli.config.display(),
-        spec.connections.len(),
-        spec.streams.len(),
-        spec.webhooks.len(),
-        spec.actions.len()
+        count(spec.connections.len(), "connection"),
+        count(spec.streams.len(), "stream"),
+        count(spec.webhooks.len(), "webhook"),
+        count(spec.actions.len(), "action")
     );
     if !spec.secrets.is_empty() {
         let names: Vec<&str> = spec.secrets.iter().map(String::as_str).collect();

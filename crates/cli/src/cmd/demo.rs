@@ -17,11 +17,24 @@ use holdfast_store_sqlite::SqliteStore;
 
 use crate::cli::DemoArgs;
 use crate::cmd::sync::{DEFAULT_STREAMS_AT_ONCE, sync_all};
+use crate::plural::count;
 
 /// The example connector file, built into the binary so the demo runs from anywhere.
 const EXAMPLE: &str = include_str!("../../../../examples/holdfast.yaml");
 
 pub(crate) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
+    let file = match &args.store {
+        None => args.db.clone(),
+        Some(url) => match crate::context::sqlite_file(url) {
+            Some(file) => file,
+            None => {
+                errln!(
+                    "error: `demo --store {url}`: the demo writes a SQLite file; give `--store sqlite://FILE` or `--db FILE`"
+                );
+                return Ok(ExitCode::from(2));
+            }
+        },
+    };
     let mock = MockServer::start(
         MockConfig {
             records: args.records,
@@ -32,17 +45,17 @@ pub(crate) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     .await
     .context("starting the mock API")?;
     outln!(
-        "1. mock CRM API on {} serving {} contacts",
+        "1. mock CRM API on {} serving {}",
         mock.url(),
-        args.records
+        count(args.records, "contact")
     );
 
     let env = Env::from_map(BTreeMap::from([("CRM_URL".to_owned(), mock.url())]));
     let spec = holdfast_spec::parse_str(EXAMPLE, Path::new("examples/holdfast.yaml"), &env)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let source = DeclarativeSource::new(Arc::new(spec), &env)?;
-    let _ = std::fs::remove_file(&args.db);
-    let db = args.db.display().to_string();
+    let _ = std::fs::remove_file(&file);
+    let db = file.display().to_string();
     let store = SqliteStore::open(&db).await?;
 
     let never = holdfast_engine::schedule::CancellationToken::new();
@@ -61,8 +74,8 @@ pub(crate) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
 
     let touched = mock.touch(10);
     outln!(
-        "3. the API changed {} contacts upstream: {touched:?}",
-        touched.len()
+        "3. the API changed {} upstream: {touched:?}",
+        count(touched.len(), "contact")
     );
     outln!("4. second sync: incremental from the saved cursor, only the changes come back");
     let failed = failed
@@ -84,7 +97,11 @@ pub(crate) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let deals: i64 = sqlx::query_scalar("SELECT count(*) FROM deals")
         .fetch_one(store.pool())
         .await?;
-    outln!("5. {db} now holds {contacts} contacts and {deals} deals; a sample:");
+    outln!(
+        "5. {db} now holds {} and {}; a sample:",
+        count(contacts, "contact"),
+        count(deals, "deal")
+    );
     let sample: Vec<(i64, String, String)> = sqlx::query_as(
         "SELECT id, _raw ->> '$.email', _updated_at FROM contacts ORDER BY _updated_at DESC, id LIMIT 3",
     )

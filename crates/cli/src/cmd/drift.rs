@@ -8,6 +8,15 @@ use crate::context::open_store_to_read;
 pub(crate) async fn run(cli: &Cli, args: &DriftArgs) -> anyhow::Result<ExitCode> {
     let store = open_store_to_read(cli).await?;
     let rows = store.drift(args.stream.as_deref(), args.limit).await?;
+    if args.json {
+        let list: Vec<_> = rows
+            .iter()
+            .map(crate::admin::handlers::drift_json)
+            .collect();
+        outln!("{}", serde_json::json!({ "drift": list }));
+        store.close().await;
+        return Ok(ExitCode::SUCCESS);
+    }
     if rows.is_empty() {
         outln!("no drift seen: every response matched the shape seen before");
     }

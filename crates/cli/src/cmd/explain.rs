@@ -19,7 +19,11 @@ pub(crate) async fn run(cli: &Cli, args: &ExplainArgs) -> anyhow::Result<ExitCod
     };
     let source = DeclarativeSource::new(spec, &env)?;
     let Some(info) = source.streams().into_iter().find(|s| s.name == args.stream) else {
-        errln!("error: no stream `{}` in the connector file", args.stream);
+        let names: Vec<String> = source.streams().into_iter().map(|s| s.name).collect();
+        errln!(
+            "error: {}",
+            holdfast_spec::no_such_stream(&args.stream, names.iter().map(String::as_str))
+        );
         return Ok(ExitCode::from(2));
     };
     let fields = &info.table.primary_key;
@@ -126,10 +130,10 @@ pub(crate) async fn run(cli: &Cli, args: &ExplainArgs) -> anyhow::Result<ExitCod
     }
     for q in &held {
         outln!(
-            "  quarantined by run {} at {} (seen {} times): {}",
+            "  quarantined by run {} at {} (seen {}): {}",
             q.run,
             q.at.format("%Y-%m-%d %H:%M:%S"),
-            q.seen,
+            crate::plural::count(q.seen, "time"),
             q.reason
         );
         for v in &q.violations {

@@ -54,9 +54,9 @@ pub(crate) async fn run(args: &MockArgs) -> anyhow::Result<ExitCode> {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
     let server = MockServer::start(config, addr).await?;
     outln!(
-        "mock CRM API on {} ({} contacts, seed {})",
+        "mock CRM API on {} ({}, seed {})",
         server.url(),
-        args.records,
+        crate::plural::count(args.records, "contact"),
         args.seed
     );
     outln!("  try: curl '{}/v2/contacts?limit=2'", server.url());

@@ -15,7 +15,18 @@ pub(crate) async fn run(cli: &Cli, args: &QuarantineArgs) -> anyhow::Result<Exit
         return retry(cli, stream.as_deref()).await;
     }
     let store = open_store_to_read(cli).await?;
+    // Only to name records by their primary key; the listing works without it.
+    let spec = holdfast_spec::load(&cli.config, &Env::from_process()).ok();
     let rows = store.quarantine(args.stream.as_deref(), args.limit).await?;
+    if args.json {
+        let list: Vec<_> = rows
+            .iter()
+            .map(|q| crate::admin::handlers::quarantine_json(q, spec.as_ref()))
+            .collect();
+        outln!("{}", serde_json::json!({ "quarantine": list }));
+        store.close().await;
+        return Ok(ExitCode::SUCCESS);
+    }
     if rows.is_empty() {
         outln!("quarantine is empty");
     }
@@ -27,9 +38,10 @@ pub(crate) async fn run(cli: &Cli, args: &QuarantineArgs) -> anyhow::Result<Exit
             String::new()
         };
         outln!(
-            "#{} {} run {} at {}{seen}: {}",
+            "#{} {} {} run {} at {}{seen}: {}",
             q.id,
             q.stream,
+            key_text(spec.as_ref(), &q.stream, &q.raw),
             q.run,
             q.at.format("%Y-%m-%d %H:%M:%S"),
             q.reason
@@ -61,9 +73,13 @@ async fn retry(cli: &Cli, only: Option<&str>) -> anyhow::Result<ExitCode> {
         .filter(|s| only.is_none_or(|o| o == s.name))
         .collect();
     if streams.is_empty() {
+        let names: Vec<String> = source.streams().into_iter().map(|s| s.name).collect();
         errln!(
-            "error: no stream `{}` in the connector file",
-            only.unwrap_or_default()
+            "error: {}",
+            holdfast_spec::no_such_stream(
+                only.unwrap_or_default(),
+                names.iter().map(String::as_str)
+            )
         );
         return Ok(ExitCode::from(2));
     }
@@ -71,9 +87,9 @@ async fn retry(cli: &Cli, only: Option<&str>) -> anyhow::Result<ExitCode> {
     for info in &streams {
         match retry_quarantine(&*store, info, 100_000).await {
             Ok(s) if s.moved + s.still_invalid > 0 => outln!(
-                "{}: {} records now pass and moved into `{}`; {} still invalid (run {})",
+                "{}: {} now pass and moved into `{}`; {} still invalid (run {})",
                 info.name,
-                s.moved,
+                crate::plural::count(s.moved, "record"),
                 info.table.name,
                 s.still_invalid,
                 s.run
@@ -91,4 +107,20 @@ async fn retry(cli: &Cli, only: Option<&str>) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `id=42` (or `id=42, region="eu"`): the record's primary key read from its
+/// payload, or why there is none.
+fn key_text(spec: Option<&holdfast_spec::Spec>, stream: &str, raw: &str) -> String {
+    match crate::admin::handlers::record_key(spec, stream, raw) {
+        Some(key) => key
+            .iter()
+            .map(|(field, value)| format!("{field}={value}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        None if spec.and_then(|s| s.stream(stream)).is_none() => {
+            "(key unknown: the connector file has no such stream)".to_owned()
+        }
+        None => "(no usable primary key in the payload)".to_owned(),
+    }
 }

@@ -42,7 +42,8 @@ pub(crate) async fn run(cli: &Cli, args: &QueueArgs) -> anyhow::Result<ExitCode>
                 return Ok(ExitCode::from(1));
             }
             (Some(id), _) => outln!("job #{id} is ready to run again"),
-            (None, n) => outln!("{n} dead job(s) are ready to run again"),
+            (None, 1) => outln!("1 dead job is ready to run again"),
+            (None, n) => outln!("{n} dead jobs are ready to run again"),
         }
         store.close().await;
         return Ok(ExitCode::SUCCESS);
@@ -90,11 +91,11 @@ pub(crate) async fn run(cli: &Cli, args: &QueueArgs) -> anyhow::Result<ExitCode>
         outln!("\ndead letters (newest first; `holdfast queue retry ID` or `--dead` after a fix):");
         for j in &dead {
             outln!(
-                "  #{} {} {} after {} attempt(s), {}: {}",
+                "  #{} {} {} after {}, {}: {}",
                 j.id.0,
                 j.kind,
                 j.name,
-                j.attempts,
+                crate::plural::count(j.attempts, "attempt"),
                 j.updated_at.format("%Y-%m-%d %H:%M:%S"),
                 j.last_error.as_deref().unwrap_or("")
             );

@@ -10,13 +10,18 @@ use crate::context::open_store_to_read;
 pub(crate) async fn run(cli: &Cli, args: &RunsArgs) -> anyhow::Result<ExitCode> {
     let store = open_store_to_read(cli).await?;
     if let Some(run) = args.requests {
-        let code = requests(&*store, run, args.limit).await;
+        let code = requests(&*store, run, args.limit, args.json).await;
         store.close().await;
         return code;
     }
     let runs = store.runs(args.stream.as_deref(), args.limit).await;
     store.close().await;
     let runs = runs?;
+    if args.json {
+        let list: Vec<_> = runs.iter().map(crate::admin::handlers::run_json).collect();
+        outln!("{}", serde_json::json!({ "runs": list }));
+        return Ok(ExitCode::SUCCESS);
+    }
     if runs.is_empty() {
         outln!("no runs yet; start one with `holdfast sync`");
         return Ok(ExitCode::SUCCESS);
@@ -62,8 +67,16 @@ pub(crate) async fn run(cli: &Cli, args: &RunsArgs) -> anyhow::Result<ExitCode> 
 }
 
 /// Every attempt of one run: when, what, how it went, what was waited.
-async fn requests(store: &dyn Store, run: i64, limit: u32) -> anyhow::Result<ExitCode> {
+async fn requests(store: &dyn Store, run: i64, limit: u32, json: bool) -> anyhow::Result<ExitCode> {
     let rows = store.requests(RunId(run), limit).await?;
+    if json {
+        let list: Vec<_> = rows
+            .iter()
+            .map(crate::admin::handlers::request_json)
+            .collect();
+        outln!("{}", serde_json::json!({ "requests": list }));
+        return Ok(ExitCode::SUCCESS);
+    }
     if rows.is_empty() {
         outln!("run {run} made no requests (or there is no run {run}); see `holdfast runs`");
         return Ok(ExitCode::SUCCESS);

@@ -25,7 +25,11 @@ pub(crate) async fn run(cli: &Cli, args: &SchemaArgs) -> anyhow::Result<ExitCode
     };
     let source = DeclarativeSource::new(spec, &env)?;
     let Some(info) = source.streams().into_iter().find(|s| &s.name == stream) else {
-        errln!("error: no stream `{stream}` in the connector file");
+        let names: Vec<String> = source.streams().into_iter().map(|s| s.name).collect();
+        errln!(
+            "error: {}",
+            holdfast_spec::no_such_stream(stream, names.iter().map(String::as_str))
+        );
         return Ok(ExitCode::from(2));
     };
     let out = out.clone().unwrap_or_else(|| {
@@ -96,10 +100,11 @@ pub(crate) async fn run(cli: &Cli, args: &SchemaArgs) -> anyhow::Result<ExitCode
     std::fs::write(&out, format!("{text}\n"))
         .with_context(|| format!("writing {}", out.display()))?;
     outln!(
-        "wrote {} from {} records in {read} pages ({} fields)",
+        "wrote {} from {} in {} ({})",
         out.display(),
-        shape.records,
-        shape.fields.len()
+        crate::plural::count(shape.records, "record"),
+        crate::plural::count(read, "page"),
+        crate::plural::count(shape.fields.len(), "field")
     );
     outln!(
         "review it, then add to stream `{stream}`:  schema: {}",

@@ -63,7 +63,8 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode>
     let released = holdfast_engine::worker::release_dead_claims(&*queue).await?;
     if released > 0 {
         errln!(
-            "holdfast serve: released {released} job(s) claimed by a holdfast process that is gone"
+            "holdfast serve: released {} claimed by a holdfast process that is gone",
+            crate::plural::count(released, "job")
         );
     }
     let ingest = Ingest::start_with_clock(queue.clone(), wake.clone(), acks);

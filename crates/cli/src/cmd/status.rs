@@ -10,6 +10,7 @@ use holdfast_store::{JobQueue, JobState, Store};
 
 use crate::cli::{Cli, StatusArgs};
 use crate::context::{load_spec_from, open_store_to_read};
+use crate::plural::count;
 
 pub(crate) async fn run(cli: &Cli, args: &StatusArgs) -> anyhow::Result<ExitCode> {
     let mut env = Env::from_process();
@@ -18,6 +19,12 @@ pub(crate) async fn run(cli: &Cli, args: &StatusArgs) -> anyhow::Result<ExitCode
         store.close().await;
         return Ok(ExitCode::from(2));
     };
+    if args.json {
+        let status = status_json(&spec, &*store, args.window).await;
+        store.close().await;
+        outln!("{}", status?);
+        return Ok(ExitCode::SUCCESS);
+    }
     outln!("streams");
     for stream in &spec.streams {
         let last = store.runs(Some(&stream.name), 1).await?.into_iter().next();
@@ -25,11 +32,11 @@ pub(crate) async fn run(cli: &Cli, args: &StatusArgs) -> anyhow::Result<ExitCode
         let line = match last {
             None => "never run".to_owned(),
             Some(r) => format!(
-                "last run {} {} at {} ({} pages, {} created, {} updated, {} unchanged, {} quarantined){}",
+                "last run {} {} at {} ({}, {} created, {} updated, {} unchanged, {} quarantined){}",
                 r.id,
                 r.outcome.as_str(),
                 r.started_at.format("%Y-%m-%d %H:%M:%S"),
-                r.pages,
+                count(r.pages, "page"),
                 r.outcome_counts.created,
                 r.outcome_counts.updated,
                 r.outcome_counts.unchanged,
@@ -46,9 +53,9 @@ pub(crate) async fn run(cli: &Cli, args: &StatusArgs) -> anyhow::Result<ExitCode
             }
             if let Some(p) = state.progress {
                 outln!(
-                    "  {:<16} unfinished: {} pages committed; the next sync resumes there",
+                    "  {:<16} unfinished: {} committed; the next sync resumes there",
                     "",
-                    p.pages
+                    count(p.pages, "page")
                 );
             }
         }
@@ -66,10 +73,10 @@ pub(crate) async fn run(cli: &Cli, args: &StatusArgs) -> anyhow::Result<ExitCode
     }
     for s in stats {
         outln!(
-            "  {:<8} {:<40} {:>6} attempts {:>6.1}% ok   p50 {:>6.0}ms  p95 {:>6.0}ms  p99 {:>6.0}ms",
+            "  {:<8} {:<40} {:>15} {:>6.1}% ok   p50 {:>6.0}ms  p95 {:>6.0}ms  p99 {:>6.0}ms",
             s.connection,
             s.endpoint,
-            s.attempts,
+            count(s.attempts, "attempt"),
             s.success_rate() * 100.0,
             s.p50.as_secs_f64() * 1000.0,
             s.p95.as_secs_f64() * 1000.0,
@@ -205,12 +212,74 @@ queue (details: holdfast queue)"
     );
     for r in rejections {
         outln!(
-            "  webhook {:<16} {} requests refused ({}), last {}",
+            "  webhook {:<16} {} refused ({}), last {}",
             r.webhook,
-            r.count,
+            crate::plural::count(r.count, "request"),
             r.reason,
             r.last_at.format("%Y-%m-%d %H:%M:%S")
         );
     }
     Ok(())
+}
+
+/// `holdfast status --json`: `streams` (each with its `last_run`, `cursor`
+/// and the pages an unfinished run committed), `connections`, `endpoints`
+/// (over `window`) and `queue` (as `holdfast queue --json`).
+async fn status_json(
+    spec: &holdfast_spec::Spec,
+    store: &dyn JobQueue,
+    window: std::time::Duration,
+) -> anyhow::Result<serde_json::Value> {
+    use crate::admin::handlers::{connections_json, run_json, time};
+    use serde_json::json;
+    let mut streams = Vec::new();
+    for stream in &spec.streams {
+        let last = store.runs(Some(&stream.name), 1).await?;
+        let state = store.load_state(&stream.name).await?.unwrap_or_default();
+        streams.push(json!({
+            "name": stream.name,
+            "last_run": last.first().map(run_json),
+            "cursor": state.cursor,
+            "unfinished_pages": state.progress.map(|p| p.pages),
+        }));
+    }
+    let tokens = store.tokens().await?;
+    let since =
+        Utc::now() - chrono::Duration::from_std(window).unwrap_or(chrono::Duration::hours(24));
+    let endpoints: Vec<_> = store
+        .endpoint_stats(since)
+        .await?
+        .iter()
+        .map(|s| {
+            json!({
+                "connection": s.connection,
+                "endpoint": s.endpoint,
+                "attempts": s.attempts,
+                "success_rate": s.success_rate(),
+                "p50_ms": s.p50.as_secs_f64() * 1000.0,
+                "p95_ms": s.p95.as_secs_f64() * 1000.0,
+                "p99_ms": s.p99.as_secs_f64() * 1000.0,
+                "deprecation": s.deprecation,
+                "sunset": s.sunset,
+            })
+        })
+        .collect();
+    let now = Utc::now();
+    let stats = store.queue_stats(now).await?;
+    let dead = store
+        .jobs(holdfast_store::JobFilter {
+            state: Some(JobState::Dead),
+            kind: None,
+            limit: 20,
+        })
+        .await?;
+    let rejections = store.rejections().await?;
+    Ok(json!({
+        "at": time(now),
+        "window_seconds": window.as_secs(),
+        "streams": streams,
+        "connections": connections_json(spec, &tokens),
+        "endpoints": endpoints,
+        "queue": crate::cmd::queue::queue_json(&stats, &dead, &rejections, now),
+    }))
 }

@@ -124,7 +124,11 @@ async fn migrate(
             .await
             .with_context(|| format!("creating table `{}` in the target", table.name))?;
         let copied = copy_table(&**from, &**to, table, batch).await?;
-        outln!("table {}: {copied} records", table.name);
+        outln!(
+            "table {}: {}",
+            table.name,
+            crate::plural::count(copied, "record")
+        );
         records += copied;
     }
     let mut quarantined = 0u64;
@@ -136,7 +140,7 @@ async fn migrate(
         to.import_quarantine(&page).await?;
         quarantined += page.len() as u64;
     }
-    outln!("quarantine: {quarantined} rows");
+    outln!("quarantine: {}", crate::plural::count(quarantined, "row"));
     for shape in &source.shapes {
         to.save_shape(&shape.stream, &shape.shape, shape.updated_at)
             .await?;
@@ -157,15 +161,18 @@ async fn migrate(
             .with_context(|| format!("copying the state of `{}`", state.stream))?;
     }
     to.release_lease(MARKER, &holder).await?;
+    use crate::plural::count;
     outln!(
-        "copied {records} records in {} tables, {} states, {} secrets, {} tokens in {:.1} s \
-         ({runs} runs, {quarantined} quarantine rows, {} shapes)",
-        source.tables.len(),
-        source.states.len(),
-        secrets.len(),
-        tokens.len(),
+        "copied {} in {}, {}, {}, {} in {:.1} s ({}, {}, {})",
+        count(records, "record"),
+        count(source.tables.len(), "table"),
+        count(source.states.len(), "state"),
+        count(secrets.len(), "secret"),
+        count(tokens.len(), "token"),
         started.elapsed().as_secs_f64(),
-        source.shapes.len(),
+        count(runs, "run"),
+        count(quarantined, "quarantine row"),
+        count(source.shapes.len(), "shape"),
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -209,8 +209,16 @@ impl Source for DeclarativeSource {
                 .iter()
                 .find(|s| &s.connection == name && s.for_each.is_none());
             if let Some(stream) = probe {
-                let mut reader = self.read(&stream.name, ReadScope::default())?;
-                reader.read_page(&Value::Null).await?;
+                // a failure names the stream whose settings were used, not only a URL
+                let named = |e: SourceError| SourceError::Probe {
+                    stream: stream.name.clone(),
+                    connection: name.clone(),
+                    source: Box::new(e),
+                };
+                let mut reader = self
+                    .read(&stream.name, ReadScope::default())
+                    .map_err(named)?;
+                reader.read_page(&Value::Null).await.map_err(named)?;
             }
         }
         Ok(())

@@ -166,6 +166,10 @@ pub async fn sync_stream_until(
         Some(e) if outcome == RunOutcome::Interrupted => {
             tracing::info!(stream = name, run = run_id.0, error = %e, "run interrupted")
         }
+        // a command that prints the failure itself does not need it logged at warn as well
+        Some(e) if observer.shows_failures() => {
+            tracing::info!(stream = name, run = run_id.0, outcome = outcome.as_str(), error = %e, "run did not succeed")
+        }
         Some(e) => {
             tracing::warn!(stream = name, run = run_id.0, outcome = outcome.as_str(), error = %e, "run did not succeed")
         }

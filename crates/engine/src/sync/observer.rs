@@ -21,6 +21,13 @@ pub trait Observer: Send + Sync {
     fn finished(&self, stream: &str, result: &Result<RunSummary, SyncError>) {
         let _ = (stream, result);
     }
+
+    /// Whether [`Observer::finished`] shows a failed run to the user (a
+    /// command's own summary line). The engine then logs the failure at
+    /// `info` instead of `warn`, so that it is printed once, not twice.
+    fn shows_failures(&self) -> bool {
+        false
+    }
 }
 
 /// An observer that ignores everything.

@@ -10,10 +10,9 @@ use crate::source::StreamInfo;
 pub fn plan(streams: Vec<StreamInfo>, selected: &[String]) -> Result<Vec<StreamInfo>, String> {
     for name in selected {
         if !streams.iter().any(|s| &s.name == name) {
-            let known: Vec<&str> = streams.iter().map(|s| s.name.as_str()).collect();
-            return Err(format!(
-                "no stream `{name}` in the connector file; streams are: {}",
-                known.join(", ")
+            return Err(holdfast_spec::no_such_stream(
+                name,
+                streams.iter().map(|s| s.name.as_str()),
             ));
         }
     }

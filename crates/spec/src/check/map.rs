@@ -63,7 +63,9 @@ fn column_name<'c>(
     mut earlier: impl Iterator<Item = &'c str>,
     primary_key: &[String],
 ) -> bool {
-    if !names::identifier(ctx, at, column, "column name") {
+    if !names::identifier(ctx, at, column, "column name")
+        || !names::long_identifier(ctx, at, column, "column name")
+    {
         return false;
     }
     if column.starts_with('_') {

@@ -2,12 +2,22 @@
 //! one, found vs expected.
 
 use crate::check::names::did_you_mean;
+
+use super::syntax;
 use crate::error::Diagnostic;
 use crate::span::SpanIndex;
 
-/// An error that stops reading (YAML syntax), placed where the library says.
-pub(super) fn diagnose(error: &yaml_serde::Error) -> Diagnostic {
-    let full = strip_locations(&error.to_string());
+/// An error that stops reading (YAML syntax), placed where the mistake is:
+/// a tab in the indentation is named as such, and an unclosed `{`, `[` or
+/// quote is reported where it opens (the library notices it lines later).
+/// Otherwise placed where the library says.
+pub(super) fn diagnose(error: &yaml_serde::Error, text: &str) -> Diagnostic {
+    let raw = error.to_string();
+    let line = error.location().map(|l| l.line());
+    if let Some(d) = syntax::tab_indent(text, line).or_else(|| syntax::unclosed(&raw, text)) {
+        return d;
+    }
+    let full = strip_locations(&raw);
     let (key_path, message) = split_path(&full);
     let mut d = friendly(key_path, message);
     if let Some(loc) = error.location() {

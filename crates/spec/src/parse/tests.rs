@@ -172,3 +172,33 @@ fn explained_covers_children() {
     assert!(!e.covers("streams.a"));
     assert!(!e.covers("streams.a.primary"));
 }
+
+#[test]
+fn syntax_errors_are_placed_at_the_mistake() {
+    // an unclosed `{` on line 2 is noticed by the parser on line 3
+    let d = only("a:\n  b: { c: 1\n  d: 2\n");
+    assert_eq!(
+        (d.message.as_str(), d.line, d.column),
+        (
+            "the `{` opened at 2:6 is not closed (no `}` follows)",
+            Some(2),
+            Some(6)
+        ),
+        "{d:?}"
+    );
+    let d = only("a: [1, 2\nb: 3\n");
+    assert_eq!((d.line, d.column), (Some(1), Some(4)), "{d:?}");
+    assert!(d.message.starts_with("the `[` opened at 1:4"), "{d:?}");
+    let d = only("a:\n\tb: 1\n");
+    assert_eq!(
+        (d.message.as_str(), d.line, d.column),
+        (
+            "line 2 is indented with a tab; YAML allows only spaces",
+            Some(2),
+            Some(1)
+        ),
+        "{d:?}"
+    );
+    // a tab inside a value is not indentation
+    assert!(parsed("a: \"x\ty\"\nb:\n  c: 1\n").raw.is_some());
+}
