@@ -40,8 +40,9 @@ pub(crate) enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Validate the connector file and test each connection.
-    Check,
+    /// Validate the connector file and test each connection; `--sample`
+    /// also tries each stream's map on its first page.
+    Check(CheckArgs),
     /// Run syncs now (all streams, or the ones named); resumable.
     Sync(SyncArgs),
     /// Recent runs: stream, start, duration, pages, record counts, outcome.
@@ -173,6 +174,17 @@ pub(crate) enum QuarantineAction {
         /// Only this stream (default: every stream).
         stream: Option<String>,
     },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    /// Also read the first page of each stream (or of the ones named) and
+    /// report `map:` paths that match nothing in it (exit code 1).
+    #[arg(long)]
+    pub(crate) sample: bool,
+    /// With `--sample`: only these streams.
+    #[arg(requires = "sample")]
+    pub(crate) streams: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -5,10 +5,10 @@ use std::process::ExitCode;
 use holdfast_engine::{DeclarativeSource, Source};
 use holdfast_spec::Env;
 
-use crate::cli::Cli;
+use crate::cli::{CheckArgs, Cli};
 use crate::context::load_spec;
 
-pub(crate) async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+pub(crate) async fn run(cli: &Cli, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let mut env = Env::from_process();
     let Some(spec) = load_spec(cli, &mut env).await else {
         return Ok(ExitCode::from(2));
@@ -37,7 +37,17 @@ pub(crate) async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             for name in spec.connections.keys() {
                 println!("ok: connection `{name}` answered");
             }
-            Ok(ExitCode::SUCCESS)
+            if !args.sample {
+                return Ok(ExitCode::SUCCESS);
+            }
+            match super::check_sample::sample(&source, &args.streams).await {
+                Ok(false) => Ok(ExitCode::SUCCESS),
+                Ok(true) => Ok(ExitCode::from(1)),
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    Ok(ExitCode::from(2))
+                }
+            }
         }
         Err(e) => {
             eprintln!("error: {e}");
