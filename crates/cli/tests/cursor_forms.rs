@@ -94,7 +94,11 @@ async fn a_cursor_that_is_not_a_time_fails_the_first_page_with_lookback() {
         assert!(text.contains(needle), "`{needle}` missing:\n{out}");
     }
     let pool = sandbox.pool().await;
-    assert_eq!(count(&pool, "contacts").await, 0, "nothing of the page is written");
+    assert_eq!(
+        count(&pool, "contacts").await,
+        0,
+        "nothing of the page is written"
+    );
     let run = runs(&pool).await.last().expect("run").clone();
     assert_eq!(run.outcome, "failed");
 }

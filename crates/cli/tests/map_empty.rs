@@ -35,9 +35,17 @@ async fn a_path_that_matches_nothing_is_a_warning_and_a_drift_event() {
         .lines()
         .filter(|l| l.contains("matched nothing"))
         .collect();
-    assert_eq!(warnings.len(), 1, "once per stream and path, not per page:\n{out}");
+    assert_eq!(
+        warnings.len(),
+        1,
+        "once per stream and path, not per page:\n{out}"
+    );
     for needle in ["contacts", "`$.emial`", "column `email`", "map_empty"] {
-        assert!(warnings[0].contains(needle), "`{needle}` missing: {}", warnings[0]);
+        assert!(
+            warnings[0].contains(needle),
+            "`{needle}` missing: {}",
+            warnings[0]
+        );
     }
     assert!(!out.stderr.contains("$.properties.phone"), "{out}");
 
@@ -48,7 +56,11 @@ async fn a_path_that_matches_nothing_is_a_warning_and_a_drift_event() {
     assert_eq!(empty.len(), 1, "{drift:?}");
     let run = runs(&pool).await.last().expect("run").clone();
     assert_eq!(
-        (empty[0].stream.as_str(), empty[0].path.as_str(), empty[0].run_id),
+        (
+            empty[0].stream.as_str(),
+            empty[0].path.as_str(),
+            empty[0].run_id
+        ),
         ("contacts", "$.emial", Some(run.id))
     );
     assert_eq!(empty[0].before, "column `email`");
@@ -161,13 +173,19 @@ streams:
         let raw: Value = serde_json::from_str(&row.get::<String, _>("_raw")).expect("raw");
         let inner: Value =
             serde_json::from_str(raw["details"].as_str().expect("text")).expect("JSON text");
-        assert_eq!(row.get::<String, _>("email"), inner["email"].as_str().expect("email"));
+        assert_eq!(
+            row.get::<String, _>("email"),
+            inner["email"].as_str().expect("email")
+        );
         let details: Value =
             serde_json::from_str(&row.get::<String, _>("details")).expect("stored JSON");
         assert_eq!(details, inner, "stored as JSON, not as a string");
     }
     let quarantined = open_quarantine(&pool).await;
-    assert_eq!(quarantined.keys().copied().collect::<Vec<_>>(), vec![10, 20, 30]);
+    assert_eq!(
+        quarantined.keys().copied().collect::<Vec<_>>(),
+        vec![10, 20, 30]
+    );
     for q in quarantined.values() {
         assert!(
             q.reason.contains("/details") && q.reason.contains("not JSON"),

@@ -109,10 +109,7 @@ pub enum SyncError {
 impl SyncError {
     /// `stream`'s cursor cannot be read (`cause`), so its `lookback` cannot
     /// be applied: the error names the value and how to fix it.
-    pub(crate) fn unreadable_cursor(
-        stream: &crate::StreamInfo,
-        cause: &RecordsError,
-    ) -> SyncError {
+    pub(crate) fn unreadable_cursor(stream: &crate::StreamInfo, cause: &RecordsError) -> SyncError {
         SyncError::Source {
             stream: stream.name.clone(),
             source: SourceError::Config {

@@ -22,7 +22,10 @@ pub(crate) async fn sample(source: &dyn Source, selected: &[String]) -> Result<b
             Some(p) => {
                 if !firsts.contains_key(&p.stream) {
                     let page = first_page(source, &p.stream, None).await;
-                    firsts.insert(p.stream.clone(), page.ok().and_then(|r| r.into_iter().next()));
+                    firsts.insert(
+                        p.stream.clone(),
+                        page.ok().and_then(|r| r.into_iter().next()),
+                    );
                 }
                 match firsts.get(&p.stream).cloned().flatten() {
                     Some(record) => Some(record),
@@ -39,7 +42,10 @@ pub(crate) async fn sample(source: &dyn Source, selected: &[String]) -> Result<b
         let records = match first_page(source, &info.name, parent).await {
             Ok(records) => records,
             Err(e) => {
-                eprintln!("error: stream `{}`: reading its first page failed: {e}", info.name);
+                eprintln!(
+                    "error: stream `{}`: reading its first page failed: {e}",
+                    info.name
+                );
                 failed = true;
                 continue;
             }
@@ -68,9 +74,14 @@ async fn first_page(
 fn report(info: &StreamInfo, records: &[Value]) -> bool {
     let name = &info.name;
     let n = records.len();
-    let of = format!("{n} record{} of its first page", if n == 1 { "" } else { "s" });
+    let of = format!(
+        "{n} record{} of its first page",
+        if n == 1 { "" } else { "s" }
+    );
     if records.is_empty() {
-        println!("warning: stream `{name}`: its first page had no records, so its map could not be tried");
+        println!(
+            "warning: stream `{name}`: its first page had no records, so its map could not be tried"
+        );
         return false;
     }
     let mut failed = false;
@@ -84,9 +95,10 @@ fn report(info: &StreamInfo, records: &[Value]) -> bool {
     }
     if let Some(field) = &info.cursor_field
         && !info.lookback.is_zero()
-        && let Some(bad) = records.iter().filter_map(|r| r.get(field)).find_map(|v| {
-            holdfast_records::cursor_readable(&info.cursor_format, v).err()
-        })
+        && let Some(bad) = records
+            .iter()
+            .filter_map(|r| r.get(field))
+            .find_map(|v| holdfast_records::cursor_readable(&info.cursor_format, v).err())
     {
         eprintln!(
             "error: stream `{name}`: `{field}`: {bad}, so `lookback` cannot move it back; name its \

@@ -234,7 +234,11 @@ impl<'a> Run<'a> {
 
     /// Starts turning `page` into rows on the blocking pool; the cursor's
     /// high-water mark is updated here, before the page is committed.
-    fn prepare(&self, page: Page, last: bool) -> impl Future<Output = Result<Prepared, SyncError>> + use<> {
+    fn prepare(
+        &self,
+        page: Page,
+        last: bool,
+    ) -> impl Future<Output = Result<Prepared, SyncError>> + use<> {
         let mut unreadable = None;
         if let Some(field) = &self.info.cursor_field {
             let format = &self.info.cursor_format;

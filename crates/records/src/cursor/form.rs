@@ -121,12 +121,10 @@ impl Reading {
                 let out = if *date {
                     local.date().format(pattern).to_string()
                 } else if let Some(offset) = offset {
-                    local
-                        .and_local_timezone(*offset)
-                        .single()
-                        .map_or_else(|| local.format(pattern).to_string(), |t| {
-                            t.format(pattern).to_string()
-                        })
+                    local.and_local_timezone(*offset).single().map_or_else(
+                        || local.format(pattern).to_string(),
+                        |t| t.format(pattern).to_string(),
+                    )
                 } else {
                     local.format(pattern).to_string()
                 };
@@ -171,8 +169,13 @@ fn nanos(t: DateTime<Utc>) -> i128 {
 /// (else RFC 3339 only).
 fn text(s: &str, any: bool) -> Option<Reading> {
     let b = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
-    let date_ok = digits(0..4) && b.get(4) == Some(&b'-') && digits(5..7) && b.get(7) == Some(&b'-') && digits(8..10);
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let date_ok = digits(0..4)
+        && b.get(4) == Some(&b'-')
+        && digits(5..7)
+        && b.get(7) == Some(&b'-')
+        && digits(8..10);
     if !date_ok {
         return None;
     }
@@ -256,7 +259,11 @@ fn epoch(s: &str, scale: Option<u32>, text: bool) -> Option<Reading> {
     };
     let (int, frac) = body.split_once('.').unwrap_or((body, ""));
     let all_digits = |t: &str| t.bytes().all(|c| c.is_ascii_digit());
-    if int.is_empty() || !all_digits(int) || !all_digits(frac) || (body.contains('.') && frac.is_empty()) {
+    if int.is_empty()
+        || !all_digits(int)
+        || !all_digits(frac)
+        || (body.contains('.') && frac.is_empty())
+    {
         return None;
     }
     if int.len() > 24 {
@@ -274,7 +281,11 @@ fn epoch(s: &str, scale: Option<u32>, text: bool) -> Option<Reading> {
         .take(unit_digits)
         .collect();
     let whole: i128 = int.parse().ok()?;
-    let part: i128 = if unit_digits == 0 { 0 } else { kept.parse().ok()? };
+    let part: i128 = if unit_digits == 0 {
+        0
+    } else {
+        kept.parse().ok()?
+    };
     let mut at = whole * 10i128.pow(unit_digits as u32) + part;
     if negative {
         at = -at;

@@ -14,7 +14,11 @@ const WORDS: [&str; 3] = ["rfc3339", "epoch_seconds", "epoch_millis"];
 /// Checks `cursor_format` at `path`: a named format, or a strftime pattern
 /// chrono can both write and read back as a time (so a cursor written in it
 /// can be moved back by `lookback` and sent in the same form).
-pub(crate) fn cursor_format(ctx: &mut Ctx<'_>, path: &str, raw: Option<&str>) -> Option<CursorFormat> {
+pub(crate) fn cursor_format(
+    ctx: &mut Ctx<'_>,
+    path: &str,
+    raw: Option<&str>,
+) -> Option<CursorFormat> {
     let Some(written) = raw else {
         return Some(CursorFormat::Auto);
     };

@@ -292,7 +292,9 @@ fn parse_json_reads_text_and_flags_what_is_not_json() {
     assert_eq!(violations.len(), 2);
     assert_eq!(violations[0].pointer, "/details");
     assert!(
-        violations[0].message.contains("`parse: json`: the text is not JSON")
+        violations[0]
+            .message
+            .contains("`parse: json`: the text is not JSON")
             && violations[0].message.contains(r#""{"email": "a@b""#),
         "{violations:?}"
     );
