@@ -15,7 +15,7 @@ use std::time::Duration;
 use holdfast_records::{
     Mapper, Shape, cursor_max, cursor_minus, infer_schema, primary_key, select_records,
 };
-use holdfast_spec::{Env, Path, Spec, parse_str};
+use holdfast_spec::{CursorFormat, Env, Path, Spec, parse_str};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 
@@ -102,12 +102,12 @@ fuzz_target!(|data: &[u8]| {
             let _ = primary_key(record, &stream.primary_key);
         }
         if let Some(candidate) = record.get("updated_at") {
-            cursor = cursor_max(cursor.as_ref(), candidate);
+            cursor = cursor_max(&CursorFormat::Auto, cursor.as_ref(), candidate);
         }
         shape.observe(record);
     }
     if let Some(c) = &cursor {
-        let _ = cursor_minus(c, lookback);
+        let _ = cursor_minus(&CursorFormat::Auto, c, lookback);
     }
     let mut known = Shape::default();
     if let Some(first) = records.first() {

@@ -94,7 +94,8 @@ impl Command {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Validate the connector file and test each connection.
+    /// Validate the connector file and test each connection; `--sample`
+    /// also tries each stream's map on its first page.
     Check(CheckArgs),
     /// Run syncs now (all streams, or the ones named); resumable.
     Sync(SyncArgs),
@@ -137,12 +138,6 @@ pub(crate) enum Command {
     /// The webhook server `bench webhooks` compares against (verify, one insert per request).
     #[command(hide = true)]
     BenchWebhookBaseline(WebhookBaselineArgs),
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct CheckArgs {
-    #[command(flatten)]
-    pub(crate) target: Target,
 }
 
 #[derive(Debug, Args)]
@@ -250,6 +245,19 @@ pub(crate) enum QuarantineAction {
         /// Only this stream (default: every stream).
         stream: Option<String>,
     },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    #[command(flatten)]
+    pub(crate) target: Target,
+    /// Also read the first page of each stream (or of the ones named) and
+    /// report `map:` paths that match nothing in it (exit code 1).
+    #[arg(long)]
+    pub(crate) sample: bool,
+    /// With `--sample`: only these streams.
+    #[arg(requires = "sample")]
+    pub(crate) streams: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -41,7 +41,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match &cli.command {
-            Command::Check(_) => cmd::check::run(&cli).await,
+            Command::Check(args) => cmd::check::run(&cli, args).await,
             Command::Sync(args) => cmd::sync::run(&cli, args).await,
             Command::Runs(args) => cmd::runs::run(&cli, args).await,
             Command::Status(args) => cmd::status::run(&cli, args).await,

@@ -70,6 +70,15 @@ impl Observer for Progress {
         }
     }
 
+    fn warning(&self, stream: &str, message: &str) {
+        let line = format!("sync {stream}: warning: {message}");
+        if self.live && self.lock().contains_key(stream) {
+            let _ = self.bars.println(line);
+        } else {
+            eprintln!("{line}");
+        }
+    }
+
     fn finished(&self, stream: &str, result: &Result<RunSummary, SyncError>) {
         let line = match result {
             Ok(s) => format!("sync {stream}: {}", describe(s)),

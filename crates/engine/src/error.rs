@@ -125,6 +125,24 @@ pub enum SyncError {
 }
 
 impl SyncError {
+    /// `stream`'s cursor cannot be read (`cause`), so its `lookback` cannot
+    /// be applied: the error names the value and how to fix it.
+    pub(crate) fn unreadable_cursor(stream: &crate::StreamInfo, cause: &RecordsError) -> SyncError {
+        SyncError::Source {
+            stream: stream.name.clone(),
+            source: SourceError::Config {
+                field: format!("streams.{}.incremental", stream.name),
+                message: format!(
+                    "{cause}, so `lookback` cannot move it back; name how the API writes \
+                     `{}` with `cursor_format:` (a strftime pattern such as \
+                     \"%d.%m.%Y %H:%M:%S\", or rfc3339, epoch_seconds, epoch_millis), \
+                     or remove `lookback`",
+                    stream.cursor_field.as_deref().unwrap_or("the cursor"),
+                ),
+            },
+        }
+    }
+
     pub(crate) fn source(stream: &str) -> impl FnOnce(SourceError) -> SyncError + '_ {
         move |source| SyncError::Source {
             stream: stream.to_owned(),

@@ -115,6 +115,34 @@ impl RecordRules {
         &self.columns
     }
 
+    /// Each mapped column and the JSONPath it reads (`None`: computed), in order.
+    pub fn map_paths(&self) -> Vec<(String, Option<String>)> {
+        self.mapper.as_ref().map_or_else(Vec::new, |m| {
+            m.columns()
+                .iter()
+                .zip(m.paths())
+                .map(|(c, p)| (c.clone(), p.map(str::to_owned)))
+                .collect()
+        })
+    }
+
+    /// The columns whose JSONPath matched nothing in any of `records`, as
+    /// `(column, path)`: what `holdfast check --sample` reports.
+    pub fn empty_paths(&self, records: &[Value]) -> Vec<(String, String)> {
+        let paths = self.map_paths();
+        let mut matched = vec![false; paths.len()];
+        if let Some(m) = &self.mapper {
+            for record in records {
+                let _ = m.apply_noting(record, &mut matched);
+            }
+        }
+        paths
+            .into_iter()
+            .zip(matched)
+            .filter_map(|((column, path), hit)| path.filter(|_| !hit).map(|p| (column, p)))
+            .collect()
+    }
+
     /// The mapper, for `explain`.
     pub fn mapper(&self) -> Option<&Mapper> {
         self.mapper.as_ref()
@@ -128,6 +156,22 @@ impl RecordRules {
         record: &Value,
         key: &[String],
         known: Option<&Shape>,
+    ) -> Result<Checked, Vec<Violation>> {
+        self.check_noting(record, key, known, &mut [])
+    }
+
+    /// As [`check`](RecordRules::check), also noting in `matched` (one
+    /// flag per mapped column) the columns whose path found a value in
+    /// `record`, whether or not the record passes.
+    ///
+    /// # Errors
+    /// As [`check`](RecordRules::check).
+    pub fn check_noting(
+        &self,
+        record: &Value,
+        key: &[String],
+        known: Option<&Shape>,
+        matched: &mut [bool],
     ) -> Result<Checked, Vec<Violation>> {
         let mut violations = Vec::new();
         let key_values = match primary_key(record, key) {
@@ -168,7 +212,7 @@ impl RecordRules {
         }
         let values = match &self.mapper {
             None => Vec::new(),
-            Some(m) => match m.apply(record) {
+            Some(m) => match m.apply_noting(record, matched) {
                 Ok(values) => values,
                 Err(found) => {
                     violations.extend(found.into_iter().map(|v| Violation {

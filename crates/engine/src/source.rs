@@ -19,6 +19,8 @@ pub struct StreamInfo {
     pub cursor_field: Option<String>,
     /// How far back from the saved cursor a run starts.
     pub lookback: Duration,
+    /// How the cursor is written (compared and moved back in that form).
+    pub cursor_format: holdfast_spec::CursorFormat,
     /// For child streams: the parent, whose records each start one request chain.
     pub parent: Option<ParentInfo>,
     /// What records must satisfy, and the columns they map to

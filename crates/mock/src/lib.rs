@@ -33,6 +33,7 @@
 //! | `GET /page/contacts` | `page` (from 1), `per_page` | `{"data":[..], "page": p, "total_pages": n}` |
 //! | `GET /link_header/contacts` | `page_token` | `{"data":[..]}` + `Link: <..>; rel="first", <..>; rel="next"` |
 //! | `GET /none/contacts` | | `{"data":[every match]}`, streamed |
+//! | `GET /v3/contacts` | `cursor`, `updated_since` as `2024-01-01 00:00:10` | `{"data":[{"id":17,"updated_at":"2024-01-01 00:00:17","details":"<the contact as JSON text>"}], "meta":{"next_cursor": ..}}`; with `bad_every = N`, the `details` of contacts `N, 2N, ...` is cut short (not JSON) |
 //! | `GET /v2/contacts/{id}/deals` | | `{"data":[0 to 3 deals]}`; 404 for unknown ids |
 //! | `POST /v2/notes` | JSON object body, `Idempotency-Key` header | 201 `{"note":{..,"id":n}}`; a repeated key replays the first answer and creates nothing |
 //!
@@ -105,6 +106,7 @@ mod config;
 mod data;
 mod dates;
 mod error;
+mod export;
 mod faults;
 mod limit;
 mod listing;

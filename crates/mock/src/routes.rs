@@ -21,6 +21,7 @@ pub fn router(state: MockState) -> Router {
     let data = Router::new()
         .route("/v2/contacts", get(pages::v2))
         .route("/v1/contacts", get(v1))
+        .route("/v3/contacts", get(crate::export::list))
         .route("/v2/contacts/{id}/deals", get(pages::contact_deals))
         .route("/v2/notes", post(notes::create))
         .route("/{style}/contacts", get(pages::list))

@@ -4,6 +4,15 @@
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[non_exhaustive]
 pub enum RecordsError {
+    /// An incremental cursor that cannot be read as a time or a number, so
+    /// `lookback` cannot move it back.
+    #[error("the cursor {value} cannot be read as a time or a number ({tried})")]
+    Cursor {
+        /// The cursor as JSON (cut to 100 characters).
+        value: String,
+        /// The forms tried.
+        tried: String,
+    },
     /// The API returned a pagination token it had already returned in this chain.
     #[error(
         "the API returned the {what} `{token}` twice in one chain, so pagination would loop; \

@@ -16,7 +16,7 @@ mod paginate;
 mod select;
 pub mod shape;
 
-pub use cursor::{cursor_max, cursor_minus};
+pub use cursor::{cursor_max, cursor_minus, cursor_readable};
 pub use error::RecordsError;
 pub use key::primary_key;
 pub use map::{FieldTrace, Mapper, Violation, coerce};

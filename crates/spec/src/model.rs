@@ -486,6 +486,9 @@ pub enum Transform {
     Upper,
     /// Trim whitespace around a string.
     Trim,
+    /// Read a string as JSON text (`parse: json`); other values pass as
+    /// they are, text that is not JSON makes the record invalid.
+    ParseJson,
     /// A Jinja expression over `value` (the value so far) and `record`.
     Expr(Template),
 }
@@ -620,6 +623,26 @@ pub struct Incremental {
     pub cursor_field: String,
     /// How far back from the saved cursor the next run starts (for late writes).
     pub lookback: Duration,
+    /// How the cursor values are written.
+    pub cursor_format: CursorFormat,
+}
+
+/// How an incremental cursor is written (`incremental.cursor_format`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum CursorFormat {
+    /// Not named: RFC 3339, `YYYY-MM-DD[T ]HH:MM:SS[.fff]`, `YYYY-MM-DD`, or
+    /// epoch seconds / milliseconds (numbers or numeric strings; a whole
+    /// number of 12 or more digits is milliseconds) are recognised.
+    #[default]
+    Auto,
+    /// `rfc3339`: RFC 3339 text with any offset.
+    Rfc3339,
+    /// `epoch_seconds`: seconds since 1970-01-01T00:00:00Z.
+    EpochSeconds,
+    /// `epoch_millis`: milliseconds since 1970-01-01T00:00:00Z.
+    EpochMillis,
+    /// A chrono strftime pattern, e.g. `%d.%m.%Y %H:%M:%S`.
+    Pattern(String),
 }
 
 /// A child stream's parent.

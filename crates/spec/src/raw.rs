@@ -441,6 +441,11 @@ pub(crate) struct RawIncremental {
     /// How far back from the saved cursor the next run starts, e.g. `5m`.
     /// Default `0s`.
     pub(crate) lookback: Option<Scalar>,
+    /// How the cursor is written, when it is not one of the forms read
+    /// without being told (RFC 3339, `YYYY-MM-DD HH:MM:SS[.fff]`,
+    /// `YYYY-MM-DD`, epoch seconds or milliseconds): a strftime pattern
+    /// (`"%d.%m.%Y %H:%M"`), `rfc3339`, `epoch_seconds` or `epoch_millis`.
+    pub(crate) cursor_format: Option<String>,
 }
 
 /// A stream's schedule: exactly one of `every:` and `cron:`.

@@ -657,3 +657,30 @@ fn tab_in_indentation() {
     );
     insta::assert_snapshot!(rendered);
 }
+
+#[test]
+fn cursor_format_and_parse_mistakes() {
+    insta::assert_snapshot!(errors(&with_streams(
+        r#"  contacts:
+    connection: crm
+    request: { path: /v2/contacts }
+    records: "$.data[*]"
+    primary_key: id
+    incremental: { cursor_field: updated_at, lookback: 5m, cursor_format: "%H:%M" }
+    map:
+      details: { from: "$.details", parse: jsn }
+  deals:
+    connection: crm
+    request: { path: /v2/deals }
+    records: "$.data[*]"
+    primary_key: id
+    incremental: { cursor_field: changed, cursor_format: epoch_milis }
+  notes:
+    connection: crm
+    request: { path: /v2/notes }
+    records: "$.data[*]"
+    primary_key: id
+    incremental: { cursor_field: changed, cursor_format: "%Y-%m-%d %Q" }
+"#
+    )));
+}

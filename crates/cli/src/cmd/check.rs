@@ -5,11 +5,11 @@ use std::process::ExitCode;
 use holdfast_engine::{DeclarativeSource, Source};
 use holdfast_spec::Env;
 
-use crate::cli::Cli;
+use crate::cli::{CheckArgs, Cli};
 use crate::context::load_spec;
 use crate::plural::count;
 
-pub(crate) async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+pub(crate) async fn run(cli: &Cli, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let mut env = Env::from_process();
     let Some(spec) = load_spec(cli, &mut env).await else {
         return Ok(ExitCode::from(2));
@@ -38,7 +38,17 @@ pub(crate) async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             for name in spec.connections.keys() {
                 outln!("ok: connection `{name}` answered");
             }
-            Ok(ExitCode::SUCCESS)
+            if !args.sample {
+                return Ok(ExitCode::SUCCESS);
+            }
+            match super::check_sample::sample(&source, &args.streams).await {
+                Ok(false) => Ok(ExitCode::SUCCESS),
+                Ok(true) => Ok(ExitCode::from(1)),
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    Ok(ExitCode::from(2))
+                }
+            }
         }
         Err(e) => {
             errln!("error: {e}");

@@ -7,6 +7,7 @@ pub(crate) mod bench_store;
 pub(crate) mod bench_streams;
 pub(crate) mod bench_webhooks;
 pub(crate) mod check;
+mod check_sample;
 pub(crate) mod demo;
 pub(crate) mod drift;
 pub(crate) mod explain;

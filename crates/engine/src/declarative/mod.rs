@@ -189,6 +189,11 @@ impl Source for DeclarativeSource {
                     .as_ref()
                     .map(|i| i.lookback)
                     .unwrap_or_default(),
+                cursor_format: s
+                    .incremental
+                    .as_ref()
+                    .map(|i| i.cursor_format.clone())
+                    .unwrap_or_default(),
                 rules: self.rules_of(&s.name),
                 parent: s.for_each.as_ref().and_then(|f| {
                     self.spec.stream(&f.stream).map(|p| ParentInfo {

@@ -27,6 +27,7 @@ impl Source for TwoPages {
             table: TableSpec::new("items", vec!["id".into()]),
             cursor_field: None,
             lookback: Duration::ZERO,
+            cursor_format: holdfast_spec::CursorFormat::Auto,
             rules: Default::default(),
             parent: None,
         }]

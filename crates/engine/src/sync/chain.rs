@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use chrono::Utc;
 use std::sync::Arc;
 
-use holdfast_records::{Shape, cursor_max};
+use holdfast_records::{Shape, cursor_max, cursor_readable};
 use holdfast_spec::OnInvalid;
 use holdfast_store::{
     DriftRow, PageCommit, PageOutcome, Progress, QuarantinedRecord, RecordRow, RunId, Store,
@@ -69,7 +69,17 @@ pub(super) struct Run<'a> {
     reported: Mutex<std::collections::HashSet<(&'static str, String)>>,
     /// Cancelled: stop after the page being committed.
     stop: &'a CancellationToken,
+    /// Each mapped column and its JSONPath (`None`: computed).
+    map_paths: Vec<(String, Option<String>)>,
+    /// Which mapped columns' paths matched in this run so far, and over how many records.
+    map_seen: Mutex<(Vec<bool>, u64)>,
 }
+
+/// A page (or, summed, a run) with at least this many records in which a
+/// `map:` path matched nothing is reported as `map_empty`. Fewer is weak
+/// evidence (an optional field may be absent from a handful of records),
+/// except when the path matched nothing in a whole stream's run.
+const MAP_EMPTY_RECORDS: u64 = 10;
 
 /// A page turned into rows, ready to commit.
 struct Prepared {
@@ -84,6 +94,10 @@ struct Prepared {
     accepted: Option<Shape>,
     /// The page was shorter than asked yet not the last: `(asked, got)`.
     capped: Option<(u64, u64)>,
+    /// Per mapped column: its path found a value in some record of the page.
+    matched: Vec<bool>,
+    /// The last page of a stream without a parent: the run's last page.
+    last: bool,
 }
 
 impl<'a> Run<'a> {
@@ -108,6 +122,8 @@ impl<'a> Run<'a> {
             reported: Mutex::new(std::collections::HashSet::new()),
             known: Mutex::new(begun.known),
             stop,
+            map_seen: Mutex::new((vec![false; info.rules.map_paths().len()], 0)),
+            map_paths: info.rules.map_paths(),
         }
     }
 
@@ -140,11 +156,12 @@ impl<'a> Run<'a> {
         let mut page = first.map_err(SyncError::source(name))?;
         loop {
             let next = page.next.take();
+            let last = next.is_none() && matches!(checkpoint, Checkpoint::Top);
             // Turning records into rows runs on the blocking pool, so it
             // overlaps with fetching and parsing the next page on this task
             // and with SQLite's own thread committing. It raises the cursor's
             // high-water mark first, which the state below must include.
-            let prepare = self.prepare(page);
+            let prepare = self.prepare(page, last);
             let state = self.state_after(next.clone(), &checkpoint);
             let Some(next) = next else {
                 let prepared = prepare.await?;
@@ -181,7 +198,7 @@ impl<'a> Run<'a> {
     pub(super) fn final_state(&self) -> StreamState {
         let max_seen = self.lock_progress().max_seen.clone();
         let cursor = match (&self.saved_cursor, max_seen) {
-            (saved, Some(seen)) => cursor_max(saved.as_ref(), &seen),
+            (saved, Some(seen)) => cursor_max(&self.info.cursor_format, saved.as_ref(), &seen),
             (saved, None) => saved.clone(),
         };
         StreamState {
@@ -219,13 +236,29 @@ impl<'a> Run<'a> {
 
     /// Starts turning `page` into rows on the blocking pool; the cursor's
     /// high-water mark is updated here, before the page is committed.
-    fn prepare(&self, page: Page) -> impl Future<Output = Result<Prepared, SyncError>> + use<> {
+    fn prepare(
+        &self,
+        page: Page,
+        last: bool,
+    ) -> impl Future<Output = Result<Prepared, SyncError>> + use<> {
+        let mut unreadable = None;
         if let Some(field) = &self.info.cursor_field {
+            let format = &self.info.cursor_format;
+            let lookback = !self.info.lookback.is_zero();
             let mut progress = self.lock_progress();
             for record in &page.records {
-                if let Some(v) = record.get(field) {
-                    progress.max_seen = cursor_max(progress.max_seen.as_ref(), v);
+                let Some(v) = record.get(field).filter(|v| !v.is_null()) else {
+                    continue;
+                };
+                // A lookback the next run could not apply fails this run,
+                // before its first page is written, not the next one.
+                if lookback
+                    && unreadable.is_none()
+                    && let Err(e) = cursor_readable(format, v)
+                {
+                    unreadable = Some(SyncError::unreadable_cursor(self.info, &e));
                 }
+                progress.max_seen = cursor_max(format, progress.max_seen.as_ref(), v);
             }
         }
         if page.skipped {
@@ -246,11 +279,15 @@ impl<'a> Run<'a> {
         });
         let fail = self.info.rules.on_invalid == OnInvalid::Fail;
         async move {
+            if let Some(e) = unreadable {
+                return Err(e);
+            }
             let mut prepared = task.await.map_err(|e| SyncError::Source {
                 stream: stream.clone(),
                 source: crate::SourceError::Other(format!("preparing a page failed: {e}")),
             })?;
             prepared.capped = capped;
+            prepared.last = last;
             if fail && let Some(bad) = prepared.quarantined.first() {
                 return Err(SyncError::Invalid {
                     stream,
@@ -362,6 +399,73 @@ impl<'a> Run<'a> {
         (rows, shape)
     }
 
+    /// The `map:` paths this page shows matching nothing, once per run each:
+    /// a path that found no value in any record of a page of at least
+    /// [`MAP_EMPTY_RECORDS`], or in any record of the run so far once the
+    /// run has read that many (or reached its last page). Each is also a
+    /// warning in the run's output.
+    fn map_empty(&self, prepared: &Prepared) -> Vec<DriftRow> {
+        let records = prepared.shape.records;
+        if records == 0 || self.map_paths.is_empty() {
+            return Vec::new();
+        }
+        let mut seen = self.map_seen.lock().unwrap_or_else(|e| e.into_inner());
+        seen.1 += records;
+        let run_records = seen.1;
+        let mut rows = Vec::new();
+        for (i, (column, path)) in self.map_paths.iter().enumerate() {
+            let Some(path) = path else { continue };
+            let page_hit = prepared.matched.get(i).copied().unwrap_or(true);
+            let run_hit = seen.0.get(i).copied().unwrap_or(true) || page_hit;
+            if let Some(flag) = seen.0.get_mut(i) {
+                *flag = run_hit;
+            }
+            let (empty, of) = if !run_hit && (run_records >= MAP_EMPTY_RECORDS || prepared.last) {
+                (true, run_records)
+            } else {
+                (!page_hit && records >= MAP_EMPTY_RECORDS, records)
+            };
+            if !empty {
+                continue;
+            }
+            let d = holdfast_records::Drift::map_empty(path, column, of);
+            let first = self
+                .reported
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert((d.kind.as_str(), d.path.clone()));
+            if !first {
+                continue;
+            }
+            let scope = if of == run_records && !run_hit {
+                "the run so far"
+            } else {
+                "a page"
+            };
+            self.observer.warning(
+                &self.info.name,
+                &format!(
+                    "map path `{path}` (column `{column}`) matched nothing in {of} record{} of \
+                     {scope}, so the column is stored empty; check the path against a stored \
+                     record (`holdfast explain {} ID`) — recorded as drift `map_empty`",
+                    if of == 1 { "" } else { "s" },
+                    self.info.name,
+                ),
+            );
+            rows.push(DriftRow {
+                stream: self.info.name.clone(),
+                run: Some(self.run),
+                at: Utc::now(),
+                kind: d.kind.as_str().to_owned(),
+                path: d.path,
+                before: d.before,
+                after: d.after,
+                example: None,
+            });
+        }
+        rows
+    }
+
     async fn commit(
         &self,
         prepared: &Prepared,
@@ -392,6 +496,7 @@ impl<'a> Run<'a> {
                 });
             }
         }
+        drift.extend(self.map_empty(prepared));
         for d in &drift {
             crate::telemetry::drift_seen(name, &d.kind);
         }
@@ -432,12 +537,13 @@ fn prepare_rows(
     let frozen = rules.contract == holdfast_spec::Contract::Freeze;
     let mut rows = Vec::with_capacity(records.len());
     let mut quarantined = Vec::new();
+    let mut matched = vec![false; rules.columns().len()];
     let mut shape = Shape::default();
     let mut accepted = Shape::default();
     for record in records {
         shape.observe(&record);
         let raw = serde_json::to_string(&record).unwrap_or_default();
-        match rules.check(&record, key, known) {
+        match rules.check_noting(&record, key, known, &mut matched) {
             Ok(checked) => {
                 if frozen {
                     accepted.observe(&record);
@@ -465,5 +571,7 @@ fn prepare_rows(
         shape,
         accepted: frozen.then_some(accepted),
         capped: None,
+        matched,
+        last: false,
     }
 }

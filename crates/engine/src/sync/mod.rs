@@ -304,14 +304,16 @@ async fn run_all_chains(run: &Run<'_>, info: &StreamInfo) -> Result<(), SyncErro
     let (cursor, position, partition, parent_record) = {
         let p = run.lock_progress();
         (
-            p.run_cursor
-                .as_ref()
-                .map(|c| cursor_minus(c, info.lookback)),
+            p.run_cursor.clone(),
             p.position.clone(),
             p.partition.clone(),
             p.parent.clone(),
         )
     };
+    let cursor = cursor
+        .map(|c| cursor_minus(&info.cursor_format, &c, info.lookback))
+        .transpose()
+        .map_err(|e| SyncError::unreadable_cursor(info, &e))?;
     let scope = |parent: Option<Value>| ReadScope {
         run: Some(run.run.0),
         cursor: cursor.clone(),

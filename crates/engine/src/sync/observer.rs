@@ -17,6 +17,12 @@ pub trait Observer: Send + Sync {
         let _ = (stream, records, outcome, quarantined);
     }
 
+    /// Something the user should know about a run that does not stop it
+    /// (e.g. a `map:` path that matched nothing). Default: a WARN log line.
+    fn warning(&self, stream: &str, message: &str) {
+        tracing::warn!(stream, "{message}");
+    }
+
     /// A stream's run ended.
     fn finished(&self, stream: &str, result: &Result<RunSummary, SyncError>) {
         let _ = (stream, result);

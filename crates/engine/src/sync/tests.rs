@@ -41,6 +41,7 @@ fn info(name: &str, cursor: bool, parent: Option<&str>) -> StreamInfo {
         table: TableSpec::new(name, vec!["id".into()]),
         cursor_field: cursor.then(|| "updated".to_owned()),
         lookback: Duration::ZERO,
+        cursor_format: holdfast_spec::CursorFormat::Auto,
         rules: Default::default(),
         parent: parent.map(|p| ParentInfo {
             stream: p.into(),

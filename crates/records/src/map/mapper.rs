@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::coerce::{coerce, describe, text};
-use super::transform::{Expressions, builtin, to_jinja};
+use super::transform::{Expressions, builtin, parse_json, to_jinja};
 
 /// One problem with one record: where it is and what it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,16 +96,46 @@ impl Mapper {
         &self.columns
     }
 
+    /// The JSONPath each column reads, in `map:` order (`None`: a computed column).
+    pub fn paths(&self) -> Vec<Option<&str>> {
+        self.fields
+            .iter()
+            .map(|f| match &f.source {
+                FieldSource::Path(p) => Some(p.source.as_str()),
+                FieldSource::Expr(_) => None,
+            })
+            .collect()
+    }
+
     /// The stored values of `record`, one per column in order.
     ///
     /// # Errors
     /// Every violation in the record (all fields are tried, never only the first).
     pub fn apply(&self, record: &Value) -> Result<Vec<Value>, Vec<Violation>> {
+        self.apply_noting(record, &mut [])
+    }
+
+    /// As [`apply`](Mapper::apply), also setting `matched[i]` when column
+    /// `i`'s JSONPath found a value that is not null in `record` (computed
+    /// columns are always set; flags past the end of `matched` are skipped).
+    /// Over a page, a column left unset is one whose path matched nothing.
+    ///
+    /// # Errors
+    /// As [`apply`](Mapper::apply).
+    pub fn apply_noting(
+        &self,
+        record: &Value,
+        matched: &mut [bool],
+    ) -> Result<Vec<Value>, Vec<Violation>> {
         let jinja = OnceCell::new();
         let mut values = Vec::with_capacity(self.fields.len());
         let mut violations = Vec::new();
         for i in 0..self.fields.len() {
             let outcome = self.run(i, record, &jinja);
+            if let Some(flag) = matched.get_mut(i) {
+                let computed = matches!(self.fields[i].source, FieldSource::Expr(_));
+                *flag |= computed || outcome.raw.as_ref().is_some_and(|v| !v.is_null());
+            }
             match outcome.stored {
                 Ok(v) => values.push(v),
                 Err(message) => violations.push(Violation {
@@ -172,6 +202,10 @@ impl Mapper {
                         Err(e) => return Outcome::failed(pointer, raw, e),
                     }
                 }
+                Transform::ParseJson => match parse_json(value) {
+                    Ok(v) => v,
+                    Err(e) => return Outcome::failed(pointer, raw, e),
+                },
                 other => builtin(other, value),
             };
         }

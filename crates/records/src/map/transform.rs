@@ -68,7 +68,8 @@ pub(crate) fn to_jinja(value: &serde_json::Value) -> minijinja::Value {
 }
 
 /// Applies a built-in string filter (`lower`, `upper`, `trim`); other values,
-/// and expression transforms (evaluated by the caller), pass unchanged.
+/// expression transforms and `parse: json` (run by the caller, as they can
+/// fail), pass unchanged.
 pub(crate) fn builtin(transform: &Transform, value: serde_json::Value) -> serde_json::Value {
     let serde_json::Value::String(s) = &value else {
         return value;
@@ -77,7 +78,23 @@ pub(crate) fn builtin(transform: &Transform, value: serde_json::Value) -> serde_
         Transform::Lower => s.to_lowercase(),
         Transform::Upper => s.to_uppercase(),
         Transform::Trim => s.trim().to_owned(),
-        Transform::Expr(_) => return value,
+        Transform::Expr(_) | Transform::ParseJson => return value,
     };
     serde_json::Value::String(changed)
+}
+
+/// `parse: json`: a string read as JSON text; other values (already JSON,
+/// or null) pass as they are.
+///
+/// # Errors
+/// The parser's complaint when the text is not JSON.
+pub(crate) fn parse_json(value: serde_json::Value) -> Result<serde_json::Value, String> {
+    match value {
+        serde_json::Value::String(text) => serde_json::from_str(&text).map_err(|e| {
+            let start: String = text.chars().take(40).collect();
+            let more = if text.chars().count() > 40 { "…" } else { "" };
+            format!("`parse: json`: the text is not JSON ({e}): \"{start}{more}\"")
+        }),
+        other => Ok(other),
+    }
 }

@@ -47,6 +47,8 @@ pub enum DriftKind {
     BecameNullable,
     /// The API returned fewer records than asked while saying more pages follow.
     PageSizeCapped,
+    /// A `map:` path matched nothing (or only nulls) in every record read.
+    MapEmpty,
 }
 
 impl DriftKind {
@@ -58,6 +60,7 @@ impl DriftKind {
             Self::TypeChanged => "type_changed",
             Self::BecameNullable => "became_nullable",
             Self::PageSizeCapped => "page_size_capped",
+            Self::MapEmpty => "map_empty",
         }
     }
 }
@@ -69,6 +72,21 @@ impl fmt::Display for DriftKind {
 }
 
 impl Drift {
+    /// The drift for a `map:` path (`path`, of `column`) that found no value
+    /// in any of `records` records: before `column NAME`, after `nothing in N records`.
+    pub fn map_empty(path: &str, column: &str, records: u64) -> Drift {
+        Drift {
+            kind: DriftKind::MapEmpty,
+            path: path.to_owned(),
+            before: format!("column `{column}`"),
+            after: format!(
+                "nothing in {records} record{}",
+                if records == 1 { "" } else { "s" }
+            ),
+            example: None,
+        }
+    }
+
     /// The drift for a page-size cap found by [`page_capped`]: path `""`, before `asked N`,
     /// after `got M`.
     pub fn page_size_capped(asked: u64, got: u64) -> Drift {
@@ -97,6 +115,7 @@ impl fmt::Display for Drift {
             DriftKind::TypeChanged => write!(f, "{subject} changed type: {before} → {after}"),
             DriftKind::BecameNullable => write!(f, "{subject} became nullable: {before} → {after}"),
             DriftKind::PageSizeCapped => write!(f, "page size capped: {before}, {after}"),
+            DriftKind::MapEmpty => write!(f, "map path `{what}` ({before}) matched {after}"),
         }
     }
 }

@@ -104,10 +104,18 @@ fn column_name<'c>(
 fn field(ctx: &mut Ctx<'_>, at: &str, column: &str, raw: &RawField) -> Option<FieldMap> {
     let source = source(ctx, at, raw);
     let kind = kind::kind(ctx, at, raw);
+    let parse = parse(ctx, at, raw.parse.as_deref());
     let transform = raw
         .transform
         .as_ref()
-        .map_or(Some(Vec::new()), |t| transforms(ctx, at, t));
+        .map_or(Some(Vec::new()), |t| transforms(ctx, at, t))
+        .zip(parse)
+        .map(|(mut list, parse)| {
+            if let Some(first) = parse {
+                list.insert(0, first);
+            }
+            list
+        });
     let values = values(ctx, at, raw.map.as_ref());
     let default = raw
         .default
@@ -122,6 +130,23 @@ fn field(ctx: &mut Ctx<'_>, at: &str, column: &str, raw: &RawField) -> Option<Fi
         default: super::values::optional(default)?,
         required: raw.required.unwrap_or(false),
     })
+}
+
+/// `parse: json`, the transform that runs first; `Some(None)` when absent.
+fn parse(ctx: &mut Ctx<'_>, at: &str, raw: Option<&str>) -> Option<Option<Transform>> {
+    match raw.map(str::trim) {
+        None => Some(None),
+        Some("json") => Some(Some(Transform::ParseJson)),
+        Some(other) => {
+            let near = suggestion(other, ["json"]);
+            ctx.error(
+                &format!("{at}.parse"),
+                format!("unknown `parse` format `{other}`"),
+                format!("write `parse: json` for JSON held in a string{near}"),
+            );
+            None
+        }
+    }
 }
 
 /// Exactly one of `from` (a JSONPath) and `expr` (an expression).

@@ -7,6 +7,7 @@ mod alerts;
 mod closed;
 mod connections;
 mod context;
+mod cursor;
 mod error_rules;
 mod for_each;
 mod hosts;

@@ -237,9 +237,15 @@ fn incremental(ctx: &mut Ctx<'_>, path: &str, raw: &RawIncremental) -> Option<In
         raw.lookback.as_ref(),
         Duration::ZERO,
     );
+    let cursor_format = super::cursor::cursor_format(
+        ctx,
+        &format!("{path}.cursor_format"),
+        raw.cursor_format.as_deref(),
+    );
     Some(Incremental {
         cursor_field: field?.clone(),
         lookback: lookback?,
+        cursor_format: cursor_format?,
     })
 }
 

@@ -51,6 +51,10 @@ pub(crate) struct RawField {
     /// `upper`, `trim`, or an expression over `value` (the value so far)
     /// and `record`, e.g. `"value * 100"`; one, or a list.
     pub(crate) transform: Option<Strings>,
+    /// `json`: the value is JSON held in a string (common in exports); it
+    /// is parsed before `transform`, so `"value.email"` reads inside it.
+    /// Text that is not JSON makes the record invalid (quarantine).
+    pub(crate) parse: Option<String>,
     /// `type: decimal` only: the thousands separator to remove first, one
     /// character, e.g. `","` for `1,234.50`. Default: none.
     pub(crate) thousands: Option<String>,

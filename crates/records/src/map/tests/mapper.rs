@@ -256,3 +256,66 @@ fn mapper_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Mapper>();
 }
+
+/// Issue 14: JSON held in a string field, read with `parse: json` before
+/// the other transforms; text that is not JSON is that record's violation.
+#[test]
+fn parse_json_reads_text_and_flags_what_is_not_json() {
+    let m = mapper(&[
+        FieldMap {
+            transform: vec![
+                Transform::ParseJson,
+                Transform::Expr(Template::new("value.email")),
+            ],
+            kind: FieldKind::String,
+            ..path("email", "$.details")
+        },
+        FieldMap {
+            transform: vec![Transform::ParseJson],
+            ..path("details", "$.details")
+        },
+    ]);
+    let good = json!({"details": "{\"email\": \"a@b.c\", \"n\": [1, 2]}"});
+    assert_eq!(
+        m.apply(&good),
+        Ok(vec![json!("a@b.c"), json!({"email": "a@b.c", "n": [1, 2]})])
+    );
+    // already JSON, or null: passes as it is
+    let object = json!({"details": {"email": "x@y.z"}});
+    assert_eq!(
+        m.apply(&object),
+        Ok(vec![json!("x@y.z"), json!({"email": "x@y.z"})])
+    );
+    assert_eq!(m.apply(&json!({})), Ok(vec![Value::Null, Value::Null]));
+    let broken = json!({"details": "{\"email\": \"a@b"});
+    let violations = m.apply(&broken).unwrap_err();
+    assert_eq!(violations.len(), 2);
+    assert_eq!(violations[0].pointer, "/details");
+    assert!(
+        violations[0]
+            .message
+            .contains("`parse: json`: the text is not JSON")
+            && violations[0].message.contains(r#""{"email": "a@b""#),
+        "{violations:?}"
+    );
+}
+
+/// Issue 14: which columns' paths found a value, for `map_empty`.
+#[test]
+fn apply_noting_marks_paths_that_matched() {
+    let m = mapper(&[
+        path("email", "$.emial"),
+        path("phone", "$.phone"),
+        expr("computed", "1"),
+        path("id", "$.id"),
+    ]);
+    let mut matched = vec![false; 4];
+    for record in [json!({"id": 1, "phone": null}), json!({"id": 2})] {
+        let _ = m.apply_noting(&record, &mut matched);
+    }
+    assert_eq!(matched, [false, false, true, true]);
+    assert_eq!(
+        m.paths(),
+        [Some("$.emial"), Some("$.phone"), None, Some("$.id")]
+    );
+}
