@@ -1,9 +1,9 @@
-//! `Link` headers (RFC 8288): `link_next` on any text, and the next-page
+//! `Link` headers (RFC 8288): `parse_links` on any text, and the next-page
 //! decision of the `link_header` strategy (the target joined to the page
 //! URL, the loop guard) on whatever it returns.
 #![no_main]
 
-use holdfast_records::{Paginator, Position, ResponseView, link_next};
+use holdfast_records::{Paginator, Position, ResponseView, parse_links};
 use holdfast_spec::{Paginate, Strategy};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
@@ -11,18 +11,26 @@ use url::Url;
 
 fuzz_target!(|data: &[u8]| {
     let header = String::from_utf8_lossy(data);
-    let next = link_next(&header);
-    if let Some(target) = &next {
-        // The target is a substring of the header, never invented.
+    let links = parse_links(&header);
+    for link in links.iter().flatten() {
+        // A target is a substring of the header, never invented.
         assert!(
-            header.contains(target.as_str()),
-            "{target:?} not in {header:?}"
+            header.contains(link.target.as_str()),
+            "{:?} not in {header:?}",
+            link.target
         );
     }
+    let next = links.as_ref().ok().and_then(|links| {
+        links
+            .iter()
+            .find(|l| l.anchor.is_none() && l.has_rel("next"))
+    });
     let spec = Paginate {
         strategy: Strategy::LinkHeader,
         stop_when: None,
         max_pages: Some(3),
+        expect_more: None,
+        expect_total: None,
     };
     let mut pages = Paginator::new(&spec);
     let base = Url::parse("https://api.example.com/v2/items?page=1").expect("base URL");
@@ -42,6 +50,7 @@ fuzz_target!(|data: &[u8]| {
             }
             Ok(None) => {
                 assert!(next.is_none(), "a next link was found but not followed");
+                assert!(links.is_ok(), "an unreadable header ended the chain quietly");
                 break;
             }
             Err(e) => {

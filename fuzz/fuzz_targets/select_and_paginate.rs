@@ -83,6 +83,8 @@ fuzz_target!(|data: &[u8]| {
             strategy,
             stop_when: None,
             max_pages: Some(3),
+            expect_more: None,
+            expect_total: None,
         };
         let mut pages = Paginator::new(&spec);
         let mut at = Position::Start;

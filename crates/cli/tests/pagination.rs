@@ -154,6 +154,19 @@ async fn link_header() {
     .await;
 }
 
+/// GitHub's `Link` header: `rel="next"` followed by `rel="last"` (and `prev`,
+/// `first`) in one header (issue 14).
+#[tokio::test(flavor = "multi_thread")]
+async fn github_link_header() {
+    sync_twice(
+        "github",
+        ", params: { per_page: 100 }",
+        "{ type: link_header }",
+        3,
+    )
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn none() {
     sync_twice("none", "", "{ type: none }", 1).await;

@@ -25,17 +25,23 @@
 //!
 //! | Endpoint | Parameters | Body |
 //! |---|---|---|
-//! | `GET /cursor/contacts` | `cursor` | `{"data":[..], "meta":{"next_cursor": "tok" \| null}}` |
+//! | `GET /cursor/contacts` | `cursor` | `{"data":[..], "meta":{"next_cursor": "tok" \| null, "has_more": b, "total": n}}` |
 //! | `GET /v2/contacts` | same as `cursor` | same as `cursor` |
 //! | `GET /v1/contacts` | same as `cursor` | same as `cursor`, plus `Deprecation` and `Sunset` headers |
 //! | `GET /next_url/contacts` | `page_token` | `{"data":[..], "links":{"next": "http://HOST/..." \| null}}` |
 //! | `GET /offset/contacts` | `offset` | `{"data":[..], "total": n}` |
 //! | `GET /page/contacts` | `page` (from 1), `per_page` | `{"data":[..], "page": p, "total_pages": n}` |
 //! | `GET /link_header/contacts` | `page_token` | `{"data":[..]}` + `Link: <..>; rel="first", <..>; rel="next"` |
+//! | `GET /github/contacts` | `page` (from 1), `per_page` | `{"data":[..]}` + GitHub's `Link: <..>; rel="prev", <..>; rel="next", <..>; rel="last", <..>; rel="first"` |
 //! | `GET /none/contacts` | | `{"data":[every match]}`, streamed |
 //! | `GET /v3/contacts` | `cursor`, `updated_since` as `2024-01-01 00:00:10` | `{"data":[{"id":17,"updated_at":"2024-01-01 00:00:17","details":"<the contact as JSON text>"}], "meta":{"next_cursor": ..}}`; with `bad_every = N`, the `details` of contacts `N, 2N, ...` is cut short (not JSON) |
 //! | `GET /v2/contacts/{id}/deals` | | `{"data":[0 to 3 deals]}`; 404 for unknown ids |
 //! | `POST /v2/notes` | JSON object body, `Idempotency-Key` header | 201 `{"note":{..,"id":n}}`; a repeated key replays the first answer and creates nothing |
+//!
+//! `lie_more=N` on `cursor`, `offset` and `github` makes the listing claim N records
+//! more than it serves, as a lying upstream does: `has_more` stays true on the last
+//! page (with no next cursor), `total` counts them, and GitHub's `rel="last"` points
+//! past the last page served.
 //!
 //! `GET /_mock/notes` tells what the notes endpoint did ([`NotesLog`]): notes created
 //! (remote effects), replays, repeated keys and requests without a key.

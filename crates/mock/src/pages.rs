@@ -34,10 +34,11 @@ pub(crate) async fn list(
         "offset" => offset(&state, &params),
         "page" => page(&state, &params),
         "link_header" => link_header(&state, &params, &host()),
+        "github" => github(&state, &params, &host()),
         "none" => none(&state, &params),
         other => Err(ApiError::not_found(format!(
             "unknown pagination style `{other}`; use one of cursor, next_url, offset, page, \
-             link_header, none"
+             link_header, github, none"
         ))),
     }
 }
@@ -69,9 +70,68 @@ pub(crate) async fn contact_deals(
 
 fn cursor(state: &MockState, params: &Params) -> Result<Response, ApiError> {
     let (from, limit) = (start(params, "cursor")?, params.limit("limit")?);
-    let (items, more) = state.with_touches(|t| t.after(from, limit));
+    let phantom = params.number("lie_more", 0)?;
+    let since = params.since()?;
+    let ((items, more), total) = state.with_touches(|t| (t.after(from, limit), t.count(since)));
     let next = more.then(|| next_token(&items));
-    page_body(state, &items, &[("meta", json!({ "next_cursor": next }))])
+    // `has_more` and `total` count the phantom records; the cursor does not.
+    let meta = json!({
+        "next_cursor": next,
+        "has_more": more || phantom > 0,
+        "total": total.saturating_add(phantom),
+    });
+    page_body(state, &items, &[("meta", meta)])
+}
+
+/// GitHub's style: page numbers (`page` from 1, `per_page`) and a `Link`
+/// header in GitHub's order, several links in one header: `prev`, `next`,
+/// `last`, `first` (only those that apply; the last page has no `next` and
+/// no `last`). `lie_more=N` counts N phantom records in the page count, so
+/// the real last page still has a `last` link, to a page that is never served;
+/// `broken_link` leaves out the first link's closing `>`.
+fn github(state: &MockState, params: &Params, host: &str) -> Result<Response, ApiError> {
+    let (since, per_page) = (params.since()?, params.limit("per_page")?);
+    let phantom = params.number("lie_more", 0)?;
+    let page = params.number("page", 1)?.max(1);
+    let position = (page - 1).saturating_mul(per_page as u64);
+    let (total, items) =
+        state.with_touches(|t| (t.count(since), t.slice(since, position, per_page)));
+    let real_last = total.div_ceil(per_page as u64).max(1);
+    let claimed_last = total
+        .saturating_add(phantom)
+        .div_ceil(per_page as u64)
+        .max(1);
+    let at = |n: u64| {
+        let n = n.to_string();
+        let per = per_page.to_string();
+        let query = params.encode_with(&[("page", &n), ("per_page", &per)], &["page", "per_page"]);
+        format!("<http://{host}/github/contacts?{query}>")
+    };
+    let mut links = Vec::new();
+    if page > 1 {
+        links.push(format!("{}; rel=\"prev\"", at(page - 1)));
+    }
+    if page < real_last {
+        links.push(format!("{}; rel=\"next\"", at(page + 1)));
+    }
+    if page < claimed_last {
+        links.push(format!("{}; rel=\"last\"", at(claimed_last)));
+    }
+    if page > 1 {
+        links.push(format!("{}; rel=\"first\"", at(1)));
+    }
+    let mut response = page_body(state, &items, &[])?;
+    if !links.is_empty() {
+        let mut links = links.join(", ");
+        if params.get("broken_link").is_some() {
+            // An upstream bug: the first target is never closed.
+            links = links.replacen('>', "", 1);
+        }
+        let value = HeaderValue::try_from(links)
+            .map_err(|_| ApiError::bad_request("the Host header cannot be echoed in a link"))?;
+        response.headers_mut().insert(LINK, value);
+    }
+    Ok(response)
 }
 
 fn next_url(state: &MockState, params: &Params, host: &str) -> Result<Response, ApiError> {
@@ -108,8 +168,13 @@ fn link_header(state: &MockState, params: &Params, host: &str) -> Result<Respons
 fn offset(state: &MockState, params: &Params) -> Result<Response, ApiError> {
     let (since, limit) = (params.since()?, params.limit("limit")?);
     let offset = params.number("offset", 0)?;
+    let phantom = params.number("lie_more", 0)?;
     let (total, items) = state.with_touches(|t| (t.count(since), t.slice(since, offset, limit)));
-    page_body(state, &items, &[("total", json!(total))])
+    page_body(
+        state,
+        &items,
+        &[("total", json!(total.saturating_add(phantom)))],
+    )
 }
 
 fn page(state: &MockState, params: &Params) -> Result<Response, ApiError> {

@@ -75,4 +75,75 @@ pub enum RecordsError {
         /// Why.
         reason: String,
     },
+    /// A `Link` header that is not an RFC 8288 link list.
+    #[error(
+        "the `Link` header `{header}` cannot be read ({reason}), so where the next page is \
+         cannot be told; the API sent a header that is not RFC 8288"
+    )]
+    BadLinkHeader {
+        /// The header value(s), cut to 300 characters (redacted by the caller).
+        header: String,
+        /// What is wrong and where.
+        reason: String,
+    },
+    /// The strategy found no next page while the response says there is more.
+    #[error(
+        "page {page} of this chain has no next page, but {signal}: the API stopped early and \
+         records are missing, so the run fails; if the signal itself is wrong, fix or remove it \
+         in `paginate`"
+    )]
+    EndedEarly {
+        /// The page number in this chain (1-based).
+        page: u64,
+        /// What said there is more.
+        signal: String,
+    },
+    /// No next page, but the `Link` header's `rel="last"` page was not read.
+    #[error(
+        "page {page} of this chain has no next page, but its `Link` header's rel=\"last\" \
+         <{last}> was not reached: the API stopped early and records are missing, so the run fails"
+    )]
+    LastNotReached {
+        /// The page number in this chain (1-based).
+        page: u64,
+        /// The `last` link, resolved (redacted by the caller).
+        last: String,
+    },
+    /// A named end signal matched nothing in any page of the chain.
+    #[error(
+        "`paginate.{key}` ({path}) matched nothing in the {pages} page(s) of this chain, so it \
+         cannot tell whether the chain is complete; check the path against a response body"
+    )]
+    SignalMissing {
+        /// `expect_more` or `expect_total`.
+        key: &'static str,
+        /// The JSONPath.
+        path: String,
+        /// Pages read.
+        pages: u64,
+    },
+    /// A named end signal of the wrong type.
+    #[error("`paginate.{key}` ({path}) should give {want}, found {found}")]
+    BadSignal {
+        /// `expect_more` or `expect_total`.
+        key: &'static str,
+        /// The JSONPath.
+        path: String,
+        /// What it should be.
+        want: &'static str,
+        /// What was there (cut to 80 characters).
+        found: String,
+    },
+    /// An offset or page-number page answered exactly like the page before.
+    #[error(
+        "page {page} of this chain is the same as the page before it: the API seems to ignore \
+         the `{param}` parameter, so paging would never end; check `paginate.param` against the \
+         API's documentation"
+    )]
+    RepeatedPage {
+        /// The page number in this chain (1-based).
+        page: u64,
+        /// The offset or page parameter sent.
+        param: String,
+    },
 }

@@ -20,7 +20,7 @@ pub use cursor::{cursor_max, cursor_minus, cursor_readable};
 pub use error::RecordsError;
 pub use key::primary_key;
 pub use map::{FieldTrace, Mapper, Violation, coerce};
-pub use paginate::{Paginator, Position, ResponseView, link_next};
+pub use paginate::{Link, LinkError, Paginator, Position, ResponseView, parse_links};
 pub use select::{count_records, path_is_true, select_records};
 pub use shape::{
     Drift, DriftKind, FieldShape, JsonType, Shape, StrFormat, infer_schema, page_capped,

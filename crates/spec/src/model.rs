@@ -563,6 +563,12 @@ pub struct Paginate {
     pub stop_when: Option<StopWhen>,
     /// Fail the stream past this many pages in one chain (a runaway guard).
     pub max_pages: Option<u64>,
+    /// A boolean in the body saying more pages follow: true on a page the
+    /// chain ends at is an error.
+    pub expect_more: Option<Path>,
+    /// The number of records the chain should have, in the body: fewer read
+    /// when the chain ends is an error.
+    pub expect_total: Option<Path>,
 }
 
 /// How the next page is found.

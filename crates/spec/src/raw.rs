@@ -360,8 +360,11 @@ pub(crate) struct RawRequest {
 
 /// Pagination, chosen by `type:`. Every strategy also takes `stop_when:` (a
 /// JSONPath starting with `$` to a boolean in the body, or a Jinja condition
-/// over `body`, `headers`, `records` and `page`, without braces) and
-/// `max_pages:` (fail past this many pages in one chain; at least 1).
+/// over `body`, `headers`, `records` and `page`, without braces),
+/// `max_pages:` (fail past this many pages in one chain; at least 1), and the
+/// end signals `expect_more:` (a JSONPath to a boolean: true on the page the
+/// chain ends at is an error) and `expect_total:` (a JSONPath to the number of
+/// records: fewer read by the chain's end is an error).
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 #[serde(expecting = "a paginate mapping with `type:`")]
@@ -372,6 +375,10 @@ pub(crate) enum RawPaginate {
         stop_when: Option<String>,
         /// Page limit.
         max_pages: Option<Scalar>,
+        /// End signal: a JSONPath to "more pages follow".
+        expect_more: Option<String>,
+        /// End signal: a JSONPath to the chain's record count.
+        expect_total: Option<String>,
     },
     /// `{ type: cursor, next: "$.meta.next_cursor", param: cursor }`.
     Cursor {
@@ -383,6 +390,10 @@ pub(crate) enum RawPaginate {
         stop_when: Option<String>,
         /// Page limit.
         max_pages: Option<Scalar>,
+        /// End signal: a JSONPath to "more pages follow".
+        expect_more: Option<String>,
+        /// End signal: a JSONPath to the chain's record count.
+        expect_total: Option<String>,
     },
     /// `{ type: next_url, next: "$.links.next" }`: a full URL in the body.
     NextUrl {
@@ -392,6 +403,10 @@ pub(crate) enum RawPaginate {
         stop_when: Option<String>,
         /// Page limit.
         max_pages: Option<Scalar>,
+        /// End signal: a JSONPath to "more pages follow".
+        expect_more: Option<String>,
+        /// End signal: a JSONPath to the chain's record count.
+        expect_total: Option<String>,
     },
     /// `{ type: link_header }`: RFC 8288 `Link: <…>; rel="next"`.
     LinkHeader {
@@ -399,6 +414,10 @@ pub(crate) enum RawPaginate {
         stop_when: Option<String>,
         /// Page limit.
         max_pages: Option<Scalar>,
+        /// End signal: a JSONPath to "more pages follow".
+        expect_more: Option<String>,
+        /// End signal: a JSONPath to the chain's record count.
+        expect_total: Option<String>,
     },
     /// `{ type: offset, param: offset, limit_param: limit, limit: 100 }`;
     /// stops on a short or empty page.
@@ -413,6 +432,10 @@ pub(crate) enum RawPaginate {
         stop_when: Option<String>,
         /// Page limit.
         max_pages: Option<Scalar>,
+        /// End signal: a JSONPath to "more pages follow".
+        expect_more: Option<String>,
+        /// End signal: a JSONPath to the chain's record count.
+        expect_total: Option<String>,
     },
     /// `{ type: page, param: page, start: 1, size_param: per_page, size: 100 }`;
     /// stops on a short or empty page.
@@ -429,6 +452,10 @@ pub(crate) enum RawPaginate {
         stop_when: Option<String>,
         /// Page limit.
         max_pages: Option<Scalar>,
+        /// End signal: a JSONPath to "more pages follow".
+        expect_more: Option<String>,
+        /// End signal: a JSONPath to the chain's record count.
+        expect_total: Option<String>,
     },
 }
 

@@ -302,6 +302,24 @@ fn typo_in_tagged_key() {
 }
 
 #[test]
+fn paginate_end_signal_mistakes() {
+    insta::assert_snapshot!(errors(&with_streams(
+        r#"  contacts:
+    connection: crm
+    request: { path: /v2/contacts }
+    paginate:
+      type: cursor
+      next: "$.meta.next"
+      param: cursor
+      expect_more: has_more
+      expect_total: "$.meta["
+    records: "$.data[*]"
+    primary_key: id
+"#
+    )));
+}
+
+#[test]
 fn resilience_mistakes() {
     insta::assert_snapshot!(errors(
         r#"connections:

@@ -1,7 +1,6 @@
 //! A real OAuth2 server for tests: `oauth2-mock-server` from npm, installed
-//! on first use into `<target>/npm-oauth2/` (a lock file makes concurrent test
-//! processes wait for the one installing it) and started by a tiny node
-//! script on 127.0.0.1:0 with a short token lifetime.
+//! on first use into `<target>/npm-oauth2/` by [`npm::install`] and started
+//! by a tiny node script on 127.0.0.1:0 with a short token lifetime.
 //!
 //! The script (see [`SCRIPT`]) uses the library's hooks: `beforeTokenSigning`
 //! sets the JWT's `exp` to now + TTL, `beforeResponse` sets `expires_in` to
@@ -13,13 +12,16 @@
 //! npm or the registry is unavailable, [`OAuth2Server::start`] panics and
 //! says which step failed.
 
-use std::fs::{self, File};
-use std::path::{Path, PathBuf};
+use std::fs;
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, Command};
+
+#[path = "npm.rs"]
+mod npm;
 
 /// What `npm install` gets.
 const PACKAGE: &str = "oauth2-mock-server@9.3.0";
@@ -136,60 +138,14 @@ impl OAuth2Server {
     }
 }
 
-/// The install directory, installing on first use.
+/// The install directory (see [`npm::install`]), with the script written.
 fn install() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| provide().unwrap_or_else(|message| panic!("{message}")))
-        .clone()
-}
-
-fn provide() -> Result<PathBuf, String> {
-    let target = target_dir();
-    fs::create_dir_all(&target).map_err(|e| format!("cannot create {}: {e}", target.display()))?;
-    let dir = target.join("npm-oauth2");
-    let lock_path = target.join("npm-oauth2.lock");
-    let lock = File::create(&lock_path)
-        .map_err(|e| format!("cannot create {}: {e}", lock_path.display()))?;
-    lock.lock()
-        .map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))?;
-    let marker = dir.join(".holdfast-package");
-    let installed = dir.join("node_modules/oauth2-mock-server/package.json");
-    if !(installed.exists() && fs::read_to_string(&marker).ok().as_deref() == Some(PACKAGE)) {
-        fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        fs::write(
-            dir.join("package.json"),
-            r#"{"private": true, "type": "module"}"#,
-        )
-        .map_err(|e| format!("cannot write package.json: {e}"))?;
-        let out = std::process::Command::new("npm")
-            .args([
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--loglevel=error",
-                PACKAGE,
-            ])
-            .current_dir(&dir)
-            .output()
-            .map_err(|e| format!("cannot run npm (is node installed?): {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "npm install {PACKAGE} failed:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        fs::write(&marker, PACKAGE).map_err(|e| format!("cannot write the marker: {e}"))?;
-    }
-    fs::write(dir.join("server.mjs"), SCRIPT)
-        .map_err(|e| format!("cannot write the script: {e}"))?;
-    Ok(dir)
-}
-
-fn target_dir() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let workspace = manifest.ancestors().nth(2).unwrap_or(manifest);
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) if !dir.is_empty() => workspace.join(dir),
-        _ => workspace.join("target"),
-    }
+    DIR.get_or_init(|| {
+        let dir = npm::install("oauth2", PACKAGE, r#"{"private": true, "type": "module"}"#);
+        fs::write(dir.join("server.mjs"), SCRIPT)
+            .unwrap_or_else(|e| panic!("cannot write the script: {e}"));
+        dir
+    })
+    .clone()
 }

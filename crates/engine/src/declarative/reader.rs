@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use holdfast_http::{HttpError, HttpRequest, HttpResponse, RequestTags};
 use holdfast_records::{
-    Paginator, Position, ResponseView, count_records, path_is_true, select_records,
+    Paginator, Position, RecordsError, ResponseView, count_records, path_is_true, select_records,
 };
 use holdfast_spec::{StopWhen, Stream};
 use serde_json::Value;
@@ -208,6 +208,22 @@ impl<'a> DeclarativeReader<'a> {
         Ok(url.into())
     }
 
+    /// `error` with the URLs and header text it quotes from the API redacted.
+    fn redact(&self, mut error: RecordsError) -> RecordsError {
+        let redactor = self.conn.client.redactor();
+        match &mut error {
+            RecordsError::BadLinkHeader { header, .. } => *header = redactor.text(header),
+            RecordsError::LastNotReached { last, .. } => {
+                *last = match Url::parse(last) {
+                    Ok(url) => redactor.url(&url),
+                    Err(_) => redactor.text(last),
+                }
+            }
+            _ => {}
+        }
+        error
+    }
+
     fn stop(
         &self,
         stop: &StopWhen,
@@ -267,7 +283,7 @@ impl PageReader for DeclarativeReader<'_> {
             Some(stop) => self.stop(stop, &body, records, &position)?,
             None => false,
         };
-        let link = response.header_joined("link");
+        let link = link_header(&response);
         let view = ResponseView {
             body: &body,
             link: link.as_deref(),
@@ -279,8 +295,11 @@ impl PageReader for DeclarativeReader<'_> {
             .next(&position, &view, stop)
             .map_err(|source| SourceError::Paginate {
                 url: shown_url.clone(),
-                source,
+                source: self.redact(source),
             })?;
+        if let Some(warning) = self.paginator.take_warning() {
+            tracing::warn!(stream = %self.stream.name, "{shown_url}: {warning}");
+        }
         let next = next
             .map(|p| {
                 let p = match p {
@@ -307,6 +326,19 @@ impl PageReader for DeclarativeReader<'_> {
             skipped: false,
         })
     }
+}
+
+/// Every `Link` header of `response`, joined with ", " (one list, as HTTP
+/// says). Bytes that are not UTF-8 are replaced rather than the header
+/// dropped: a dropped header would read as "no next page".
+fn link_header(response: &HttpResponse) -> Option<String> {
+    let values: Vec<String> = response
+        .headers
+        .get_all("link")
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .collect();
+    (!values.is_empty()).then(|| values.join(", "))
 }
 
 /// The page size a stream asks for: the strategy's own (`offset.limit`,

@@ -1,8 +1,9 @@
 //! Pagination: where the next page is, for every strategy the spec offers.
 
 mod link;
+mod signals;
 
-pub use link::link_next;
+pub use link::{Link, LinkError, parse_links};
 
 use std::collections::HashSet;
 
@@ -47,7 +48,7 @@ pub enum Position {
 pub struct ResponseView<'a> {
     /// The parsed body.
     pub body: &'a Value,
-    /// The `Link` header values, joined with ", ".
+    /// The `Link` header values, joined with ", " (several headers are one list).
     pub link: Option<&'a str>,
     /// How many records the page held.
     pub records: usize,
@@ -62,6 +63,8 @@ pub struct Paginator<'s> {
     spec: &'s Paginate,
     pages: u64,
     seen: HashSet<String>,
+    /// What the pages said about the chain's end (`expect_*`, Link `last`).
+    signals: signals::Signals,
 }
 
 impl<'s> Paginator<'s> {
@@ -71,6 +74,7 @@ impl<'s> Paginator<'s> {
             spec,
             pages: 0,
             seen: HashSet::new(),
+            signals: signals::Signals::default(),
         }
     }
 
@@ -124,8 +128,14 @@ impl<'s> Paginator<'s> {
     /// The position after the page at `current`, or `None` when the chain is
     /// done. `stop` is the stream's `stop_when`, already evaluated on this page.
     ///
+    /// A chain the strategy ends while the response says there is more is an
+    /// error, not an end: `expect_more` true, fewer records than
+    /// `expect_total`, or a `Link` `rel="last"` not reached. An explicit
+    /// `stop_when` is taken at its word.
+    ///
     /// # Errors
-    /// A loop (a token seen twice), `max_pages` exceeded, or a malformed next token/URL.
+    /// A loop (a token seen twice), `max_pages` exceeded, a malformed next
+    /// token/URL/`Link` header, or a chain that ended early (see above).
     pub fn next(
         &mut self,
         current: &Position,
@@ -133,6 +143,19 @@ impl<'s> Paginator<'s> {
         stop: bool,
     ) -> Result<Option<Position>, RecordsError> {
         self.pages += 1;
+        // The position just read counts as seen: an API handing the same
+        // token (or URL) back loops at once, also in a resumed chain.
+        match current {
+            Position::Cursor { token } => {
+                self.seen.insert(token.clone());
+            }
+            Position::Url { url } => {
+                self.seen.insert(url.clone());
+            }
+            _ => {}
+        }
+        self.signals
+            .page(self.spec, self.pages, current, response)?;
         if stop {
             return Ok(None);
         }
@@ -147,7 +170,7 @@ impl<'s> Paginator<'s> {
                 Some(raw) => Some(self.url_position(&raw, response.url)?),
                 None => None,
             },
-            Strategy::LinkHeader => match response.link.and_then(link_next) {
+            Strategy::LinkHeader => match link_next(response.link)? {
                 Some(raw) => Some(self.url_position(&raw, response.url)?),
                 None => None,
             },
@@ -185,13 +208,26 @@ impl<'s> Paginator<'s> {
             }
             _ => None,
         };
+        if next.is_none() {
+            self.signals.end(self.spec, self.pages, response)?;
+        }
         if next.is_some()
             && let Some(max) = self.spec.max_pages
             && self.pages >= max
         {
             return Err(RecordsError::TooManyPages { max });
         }
+        if next.is_some() {
+            self.signals
+                .same_as_previous(self.spec, self.pages, response)?;
+        }
         Ok(next)
+    }
+
+    /// A note for the run's output about the chain that just ended (more
+    /// records read than `expect_total` said), once.
+    pub fn take_warning(&mut self) -> Option<String> {
+        self.signals.warning.take()
     }
 
     fn unseen(&mut self, what: &'static str, token: String) -> Result<String, RecordsError> {
@@ -210,6 +246,22 @@ impl<'s> Paginator<'s> {
         let url = self.unseen("next URL", url.to_string())?;
         Ok(Position::Url { url })
     }
+}
+
+/// The target of the first `rel="next"` link about this response (no
+/// `anchor`), from the joined `Link` header values.
+fn link_next(header: Option<&str>) -> Result<Option<String>, RecordsError> {
+    let Some(header) = header else {
+        return Ok(None);
+    };
+    let links = parse_links(header).map_err(|e| RecordsError::BadLinkHeader {
+        header: header.chars().take(300).collect(),
+        reason: e.to_string(),
+    })?;
+    Ok(links
+        .into_iter()
+        .find(|l| l.anchor.is_none() && l.has_rel("next"))
+        .map(|l| l.target))
 }
 
 /// The next-page token at `path`: a non-empty string or a number; `None` for

@@ -1,9 +1,10 @@
-//! Pagination: the strategy, `stop_when` and `max_pages`.
+//! Pagination: the strategy, `stop_when`, `max_pages` and the end signals
+//! `expect_more` and `expect_total`.
 
 use super::context::Ctx;
 use super::templates::{self, STOP_WHEN_SCOPE};
 use super::values;
-use crate::model::{Paginate, StopWhen, Strategy};
+use crate::model::{Paginate, Path, StopWhen, Strategy};
 use crate::raw::{RawPaginate, Scalar};
 
 /// Page size for `offset` when none is given.
@@ -20,16 +21,30 @@ pub(crate) fn paginate(
             strategy: Strategy::None,
             stop_when: None,
             max_pages: None,
+            expect_more: None,
+            expect_total: None,
         });
     };
-    let (stop_when, max_pages) = guards(raw);
-    let stop_when = stop_when.map(|s| self::stop_when(ctx, &format!("{path}.stop_when"), s));
-    let max_pages = max_pages.map(|n| values::number(ctx, &format!("{path}.max_pages"), n, 1));
+    let g = guards(raw);
+    let stop_when = g
+        .stop_when
+        .map(|s| self::stop_when(ctx, &format!("{path}.stop_when"), s));
+    let max_pages = g
+        .max_pages
+        .map(|n| values::number(ctx, &format!("{path}.max_pages"), n, 1));
+    let expect_more = g
+        .expect_more
+        .map(|s| signal(ctx, &format!("{path}.expect_more"), s, "`$.has_more`"));
+    let expect_total = g
+        .expect_total
+        .map(|s| signal(ctx, &format!("{path}.expect_total"), s, "`$.meta.total`"));
     let strategy = strategy(ctx, path, raw);
     Some(Paginate {
         strategy: strategy?,
         stop_when: values::optional(stop_when)?,
         max_pages: values::optional(max_pages)?,
+        expect_more: values::optional(expect_more)?,
+        expect_total: values::optional(expect_total)?,
     })
 }
 
@@ -130,39 +145,79 @@ fn stop_when(ctx: &mut Ctx<'_>, path: &str, source: &str) -> Option<StopWhen> {
     (ctx.error_count() == before).then_some(StopWhen::Condition(t))
 }
 
+/// An end signal: a JSONPath into the response body (a Jinja condition is
+/// not one; `stop_when` is where conditions go).
+fn signal(ctx: &mut Ctx<'_>, path: &str, source: &str, example: &str) -> Option<Path> {
+    let source = source.trim();
+    if !source.starts_with('$') {
+        ctx.error(
+            path,
+            format!("expected a JSONPath into the response body, found `{source}`"),
+            format!("write a path starting with `$`, e.g. {example}"),
+        );
+        return None;
+    }
+    values::json_path(ctx, path, source)
+}
+
+/// The keys every strategy shares.
+struct Guards<'r> {
+    stop_when: Option<&'r str>,
+    max_pages: Option<&'r Scalar>,
+    expect_more: Option<&'r str>,
+    expect_total: Option<&'r str>,
+}
+
 /// The guards every strategy shares.
-fn guards(raw: &RawPaginate) -> (Option<&str>, Option<&Scalar>) {
-    let (stop_when, max_pages) = match raw {
+fn guards(raw: &RawPaginate) -> Guards<'_> {
+    let (stop_when, max_pages, expect_more, expect_total) = match raw {
         RawPaginate::None {
             stop_when,
             max_pages,
+            expect_more,
+            expect_total,
         }
         | RawPaginate::Cursor {
             stop_when,
             max_pages,
+            expect_more,
+            expect_total,
             ..
         }
         | RawPaginate::NextUrl {
             stop_when,
             max_pages,
+            expect_more,
+            expect_total,
             ..
         }
         | RawPaginate::LinkHeader {
             stop_when,
             max_pages,
+            expect_more,
+            expect_total,
         }
         | RawPaginate::Offset {
             stop_when,
             max_pages,
+            expect_more,
+            expect_total,
             ..
         }
         | RawPaginate::Page {
             stop_when,
             max_pages,
+            expect_more,
+            expect_total,
             ..
-        } => (stop_when, max_pages),
+        } => (stop_when, max_pages, expect_more, expect_total),
     };
-    (stop_when.as_deref(), max_pages.as_ref())
+    Guards {
+        stop_when: stop_when.as_deref(),
+        max_pages: max_pages.as_ref(),
+        expect_more: expect_more.as_deref(),
+        expect_total: expect_total.as_deref(),
+    }
 }
 
 #[cfg(test)]
@@ -187,6 +242,8 @@ mod tests {
             limit: None,
             stop_when: None,
             max_pages: Some(Scalar("5".into())),
+            expect_more: None,
+            expect_total: None,
         };
         let (p, errors) = check(&raw);
         assert!(errors.is_empty(), "{errors:?}");
@@ -202,6 +259,8 @@ mod tests {
         let raw = |s: &str| RawPaginate::LinkHeader {
             stop_when: Some(s.into()),
             max_pages: None,
+            expect_more: None,
+            expect_total: None,
         };
         assert!(matches!(
             check(&raw("$.done")).0.and_then(|p| p.stop_when),
@@ -231,6 +290,8 @@ mod tests {
             param: None,
             stop_when: None,
             max_pages: Some(Scalar("0".into())),
+            expect_more: None,
+            expect_total: None,
         };
         let (p, errors) = check(&raw);
         assert!(p.is_none());
@@ -245,6 +306,38 @@ mod tests {
     }
 
     #[test]
+    fn end_signals_are_json_paths() {
+        let raw = |more: &str, total: &str| RawPaginate::LinkHeader {
+            stop_when: None,
+            max_pages: None,
+            expect_more: Some(more.into()),
+            expect_total: Some(total.into()),
+        };
+        let (p, errors) = check(&raw("$.has_more", " $.meta.total "));
+        assert!(errors.is_empty(), "{errors:?}");
+        let p = p.expect("valid");
+        assert_eq!(
+            p.expect_more.map(|p| p.source).as_deref(),
+            Some("$.has_more")
+        );
+        assert_eq!(
+            p.expect_total.map(|p| p.source).as_deref(),
+            Some("$.meta.total")
+        );
+        let (p, errors) = check(&raw("has_more", "$.meta["));
+        assert!(p.is_none());
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert_eq!(
+            errors[0],
+            "expected a JSONPath into the response body, found `has_more`"
+        );
+        assert!(
+            errors[1].starts_with("invalid JSONPath `$.meta[`"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
     fn page_size_param_needs_size() {
         let raw = RawPaginate::Page {
             param: None,
@@ -253,6 +346,8 @@ mod tests {
             size: None,
             stop_when: None,
             max_pages: None,
+            expect_more: None,
+            expect_total: None,
         };
         assert_eq!(check(&raw).1, ["missing key `size`"]);
     }
