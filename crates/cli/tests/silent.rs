@@ -110,3 +110,44 @@ async fn a_run_that_stores_nothing_says_so() {
         "{out}"
     );
 }
+
+/// An API that quietly caps its page size below the `limit` asked for
+/// answers a short page that is not the last: offset and page-number
+/// chains must not take it for the end. The mock serves at most 1,000
+/// records a page; the stream asks for 2,000.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_capped_page_is_not_taken_for_the_last() {
+    for (path, paginate) in [
+        (
+            "/offset/contacts",
+            "{ type: offset, param: offset, limit_param: limit, limit: 2000 }",
+        ),
+        (
+            "/page/contacts",
+            "{ type: page, param: page, start: 1, size_param: per_page, size: 2000 }",
+        ),
+    ] {
+        let mock = common::start_mock(2_500).await;
+        let sandbox = Sandbox::new();
+        sandbox.write_config(&common::contacts_connector(
+            &mock.url(),
+            &format!("{{ path: {path} }}"),
+            paginate,
+        ));
+        let out = sandbox.run(&["sync"]).await;
+        out.expect_code(0);
+        let pool = sandbox.pool().await;
+        let ids = common::ids(&pool, "contacts").await;
+        assert!(
+            ids == (1..=2_500).collect::<Vec<i64>>(),
+            "{path}: {} records stored, not 2,500\n{out}",
+            ids.len()
+        );
+        let capped: Vec<_> = common::drift_entries(&pool)
+            .await
+            .into_iter()
+            .filter(|d| d.kind == "page_size_capped")
+            .collect();
+        assert_eq!(capped.len(), 1, "{path}: {capped:?}");
+    }
+}

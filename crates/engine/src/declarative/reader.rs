@@ -28,6 +28,10 @@ pub(crate) struct DeclarativeReader<'a> {
     tags: Arc<RequestTags>,
     /// The page size asked for, when known (to notice an API capping it).
     asked: Option<u64>,
+    /// The previous page was shorter than asked yet not the last:
+    /// `(asked, got)`. It shows a cap only once the page after it holds
+    /// records (a short last page is followed by an empty one).
+    short: Option<(u64, u64)>,
     /// Pages fetched ahead (offset and page strategies), in position order.
     ahead: std::collections::VecDeque<(Position, Result<HttpResponse, HttpError>)>,
 }
@@ -84,6 +88,7 @@ impl<'a> DeclarativeReader<'a> {
             headers,
             tags,
             asked,
+            short: None,
             ahead: std::collections::VecDeque::new(),
         })
     }
@@ -123,7 +128,13 @@ impl<'a> DeclarativeReader<'a> {
             return result;
         }
         self.ahead.clear();
-        let positions = self.positions_from(position);
+        // After a short page the next one is most likely empty (the end):
+        // ask for it alone rather than for a window of pages past the end.
+        let positions = if self.short.is_some() {
+            vec![position.clone()]
+        } else {
+            self.positions_from(position)
+        };
         let mut requests = Vec::with_capacity(positions.len());
         for p in &positions {
             requests.push(self.request(p).map_err(|e| {
@@ -315,10 +326,11 @@ impl PageReader for DeclarativeReader<'_> {
             // Pages fetched past the end are not needed.
             self.ahead.clear();
         }
-        let capped = self
+        let short = self
             .asked
             .filter(|asked| holdfast_records::page_capped(*asked, records as u64, next.is_some()))
             .map(|asked| (asked, records as u64));
+        let capped = std::mem::replace(&mut self.short, short).filter(|_| records > 0);
         Ok(Page {
             records: select_records(body, &self.stream.records),
             next,

@@ -174,13 +174,17 @@ impl<'s> Paginator<'s> {
                 Some(raw) => Some(self.url_position(&raw, response.url)?),
                 None => None,
             },
-            Strategy::Offset { limit, .. } => {
+            Strategy::Offset { .. } => {
                 let offset = match current {
                     Position::Offset { offset } => *offset,
                     _ => 0,
                 };
                 let records = u64::try_from(response.records).unwrap_or(u64::MAX);
-                if records >= *limit && records > 0 {
+                // A short page is not the end: an API that caps its page
+                // size below `limit` answers short pages that are not the
+                // last. Only an empty page (or `expect_total` reached, or
+                // `stop_when`) ends the chain.
+                if records > 0 && !self.signals.total_reached() {
                     let offset = offset.checked_add(records).ok_or(RecordsError::Overflow {
                         what: "offset",
                         at: offset,
@@ -190,13 +194,13 @@ impl<'s> Paginator<'s> {
                     None
                 }
             }
-            Strategy::Page { start, size, .. } => {
+            Strategy::Page { start, .. } => {
                 let page = match current {
                     Position::Page { page } => *page,
                     _ => *start,
                 };
-                let full = size.is_none_or(|s| response.records as u64 >= s);
-                if full && response.records > 0 {
+                // As for offsets: a short page may be a capped one.
+                if response.records > 0 && !self.signals.total_reached() {
                     let page = page.checked_add(1).ok_or(RecordsError::Overflow {
                         what: "page number",
                         at: page,

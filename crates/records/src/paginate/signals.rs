@@ -63,6 +63,12 @@ impl Signals {
         Ok(())
     }
 
+    /// `expect_total` says every record of a chain read from its start is
+    /// in: no page needs to be asked for to learn the chain is over.
+    pub(super) fn total_reached(&self) -> bool {
+        self.from_start && self.total.is_some_and(|total| self.read >= total)
+    }
+
     /// Offset and page numbers are the engine's own guess of the next page:
     /// an API ignoring the parameter (a wrong `param:`) answers every page
     /// with the first, forever. A non-empty page whose body equals the one

@@ -121,8 +121,9 @@ fn link_header() {
     );
 }
 
+/// A short page may be a capped one: only an empty page ends the chain.
 #[test]
-fn offset_stops_on_short_page() {
+fn offset_ends_on_an_empty_page() {
     let spec = pag(Strategy::Offset {
         param: "offset".into(),
         limit_param: "limit".into(),
@@ -141,10 +142,10 @@ fn offset_stops_on_short_page() {
     assert_eq!(next, Some(Position::Offset { offset: 2 }));
     assert_eq!(
         p.next(&Position::Offset { offset: 2 }, &view(&body, 1, &u), false),
-        Ok(None)
+        Ok(Some(Position::Offset { offset: 3 }))
     );
     assert_eq!(
-        p.next(&Position::Offset { offset: 2 }, &view(&body, 0, &u), false),
+        p.next(&Position::Offset { offset: 3 }, &view(&body, 0, &u), false),
         Ok(None)
     );
 }
@@ -168,8 +169,13 @@ fn page_numbers() {
         p.next(&Position::Start, &view(&body, 2, &u), false),
         Ok(Some(Position::Page { page: 2 }))
     );
+    // short, yet maybe capped: the empty page after it ends the chain
     assert_eq!(
         p.next(&Position::Page { page: 2 }, &view(&body, 1, &u), false),
+        Ok(Some(Position::Page { page: 3 }))
+    );
+    assert_eq!(
+        p.next(&Position::Page { page: 3 }, &view(&body, 0, &u), false),
         Ok(None)
     );
 }
