@@ -151,3 +151,25 @@ async fn a_capped_page_is_not_taken_for_the_last() {
         assert_eq!(capped.len(), 1, "{path}: {capped:?}");
     }
 }
+
+/// An incremental stream whose records lack the cursor field cannot move
+/// its cursor: the run says so instead of re-reading everything in silence.
+#[tokio::test]
+async fn a_cursor_field_no_record_has_is_said() {
+    let mock = common::start_mock(30).await;
+    let sandbox = Sandbox::new();
+    let yaml = connector(&mock.url(), "").replace(
+        "primary_key: id\n",
+        "primary_key: id\n    incremental: { cursor_field: updatedAt }\n",
+    );
+    sandbox.write_config(&yaml);
+
+    let out = sandbox.run(&["sync"]).await;
+    out.expect_code(0);
+    assert!(
+        out.all_text().contains(
+            "none of the 30 records read had a value in `updatedAt` (`incremental.cursor_field`)"
+        ),
+        "{out}"
+    );
+}

@@ -48,6 +48,10 @@ pub(super) struct Counters {
     pub(super) drift: u64,
     /// Answers an `errors:` rule skipped (each ended its chain).
     pub(super) skipped: u64,
+    /// Records read, and how many of them carried a cursor value (for an
+    /// incremental stream): none of many means the cursor cannot move.
+    pub(super) read: u64,
+    pub(super) with_cursor: u64,
 }
 
 /// A run in progress; shared by the chains it runs at once.
@@ -246,10 +250,12 @@ impl<'a> Run<'a> {
             let format = &self.info.cursor_format;
             let lookback = !self.info.lookback.is_zero();
             let mut progress = self.lock_progress();
+            let mut with_cursor = 0;
             for record in &page.records {
                 let Some(v) = record.get(field).filter(|v| !v.is_null()) else {
                     continue;
                 };
+                with_cursor += 1;
                 // A lookback the next run could not apply fails this run,
                 // before its first page is written, not the next one.
                 if lookback
@@ -260,6 +266,10 @@ impl<'a> Run<'a> {
                 }
                 progress.max_seen = cursor_max(format, progress.max_seen.as_ref(), v);
             }
+            drop(progress);
+            let mut c = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+            c.read += page.records.len() as u64;
+            c.with_cursor += with_cursor;
         }
         if page.skipped {
             self.counters

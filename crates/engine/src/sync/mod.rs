@@ -121,6 +121,22 @@ pub async fn sync_stream_until(
         never = heartbeat(store, name, run_id) => match never {},
     };
     let counters = run.counters();
+    if result.is_ok()
+        && let Some(field) = &info.cursor_field
+        && counters.read > 0
+        && counters.with_cursor == 0
+    {
+        // The cursor cannot move: every later run reads the same again.
+        observer.warning(
+            name,
+            &format!(
+                "none of the {} records read had a value in `{field}` \
+                 (`incremental.cursor_field`), so the cursor stays where it was and the next \
+                 run reads them again; check the field's name in the API's records",
+                counters.read
+            ),
+        );
+    }
     let summary = RunSummary {
         stream: name.to_owned(),
         run: run_id,
