@@ -46,6 +46,7 @@ impl Source for ContactTags {
             table: TableSpec::new("contact_tags", vec!["contact_id".into(), "tag".into()]),
             cursor_field: Some("updated_at".into()),
             lookback: Duration::ZERO,
+            cursor_format: Default::default(),
             parent: None,
             rules: Default::default(),
         }]
