@@ -187,3 +187,41 @@ async fn two_processes_keep_one_connection_rate_limit_together() {
         "{peak} requests within one second across both processes (limit 10/s)"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reading_commands_create_and_migrate_nothing_on_postgres() {
+    let (url, guard) = store().await;
+    let schema = guard.schema().to_owned();
+    let mock = common::start_mock(30).await;
+    let sandbox = Sandbox::new();
+    sandbox.write_config(&connector(&mock.url(), ""));
+    let config = sandbox.config.display().to_string();
+    let schemas =
+        format!("SELECT count(*) FROM information_schema.schemata WHERE schema_name = '{schema}'");
+    for command in ["runs", "queue", "drift"] {
+        let out = sandbox
+            .run_raw(&[command, "--config", &config, "--store", &url])
+            .await;
+        out.expect_code(1);
+        assert!(
+            out.stderr.contains("not a holdfast store"),
+            "{command}: {out}"
+        );
+        assert!(out.stderr.contains("named by --store"), "{command}: {out}");
+        assert!(
+            !out.stderr.contains("secret"),
+            "password or not, no secret: {out}"
+        );
+    }
+    assert_eq!(scalar(&schema, &schemas).await, 0, "no schema created");
+
+    sandbox
+        .run_raw(&["sync", "contacts", "--config", &config, "--store", &url])
+        .await
+        .expect_code(0);
+    let out = sandbox
+        .run_raw(&["runs", "--config", &config, "--store", &url])
+        .await;
+    out.expect_code(0);
+    assert_eq!(out.stdout.matches("succeeded").count(), 1, "{out}");
+}
