@@ -348,10 +348,13 @@ async fn no_records(
             .iter()
             .filter(|r| r.outcome != holdfast_store::RunOutcome::Succeeded)
             .count();
+        let runs = match recent.len() {
+            1 => "1 run".to_owned(),
+            n => format!("{n} runs"),
+        };
         format!(
-            "`{stream}` brought no new or changed records in the last {} ({} runs, {failed} of them not successful)",
-            human(window),
-            recent.len()
+            "`{stream}` brought no new or changed records in the last {} ({runs}, {failed} of them not successful)",
+            human(window)
         )
     };
     Ok(finding("no_records", stream, firing, message))
