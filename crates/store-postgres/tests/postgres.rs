@@ -36,7 +36,7 @@ async fn concurrent_opens_migrate_once() {
         .fetch_one(stores[0].pool())
         .await
         .expect("count migrations");
-    assert_eq!(applied, 8, "every migration once");
+    assert_eq!(applied, 9, "every migration once");
     for store in &stores {
         store
             .save_state("s", &StreamState::default(), at(0))
