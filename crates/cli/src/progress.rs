@@ -75,7 +75,7 @@ impl Observer for Progress {
         if self.live && self.lock().contains_key(stream) {
             let _ = self.bars.println(line);
         } else {
-            eprintln!("{line}");
+            errln!("{line}");
         }
     }
 

@@ -45,7 +45,7 @@ pub(crate) async fn run(cli: &Cli, args: &CheckArgs) -> anyhow::Result<ExitCode>
                 Ok(false) => Ok(ExitCode::SUCCESS),
                 Ok(true) => Ok(ExitCode::from(1)),
                 Err(message) => {
-                    eprintln!("error: {message}");
+                    errln!("error: {message}");
                     Ok(ExitCode::from(2))
                 }
             }

@@ -30,9 +30,10 @@ pub(crate) async fn sample(source: &dyn Source, selected: &[String]) -> Result<b
                 match firsts.get(&p.stream).cloned().flatten() {
                     Some(record) => Some(record),
                     None => {
-                        println!(
+                        outln!(
                             "skipped: stream `{}`: its parent `{}` gave no record on its first page to read it for",
-                            info.name, p.stream
+                            info.name,
+                            p.stream
                         );
                         continue;
                     }
@@ -42,7 +43,7 @@ pub(crate) async fn sample(source: &dyn Source, selected: &[String]) -> Result<b
         let records = match first_page(source, &info.name, parent).await {
             Ok(records) => records,
             Err(e) => {
-                eprintln!(
+                errln!(
                     "error: stream `{}`: reading its first page failed: {e}",
                     info.name
                 );
@@ -79,14 +80,14 @@ fn report(info: &StreamInfo, records: &[Value]) -> bool {
         if n == 1 { "" } else { "s" }
     );
     if records.is_empty() {
-        println!(
+        outln!(
             "warning: stream `{name}`: its first page had no records, so its map could not be tried"
         );
         return false;
     }
     let mut failed = false;
     for (column, path) in info.rules.empty_paths(records) {
-        eprintln!(
+        errln!(
             "error: stream `{name}`: map path `{path}` (column `{column}`) matched nothing in the {of}; \
              fix `streams.{name}.map.{column}` (`holdfast explain {name} ID` shows a stored record \
              and where each column came from)"
@@ -100,7 +101,7 @@ fn report(info: &StreamInfo, records: &[Value]) -> bool {
             .filter_map(|r| r.get(field))
             .find_map(|v| holdfast_records::cursor_readable(&info.cursor_format, v).err())
     {
-        eprintln!(
+        errln!(
             "error: stream `{name}`: `{field}`: {bad}, so `lookback` cannot move it back; name its \
              form with `incremental: {{ cursor_format: ... }}` (a strftime pattern, or rfc3339, \
              epoch_seconds, epoch_millis)"
@@ -108,7 +109,7 @@ fn report(info: &StreamInfo, records: &[Value]) -> bool {
         failed = true;
     }
     if !failed {
-        println!("ok: stream `{name}`: every map path matched in the {of}");
+        outln!("ok: stream `{name}`: every map path matched in the {of}");
     }
     failed
 }
