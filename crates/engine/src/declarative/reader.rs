@@ -328,7 +328,9 @@ impl PageReader for DeclarativeReader<'_> {
         }
         let short = self
             .asked
-            .filter(|asked| holdfast_records::page_capped(*asked, records as u64, next.is_some()))
+            .filter(|asked| {
+                records > 0 && holdfast_records::page_capped(*asked, records as u64, next.is_some())
+            })
             .map(|asked| (asked, records as u64));
         let capped = std::mem::replace(&mut self.short, short).filter(|_| records > 0);
         Ok(Page {
