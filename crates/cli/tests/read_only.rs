@@ -179,3 +179,38 @@ async fn a_store_of_an_older_schema_says_what_to_run() {
     assert!(out.stderr.contains("older than this holdfast"), "{out}");
     assert!(out.stderr.contains("`holdfast sync`"), "{out}");
 }
+
+/// `quarantine` with a connection variable unset still lists the store's
+/// entries; where the file cannot be read to find the primary key, the line
+/// says so instead of claiming the stream is unknown.
+#[tokio::test(flavor = "multi_thread")]
+async fn quarantine_without_the_connections_variables_says_why_keys_are_missing() {
+    let mock = common::start_mock_with(holdfast_mock::MockConfig {
+        records: 20,
+        bad_every: 5,
+        ..holdfast_mock::MockConfig::default()
+    })
+    .await;
+    let sandbox = Sandbox::new();
+    // `"version": "lots"` (a bad record with its id) fails the integer column
+    let yaml = connector(&sandbox.store_url(), &mock.url())
+        + "    map:\n      version: { from: \"$.version\", type: integer }\n";
+    sandbox.write_config(&yaml);
+    run(&sandbox, &["sync"], &[("CRM_TOKEN", "t0k3n")])
+        .await
+        .expect_code(0);
+
+    let with = run(&sandbox, &["quarantine"], &[("CRM_TOKEN", "t0k3n")]).await;
+    with.expect_code(0);
+    assert!(with.stdout.contains("contacts id="), "{with}");
+
+    let without = run(&sandbox, &["quarantine"], &[]).await;
+    without.expect_code(0);
+    assert!(
+        without.stdout.contains(
+            "(key unknown: the connector file could not be read; `holdfast check` says why)"
+        ),
+        "{without}"
+    );
+    assert!(!without.stdout.contains("has no such stream"), "{without}");
+}

@@ -118,6 +118,10 @@ fn key_text(spec: Option<&holdfast_spec::Spec>, stream: &str, raw: &str) -> Stri
             .map(|(field, value)| format!("{field}={value}"))
             .collect::<Vec<_>>()
             .join(", "),
+        None if spec.is_none() => {
+            "(key unknown: the connector file could not be read; `holdfast check` says why)"
+                .to_owned()
+        }
         None if spec.and_then(|s| s.stream(stream)).is_none() => {
             "(key unknown: the connector file has no such stream)".to_owned()
         }
