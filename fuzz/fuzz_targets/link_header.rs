@@ -50,7 +50,10 @@ fuzz_target!(|data: &[u8]| {
             }
             Ok(None) => {
                 assert!(next.is_none(), "a next link was found but not followed");
-                assert!(links.is_ok(), "an unreadable header ended the chain quietly");
+                assert!(
+                    links.is_ok(),
+                    "an unreadable header ended the chain quietly"
+                );
                 break;
             }
             Err(e) => {
