@@ -110,10 +110,12 @@ impl Progress {
     }
 }
 
-/// "1,000 records (1,000 created, …) in 10 pages, 0.4s, 25,000 records/s".
+/// "1,000 records (1,000 created, …) in 10 pages, 0.4s, 25,000 records/s",
+/// then what the run should not pass over in silence (drift, skipped
+/// answers, a run that stored nothing).
 pub(crate) fn describe(s: &RunSummary) -> String {
     let secs = s.elapsed.as_secs_f64().max(1e-6);
-    format!(
+    let mut line = format!(
         "{} ({} created, {} updated, {} unchanged, {} quarantined) in {}, {:.2}s, {:.0} records/s",
         count(s.records(), "record"),
         s.counts.created,
@@ -123,29 +125,27 @@ pub(crate) fn describe(s: &RunSummary) -> String {
         count(s.pages, "page"),
         secs,
         s.records() as f64 / secs
-    ) + &if s.drift > 0 {
-        format!(
+    );
+    if s.drift > 0 {
+        line += &format!(
             "; the response shape changed ({}: see `holdfast drift`)",
             count(s.drift, "drift event")
-        )
-    } else {
-        String::new()
-    } + &if s.skipped > 0 {
-        let n = match s.skipped {
-            1 => "1 answer was".to_owned(),
-            n => format!("{n} answers were"),
-        };
-        format!("; {n} skipped by an `errors:` rule (`action: skip`), each ending its chain")
-    } else {
-        String::new()
-    } + &if s.quarantined > 0 && s.records() == s.quarantined {
-        format!(
+        );
+    }
+    if s.skipped > 0 {
+        let verb = if s.skipped == 1 { "was" } else { "were" };
+        line += &format!(
+            "; {} {verb} skipped by an `errors:` rule (`action: skip`), each ending its chain",
+            count(s.skipped, "answer")
+        );
+    }
+    if s.quarantined > 0 && s.records() == s.quarantined {
+        line += &format!(
             "; every record read was quarantined, none stored: see `holdfast quarantine {}`",
             s.stream
-        )
-    } else {
-        String::new()
+        );
     }
+    line
 }
 
 /// The process's peak resident memory in bytes (Linux), if known.

@@ -87,8 +87,13 @@ impl Signals {
             self.previous = None;
             return Ok(());
         }
-        let mut hasher = std::hash::DefaultHasher::new();
-        response.body.to_string().hash(&mut hasher);
+        // The body is written straight into the hasher: no copy of a page
+        // as text on every offset/page request.
+        let mut hasher = HashWriter(std::hash::DefaultHasher::new());
+        if serde_json::to_writer(&mut hasher, response.body).is_err() {
+            return Ok(());
+        }
+        let mut hasher = hasher.0;
         response.records.hash(&mut hasher);
         let digest = hasher.finish();
         if self.previous.replace(digest) == Some(digest) {
@@ -214,4 +219,18 @@ fn url_key(url: &Url) -> String {
         url.port_or_known_default().unwrap_or(0),
         url.path()
     )
+}
+
+/// An [`std::io::Write`] that feeds every byte to a hasher.
+struct HashWriter(std::hash::DefaultHasher);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
