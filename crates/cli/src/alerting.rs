@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use chrono::Utc;
 use holdfast_engine::alerts::{self, AlertState, Transition};
 use holdfast_spec::{Env, Notify, Spec};
-use holdfast_store::JobQueue;
+use holdfast_store::prelude::*;
 use tokio::sync::watch;
 
 /// The lease that makes one process per store the evaluator.
@@ -23,7 +23,7 @@ const LEASE: &str = "alerts";
 pub(crate) fn spawn(
     spec: Arc<Spec>,
     env: &Env,
-    queue: Arc<dyn JobQueue>,
+    store: Arc<dyn Store>,
     every: Duration,
     holder: String,
     mut stop: watch::Receiver<bool>,
@@ -59,7 +59,7 @@ pub(crate) fn spawn(
                 _ = stop.wait_for(|s| *s) => break,
             }
             let now = Utc::now();
-            match queue
+            match store
                 .acquire_lease(LEASE, &holder, now + lease_for, now)
                 .await
             {
@@ -70,7 +70,7 @@ pub(crate) fn spawn(
                     continue;
                 }
             }
-            let (findings, changes) = match alerts::step(&spec, &*queue, now, started).await {
+            let (findings, changes) = match alerts::step(&spec, &*store, now, started).await {
                 Ok(step) => step,
                 Err(e) => {
                     tracing::warn!(error = %e, "alerts: the store cannot be read; evaluation skipped");
@@ -99,7 +99,7 @@ pub(crate) fn spawn(
                 }
             }
         }
-        let _ = queue.release_lease(LEASE, &holder).await;
+        let _ = store.release_lease(LEASE, &holder).await;
     });
     Ok(())
 }

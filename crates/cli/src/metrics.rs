@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::http::header;
 use axum::response::IntoResponse;
 use chrono::Utc;
-use holdfast_store::JobQueue;
+use holdfast_store::prelude::*;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 /// Installs the process-wide recorder (once) and keeps it tidy; the handle renders a scrape.

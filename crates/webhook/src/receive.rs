@@ -31,7 +31,7 @@ use axum::routing::post;
 use chrono::Utc;
 use holdfast_engine::jobs::{WebhookEvent, kept_header};
 use holdfast_spec::{Env, EventId, SignatureEncoding, Spec, VerifyScheme, Webhook};
-use holdfast_store::{Enqueued, JobQueue};
+use holdfast_store::{Enqueued, ObservabilityStore};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -68,10 +68,10 @@ impl Rejections {
         std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// Writes the counts gathered since the last call to `queue`.
-    pub async fn flush(&self, queue: &dyn JobQueue) {
+    /// Writes the counts gathered since the last call to `store`.
+    pub async fn flush(&self, store: &dyn ObservabilityStore) {
         for ((webhook, reason), n) in self.take() {
-            if let Err(e) = queue.count_rejection(&webhook, reason, n, Utc::now()).await {
+            if let Err(e) = store.count_rejection(&webhook, reason, n, Utc::now()).await {
                 tracing::warn!(error = %e, webhook, reason, "could not record rejected requests");
             }
         }
@@ -97,7 +97,7 @@ pub fn check(spec: &Spec, env: &Env) -> Result<(), Vec<ReceiverError>> {
 }
 
 /// The webhook routes of `spec`, queueing through `ingest`. Rejections are
-/// counted into the returned [`Rejections`]; a task flushes them to `queue`.
+/// counted into the returned [`Rejections`]; a task flushes them to `store`.
 ///
 /// # Errors
 /// A secret that does not render or is not usable for its scheme.
@@ -105,7 +105,7 @@ pub fn router(
     spec: &Spec,
     env: &Env,
     ingest: Ingest,
-    queue: Arc<dyn JobQueue>,
+    store: Arc<dyn ObservabilityStore>,
 ) -> Result<(Router, Rejections), ReceiverError> {
     let rejections = Rejections::default();
     let mut router = Router::new();
@@ -136,7 +136,7 @@ pub fn router(
         let mut tick = tokio::time::interval(FLUSH_EVERY);
         loop {
             tick.tick().await;
-            flushing.flush(&*queue).await;
+            flushing.flush(&*store).await;
         }
     });
     Ok((router, rejections))

@@ -27,7 +27,7 @@ struct Alert {
 /// failed (computed from the store now).
 pub(crate) async fn list(State(admin): State<Arc<Admin>>) -> Result<Response, Response> {
     let mut alerts: Vec<Alert> = admin
-        .queue
+        .store
         .alerts()
         .await
         .map_err(super::handlers::store_error)?
@@ -42,7 +42,7 @@ pub(crate) async fn list(State(admin): State<Arc<Admin>>) -> Result<Response, Re
         .collect();
     for s in &admin.spec.streams {
         let runs = admin
-            .queue
+            .store
             .runs(Some(&s.name), 1)
             .await
             .map_err(super::handlers::store_error)?;

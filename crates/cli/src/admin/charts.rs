@@ -41,7 +41,7 @@ pub(crate) async fn charts(State(admin): State<Arc<Admin>>) -> Result<Response, 
     };
 
     let runs = admin
-        .queue
+        .store
         .runs(None, MAX_RUNS)
         .await
         .map_err(store_error)?;
@@ -69,7 +69,7 @@ pub(crate) async fn charts(State(admin): State<Arc<Admin>>) -> Result<Response, 
         .take(MAX_LOGGED_RUNS);
     for r in recent {
         let rows = admin
-            .queue
+            .store
             .requests(r.id, MAX_REQUESTS)
             .await
             .map_err(store_error)?;
@@ -84,7 +84,7 @@ pub(crate) async fn charts(State(admin): State<Arc<Admin>>) -> Result<Response, 
     }
 
     let stats = admin
-        .queue
+        .store
         .endpoint_stats(first)
         .await
         .map_err(store_error)?;

@@ -152,13 +152,13 @@ pub(crate) fn drift_json(d: &DriftRow) -> Value {
 /// write is committed, as a queued webhook would be); else 503 with why.
 pub(crate) async fn ready(State(admin): State<Arc<Admin>>) -> Response {
     let now = Utc::now();
-    if let Err(e) = admin.queue.queue_stats(now).await {
+    if let Err(e) = admin.store.queue_stats(now).await {
         return problem(
             StatusCode::SERVICE_UNAVAILABLE,
             format!("not ready: the store cannot be read: {e}"),
         );
     }
-    match admin.queue.check_writable(now).await {
+    match admin.store.check_writable(now).await {
         Ok(()) => Json(json!({ "status": "ready" })).into_response(),
         Err(e) => problem(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -169,7 +169,7 @@ pub(crate) async fn ready(State(admin): State<Arc<Admin>>) -> Response {
 
 /// `GET /api/connections`: each connection's auth and token health.
 pub(crate) async fn connections(State(admin): State<Arc<Admin>>) -> Answer {
-    let tokens = admin.queue.tokens().await.map_err(store_error)?;
+    let tokens = admin.store.tokens().await.map_err(store_error)?;
     let list = connections_json(&admin.spec, &tokens);
     Ok(Json(json!({ "connections": list })).into_response())
 }
@@ -209,7 +209,7 @@ pub(crate) async fn streams(State(admin): State<Arc<Admin>>) -> Answer {
     let mut list = Vec::new();
     for s in &admin.spec.streams {
         let runs = admin
-            .queue
+            .store
             .runs(Some(&s.name), 50)
             .await
             .map_err(store_error)?;
@@ -250,7 +250,7 @@ pub(crate) async fn trigger_sync(
     };
     let now = Utc::now();
     let queued = admin
-        .queue
+        .store
         .enqueue(&[call.to_job(now)], now)
         .await
         .map_err(store_error)?;
@@ -273,7 +273,7 @@ pub(crate) async fn runs(
 ) -> Answer {
     let (stream, limit) = list_query(query)?;
     let runs = admin
-        .queue
+        .store
         .runs(stream.as_deref(), limit)
         .await
         .map_err(store_error)?;
@@ -295,7 +295,7 @@ pub(crate) async fn run_requests(
     let Path(id) = id.map_err(|e| problem(StatusCode::BAD_REQUEST, e.body_text()))?;
     let (_, limit) = list_query(query)?;
     let rows = admin
-        .queue
+        .store
         .requests(RunId(id), limit)
         .await
         .map_err(store_error)?;
@@ -309,7 +309,7 @@ pub(crate) async fn quarantine(
 ) -> Answer {
     let (stream, limit) = list_query(query)?;
     let rows = admin
-        .queue
+        .store
         .quarantine(stream.as_deref(), limit)
         .await
         .map_err(store_error)?;
@@ -325,7 +325,7 @@ pub(crate) async fn drift(
 ) -> Answer {
     let (stream, limit) = list_query(query)?;
     let rows = admin
-        .queue
+        .store
         .drift(stream.as_deref(), limit)
         .await
         .map_err(store_error)?;
@@ -336,9 +336,9 @@ pub(crate) async fn drift(
 /// letters, refused webhook requests.
 pub(crate) async fn queue(State(admin): State<Arc<Admin>>) -> Answer {
     let now = Utc::now();
-    let stats = admin.queue.queue_stats(now).await.map_err(store_error)?;
+    let stats = admin.store.queue_stats(now).await.map_err(store_error)?;
     let dead = admin
-        .queue
+        .store
         .jobs(JobFilter {
             state: Some(JobState::Dead),
             kind: None,
@@ -346,7 +346,7 @@ pub(crate) async fn queue(State(admin): State<Arc<Admin>>) -> Answer {
         })
         .await
         .map_err(store_error)?;
-    let rejections = admin.queue.rejections().await.map_err(store_error)?;
+    let rejections = admin.store.rejections().await.map_err(store_error)?;
     Ok(Json(crate::cmd::queue::queue_json(
         &stats,
         &dead,
@@ -359,7 +359,7 @@ pub(crate) async fn queue(State(admin): State<Arc<Admin>>) -> Answer {
 /// `POST /api/queue/retry`: every dead job becomes ready again.
 pub(crate) async fn retry_dead(State(admin): State<Arc<Admin>>) -> Answer {
     let n = admin
-        .queue
+        .store
         .requeue(Requeue::Dead, Utc::now())
         .await
         .map_err(store_error)?;
@@ -373,7 +373,7 @@ pub(crate) async fn retry_job(
 ) -> Answer {
     let Path(id) = id.map_err(|e| problem(StatusCode::BAD_REQUEST, e.body_text()))?;
     let n = admin
-        .queue
+        .store
         .requeue(Requeue::Job(JobId(id)), Utc::now())
         .await
         .map_err(store_error)?;

@@ -24,7 +24,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use holdfast_spec::Spec;
-use holdfast_store::JobQueue;
+use holdfast_store::prelude::*;
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
@@ -38,7 +38,7 @@ pub(crate) struct Admin {
     /// The checked connector file.
     pub(crate) spec: Arc<Spec>,
     /// The store (and its queue).
-    pub(crate) queue: Arc<dyn JobQueue>,
+    pub(crate) store: Arc<dyn Store>,
     /// The bearer token; `None` turns `/api/` off.
     pub(crate) token: Option<String>,
 }

@@ -21,7 +21,8 @@ use holdfast_engine::DeclarativeSource;
 use holdfast_engine::jobs::ActionCall;
 use holdfast_engine::worker::{Worker, WorkerConfig};
 use holdfast_spec::{Env, Spec};
-use holdfast_store::{Enqueued, JobQueue};
+use holdfast_store::Enqueued;
+use holdfast_store::prelude::*;
 use holdfast_webhook::Ingest;
 use serde_json::{Value, json};
 use tokio::sync::watch;
@@ -39,8 +40,8 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode>
         return Ok(ExitCode::from(2));
     };
     let store = open_store(cli, Some(&spec), &env).await?;
-    let queue: Arc<dyn JobQueue> = store.queue();
-    crate::metrics::sample_queue(queue.clone(), std::time::Duration::from_secs(5));
+    let shared: Arc<dyn Store> = store.store();
+    crate::metrics::sample_queue(shared.clone(), std::time::Duration::from_secs(5));
     let source = Arc::new(context::source(spec.clone(), &env, &store)?);
     // one waker for all workers: each enqueue wakes one idle worker
     let wake = Arc::new(tokio::sync::Notify::new());
@@ -51,7 +52,7 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode>
             id: holdfast_engine::worker::worker_id(i),
             ..WorkerConfig::default()
         };
-        let worker = Worker::new(queue.clone(), source.clone(), config)?
+        let worker = Worker::new(shared.clone(), source.clone(), config)?
             .with_waker(wake.clone())
             .with_ack_clock(acks.clone());
         workers.push(worker);
@@ -60,20 +61,20 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode>
         first.prepare().await?;
     }
     // a previous serve on this host killed mid-batch: its jobs go again now
-    let released = holdfast_engine::worker::release_dead_claims(&*queue).await?;
+    let released = holdfast_engine::worker::release_dead_claims(&*shared).await?;
     if released > 0 {
         errln!(
             "holdfast serve: released {} claimed by a holdfast process that is gone",
             crate::plural::count(released, "job")
         );
     }
-    let ingest = Ingest::start_with_clock(queue.clone(), wake.clone(), acks);
+    let ingest = Ingest::start_with_clock(shared.clone(), wake.clone(), acks);
     let (hooks, _rejections) =
-        holdfast_webhook::router(&spec, &env, ingest.clone(), queue.clone())?;
+        holdfast_webhook::router(&spec, &env, ingest.clone(), shared.clone())?;
     let token = context::admin_token(&env, &store).await?;
     let api = crate::admin::router(Arc::new(crate::admin::Admin {
         spec: spec.clone(),
-        queue: queue.clone(),
+        store: shared.clone(),
         token: token.clone(),
     }));
     let admin = Arc::new(Admin {
@@ -117,7 +118,7 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode>
         );
     }
     let (stop_tx, stop_rx) = watch::channel(false);
-    let pruning = queue.clone();
+    let pruning = shared.clone();
     let keep = chrono::Duration::from_std(args.keep_done).unwrap_or(chrono::Duration::days(7));
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
@@ -157,7 +158,7 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode>
     // sync workers run them under the stream's lease, apart from webhook work.
     spawn_schedules(
         &spec,
-        &queue,
+        &shared,
         &source,
         args.workers.max(1),
         args.workers > 0,
@@ -167,7 +168,7 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode>
     crate::alerting::spawn(
         spec.clone(),
         &env,
-        queue.clone(),
+        shared.clone(),
         args.alerts_every,
         format!("{}:alerts", holdfast_engine::worker::worker_id(0)),
         stop_rx.clone(),
@@ -188,7 +189,7 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode>
 /// and give its stream lease up.
 fn spawn_schedules(
     spec: &Spec,
-    queue: &Arc<dyn JobQueue>,
+    store: &Arc<dyn Store>,
     source: &Arc<DeclarativeSource>,
     first_id: usize,
     run_syncs: bool,
@@ -196,7 +197,7 @@ fn spawn_schedules(
     tasks: &mut tokio::task::JoinSet<()>,
 ) -> anyhow::Result<()> {
     use holdfast_engine::schedule::{CancellationToken, Scheduler, SyncWorker, SyncWorkerConfig};
-    let scheduler = Scheduler::from_spec(queue.clone(), spec).map_err(anyhow::Error::msg)?;
+    let scheduler = Scheduler::from_spec(store.clone(), spec).map_err(anyhow::Error::msg)?;
     for s in scheduler.streams() {
         outln!("  schedule {:<20} {}", s.name, s.slots);
     }
@@ -219,7 +220,7 @@ fn spawn_schedules(
             ..SyncWorkerConfig::default()
         };
         let worker =
-            SyncWorker::new(queue.clone(), source.clone(), config).with_waker(wake.clone());
+            SyncWorker::new(store.clone(), source.clone(), config).with_waker(wake.clone());
         let token = token.clone();
         tasks.spawn(async move { worker.run(token).await });
     }
