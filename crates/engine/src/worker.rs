@@ -16,7 +16,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use holdfast_store::{Claim, EventApply, EventOutcome, Finish, Job, JobQueue, StoreError};
+use holdfast_store::prelude::*;
+use holdfast_store::{Claim, EventApply, EventOutcome, Finish, Job, StoreError};
 use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::Notify;
@@ -101,7 +102,7 @@ impl WorkSummary {
 
 /// Claims and does jobs of one connector file.
 pub struct Worker {
-    queue: Arc<dyn JobQueue>,
+    store: Arc<dyn Store>,
     source: Arc<DeclarativeSource>,
     router: EventRouter,
     config: WorkerConfig,
@@ -158,18 +159,18 @@ impl std::fmt::Debug for Worker {
 }
 
 impl Worker {
-    /// A worker for `source`'s connector file on `queue`.
+    /// A worker for `source`'s connector file on `store`.
     ///
     /// # Errors
     /// A route condition, schema or map that does not compile.
     pub fn new(
-        queue: Arc<dyn JobQueue>,
+        store: Arc<dyn Store>,
         source: Arc<DeclarativeSource>,
         config: WorkerConfig,
     ) -> Result<Worker, SourceError> {
         let router = EventRouter::new(Arc::new(source.spec().clone()))?;
         Ok(Worker {
-            queue,
+            store,
             source,
             router,
             config,
@@ -202,7 +203,7 @@ impl Worker {
     /// A table that exists with another primary key.
     pub async fn prepare(&self) -> Result<(), StoreError> {
         for table in self.router.tables() {
-            self.queue.prepare_table(table).await?;
+            self.store.prepare_table(table).await?;
         }
         Ok(())
     }
@@ -251,7 +252,7 @@ impl Worker {
     /// The store failed to claim or to record an outcome.
     pub async fn step(&self, now: DateTime<Utc>) -> Result<WorkSummary, StoreError> {
         let jobs = self
-            .queue
+            .store
             .claim(Claim {
                 worker: &self.config.id,
                 kinds: &self.config.kinds,
@@ -339,7 +340,7 @@ impl Worker {
                 })
             })
             .collect();
-        match self.queue.apply_events(&applies, Utc::now()).await {
+        match self.store.apply_events(&applies, Utc::now()).await {
             Ok(outcomes) => {
                 for (outcome, (job, w)) in outcomes.into_iter().zip(&writes) {
                     let (stream, key, version) = (
@@ -454,7 +455,7 @@ impl Worker {
                 () = tokio::time::sleep(every) => {
                     let now = Utc::now();
                     let until = now + chrono::Duration::from_std(self.config.lease).unwrap_or_default();
-                    if let Err(e) = self.queue.extend_lease(job.lease(), until, now).await {
+                    if let Err(e) = self.store.extend_lease(job.lease(), until, now).await {
                         tracing::warn!(error = %e, job = job.id.0, "could not extend a lease");
                     }
                 }
@@ -465,7 +466,7 @@ impl Worker {
     async fn flush_requests(&self) {
         let rows = self.source.take_requests();
         if !rows.is_empty()
-            && let Err(e) = self.queue.log_requests(&rows).await
+            && let Err(e) = self.store.log_requests(&rows).await
         {
             tracing::warn!(error = %e, "could not write the request log");
         }
@@ -493,7 +494,7 @@ impl Worker {
     ) -> Result<(), StoreError> {
         let retry = matches!(finish, Finish::Retry { .. });
         let dead = matches!(finish, Finish::Dead { .. });
-        if self.queue.finish(job.lease(), finish, Utc::now()).await? {
+        if self.store.finish(job.lease(), finish, Utc::now()).await? {
             summary.retried += u64::from(retry);
             summary.dead += u64::from(dead);
         } else {

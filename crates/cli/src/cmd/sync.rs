@@ -9,7 +9,7 @@ use holdfast_engine::schedule::with_stream_lease;
 use holdfast_engine::sync::{RunSummary, SyncOptions, plan, sync_stream_until};
 use holdfast_engine::{Source, StreamInfo, SyncError};
 use holdfast_spec::Env;
-use holdfast_store::Store;
+use holdfast_store::prelude::*;
 use serde_json::json;
 
 use crate::cli::{Cli, SyncArgs};

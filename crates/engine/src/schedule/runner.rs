@@ -4,7 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use holdfast_store::{Claim, Finish, Job, JobQueue, RunOutcome, Store, StoreError};
+use holdfast_store::prelude::*;
+use holdfast_store::{Claim, Finish, Job, RunOutcome, StoreError};
 use serde_json::json;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -94,7 +95,7 @@ pub enum SyncJobOutcome {
 /// lease `stream:{name}` for the whole run, so it never runs twice at once
 /// across every process sharing the store.
 pub struct SyncWorker {
-    queue: Arc<dyn JobQueue>,
+    store: Arc<dyn Store>,
     source: Arc<dyn Source>,
     config: SyncWorkerConfig,
     wake: Arc<Notify>,
@@ -109,14 +110,14 @@ impl std::fmt::Debug for SyncWorker {
 }
 
 impl SyncWorker {
-    /// A sync worker running `source`'s streams into `queue`'s store.
+    /// A sync worker running `source`'s streams into `store`.
     pub fn new(
-        queue: Arc<dyn JobQueue>,
+        store: Arc<dyn Store>,
         source: Arc<dyn Source>,
         config: SyncWorkerConfig,
     ) -> SyncWorker {
         SyncWorker {
-            queue,
+            store,
             source,
             config,
             wake: Arc::new(Notify::new()),
@@ -167,7 +168,7 @@ impl SyncWorker {
             return Ok(None);
         }
         let jobs = self
-            .queue
+            .store
             .claim(Claim {
                 worker: &self.config.id,
                 kinds: &[SYNC],
@@ -214,7 +215,7 @@ impl SyncWorker {
                 "stream `{}` is being synced by {holder} (lease until {until}); waiting for it",
                 call.stream
             );
-            self.queue
+            self.store
                 .finish(job.lease(), Finish::Retry { at, error }, Utc::now())
                 .await?;
             return Ok(SyncJobOutcome::Busy {
@@ -231,7 +232,7 @@ impl SyncWorker {
             Err(e) => Err(e),
         };
         // the lease goes first, so a worker that claims the job next finds the stream free
-        if let Err(e) = self.queue.release_lease(&lease, &self.config.id).await {
+        if let Err(e) = self.store.release_lease(&lease, &self.config.id).await {
             tracing::warn!(error = %e, lease, "could not give a stream lease up; it ends on its own");
         }
         let (finish, outcome) = match outcome? {
@@ -285,7 +286,7 @@ impl SyncWorker {
                 )
             }
         };
-        if !self.queue.finish(job.lease(), finish, Utc::now()).await? {
+        if !self.store.finish(job.lease(), finish, Utc::now()).await? {
             tracing::warn!(
                 job = job.id.0,
                 "a sync job's claim was lost before it finished"
@@ -298,7 +299,7 @@ impl SyncWorker {
     /// until when (see [`super::lease::take`]).
     async fn take_lease(&self, lease: &str) -> Result<Option<(String, DateTime<Utc>)>, StoreError> {
         let span = chrono_duration(self.config.lease);
-        super::lease::take(&*self.queue, lease, &self.config.id, span).await
+        super::lease::take(&*self.store, lease, &self.config.id, span).await
     }
 
     /// True when the job's slot is covered already: the stream's last run
@@ -311,7 +312,7 @@ impl SyncWorker {
         else {
             return Ok(false);
         };
-        let last = self.queue.runs(Some(&call.stream), 1).await?;
+        let last = self.store.runs(Some(&call.stream), 1).await?;
         Ok(last.first().is_some_and(|r| {
             r.started_at >= slot && matches!(r.outcome, RunOutcome::Succeeded | RunOutcome::Failed)
         }))
@@ -328,7 +329,7 @@ impl SyncWorker {
         stop: &CancellationToken,
     ) -> Result<crate::sync::RunSummary, SyncError> {
         let token = stop.child_token();
-        let store: &dyn Store = &*self.queue;
+        let store: &dyn Store = &*self.store;
         let options = SyncOptions {
             full_refresh: call.full_refresh,
         };
@@ -354,9 +355,9 @@ impl SyncWorker {
             }
             let now = Utc::now();
             let until = now + chrono_duration(self.config.lease);
-            let claim = self.queue.extend_lease(job.lease(), until, now).await;
+            let claim = self.store.extend_lease(job.lease(), until, now).await;
             let stream = self
-                .queue
+                .store
                 .acquire_lease(lease, &self.config.id, until, now)
                 .await;
             match (claim, stream) {
@@ -382,7 +383,7 @@ impl SyncWorker {
         let finish = Finish::Dead {
             error: error.clone(),
         };
-        self.queue.finish(job.lease(), finish, Utc::now()).await?;
+        self.store.finish(job.lease(), finish, Utc::now()).await?;
         Ok(SyncJobOutcome::Invalid { error })
     }
 }
