@@ -4,12 +4,14 @@
 
 use std::sync::Arc;
 
-use holdfast_records::{Mapper, Shape, primary_key};
 use holdfast_spec::{Contract, FieldKind, OnInvalid, Stream};
 use holdfast_store::{Column, ColumnKind, Violation};
 use serde_json::Value;
 
-use crate::SourceError;
+use crate::error::RulesError;
+use crate::key::primary_key;
+use crate::map::Mapper;
+use crate::shape::Shape;
 
 /// A stream's record rules, compiled once per run.
 pub struct RecordRules {
@@ -59,12 +61,12 @@ impl RecordRules {
     ///
     /// # Errors
     /// A schema or map that does not compile.
-    pub fn for_stream(stream: &Stream) -> Result<RecordRules, SourceError> {
+    pub fn for_stream(stream: &Stream) -> Result<RecordRules, RulesError> {
         let schema = stream
             .schema
             .as_ref()
             .map(|s| {
-                jsonschema::validator_for(&s.document).map_err(|e| SourceError::Config {
+                jsonschema::validator_for(&s.document).map_err(|e| RulesError {
                     field: format!("streams.{}.schema", stream.name),
                     message: format!("the schema from {} does not compile: {e}", s.origin),
                 })
@@ -73,12 +75,10 @@ impl RecordRules {
         let mapper = if stream.map.is_empty() {
             None
         } else {
-            Some(
-                Mapper::new(&stream.map).map_err(|message| SourceError::Config {
-                    field: format!("streams.{}.map", stream.name),
-                    message,
-                })?,
-            )
+            Some(Mapper::new(&stream.map).map_err(|message| RulesError {
+                field: format!("streams.{}.map", stream.name),
+                message,
+            })?)
         };
         let columns = stream
             .map
@@ -248,5 +248,5 @@ pub fn summarize(violations: &[Violation]) -> String {
     }
 }
 
-/// Shared rules, as [`crate::StreamInfo`] carries them.
+/// Shared rules, as the engine's `StreamInfo` carries them.
 pub type SharedRules = Arc<RecordRules>;
