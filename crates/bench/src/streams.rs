@@ -9,13 +9,20 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 
-use super::bench::{child, mb, start_mock, tempfile_dir};
-use crate::cli::StreamsBenchArgs;
+use crate::args::StreamsBenchArgs;
+use crate::contenders::{child, start_mock, tempfile_dir};
+use crate::report::Report;
+use crate::stats::mb;
 
-pub(crate) async fn run(args: &StreamsBenchArgs) -> anyhow::Result<ExitCode> {
+/// `holdfast bench streams`: one sync per stream count, its peak memory.
+///
+/// # Errors
+/// A sync that fails or reads the wrong number of records.
+pub(crate) async fn run(args: &StreamsBenchArgs, report: Report) -> anyhow::Result<ExitCode> {
     let dir = tempfile_dir()?;
     let mock = start_mock(args.records).await?;
-    outln!(
+    say!(
+        report,
         "bench streams: {} records per stream, pages of {}, {} streams at once; mock on {}",
         args.records,
         args.page_size,
@@ -65,7 +72,8 @@ pub(crate) async fn run(args: &StreamsBenchArgs) -> anyhow::Result<ExitCode> {
             );
         }
         let peak = out["peak_rss_bytes"].as_u64().unwrap_or(0);
-        outln!(
+        say!(
+            report,
             "  {n:>5} streams: {records:>9} records, peak {:.1} MB",
             mb(peak)
         );
@@ -77,7 +85,8 @@ pub(crate) async fn run(args: &StreamsBenchArgs) -> anyhow::Result<ExitCode> {
         && last_n > first_n
     {
         let per = last.saturating_sub(first) as f64 / (last_n - first_n) as f64;
-        outln!(
+        say!(
+            report,
             "growth: {:.1} KB per stream from {first_n} to {last_n} streams \
              (one stream alone: {:.1} MB)",
             per / 1024.0,

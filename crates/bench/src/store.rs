@@ -11,20 +11,29 @@
 //! Each PostgreSQL run gets its own fresh schema, dropped afterwards.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use chrono::Utc;
 use holdfast_store::{Claim, Finish, JobQueue, NewJob};
+use holdfast_store_postgres::PgStore;
+use holdfast_store_sqlite::SqliteStore;
 
-use super::bench::{check_count, median, run_holdfast, start_mock, tempfile_dir};
-use crate::backend::OpenStore;
-use crate::cli::StoreBenchArgs;
+use crate::args::StoreBenchArgs;
+use crate::contenders::{check_count, run_holdfast, sqlite, start_mock, tempfile_dir};
+use crate::report::Report;
+use crate::stats::median;
 
-pub(crate) async fn run(args: &StoreBenchArgs) -> anyhow::Result<ExitCode> {
+/// `holdfast bench store`: sync and queue throughput on PostgreSQL and on SQLite.
+///
+/// # Errors
+/// PostgreSQL out of reach, or a run that fails or loses work.
+pub(crate) async fn run(args: &StoreBenchArgs, report: Report) -> anyhow::Result<ExitCode> {
     let dir = tempfile_dir()?;
     let pg = Schemas::connect(&args.postgres).await?;
-    outln!(
+    say!(
+        report,
         "bench store: PostgreSQL {} against SQLite; {} runs each",
         redact_url(&args.postgres),
         args.runs
@@ -48,7 +57,7 @@ pub(crate) async fn run(args: &StoreBenchArgs) -> anyhow::Result<ExitCode> {
                     check_count(s, args.records, "holdfast on PostgreSQL")?;
                     on_pg.push(s.rate());
                 } else {
-                    let url = format!("sqlite://{}", dir.join(format!("sqlite{i}.db")).display());
+                    let url = sqlite(&dir, &format!("sqlite{i}"));
                     let s = run_holdfast(
                         &mock.url(),
                         args.page_size,
@@ -62,7 +71,8 @@ pub(crate) async fn run(args: &StoreBenchArgs) -> anyhow::Result<ExitCode> {
                     on_sqlite.push(s.rate());
                 }
             }
-            outln!(
+            say!(
+                report,
                 "  sync run {}: PostgreSQL {:>9.0} records/s   SQLite {:>9.0} records/s",
                 i + 1,
                 on_pg[i],
@@ -71,7 +81,8 @@ pub(crate) async fn run(args: &StoreBenchArgs) -> anyhow::Result<ExitCode> {
         }
         mock.shutdown().await;
         let (p, s) = (median(on_pg), median(on_sqlite));
-        outln!(
+        say!(
+            report,
             "median sync ({} records, pages of {}): PostgreSQL {p:.0} records/s, SQLite {s:.0} records/s, ratio {:.2}",
             args.records,
             args.page_size,
@@ -82,15 +93,13 @@ pub(crate) async fn run(args: &StoreBenchArgs) -> anyhow::Result<ExitCode> {
         let (mut on_pg, mut on_sqlite) = (Vec::new(), Vec::new());
         for i in 0..args.runs {
             let url = pg.fresh(&format!("queue{workers}x{i}")).await?;
-            on_pg.push(queue_run(&url, args.jobs, workers, args.batch).await?);
-            let url = format!(
-                "sqlite://{}",
-                dir.join(format!("queue{workers}x{i}.db")).display()
-            );
-            on_sqlite.push(queue_run(&url, args.jobs, workers, args.batch).await?);
+            on_pg.push(queue_run(Backend::Postgres, &url, args.jobs, workers, args.batch).await?);
+            let url = sqlite(&dir, &format!("queue{workers}x{i}"));
+            on_sqlite.push(queue_run(Backend::Sqlite, &url, args.jobs, workers, args.batch).await?);
         }
         let (p, s) = (median(on_pg), median(on_sqlite));
-        outln!(
+        say!(
+            report,
             "median queue, {workers} worker(s), {} no-op jobs, batches of {}: PostgreSQL {p:.0} jobs/s, SQLite {s:.0} jobs/s",
             args.jobs,
             args.batch
@@ -103,8 +112,14 @@ pub(crate) async fn run(args: &StoreBenchArgs) -> anyhow::Result<ExitCode> {
 
 /// Enqueues `jobs` no-op jobs into the store at `url`, then drains them with
 /// `workers` tasks: jobs per second.
-async fn queue_run(url: &str, jobs: usize, workers: usize, batch: u32) -> anyhow::Result<f64> {
-    let store = OpenStore::open(url).await?;
+async fn queue_run(
+    backend: Backend,
+    url: &str,
+    jobs: usize,
+    workers: usize,
+    batch: u32,
+) -> anyhow::Result<f64> {
+    let store = backend.open(url).await?;
     let queue = store.queue();
     let now = Utc::now();
     let new: Vec<NewJob> = (0..jobs)
@@ -161,6 +176,47 @@ async fn drain(queue: &dyn JobQueue, worker: &str, batch: u32) -> anyhow::Result
             .collect();
         let finished = queue.finish_many(&finishes, Utc::now()).await?;
         done += finished.iter().filter(|f| **f).count() as u64;
+    }
+}
+
+/// The two stores measured.
+#[derive(Debug, Clone, Copy)]
+enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// An open store of either backend.
+enum Opened {
+    Postgres(Arc<PgStore>),
+    Sqlite(Arc<SqliteStore>),
+}
+
+impl Backend {
+    /// Opens (creating and migrating) the store at `url`.
+    async fn open(self, url: &str) -> anyhow::Result<Opened> {
+        Ok(match self {
+            Backend::Postgres => Opened::Postgres(Arc::new(PgStore::open(url).await?)),
+            Backend::Sqlite => Opened::Sqlite(Arc::new(SqliteStore::open(url).await?)),
+        })
+    }
+}
+
+impl Opened {
+    /// The store's queue, shareable with tasks.
+    fn queue(&self) -> Arc<dyn JobQueue> {
+        match self {
+            Opened::Postgres(s) => s.clone(),
+            Opened::Sqlite(s) => s.clone(),
+        }
+    }
+
+    /// Closes the connection pool.
+    async fn close(&self) {
+        match self {
+            Opened::Postgres(s) => s.close().await,
+            Opened::Sqlite(s) => s.close().await,
+        }
     }
 }
 

@@ -11,37 +11,30 @@
 //!   20-column `map:` (coercions, value maps, an expression), to price
 //!   validation and mapping per record.
 
-use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
-use std::process::{ExitCode, Stdio};
+use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context as _, bail};
-use holdfast_mock::{MockConfig, MockServer};
+use anyhow::bail;
 use serde_json::Value;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use crate::cli::{BaselineArgs, BenchArgs};
-use crate::progress::peak_rss_bytes;
+use crate::args::{BaselineArgs, BenchArgs};
+use crate::contenders::{
+    Sample, check_count, child, run_holdfast, sqlite, start_mock, tempfile_dir,
+};
+use crate::report::Report;
+use crate::stats::{mb, median, peak_rss_bytes};
 
-/// One contender's run.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Sample {
-    records: u64,
-    seconds: f64,
-    peak_rss: u64,
-}
-
-impl Sample {
-    pub(super) fn rate(&self) -> f64 {
-        self.records as f64 / self.seconds.max(1e-9)
-    }
-}
-
-pub(crate) async fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
+/// `holdfast bench`: the three contenders, run by run, then the memory check.
+///
+/// # Errors
+/// A contender that fails or syncs the wrong number of records.
+pub(crate) async fn run(args: &BenchArgs, report: Report) -> anyhow::Result<ExitCode> {
     let dir = tempfile_dir()?;
     let mock = start_mock(args.records).await?;
-    outln!(
+    say!(
+        report,
         "bench: {} records, pages of {}, {} runs each; mock on {}",
         args.records,
         args.page_size,
@@ -86,7 +79,8 @@ pub(crate) async fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         check_count(o, args.records, "holdfast")?;
         check_count(b, args.records, "baseline")?;
         check_count(r, args.records, "holdfast + rules")?;
-        outln!(
+        say!(
+            report,
             "  run {}: holdfast {:>9.0}/s ({:.1} MB)   baseline {:>9.0}/s ({:.1} MB)   holdfast + schema + map {:>9.0}/s",
             i + 1,
             o.rate(),
@@ -101,14 +95,16 @@ pub(crate) async fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     }
     mock.shutdown().await;
     let (o, b, r) = (median_rate(&ours), median_rate(&raw), median_rate(&ruled));
-    outln!(
+    say!(
+        report,
         "median: holdfast {o:.0} records/s, baseline {b:.0} records/s, ratio {:.2}; \
          peak memory holdfast {:.1} MB (median), baseline {:.1} MB",
         o / b,
         mb(median(ours.iter().map(|s| s.peak_rss as f64).collect()) as u64),
         mb(median(raw.iter().map(|s| s.peak_rss as f64).collect()) as u64),
     );
-    outln!(
+    say!(
+        report,
         "median: with a 20-property schema and a 20-column map {r:.0} records/s ({:.0}% of plain); \
          validation + mapping cost {:.1} µs per record",
         100.0 * r / o,
@@ -126,7 +122,8 @@ pub(crate) async fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         )
         .await?;
         check_count(s, n, "holdfast")?;
-        outln!(
+        say!(
+            report,
             "memory: {n:>8} records: peak {:.1} MB, {:.0} records/s",
             mb(s.peak_rss),
             s.rate()
@@ -137,8 +134,11 @@ pub(crate) async fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The raw baseline, run in its own process by `run`.
-pub(crate) async fn baseline(args: &BaselineArgs) -> anyhow::Result<ExitCode> {
+/// `holdfast bench-baseline`: the raw baseline, run in its own process by [`run`].
+///
+/// # Errors
+/// The mock or the SQLite file failing.
+pub async fn baseline(args: &BaselineArgs, report: Report) -> anyhow::Result<ExitCode> {
     let pool = SqlitePoolOptions::new()
         .max_connections(1)
         .connect_with(
@@ -190,7 +190,8 @@ pub(crate) async fn baseline(args: &BaselineArgs) -> anyhow::Result<ExitCode> {
     }
     let seconds = started.elapsed().as_secs_f64();
     pool.close().await;
-    outln!(
+    say!(
+        report,
         "{}",
         serde_json::json!({"records": records, "seconds": seconds, "peak_rss_bytes": peak_rss_bytes()})
     );
@@ -245,58 +246,6 @@ const RULES: &str = r#"    on_invalid: quarantine
       trimmed_first: { from: "$.name.first", transform: trim }
 "#;
 
-pub(super) async fn start_mock(records: u64) -> anyhow::Result<MockServer> {
-    MockServer::start(
-        MockConfig {
-            records,
-            ..MockConfig::default()
-        },
-        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-    )
-    .await
-    .context("starting the mock API")
-}
-
-/// `holdfast sync` (a child process) of `page_size` pages from the mock at
-/// `url` into the store at `store`.
-pub(super) async fn run_holdfast(
-    url: &str,
-    page_size: u64,
-    dir: &Path,
-    name: &str,
-    rules: &str,
-    store: &str,
-) -> anyhow::Result<Sample> {
-    let config = dir.join(format!("{name}.yaml"));
-    std::fs::write(
-        &config,
-        format!(
-            "connections:\n  crm:\n    base_url: \"{url}\"\nstreams:\n  contacts:\n    connection: crm\n    \
-             request: {{ path: /v2/contacts, params: {{ limit: {page_size} }} }}\n    \
-             paginate: {{ type: cursor, next: \"$.meta.next_cursor\", param: cursor }}\n    \
-             records: \"$.data[*]\"\n    primary_key: id\n{rules}"
-        ),
-    )?;
-    let out = child(&[
-        "sync",
-        "--json",
-        "--config",
-        &config.display().to_string(),
-        "--store",
-        store,
-    ])
-    .await?;
-    let stream = &out["streams"][0];
-    if stream["outcome"] != "succeeded" {
-        bail!("holdfast sync failed: {}", stream["error"]);
-    }
-    Ok(Sample {
-        records: stream["records"].as_u64().unwrap_or(0),
-        seconds: stream["seconds"].as_f64().unwrap_or(f64::NAN),
-        peak_rss: out["peak_rss_bytes"].as_u64().unwrap_or(0),
-    })
-}
-
 async fn run_baseline(url: &str, page_size: u64, dir: &Path, name: &str) -> anyhow::Result<Sample> {
     let db = dir.join(format!("{name}.db"));
     let out = child(&[
@@ -316,57 +265,6 @@ async fn run_baseline(url: &str, page_size: u64, dir: &Path, name: &str) -> anyh
     })
 }
 
-/// The URL of SQLite file `name`.db in `dir`.
-fn sqlite(dir: &Path, name: &str) -> String {
-    format!("sqlite://{}", dir.join(format!("{name}.db")).display())
-}
-
-/// Runs this binary with `args` and parses the last stdout line as JSON.
-pub(super) async fn child(args: &[&str]) -> anyhow::Result<Value> {
-    let exe = std::env::current_exe().context("finding the holdfast binary")?;
-    let out = tokio::process::Command::new(exe)
-        .args(args)
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .await?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let last = stdout.lines().last().unwrap_or_default();
-    serde_json::from_str(last).with_context(|| {
-        format!(
-            "`holdfast {}` printed no JSON result (exit {})",
-            args[0], out.status
-        )
-    })
-}
-
-pub(super) fn check_count(s: Sample, expected: u64, who: &str) -> anyhow::Result<()> {
-    if s.records != expected {
-        bail!("{who} synced {} records, expected {expected}", s.records);
-    }
-    Ok(())
-}
-
-pub(super) fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!("holdfast-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
-}
-
-/// The median of `v` (NaN when empty); shared with `bench webhooks`.
-pub(super) fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    match v.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-    }
-}
-
 fn median_rate(samples: &[Sample]) -> f64 {
     median(samples.iter().map(Sample::rate).collect())
-}
-
-pub(super) fn mb(bytes: u64) -> f64 {
-    bytes as f64 / 1_048_576.0
 }
