@@ -17,7 +17,6 @@ pub mod events;
 pub mod jobs;
 pub mod quarantine;
 mod request_log;
-pub mod rules;
 pub mod schedule;
 mod source;
 pub mod sync;

@@ -107,7 +107,7 @@ pub(crate) struct Synced {
 }
 
 /// How many streams one `holdfast sync` runs at once unless told otherwise.
-pub(crate) const DEFAULT_STREAMS_AT_ONCE: usize = 8;
+pub(crate) use holdfast_engine::sync::DEFAULT_STREAMS_AT_ONCE;
 
 /// Syncs the selected streams: streams that do not depend on each other run
 /// at once, up to `at_once` of them (each connection's rate limit and

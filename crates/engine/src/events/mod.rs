@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::SourceError;
 use crate::jobs::WebhookEvent;
-use crate::rules::{RecordRules, summarize};
+use holdfast_records::{RecordRules, summarize};
 
 /// Routes the events of every webhook of a spec.
 #[derive(Debug)]
