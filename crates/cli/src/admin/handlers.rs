@@ -187,7 +187,6 @@ pub(crate) fn connections_json(spec: &Spec, tokens: &[holdfast_store::StoredToke
                 holdfast_spec::Auth::Bearer { .. } => "bearer",
                 holdfast_spec::Auth::OAuth2(_) => "oauth2",
                 holdfast_spec::Auth::Session(_) => "session",
-                _ => "other",
             };
             let token = tokens.iter().find(|t| &t.connection == name).map(|t| {
                 let s = &t.status;
