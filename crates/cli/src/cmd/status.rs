@@ -229,7 +229,7 @@ async fn status_json(
     store: &dyn JobQueue,
     window: std::time::Duration,
 ) -> anyhow::Result<serde_json::Value> {
-    use crate::admin::handlers::{connections_json, run_json, time};
+    use holdfast_server::api::views::{connections_json, run_json, time};
     use serde_json::json;
     let mut streams = Vec::new();
     for stream in &spec.streams {
@@ -279,6 +279,6 @@ async fn status_json(
         "streams": streams,
         "connections": connections_json(spec, &tokens),
         "endpoints": endpoints,
-        "queue": crate::cmd::queue::queue_json(&stats, &dead, &rejections, now),
+        "queue": holdfast_server::api::views::queue_json(&stats, &dead, &rejections, now),
     }))
 }

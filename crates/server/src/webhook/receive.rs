@@ -1,7 +1,7 @@
 //! The HTTP side: one `POST` route per webhook of the connector file.
 //!
 //! A request is verified (signature, timestamp), its event id found, and
-//! the event queued durably (see [`crate::ingest`]) before it is answered
+//! the event queued durably (see [`super::ingest`]) before it is answered
 //! `200`. A redelivered event (same id) is answered `200` too and queued
 //! once. An id taken from a header the signature does not cover (GitHub's
 //! `X-GitHub-Delivery`, any `event_id: "header: …"` but Standard Webhooks'
@@ -12,14 +12,14 @@
 //! `bad_signature` means the vendor rotated the key);
 //! a body over the webhook's `max_body` gets `413` (at once when its
 //! `Content-Length` says so, before anything is read); a body that is not
-//! UTF-8, not JSON, nested too deep (see [`crate::body`]) or has no event
+//! UTF-8, not JSON, nested too deep (see [`super::body`]) or has no event
 //! id gets `400` (these are counted too): nothing acknowledged can turn out
 //! unreadable later. A queue that cannot be written gets `503`, so the
 //! vendor delivers again later.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::SystemTime;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -30,74 +30,19 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use chrono::Utc;
 use holdfast_engine::jobs::{WebhookEvent, kept_header};
-use holdfast_spec::{Env, EventId, SignatureEncoding, Spec, VerifyScheme, Webhook};
-use holdfast_store::{Enqueued, JobQueue};
+use holdfast_spec::{Env, EventId, Spec};
+use holdfast_store::Enqueued;
+use holdfast_webhook::Verifier;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::ingest::{Ingest, IngestError};
-use crate::verify::{Encoding, Scheme, Verifier};
-
-/// How often rejection counters are written to the store.
-const FLUSH_EVERY: Duration = Duration::from_secs(1);
-
-/// A webhook that cannot be received as configured.
-#[derive(Debug, thiserror::Error)]
-#[error("webhook `{webhook}` (`webhooks.{webhook}.verify.secret`): {message}")]
-pub struct ReceiverError {
-    /// The webhook.
-    pub webhook: String,
-    /// What is wrong and how to fix it.
-    pub message: String,
-}
-
-/// Rejected requests per (webhook, reason), kept in memory and written to
-/// the store about once a second (so a flood of forged requests is not a
-/// flood of writes).
-#[derive(Debug, Clone, Default)]
-pub struct Rejections(Arc<Mutex<HashMap<(String, &'static str), u64>>>);
-
-impl Rejections {
-    fn count(&self, webhook: &str, reason: &'static str) {
-        counted(webhook, reason);
-        let mut counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        *counts.entry((webhook.to_owned(), reason)).or_default() += 1;
-    }
-
-    fn take(&self) -> HashMap<(String, &'static str), u64> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
-    }
-
-    /// Writes the counts gathered since the last call to `queue`.
-    pub async fn flush(&self, queue: &dyn JobQueue) {
-        for ((webhook, reason), n) in self.take() {
-            if let Err(e) = queue.count_rejection(&webhook, reason, n, Utc::now()).await {
-                tracing::warn!(error = %e, webhook, reason, "could not record rejected requests");
-            }
-        }
-    }
-}
-
-/// Builds every webhook's verifier (rendering its secrets) without serving:
-/// what `holdfast check` runs, so an unusable secret is found before deploy.
-///
-/// # Errors
-/// Each webhook whose secret does not render or does not suit its scheme.
-pub fn check(spec: &Spec, env: &Env) -> Result<(), Vec<ReceiverError>> {
-    let errors: Vec<ReceiverError> = spec
-        .webhooks
-        .iter()
-        .filter_map(|w| verifier(w, env).err())
-        .collect();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors)
-    }
-}
+use super::ingest::{Ingest, IngestError};
+use super::rejections::Rejections;
+use super::verifiers::{ReceiverError, verifier};
 
 /// The webhook routes of `spec`, queueing through `ingest`. Rejections are
-/// counted into the returned [`Rejections`]; a task flushes them to `queue`.
+/// counted into the returned [`Rejections`], to be flushed to the store
+/// (see [`Rejections::keep_flushed`]).
 ///
 /// # Errors
 /// A secret that does not render or is not usable for its scheme.
@@ -105,7 +50,6 @@ pub fn router(
     spec: &Spec,
     env: &Env,
     ingest: Ingest,
-    queue: Arc<dyn JobQueue>,
 ) -> Result<(Router, Rejections), ReceiverError> {
     let rejections = Rejections::default();
     let mut router = Router::new();
@@ -131,14 +75,6 @@ pub fn router(
                 .layer(DefaultBodyLimit::max(webhook.max_body)),
         );
     }
-    let flushing = rejections.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(FLUSH_EVERY);
-        loop {
-            tick.tick().await;
-            flushing.flush(&*queue).await;
-        }
-    });
     Ok((router, rejections))
 }
 
@@ -211,7 +147,7 @@ async fn receive(State(hook): State<Arc<Hook>>, request: Request) -> Response {
     };
     // refused now what the worker could not read later; a header id needs
     // no parsed body
-    let (text, parsed) = match crate::body::check(&body, matches!(hook.event_id, EventId::Path(_)))
+    let (text, parsed) = match super::body::check(&body, matches!(hook.event_id, EventId::Path(_)))
     {
         Ok(checked) => checked,
         Err(e) => {
@@ -294,43 +230,11 @@ async fn receive(State(hook): State<Arc<Hook>>, request: Request) -> Response {
 /// `unavailable`, or why one was refused (`bad_signature`, `too_large`, …).
 pub const WEBHOOK_REQUESTS: &str = "holdfast_webhook_requests_total";
 
-fn counted(webhook: &str, outcome: &'static str) {
+pub(super) fn counted(webhook: &str, outcome: &'static str) {
     metrics::counter!(WEBHOOK_REQUESTS, "webhook" => webhook.to_owned(), "outcome" => outcome)
         .increment(1);
 }
 
 fn answer(status: StatusCode, body: Value) -> Response {
     (status, axum::Json(body)).into_response()
-}
-
-fn verifier(webhook: &Webhook, env: &Env) -> Result<Verifier, ReceiverError> {
-    let fail = |message: String| ReceiverError {
-        webhook: webhook.name.clone(),
-        message,
-    };
-    let mut secrets = Vec::with_capacity(webhook.verify.secrets.len());
-    for (i, t) in webhook.verify.secrets.iter().enumerate() {
-        let field = format!("webhooks.{}.verify.secret[{i}]", webhook.name);
-        let secret =
-            holdfast_engine::render_with_env(&field, t, env).map_err(|e| fail(e.to_string()))?;
-        secrets.push(secret);
-    }
-    let scheme = match &webhook.verify.scheme {
-        VerifyScheme::StandardWebhooks => Scheme::StandardWebhooks,
-        VerifyScheme::Stripe => Scheme::Stripe,
-        VerifyScheme::Github => Scheme::Github,
-        VerifyScheme::HmacSha256 {
-            header,
-            encoding,
-            prefix,
-        } => Scheme::HmacSha256 {
-            header: header.clone(),
-            encoding: match encoding {
-                SignatureEncoding::Hex => Encoding::Hex,
-                SignatureEncoding::Base64 => Encoding::Base64,
-            },
-            prefix: prefix.clone(),
-        },
-    };
-    Verifier::new(scheme, secrets, webhook.verify.tolerance).map_err(|e| fail(e.to_string()))
 }

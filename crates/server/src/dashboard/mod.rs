@@ -2,17 +2,27 @@
 //! into the binary (no build step, no CDN) and served open at `/` and
 //! `/assets/…`; the page asks for the admin token and reads `/api/`.
 
+use axum::Router;
 use axum::http::header;
 use axum::response::IntoResponse;
+use axum::routing::get;
 
-const INDEX: &str = include_str!("dashboard/index.html");
-const APP: &str = include_str!("dashboard/app.js");
-const STYLE: &str = include_str!("dashboard/style.css");
+const INDEX: &str = include_str!("index.html");
+const APP: &str = include_str!("app.js");
+const STYLE: &str = include_str!("style.css");
 
 /// A strict policy: only this origin's script, style, images and API.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
                    img-src 'self' data:; connect-src 'self'; base-uri 'none'; \
                    form-action 'none'; frame-ancestors 'none'";
+
+/// `/`, `/assets/app.js` and `/assets/style.css`.
+pub(crate) fn router() -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/assets/app.js", get(app))
+        .route("/assets/style.css", get(style))
+}
 
 fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
     (
@@ -28,16 +38,16 @@ fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
 }
 
 /// `GET /`: the dashboard page.
-pub(crate) async fn index() -> impl IntoResponse {
+async fn index() -> impl IntoResponse {
     asset("text/html; charset=utf-8", INDEX)
 }
 
 /// `GET /assets/app.js`.
-pub(crate) async fn app() -> impl IntoResponse {
+async fn app() -> impl IntoResponse {
     asset("text/javascript; charset=utf-8", APP)
 }
 
 /// `GET /assets/style.css`.
-pub(crate) async fn style() -> impl IntoResponse {
+async fn style() -> impl IntoResponse {
     asset("text/css; charset=utf-8", STYLE)
 }

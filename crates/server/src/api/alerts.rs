@@ -1,5 +1,5 @@
 //! Alerts the admin API shows: the store's alert board (kept by the alert
-//! loop, [`crate::alerting`], of whichever process evaluates), plus alerts
+//! loop, `holdfast_engine::alerts::AlertLoop`, of whichever process evaluates), plus alerts
 //! computed when listed (a stream whose last run failed is a firing
 //! `sync_failed` alert).
 
@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use holdfast_store::RunOutcome;
 use serde_json::{Value, json};
 
-use super::Admin;
+use super::routes::ApiState;
 
 /// One alert as the API shows it.
 struct Alert {
@@ -25,12 +25,12 @@ struct Alert {
 /// `GET /api/alerts`: the store's alert board (what the evaluating process
 /// announced), then one firing `sync_failed` alert per stream whose last run
 /// failed (computed from the store now).
-pub(crate) async fn list(State(admin): State<Arc<Admin>>) -> Result<Response, Response> {
-    let mut alerts: Vec<Alert> = admin
+pub(crate) async fn list(State(api): State<Arc<ApiState>>) -> Result<Response, Response> {
+    let mut alerts: Vec<Alert> = api
         .queue
         .alerts()
         .await
-        .map_err(super::handlers::store_error)?
+        .map_err(super::auth::store_error)?
         .into_iter()
         .map(|a| Alert {
             rule: a.rule,
@@ -40,12 +40,12 @@ pub(crate) async fn list(State(admin): State<Arc<Admin>>) -> Result<Response, Re
             message: a.message,
         })
         .collect();
-    for s in &admin.spec.streams {
-        let runs = admin
+    for s in &api.spec.streams {
+        let runs = api
             .queue
             .runs(Some(&s.name), 1)
             .await
-            .map_err(super::handlers::store_error)?;
+            .map_err(super::auth::store_error)?;
         if let Some(run) = runs.first()
             && run.outcome == RunOutcome::Failed
         {
@@ -69,7 +69,7 @@ pub(crate) async fn list(State(admin): State<Arc<Admin>>) -> Result<Response, Re
             json!({
                 "rule": a.rule, "subject": a.subject,
                 "state": if a.firing { "firing" } else { "resolved" },
-                "since": super::handlers::time(a.since), "message": a.message,
+                "since": super::views::time(a.since), "message": a.message,
             })
         })
         .collect();

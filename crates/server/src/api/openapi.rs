@@ -8,12 +8,12 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
-use super::Admin;
+use super::routes::ApiState;
 
 /// The document.
-pub(crate) async fn document(State(admin): State<Arc<Admin>>) -> Json<Value> {
-    let streams: Vec<&str> = admin.spec.streams.iter().map(|s| s.name.as_str()).collect();
-    let actions: Vec<&str> = admin.spec.actions.iter().map(|a| a.name.as_str()).collect();
+pub(crate) async fn document(State(api): State<Arc<ApiState>>) -> Json<Value> {
+    let streams: Vec<&str> = api.spec.streams.iter().map(|s| s.name.as_str()).collect();
+    let actions: Vec<&str> = api.spec.actions.iter().map(|a| a.name.as_str()).collect();
     Json(spec(&streams, &actions))
 }
 

@@ -1,4 +1,4 @@
-//! Serving HTTP for `holdfast serve` under limits, so that slow or greedy
+//! Serving HTTP under limits, so that slow or greedy
 //! clients cannot hold it: at most `max_connections` connections at once
 //! (further ones wait in the listen backlog), request headers within
 //! `header_timeout` (hyper's header read timeout, idle keep-alive
@@ -19,36 +19,40 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 use tower_http::limit::RequestBodyLimitLayer;
 
-use crate::admin::problem;
-use crate::cli::ServeArgs;
+use crate::api::problem;
 
-/// What `serve` allows one client, from its flags.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Limits {
+/// What the server allows one client (`holdfast serve`'s flags in brackets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
     /// Time to send a request's headers (`--header-timeout`).
-    pub(crate) header_timeout: Duration,
+    pub header_timeout: Duration,
     /// Time to send a body and be answered (`--request-timeout`).
-    pub(crate) request_timeout: Duration,
+    pub request_timeout: Duration,
     /// Connections served at once (`--max-connections`).
-    pub(crate) max_connections: usize,
+    pub max_connections: usize,
     /// Largest body outside the webhooks (`--max-api-body`).
-    pub(crate) max_api_body: usize,
+    pub max_api_body: usize,
+}
+
+impl Default for Limits {
+    /// `holdfast serve`'s defaults: 10 s for headers, 30 s per request, 512
+    /// connections, 1 MiB bodies.
+    fn default() -> Limits {
+        Limits {
+            header_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_connections: 512,
+            max_api_body: 1 << 20,
+        }
+    }
 }
 
 impl Limits {
-    /// The limits `args` set.
-    pub(crate) fn from_args(args: &ServeArgs) -> Limits {
-        Limits {
-            header_timeout: args.header_timeout,
-            request_timeout: args.request_timeout,
-            max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
-            max_api_body: args.max_api_body,
-        }
-    }
-
     /// Bounds the request bodies of `routes` by `max_api_body`: a larger
     /// `Content-Length` is answered 413 before the handler runs, and a
     /// chunked body stops being read past the limit.
@@ -72,15 +76,18 @@ impl Limits {
     }
 }
 
-/// Serves `app` on `listener` under `limits` until `stop` turns true; then
-/// lets open requests finish (at most a header and a request timeout).
+/// Serves `app` on `listener` under `limits` until `stop` is cancelled;
+/// then stops accepting and lets open requests finish (at most a header and
+/// a request timeout; connections still open after that are dropped).
+/// Every connection is a task of this one's own set, reaped as it ends.
 pub(crate) async fn serve(
     listener: TcpListener,
     app: Router,
     limits: Limits,
-    mut stop: watch::Receiver<bool>,
+    stop: CancellationToken,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let mut connections = JoinSet::new();
     let graceful = GracefulShutdown::new();
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -92,7 +99,11 @@ pub(crate) async fn serve(
                 Ok(slot) => slot,
                 Err(_) => break,
             },
-            _ = stop.wait_for(|s| *s) => break,
+            Some(ended) = connections.join_next(), if !connections.is_empty() => {
+                reaped(ended);
+                continue;
+            }
+            () = stop.cancelled() => break,
         };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -102,12 +113,12 @@ pub(crate) async fn serve(
                     continue;
                 }
             },
-            _ = stop.wait_for(|s| *s) => break,
+            () = stop.cancelled() => break,
         };
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(app.clone());
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
-        tokio::spawn(async move {
+        connections.spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!(%peer, error = %e, "connection closed on an error");
             }
@@ -122,8 +133,23 @@ pub(crate) async fn serve(
     {
         tracing::warn!(
             grace = %humantime::format_duration(grace),
+            connections = connections.len(),
             "connections still open at shutdown were dropped"
         );
+        connections.shutdown().await;
+    }
+    while let Some(ended) = connections.join_next().await {
+        reaped(ended);
+    }
+}
+
+/// Logs a connection task that panicked (hyper turns a handler's panic
+/// into a closed connection; this is for the rest).
+fn reaped(ended: Result<(), tokio::task::JoinError>) {
+    if let Err(e) = ended
+        && e.is_panic()
+    {
+        tracing::error!(error = %e, "a connection task panicked");
     }
 }
 

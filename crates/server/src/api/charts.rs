@@ -11,8 +11,9 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde_json::{Value, json};
 
-use super::Admin;
-use super::handlers::{store_error, time};
+use super::auth::store_error;
+use super::routes::ApiState;
+use super::views::time;
 
 /// Hours the charts cover.
 const HOURS: usize = 24;
@@ -28,7 +29,7 @@ const MAX_REQUESTS: u32 = 1000;
 /// that finished in each hour), `latency` (per endpoint, the p95 duration in
 /// ms of the attempts in each hour, `null` when none) and `endpoints` (per
 /// endpoint over the 24 hours: attempts, failures, p95).
-pub(crate) async fn charts(State(admin): State<Arc<Admin>>) -> Result<Response, Response> {
+pub(crate) async fn charts(State(api): State<Arc<ApiState>>) -> Result<Response, Response> {
     let now = Utc::now();
     let current = now.duration_trunc(Duration::hours(1)).unwrap_or(now);
     let first = current - Duration::hours(HOURS as i64 - 1);
@@ -40,12 +41,8 @@ pub(crate) async fn charts(State(admin): State<Arc<Admin>>) -> Result<Response, 
         (i < HOURS).then_some(i)
     };
 
-    let runs = admin
-        .queue
-        .runs(None, MAX_RUNS)
-        .await
-        .map_err(store_error)?;
-    let mut records: BTreeMap<String, Vec<u64>> = admin
+    let runs = api.queue.runs(None, MAX_RUNS).await.map_err(store_error)?;
+    let mut records: BTreeMap<String, Vec<u64>> = api
         .spec
         .streams
         .iter()
@@ -68,7 +65,7 @@ pub(crate) async fn charts(State(admin): State<Arc<Admin>>) -> Result<Response, 
         .filter(|r| r.started_at >= first || r.finished_at.is_some_and(|f| f >= first))
         .take(MAX_LOGGED_RUNS);
     for r in recent {
-        let rows = admin
+        let rows = api
             .queue
             .requests(r.id, MAX_REQUESTS)
             .await
@@ -83,11 +80,7 @@ pub(crate) async fn charts(State(admin): State<Arc<Admin>>) -> Result<Response, 
         }
     }
 
-    let stats = admin
-        .queue
-        .endpoint_stats(first)
-        .await
-        .map_err(store_error)?;
+    let stats = api.queue.endpoint_stats(first).await.map_err(store_error)?;
     let hours: Vec<String> = (0..HOURS)
         .map(|i| time(first + Duration::hours(i as i64)))
         .collect();
