@@ -1,13 +1,17 @@
-//! The durable queue's workers: one loop ([`lane`]) that claims jobs, hands
-//! each to the handler of its kind, finishes it (done, retried with backoff,
-//! or dead-lettered), sleeps until woken and stops on request.
+//! The durable queue's workers: one loop (`lane.rs`) that claims jobs,
+//! hands each to the handler of its kind, finishes it (done, retried with
+//! backoff, or dead-lettered), sleeps until woken and stops on request.
 //!
-//! - [`events`]: webhook events, applied a batch per transaction;
-//! - [`actions`]: outbound actions, sent with their idempotency keys;
-//! - [`syncs`]: queued syncs, each under its stream's lease;
-//! - [`pace`]: how many jobs a worker claims at once;
-//! - who a worker is and whether its process lives: [`crate::identity`]
-//!   (re-exported here), shared with the stream lease.
+//! - `events.rs`: webhook events, applied a batch per transaction;
+//! - `actions.rs`: outbound actions, sent with their idempotency keys;
+//! - `syncs.rs`: queued syncs, each under its stream's lease;
+//! - `pace.rs`: how many jobs a worker claims at once;
+//! - `worker.rs`: the two workers built on them, [`Worker`] (events and
+//!   actions) and [`SyncWorker`];
+//! - who a worker is and whether its process lives ([`worker_id`],
+//!   [`worker_gone`], [`release_dead_claims`]) is shared with the stream
+//!   lease, so it sits beside this room (`identity.rs`) and is re-exported
+//!   here.
 
 mod actions;
 mod events;

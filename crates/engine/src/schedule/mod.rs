@@ -10,7 +10,7 @@
 //! the key makes the slot one job. Only a stream's latest slot is ever
 //! enqueued, so a process that was down for N slots runs the stream once.
 //!
-//! A [`SyncWorker`](crate::queue::SyncWorker) (in the queue's room) claims
+//! A [`SyncWorker`] (in the [`queue`](crate::queue) room) claims
 //! sync jobs and runs each under the named lease `stream:{name}` (renewed
 //! while it runs), so a stream never runs twice at once, even on two
 //! machines; a job whose stream is busy waits for it. A shutdown stops the
