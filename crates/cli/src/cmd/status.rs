@@ -112,7 +112,6 @@ async fn connections(spec: &holdfast_spec::Spec, store: &dyn Store) -> anyhow::R
             holdfast_spec::Auth::Bearer { .. } => "bearer",
             holdfast_spec::Auth::OAuth2(_) => "oauth2",
             holdfast_spec::Auth::Session(_) => "session",
-            _ => "other",
         };
         if kind == "session" {
             let saved = tokens.iter().find(|t| &t.connection == name);

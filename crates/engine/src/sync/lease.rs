@@ -1,6 +1,7 @@
-//! A stream's lease held around a run started outside the queue (`holdfast
-//! sync` by hand), so that it never overlaps a scheduled run of the same
-//! stream in `holdfast serve`, on this machine or another.
+//! A stream's lease: the named lease `stream:{name}` a run holds, so a
+//! stream never runs twice at once, on this machine or another. A queued
+//! sync takes it in the queue's sync handler; a run started outside the
+//! queue (`holdfast sync` by hand) holds it with [`with_stream_lease`].
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -10,8 +11,12 @@ use chrono::{DateTime, Utc};
 use holdfast_store::StoreError;
 use holdfast_store::prelude::*;
 
-use super::stream_lease;
-use crate::worker::worker_gone;
+use crate::identity::worker_gone;
+
+/// The named lease a stream's run holds.
+pub fn stream_lease(stream: &str) -> String {
+    format!("stream:{stream}")
+}
 
 /// The stream is being synced by another process.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -63,7 +68,7 @@ pub async fn with_stream_lease<F: Future>(
 /// Takes lease `name` for `holder` until `span` from now: `None` when
 /// taken, else who holds it and until when. A holder on this host whose
 /// process is gone is not waited for.
-pub(super) async fn take(
+pub(crate) async fn take(
     store: &dyn Store,
     name: &str,
     holder: &str,

@@ -1,15 +1,18 @@
 //! Rendering the connector file's templates (Jinja syntax, via minijinja),
+//! and evaluating its conditions by name,
 //! in the closed sandbox of [`holdfast_spec::sandbox`]: only its filters and
 //! tests, no functions, and `env`/`secret` readable one name at a time.
 //! Values rendered into a request path are encoded as one path segment each.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use holdfast_spec::sandbox;
 use holdfast_spec::{Env, Template};
 use minijinja::{Environment, Error, ErrorKind, Output, State, UndefinedBehavior, Value};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
+use super::Condition;
 use crate::SourceError;
 
 /// What a value rendered into a path keeps unencoded: the unreserved
@@ -30,6 +33,8 @@ pub(crate) struct Renderer {
     /// `secret`: absent when secrets were not loaded, so reading one fails
     /// instead of rendering empty.
     secrets: Option<Value>,
+    /// Conditions, by key path (they read their own variables only).
+    conditions: BTreeMap<String, Arc<Condition>>,
 }
 
 impl Renderer {
@@ -45,6 +50,7 @@ impl Renderer {
             paths,
             vars: sandbox::named_only("env", env.vars()),
             secrets: env.secrets().map(|s| sandbox::named_only("secret", s)),
+            conditions: BTreeMap::new(),
         }
     }
 
@@ -159,17 +165,31 @@ impl Renderer {
         serde_json::to_value(&value).map_err(|e| fail(format!("is not JSON: {e}")))
     }
 
-    /// Evaluates `expr` as a Jinja expression and says whether it is truthy.
-    pub(crate) fn is_true(&self, name: &str, expr: &str, vars: &Vars) -> Result<bool, SourceError> {
-        let fail = |e: minijinja::Error| SourceError::Config {
+    /// Compiles the condition `template` under `name` (its key path).
+    pub(crate) fn add_condition(
+        &mut self,
+        name: &str,
+        template: &Template,
+    ) -> Result<(), SourceError> {
+        let condition = Condition::new(name, &template.source)?;
+        self.conditions.insert(name.to_owned(), Arc::new(condition));
+        Ok(())
+    }
+
+    /// Whether the condition added as `name` holds with `vars` (and no
+    /// `env` or `secret`: conditions read what happened, not settings).
+    pub(crate) fn holds(&self, name: &str, vars: &Vars) -> Result<bool, SourceError> {
+        let fail = |message: String| SourceError::Config {
             field: name.to_owned(),
-            message: e.to_string(),
+            message,
         };
-        let compiled = self.env.compile_expression(expr).map_err(fail)?;
-        compiled
-            .eval(Value::from(vars.0.clone()))
-            .map(|v| v.is_true())
-            .map_err(fail)
+        let condition = self
+            .conditions
+            .get(name)
+            .ok_or_else(|| fail("the condition was not compiled".to_owned()))?;
+        condition
+            .holds(&vars.to_context())
+            .map_err(|e| fail(e.to_string()))
     }
 }
 
@@ -214,6 +234,11 @@ impl Vars {
                 .insert(name.to_owned(), Value::from(minijinja::value::Serde(v)));
         }
         self
+    }
+
+    /// The variables as a context of their own (no `env`, no `secret`).
+    pub(crate) fn to_context(&self) -> Value {
+        Value::from(self.0.clone())
     }
 
     /// Adds `name` = an already-built template value.
