@@ -26,7 +26,7 @@ pub enum ServerError {
     Webhook(#[from] ReceiverError),
     /// A stream's `schedule:` cannot be planned.
     #[error("{0}")]
-    Schedule(String),
+    Schedule(holdfast_engine::schedule::ScheduleError),
     /// A `notify:` URL does not render.
     #[error(transparent)]
     Notify(#[from] NotifyError),

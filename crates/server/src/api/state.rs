@@ -3,14 +3,14 @@
 use std::sync::Arc;
 
 use holdfast_spec::Spec;
-use holdfast_store::JobQueue;
+use holdfast_store::prelude::*;
 
 /// What the admin API reads and acts on.
 pub(crate) struct ApiState {
     /// The checked connector file.
     pub(crate) spec: Arc<Spec>,
     /// The store (and its queue).
-    pub(crate) queue: Arc<dyn JobQueue>,
+    pub(crate) store: Arc<dyn Store>,
     /// The bearer token; `None` turns `/api/` off.
     pub(crate) token: Option<String>,
 }

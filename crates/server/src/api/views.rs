@@ -103,7 +103,6 @@ pub fn connections_json(spec: &Spec, tokens: &[holdfast_store::StoredToken]) -> 
                 holdfast_spec::Auth::Bearer { .. } => "bearer",
                 holdfast_spec::Auth::OAuth2(_) => "oauth2",
                 holdfast_spec::Auth::Session(_) => "session",
-                _ => "other",
             };
             let token = tokens.iter().find(|t| &t.connection == name).map(|t| {
                 let s = &t.status;
