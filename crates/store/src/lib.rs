@@ -50,6 +50,7 @@ mod redact;
 mod roles;
 mod secret;
 
+pub mod events;
 pub mod prelude;
 
 pub use coordination::{NamedLease, StoredAlert, WRITE_PROBE, gcra_wait, interval_micros};
