@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use chrono::Utc;
 use holdfast_engine::jobs::{ACTION, ActionCall};
-use holdfast_engine::worker::{Worker, WorkerConfig};
+use holdfast_engine::queue::{Worker, WorkerConfig};
 use holdfast_spec::Env;
 use holdfast_store::prelude::*;
 use holdfast_store::{Enqueued, Job, JobState};

@@ -112,7 +112,6 @@ async fn connections(spec: &holdfast_spec::Spec, store: &dyn Store) -> anyhow::R
             holdfast_spec::Auth::Bearer { .. } => "bearer",
             holdfast_spec::Auth::OAuth2(_) => "oauth2",
             holdfast_spec::Auth::Session(_) => "session",
-            _ => "other",
         };
         if kind == "session" {
             let saved = tokens.iter().find(|t| &t.connection == name);
@@ -231,7 +230,7 @@ async fn status_json(
     store: &dyn Store,
     window: std::time::Duration,
 ) -> anyhow::Result<serde_json::Value> {
-    use crate::admin::handlers::{connections_json, run_json, time};
+    use holdfast_server::api::views::{connections_json, run_json, time};
     use serde_json::json;
     let mut streams = Vec::new();
     for stream in &spec.streams {
@@ -281,6 +280,6 @@ async fn status_json(
         "streams": streams,
         "connections": connections_json(spec, &tokens),
         "endpoints": endpoints,
-        "queue": crate::cmd::queue::queue_json(&stats, &dead, &rejections, now),
+        "queue": holdfast_server::api::views::queue_json(&stats, &dead, &rejections, now),
     }))
 }

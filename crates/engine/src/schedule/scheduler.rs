@@ -10,8 +10,18 @@ use holdfast_store::{Enqueued, RunOutcome, StoreError};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::Slots;
+use super::{Slots, SlotsError};
 use crate::jobs::SyncCall;
+
+/// A stream's schedule cannot be computed with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("streams.{stream}.schedule: {error}")]
+pub struct ScheduleError {
+    /// The stream.
+    pub stream: String,
+    /// What is wrong with its schedule.
+    pub error: SlotsError,
+}
 
 /// A stream and its schedule.
 #[derive(Debug, Clone)]
@@ -75,12 +85,14 @@ impl Scheduler {
     ///
     /// # Errors
     /// A schedule that cannot be computed with (not one `holdfast check` passes).
-    pub fn from_spec(store: Arc<dyn Store>, spec: &Spec) -> Result<Scheduler, String> {
+    pub fn from_spec(store: Arc<dyn Store>, spec: &Spec) -> Result<Scheduler, ScheduleError> {
         let mut streams = Vec::new();
         for s in &spec.streams {
             if let Some(schedule) = &s.schedule {
-                let slots = Slots::new(schedule)
-                    .map_err(|e| format!("streams.{}.schedule: {e}", s.name))?;
+                let slots = Slots::new(schedule).map_err(|error| ScheduleError {
+                    stream: s.name.clone(),
+                    error,
+                })?;
                 streams.push(ScheduledStream {
                     name: s.name.clone(),
                     slots,
