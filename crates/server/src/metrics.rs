@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::http::header;
 use axum::response::IntoResponse;
 use chrono::Utc;
-use holdfast_store::JobQueue;
+use holdfast_store::prelude::*;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio_util::sync::CancellationToken;
 
@@ -57,11 +57,7 @@ pub const QUEUE_OLDEST_READY: &str = "holdfast_queue_oldest_ready_age_seconds";
 /// Samples the queue's depth every `every` into gauges (the queue is
 /// shared, so every process of a cluster reports the same numbers), until
 /// `stop`.
-pub(crate) async fn sample_queue(
-    queue: Arc<dyn JobQueue>,
-    every: Duration,
-    stop: CancellationToken,
-) {
+pub(crate) async fn sample_queue(store: Arc<dyn Store>, every: Duration, stop: CancellationToken) {
     let mut tick = tokio::time::interval(every);
     let mut seen: HashSet<(String, &'static str)> = HashSet::new();
     loop {
@@ -70,7 +66,7 @@ pub(crate) async fn sample_queue(
             () = stop.cancelled() => return,
         }
         let now = Utc::now();
-        let stats = match queue.queue_stats(now).await {
+        let stats = match store.queue_stats(now).await {
             Ok(s) => s,
             Err(e) => {
                 tracing::warn!(error = %e, "could not sample the queue for /metrics");

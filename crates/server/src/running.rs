@@ -10,7 +10,7 @@ use axum::Router;
 use holdfast_engine::DeclarativeSource;
 use holdfast_engine::alerts::AlertLoop;
 use holdfast_engine::schedule::ScheduledStream;
-use holdfast_store::JobQueue;
+use holdfast_store::prelude::*;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -29,7 +29,7 @@ pub struct Listening {
     pub(crate) listener: TcpListener,
     pub(crate) app: Router,
     pub(crate) limits: Limits,
-    pub(crate) queue: Arc<dyn JobQueue>,
+    pub(crate) store: Arc<dyn Store>,
     pub(crate) source: Arc<DeclarativeSource>,
     pub(crate) keep_done: Duration,
     pub(crate) metrics: PrometheusHandle,
@@ -128,7 +128,7 @@ impl Listening {
             listener,
             app,
             limits,
-            queue,
+            store,
             source,
             keep_done,
             metrics,
@@ -149,7 +149,7 @@ impl Listening {
         tasks.spawn("webhook intake", async move {
             Ended::Ingest(writer.run(s).await)
         });
-        let (s, q) = (stop.clone(), queue.clone());
+        let (s, q) = (stop.clone(), store.clone());
         tasks.spawn("webhook rejections", async move {
             Ended::Flushed(rejections.keep_flushed(q, s).await)
         });
@@ -159,11 +159,11 @@ impl Listening {
         );
         tasks.spawn_quiet(
             "queue sampler",
-            crate::metrics::sample_queue(queue.clone(), SAMPLE_QUEUE_EVERY, stop.clone()),
+            crate::metrics::sample_queue(store.clone(), SAMPLE_QUEUE_EVERY, stop.clone()),
         );
         tasks.spawn_quiet(
             "pruning",
-            crate::upkeep::prune(queue.clone(), keep_done, stop.clone()),
+            crate::upkeep::prune(store.clone(), keep_done, stop.clone()),
         );
         tasks.spawn_quiet(
             "credentials keep-alive",

@@ -9,7 +9,7 @@ use axum::Router;
 use holdfast_engine::DeclarativeSource;
 use holdfast_engine::alerts::AlertLoop;
 use holdfast_spec::{Env, Spec};
-use holdfast_store::JobQueue;
+use holdfast_store::prelude::*;
 
 use crate::api::{ActionIntake, ApiState};
 use crate::error::ServerError;
@@ -58,7 +58,7 @@ impl Default for ServerOptions {
 pub struct Server {
     spec: Arc<Spec>,
     env: Env,
-    queue: Arc<dyn JobQueue>,
+    store: Arc<dyn Store>,
     source: Arc<DeclarativeSource>,
     options: ServerOptions,
 }
@@ -78,13 +78,13 @@ impl Server {
     pub fn new(
         spec: Arc<Spec>,
         env: Env,
-        queue: Arc<dyn JobQueue>,
+        store: Arc<dyn Store>,
         source: Arc<DeclarativeSource>,
     ) -> Server {
         Server {
             spec,
             env,
-            queue,
+            store,
             source,
             options: ServerOptions::default(),
         }
@@ -145,13 +145,13 @@ impl Server {
         let Server {
             spec,
             env,
-            queue,
+            store,
             source,
             options,
         } = self;
         let metrics = crate::metrics::install()?;
-        let crew = Crew::prepare(&spec, &queue, &source, options.workers).await?;
-        let (ingest, writer) = Ingest::new(queue.clone(), crew.wake.clone(), crew.acks.clone());
+        let crew = Crew::prepare(&spec, &store, &source, options.workers).await?;
+        let (ingest, writer) = Ingest::new(store.clone(), crew.wake.clone(), crew.acks.clone());
         let (hooks, rejections) = crate::webhook::router(&spec, &env, ingest.clone())?;
         let alerts = if spec.alerts.is_empty() {
             None
@@ -159,14 +159,14 @@ impl Server {
             Some(AlertLoop::new(
                 spec.clone(),
                 &env,
-                queue.clone(),
+                store.clone(),
                 options.alerts_every,
                 alerts_holder(),
             )?)
         };
         let api = crate::api::router(Arc::new(ApiState {
             spec: spec.clone(),
-            queue: queue.clone(),
+            store: store.clone(),
             token: options.admin_token.clone(),
         }));
         let actions = crate::api::action_router(Arc::new(ActionIntake {
@@ -198,7 +198,7 @@ impl Server {
             listener,
             app,
             limits,
-            queue,
+            store,
             source,
             keep_done: options.keep_done,
             metrics,

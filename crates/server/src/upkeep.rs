@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use holdfast_engine::DeclarativeSource;
-use holdfast_store::JobQueue;
+use holdfast_store::prelude::*;
 use tokio_util::sync::CancellationToken;
 
 /// How often finished jobs are pruned.
@@ -16,7 +16,7 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(60);
 
 /// Deletes jobs done more than `keep` ago, at start and every hour, until `stop`.
-pub(crate) async fn prune(queue: Arc<dyn JobQueue>, keep: Duration, stop: CancellationToken) {
+pub(crate) async fn prune(store: Arc<dyn Store>, keep: Duration, stop: CancellationToken) {
     let keep = chrono::Duration::from_std(keep).unwrap_or(chrono::Duration::days(7));
     let mut every = tokio::time::interval(PRUNE_EVERY);
     loop {
@@ -24,7 +24,7 @@ pub(crate) async fn prune(queue: Arc<dyn JobQueue>, keep: Duration, stop: Cancel
             _ = every.tick() => {}
             () = stop.cancelled() => return,
         }
-        match queue.prune_done(Utc::now() - keep).await {
+        match store.prune_done(Utc::now() - keep).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(jobs = n, "pruned finished jobs"),
             Err(e) => tracing::warn!(error = %e, "could not prune finished jobs"),

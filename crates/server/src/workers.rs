@@ -8,7 +8,7 @@ use holdfast_engine::DeclarativeSource;
 use holdfast_engine::schedule::{ScheduledStream, Scheduler, SyncWorker, SyncWorkerConfig};
 use holdfast_engine::worker::{AckClock, Worker, WorkerConfig, release_dead_claims, worker_id};
 use holdfast_spec::Spec;
-use holdfast_store::JobQueue;
+use holdfast_store::prelude::*;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -43,7 +43,7 @@ impl Crew {
     /// stream (at least 1, at most 8) when `running > 0`.
     pub(crate) async fn prepare(
         spec: &Spec,
-        queue: &Arc<dyn JobQueue>,
+        store: &Arc<dyn Store>,
         source: &Arc<DeclarativeSource>,
         running: usize,
     ) -> Result<Crew, ServerError> {
@@ -56,7 +56,7 @@ impl Crew {
                 id: worker_id(i),
                 ..WorkerConfig::default()
             };
-            let worker = Worker::new(queue.clone(), source.clone(), config)?
+            let worker = Worker::new(store.clone(), source.clone(), config)?
                 .with_waker(wake.clone())
                 .with_ack_clock(acks.clone());
             workers.push(worker);
@@ -65,8 +65,8 @@ impl Crew {
             first.prepare().await?;
         }
         // a previous serve on this host killed mid-batch: its jobs go again now
-        let released = release_dead_claims(&**queue).await?;
-        let scheduler = Scheduler::from_spec(queue.clone(), spec).map_err(ServerError::Schedule)?;
+        let released = release_dead_claims(&**store).await?;
+        let scheduler = Scheduler::from_spec(store.clone(), spec).map_err(ServerError::Schedule)?;
         let sync_wake = Arc::new(Notify::new());
         let syncs = if running > 0 {
             scheduler.streams().count().clamp(1, MAX_SYNC_WORKERS)
@@ -81,7 +81,7 @@ impl Crew {
                     id: worker_id(first_id + i),
                     ..SyncWorkerConfig::default()
                 };
-                SyncWorker::new(queue.clone(), source.clone(), config).with_waker(sync_wake.clone())
+                SyncWorker::new(store.clone(), source.clone(), config).with_waker(sync_wake.clone())
             })
             .collect();
         Ok(Crew {

@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use chrono::Utc;
-use holdfast_store::{Claim, Finish, JobQueue, NewJob};
+use holdfast_store::prelude::*;
+use holdfast_store::{Claim, Finish, NewJob};
 
 use super::bench::{check_count, median, run_holdfast, start_mock, tempfile_dir};
 use crate::backend::OpenStore;
@@ -105,7 +106,7 @@ pub(crate) async fn run(args: &StoreBenchArgs) -> anyhow::Result<ExitCode> {
 /// `workers` tasks: jobs per second.
 async fn queue_run(url: &str, jobs: usize, workers: usize, batch: u32) -> anyhow::Result<f64> {
     let store = OpenStore::open(url).await?;
-    let queue = store.queue();
+    let queue: std::sync::Arc<dyn JobQueue> = store.store();
     let now = Utc::now();
     let new: Vec<NewJob> = (0..jobs)
         .map(|i| NewJob {

@@ -2,7 +2,8 @@
 
 use std::process::ExitCode;
 
-use holdfast_store::{RunId, Store};
+use holdfast_store::RunId;
+use holdfast_store::prelude::*;
 
 use crate::cli::{Cli, RunsArgs};
 use crate::context::open_store_to_read;

@@ -30,7 +30,7 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode>
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
         max_api_body: args.max_api_body,
     };
-    let listening = Server::new(spec.clone(), env, store.queue(), source)
+    let listening = Server::new(spec.clone(), env, store.store(), source)
         .listen(args.listen)
         .limits(limits)
         .workers(args.workers)

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use chrono::Utc;
 use holdfast_spec::Env;
-use holdfast_store::{JobQueue, JobState, Store};
+use holdfast_store::JobState;
+use holdfast_store::prelude::*;
 
 use crate::cli::{Cli, StatusArgs};
 use crate::context::{load_spec_from, open_store_to_read};
@@ -173,7 +174,7 @@ async fn connections(spec: &holdfast_spec::Spec, store: &dyn Store) -> anyhow::R
 }
 
 /// The queue in three lines: jobs waiting, dead letters, refused webhook requests.
-async fn queue_summary(store: &dyn JobQueue) -> anyhow::Result<()> {
+async fn queue_summary(store: &dyn Store) -> anyhow::Result<()> {
     let now = Utc::now();
     let stats = store.queue_stats(now).await?;
     let rejections = store.rejections().await?;
@@ -226,7 +227,7 @@ queue (details: holdfast queue)"
 /// (over `window`) and `queue` (as `holdfast queue --json`).
 async fn status_json(
     spec: &holdfast_spec::Spec,
-    store: &dyn JobQueue,
+    store: &dyn Store,
     window: std::time::Duration,
 ) -> anyhow::Result<serde_json::Value> {
     use holdfast_server::api::views::{connections_json, run_json, time};

@@ -7,7 +7,7 @@ use holdfast_engine::queue::worker_id;
 use holdfast_engine::schedule::CancellationToken;
 use holdfast_engine::sync::{PlanError, StreamEnd, SyncOptions, WaveOptions, plan, sync_waves};
 use holdfast_spec::Env;
-use holdfast_store::Store;
+use holdfast_store::prelude::*;
 use serde_json::json;
 
 use crate::cli::{Cli, SyncArgs};

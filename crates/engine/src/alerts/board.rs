@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use holdfast_spec::Spec;
-use holdfast_store::{JobQueue, StoreError, StoredAlert};
+use holdfast_store::prelude::*;
+use holdfast_store::{StoreError, StoredAlert};
 use serde::Serialize;
 
 use super::rules::{Finding, evaluate};
@@ -72,7 +73,7 @@ pub fn transitions(
 /// A store that cannot be read or written.
 pub async fn step(
     spec: &Spec,
-    store: &dyn JobQueue,
+    store: &dyn Store,
     now: DateTime<Utc>,
     watching_since: DateTime<Utc>,
 ) -> Result<(Vec<Finding>, Vec<Transition>), StoreError> {

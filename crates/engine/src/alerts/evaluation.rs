@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use holdfast_spec::{Env, Notify, Spec};
-use holdfast_store::JobQueue;
+use holdfast_store::prelude::*;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -38,7 +38,7 @@ pub struct NotifyError {
 /// The evaluation loop of one process, ready to run.
 pub struct AlertLoop {
     spec: Arc<Spec>,
-    queue: Arc<dyn JobQueue>,
+    store: Arc<dyn Store>,
     targets: Vec<String>,
     every: Duration,
     holder: String,
@@ -65,7 +65,7 @@ impl AlertLoop {
     pub fn new(
         spec: Arc<Spec>,
         env: &Env,
-        queue: Arc<dyn JobQueue>,
+        store: Arc<dyn Store>,
         every: Duration,
         holder: String,
     ) -> Result<AlertLoop, NotifyError> {
@@ -87,7 +87,7 @@ impl AlertLoop {
         }
         Ok(AlertLoop {
             spec,
-            queue,
+            store,
             targets,
             every,
             holder,
@@ -136,7 +136,7 @@ impl AlertLoop {
             }
             let now = Utc::now();
             match self
-                .queue
+                .store
                 .acquire_lease(LEASE, &self.holder, now + lease_for, now)
                 .await
             {
@@ -147,7 +147,7 @@ impl AlertLoop {
                     continue;
                 }
             }
-            let (findings, changes) = match step(&self.spec, &*self.queue, now, started).await {
+            let (findings, changes) = match step(&self.spec, &*self.store, now, started).await {
                 Ok(step) => step,
                 Err(e) => {
                     tracing::warn!(error = %e, "alerts: the store cannot be read; evaluation skipped");
@@ -188,7 +188,7 @@ impl AlertLoop {
             );
             deliveries.shutdown().await;
         }
-        let _ = self.queue.release_lease(LEASE, &self.holder).await;
+        let _ = self.store.release_lease(LEASE, &self.holder).await;
     }
 }
 

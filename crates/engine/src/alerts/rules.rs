@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use holdfast_spec::{AlertCondition, AlertRule, Spec};
-use holdfast_store::{EndpointStats, JobQueue, JobState, StoreError};
+use holdfast_store::prelude::*;
+use holdfast_store::{EndpointStats, JobState, StoreError};
 use serde::Serialize;
 
 /// What one rule says about one subject (a stream, a connection, the queue) now.
@@ -37,7 +38,7 @@ pub struct Finding {
 /// A store that cannot be read.
 pub async fn evaluate(
     spec: &Spec,
-    store: &dyn JobQueue,
+    store: &dyn Store,
     now: DateTime<Utc>,
     watching_since: DateTime<Utc>,
 ) -> Result<Vec<Finding>, StoreError> {
@@ -130,7 +131,7 @@ fn connections<'s>(spec: &'s Spec, one: Option<&'s str>) -> impl Iterator<Item =
 
 async fn endpoint_stats<'m>(
     cache: &'m mut BTreeMap<Duration, Vec<EndpointStats>>,
-    store: &dyn JobQueue,
+    store: &dyn Store,
     window: Duration,
     now: DateTime<Utc>,
 ) -> Result<&'m [EndpointStats], StoreError> {
@@ -149,7 +150,7 @@ fn totals(stats: &[EndpointStats], connection: &str) -> (u64, u64) {
 }
 
 async fn no_records(
-    store: &dyn JobQueue,
+    store: &dyn Store,
     stream: &str,
     window: Duration,
     now: DateTime<Utc>,
@@ -269,7 +270,7 @@ fn deprecation(stats: &[EndpointStats], connection: &str, window: Duration) -> F
 }
 
 async fn token_expiring(
-    store: &dyn JobQueue,
+    store: &dyn Store,
     connection: Option<&str>,
     within: Duration,
     now: DateTime<Utc>,
@@ -318,7 +319,7 @@ async fn token_expiring(
 }
 
 async fn queue_depth(
-    store: &dyn JobQueue,
+    store: &dyn Store,
     above: u64,
     now: DateTime<Utc>,
 ) -> Result<Finding, StoreError> {
@@ -334,7 +335,7 @@ async fn queue_depth(
 }
 
 async fn schema_drift(
-    store: &dyn JobQueue,
+    store: &dyn Store,
     stream: &str,
     window: Duration,
     now: DateTime<Utc>,

@@ -69,7 +69,7 @@ impl ActionHandler {
     async fn flush_requests(&self, lane: &Lane) {
         let rows = self.source.take_requests();
         if !rows.is_empty()
-            && let Err(e) = lane.queue.log_requests(&rows).await
+            && let Err(e) = lane.store.log_requests(&rows).await
         {
             tracing::warn!(error = %e, "could not write the request log");
         }

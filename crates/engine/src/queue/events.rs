@@ -69,7 +69,7 @@ impl EventHandler {
                 })
             })
             .collect();
-        match lane.queue.apply_events(&applies, chrono::Utc::now()).await {
+        match lane.store.apply_events(&applies, chrono::Utc::now()).await {
             Ok(outcomes) => {
                 for (outcome, (job, w)) in outcomes.into_iter().zip(&writes) {
                     self.applied(lane, job, w, outcome, &mut summary).await?;

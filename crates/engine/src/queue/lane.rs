@@ -10,14 +10,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use holdfast_store::{Claim, Finish, Job, JobQueue, StoreError};
+use holdfast_store::prelude::*;
+use holdfast_store::{Claim, Finish, Job, StoreError};
 use tokio::sync::Notify;
 
 use super::WorkSummary;
 
 /// One worker's hold on the queue.
 pub(crate) struct Lane {
-    pub(crate) queue: Arc<dyn JobQueue>,
+    pub(crate) store: Arc<dyn Store>,
     /// Names the worker in claimed jobs (and as a lease holder).
     pub(crate) id: String,
     /// How long a claim holds without renewal.
@@ -82,7 +83,7 @@ impl Lane {
         limit: u32,
         now: DateTime<Utc>,
     ) -> Result<Vec<Job>, StoreError> {
-        self.queue
+        self.store
             .claim(Claim {
                 worker: &self.id,
                 kinds,
@@ -98,7 +99,7 @@ impl Lane {
     /// # Errors
     /// The store failed.
     pub(crate) async fn finish(&self, job: &Job, finish: Finish) -> Result<bool, StoreError> {
-        self.queue.finish(job.lease(), finish, Utc::now()).await
+        self.store.finish(job.lease(), finish, Utc::now()).await
     }
 
     /// As [`Lane::finish`], counting a retry, a dead letter or a lost claim
@@ -147,7 +148,7 @@ impl Lane {
                 () = tokio::time::sleep(every) => {
                     let now = Utc::now();
                     let until = now + chrono::Duration::from_std(self.lease).unwrap_or_default();
-                    if let Err(e) = self.queue.extend_lease(job.lease(), until, now).await {
+                    if let Err(e) = self.store.extend_lease(job.lease(), until, now).await {
                         tracing::warn!(error = %e, job = job.id.0, "could not extend a lease");
                     }
                 }

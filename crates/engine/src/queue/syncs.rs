@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use holdfast_store::{Finish, Job, RunOutcome, Store, StoreError};
+use holdfast_store::prelude::*;
+use holdfast_store::{Finish, Job, RunOutcome, StoreError};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
@@ -132,7 +133,7 @@ impl SyncHandler {
             Err(e) => Err(e),
         };
         // the lease goes first, so a worker that claims the job next finds the stream free
-        if let Err(e) = lane.queue.release_lease(&lease, &lane.id).await {
+        if let Err(e) = lane.store.release_lease(&lease, &lane.id).await {
             tracing::warn!(error = %e, lease, "could not give a stream lease up; it ends on its own");
         }
         let (finish, outcome) = ended(call.stream, outcome?);
@@ -157,7 +158,7 @@ impl SyncHandler {
         stop: &CancellationToken,
     ) -> Result<RunSummary, SyncError> {
         let token = stop.child_token();
-        let store: &dyn Store = &*lane.queue;
+        let store: &dyn Store = &*lane.store;
         let options = SyncOptions {
             full_refresh: call.full_refresh,
         };
@@ -229,7 +230,7 @@ async fn take_lease(
     lease: &str,
 ) -> Result<Option<(String, DateTime<Utc>)>, StoreError> {
     let span = chrono_duration(lane.lease);
-    crate::sync::take_lease(&*lane.queue, lease, &lane.id, span).await
+    crate::sync::take_lease(&*lane.store, lease, &lane.id, span).await
 }
 
 /// True when the job's slot is covered already: the stream's last run
@@ -242,7 +243,7 @@ async fn superseded(lane: &Lane, call: &SyncCall) -> Result<bool, StoreError> {
     else {
         return Ok(false);
     };
-    let last = lane.queue.runs(Some(&call.stream), 1).await?;
+    let last = lane.store.runs(Some(&call.stream), 1).await?;
     Ok(last.first().is_some_and(|r| {
         r.started_at >= slot && matches!(r.outcome, RunOutcome::Succeeded | RunOutcome::Failed)
     }))
@@ -259,8 +260,8 @@ async fn renew(lane: &Lane, job: &Job, lease: &str, token: &CancellationToken) {
         }
         let now = Utc::now();
         let until = now + chrono_duration(lane.lease);
-        let claim = lane.queue.extend_lease(job.lease(), until, now).await;
-        let stream = lane.queue.acquire_lease(lease, &lane.id, until, now).await;
+        let claim = lane.store.extend_lease(job.lease(), until, now).await;
+        let stream = lane.store.acquire_lease(lease, &lane.id, until, now).await;
         match (claim, stream) {
             (Ok(true), Ok(true)) => {}
             (Ok(false), _) | (_, Ok(false)) => {

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use holdfast_store::{Finish, Job, JobQueue, StoreError};
+use holdfast_store::prelude::*;
+use holdfast_store::{Finish, Job, StoreError};
 use serde::Serialize;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -127,19 +128,19 @@ impl std::fmt::Debug for Worker {
 }
 
 impl Worker {
-    /// A worker for `source`'s connector file on `queue`.
+    /// A worker for `source`'s connector file on `store`.
     ///
     /// # Errors
     /// A route condition, schema or map that does not compile.
     pub fn new(
-        queue: Arc<dyn JobQueue>,
+        store: Arc<dyn Store>,
         source: Arc<DeclarativeSource>,
         config: WorkerConfig,
     ) -> Result<Worker, SourceError> {
         let router = EventRouter::new(Arc::new(source.spec().clone()))?;
         Ok(Worker {
             lane: Lane {
-                queue,
+                store,
                 id: config.id,
                 lease: config.lease,
                 idle: config.idle,
@@ -181,7 +182,7 @@ impl Worker {
     /// A table that exists with another primary key.
     pub async fn prepare(&self) -> Result<(), StoreError> {
         for table in self.events.tables() {
-            self.lane.queue.prepare_table(table).await?;
+            self.lane.store.prepare_table(table).await?;
         }
         Ok(())
     }
@@ -293,15 +294,15 @@ impl std::fmt::Debug for SyncWorker {
 }
 
 impl SyncWorker {
-    /// A sync worker running `source`'s streams into `queue`'s store.
+    /// A sync worker running `source`'s streams into `store`.
     pub fn new(
-        queue: Arc<dyn JobQueue>,
+        store: Arc<dyn Store>,
         source: Arc<dyn Source>,
         config: SyncWorkerConfig,
     ) -> SyncWorker {
         SyncWorker {
             lane: Lane {
-                queue,
+                store,
                 id: config.id,
                 lease: config.lease,
                 idle: config.idle,

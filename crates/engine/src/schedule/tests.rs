@@ -7,7 +7,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 use holdfast_spec::{Schedule, Trigger};
-use holdfast_store::{Enqueued, JobFilter, JobQueue, JobState, RunOutcome, Store, TableSpec};
+use holdfast_store::prelude::*;
+use holdfast_store::{Enqueued, JobFilter, JobState, RunOutcome, TableSpec};
 use holdfast_store_sqlite::SqliteStore;
 use serde_json::{Value, json};
 

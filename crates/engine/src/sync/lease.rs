@@ -8,7 +8,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use holdfast_store::{Store, StoreError};
+use holdfast_store::StoreError;
+use holdfast_store::prelude::*;
 
 use crate::identity::worker_gone;
 

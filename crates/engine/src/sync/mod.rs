@@ -26,7 +26,8 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use holdfast_records::cursor_minus;
-use holdfast_store::{PageOutcome, Progress, RunId, RunOutcome, Store, StreamState};
+use holdfast_store::prelude::*;
+use holdfast_store::{PageOutcome, Progress, RunId, RunOutcome, StreamState};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 

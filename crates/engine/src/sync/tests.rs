@@ -6,7 +6,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use holdfast_store::{RunOutcome, Store, TableSpec};
+use holdfast_store::prelude::*;
+use holdfast_store::{RunOutcome, TableSpec};
 use holdfast_store_sqlite::SqliteStore;
 use serde_json::{Value, json};
 

@@ -184,6 +184,7 @@ mod tests {
     use async_trait::async_trait;
     use chrono::Utc;
     use holdfast_store::TableSpec;
+    use holdfast_store::prelude::*;
     use holdfast_store_sqlite::SqliteStore;
     use serde_json::{Value, json};
 

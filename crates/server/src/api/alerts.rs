@@ -27,7 +27,7 @@ struct Alert {
 /// failed (computed from the store now).
 pub(crate) async fn list(State(api): State<Arc<ApiState>>) -> Result<Response, Response> {
     let mut alerts: Vec<Alert> = api
-        .queue
+        .store
         .alerts()
         .await
         .map_err(super::auth::store_error)?
@@ -42,7 +42,7 @@ pub(crate) async fn list(State(api): State<Arc<ApiState>>) -> Result<Response, R
         .collect();
     for s in &api.spec.streams {
         let runs = api
-            .queue
+            .store
             .runs(Some(&s.name), 1)
             .await
             .map_err(super::auth::store_error)?;

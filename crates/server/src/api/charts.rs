@@ -41,7 +41,7 @@ pub(crate) async fn charts(State(api): State<Arc<ApiState>>) -> Result<Response,
         (i < HOURS).then_some(i)
     };
 
-    let runs = api.queue.runs(None, MAX_RUNS).await.map_err(store_error)?;
+    let runs = api.store.runs(None, MAX_RUNS).await.map_err(store_error)?;
     let mut records: BTreeMap<String, Vec<u64>> = api
         .spec
         .streams
@@ -66,7 +66,7 @@ pub(crate) async fn charts(State(api): State<Arc<ApiState>>) -> Result<Response,
         .take(MAX_LOGGED_RUNS);
     for r in recent {
         let rows = api
-            .queue
+            .store
             .requests(r.id, MAX_REQUESTS)
             .await
             .map_err(store_error)?;
@@ -80,7 +80,7 @@ pub(crate) async fn charts(State(api): State<Arc<ApiState>>) -> Result<Response,
         }
     }
 
-    let stats = api.queue.endpoint_stats(first).await.map_err(store_error)?;
+    let stats = api.store.endpoint_stats(first).await.map_err(store_error)?;
     let hours: Vec<String> = (0..HOURS)
         .map(|i| time(first + Duration::hours(i as i64)))
         .collect();

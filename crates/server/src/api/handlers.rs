@@ -61,13 +61,13 @@ fn list_query(
 /// write is committed, as a queued webhook would be); else 503 with why.
 pub(crate) async fn ready(State(api): State<Arc<ApiState>>) -> Response {
     let now = Utc::now();
-    if let Err(e) = api.queue.queue_stats(now).await {
+    if let Err(e) = api.store.queue_stats(now).await {
         return problem(
             StatusCode::SERVICE_UNAVAILABLE,
             format!("not ready: the store cannot be read: {e}"),
         );
     }
-    match api.queue.check_writable(now).await {
+    match api.store.check_writable(now).await {
         Ok(()) => Json(json!({ "status": "ready" })).into_response(),
         Err(e) => problem(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -78,7 +78,7 @@ pub(crate) async fn ready(State(api): State<Arc<ApiState>>) -> Response {
 
 /// `GET /api/connections`: each connection's auth and token health.
 pub(crate) async fn connections(State(api): State<Arc<ApiState>>) -> Answer {
-    let tokens = api.queue.tokens().await.map_err(store_error)?;
+    let tokens = api.store.tokens().await.map_err(store_error)?;
     let list = connections_json(&api.spec, &tokens);
     Ok(Json(json!({ "connections": list })).into_response())
 }
@@ -88,7 +88,7 @@ pub(crate) async fn streams(State(api): State<Arc<ApiState>>) -> Answer {
     let mut list = Vec::new();
     for s in &api.spec.streams {
         let runs = api
-            .queue
+            .store
             .runs(Some(&s.name), 50)
             .await
             .map_err(store_error)?;
@@ -129,7 +129,7 @@ pub(crate) async fn trigger_sync(
     };
     let now = Utc::now();
     let queued = api
-        .queue
+        .store
         .enqueue(&[call.to_job(now)], now)
         .await
         .map_err(store_error)?;
@@ -152,7 +152,7 @@ pub(crate) async fn runs(
 ) -> Answer {
     let (stream, limit) = list_query(query)?;
     let runs = api
-        .queue
+        .store
         .runs(stream.as_deref(), limit)
         .await
         .map_err(store_error)?;
@@ -174,7 +174,7 @@ pub(crate) async fn run_requests(
     let Path(id) = id.map_err(|e| problem(StatusCode::BAD_REQUEST, e.body_text()))?;
     let (_, limit) = list_query(query)?;
     let rows = api
-        .queue
+        .store
         .requests(RunId(id), limit)
         .await
         .map_err(store_error)?;
@@ -188,7 +188,7 @@ pub(crate) async fn quarantine(
 ) -> Answer {
     let (stream, limit) = list_query(query)?;
     let rows = api
-        .queue
+        .store
         .quarantine(stream.as_deref(), limit)
         .await
         .map_err(store_error)?;
@@ -204,7 +204,7 @@ pub(crate) async fn drift(
 ) -> Answer {
     let (stream, limit) = list_query(query)?;
     let rows = api
-        .queue
+        .store
         .drift(stream.as_deref(), limit)
         .await
         .map_err(store_error)?;
@@ -215,9 +215,9 @@ pub(crate) async fn drift(
 /// letters, refused webhook requests.
 pub(crate) async fn queue(State(api): State<Arc<ApiState>>) -> Answer {
     let now = Utc::now();
-    let stats = api.queue.queue_stats(now).await.map_err(store_error)?;
+    let stats = api.store.queue_stats(now).await.map_err(store_error)?;
     let dead = api
-        .queue
+        .store
         .jobs(JobFilter {
             state: Some(JobState::Dead),
             kind: None,
@@ -225,14 +225,14 @@ pub(crate) async fn queue(State(api): State<Arc<ApiState>>) -> Answer {
         })
         .await
         .map_err(store_error)?;
-    let rejections = api.queue.rejections().await.map_err(store_error)?;
+    let rejections = api.store.rejections().await.map_err(store_error)?;
     Ok(Json(super::views::queue_json(&stats, &dead, &rejections, now)).into_response())
 }
 
 /// `POST /api/queue/retry`: every dead job becomes ready again.
 pub(crate) async fn retry_dead(State(api): State<Arc<ApiState>>) -> Answer {
     let n = api
-        .queue
+        .store
         .requeue(Requeue::Dead, Utc::now())
         .await
         .map_err(store_error)?;
@@ -246,7 +246,7 @@ pub(crate) async fn retry_job(
 ) -> Answer {
     let Path(id) = id.map_err(|e| problem(StatusCode::BAD_REQUEST, e.body_text()))?;
     let n = api
-        .queue
+        .store
         .requeue(Requeue::Job(JobId(id)), Utc::now())
         .await
         .map_err(store_error)?;

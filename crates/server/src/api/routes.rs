@@ -6,7 +6,7 @@ use axum::Router;
 use axum::middleware;
 use axum::routing::{get, post};
 use holdfast_spec::Spec;
-use holdfast_store::JobQueue;
+use holdfast_store::prelude::*;
 use serde_json::json;
 
 use super::{alerts, auth, charts, handlers, openapi};
@@ -16,7 +16,7 @@ pub(crate) struct ApiState {
     /// The checked connector file.
     pub(crate) spec: Arc<Spec>,
     /// The store (and its queue).
-    pub(crate) queue: Arc<dyn JobQueue>,
+    pub(crate) store: Arc<dyn Store>,
     /// The bearer token; `None` turns `/api/` off.
     pub(crate) token: Option<String>,
 }

@@ -13,7 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::Utc;
 use holdfast_engine::worker::AckClock;
-use holdfast_store::{Enqueued, JobQueue, NewJob};
+use holdfast_store::prelude::*;
+use holdfast_store::{Enqueued, NewJob};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
@@ -45,7 +46,7 @@ pub struct Ingest {
 
 /// The writer: commits what [`Ingest`] hands it, until stopped.
 pub struct IngestWriter {
-    queue: Arc<dyn JobQueue>,
+    store: Arc<dyn Store>,
     wake: Arc<Notify>,
     acks: Arc<AckClock>,
     rx: mpsc::Receiver<Pending>,
@@ -78,14 +79,14 @@ impl Ingest {
     /// once) and `acks` marked (workers given the same clock keep their
     /// transactions short meanwhile).
     pub fn new(
-        queue: Arc<dyn JobQueue>,
+        store: Arc<dyn Store>,
         wake: Arc<Notify>,
         acks: Arc<AckClock>,
     ) -> (Ingest, IngestWriter) {
         let (tx, rx) = mpsc::channel(BACKLOG);
         let committed = Arc::new(AtomicU64::new(0));
         let writer = IngestWriter {
-            queue,
+            store,
             wake,
             acks,
             rx,
@@ -150,7 +151,7 @@ impl IngestWriter {
     async fn commit(&self, batch: &mut Vec<Pending>) {
         let (jobs, answers): (Vec<NewJob>, Vec<_>) =
             batch.drain(..).map(|p| (p.job, p.done)).unzip();
-        match self.queue.enqueue(&jobs, Utc::now()).await {
+        match self.store.enqueue(&jobs, Utc::now()).await {
             Ok(outcomes) => {
                 self.acks.mark();
                 self.committed

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
-use holdfast_store::JobQueue;
+use holdfast_store::prelude::*;
 use tokio_util::sync::CancellationToken;
 
 use super::receive::counted;
@@ -22,10 +22,10 @@ pub struct Rejections(Arc<Mutex<HashMap<(String, &'static str), u64>>>);
 impl Rejections {
     /// Writes the counts gathered since the last call to `queue`; returns
     /// how many rejected requests it wrote.
-    pub async fn flush(&self, queue: &dyn JobQueue) -> u64 {
+    pub async fn flush(&self, store: &dyn Store) -> u64 {
         let mut written = 0;
         for ((webhook, reason), n) in self.take() {
-            match queue.count_rejection(&webhook, reason, n, Utc::now()).await {
+            match store.count_rejection(&webhook, reason, n, Utc::now()).await {
                 Ok(()) => written += n,
                 Err(e) => {
                     tracing::warn!(error = %e, webhook, reason, "could not record rejected requests");
@@ -38,14 +38,14 @@ impl Rejections {
     /// Flushes to `queue` every second until `stop`, then a last time (once
     /// the receiver has stopped, nothing counted is left behind); returns
     /// how many rejected requests that last flush wrote.
-    pub async fn keep_flushed(self, queue: Arc<dyn JobQueue>, stop: CancellationToken) -> u64 {
+    pub async fn keep_flushed(self, store: Arc<dyn Store>, stop: CancellationToken) -> u64 {
         let mut tick = tokio::time::interval(FLUSH_EVERY);
         loop {
             tokio::select! {
                 _ = tick.tick() => {
-                    self.flush(&*queue).await;
+                    self.flush(&*store).await;
                 }
-                () = stop.cancelled() => return self.flush(&*queue).await,
+                () = stop.cancelled() => return self.flush(&*store).await,
             }
         }
     }

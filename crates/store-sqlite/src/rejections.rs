@@ -5,7 +5,7 @@ use holdfast_store::{Rejection, StoreError};
 use sqlx::Row;
 use sqlx::sqlite::SqliteConnection;
 
-use crate::store::db_err;
+use crate::error::db_err;
 use crate::time::{from_text, to_text};
 
 /// Adds `count` rejections, the last one at `now`.
