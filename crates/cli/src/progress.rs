@@ -155,10 +155,6 @@ pub(crate) fn describe(s: &RunSummary) -> String {
     line
 }
 
-/// The process's peak resident memory in bytes (Linux), if known.
-pub(crate) fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
+/// The process's peak resident memory in bytes (Linux), if known: what
+/// `sync --json` reports for the benchmarks.
+pub(crate) use holdfast_bench::peak_rss_bytes;

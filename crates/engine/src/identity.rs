@@ -6,7 +6,8 @@
 //! its lease to end. Used by the queue's workers and by the stream lease.
 
 use chrono::Utc;
-use holdfast_store::{JobQueue, StoreError};
+use holdfast_store::StoreError;
+use holdfast_store::prelude::*;
 
 /// The id of this process's `n`th worker: `{host}/{pid}/{n}`, so a later
 /// process on the same host can tell whether the claimant is still alive.
@@ -21,7 +22,7 @@ pub fn worker_id(n: usize) -> String {
 ///
 /// # Errors
 /// The store failed.
-pub async fn release_dead_claims(queue: &dyn JobQueue) -> Result<u64, StoreError> {
+pub async fn release_dead_claims(queue: &dyn Store) -> Result<u64, StoreError> {
     let mut released = 0;
     for worker in queue.claimants().await? {
         if !worker_gone(&worker) {

@@ -23,9 +23,9 @@ mod request_log;
 mod source;
 pub mod tokens;
 
-// Records, checked and kept aside when they fail.
+// Records kept aside when they fail their checks (the checks are in
+// `holdfast_records`).
 pub mod quarantine;
-pub mod rules;
 
 // Syncs: the plan, the waves, the run of a stream and its lease.
 pub mod sync;

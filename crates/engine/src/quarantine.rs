@@ -73,7 +73,7 @@ pub async fn retry_quarantine(
                 resolved.push(q.id);
             }
             Err(violations) => still.push(QuarantinedRecord {
-                reason: crate::rules::summarize(&violations),
+                reason: holdfast_records::summarize(&violations),
                 raw: q.raw,
                 violations,
             }),

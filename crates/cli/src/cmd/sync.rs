@@ -105,7 +105,7 @@ pub(crate) struct Synced {
 }
 
 /// How many streams one `holdfast sync` runs at once unless told otherwise.
-pub(crate) const DEFAULT_STREAMS_AT_ONCE: usize = 8;
+pub(crate) use holdfast_engine::sync::DEFAULT_STREAMS_AT_ONCE;
 
 /// Syncs the selected streams in waves ([`sync_waves`]): streams that do
 /// not depend on each other run at once, up to `at_once` of them (each

@@ -15,10 +15,10 @@ use serde_json::Value;
 
 use crate::SourceError;
 use crate::request_log::RequestLog;
-use crate::rules::{RecordRules, SharedRules};
 use crate::source::{PageReader, ParentInfo, ReadScope, Source, StreamInfo};
 use crate::template::Renderer;
 use connection::Connection;
+use holdfast_records::{RecordRules, SharedRules};
 use reader::DeclarativeReader;
 
 pub use action::{ActionError, ActionResponse, IDEMPOTENCY_HEADER};

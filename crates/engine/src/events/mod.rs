@@ -18,8 +18,8 @@ use serde_json::Value;
 
 use crate::SourceError;
 use crate::jobs::WebhookEvent;
-use crate::rules::{RecordRules, summarize};
 use crate::template::Condition;
+use holdfast_records::{RecordRules, summarize};
 
 /// Routes the events of every webhook of a spec.
 #[derive(Debug)]

@@ -80,7 +80,7 @@ fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
         .expect("time")
 }
 
-async fn sync_jobs(queue: &dyn JobQueue) -> Vec<holdfast_store::Job> {
+async fn sync_jobs(queue: &dyn Store) -> Vec<holdfast_store::Job> {
     let mut jobs = queue
         .jobs(JobFilter {
             kind: Some(crate::jobs::SYNC),

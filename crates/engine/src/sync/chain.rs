@@ -541,7 +541,7 @@ impl<'a> Run<'a> {
 fn prepare_rows(
     records: Vec<Value>,
     key: &[String],
-    rules: &crate::rules::RecordRules,
+    rules: &holdfast_records::RecordRules,
     known: Option<&Shape>,
 ) -> Prepared {
     let frozen = rules.contract == holdfast_spec::Contract::Freeze;
@@ -565,7 +565,7 @@ fn prepare_rows(
                 });
             }
             Err(violations) => {
-                let reason = crate::rules::summarize(&violations);
+                let reason = holdfast_records::summarize(&violations);
                 tracing::info!(%reason, "record quarantined");
                 quarantined.push(QuarantinedRecord {
                     reason,

@@ -35,6 +35,9 @@ use crate::SyncError;
 use crate::source::{ReadScope, Source, StreamInfo};
 use chain::{Checkpoint, Run};
 
+/// How many streams one `holdfast sync` runs at once unless told otherwise.
+pub const DEFAULT_STREAMS_AT_ONCE: usize = 8;
+
 /// How to run a sync.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SyncOptions {
