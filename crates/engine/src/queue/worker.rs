@@ -128,7 +128,7 @@ impl std::fmt::Debug for Worker {
 }
 
 impl Worker {
-    /// A worker for `source`'s connector file on `queue`.
+    /// A worker for `source`'s connector file on `store`.
     ///
     /// # Errors
     /// A route condition, schema or map that does not compile.
@@ -294,7 +294,7 @@ impl std::fmt::Debug for SyncWorker {
 }
 
 impl SyncWorker {
-    /// A sync worker running `source`'s streams into `queue`'s store.
+    /// A sync worker running `source`'s streams into `store`.
     pub fn new(
         store: Arc<dyn Store>,
         source: Arc<dyn Source>,
