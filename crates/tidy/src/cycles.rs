@@ -245,7 +245,12 @@ impl Collector<'_> {
                 Evidence {
                     file: self.file.clone(),
                     line,
-                    path: segments.join("::"),
+                    path: segments
+                        .iter()
+                        .filter(|s| *s != "self")
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join("::"),
                 },
             );
         }
