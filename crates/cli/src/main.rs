@@ -4,15 +4,11 @@
 #[macro_use]
 mod out;
 
-mod admin;
-mod alerting;
 mod backend;
 mod cli;
 mod cmd;
 mod context;
 mod interrupt;
-mod listen;
-mod metrics;
 mod plural;
 mod progress;
 

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use holdfast_engine::SyncError;
-use holdfast_engine::sync::{Observer, RunSummary};
+use holdfast_engine::sync::{NotStarted, Observer, RunSummary};
 use holdfast_store::PageOutcome;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
@@ -96,6 +96,13 @@ impl Observer for Progress {
                 let _ = self.bars.println(line);
             }
             None => errln!("{line}"),
+        }
+    }
+
+    fn not_started(&self, stream: &str, why: &NotStarted) {
+        match why {
+            NotStarted::Lease { .. } => errln!("sync {stream}: failed: {why}"),
+            _ => errln!("sync {stream}: {why}"),
         }
     }
 

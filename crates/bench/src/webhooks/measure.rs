@@ -12,7 +12,8 @@ use holdfast_engine::DeclarativeSource;
 use holdfast_engine::jobs::WebhookEvent;
 use holdfast_engine::worker::{Worker, WorkerConfig};
 use holdfast_spec::Env;
-use holdfast_store::{JobQueue, NewJob};
+use holdfast_store::NewJob;
+use holdfast_store::prelude::*;
 use holdfast_store_sqlite::SqliteStore;
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, Command};
@@ -204,7 +205,7 @@ async fn listening_on(stdout: &mut tokio::process::ChildStdout) -> anyhow::Resul
 async fn queue_drain(dir: &Path, n: usize) -> anyhow::Result<(usize, f64)> {
     let db = dir.join("queue.db");
     let store = Arc::new(SqliteStore::open(&format!("sqlite://{}", db.display())).await?);
-    let queue: Arc<dyn JobQueue> = store.clone();
+    let shared: Arc<dyn Store> = store.clone();
     let env = Env::from_map([(SECRET_ENV.to_owned(), SECRET.to_owned())].into());
     let spec = Arc::new(holdfast_spec::parse_str(
         CONNECTOR,
@@ -212,7 +213,7 @@ async fn queue_drain(dir: &Path, n: usize) -> anyhow::Result<(usize, f64)> {
         &env,
     )?);
     let source = Arc::new(DeclarativeSource::new(spec, &env)?);
-    let worker = Worker::new(queue.clone(), source, WorkerConfig::default())?;
+    let worker = Worker::new(shared.clone(), source, WorkerConfig::default())?;
     worker.prepare().await?;
     let now = Utc::now();
     let jobs: Vec<NewJob> = sign_events(n, "q-")
@@ -229,7 +230,7 @@ async fn queue_drain(dir: &Path, n: usize) -> anyhow::Result<(usize, f64)> {
         })
         .collect();
     for chunk in jobs.chunks(1000) {
-        queue.enqueue(chunk, now).await?;
+        shared.enqueue(chunk, now).await?;
     }
     let started = Instant::now();
     let done = worker.drain().await?;

@@ -124,6 +124,10 @@ impl DeclarativeSource {
             for (k, t) in &s.request.headers {
                 renderer.add(&format!("{base}.headers.{k}"), t)?;
             }
+            if let Some(holdfast_spec::StopWhen::Condition(c)) = &s.paginate.stop_when {
+                let name = format!("streams.{}.paginate.stop_when", s.name);
+                renderer.add_condition(&name, c)?;
+            }
         }
         for a in &spec.actions {
             action::compile(&mut renderer, a)?;

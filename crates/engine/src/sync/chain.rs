@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use holdfast_records::{Shape, cursor_max, cursor_readable};
 use holdfast_spec::OnInvalid;
+use holdfast_store::prelude::*;
 use holdfast_store::{
-    DriftRow, PageCommit, PageOutcome, Progress, QuarantinedRecord, RecordRow, RunId, Store,
-    StreamState,
+    DriftRow, PageCommit, PageOutcome, Progress, QuarantinedRecord, RecordRow, RunId, StreamState,
 };
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;

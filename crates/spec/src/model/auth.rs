@@ -4,9 +4,10 @@ use std::time::Duration;
 
 use super::{Method, Template};
 
-/// How a connection authenticates.
+/// How a connection authenticates. Exhaustive on purpose: a new kind must
+/// be handled wherever credentials are resolved (a compile error there),
+/// never fall through to sending none.
 #[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
 pub enum Auth {
     /// No credentials.
     None,
