@@ -20,6 +20,7 @@ mod request_log;
 pub mod rules;
 pub mod schedule;
 mod source;
+mod sources;
 pub mod sync;
 pub mod telemetry;
 mod template;
@@ -32,6 +33,7 @@ pub use declarative::{
 pub use error::{SourceError, SyncError};
 pub use request_log::RequestLog;
 pub use source::{Page, PageReader, ParentInfo, ReadScope, Source, StreamInfo};
+pub use sources::{CustomSources, Sources};
 pub use template::render_with_env;
 
 /// The HTTP stack's method for a connector file's method.

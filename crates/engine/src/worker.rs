@@ -21,8 +21,9 @@ use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::Notify;
 
-use crate::declarative::{ActionError, DeclarativeSource};
-use crate::events::{EventRouter, EventWrite, Routed};
+use crate::declarative::ActionError;
+use crate::events::{EventRouter, EventWrite, Resolved};
+use crate::sources::Sources;
 use crate::jobs::{ACTION, ActionCall, WEBHOOK, WebhookEvent};
 use crate::{Source, SourceError};
 
@@ -102,7 +103,7 @@ impl WorkSummary {
 /// Claims and does jobs of one connector file.
 pub struct Worker {
     queue: Arc<dyn JobQueue>,
-    source: Arc<DeclarativeSource>,
+    source: Sources,
     router: EventRouter,
     config: WorkerConfig,
     wake: Arc<Notify>,
@@ -158,16 +159,20 @@ impl std::fmt::Debug for Worker {
 }
 
 impl Worker {
-    /// A worker for `source`'s connector file on `queue`.
+    /// A worker for `source`'s connector file on `queue` (a
+    /// [`DeclarativeSource`](crate::DeclarativeSource), or [`Sources`] when
+    /// custom sources read some of its streams).
     ///
     /// # Errors
     /// A route condition, schema or map that does not compile.
     pub fn new(
         queue: Arc<dyn JobQueue>,
-        source: Arc<DeclarativeSource>,
+        source: impl Into<Sources>,
         config: WorkerConfig,
     ) -> Result<Worker, SourceError> {
-        let router = EventRouter::new(Arc::new(source.spec().clone()))?;
+        let source = source.into();
+        let spec = Arc::new(source.spec().clone());
+        let router = EventRouter::with_custom(spec, &source.custom_streams())?;
         Ok(Worker {
             queue,
             source,
@@ -310,17 +315,22 @@ impl Worker {
             let routed = serde_json::from_str::<WebhookEvent>(&job.payload)
                 .map_err(|e| format!("the queued event cannot be read: {e}"))
                 .and_then(|event| self.router.route(&event));
-            match routed {
-                Ok(Routed::Apply(write)) => writes.push((job, write)),
-                Ok(Routed::Ignored) => {
+            // a custom source's stream: its `handle_event` makes the records
+            match crate::events::resolve(&self.router, &self.source, routed).await {
+                Resolved::Writes(rows) => writes.extend(rows.into_iter().map(|w| (job, w))),
+                Resolved::Ignored => {
                     let result = Some("\"ignored\"".to_owned());
                     self.finish(job, Finish::Done { result }, &mut summary)
                         .await?;
                     summary.ignored += 1;
                 }
-                Err(reason) => {
+                Resolved::Dead(reason) => {
                     self.finish(job, Finish::Dead { error: reason }, &mut summary)
                         .await?;
+                }
+                Resolved::Retry(reason) => {
+                    let finish = self.retry_or_dead(job, reason);
+                    self.finish(job, finish, &mut summary).await?;
                 }
             }
         }
@@ -341,6 +351,7 @@ impl Worker {
             .collect();
         match self.queue.apply_events(&applies, Utc::now()).await {
             Ok(outcomes) => {
+                let mut refused = Vec::new();
                 for (outcome, (job, w)) in outcomes.into_iter().zip(&writes) {
                     let (stream, key, version) = (
                         &w.stream,
@@ -375,7 +386,10 @@ impl Worker {
                             tracing::warn!(job = job.id.0, %stream, %key, "event not applied: the job's lease was lost (another worker has it)");
                             summary.lost += 1;
                         }
+                        // a custom source's event may write several rows: finished once
+                        EventOutcome::VersionMismatch if refused.contains(&job.id) => {}
                         EventOutcome::VersionMismatch => {
+                            refused.push(job.id);
                             let error = version_mismatch(w, &key);
                             tracing::warn!(job = job.id.0, %stream, %key, error, "event dead-lettered: its version cannot be ordered against the stored one");
                             self.finish(job, Finish::Dead { error }, &mut summary)
@@ -387,7 +401,10 @@ impl Worker {
             Err(e) => {
                 // nothing of the batch was written: each job tries again later
                 tracing::warn!(error = %e, events = writes.len(), "applying webhook events failed");
-                for (job, _) in &writes {
+                for (i, (job, _)) in writes.iter().enumerate() {
+                    if writes[..i].iter().any(|(j, _)| j.id == job.id) {
+                        continue; // one job, several rows
+                    }
                     let finish = self.retry_or_dead(job, format!("the store failed: {e}"));
                     self.finish(job, finish, &mut summary).await?;
                 }

@@ -17,7 +17,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
-use holdfast_engine::DeclarativeSource;
+use holdfast_engine::Sources;
 use holdfast_engine::jobs::ActionCall;
 use holdfast_engine::worker::{Worker, WorkerConfig};
 use holdfast_spec::{Env, Spec};
@@ -41,7 +41,7 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode>
     let store = open_store(cli, Some(&spec), &env).await?;
     let queue: Arc<dyn JobQueue> = store.queue();
     crate::metrics::sample_queue(queue.clone(), std::time::Duration::from_secs(5));
-    let source = Arc::new(context::source(spec.clone(), &env, &store)?);
+    let source = Arc::new(context::source(cli, spec.clone(), &env, &store)?);
     // one waker for all workers: each enqueue wakes one idle worker
     let wake = Arc::new(tokio::sync::Notify::new());
     let acks = Arc::new(holdfast_engine::worker::AckClock::default());
@@ -178,6 +178,7 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode>
     });
     crate::listen::serve(listener, app, limits, stop_rx.clone()).await;
     while tasks.join_next().await.is_some() {}
+    holdfast_engine::Source::disconnect(&*source).await;
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }
@@ -189,7 +190,7 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode>
 fn spawn_schedules(
     spec: &Spec,
     queue: &Arc<dyn JobQueue>,
-    source: &Arc<DeclarativeSource>,
+    source: &Arc<Sources>,
     first_id: usize,
     run_syncs: bool,
     stop: &watch::Receiver<bool>,
@@ -229,7 +230,7 @@ fn spawn_schedules(
 
 struct Admin {
     spec: Arc<Spec>,
-    source: Arc<DeclarativeSource>,
+    source: Arc<Sources>,
     ingest: Ingest,
     token: Option<String>,
 }

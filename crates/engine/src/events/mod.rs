@@ -2,6 +2,7 @@
 //! record it carries, whether it deletes, its version, and the record
 //! checked by the stream's schema and `map:` like any synced record.
 
+mod custom;
 pub mod version;
 
 use std::collections::BTreeMap;
@@ -15,7 +16,9 @@ use serde_json::Value;
 
 use crate::SourceError;
 use crate::jobs::WebhookEvent;
-use crate::rules::{RecordRules, summarize};
+use crate::rules::{RecordRules, SharedRules, summarize};
+
+pub use custom::{CustomEvent, Resolved, resolve};
 
 /// Routes the events of every webhook of a spec.
 #[derive(Debug)]
@@ -32,6 +35,9 @@ pub enum Routed {
     Apply(EventWrite),
     /// No `route:` rule matched: acknowledged and ignored.
     Ignored,
+    /// The stream is a custom source's: its `handle_event` turns the
+    /// event's record into the records to write (see [`resolve`]).
+    Handle(CustomEvent),
 }
 
 /// One record write decided by an event.
@@ -53,7 +59,9 @@ pub struct EventWrite {
 #[derive(Debug)]
 struct RoutedStream {
     table: TableSpec,
-    rules: RecordRules,
+    rules: SharedRules,
+    /// A custom source reads the stream (its `handle_event` makes the records).
+    custom: bool,
 }
 
 impl EventRouter {
@@ -63,6 +71,18 @@ impl EventRouter {
     /// # Errors
     /// A condition, schema or map that does not compile.
     pub fn new(spec: Arc<Spec>) -> Result<EventRouter, SourceError> {
+        EventRouter::with_custom(spec, &[])
+    }
+
+    /// As [`EventRouter::new`], with `custom`, the streams custom sources
+    /// read (`source:` in the file), as their sources describe them.
+    ///
+    /// # Errors
+    /// As [`EventRouter::new`]; a route naming a custom stream not in `custom`.
+    pub fn with_custom(
+        spec: Arc<Spec>,
+        custom: &[crate::StreamInfo],
+    ) -> Result<EventRouter, SourceError> {
         // the closed sandbox: the documented filters and tests, no functions
         let mut conditions = holdfast_spec::sandbox::environment();
         conditions.set_undefined_behavior(UndefinedBehavior::Lenient);
@@ -86,12 +106,19 @@ impl EventRouter {
                 if streams.contains_key(&r.stream) {
                     continue;
                 }
+                if let Some(info) = custom.iter().find(|i| i.name == r.stream) {
+                    let (table, rules) = (info.table.clone(), info.rules.clone());
+                    let custom = true;
+                    streams.insert(r.stream.clone(), RoutedStream { table, rules, custom });
+                    continue;
+                }
                 let stream = spec
                     .stream(&r.stream)
                     .ok_or_else(|| SourceError::UnknownStream(r.stream.clone()))?;
-                let rules = RecordRules::for_stream(stream)?;
+                let rules = Arc::new(RecordRules::for_stream(stream)?);
                 let table = rules.table(stream);
-                streams.insert(r.stream.clone(), RoutedStream { table, rules });
+                let custom = false;
+                streams.insert(r.stream.clone(), RoutedStream { table, rules, custom });
             }
         }
         Ok(EventRouter {
@@ -153,6 +180,15 @@ impl EventRouter {
                 .streams
                 .get(&route.stream)
                 .ok_or_else(|| format!("stream `{}` is not routed", route.stream))?;
+            if stream.custom {
+                return Ok(Routed::Handle(CustomEvent {
+                    stream: route.stream.clone(),
+                    record,
+                    version,
+                    version_at,
+                    delete,
+                }));
+            }
             let row = self.row(stream, &route.stream, record, delete)?;
             return Ok(Routed::Apply(EventWrite {
                 stream: route.stream.clone(),

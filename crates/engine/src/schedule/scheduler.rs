@@ -76,15 +76,14 @@ impl Scheduler {
     /// A schedule that cannot be computed with (not one `holdfast check` passes).
     pub fn from_spec(queue: Arc<dyn JobQueue>, spec: &Spec) -> Result<Scheduler, String> {
         let mut streams = Vec::new();
-        for s in &spec.streams {
-            if let Some(schedule) = &s.schedule {
-                let slots = Slots::new(schedule)
-                    .map_err(|e| format!("streams.{}.schedule: {e}", s.name))?;
-                streams.push(ScheduledStream {
-                    name: s.name.clone(),
-                    slots,
-                });
-            }
+        // declarative and custom (`source:`) streams, in file order
+        for (name, schedule) in spec.schedules() {
+            let slots =
+                Slots::new(schedule).map_err(|e| format!("streams.{name}.schedule: {e}"))?;
+            streams.push(ScheduledStream {
+                name: name.to_owned(),
+                slots,
+            });
         }
         Ok(Scheduler::new(queue, streams))
     }
