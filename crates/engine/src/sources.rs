@@ -15,9 +15,9 @@ use holdfast_spec::Spec;
 use holdfast_store::RequestRow;
 use serde_json::Value;
 
+use crate::SourceError;
 use crate::declarative::{ActionError, ActionResponse, DeclarativeSource};
 use crate::source::{PageReader, ParentInfo, ReadScope, Source, StreamInfo};
-use crate::SourceError;
 
 /// Custom sources by the name the connector file's `source:` uses.
 pub type CustomSources = BTreeMap<String, Arc<dyn Source>>;
@@ -50,16 +50,21 @@ impl Sources {
     /// A `source:` that names no source of `custom`, a source without the
     /// stream, or a custom stream whose table another stream writes
     /// ([`SourceError::Config`] at `streams.NAME.source`).
-    pub fn new(declarative: DeclarativeSource, custom: &CustomSources) -> Result<Sources, SourceError> {
+    pub fn new(
+        declarative: DeclarativeSource,
+        custom: &CustomSources,
+    ) -> Result<Sources, SourceError> {
         let spec = declarative.spec();
         let mut used = BTreeMap::new();
         let mut routes = BTreeMap::new();
         for stream in &spec.custom_streams {
             let field = format!("streams.{}.source", stream.name);
-            let source = custom.get(&stream.source).ok_or_else(|| SourceError::Config {
-                field: field.clone(),
-                message: format!("no custom source `{}` in this holdfast", stream.source),
-            })?;
+            let source = custom
+                .get(&stream.source)
+                .ok_or_else(|| SourceError::Config {
+                    field: field.clone(),
+                    message: format!("no custom source `{}` in this holdfast", stream.source),
+                })?;
             let info = source
                 .streams()
                 .into_iter()
@@ -134,7 +139,9 @@ impl Sources {
         input: &Value,
         idempotency_key: &str,
     ) -> Result<ActionResponse, ActionError> {
-        self.declarative.perform(action, input, idempotency_key).await
+        self.declarative
+            .perform(action, input, idempotency_key)
+            .await
     }
 
     /// The source that reads `stream`.
@@ -177,7 +184,9 @@ fn table_user(
     info: &StreamInfo,
 ) -> Option<String> {
     let declarative = spec.streams.iter().find(|s| s.into == info.table.name);
-    let custom = routes.values().find(|(_, i)| i.table.name == info.table.name);
+    let custom = routes
+        .values()
+        .find(|(_, i)| i.table.name == info.table.name);
     declarative
         .map(|s| s.name.clone())
         .or_else(|| custom.map(|(_, i)| i.name.clone()))
@@ -225,7 +234,11 @@ impl Source for Sources {
         Ok(())
     }
 
-    fn read(&self, stream: &str, scope: ReadScope) -> Result<Box<dyn PageReader + '_>, SourceError> {
+    fn read(
+        &self,
+        stream: &str,
+        scope: ReadScope,
+    ) -> Result<Box<dyn PageReader + '_>, SourceError> {
         self.owner(stream).read(stream, scope)
     }
 

@@ -23,8 +23,8 @@ use tokio::sync::Notify;
 
 use crate::declarative::ActionError;
 use crate::events::{EventRouter, EventWrite, Resolved};
-use crate::sources::Sources;
 use crate::jobs::{ACTION, ActionCall, WEBHOOK, WebhookEvent};
+use crate::sources::Sources;
 use crate::{Source, SourceError};
 
 /// How a worker claims and retries.

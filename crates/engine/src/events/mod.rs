@@ -109,7 +109,14 @@ impl EventRouter {
                 if let Some(info) = custom.iter().find(|i| i.name == r.stream) {
                     let (table, rules) = (info.table.clone(), info.rules.clone());
                     let custom = true;
-                    streams.insert(r.stream.clone(), RoutedStream { table, rules, custom });
+                    streams.insert(
+                        r.stream.clone(),
+                        RoutedStream {
+                            table,
+                            rules,
+                            custom,
+                        },
+                    );
                     continue;
                 }
                 let stream = spec
@@ -118,7 +125,14 @@ impl EventRouter {
                 let rules = Arc::new(RecordRules::for_stream(stream)?);
                 let table = rules.table(stream);
                 let custom = false;
-                streams.insert(r.stream.clone(), RoutedStream { table, rules, custom });
+                streams.insert(
+                    r.stream.clone(),
+                    RoutedStream {
+                        table,
+                        rules,
+                        custom,
+                    },
+                );
             }
         }
         Ok(EventRouter {

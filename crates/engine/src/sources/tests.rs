@@ -19,7 +19,10 @@ struct Fake {
 
 impl Fake {
     fn note(&self, call: String) {
-        self.calls.lock().unwrap_or_else(|e| e.into_inner()).push(call);
+        self.calls
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(call);
     }
 
     fn calls(&self) -> Vec<String> {
@@ -129,7 +132,10 @@ async fn every_call_goes_to_the_source_of_the_stream() {
         .find(|s| s.name == "tag_notes")
         .and_then(|s| s.parent)
         .expect("a child of the custom stream");
-    assert_eq!((child.stream.as_str(), child.table.name.as_str()), ("tags", "tags"));
+    assert_eq!(
+        (child.stream.as_str(), child.table.name.as_str()),
+        ("tags", "tags")
+    );
 
     let page = sources
         .read("tags", ReadScope::default())
@@ -143,14 +149,26 @@ async fn every_call_goes_to_the_source_of_the_stream() {
     let own = sources.declarative().parallel_chains("contacts");
     assert_eq!(sources.parallel_chains("contacts"), own);
     let handled = sources.handle_event("tags", json!({"id": 7})).await;
-    assert_eq!(handled.expect("handled"), [json!({"id": 7, "via": "handler"})]);
+    assert_eq!(
+        handled.expect("handled"),
+        [json!({"id": 7, "via": "handler"})]
+    );
     let plain = sources.handle_event("contacts", json!({"id": 8})).await;
-    assert_eq!(plain.expect("default"), [json!({"id": 8})], "not the custom one's");
+    assert_eq!(
+        plain.expect("default"),
+        [json!({"id": 8})],
+        "not the custom one's"
+    );
     assert!(sources.take_requests().is_empty());
     sources.disconnect().await;
     assert_eq!(
         fake.calls(),
-        ["read tags", "handle_event tags", "take_requests", "disconnect"]
+        [
+            "read tags",
+            "handle_event tags",
+            "take_requests",
+            "disconnect"
+        ]
     );
     let (source, info) = sources.custom_stream("tags").expect("custom");
     assert_eq!(info.table.name, "tags");

@@ -99,21 +99,34 @@ async fn the_handler_makes_the_rows_and_each_carries_the_version() {
     let Ok(Routed::Handle(custom)) = r.route(&event(body)) else {
         panic!("handed to the custom source")
     };
-    assert_eq!(custom.record, json!({"id": 7, "answer": "rows"}), "`record:` picks it");
+    assert_eq!(
+        custom.record,
+        json!({"id": 7, "answer": "rows"}),
+        "`record:` picks it"
+    );
     let Resolved::Writes(writes) = resolved("rows", "tagged").await else {
         panic!("written")
     };
     let keys: Vec<_> = writes.iter().map(|w| w.row.key.clone()).collect();
-    assert_eq!(keys, [vec![json!(7), json!("a")], vec![json!(7), json!("b")]]);
+    assert_eq!(
+        keys,
+        [vec![json!(7), json!("a")], vec![json!(7), json!("b")]]
+    );
     for w in &writes {
         assert_eq!(w.stream, "tags");
-        assert_eq!(w.version, custom.version, "the event's version on every row");
+        assert_eq!(
+            w.version, custom.version,
+            "the event's version on every row"
+        );
         assert!(w.version.is_some() && !w.delete);
     }
     let Resolved::Writes(deletes) = resolved("rows", "deleted").await else {
         panic!("deleted")
     };
-    assert!(deletes.iter().all(|w| w.delete), "each row returned is deleted");
+    assert!(
+        deletes.iter().all(|w| w.delete),
+        "each row returned is deleted"
+    );
 }
 
 #[tokio::test]
@@ -121,8 +134,14 @@ async fn what_the_handler_cannot_do_is_ignored_or_dead_lettered() {
     assert_eq!(resolved("none", "tagged").await, Resolved::Ignored);
     for (answer, reason) in [
         ("keyless", "stream `tags`: the record is invalid"),
-        ("fail", "stream `tags`: handle_event failed: unreadable contact"),
-        ("panic", "stream `tags`: handle_event panicked: the handler broke"),
+        (
+            "fail",
+            "stream `tags`: handle_event failed: unreadable contact",
+        ),
+        (
+            "panic",
+            "stream `tags`: handle_event panicked: the handler broke",
+        ),
     ] {
         match resolved(answer, "tagged").await {
             Resolved::Dead(why) => assert!(why.contains(reason), "{answer}: {why}"),
