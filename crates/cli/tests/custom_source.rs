@@ -92,6 +92,16 @@ async fn sync_reads_the_custom_stream_beside_a_declarative_one() {
     ];
     let bin = custom_bin();
 
+    let check = run(&bin, &sandbox, &["check"], &env).await;
+    check.expect_code(0);
+    assert!(check.stdout.contains("2 streams"), "{check}");
+    assert!(
+        check
+            .stdout
+            .contains("ok: custom source `crm_tags` connected"),
+        "{check}"
+    );
+
     let out = run(&bin, &sandbox, &["sync"], &env).await;
     out.expect_code(0);
     let pool = sandbox.pool().await;
@@ -123,6 +133,15 @@ async fn sync_reads_the_custom_stream_beside_a_declarative_one() {
         .find(|r| r["stream"] == "contact_tags")
         .unwrap_or_else(|| panic!("a run of contact_tags: {runs}"));
     assert_eq!(tags_run["outcome"], "succeeded", "{tags_run}");
+    let status = run(&bin, &sandbox, &["status"], &env).await;
+    status.expect_code(0);
+    assert!(
+        status
+            .stdout
+            .lines()
+            .any(|l| l.trim_start().starts_with("contact_tags") && l.contains("succeeded")),
+        "{status}"
+    );
 
     // incremental like any stream: nothing new upstream, nothing read again
     let again = run(&bin, &sandbox, &["sync", "contact_tags", "--json"], &env).await;
