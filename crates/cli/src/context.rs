@@ -358,6 +358,18 @@ pub(crate) fn source(
     Ok(holdfast_engine::Sources::new(declarative, &cli.custom.0)?)
 }
 
+/// The sources of `spec` for a command that does not sync (no token state
+/// in the store, no shared rate budget): the declarative streams, and the
+/// custom sources of this binary its `source:` streams name.
+pub(crate) fn sources(
+    cli: &Cli,
+    spec: Arc<Spec>,
+    env: &Env,
+) -> anyhow::Result<holdfast_engine::Sources> {
+    let declarative = holdfast_engine::DeclarativeSource::new(spec, env)?;
+    Ok(holdfast_engine::Sources::new(declarative, &cli.custom.0)?)
+}
+
 /// The store-backed, sealed token store, when some connection of `spec`
 /// uses `type: oauth2` or `type: session` (the secrets key is loaded, or
 /// created like `holdfast secrets set` does).

@@ -133,6 +133,20 @@ async fn sync_reads_the_custom_stream_beside_a_declarative_one() {
         .find(|r| r["stream"] == "contact_tags")
         .unwrap_or_else(|| panic!("a run of contact_tags: {runs}"));
     assert_eq!(tags_run["outcome"], "succeeded", "{tags_run}");
+    let (id, tag) = stored.first().expect("a row").clone();
+    let id = id.to_string();
+    let explain = run(
+        &bin,
+        &sandbox,
+        &["explain", "contact_tags", &id, &tag],
+        &env,
+    )
+    .await;
+    explain.expect_code(0);
+    assert!(
+        !explain.stdout.contains("not in table"),
+        "the custom stream's row is explained: {explain}"
+    );
     let status = run(&bin, &sandbox, &["status"], &env).await;
     status.expect_code(0);
     assert!(

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use holdfast_engine::{DeclarativeSource, Source, Sources};
+use holdfast_engine::{Source, Sources};
 use holdfast_spec::Env;
 
 use crate::cli::{CheckArgs, Cli};
@@ -32,8 +32,7 @@ pub(crate) async fn run(cli: &Cli, args: &CheckArgs) -> anyhow::Result<ExitCode>
         }
         return Ok(ExitCode::from(2));
     }
-    let declarative = DeclarativeSource::new(spec.clone(), &env)?;
-    let source = Sources::new(declarative, &cli.custom.0)?;
+    let source = crate::context::sources(cli, spec.clone(), &env)?;
     let code = connect(&source, args).await;
     source.disconnect().await;
     Ok(code)
