@@ -5,15 +5,16 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
-use holdfast_store::{JobQueue, Store};
+use holdfast_store::prelude::*;
 use holdfast_store_postgres::PgStore;
 use holdfast_store_sqlite::SqliteStore;
 
-/// An open store: every command talks to it through [`JobQueue`] (and so
-/// [`Store`]); [`OpenStore::close`] ends it cleanly.
+/// An open store: every command talks to it as a [`Store`] (its role
+/// traits are in `holdfast_store::prelude`); [`OpenStore::close`] ends it
+/// cleanly.
 #[derive(Clone)]
 pub(crate) struct OpenStore {
-    queue: Arc<dyn JobQueue>,
+    store: Arc<dyn Store>,
     kind: Kind,
     /// The URL it was opened with, its password hidden: for messages.
     shown: String,
@@ -31,14 +32,14 @@ impl OpenStore {
         if is_postgres(url) {
             let store = Arc::new(PgStore::open(url).await?);
             Ok(OpenStore {
-                queue: store.clone(),
+                store: store.clone(),
                 kind: Kind::Postgres(store),
-                shown: without_password(url),
+                shown: holdfast_store::redact_url(url),
             })
         } else {
             let store = Arc::new(SqliteStore::open(url).await?);
             Ok(OpenStore {
-                queue: store.clone(),
+                store: store.clone(),
                 kind: Kind::Sqlite(store),
                 shown: url.to_owned(),
             })
@@ -52,14 +53,14 @@ impl OpenStore {
         if is_postgres(url) {
             let store = Arc::new(PgStore::open_read_only(url).await?);
             Ok(OpenStore {
-                queue: store.clone(),
+                store: store.clone(),
                 kind: Kind::Postgres(store),
-                shown: without_password(url),
+                shown: holdfast_store::redact_url(url),
             })
         } else {
             let store = Arc::new(SqliteStore::open_read_only(url).await?);
             Ok(OpenStore {
-                queue: store.clone(),
+                store: store.clone(),
                 kind: Kind::Sqlite(store),
                 shown: url.to_owned(),
             })
@@ -72,13 +73,8 @@ impl OpenStore {
     }
 
     /// The store, shareable with tasks.
-    pub(crate) fn queue(&self) -> Arc<dyn JobQueue> {
-        self.queue.clone()
-    }
-
-    /// The store as a plain [`Store`], shareable with tasks.
     pub(crate) fn store(&self) -> Arc<dyn Store> {
-        self.queue.clone()
+        self.store.clone()
     }
 
     /// Whether other processes may share this store (PostgreSQL): rate
@@ -97,45 +93,14 @@ impl OpenStore {
 }
 
 impl Deref for OpenStore {
-    type Target = dyn JobQueue;
+    type Target = dyn Store;
 
     fn deref(&self) -> &Self::Target {
-        &*self.queue
-    }
-}
-
-/// `postgres://user:secret@host/db` as `postgres://user:***@host/db`.
-fn without_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
-            let hidden = if userinfo.contains(':') { ":***" } else { "" };
-            format!("{scheme}://{user}{hidden}@{host}{}", &rest[authority_end..])
-        }
-        None => url.to_owned(),
+        &*self.store
     }
 }
 
 /// Whether `url` names a PostgreSQL database.
 pub(crate) fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::without_password;
-
-    #[test]
-    fn passwords_are_hidden() {
-        assert_eq!(
-            without_password("postgres://u:p%40ss@h:5432/db?x=1"),
-            "postgres://u:***@h:5432/db?x=1"
-        );
-        assert_eq!(without_password("postgres://h/db"), "postgres://h/db");
-        assert_eq!(without_password("postgres://u@h/db"), "postgres://u@h/db");
-    }
 }

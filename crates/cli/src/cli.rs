@@ -135,45 +135,13 @@ pub(crate) enum Command {
     /// Start the mock API, sync the example connector into a SQLite file, show the result.
     Demo(DemoArgs),
     /// Measure sync throughput and memory against a raw baseline doing the same I/O.
-    Bench(BenchArgs),
+    Bench(holdfast_bench::BenchArgs),
     /// The raw baseline `bench` compares against (a plain fetch + insert loop).
     #[command(hide = true)]
-    BenchBaseline(BaselineArgs),
+    BenchBaseline(holdfast_bench::BaselineArgs),
     /// The webhook server `bench webhooks` compares against (verify, one insert per request).
     #[command(hide = true)]
-    BenchWebhookBaseline(WebhookBaselineArgs),
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct BenchArgs {
-    /// What to measure instead of syncs.
-    #[command(subcommand)]
-    pub(crate) what: Option<BenchWhat>,
-    /// Contacts per throughput run.
-    #[arg(long, default_value_t = 100_000)]
-    pub(crate) records: u64,
-    /// Throughput runs of each contender (medians are reported).
-    #[arg(long, default_value_t = 5)]
-    pub(crate) runs: usize,
-    /// Records per page.
-    #[arg(long, default_value_t = 1000)]
-    pub(crate) page_size: u64,
-    /// Record counts for the memory check (one sync each); `0` to skip it.
-    #[arg(long, value_delimiter = ',', default_value = "10000,1000000")]
-    pub(crate) memory_records: Vec<u64>,
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct BaselineArgs {
-    /// The mock's base URL.
-    #[arg(long)]
-    pub(crate) url: String,
-    /// The SQLite file to insert into.
-    #[arg(long)]
-    pub(crate) db: PathBuf,
-    /// Records per page.
-    #[arg(long)]
-    pub(crate) page_size: u64,
+    BenchWebhookBaseline(holdfast_bench::WebhookBaselineArgs),
 }
 
 #[derive(Debug, Args)]
@@ -540,90 +508,4 @@ pub(crate) enum SecretsAction {
         /// The secret's name.
         name: String,
     },
-}
-
-#[derive(Debug, Subcommand)]
-pub(crate) enum BenchWhat {
-    /// Webhook ingest (events/s acknowledged durably, ack latency at a fixed
-    /// offered load) against a baseline server, and the queue's drain rate.
-    Webhooks(WebhookBenchArgs),
-    /// The PostgreSQL store against the SQLite one: sync records/s and
-    /// no-op queue jobs/s with 1, 2 and 4 workers.
-    Store(StoreBenchArgs),
-    /// Peak memory of one sync as the number of streams grows.
-    Streams(StreamsBenchArgs),
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct StreamsBenchArgs {
-    /// Stream counts to measure (one sync each; one stream alone is always measured first).
-    #[arg(long, value_delimiter = ',', default_value = "10,100,1000")]
-    pub(crate) counts: Vec<usize>,
-    /// Contacts each stream reads.
-    #[arg(long, default_value_t = 2000)]
-    pub(crate) records: u64,
-    /// Records per page.
-    #[arg(long, default_value_t = 1000)]
-    pub(crate) page_size: u64,
-    /// `--streams-at-once` of the measured syncs.
-    #[arg(long, default_value_t = crate::cmd::sync::DEFAULT_STREAMS_AT_ONCE)]
-    pub(crate) streams_at_once: usize,
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct StoreBenchArgs {
-    /// The PostgreSQL database to measure in (fresh schemas, dropped after).
-    #[arg(
-        long,
-        env = "HOLDFAST_BENCH_POSTGRES_URL",
-        default_value = "postgres://postgres@127.0.0.1:5432/test"
-    )]
-    pub(crate) postgres: String,
-    /// Contacts per sync run; `0` skips the sync comparison.
-    #[arg(long, default_value_t = 100_000)]
-    pub(crate) records: u64,
-    /// Records per page.
-    #[arg(long, default_value_t = 1000)]
-    pub(crate) page_size: u64,
-    /// Runs of each contender (medians are reported).
-    #[arg(long, default_value_t = 3)]
-    pub(crate) runs: usize,
-    /// No-op jobs per queue run.
-    #[arg(long, default_value_t = 50_000)]
-    pub(crate) jobs: usize,
-    /// Worker counts to measure the queue with.
-    #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
-    pub(crate) workers: Vec<usize>,
-    /// Jobs claimed per batch.
-    #[arg(long, default_value_t = 256)]
-    pub(crate) batch: u32,
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct WebhookBenchArgs {
-    /// Events sent closed-loop to measure throughput.
-    #[arg(long, default_value_t = 40_000)]
-    pub(crate) events: usize,
-    /// Concurrent senders in the throughput phase (vendors deliver over many connections).
-    #[arg(long, default_value_t = 256)]
-    pub(crate) concurrency: usize,
-    /// Events per second offered in the latency phase.
-    #[arg(long, default_value_t = 5000)]
-    pub(crate) rate: u64,
-    /// Length of the latency phase, in seconds.
-    #[arg(long, default_value_t = 4.0)]
-    pub(crate) seconds: f64,
-    /// Runs of each server (medians are reported).
-    #[arg(long, default_value_t = 3)]
-    pub(crate) runs: usize,
-    /// Jobs queued for the queue drain measurement.
-    #[arg(long, default_value_t = 50_000)]
-    pub(crate) queue_jobs: usize,
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct WebhookBaselineArgs {
-    /// The SQLite file to insert into.
-    #[arg(long)]
-    pub(crate) db: PathBuf,
 }

@@ -25,7 +25,7 @@ pub(crate) fn init_logging(cli: &Cli) {
     // alert transition, so an unattended process leaves a trail.
     let default = match cli.command {
         crate::cli::Command::Serve(_) => {
-            "warn,holdfast=info,holdfast_engine=info,holdfast_http=info,holdfast_webhook=info"
+            "warn,holdfast=info,holdfast_engine=info,holdfast_http=info,holdfast_webhook=info,holdfast_server=info"
         }
         _ => "warn",
     };
@@ -311,10 +311,13 @@ async fn open_secrets(store: &OpenStore, url: &str) -> anyhow::Result<BTreeMap<S
 /// The admin API's bearer token: `HOLDFAST_ADMIN_TOKEN`, else the secret
 /// `admin_token` (opened with the secrets key), else none (the API is off).
 pub(crate) async fn admin_token(env: &Env, store: &OpenStore) -> anyhow::Result<Option<String>> {
-    if let Some(t) = env.get(crate::admin::ADMIN_TOKEN).filter(|t| !t.is_empty()) {
+    if let Some(t) = env
+        .get(holdfast_server::ADMIN_TOKEN)
+        .filter(|t| !t.is_empty())
+    {
         return Ok(Some(t.to_owned()));
     }
-    let name = crate::admin::ADMIN_TOKEN_SECRET;
+    let name = holdfast_server::ADMIN_TOKEN_SECRET;
     let stored = store.secrets().await?;
     let Some(sealed) = stored.iter().find(|s| s.name == name) else {
         return Ok(None);

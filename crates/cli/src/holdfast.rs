@@ -124,13 +124,16 @@ async fn dispatch(cli: &Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Mock(args) => cmd::mock::run(args).await,
         Command::Demo(args) => cmd::demo::run(args).await,
-        Command::Bench(args) => match &args.what {
-            Some(crate::cli::BenchWhat::Webhooks(w)) => cmd::bench_webhooks::run(w).await,
-            Some(crate::cli::BenchWhat::Store(s)) => cmd::bench_store::run(s).await,
-            Some(crate::cli::BenchWhat::Streams(s)) => cmd::bench_streams::run(s).await,
-            None => cmd::bench::run(args).await,
-        },
-        Command::BenchWebhookBaseline(args) => cmd::bench_webhooks::baseline(args).await,
-        Command::BenchBaseline(args) => cmd::bench::baseline(args).await,
+        Command::Bench(args) => holdfast_bench::run(args, bench_report()).await,
+        Command::BenchWebhookBaseline(args) => {
+            holdfast_bench::webhook_baseline(args, bench_report()).await
+        }
+        Command::BenchBaseline(args) => holdfast_bench::sync_baseline(args, bench_report()).await,
     }
+}
+
+/// Benchmark reports go to stdout through [`crate::out::stdout`] (never a
+/// panic on a closed pipe).
+fn bench_report() -> holdfast_bench::Report {
+    holdfast_bench::Report::new(crate::out::stdout)
 }

@@ -8,8 +8,6 @@
 #[macro_use]
 mod out;
 
-mod admin;
-mod alerting;
 mod backend;
 mod cli;
 mod cmd;
@@ -17,8 +15,6 @@ mod context;
 mod custom;
 mod holdfast;
 mod interrupt;
-mod listen;
-mod metrics;
 mod plural;
 mod progress;
 

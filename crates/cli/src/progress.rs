@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use holdfast_engine::SyncError;
-use holdfast_engine::sync::{Observer, RunSummary};
+use holdfast_engine::sync::{NotStarted, Observer, RunSummary};
 use holdfast_store::PageOutcome;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
@@ -99,6 +99,13 @@ impl Observer for Progress {
         }
     }
 
+    fn not_started(&self, stream: &str, why: &NotStarted) {
+        match why {
+            NotStarted::Lease { .. } => errln!("sync {stream}: failed: {why}"),
+            _ => errln!("sync {stream}: {why}"),
+        }
+    }
+
     fn shows_failures(&self) -> bool {
         true
     }
@@ -148,10 +155,6 @@ pub(crate) fn describe(s: &RunSummary) -> String {
     line
 }
 
-/// The process's peak resident memory in bytes (Linux), if known.
-pub(crate) fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
+/// The process's peak resident memory in bytes (Linux), if known: what
+/// `sync --json` reports for the benchmarks.
+pub(crate) use holdfast_bench::peak_rss_bytes;

@@ -12,7 +12,7 @@ use std::process::Stdio;
 
 use common::{Sandbox, query_param};
 use holdfast_mock::{MockAuth, MockConfig};
-use holdfast_store::Store as _;
+use holdfast_store::prelude::*;
 use serde_json::Value;
 use tokio::io::AsyncWriteExt as _;
 

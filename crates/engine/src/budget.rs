@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 pub use holdfast_http::rate_limit::RateBudget;
-use holdfast_store::Store;
+use holdfast_store::prelude::*;
 
 /// A [`RateBudget`] over a [`Store`].
 pub struct StoreBudget {

@@ -1,7 +1,7 @@
 //! Errors of the engine: from sources, and from syncs.
 
 use holdfast_http::HttpError;
-use holdfast_records::RecordsError;
+use holdfast_records::{RecordsError, RulesError};
 use holdfast_store::StoreError;
 
 /// A source could not produce a page.
@@ -53,6 +53,16 @@ pub enum SourceError {
     /// Anything else, said plainly.
     #[error("{0}")]
     Other(String),
+}
+
+impl From<RulesError> for SourceError {
+    /// A schema or map that does not compile is a setting that cannot be used.
+    fn from(e: RulesError) -> Self {
+        SourceError::Config {
+            field: e.field,
+            message: e.message,
+        }
+    }
 }
 
 /// A stream's sync failed. Everything committed before the failure stays,

@@ -1,8 +1,8 @@
 //! What a queued job carries: the payloads of webhook events, actions and
 //! syncs, written by whoever enqueues (the webhook receiver, `holdfast act`,
 //! the admin API, the [`Scheduler`](crate::schedule::Scheduler)) and read by
-//! the [`Worker`](crate::worker::Worker) and the
-//! [`SyncWorker`](crate::schedule::SyncWorker).
+//! the [`Worker`](crate::queue::Worker) and the
+//! [`SyncWorker`](crate::queue::SyncWorker).
 
 use std::collections::BTreeMap;
 

@@ -9,23 +9,48 @@
 #![warn(missing_docs, unreachable_pub)]
 #![forbid(unsafe_code)]
 
-pub mod alerts;
+// The rooms, in the order data flows through them.
+
+// The connector file, compiled: templates and conditions.
+mod template;
+
+// Sources: what reads records (the declarative connector, or a Rust `impl
+// Source`), with what they share between processes.
 pub mod budget;
 mod declarative;
 mod error;
-pub mod events;
-pub mod jobs;
-pub mod quarantine;
 mod request_log;
-pub mod rules;
-pub mod schedule;
 mod source;
 mod sources;
-pub mod sync;
-pub mod telemetry;
-mod template;
 pub mod tokens;
-pub mod worker;
+
+// Records kept aside when they fail their checks (the checks are in
+// `holdfast_records`).
+pub mod quarantine;
+
+// Syncs: the plan, the waves, the run of a stream and its lease.
+pub mod sync;
+
+// Pushed records: webhook events routed to streams.
+pub mod events;
+
+// The durable queue: what jobs carry, the workers, who they are, the schedules.
+mod identity;
+pub mod jobs;
+pub mod queue;
+pub mod schedule;
+
+// Watching: alert rules and metrics.
+pub mod alerts;
+pub mod telemetry;
+
+/// The queue's workers under their former path (`holdfast_engine::worker`),
+/// kept for callers; new code uses [`queue`].
+pub mod worker {
+    pub use crate::queue::{
+        AckClock, WorkSummary, Worker, WorkerConfig, release_dead_claims, worker_gone, worker_id,
+    };
+}
 
 pub use declarative::{
     ActionError, ActionResponse, DeclarativeSource, IDEMPOTENCY_HEADER, SourceOptions,

@@ -2,9 +2,8 @@
 //! records held in quarantine; the ones that now pass move into their table.
 
 use chrono::Utc;
-use holdfast_store::{
-    PageCommit, QuarantinedRecord, RecordRow, RunId, RunOutcome, Store, StreamState,
-};
+use holdfast_store::prelude::*;
+use holdfast_store::{PageCommit, QuarantinedRecord, RecordRow, RunId, RunOutcome, StreamState};
 use serde_json::Value;
 
 use crate::SyncError;
@@ -74,7 +73,7 @@ pub async fn retry_quarantine(
                 resolved.push(q.id);
             }
             Err(violations) => still.push(QuarantinedRecord {
-                reason: crate::rules::summarize(&violations),
+                reason: holdfast_records::summarize(&violations),
                 raw: q.raw,
                 violations,
             }),

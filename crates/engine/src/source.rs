@@ -25,7 +25,7 @@ pub struct StreamInfo {
     pub parent: Option<ParentInfo>,
     /// What records must satisfy, and the columns they map to
     /// (`Default::default()`: only a primary key).
-    pub rules: crate::rules::SharedRules,
+    pub rules: holdfast_records::SharedRules,
 }
 
 /// A child stream's parent.

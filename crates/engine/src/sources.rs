@@ -96,7 +96,7 @@ impl Sources {
     }
 
     /// The declarative source (connections, actions).
-    pub fn declarative(&self) -> &DeclarativeSource {
+    pub fn declarative(&self) -> &Arc<DeclarativeSource> {
         &self.declarative
     }
 

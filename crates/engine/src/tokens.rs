@@ -9,7 +9,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use holdfast_http::{TokenState, TokenStore};
 use holdfast_secrets::Key;
-use holdfast_store::{Store, TokenStatus};
+use holdfast_store::TokenStatus;
+use holdfast_store::prelude::*;
 use serde_json::{Value, json};
 
 /// A token store as connections take it.

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use holdfast_engine::jobs::WebhookEvent;
 use holdfast_engine::worker::{release_dead_claims, worker_gone, worker_id};
-use holdfast_store::{Claim, JobQueue, JobState};
+use holdfast_store::prelude::*;
+use holdfast_store::{Claim, JobState};
 use holdfast_store_sqlite::SqliteStore;
 
 /// A process that waits, doing nothing.

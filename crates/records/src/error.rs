@@ -147,3 +147,13 @@ pub enum RecordsError {
         param: String,
     },
 }
+
+/// A stream's schema or `map:` that does not compile into [`RecordRules`](crate::RecordRules).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("`{field}`: {message}")]
+pub struct RulesError {
+    /// The key path of the setting (`streams.deals.schema`, `streams.deals.map`).
+    pub field: String,
+    /// What went wrong.
+    pub message: String,
+}

@@ -39,7 +39,6 @@
 #![forbid(unsafe_code)]
 
 mod check;
-mod custom;
 mod env;
 mod error;
 pub mod model;
@@ -49,7 +48,6 @@ pub mod sandbox;
 mod schema_files;
 mod span;
 
-pub use custom::CustomStream;
 pub use env::Env;
 pub use error::{Diagnostic, SpecErrors};
 pub use model::*;

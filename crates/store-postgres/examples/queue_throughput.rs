@@ -10,7 +10,8 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use holdfast_store::{Claim, Finish, JobQueue, NewJob};
+use holdfast_store::prelude::*;
+use holdfast_store::{Claim, Finish, NewJob};
 use holdfast_store_postgres::PgStore;
 
 #[tokio::main]

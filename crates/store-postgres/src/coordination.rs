@@ -3,12 +3,51 @@
 
 use std::time::Duration;
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use holdfast_store::{NamedLease, StoreError, StoredAlert, WRITE_PROBE, gcra_wait};
+use holdfast_store::{
+    CoordinationStore, NamedLease, StoreError, StoredAlert, WRITE_PROBE, gcra_wait,
+};
 use sqlx::Row;
 use sqlx::postgres::PgPool;
 
 use crate::error::db_err;
+use crate::store::PgStore;
+
+#[async_trait]
+impl CoordinationStore for PgStore {
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        crate::coordination::acquire(&self.pool, name, holder, until, now).await
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<bool, StoreError> {
+        crate::coordination::release(&self.pool, name, holder).await
+    }
+
+    async fn leases(&self) -> Result<Vec<NamedLease>, StoreError> {
+        crate::coordination::list(&self.pool).await
+    }
+
+    async fn check_writable(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        crate::coordination::probe_write(&self.pool, now).await
+    }
+
+    async fn reserve_rate(
+        &self,
+        key: &str,
+        interval: Duration,
+        burst: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Duration, StoreError> {
+        crate::coordination::reserve(&self.pool, key, interval, burst, now).await
+    }
+}
 
 /// Takes or renews lease `name` for `holder`: the upsert only updates a row
 /// that has ended or that `holder` holds, and returns a row only then.

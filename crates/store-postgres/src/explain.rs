@@ -1,6 +1,6 @@
 //! Reading one stored record back, with its metadata.
 
-use holdfast_store::{RunId, StoreError, StoredRecord, TableSpec};
+use holdfast_store::{LastChange, RunId, StoreError, StoredRecord, TableSpec};
 use serde_json::Value;
 use sqlx::postgres::{PgArguments, PgPool};
 use sqlx::{Arguments, AssertSqlSafe, Row};
@@ -64,7 +64,7 @@ pub(crate) async fn record(
         updated_run: RunId(r.try_get(3).map_err(e())?),
         last_seen: r.try_get(4).map_err(e())?,
         last_run: RunId(r.try_get(5).map_err(e())?),
-        last_change: i64::from(r.try_get::<i32, _>(6).map_err(e())?),
+        last_change: LastChange::try_from(i64::from(r.try_get::<i32, _>(6).map_err(e())?))?,
         version: r.try_get(7).map_err(e())?,
         deleted_at: r.try_get(8).map_err(e())?,
     }))

@@ -2,19 +2,80 @@
 
 use std::collections::HashMap;
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use holdfast_store::{
-    Column, ColumnKind, ExportedQuarantine, ExportedRecord, Inventory, NamedShape, NamedState,
-    RunId, RunRow, StoreError, StoreErrorKind, TableSpec, Violation,
+    Column, ColumnKind, ExportStore, ExportedQuarantine, ExportedRecord, Inventory, LastChange,
+    NamedShape, NamedState, RunId, RunRow, StoreError, StoreErrorKind, TableSpec, Violation,
 };
 use serde_json::Value;
 use sqlx::postgres::{PgArguments, PgConnection, PgPool, PgRow};
 use sqlx::{Arguments, AssertSqlSafe, Row};
 
 use crate::error::{bind_err, db_err};
-use crate::store::{count, run_row};
+use crate::records::{count, run_row};
+use crate::store::PgStore;
 use crate::table::{META_COLUMNS, json_of, key_list, quote, sql_type};
 use crate::values::{identity, key_texts, mapped_text};
+
+#[async_trait]
+impl ExportStore for PgStore {
+    async fn inventory(&self) -> Result<Inventory, StoreError> {
+        crate::export::inventory(&self.pool).await
+    }
+
+    async fn export_records(
+        &self,
+        table: &TableSpec,
+        after: Option<&[Value]>,
+        limit: u32,
+    ) -> Result<Vec<ExportedRecord>, StoreError> {
+        crate::export::records(&self.pool, table, after, limit).await
+    }
+
+    async fn import_records(
+        &self,
+        table: &TableSpec,
+        records: &[ExportedRecord],
+    ) -> Result<(), StoreError> {
+        let context = format!("importing records into `{}`", table.name);
+        let mut tx = self.pool.begin().await.map_err(db_err(&context))?;
+        crate::export::import_records(&mut tx, table, records).await?;
+        tx.commit().await.map_err(db_err(context))
+    }
+
+    async fn export_runs(
+        &self,
+        after: Option<RunId>,
+        limit: u32,
+    ) -> Result<Vec<RunRow>, StoreError> {
+        crate::export::runs(&self.pool, after, limit).await
+    }
+
+    async fn import_runs(&self, runs: &[RunRow]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db_err("importing runs"))?;
+        crate::export::import_runs(&mut tx, runs).await?;
+        tx.commit().await.map_err(db_err("importing runs"))
+    }
+
+    async fn export_quarantine(
+        &self,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<ExportedQuarantine>, StoreError> {
+        crate::export::quarantine(&self.pool, after, limit).await
+    }
+
+    async fn import_quarantine(&self, rows: &[ExportedQuarantine]) -> Result<(), StoreError> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(db_err("importing quarantine"))?;
+        crate::export::import_quarantine(&mut tx, rows).await?;
+        tx.commit().await.map_err(db_err("importing quarantine"))
+    }
+}
 
 /// Tables (with mapped column kinds, from their Postgres types), states and
 /// shapes, by name.
@@ -186,7 +247,7 @@ fn record(r: &PgRow, table: &TableSpec, context: &str) -> Result<ExportedRecord,
         updated_run: RunId(r.try_get(meta + 3).map_err(e())?),
         last_seen: r.try_get(meta + 4).map_err(e())?,
         last_run: RunId(r.try_get(meta + 5).map_err(e())?),
-        last_change: i64::from(r.try_get::<i32, _>(meta + 6).map_err(e())?),
+        last_change: LastChange::try_from(i64::from(r.try_get::<i32, _>(meta + 6).map_err(e())?))?,
         version: r.try_get(meta + 7).map_err(e())?,
         deleted_at: r.try_get(meta + 8).map_err(e())?,
     })
@@ -244,7 +305,7 @@ pub(crate) async fn import_records(
         updated_run.push(r.updated_run.0);
         last_seen.push(r.last_seen);
         last_run.push(r.last_run.0);
-        last_change.push(i32::try_from(r.last_change).unwrap_or(0));
+        last_change.push(r.last_change.code() as i32);
         version.push(r.version.clone());
         deleted_at.push(r.deleted_at);
     }

@@ -61,20 +61,6 @@ pub(crate) fn split_url(url: &str) -> Result<(String, PgStoreOptions), StoreErro
     Ok((url, settings))
 }
 
-/// The URL without its password, for messages.
-pub(crate) fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let userinfo = &url[s + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
-
 pub(crate) fn check_schema(schema: &str) -> Result<(), StoreError> {
     let ok = !schema.is_empty()
         && schema.len() <= 63
@@ -133,7 +119,6 @@ mod tests {
             ("postgres://h/db", PgStoreOptions::default())
         );
         assert!(split_url("postgres://h/db?pool_max=x").is_err());
-        assert_eq!(redact("postgres://u:pw@h/db"), "postgres://u:***@h/db");
         assert!(check_schema("Bad-Name").is_err());
     }
 }

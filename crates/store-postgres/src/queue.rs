@@ -2,7 +2,7 @@
 //! with `FOR UPDATE SKIP LOCKED`, so workers of every process share the
 //! queue without waiting on each other; each hot operation is one statement.
 
-mod admin;
+pub(crate) mod admin;
 mod claim;
 mod enqueue;
 mod row;
@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use holdfast_store::{
     Claim, Enqueued, EventApply, EventOutcome, Finish, Job, JobFilter, JobId, JobQueue, Lease,
-    NewJob, QueueStats, Rejection, Requeue, StoreError,
+    NewJob, QueueStats, Requeue, StoreError,
 };
 
 use crate::error::db_err;
@@ -107,22 +107,5 @@ impl JobQueue for PgStore {
 
     async fn release_claims(&self, worker: &str, now: DateTime<Utc>) -> Result<u64, StoreError> {
         admin::release_claims(self.pool(), worker, now).await
-    }
-
-    async fn count_rejection(
-        &self,
-        webhook: &str,
-        reason: &str,
-        count: u64,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        if count == 0 {
-            return Ok(());
-        }
-        admin::count_rejection(self.pool(), webhook, reason, count, now).await
-    }
-
-    async fn rejections(&self) -> Result<Vec<Rejection>, StoreError> {
-        admin::rejections(self.pool()).await
     }
 }

@@ -9,7 +9,7 @@ use sqlx::Row;
 use sqlx::postgres::{PgConnection, PgPool, PgRow};
 
 use crate::error::db_err;
-use crate::store::count;
+use crate::records::count;
 
 /// Appends `rows` on `conn` (inside the caller's transaction, if any).
 pub(crate) async fn insert(

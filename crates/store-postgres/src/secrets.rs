@@ -1,11 +1,54 @@
 //! Sealed secrets (`_holdfast_secrets`) and token states (`_holdfast_tokens`).
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use holdfast_store::{StoreError, StoredSecret, StoredToken, TokenStatus};
+use holdfast_store::{SecretStore, StoreError, StoredSecret, StoredToken, TokenStatus};
 use sqlx::Row;
 use sqlx::postgres::PgPool;
 
 use crate::error::db_err;
+use crate::store::PgStore;
+
+#[async_trait]
+impl SecretStore for PgStore {
+    async fn put_secret(
+        &self,
+        name: &str,
+        sealed: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        crate::secrets::put(&self.pool, name, sealed, now).await
+    }
+
+    async fn secrets(&self) -> Result<Vec<StoredSecret>, StoreError> {
+        crate::secrets::list(&self.pool).await
+    }
+
+    async fn delete_secret(&self, name: &str) -> Result<bool, StoreError> {
+        crate::secrets::delete(&self.pool, name).await
+    }
+
+    async fn save_token(
+        &self,
+        connection: &str,
+        sealed: &[u8],
+        status: &TokenStatus,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        crate::secrets::put_token(&self.pool, connection, sealed, status, now).await
+    }
+
+    async fn load_token(&self, connection: &str) -> Result<Option<StoredToken>, StoreError> {
+        Ok(crate::secrets::tokens(&self.pool, Some(connection))
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    async fn tokens(&self) -> Result<Vec<StoredToken>, StoreError> {
+        crate::secrets::tokens(&self.pool, None).await
+    }
+}
 
 /// Inserts or replaces secret `name`.
 pub(crate) async fn put(

@@ -2,7 +2,7 @@
 
 mod support;
 
-use holdfast_store::Store;
+use holdfast_store::prelude::*;
 
 async fn fresh_store() -> (Box<dyn Store>, support::SchemaGuard) {
     let (store, guard) = support::fresh().await;

@@ -6,7 +6,7 @@
 mod support;
 
 use chrono::{TimeZone, Utc};
-use holdfast_store::Store;
+use holdfast_store::prelude::*;
 
 /// Commits refused, then commits expected to pass, on the one connection.
 const ROUNDS: usize = 5;

@@ -9,9 +9,8 @@ use std::time::Duration;
 
 use holdfast_store::conformance::queue::{enqueue_all, new_job};
 use holdfast_store::conformance::{at, commit, row, table};
-use holdfast_store::{
-    Claim, Finish, JobQueue, PageCommit, RecordRow, Store, StoreErrorKind, StreamState,
-};
+use holdfast_store::prelude::*;
+use holdfast_store::{Claim, Finish, PageCommit, RecordRow, StoreErrorKind, StreamState};
 use serde_json::json;
 
 /// Several processes starting at once on an empty schema: one migrates

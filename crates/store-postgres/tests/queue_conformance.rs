@@ -3,9 +3,9 @@
 
 mod support;
 
-use holdfast_store::JobQueue;
+use holdfast_store::prelude::*;
 
-async fn fresh_queue() -> (Box<dyn JobQueue>, support::SchemaGuard) {
+async fn fresh_queue() -> (Box<dyn Store>, support::SchemaGuard) {
     let (store, guard) = support::fresh().await;
     (Box::new(store), guard)
 }

@@ -7,8 +7,9 @@ mod support;
 
 use holdfast_store::conformance::queue::{claim, enqueue_all, new_job};
 use holdfast_store::conformance::{at, table};
+use holdfast_store::prelude::*;
 use holdfast_store::{
-    Column, ColumnKind, EventApply, EventOutcome, JobQueue, Lease, RecordRow, StoredRecord,
+    Column, ColumnKind, EventApply, EventOutcome, Lease, RecordRow, StoredRecord,
 };
 use holdfast_store_sqlite::SqliteStore;
 use serde_json::{Value, json};
@@ -27,7 +28,7 @@ impl Lcg {
 }
 
 /// Applies the same batches to `store`; every outcome and the final records.
-async fn replay(store: &dyn JobQueue) -> (Vec<EventOutcome>, Vec<Option<StoredRecord>>) {
+async fn replay(store: &dyn Store) -> (Vec<EventOutcome>, Vec<Option<StoredRecord>>) {
     let mut t = table("contacts");
     t.columns.push(Column {
         name: "email".into(),

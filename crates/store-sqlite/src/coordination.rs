@@ -4,13 +4,72 @@
 
 use std::time::Duration;
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use holdfast_store::{NamedLease, StoreError, StoreErrorKind, StoredAlert, WRITE_PROBE, gcra_wait};
+use holdfast_store::{
+    CoordinationStore, NamedLease, StoreError, StoreErrorKind, StoredAlert, WRITE_PROBE, gcra_wait,
+};
 use sqlx::Row;
 use sqlx::sqlite::SqliteConnection;
 
-use crate::store::db_err;
+use crate::error::db_err;
+use crate::store::SqliteStore;
 use crate::time::{from_text, to_text};
+
+#[async_trait]
+impl CoordinationStore for SqliteStore {
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let context = format!("acquiring lease `{name}` for `{holder}`");
+        let mut tx = self.begin_write().await.map_err(db_err(&context))?;
+        let taken = crate::coordination::acquire(&mut tx, name, holder, until, now).await?;
+        tx.commit().await.map_err(db_err(context))?;
+        Ok(taken)
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<bool, StoreError> {
+        let context = format!("releasing lease `{name}` of `{holder}`");
+        let mut tx = self.begin_write().await.map_err(db_err(&context))?;
+        let released = crate::coordination::release(&mut tx, name, holder).await?;
+        tx.commit().await.map_err(db_err(context))?;
+        Ok(released)
+    }
+
+    async fn leases(&self) -> Result<Vec<NamedLease>, StoreError> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(db_err("listing leases"))?;
+        crate::coordination::list(&mut conn).await
+    }
+
+    async fn check_writable(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        use crate::coordination::PROBE_CONTEXT;
+        let mut tx = self.begin_write().await.map_err(db_err(PROBE_CONTEXT))?;
+        crate::coordination::probe_write(&mut tx, now).await?;
+        tx.commit().await.map_err(db_err(PROBE_CONTEXT))
+    }
+
+    async fn reserve_rate(
+        &self,
+        key: &str,
+        interval: Duration,
+        burst: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Duration, StoreError> {
+        let context = format!("reserving a slot of rate budget `{key}`");
+        let mut tx = self.begin_write().await.map_err(db_err(&context))?;
+        let wait = crate::coordination::reserve(&mut tx, key, interval, burst, now).await?;
+        tx.commit().await.map_err(db_err(context))?;
+        Ok(wait)
+    }
+}
 
 /// Takes or renews lease `name` for `holder`; whether it is now held by `holder`.
 pub(crate) async fn acquire(

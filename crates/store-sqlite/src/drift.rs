@@ -4,7 +4,7 @@ use holdfast_store::{DriftRow, RunId, StoreError};
 use sqlx::Row;
 use sqlx::sqlite::SqliteConnection;
 
-use crate::store::db_err;
+use crate::error::db_err;
 use crate::time::from_text;
 
 /// Records drift seen on a page of `run`.

@@ -16,7 +16,7 @@ use serde_json::Value;
 use sqlx::sqlite::{SqliteArguments, SqliteConnection};
 use sqlx::{Arguments, AssertSqlSafe, Row};
 
-use crate::store::db_err;
+use crate::error::db_err;
 use crate::table::quote;
 use crate::time::to_text;
 use crate::upsert::{bind_key, bind_value};

@@ -1,11 +1,11 @@
 //! Reading one stored record back, with its metadata.
 
-use holdfast_store::{RunId, StoreError, StoredRecord, TableSpec};
+use holdfast_store::{LastChange, RunId, StoreError, StoredRecord, TableSpec};
 use serde_json::Value;
 use sqlx::sqlite::{SqliteArguments, SqliteConnection};
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::store::db_err;
+use crate::error::db_err;
 use crate::table::{key_list, quote};
 use crate::time::from_text;
 use crate::upsert::bind_key;
@@ -63,7 +63,7 @@ pub(crate) async fn record(
         updated_run: RunId(r.try_get(3).map_err(e())?),
         last_seen: from_text(&r.try_get::<String, _>(4).map_err(e())?)?,
         last_run: RunId(r.try_get(5).map_err(e())?),
-        last_change: r.try_get(6).map_err(e())?,
+        last_change: LastChange::try_from(r.try_get::<i64, _>(6).map_err(e())?)?,
         version: r.try_get(7).map_err(e())?,
         deleted_at: deleted_at.as_deref().map(from_text).transpose()?,
     }))

@@ -1,17 +1,78 @@
 //! Exports and verbatim imports: what `holdfast store migrate` reads and writes.
 
+use async_trait::async_trait;
 use holdfast_store::{
-    Column, ColumnKind, ExportedQuarantine, ExportedRecord, Inventory, NamedShape, NamedState,
-    RunId, RunRow, StoreError, StoreErrorKind, TableSpec, Violation,
+    Column, ColumnKind, ExportStore, ExportedQuarantine, ExportedRecord, Inventory, LastChange,
+    NamedShape, NamedState, RunId, RunRow, StoreError, StoreErrorKind, TableSpec, Violation,
 };
 use serde_json::Value;
 use sqlx::sqlite::{SqliteArguments, SqliteConnection, SqlitePool, SqliteRow};
 use sqlx::{Arguments, AssertSqlSafe, Row};
 
-use crate::store::{db_err, run_row};
+use crate::error::db_err;
+use crate::records::run_row;
+use crate::store::SqliteStore;
 use crate::table::{META_COLUMNS, key_list, quote};
 use crate::time::{from_text, to_text};
 use crate::upsert::{bind_key, bind_value};
+
+#[async_trait]
+impl ExportStore for SqliteStore {
+    async fn inventory(&self) -> Result<Inventory, StoreError> {
+        crate::export::inventory(&self.pool).await
+    }
+
+    async fn export_records(
+        &self,
+        table: &TableSpec,
+        after: Option<&[Value]>,
+        limit: u32,
+    ) -> Result<Vec<ExportedRecord>, StoreError> {
+        crate::export::records(&self.pool, table, after, limit).await
+    }
+
+    async fn import_records(
+        &self,
+        table: &TableSpec,
+        records: &[ExportedRecord],
+    ) -> Result<(), StoreError> {
+        let context = format!("importing records into `{}`", table.name);
+        let mut tx = self.begin_write().await.map_err(db_err(&context))?;
+        crate::export::import_records(&mut tx, table, records).await?;
+        tx.commit().await.map_err(db_err(context))
+    }
+
+    async fn export_runs(
+        &self,
+        after: Option<RunId>,
+        limit: u32,
+    ) -> Result<Vec<RunRow>, StoreError> {
+        crate::export::runs(&self.pool, after, limit).await
+    }
+
+    async fn import_runs(&self, runs: &[RunRow]) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await.map_err(db_err("importing runs"))?;
+        crate::export::import_runs(&mut tx, runs).await?;
+        tx.commit().await.map_err(db_err("importing runs"))
+    }
+
+    async fn export_quarantine(
+        &self,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<ExportedQuarantine>, StoreError> {
+        crate::export::quarantine(&self.pool, after, limit).await
+    }
+
+    async fn import_quarantine(&self, rows: &[ExportedQuarantine]) -> Result<(), StoreError> {
+        let mut tx = self
+            .begin_write()
+            .await
+            .map_err(db_err("importing quarantine"))?;
+        crate::export::import_quarantine(&mut tx, rows).await?;
+        tx.commit().await.map_err(db_err("importing quarantine"))
+    }
+}
 
 /// Bound parameters per import statement (SQLite allows 32,766).
 const PARAMS_PER_STATEMENT: usize = 30_000;
@@ -198,7 +259,7 @@ fn record(r: &SqliteRow, table: &TableSpec, context: &str) -> Result<ExportedRec
         updated_run: RunId(r.try_get(meta + 3).map_err(e())?),
         last_seen: time(4)?,
         last_run: RunId(r.try_get(meta + 5).map_err(e())?),
-        last_change: r.try_get(meta + 6).map_err(e())?,
+        last_change: LastChange::try_from(r.try_get::<i64, _>(meta + 6).map_err(e())?)?,
         version: r.try_get(meta + 7).map_err(e())?,
         deleted_at: deleted_at.as_deref().map(from_text).transpose()?,
     })
@@ -279,7 +340,7 @@ fn bind_record(
     args.add(record.updated_run.0).map_err(err)?;
     args.add(to_text(record.last_seen)).map_err(err)?;
     args.add(record.last_run.0).map_err(err)?;
-    args.add(record.last_change).map_err(err)?;
+    args.add(record.last_change.code()).map_err(err)?;
     args.add(record.version.clone()).map_err(err)?;
     args.add(record.deleted_at.map(to_text)).map_err(err)?;
     Ok(())

@@ -24,11 +24,15 @@
 
 mod coordination;
 mod drift;
+mod error;
 mod events;
 mod explain;
 mod export;
+mod observability;
 mod quarantine;
 mod queue;
+mod records;
+mod rejections;
 mod requests;
 mod secrets;
 mod store;

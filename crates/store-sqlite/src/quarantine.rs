@@ -5,7 +5,7 @@ use serde_json::Value;
 use sqlx::sqlite::{SqliteArguments, SqliteConnection, SqliteRow};
 use sqlx::{Arguments, AssertSqlSafe, Row};
 
-use crate::store::db_err;
+use crate::error::db_err;
 use crate::time::from_text;
 use crate::upsert::bind_key;
 

@@ -4,19 +4,19 @@
 mod admin;
 mod claim;
 mod enqueue;
-mod rejections;
 mod row;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use holdfast_store::{
     Claim, Enqueued, EventApply, EventOutcome, Finish, Job, JobFilter, JobId, JobQueue, Lease,
-    NewJob, QueueStats, Rejection, Requeue, StoreError,
+    NewJob, QueueStats, Requeue, StoreError,
 };
 use sqlx::Sqlite;
 use sqlx::pool::PoolConnection;
 
-use crate::store::{SqliteStore, db_err};
+use crate::error::db_err;
+use crate::store::SqliteStore;
 use crate::time::to_text;
 
 #[async_trait]
@@ -145,39 +145,16 @@ impl JobQueue for SqliteStore {
             .map_err(db_err("releasing a dead worker's jobs"))?;
         Ok(out)
     }
-
-    async fn count_rejection(
-        &self,
-        webhook: &str,
-        reason: &str,
-        count: u64,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        if count == 0 {
-            return Ok(());
-        }
-        let mut conn = self.write("counting webhook rejections").await?;
-        let out = rejections::count(&mut conn, webhook, reason, count, now).await?;
-        conn.commit()
-            .await
-            .map_err(db_err("counting webhook rejections"))?;
-        Ok(out)
-    }
-
-    async fn rejections(&self) -> Result<Vec<Rejection>, StoreError> {
-        let mut conn = self.conn("listing webhook rejections").await?;
-        rejections::list(&mut conn).await
-    }
 }
 
 impl SqliteStore {
     /// A write transaction that holds SQLite's write lock from its start.
-    async fn write(&self, context: &str) -> Result<crate::write::WriteTx, StoreError> {
+    pub(crate) async fn write(&self, context: &str) -> Result<crate::write::WriteTx, StoreError> {
         self.begin_write().await.map_err(db_err(context))
     }
 
     /// A connection for one statement (its own implicit transaction).
-    async fn conn(&self, context: &str) -> Result<PoolConnection<Sqlite>, StoreError> {
+    pub(crate) async fn conn(&self, context: &str) -> Result<PoolConnection<Sqlite>, StoreError> {
         self.pool().acquire().await.map_err(db_err(context))
     }
 }

@@ -57,7 +57,7 @@ pub(crate) async fn of_run(
     .bind(i64::from(limit))
     .fetch_all(&mut *conn)
     .await
-    .map_err(crate::store::db_err("reading the request log"))?;
+    .map_err(crate::error::db_err("reading the request log"))?;
     rows.iter().map(request_row).collect()
 }
 
@@ -66,7 +66,7 @@ pub(crate) async fn stats(
     conn: &mut SqliteConnection,
     since: DateTime<Utc>,
 ) -> Result<Vec<EndpointStats>, StoreError> {
-    let err = || crate::store::db_err("computing endpoint stats");
+    let err = || crate::error::db_err("computing endpoint stats");
     let since = to_text(since);
     let groups = sqlx::query(
         "SELECT connection, COALESCE(endpoint, method || ' ' || url) AS ep, count(*), \
@@ -114,7 +114,7 @@ pub(crate) async fn stats(
 }
 
 fn request_row(r: &SqliteRow) -> Result<RequestRow, StoreError> {
-    let e = || crate::store::db_err("reading the request log");
+    let e = || crate::error::db_err("reading the request log");
     let ms = |i: usize| -> Result<Duration, StoreError> {
         Ok(Duration::from_secs_f64(
             r.try_get::<f64, _>(i).map_err(e())?.max(0.0) / 1000.0,

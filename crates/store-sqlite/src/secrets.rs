@@ -1,11 +1,71 @@
 //! Sealed secrets: `_holdfast_secrets` (name, sealed bytes, updated_at).
 
-use holdfast_store::{StoreError, StoredSecret, StoredToken, TokenStatus};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use holdfast_store::{SecretStore, StoreError, StoredSecret, StoredToken, TokenStatus};
 use sqlx::Row;
 use sqlx::sqlite::{SqliteConnection, SqlitePool};
 
-use crate::store::db_err;
+use crate::error::db_err;
+use crate::store::SqliteStore;
 use crate::time::{from_text, to_text};
+
+#[async_trait]
+impl SecretStore for SqliteStore {
+    async fn put_secret(
+        &self,
+        name: &str,
+        sealed: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let context = format!("saving secret `{name}`");
+        let mut tx = self.begin_write().await.map_err(db_err(&context))?;
+        crate::secrets::put(&mut tx, name, sealed, &to_text(now))
+            .await
+            .map_err(db_err(&context))?;
+        tx.commit().await.map_err(db_err(context))
+    }
+
+    async fn secrets(&self) -> Result<Vec<StoredSecret>, StoreError> {
+        crate::secrets::list(&self.pool).await
+    }
+
+    async fn delete_secret(&self, name: &str) -> Result<bool, StoreError> {
+        let context = format!("deleting secret `{name}`");
+        let mut tx = self.begin_write().await.map_err(db_err(&context))?;
+        let deleted = crate::secrets::delete(&mut tx, name)
+            .await
+            .map_err(db_err(&context))?;
+        tx.commit().await.map_err(db_err(context))?;
+        Ok(deleted)
+    }
+
+    async fn save_token(
+        &self,
+        connection: &str,
+        sealed: &[u8],
+        status: &TokenStatus,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let context = format!("saving the token state of connection `{connection}`");
+        let mut tx = self.begin_write().await.map_err(db_err(&context))?;
+        crate::secrets::put_token(&mut tx, connection, sealed, status, &to_text(now))
+            .await
+            .map_err(db_err(&context))?;
+        tx.commit().await.map_err(db_err(context))
+    }
+
+    async fn load_token(&self, connection: &str) -> Result<Option<StoredToken>, StoreError> {
+        Ok(crate::secrets::tokens(&self.pool, Some(connection))
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    async fn tokens(&self) -> Result<Vec<StoredToken>, StoreError> {
+        crate::secrets::tokens(&self.pool, None).await
+    }
+}
 
 /// Inserts or replaces secret `name`.
 pub(crate) async fn put(

@@ -4,7 +4,7 @@ use holdfast_store::{ColumnKind, StoreError, StoreErrorKind, TableSpec};
 use sqlx::AssertSqlSafe;
 use sqlx::sqlite::SqliteConnection;
 
-use crate::store::db_err;
+use crate::error::db_err;
 
 /// Metadata columns holdfast adds to every stream table.
 pub(crate) const META_COLUMNS: [&str; 9] = [

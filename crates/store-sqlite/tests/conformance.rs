@@ -1,6 +1,6 @@
 //! The shared store suite, on a fresh SQLite file per test.
 
-use holdfast_store::Store;
+use holdfast_store::prelude::*;
 use holdfast_store_sqlite::SqliteStore;
 use tempfile::TempDir;
 

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use chrono::{TimeZone, Utc};
-use holdfast_store::{Enqueued, JobQueue, NewJob, Store};
+use holdfast_store::prelude::*;
+use holdfast_store::{Enqueued, NewJob};
 use holdfast_store_sqlite::SqliteStore;
 
 /// More than the store's pooled connections: every one of them meets a

@@ -1,11 +1,12 @@
 //! The shared job queue and webhook event suite, on a fresh SQLite file per
 //! test; and the event columns added to a stream table made before them.
 
-use holdfast_store::{EventApply, EventOutcome, JobQueue, RecordRow, Store, TableSpec};
+use holdfast_store::prelude::*;
+use holdfast_store::{EventApply, EventOutcome, RecordRow, TableSpec};
 use holdfast_store_sqlite::SqliteStore;
 use tempfile::TempDir;
 
-async fn fresh_queue() -> (Box<dyn JobQueue>, TempDir) {
+async fn fresh_queue() -> (Box<dyn Store>, TempDir) {
     let (store, dir) = open().await;
     (Box::new(store), dir)
 }

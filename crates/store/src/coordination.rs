@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-/// A named lease as stored (see [`Store::acquire_lease`](crate::Store::acquire_lease)).
+/// A named lease as stored (see [`CoordinationStore::acquire_lease`](crate::CoordinationStore::acquire_lease)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NamedLease {
     /// What is leased (e.g. `stream:contacts`).
@@ -19,7 +19,7 @@ pub struct NamedLease {
     pub acquired_at: DateTime<Utc>,
 }
 
-/// The lease name [`Store::check_writable`](crate::Store::check_writable)
+/// The lease name [`CoordinationStore::check_writable`](crate::CoordinationStore::check_writable)
 /// writes and deletes in one transaction: never held, never listed.
 pub const WRITE_PROBE: &str = "holdfast:write-probe";
 
@@ -30,7 +30,7 @@ impl NamedLease {
     }
 }
 
-/// An alert's state as kept in the store (see [`Store::save_alert`](crate::Store::save_alert)):
+/// An alert's state as kept in the store (see [`ObservabilityStore::save_alert`](crate::ObservabilityStore::save_alert)):
 /// the evaluator's memory of which alerts fire, shared by every process and
 /// kept across restarts, so each transition is announced once.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,7 +61,7 @@ pub fn interval_micros(interval: Duration, context: &str) -> Result<i64, crate::
     })
 }
 
-/// How long the caller of [`Store::reserve_rate`](crate::Store::reserve_rate)
+/// How long the caller of [`CoordinationStore::reserve_rate`](crate::CoordinationStore::reserve_rate)
 /// waits, by the generic cell rate algorithm (GCRA) with reservation.
 ///
 /// Each key keeps a theoretical arrival time `tat`. A reservation at `now`

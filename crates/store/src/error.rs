@@ -17,6 +17,12 @@ pub enum StoreErrorKind {
 }
 
 /// A store operation failed.
+///
+/// It prints as `{context}: {message}`, and `message` already holds the
+/// backend's error text (with a fix where one is known); so the backend's
+/// error is kept in [`cause`](StoreError::cause) for inspection but not
+/// reported as [`source`](std::error::Error::source), and an error chain
+/// (`{:#}`) prints each part once.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 #[error("{context}: {message}")]
@@ -27,9 +33,8 @@ pub struct StoreError {
     pub context: String,
     /// What went wrong, with a fix where one is known.
     pub message: String,
-    /// The backend's error.
-    #[source]
-    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    /// The backend's error, whose text `message` starts with.
+    pub cause: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 impl StoreError {
@@ -43,11 +48,12 @@ impl StoreError {
             kind,
             context: context.into(),
             message: message.into(),
-            source: None,
+            cause: None,
         }
     }
 
-    /// A new error wrapping the backend's error `source`.
+    /// A new error wrapping the backend's error `source`: its text becomes
+    /// the message, and it is kept as [`cause`](StoreError::cause).
     pub fn with_source(
         kind: StoreErrorKind,
         context: impl Into<String>,
@@ -57,12 +63,33 @@ impl StoreError {
             kind,
             context: context.into(),
             message: source.to_string(),
-            source: Some(Box::new(source)),
+            cause: Some(Box::new(source)),
         }
     }
 
     /// The kind of failure.
     pub fn kind(&self) -> StoreErrorKind {
         self.kind
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chain_prints_the_backend_error_once() {
+        let io = std::io::Error::other("disk I/O error");
+        let e = StoreError::with_source(StoreErrorKind::Unavailable, "committing a page", io);
+        // What a chain printer (`anyhow`'s `{:#}`) writes: each error's
+        // Display, then its sources'.
+        let mut chain = e.to_string();
+        let mut next = std::error::Error::source(&e);
+        while let Some(s) = next {
+            chain.push_str(&format!(": {s}"));
+            next = s.source();
+        }
+        assert_eq!(chain, "committing a page: disk I/O error");
+        assert!(e.cause.is_some(), "the backend error is kept");
     }
 }

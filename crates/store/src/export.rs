@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::{RunId, StreamState, TableSpec, Violation};
+use crate::{LastChange, RunId, StreamState, TableSpec, Violation};
 
 /// Everything a store knows by name: stream tables, stream states, shapes.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -64,20 +64,20 @@ pub struct ExportedRecord {
     /// The record as JSON text.
     pub raw: String,
     /// Mapped values, one per [`TableSpec::columns`] entry (booleans as 0/1,
-    /// as [`Store::record`](crate::Store::record) reads them).
+    /// as [`RecordStore::record`](crate::RecordStore::record) reads them).
     pub values: Vec<Value>,
     /// First seen.
     pub first_seen: DateTime<Utc>,
     /// Content last changed.
     pub updated_at: DateTime<Utc>,
-    /// The run that last changed it (0: a webhook event).
+    /// The run that last changed it ([`RunId::WEBHOOK`]: a webhook event).
     pub updated_run: RunId,
     /// Last seen.
     pub last_seen: DateTime<Utc>,
-    /// The run that last saw it (0: a webhook event).
+    /// The run that last saw it ([`RunId::WEBHOOK`]: a webhook event).
     pub last_run: RunId,
-    /// At the last sighting: 1 created, 2 updated, 0 unchanged, 3 deleted.
-    pub last_change: i64,
+    /// What the last sighting did.
+    pub last_change: LastChange,
     /// The version of the last webhook event applied.
     pub version: Option<String>,
     /// When a webhook delete event tombstoned it.

@@ -119,6 +119,64 @@ pub struct QuarantinedRecord {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct RunId(pub i64);
 
+impl RunId {
+    /// The run a webhook event's write is recorded under (`_updated_run` /
+    /// `_last_run` of rows it wrote): no sync run has this id.
+    pub const WEBHOOK: RunId = RunId(0);
+
+    /// Whether this is [`RunId::WEBHOOK`]: a webhook event wrote the row.
+    pub fn is_webhook(self) -> bool {
+        self == RunId::WEBHOOK
+    }
+}
+
+/// What the last sighting of a record did to its row (a stream table's
+/// `_last_change`, stored as its [`code`](LastChange::code)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LastChange {
+    /// Seen again with the same content (code 0).
+    Unchanged,
+    /// New to the table (code 1).
+    Created,
+    /// Its content changed (code 2).
+    Updated,
+    /// A webhook delete event tombstoned it (code 3).
+    Deleted,
+}
+
+impl LastChange {
+    /// The integer stored in `_last_change`.
+    pub fn code(self) -> i64 {
+        match self {
+            LastChange::Unchanged => 0,
+            LastChange::Created => 1,
+            LastChange::Updated => 2,
+            LastChange::Deleted => 3,
+        }
+    }
+
+    /// The change a stored `_last_change` code names, if it names one.
+    pub fn from_code(code: i64) -> Option<LastChange> {
+        Some(match code {
+            0 => LastChange::Unchanged,
+            1 => LastChange::Created,
+            2 => LastChange::Updated,
+            3 => LastChange::Deleted,
+            _ => return None,
+        })
+    }
+
+    /// The lowercase word shown (`created`, `updated`, `unchanged`, `deleted`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LastChange::Unchanged => "unchanged",
+            LastChange::Created => "created",
+            LastChange::Updated => "updated",
+            LastChange::Deleted => "deleted",
+        }
+    }
+}
+
 impl std::fmt::Display for RunId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.0.fmt(f)
@@ -189,6 +247,25 @@ pub struct PageCommit<'a> {
     pub drift: &'a [DriftRow],
     /// Commit time.
     pub now: DateTime<Utc>,
+}
+
+impl TryFrom<i64> for LastChange {
+    type Error = crate::StoreError;
+
+    /// Reads a stored `_last_change`.
+    ///
+    /// # Errors
+    /// [`StoreErrorKind::Schema`](crate::StoreErrorKind::Schema) for a code
+    /// no holdfast writes.
+    fn try_from(code: i64) -> Result<LastChange, crate::StoreError> {
+        LastChange::from_code(code).ok_or_else(|| {
+            crate::StoreError::new(
+                crate::StoreErrorKind::Schema,
+                "reading a stream table",
+                format!("`_last_change` is {code}, which names no change (0 to 3)"),
+            )
+        })
+    }
 }
 
 /// What a committed page did to the table.
@@ -315,10 +392,9 @@ pub struct StoredRecord {
     pub last_seen: DateTime<Utc>,
     /// The run that last saw it.
     pub last_run: RunId,
-    /// At the last sighting: 1 created, 2 updated, 0 unchanged, 3 deleted
-    /// (by a webhook event). Run 0 in `updated_run` / `last_run` means a
-    /// webhook event wrote it.
-    pub last_change: i64,
+    /// What the last sighting did. [`RunId::WEBHOOK`] in `updated_run` /
+    /// `last_run` means a webhook event wrote it.
+    pub last_change: LastChange,
     /// The version of the last webhook event applied (`None` if only syncs wrote it).
     pub version: Option<String>,
     /// When a webhook delete event tombstoned it, if one did.

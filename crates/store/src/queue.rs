@@ -243,7 +243,7 @@ pub struct JobFilter<'a> {
 pub struct EventApply<'a> {
     /// The claim of the job that carries the event.
     pub lease: Lease,
-    /// The stream table (prepared with [`Store::prepare_table`](crate::Store::prepare_table)).
+    /// The stream table (prepared with [`RecordStore::prepare_table`](crate::RecordStore::prepare_table)).
     pub table: &'a TableSpec,
     /// Key, raw record and mapped values, as in page upserts.
     pub row: RecordRow,

@@ -9,9 +9,10 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use chrono::Utc;
 use holdfast_engine::jobs::{ACTION, ActionCall};
-use holdfast_engine::worker::{Worker, WorkerConfig};
+use holdfast_engine::queue::{Worker, WorkerConfig};
 use holdfast_spec::Env;
-use holdfast_store::{Enqueued, Job, JobQueue, JobState};
+use holdfast_store::prelude::*;
+use holdfast_store::{Enqueued, Job, JobState};
 use serde_json::{Value, json};
 
 use crate::cli::{ActArgs, Cli};
@@ -57,8 +58,8 @@ pub(crate) async fn run(cli: &Cli, args: &ActArgs) -> anyhow::Result<ExitCode> {
         input,
         idempotency_key: idempotency_key.clone(),
     };
-    let queue: Arc<dyn JobQueue> = store.queue();
-    let enqueued = queue
+    let shared: Arc<dyn Store> = store.store();
+    let enqueued = shared
         .enqueue(&[call.to_job(action.max_attempts, Utc::now())], Utc::now())
         .await?;
     let Some(&outcome) = enqueued.first() else {
@@ -79,7 +80,7 @@ pub(crate) async fn run(cli: &Cli, args: &ActArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let worker = Worker::new(
-        queue.clone(),
+        shared.clone(),
         source,
         WorkerConfig {
             kinds: vec![ACTION],
@@ -87,7 +88,7 @@ pub(crate) async fn run(cli: &Cli, args: &ActArgs) -> anyhow::Result<ExitCode> {
         },
     )?;
     worker.drain().await?;
-    let job = queue
+    let job = shared
         .job(id)
         .await?
         .with_context(|| format!("job #{} is gone from the queue", id.0))?;

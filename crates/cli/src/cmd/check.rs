@@ -26,7 +26,7 @@ pub(crate) async fn run(cli: &Cli, args: &CheckArgs) -> anyhow::Result<ExitCode>
         let names: Vec<&str> = spec.secrets.iter().map(String::as_str).collect();
         outln!("ok: secrets decrypted: {}", names.join(", "));
     }
-    if let Err(errors) = holdfast_webhook::check(&spec, &env) {
+    if let Err(errors) = holdfast_server::webhook::check(&spec, &env) {
         for e in errors {
             errln!("error: {e}");
         }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use holdfast_engine::sync::plan;
+use holdfast_engine::sync::{PlanError, plan};
 use holdfast_engine::{ReadScope, Source, StreamInfo};
 use serde_json::Value;
 
@@ -12,7 +12,7 @@ use serde_json::Value;
 ///
 /// # Errors
 /// An unknown stream name. `Ok(true)` when any stream had a problem.
-pub(crate) async fn sample(source: &dyn Source, selected: &[String]) -> Result<bool, String> {
+pub(crate) async fn sample(source: &dyn Source, selected: &[String]) -> Result<bool, PlanError> {
     let streams = plan(source.streams(), selected)?;
     let mut firsts: HashMap<String, Option<Value>> = HashMap::new();
     let mut failed = false;

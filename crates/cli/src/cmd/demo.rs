@@ -68,8 +68,7 @@ pub(crate) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         false,
         DEFAULT_STREAMS_AT_ONCE,
     )
-    .await
-    .map_err(anyhow::Error::msg)?
+    .await?
     .failed;
 
     let touched = mock.touch(10);
@@ -87,8 +86,7 @@ pub(crate) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             false,
             DEFAULT_STREAMS_AT_ONCE,
         )
-        .await
-        .map_err(anyhow::Error::msg)?
+        .await?
         .failed;
 
     let contacts: i64 = sqlx::query_scalar("SELECT count(*) FROM contacts")

@@ -11,7 +11,7 @@ pub(crate) async fn run(cli: &Cli, args: &DriftArgs) -> anyhow::Result<ExitCode>
     if args.json {
         let list: Vec<_> = rows
             .iter()
-            .map(crate::admin::handlers::drift_json)
+            .map(holdfast_server::api::views::drift_json)
             .collect();
         outln!("{}", serde_json::json!({ "drift": list }));
         store.close().await;

@@ -55,15 +55,9 @@ pub(crate) async fn run(cli: &Cli, args: &ExplainArgs) -> anyhow::Result<ExitCod
     match &stored {
         None => outln!("  not in table `{}`", info.table.name),
         Some(r) => {
-            let decision = match r.last_change {
-                1 => "created",
-                2 => "updated",
-                3 => "deleted",
-                _ => "unchanged",
-            };
-            // run 0 is a webhook event's write
+            let decision = r.last_change.as_str();
             let by = |run: holdfast_store::RunId| {
-                if run.0 == 0 {
+                if run.is_webhook() {
                     "a webhook event".to_owned()
                 } else {
                     format!("run {run}")

@@ -2,10 +2,6 @@
 
 pub(crate) mod act;
 pub(crate) mod alerts;
-pub(crate) mod bench;
-pub(crate) mod bench_store;
-pub(crate) mod bench_streams;
-pub(crate) mod bench_webhooks;
 pub(crate) mod check;
 mod check_sample;
 pub(crate) mod demo;

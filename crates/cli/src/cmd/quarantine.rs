@@ -21,7 +21,7 @@ pub(crate) async fn run(cli: &Cli, args: &QuarantineArgs) -> anyhow::Result<Exit
     if args.json {
         let list: Vec<_> = rows
             .iter()
-            .map(|q| crate::admin::handlers::quarantine_json(q, spec.as_ref()))
+            .map(|q| holdfast_server::api::views::quarantine_json(q, spec.as_ref()))
             .collect();
         outln!("{}", serde_json::json!({ "quarantine": list }));
         store.close().await;
@@ -112,7 +112,7 @@ async fn retry(cli: &Cli, only: Option<&str>) -> anyhow::Result<ExitCode> {
 /// `id=42` (or `id=42, region="eu"`): the record's primary key read from its
 /// payload, or why there is none.
 fn key_text(spec: Option<&holdfast_spec::Spec>, stream: &str, raw: &str) -> String {
-    match crate::admin::handlers::record_key(spec, stream, raw) {
+    match holdfast_server::api::views::record_key(spec, stream, raw) {
         Some(key) => key
             .iter()
             .map(|(field, value)| format!("{field}={value}"))

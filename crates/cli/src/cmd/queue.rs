@@ -4,10 +4,9 @@
 
 use std::process::ExitCode;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use holdfast_spec::Env;
-use holdfast_store::{Job, JobFilter, JobId, JobState, QueueStats, Rejection, Requeue};
-use serde_json::{Value, json};
+use holdfast_store::{JobFilter, JobId, JobState, Requeue};
 
 use crate::cli::{Cli, QueueAction, QueueArgs};
 use crate::context::{open_store, open_store_to_read};
@@ -59,7 +58,10 @@ pub(crate) async fn run(cli: &Cli, args: &QueueArgs) -> anyhow::Result<ExitCode>
         .await?;
     let rejections = store.rejections().await?;
     if args.json {
-        outln!("{}", queue_json(&stats, &dead, &rejections, now));
+        outln!(
+            "{}",
+            holdfast_server::api::views::queue_json(&stats, &dead, &rejections, now)
+        );
         store.close().await;
         return Ok(ExitCode::SUCCESS);
     }
@@ -126,31 +128,4 @@ fn age(d: chrono::Duration) -> String {
         60..3600 => format!("{}m {}s", secs / 60, secs % 60),
         _ => format!("{}h {}m", secs / 3600, (secs % 3600) / 60),
     }
-}
-
-/// The queue as `holdfast queue --json` and `GET /api/queue` show it.
-pub(crate) fn queue_json(
-    stats: &QueueStats,
-    dead: &[Job],
-    rejections: &[Rejection],
-    now: DateTime<Utc>,
-) -> Value {
-    json!({
-        "depth": stats.depth.iter().map(|d| json!({
-            "kind": d.kind, "state": d.state.as_str(), "count": d.count,
-            "oldest": d.oldest.map(|t| t.to_rfc3339()),
-        })).collect::<Vec<_>>(),
-        "oldest_ready": stats.oldest_ready.as_ref().map(|o| json!({
-            "job": o.id.0, "run_at": o.run_at.to_rfc3339(),
-            "age_seconds": (now - o.run_at).num_milliseconds() as f64 / 1000.0,
-        })),
-        "dead": dead.iter().map(|j| json!({
-            "job": j.id.0, "kind": j.kind, "name": j.name, "attempts": j.attempts,
-            "error": j.last_error, "updated_at": j.updated_at.to_rfc3339(),
-        })).collect::<Vec<_>>(),
-        "rejections": rejections.iter().map(|r| json!({
-            "webhook": r.webhook, "reason": r.reason, "count": r.count,
-            "last_at": r.last_at.to_rfc3339(),
-        })).collect::<Vec<_>>(),
-    })
 }

@@ -2,7 +2,8 @@
 
 use std::process::ExitCode;
 
-use holdfast_store::{RunId, Store};
+use holdfast_store::RunId;
+use holdfast_store::prelude::*;
 
 use crate::cli::{Cli, RunsArgs};
 use crate::context::open_store_to_read;
@@ -18,7 +19,10 @@ pub(crate) async fn run(cli: &Cli, args: &RunsArgs) -> anyhow::Result<ExitCode> 
     store.close().await;
     let runs = runs?;
     if args.json {
-        let list: Vec<_> = runs.iter().map(crate::admin::handlers::run_json).collect();
+        let list: Vec<_> = runs
+            .iter()
+            .map(holdfast_server::api::views::run_json)
+            .collect();
         outln!("{}", serde_json::json!({ "runs": list }));
         return Ok(ExitCode::SUCCESS);
     }
@@ -72,7 +76,7 @@ async fn requests(store: &dyn Store, run: i64, limit: u32, json: bool) -> anyhow
     if json {
         let list: Vec<_> = rows
             .iter()
-            .map(crate::admin::handlers::request_json)
+            .map(holdfast_server::api::views::request_json)
             .collect();
         outln!("{}", serde_json::json!({ "requests": list }));
         return Ok(ExitCode::SUCCESS);

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use chrono::Utc;
 use holdfast_spec::Env;
-use holdfast_store::{JobQueue, JobState, Store};
+use holdfast_store::JobState;
+use holdfast_store::prelude::*;
 
 use crate::cli::{Cli, StatusArgs};
 use crate::context::{load_spec_from, open_store_to_read};
@@ -112,7 +113,6 @@ async fn connections(spec: &holdfast_spec::Spec, store: &dyn Store) -> anyhow::R
             holdfast_spec::Auth::Bearer { .. } => "bearer",
             holdfast_spec::Auth::OAuth2(_) => "oauth2",
             holdfast_spec::Auth::Session(_) => "session",
-            _ => "other",
         };
         if kind == "session" {
             let saved = tokens.iter().find(|t| &t.connection == name);
@@ -175,7 +175,7 @@ async fn connections(spec: &holdfast_spec::Spec, store: &dyn Store) -> anyhow::R
 }
 
 /// The queue in three lines: jobs waiting, dead letters, refused webhook requests.
-async fn queue_summary(store: &dyn JobQueue) -> anyhow::Result<()> {
+async fn queue_summary(store: &dyn Store) -> anyhow::Result<()> {
     let now = Utc::now();
     let stats = store.queue_stats(now).await?;
     let rejections = store.rejections().await?;
@@ -228,10 +228,10 @@ queue (details: holdfast queue)"
 /// (over `window`) and `queue` (as `holdfast queue --json`).
 async fn status_json(
     spec: &holdfast_spec::Spec,
-    store: &dyn JobQueue,
+    store: &dyn Store,
     window: std::time::Duration,
 ) -> anyhow::Result<serde_json::Value> {
-    use crate::admin::handlers::{connections_json, run_json, time};
+    use holdfast_server::api::views::{connections_json, run_json, time};
     use serde_json::json;
     let mut streams = Vec::new();
     for name in spec.stream_names() {
@@ -281,6 +281,6 @@ async fn status_json(
         "streams": streams,
         "connections": connections_json(spec, &tokens),
         "endpoints": endpoints,
-        "queue": crate::cmd::queue::queue_json(&stats, &dead, &rejections, now),
+        "queue": holdfast_server::api::views::queue_json(&stats, &dead, &rejections, now),
     }))
 }

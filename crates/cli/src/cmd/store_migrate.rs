@@ -14,7 +14,8 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use chrono::{Duration, Utc};
-use holdfast_store::Store;
+use holdfast_store::prelude::*;
+use holdfast_store::redact_url;
 use serde_json::Value;
 
 use crate::backend::OpenStore;
@@ -27,10 +28,10 @@ pub(crate) async fn run(args: &StoreMigrateArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let from = OpenStore::open(&args.from)
         .await
-        .with_context(|| format!("opening the source store `{}`", redact(&args.from)))?;
+        .with_context(|| format!("opening the source store `{}`", redact_url(&args.from)))?;
     let to = OpenStore::open(&args.to)
         .await
-        .with_context(|| format!("opening the target store `{}`", redact(&args.to)))?;
+        .with_context(|| format!("opening the target store `{}`", redact_url(&args.to)))?;
     let result = migrate(&from, &to, args, started).await;
     from.close().await;
     to.close().await;
@@ -44,7 +45,7 @@ async fn migrate(
     started: Instant,
 ) -> anyhow::Result<ExitCode> {
     let batch = args.batch.clamp(1, 50_000);
-    let holder = format!("from {}", redact(&args.from));
+    let holder = format!("from {}", redact_url(&args.from));
     let now = Utc::now();
     let resuming = to
         .leases()
@@ -81,7 +82,7 @@ async fn migrate(
             "error: the target store `{}` is not empty: it holds {}\n  = help: migrate into an \
              empty database (for PostgreSQL, a new schema: add `?schema=NEW_NAME` to the URL), \
              or drop what is there first; a target is never merged into",
-            redact(&args.to),
+            redact_url(&args.to),
             what.join(" and ")
         );
         return Ok(ExitCode::from(2));
@@ -93,14 +94,14 @@ async fn migrate(
         errln!(
             "error: the target store `{}` holds an unfinished migration from another source; \
              finish that one first",
-            redact(&args.to)
+            redact_url(&args.to)
         );
         return Ok(ExitCode::from(2));
     }
     if resuming {
         outln!(
             "resuming an unfinished migration from {}",
-            redact(&args.from)
+            redact_url(&args.from)
         );
     }
     // Runs first: quarantine rows refer to them.
@@ -199,18 +200,4 @@ async fn copy_table(
         copied += page.len() as u64;
     }
     Ok(copied)
-}
-
-/// `url` without a password.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.find('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
 }

@@ -1,25 +1,32 @@
 //! The connection's `errors:` rules as a [`Classifier`]: Jinja conditions
-//! over `status`, `headers` and `body`, first match wins.
+//! over `status`, `headers` and `body`, compiled once, first match wins.
 
 use std::collections::BTreeMap;
 
 use holdfast_http::classify::{Classifier, Verdict};
 use holdfast_spec::{ErrorAction, ErrorRule};
-use minijinja::{Environment, Value};
+use minijinja::Value;
 use reqwest::header::HeaderMap;
+
+use crate::SourceError;
+use crate::template::Condition;
 
 /// Compiled rules of one connection.
 pub(crate) struct RuleClassifier {
-    env: Environment<'static>,
-    rules: Vec<ErrorRule>,
+    rules: Vec<(Condition, ErrorAction)>,
 }
 
 impl RuleClassifier {
-    pub(crate) fn new(rules: Vec<ErrorRule>) -> Self {
-        RuleClassifier {
-            env: holdfast_spec::sandbox::environment(),
-            rules,
-        }
+    /// Compiles each rule's condition, named by its key path in errors
+    /// (`connections.crm.errors[0].when`).
+    pub(crate) fn new<'r>(
+        rules: impl IntoIterator<Item = (String, &'r ErrorRule)>,
+    ) -> Result<Self, SourceError> {
+        let rules = rules
+            .into_iter()
+            .map(|(field, rule)| Ok((Condition::new(&field, &rule.when.source)?, rule.action)))
+            .collect::<Result<_, SourceError>>()?;
+        Ok(RuleClassifier { rules })
     }
 }
 
@@ -40,16 +47,11 @@ impl Classifier for RuleClassifier {
                 Value::from(minijinja::value::Serde(body)),
             ),
         ]));
-        for rule in &self.rules {
-            let holds = self
-                .env
-                .compile_expression(&rule.when.source)
-                .and_then(|e| e.eval(ctx.clone()))
-                .map(|v| v.is_true());
-            match holds {
+        for (when, action) in &self.rules {
+            match when.holds(&ctx) {
                 Ok(true) => {
-                    let name = rule.when.source.clone();
-                    return match rule.action {
+                    let name = when.source().to_owned();
+                    return match action {
                         ErrorAction::Retry => Verdict::Retry(name),
                         ErrorAction::Fail => Verdict::Fail(name),
                         ErrorAction::Skip => Verdict::Skip,
@@ -57,7 +59,7 @@ impl Classifier for RuleClassifier {
                 }
                 Ok(false) => {}
                 Err(e) => {
-                    tracing::warn!(rule = %rule.when.source, "an `errors:` rule could not be evaluated: {e}")
+                    tracing::warn!(rule = %when.source(), "an `errors:` rule could not be evaluated: {e}")
                 }
             }
         }

@@ -129,16 +129,23 @@ impl Connection {
                     token_store.clone(),
                 )?))
             }
-            _ => ResolvedAuth::None,
+            Auth::None => ResolvedAuth::None,
         };
         let (in_flight, parallel_chains) = match conn.concurrency {
             Concurrency::Fixed(n) => (InFlight::fixed(n), n),
             Concurrency::Adaptive { max } => (InFlight::adaptive(max), max),
         };
-        let classifier = (!conn.errors.is_empty()).then(|| {
-            Arc::new(RuleClassifier::new(conn.errors.clone()))
-                as Arc<dyn holdfast_http::classify::Classifier>
-        });
+        let classifier = if conn.errors.is_empty() {
+            None
+        } else {
+            let rules = conn
+                .errors
+                .iter()
+                .enumerate()
+                .map(|(i, rule)| (format!("connections.{}.errors[{i}].when", conn.name), rule));
+            Some(Arc::new(RuleClassifier::new(rules)?)
+                as Arc<dyn holdfast_http::classify::Classifier>)
+        };
         let allowed = conn
             .allowed_hosts
             .iter()
@@ -261,12 +268,17 @@ fn session_config(
         });
     }
     let login_paths = steps.iter().map(|s| s.url.path().to_owned()).collect();
-    let when = s.expired_when.as_ref().map(|t| {
-        Arc::new(RuleClassifier::new(vec![holdfast_spec::ErrorRule {
-            when: t.clone(),
-            action: holdfast_spec::ErrorAction::Fail,
-        }])) as Arc<dyn holdfast_http::classify::Classifier>
-    });
+    let when = match &s.expired_when {
+        Some(t) => {
+            let rule = holdfast_spec::ErrorRule {
+                when: t.clone(),
+                action: holdfast_spec::ErrorAction::Fail,
+            };
+            let classifier = RuleClassifier::new([(format!("{prefix}.expired_when"), &rule)])?;
+            Some(Arc::new(classifier) as Arc<dyn holdfast_http::classify::Classifier>)
+        }
+        None => None,
+    };
     Ok(SessionConfig {
         connection: conn.name.clone(),
         steps,

@@ -15,10 +15,10 @@ use serde_json::Value;
 
 use crate::SourceError;
 use crate::request_log::RequestLog;
-use crate::rules::{RecordRules, SharedRules};
 use crate::source::{PageReader, ParentInfo, ReadScope, Source, StreamInfo};
 use crate::template::Renderer;
 use connection::Connection;
+use holdfast_records::{RecordRules, SharedRules};
 use reader::DeclarativeReader;
 
 pub use action::{ActionError, ActionResponse, IDEMPOTENCY_HEADER};
@@ -123,6 +123,10 @@ impl DeclarativeSource {
             }
             for (k, t) in &s.request.headers {
                 renderer.add(&format!("{base}.headers.{k}"), t)?;
+            }
+            if let Some(holdfast_spec::StopWhen::Condition(c)) = &s.paginate.stop_when {
+                let name = format!("streams.{}.paginate.stop_when", s.name);
+                renderer.add_condition(&name, c)?;
             }
         }
         for a in &spec.actions {

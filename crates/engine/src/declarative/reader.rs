@@ -244,14 +244,13 @@ impl<'a> DeclarativeReader<'a> {
     ) -> Result<bool, SourceError> {
         match stop {
             StopWhen::Path(path) => Ok(path_is_true(body, path)),
-            StopWhen::Condition(expr) => {
+            StopWhen::Condition(_) => {
                 let vars = Vars::default()
                     .with("body", Some(body))
                     .with_value("records", records.into())
                     .with("page", serde_json::to_value(page).ok().as_ref());
-                self.renderer.is_true(
+                self.renderer.holds(
                     &format!("streams.{}.paginate.stop_when", self.stream.name),
-                    &expr.source,
                     &vars,
                 )
             }

@@ -23,7 +23,7 @@ use std::panic::AssertUnwindSafe;
 use futures::FutureExt as _;
 use serde_json::Value;
 
-use super::{EventRouter, EventWrite, Routed};
+use super::{EventRouter, EventWrite, RouteError, Routed};
 use crate::{Source, SourceError};
 
 /// An event routed to a custom source's stream, before its `handle_event`.
@@ -62,10 +62,10 @@ pub enum Resolved {
 pub async fn resolve(
     router: &EventRouter,
     source: &dyn Source,
-    routed: Result<Routed, String>,
+    routed: Result<Routed, RouteError>,
 ) -> Resolved {
     let event = match routed {
-        Err(reason) => return Resolved::Dead(reason),
+        Err(reason) => return Resolved::Dead(reason.to_string()),
         Ok(Routed::Ignored) => return Resolved::Ignored,
         Ok(Routed::Apply(write)) => return Resolved::Writes(vec![write]),
         Ok(Routed::Handle(event)) => event,
@@ -83,7 +83,7 @@ pub async fn resolve(
         Ok(Ok(records)) if records.is_empty() => Resolved::Ignored,
         Ok(Ok(records)) => match router.handled(&event, records) {
             Ok(writes) => Resolved::Writes(writes),
-            Err(reason) => Resolved::Dead(reason),
+            Err(reason) => Resolved::Dead(reason.to_string()),
         },
     }
 }
@@ -99,11 +99,11 @@ impl EventRouter {
         &self,
         event: &CustomEvent,
         records: Vec<Value>,
-    ) -> Result<Vec<EventWrite>, String> {
+    ) -> Result<Vec<EventWrite>, RouteError> {
         let stream = self
             .streams
             .get(&event.stream)
-            .ok_or_else(|| format!("stream `{}` is not routed", event.stream))?;
+            .ok_or_else(|| RouteError::NotRouted(event.stream.clone()))?;
         records
             .into_iter()
             .map(|record| {

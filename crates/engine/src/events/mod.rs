@@ -3,7 +3,11 @@
 //! checked by the stream's schema and `map:` like any synced record.
 
 mod custom;
+mod error;
 pub mod version;
+
+pub use custom::{CustomEvent, Resolved, resolve};
+pub use error::RouteError;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -11,20 +15,20 @@ use std::sync::Arc;
 use holdfast_records::primary_key;
 use holdfast_spec::{Spec, Webhook};
 use holdfast_store::{RecordRow, TableSpec};
-use minijinja::{Environment, UndefinedBehavior, Value as Jinja};
+use minijinja::Value as Jinja;
 use serde_json::Value;
 
 use crate::SourceError;
 use crate::jobs::WebhookEvent;
-use crate::rules::{RecordRules, SharedRules, summarize};
-
-pub use custom::{CustomEvent, Resolved, resolve};
+use crate::template::Condition;
+use holdfast_records::{RecordRules, SharedRules, summarize};
 
 /// Routes the events of every webhook of a spec.
 #[derive(Debug)]
 pub struct EventRouter {
     spec: Arc<Spec>,
-    conditions: Environment<'static>,
+    /// Each webhook's routes' compiled conditions, in route order.
+    conditions: BTreeMap<String, Vec<RouteConditions>>,
     streams: BTreeMap<String, RoutedStream>,
 }
 
@@ -56,6 +60,13 @@ pub struct EventWrite {
     pub delete: bool,
 }
 
+/// A route's compiled `when:` and `delete_when:`.
+#[derive(Debug)]
+struct RouteConditions {
+    when: Option<Condition>,
+    delete_when: Option<Condition>,
+}
+
 #[derive(Debug)]
 struct RoutedStream {
     table: TableSpec,
@@ -83,26 +94,21 @@ impl EventRouter {
         spec: Arc<Spec>,
         custom: &[crate::StreamInfo],
     ) -> Result<EventRouter, SourceError> {
-        // the closed sandbox: the documented filters and tests, no functions
-        let mut conditions = holdfast_spec::sandbox::environment();
-        conditions.set_undefined_behavior(UndefinedBehavior::Lenient);
+        let mut conditions = BTreeMap::new();
         let mut streams = BTreeMap::new();
         for w in &spec.webhooks {
+            let mut routes = Vec::with_capacity(w.route.len());
             for (i, r) in w.route.iter().enumerate() {
                 let at = format!("webhooks.{}.route[{i}]", w.name);
-                for (key, cond) in [("when", &r.when), ("delete_when", &r.delete_when)] {
-                    if let Some(c) = cond {
-                        conditions
-                            .add_template_owned(
-                                format!("{at}.{key}"),
-                                format!("{{% if ({}) %}}1{{% endif %}}", c.source),
-                            )
-                            .map_err(|e| SourceError::Config {
-                                field: format!("{at}.{key}"),
-                                message: e.to_string(),
-                            })?;
-                    }
-                }
+                let compile = |key: &str, cond: &Option<holdfast_spec::Template>| {
+                    cond.as_ref()
+                        .map(|c| Condition::new(&format!("{at}.{key}"), &c.source))
+                        .transpose()
+                };
+                routes.push(RouteConditions {
+                    when: compile("when", &r.when)?,
+                    delete_when: compile("delete_when", &r.delete_when)?,
+                });
                 if streams.contains_key(&r.stream) {
                     continue;
                 }
@@ -134,6 +140,7 @@ impl EventRouter {
                     },
                 );
             }
+            conditions.insert(w.name.clone(), routes);
         }
         Ok(EventRouter {
             spec,
@@ -155,19 +162,15 @@ impl EventRouter {
     /// Decides what `event` does.
     ///
     /// # Errors
-    /// Why the event cannot be applied, in one line: an unknown webhook, a
-    /// body that is not JSON, no record or version where the route says,
-    /// or a record that fails its stream's schema or `map:`. These are
-    /// permanent: the event belongs in the dead-letter state, not a retry.
-    pub fn route(&self, event: &WebhookEvent) -> Result<Routed, String> {
-        let webhook = self.spec.webhook(&event.webhook).ok_or_else(|| {
-            format!(
-                "webhook `{}` is not in the connector file any more",
-                event.webhook
-            )
-        })?;
-        let body: Value =
-            serde_json::from_str(&event.body).map_err(|e| format!("the body is not JSON: {e}"))?;
+    /// Why the event cannot be applied: an unknown webhook, a body that is
+    /// not JSON, no record or version where the route says, or a record
+    /// that fails its stream's schema or `map:`.
+    pub fn route(&self, event: &WebhookEvent) -> Result<Routed, RouteError> {
+        let webhook = self
+            .spec
+            .webhook(&event.webhook)
+            .ok_or_else(|| RouteError::UnknownWebhook(event.webhook.clone()))?;
+        let body: Value = serde_json::from_str(&event.body).map_err(RouteError::NotJson)?;
         let ctx = Jinja::from(minijinja::value::Serde(BTreeMap::from([
             ("body", Jinja::from(minijinja::value::Serde(&body))),
             (
@@ -175,25 +178,36 @@ impl EventRouter {
                 Jinja::from(minijinja::value::Serde(&event.headers)),
             ),
         ])));
-        for (i, route) in webhook.route.iter().enumerate() {
+        let conditions = self
+            .conditions
+            .get(&webhook.name)
+            .map_or(&[][..], Vec::as_slice);
+        for (i, (route, cond)) in webhook.route.iter().zip(conditions).enumerate() {
             let at = format!("webhooks.{}.route[{i}]", webhook.name);
-            if route.when.is_some() && !self.holds(&format!("{at}.when"), &ctx)? {
+            if !holds(cond.when.as_ref(), &format!("{at}.when"), &ctx)?.unwrap_or(true) {
                 continue;
             }
-            let delete =
-                route.delete_when.is_some() && self.holds(&format!("{at}.delete_when"), &ctx)?;
+            let delete = holds(
+                cond.delete_when.as_ref(),
+                &format!("{at}.delete_when"),
+                &ctx,
+            )?
+            .unwrap_or(false);
             let record = route
                 .record
                 .path
                 .query(&body)
                 .first()
                 .cloned()
-                .ok_or_else(|| format!("no record at `{}` (`{at}.record`)", route.record.source))?;
+                .ok_or_else(|| RouteError::NoRecord {
+                    path: route.record.source.clone(),
+                    at: at.clone(),
+                })?;
             let (version, version_at) = self.version(webhook, &body)?.unzip();
             let stream = self
                 .streams
                 .get(&route.stream)
-                .ok_or_else(|| format!("stream `{}` is not routed", route.stream))?;
+                .ok_or_else(|| RouteError::NotRouted(route.stream.clone()))?;
             if stream.custom {
                 return Ok(Routed::Handle(CustomEvent {
                     stream: route.stream.clone(),
@@ -215,31 +229,28 @@ impl EventRouter {
         Ok(Routed::Ignored)
     }
 
-    fn holds(&self, name: &str, ctx: &Jinja) -> Result<bool, String> {
-        let template = self
-            .conditions
-            .get_template(name)
-            .map_err(|e| format!("`{name}`: {e}"))?;
-        template
-            .render(ctx)
-            .map(|out| out == "1")
-            .map_err(|e| format!("`{name}` could not be evaluated: {e}"))
-    }
-
     /// The event's sortable version and where it was read (with its value).
-    fn version(&self, webhook: &Webhook, body: &Value) -> Result<Option<(String, String)>, String> {
+    fn version(
+        &self,
+        webhook: &Webhook,
+        body: &Value,
+    ) -> Result<Option<(String, String)>, RouteError> {
         let Some(path) = &webhook.version else {
             return Ok(None);
         };
         let at = format!("webhooks.{}.version", webhook.name);
-        let value = path.path.query(body).first().ok_or_else(|| {
-            format!(
-                "no version at `{}` (`{at}`); without it the event could overwrite a newer record",
-                path.source
-            )
+        let found = path.path.query(body);
+        let Some(value) = found.first() else {
+            return Err(RouteError::NoVersion {
+                path: path.source.clone(),
+                at,
+            });
+        };
+        let sortable = version::sortable(value).map_err(|error| RouteError::BadVersion {
+            at: at.clone(),
+            path: path.source.clone(),
+            error,
         })?;
-        let sortable =
-            version::sortable(value).map_err(|e| format!("`{at}` (`{}`): {e}", path.source))?;
         let shown = format!("`{at}` (`{}`) = {}", path.source, version::shown(value));
         Ok(Some((sortable, shown)))
     }
@@ -250,25 +261,47 @@ impl EventRouter {
         name: &str,
         record: Value,
         delete: bool,
-    ) -> Result<RecordRow, String> {
+    ) -> Result<RecordRow, RouteError> {
         let key_fields = &stream.table.primary_key;
-        let (key, values) = if delete {
-            // a delete needs the key only; its payload may be partial
-            let key = primary_key(&record, key_fields)
-                .map_err(|e| format!("stream `{name}`: the deleted record has no key: {e}"))?;
-            (key, vec![Value::Null; stream.table.columns.len()])
-        } else {
-            let checked = stream.rules.check(&record, key_fields, None).map_err(|v| {
-                format!("stream `{name}`: the record is invalid: {}", summarize(&v))
-            })?;
-            (checked.key, checked.values)
-        };
+        let (key, values) =
+            if delete {
+                // a delete needs the key only; its payload may be partial
+                let key = primary_key(&record, key_fields).map_err(|reason| RouteError::NoKey {
+                    stream: name.to_owned(),
+                    reason,
+                })?;
+                (key, vec![Value::Null; stream.table.columns.len()])
+            } else {
+                let checked = stream.rules.check(&record, key_fields, None).map_err(|v| {
+                    RouteError::Invalid {
+                        stream: name.to_owned(),
+                        summary: summarize(&v),
+                    }
+                })?;
+                (checked.key, checked.values)
+            };
         Ok(RecordRow {
             key,
             raw: record.to_string(),
             values,
         })
     }
+}
+
+/// Whether `condition` (named `field`) holds with `ctx`; `None` without one.
+fn holds(
+    condition: Option<&Condition>,
+    field: &str,
+    ctx: &Jinja,
+) -> Result<Option<bool>, RouteError> {
+    condition
+        .map(|c| {
+            c.holds(ctx).map_err(|e| RouteError::Condition {
+                field: field.to_owned(),
+                reason: e.to_string(),
+            })
+        })
+        .transpose()
 }
 
 #[cfg(test)]
@@ -387,11 +420,16 @@ webhooks:
             ),
         ];
         for (body, expected) in cases {
-            let err = r.route(&event(body, &[])).expect_err("refused");
+            let err = r.route(&event(body, &[])).expect_err("refused").to_string();
             assert!(err.contains(expected), "{err}");
         }
         let mut bad = event(json!({}), &[]);
         bad.body = "not json".into();
-        assert!(r.route(&bad).expect_err("refused").contains("not JSON"));
+        assert!(
+            r.route(&bad)
+                .expect_err("refused")
+                .to_string()
+                .contains("not JSON")
+        );
     }
 }

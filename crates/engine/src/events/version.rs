@@ -16,13 +16,45 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
 use serde_json::Value;
 
+/// Why a value cannot be a version; the message shows the value (cut at
+/// 80 characters).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VersionError {
+    /// Text that is neither a number nor a timestamp.
+    #[error(
+        "{shown} is neither a number nor a timestamp (such as \"2024-06-01T12:00:00Z\", \
+         \"2024-06-01 12:00:00\", \"2024-06-01\" or RFC 2822); versions are ordered \
+         as numbers or as times, never as text: point `version:` at a number or a \
+         timestamp"
+    )]
+    NotOrdered {
+        /// The value, as shown.
+        shown: String,
+    },
+    /// Null, a boolean, an array or an object.
+    #[error("a version must be a number or a timestamp, found {found} ({shown})")]
+    NotAVersion {
+        /// What it is (`null`, `a boolean`, …).
+        found: &'static str,
+        /// The value, as shown.
+        shown: String,
+    },
+    /// A number beyond what can be ordered exactly.
+    #[error("{shown} is too large to be ordered exactly (versions must fit a 64-bit integer)")]
+    TooLarge {
+        /// The value, as shown.
+        shown: String,
+    },
+}
+
 /// The sortable text of a version value, or why it cannot be one.
 ///
 /// # Errors
 /// A value that is neither a number nor a timestamp (null, an object, a
 /// word, …), or a number too large to be ordered exactly; the message
 /// shows the value.
-pub fn sortable(value: &Value) -> Result<String, String> {
+pub fn sortable(value: &Value) -> Result<String, VersionError> {
     match value {
         Value::Number(n) => {
             if let Some(i) = n.as_i64() {
@@ -49,24 +81,19 @@ pub fn sortable(value: &Value) -> Result<String, String> {
             {
                 return float(f).ok_or_else(|| too_large(value));
             }
-            Err(format!(
-                "{} is neither a number nor a timestamp (such as \"2024-06-01T12:00:00Z\", \
-                 \"2024-06-01 12:00:00\", \"2024-06-01\" or RFC 2822); versions are ordered \
-                 as numbers or as times, never as text: point `version:` at a number or a \
-                 timestamp",
-                shown(value)
-            ))
+            Err(VersionError::NotOrdered {
+                shown: shown(value),
+            })
         }
-        other => Err(format!(
-            "a version must be a number or a timestamp, found {} ({})",
-            match other {
+        other => Err(VersionError::NotAVersion {
+            found: match other {
                 Value::Null => "null",
                 Value::Bool(_) => "a boolean",
                 Value::Array(_) => "an array",
                 _ => "an object",
             },
-            shown(other)
-        )),
+            shown: shown(other),
+        }),
     }
 }
 
@@ -126,11 +153,10 @@ fn float(f: f64) -> Option<String> {
     ))
 }
 
-fn too_large(value: &Value) -> String {
-    format!(
-        "{} is too large to be ordered exactly (versions must fit a 64-bit integer)",
-        shown(value)
-    )
+fn too_large(value: &Value) -> VersionError {
+    VersionError::TooLarge {
+        shown: shown(value),
+    }
 }
 
 /// Digits with an optional sign, point and exponent (not `inf` or `NaN`,
@@ -243,7 +269,7 @@ mod tests {
     #[test]
     fn issue_13_words_are_refused_not_compared_as_text() {
         for word in ["yesterday", "v2", "inf", "NaN", "", "2024-13-45", "1.2.3"] {
-            let err = sortable(&json!(word)).expect_err(word);
+            let err = sortable(&json!(word)).expect_err(word).to_string();
             assert!(
                 err.contains(&format!("\"{word}\" is neither a number nor a timestamp")),
                 "{err}"
@@ -252,6 +278,7 @@ mod tests {
         assert!(
             sortable(&json!(1e300))
                 .expect_err("too large")
+                .to_string()
                 .contains("too large")
         );
     }
@@ -259,12 +286,12 @@ mod tests {
     #[test]
     fn other_values_are_refused() {
         assert!(sortable(&json!(null)).is_err());
-        let err = sortable(&json!({"a": 1})).unwrap_err();
+        let err = sortable(&json!({"a": 1})).unwrap_err().to_string();
         assert!(
             err.contains("an object") && err.contains(r#"{"a":1}"#),
             "{err}"
         );
-        let long = sortable(&json!("x".repeat(500))).unwrap_err();
+        let long = sortable(&json!("x".repeat(500))).unwrap_err().to_string();
         assert!(long.contains('…') && long.len() < 400, "{long}");
     }
 }

@@ -10,29 +10,26 @@
 //! the key makes the slot one job. Only a stream's latest slot is ever
 //! enqueued, so a process that was down for N slots runs the stream once.
 //!
-//! A [`SyncWorker`] claims sync jobs and runs each under the named lease
-//! `stream:{name}` (renewed while it runs), so a stream never runs twice at
-//! once, even on two machines; a job whose stream is busy waits for it. A
-//! shutdown stops the run after its current page commits, records it as
-//! interrupted, puts the job back and gives the lease up: the next worker
-//! resumes the run from its last committed page.
+//! A [`SyncWorker`] (in the [`queue`](crate::queue) room) claims
+//! sync jobs and runs each under the named lease `stream:{name}` (renewed
+//! while it runs), so a stream never runs twice at once, even on two
+//! machines; a job whose stream is busy waits for it. A shutdown stops the
+//! run after its current page commits, records it as interrupted, puts the
+//! job back and gives the lease up: the next worker resumes the run from
+//! its last committed page.
 
-mod lease;
-mod runner;
 mod scheduler;
 mod slots;
 
-pub use lease::{StreamBusy, with_stream_lease};
-pub use runner::{SyncJobOutcome, SyncWorker, SyncWorkerConfig};
-pub use scheduler::{ScheduledStream, Scheduler};
-pub use slots::Slots;
-/// What stops a [`Scheduler`] and a [`SyncWorker`] (re-exported for callers).
+pub use scheduler::{ScheduleError, ScheduledStream, Scheduler};
+pub use slots::{Slots, SlotsError};
+/// What stops a [`Scheduler`] and a sync worker (re-exported for callers).
 pub use tokio_util::sync::CancellationToken;
 
-/// The named lease a stream's run holds.
-pub fn stream_lease(stream: &str) -> String {
-    format!("stream:{stream}")
-}
+// Former paths, kept for callers: the sync worker lives in `queue`, the
+// stream lease in `sync`.
+pub use crate::queue::{SyncJobOutcome, SyncWorker, SyncWorkerConfig};
+pub use crate::sync::{StreamBusy, stream_lease, with_stream_lease};
 
 #[cfg(test)]
 mod tests;

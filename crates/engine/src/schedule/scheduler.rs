@@ -5,12 +5,23 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use holdfast_spec::Spec;
-use holdfast_store::{Enqueued, JobQueue, RunOutcome, StoreError};
+use holdfast_store::prelude::*;
+use holdfast_store::{Enqueued, RunOutcome, StoreError};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::Slots;
+use super::{Slots, SlotsError};
 use crate::jobs::SyncCall;
+
+/// A stream's schedule cannot be computed with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("streams.{stream}.schedule: {error}")]
+pub struct ScheduleError {
+    /// The stream.
+    pub stream: String,
+    /// What is wrong with its schedule.
+    pub error: SlotsError,
+}
 
 /// A stream and its schedule.
 #[derive(Debug, Clone)]
@@ -30,7 +41,7 @@ pub struct ScheduledStream {
 /// (one that has never run, too), unless a run has started and ended since
 /// that slot (e.g. `holdfast sync` by hand).
 pub struct Scheduler {
-    queue: Arc<dyn JobQueue>,
+    store: Arc<dyn Store>,
     streams: Vec<Entry>,
     wake: Option<Arc<Notify>>,
     /// `run_at`s of jobs enqueued here, still in the future: sync workers
@@ -57,10 +68,10 @@ impl std::fmt::Debug for Scheduler {
 }
 
 impl Scheduler {
-    /// A scheduler of `streams` on `queue`.
-    pub fn new(queue: Arc<dyn JobQueue>, streams: Vec<ScheduledStream>) -> Scheduler {
+    /// A scheduler of `streams` on `store`.
+    pub fn new(store: Arc<dyn Store>, streams: Vec<ScheduledStream>) -> Scheduler {
         Scheduler {
-            queue,
+            store,
             streams: streams
                 .into_iter()
                 .map(|stream| Entry { stream, last: None })
@@ -74,18 +85,20 @@ impl Scheduler {
     ///
     /// # Errors
     /// A schedule that cannot be computed with (not one `holdfast check` passes).
-    pub fn from_spec(queue: Arc<dyn JobQueue>, spec: &Spec) -> Result<Scheduler, String> {
+    pub fn from_spec(store: Arc<dyn Store>, spec: &Spec) -> Result<Scheduler, ScheduleError> {
         let mut streams = Vec::new();
         // declarative and custom (`source:`) streams, in file order
         for (name, schedule) in spec.schedules() {
-            let slots =
-                Slots::new(schedule).map_err(|e| format!("streams.{name}.schedule: {e}"))?;
+            let slots = Slots::new(schedule).map_err(|error| ScheduleError {
+                stream: name.to_owned(),
+                error,
+            })?;
             streams.push(ScheduledStream {
                 name: name.to_owned(),
                 slots,
             });
         }
-        Ok(Scheduler::new(queue, streams))
+        Ok(Scheduler::new(store, streams))
     }
 
     /// Wakes the sync workers sharing `wake` when a job enqueued here is due.
@@ -130,7 +143,7 @@ impl Scheduler {
                 due
             } else {
                 // first look since start, the slot's time is gone: was it run?
-                let last_run = self.queue.runs(Some(name), 1).await?;
+                let last_run = self.store.runs(Some(name), 1).await?;
                 let covered = last_run.first().is_some_and(|r| {
                     r.started_at >= slot
                         && matches!(r.outcome, RunOutcome::Succeeded | RunOutcome::Failed)
@@ -147,7 +160,7 @@ impl Scheduler {
                 full_refresh: false,
                 slot: Some(slot.timestamp()),
             };
-            let enqueued = self.queue.enqueue(&[call.to_job(run_at)], now).await?;
+            let enqueued = self.store.enqueue(&[call.to_job(run_at)], now).await?;
             entry.last = Some(slot);
             if let Some(e) = enqueued.first() {
                 if let Enqueued::Created(id) = e {

@@ -17,6 +17,26 @@ pub struct Slots {
     shown: String,
 }
 
+/// A schedule that cannot be computed with (not one `holdfast check` passes).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SlotsError {
+    /// An interval of less than a millisecond.
+    #[error("`every` must be at least 1s, found {every:?}")]
+    TooShort {
+        /// The interval.
+        every: Duration,
+    },
+    /// A cron expression that does not parse.
+    #[error("invalid cron expression `{expression}`: {reason}")]
+    Cron {
+        /// The expression.
+        expression: String,
+        /// Why it does not parse.
+        reason: String,
+    },
+}
+
 #[derive(Debug, Clone)]
 enum Kind {
     /// Multiples of this many milliseconds since the epoch.
@@ -31,12 +51,12 @@ impl Slots {
     /// # Errors
     /// A cron expression that does not parse, or an interval of less than a
     /// millisecond (neither passes `holdfast check`).
-    pub fn new(schedule: &Schedule) -> Result<Slots, String> {
+    pub fn new(schedule: &Schedule) -> Result<Slots, SlotsError> {
         let kind = match &schedule.trigger {
             Trigger::Every(every) => {
                 let ms = i64::try_from(every.as_millis()).unwrap_or(i64::MAX);
                 if ms < 1 {
-                    return Err(format!("`every` must be at least 1s, found {every:?}"));
+                    return Err(SlotsError::TooShort { every: *every });
                 }
                 Kind::Every(ms)
             }
@@ -44,8 +64,10 @@ impl Slots {
                 expression,
                 timezone,
             } => {
-                let cron = croner::Cron::from_str(expression)
-                    .map_err(|e| format!("invalid cron expression `{expression}`: {e}"))?;
+                let cron = croner::Cron::from_str(expression).map_err(|e| SlotsError::Cron {
+                    expression: expression.clone(),
+                    reason: e.to_string(),
+                })?;
                 Kind::Cron(Box::new(cron), *timezone)
             }
         };

@@ -7,7 +7,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 use holdfast_spec::{Schedule, Trigger};
-use holdfast_store::{Enqueued, JobFilter, JobQueue, JobState, RunOutcome, Store, TableSpec};
+use holdfast_store::prelude::*;
+use holdfast_store::{Enqueued, JobFilter, JobState, RunOutcome, TableSpec};
 use holdfast_store_sqlite::SqliteStore;
 use serde_json::{Value, json};
 
@@ -79,7 +80,7 @@ fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
         .expect("time")
 }
 
-async fn sync_jobs(queue: &dyn JobQueue) -> Vec<holdfast_store::Job> {
+async fn sync_jobs(queue: &dyn Store) -> Vec<holdfast_store::Job> {
     let mut jobs = queue
         .jobs(JobFilter {
             kind: Some(crate::jobs::SYNC),

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use holdfast_records::{Shape, cursor_max, cursor_readable};
 use holdfast_spec::OnInvalid;
+use holdfast_store::prelude::*;
 use holdfast_store::{
-    DriftRow, PageCommit, PageOutcome, Progress, QuarantinedRecord, RecordRow, RunId, Store,
-    StreamState,
+    DriftRow, PageCommit, PageOutcome, Progress, QuarantinedRecord, RecordRow, RunId, StreamState,
 };
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
@@ -541,7 +541,7 @@ impl<'a> Run<'a> {
 fn prepare_rows(
     records: Vec<Value>,
     key: &[String],
-    rules: &crate::rules::RecordRules,
+    rules: &holdfast_records::RecordRules,
     known: Option<&Shape>,
 ) -> Prepared {
     let frozen = rules.contract == holdfast_spec::Contract::Freeze;
@@ -565,7 +565,7 @@ fn prepare_rows(
                 });
             }
             Err(violations) => {
-                let reason = crate::rules::summarize(&violations);
+                let reason = holdfast_records::summarize(&violations);
                 tracing::info!(%reason, "record quarantined");
                 quarantined.push(QuarantinedRecord {
                     reason,

@@ -1,5 +1,8 @@
-//! Running a sync: each stream's request chains, page by page, every page
-//! committed together with the stream's resume point.
+//! Running a sync: which streams run and in which order ([`plan`]), in
+//! waves so parents finish before their children ([`sync_waves`]), each
+//! under its stream's lease ([`with_stream_lease`]); within a stream, its
+//! request chains page by page, every page committed together with the
+//! stream's resume point.
 //!
 //! While page N commits, page N+1 is already being fetched (at most two pages
 //! are in memory, so memory stays flat however large the stream). The state
@@ -8,23 +11,32 @@
 //! (upsert by primary key).
 
 mod chain;
+mod lease;
 mod observer;
 mod plan;
+mod waves;
 
+pub(crate) use lease::take as take_lease;
+pub use lease::{StreamBusy, stream_lease, with_stream_lease};
 pub use observer::{NoopObserver, Observer};
-pub use plan::plan;
+pub use plan::{PlanError, plan};
+pub use waves::{NotStarted, StreamEnd, WaveOptions, sync_waves};
 
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use holdfast_records::cursor_minus;
-use holdfast_store::{PageOutcome, Progress, RunId, RunOutcome, Store, StreamState};
+use holdfast_store::prelude::*;
+use holdfast_store::{PageOutcome, Progress, RunId, RunOutcome, StreamState};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::SyncError;
 use crate::source::{ReadScope, Source, StreamInfo};
 use chain::{Checkpoint, Run};
+
+/// How many streams one `holdfast sync` runs at once unless told otherwise.
+pub const DEFAULT_STREAMS_AT_ONCE: usize = 8;
 
 /// How to run a sync.
 #[derive(Debug, Clone, Copy, Default)]

@@ -3,9 +3,11 @@
 use holdfast_store::PageOutcome;
 
 use super::RunSummary;
+use super::waves::NotStarted;
 use crate::SyncError;
 
-/// Told about every stream start, committed page and stream end.
+/// Told about every stream start, committed page and stream end, and
+/// (in a sync of several streams) every stream not started.
 pub trait Observer: Send + Sync {
     /// A stream's run started (`resumed`: it continues an interrupted run).
     fn started(&self, stream: &str, resumed: bool) {
@@ -26,6 +28,13 @@ pub trait Observer: Send + Sync {
     /// A stream's run ended.
     fn finished(&self, stream: &str, result: &Result<RunSummary, SyncError>) {
         let _ = (stream, result);
+    }
+
+    /// A stream of a sync of several was not started (its parent failed,
+    /// another process syncs it, its lease could not be taken). Default: a
+    /// WARN log line.
+    fn not_started(&self, stream: &str, why: &NotStarted) {
+        tracing::warn!(stream, "{why}");
     }
 
     /// Whether [`Observer::finished`] shows a failed run to the user (a

@@ -2,18 +2,33 @@
 
 use crate::source::StreamInfo;
 
+/// A sync cannot be planned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// A selected stream the source does not have; the message names the
+    /// streams it has (or the nearest one).
+    #[error("{}", holdfast_spec::no_such_stream(.name, .known.iter().map(String::as_str)))]
+    UnknownStream {
+        /// The name asked for.
+        name: String,
+        /// The source's streams.
+        known: Vec<String>,
+    },
+}
+
 /// The streams named in `selected` (all when empty), ordered so a parent
 /// runs before its children when both are selected, otherwise in source order.
 ///
 /// # Errors
-/// A message naming an unknown stream and the ones that exist.
-pub fn plan(streams: Vec<StreamInfo>, selected: &[String]) -> Result<Vec<StreamInfo>, String> {
+/// An unknown stream (its message names the ones that exist).
+pub fn plan(streams: Vec<StreamInfo>, selected: &[String]) -> Result<Vec<StreamInfo>, PlanError> {
     for name in selected {
         if !streams.iter().any(|s| &s.name == name) {
-            return Err(holdfast_spec::no_such_stream(
-                name,
-                streams.iter().map(|s| s.name.as_str()),
-            ));
+            return Err(PlanError::UnknownStream {
+                name: name.clone(),
+                known: streams.iter().map(|s| s.name.clone()).collect(),
+            });
         }
     }
     let chosen: Vec<StreamInfo> = streams

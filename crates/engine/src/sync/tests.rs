@@ -6,7 +6,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use holdfast_store::{RunOutcome, Store, TableSpec};
+use holdfast_store::prelude::*;
+use holdfast_store::{RunOutcome, TableSpec};
 use holdfast_store_sqlite::SqliteStore;
 use serde_json::{Value, json};
 
@@ -349,7 +350,9 @@ fn plan_puts_parents_first_and_rejects_unknown_names() {
         names(plan(streams.clone(), &["subs".into()]).expect("plan")),
         vec!["subs"]
     );
-    let err = plan(streams, &["nope".into()]).expect_err("unknown");
+    let err = plan(streams, &["nope".into()])
+        .expect_err("unknown")
+        .to_string();
     assert!(
         err.contains("no stream `nope`") && err.contains("items"),
         "{err}"

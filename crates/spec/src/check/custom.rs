@@ -3,7 +3,7 @@
 
 use super::context::Ctx;
 use super::names;
-use crate::custom::CustomStream;
+use crate::model::CustomStream;
 use crate::raw::RawStream;
 
 /// Checks stream `name` (the `position`th entry under `streams:`), which

@@ -11,7 +11,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::row::{JOB_COLUMNS, job, parse_state};
 use crate::error::db_err;
-use crate::store::count;
+use crate::records::count;
 
 /// Depth per kind and state, and the oldest ready job due at `now`.
 pub(crate) async fn stats(pool: &PgPool, now: DateTime<Utc>) -> Result<QueueStats, StoreError> {

@@ -9,7 +9,7 @@ use sqlx::sqlite::SqliteConnection;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::row::{JOB_COLUMNS, job};
-use crate::store::db_err;
+use crate::error::db_err;
 use crate::time::{from_millis, from_text, to_millis, to_text};
 
 /// Depth per kind and state, and the oldest ready job due at `now`.

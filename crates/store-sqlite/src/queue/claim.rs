@@ -6,7 +6,7 @@ use sqlx::sqlite::{SqliteArguments, SqliteConnection};
 use sqlx::{Arguments, AssertSqlSafe};
 
 use super::row::{JOB_COLUMNS, job};
-use crate::store::db_err;
+use crate::error::db_err;
 use crate::time::{to_millis, to_text};
 
 /// The lease condition every write of a claimed job checks: `?1` id, `?2` attempt.

@@ -11,7 +11,7 @@ use holdfast_store::{Enqueued, JobId, NewJob, StoreError, StoreErrorKind};
 use sqlx::sqlite::{SqliteArguments, SqliteConnection};
 use sqlx::{Arguments, AssertSqlSafe, Row};
 
-use crate::store::db_err;
+use crate::error::db_err;
 use crate::time::to_millis;
 
 /// Chunk sizes, largest first (9 parameters a row: 2,304 at most a statement).

@@ -4,7 +4,7 @@ use holdfast_store::{Job, JobId, JobState, StoreError, StoreErrorKind};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
-use crate::store::db_err;
+use crate::error::db_err;
 use crate::time::{from_millis, from_text};
 
 /// The columns [`job`] decodes, in order.

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::{at, commit, row, table};
-use crate::Store;
+use crate::prelude::*;
 use crate::{Progress, StoreErrorKind, StreamState, TableSpec};
 
 /// The state saved with a page is what `load_state` returns.

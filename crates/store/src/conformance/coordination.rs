@@ -6,7 +6,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 use super::at;
-use crate::Store;
+use crate::prelude::*;
 
 /// A lease is exclusive until it ends; its holder renews and releases it;
 /// once it has ended anyone may take it.

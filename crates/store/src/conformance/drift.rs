@@ -1,7 +1,8 @@
 //! Shapes and drift: the known shape is kept, drift events are listed.
 
 use super::{at, table};
-use crate::{DriftRow, PageCommit, Store, StreamState};
+use crate::prelude::*;
+use crate::{DriftRow, PageCommit, StreamState};
 
 /// Drift committed with a page is listed newest first with its run; the
 /// shape saved with it (or alone) reads back.

@@ -5,8 +5,9 @@ use serde_json::{Value, json};
 
 use super::queue::{claim, enqueue_all, job, new_job};
 use super::{at, commit, row, table};
+use crate::prelude::*;
 use crate::{
-    Column, ColumnKind, EventApply, EventOutcome, JobQueue, JobState, Lease, RecordRow, RunId,
+    Column, ColumnKind, EventApply, EventOutcome, JobState, LastChange, Lease, RecordRow, RunId,
     StoredRecord, StreamState, TableSpec,
 };
 
@@ -21,7 +22,7 @@ fn contacts() -> TableSpec {
 }
 
 /// Enqueues and claims `n` webhook jobs; their leases in id order.
-async fn leases(store: &dyn JobQueue, n: usize) -> Vec<Lease> {
+async fn leases(store: &dyn Store, n: usize) -> Vec<Lease> {
     let jobs: Vec<_> = (0..n)
         .map(|i| new_job("webhook", &format!("e{i}"), None, 0, 0))
         .collect();
@@ -54,12 +55,12 @@ fn event<'a>(
 }
 
 /// Applies one batch at `at(t)`.
-async fn apply(store: &dyn JobQueue, events: &[EventApply<'_>], t: i64) -> Vec<EventOutcome> {
+async fn apply(store: &dyn Store, events: &[EventApply<'_>], t: i64) -> Vec<EventOutcome> {
     store.apply_events(events, at(t)).await.expect("apply")
 }
 
 /// The stored contact `id`, which must exist.
-async fn stored(store: &dyn JobQueue, table: &TableSpec, id: i64) -> StoredRecord {
+async fn stored(store: &dyn Store, table: &TableSpec, id: i64) -> StoredRecord {
     store
         .record(table, &[json!(id)])
         .await
@@ -73,7 +74,7 @@ fn email(r: &StoredRecord) -> Value {
 
 /// Events arriving out of order end on the newest version; older ones are
 /// stale, and their jobs are done with that outcome.
-pub async fn out_of_order_versions_end_on_newest(store: &dyn JobQueue) {
+pub async fn out_of_order_versions_end_on_newest(store: &dyn Store) {
     use EventOutcome::*;
     let t = contacts();
     store.prepare_table(&t).await.expect("prepare");
@@ -97,7 +98,7 @@ pub async fn out_of_order_versions_end_on_newest(store: &dyn JobQueue) {
     );
     assert_eq!(
         (r.updated_run, r.last_run, r.last_change),
-        (RunId(0), RunId(0), 1)
+        (RunId::WEBHOOK, RunId::WEBHOOK, LastChange::Created)
     );
     let stale = job(store, l[1].id).await;
     assert_eq!(stale.state, JobState::Done);
@@ -116,12 +117,12 @@ pub async fn out_of_order_versions_end_on_newest(store: &dyn JobQueue) {
         (email(&r), r.version.as_deref()),
         (json!("d@x"), Some("n0004"))
     );
-    assert_eq!((r.updated_at, r.last_change), (at(5), 2));
+    assert_eq!((r.updated_at, r.last_change), (at(5), LastChange::Updated));
 }
 
 /// The same version again is stale even with other content; a newer version
 /// with the same content is unchanged but recorded.
-pub async fn equal_version_is_stale(store: &dyn JobQueue) {
+pub async fn equal_version_is_stale(store: &dyn Store) {
     use EventOutcome::*;
     let t = contacts();
     store.prepare_table(&t).await.expect("prepare");
@@ -143,13 +144,13 @@ pub async fn equal_version_is_stale(store: &dyn JobQueue) {
     assert_eq!(r.version.as_deref(), Some("n6"));
     assert_eq!(
         (r.updated_at, r.last_seen, r.last_change),
-        (at(2), at(4), 0)
+        (at(2), at(4), LastChange::Unchanged)
     );
 }
 
 /// A delete tombstones the row (its content kept); a late older update is
 /// stale and does not bring it back.
-pub async fn delete_then_older_update_stays_deleted(store: &dyn JobQueue) {
+pub async fn delete_then_older_update_stays_deleted(store: &dyn Store) {
     use EventOutcome::*;
     let t = contacts();
     store.prepare_table(&t).await.expect("prepare");
@@ -169,7 +170,7 @@ pub async fn delete_then_older_update_stays_deleted(store: &dyn JobQueue) {
     );
     assert_eq!(
         (email(&r), r.last_change),
-        (json!("a@x"), 3),
+        (json!("a@x"), LastChange::Deleted),
         "last content kept"
     );
     assert_eq!(
@@ -183,7 +184,7 @@ pub async fn delete_then_older_update_stays_deleted(store: &dyn JobQueue) {
 
 /// A delete of a key never seen leaves a tombstone, so the older create that
 /// arrives after it stays deleted.
-pub async fn delete_of_unknown_key_then_older_create_stays_deleted(store: &dyn JobQueue) {
+pub async fn delete_of_unknown_key_then_older_create_stays_deleted(store: &dyn Store) {
     use EventOutcome::*;
     let t = contacts();
     store.prepare_table(&t).await.expect("prepare");
@@ -197,7 +198,10 @@ pub async fn delete_of_unknown_key_then_older_create_stays_deleted(store: &dyn J
         (r.deleted_at, r.version.as_deref()),
         (Some(at(2)), Some("n5"))
     );
-    assert_eq!((email(&r), r.last_change), (json!("gone@x"), 3));
+    assert_eq!(
+        (email(&r), r.last_change),
+        (json!("gone@x"), LastChange::Deleted)
+    );
     assert_eq!(
         apply(store, &[event(l[1], &t, 7, "new@x", Some("n4"), false)], 3).await,
         [Stale]
@@ -208,7 +212,7 @@ pub async fn delete_of_unknown_key_then_older_create_stays_deleted(store: &dyn J
 
 /// A newer update after a delete brings the row back, even with the content
 /// it had before the delete.
-pub async fn newer_update_after_delete_resurrects(store: &dyn JobQueue) {
+pub async fn newer_update_after_delete_resurrects(store: &dyn Store) {
     use EventOutcome::*;
     let t = contacts();
     store.prepare_table(&t).await.expect("prepare");
@@ -224,12 +228,12 @@ pub async fn newer_update_after_delete_resurrects(store: &dyn JobQueue) {
     );
     let r = stored(store, &t, 1).await;
     assert_eq!((r.deleted_at, r.version.as_deref()), (None, Some("n3")));
-    assert_eq!((r.updated_at, r.last_change), (at(4), 2));
+    assert_eq!((r.updated_at, r.last_change), (at(4), LastChange::Updated));
 }
 
 /// Events on one key in one batch apply in order, each seeing the ones
 /// before; one job may carry several events and ends with the last outcome.
-pub async fn same_key_in_one_batch_applies_in_order(store: &dyn JobQueue) {
+pub async fn same_key_in_one_batch_applies_in_order(store: &dyn Store) {
     use EventOutcome::*;
     let t = contacts();
     store.prepare_table(&t).await.expect("prepare");
@@ -271,7 +275,7 @@ pub async fn same_key_in_one_batch_applies_in_order(store: &dyn JobQueue) {
 
 /// An event whose lease was lost writes nothing and leaves the job to its new
 /// claim; other events in the batch still apply.
-pub async fn lost_lease_writes_nothing(store: &dyn JobQueue) {
+pub async fn lost_lease_writes_nothing(store: &dyn Store) {
     use EventOutcome::*;
     let t = contacts();
     store.prepare_table(&t).await.expect("prepare");
@@ -317,7 +321,7 @@ pub async fn lost_lease_writes_nothing(store: &dyn JobQueue) {
 /// ordered: the event writes nothing and its job stays running under its
 /// lease, for the caller to dead-letter, even when another event of that
 /// lease applied. Versions of one kind still order.
-pub async fn issue_13_versions_of_two_kinds_are_refused(store: &dyn JobQueue) {
+pub async fn issue_13_versions_of_two_kinds_are_refused(store: &dyn Store) {
     use EventOutcome::*;
     let t = contacts();
     store.prepare_table(&t).await.expect("prepare");
@@ -363,7 +367,7 @@ pub async fn issue_13_versions_of_two_kinds_are_refused(store: &dyn JobQueue) {
 }
 
 /// Events without a version always apply, and keep the stored version.
-pub async fn unversioned_events_always_apply(store: &dyn JobQueue) {
+pub async fn unversioned_events_always_apply(store: &dyn Store) {
     use EventOutcome::*;
     let t = contacts();
     store.prepare_table(&t).await.expect("prepare");
@@ -397,7 +401,7 @@ pub async fn unversioned_events_always_apply(store: &dyn JobQueue) {
 }
 
 /// A sync page never changes an event's version or tombstone.
-pub async fn sync_keeps_version_and_tombstone(store: &dyn JobQueue) {
+pub async fn sync_keeps_version_and_tombstone(store: &dyn Store) {
     let t = table("contacts");
     store.prepare_table(&t).await.expect("prepare");
     let l = leases(store, 2).await;

@@ -3,7 +3,8 @@
 use serde_json::{Value, json};
 
 use super::{at, commit, row, table};
-use crate::{Column, ColumnKind, RecordRow, RunId, Store, StreamState, TableSpec};
+use crate::prelude::*;
+use crate::{Column, ColumnKind, RecordRow, RunId, StreamState, TableSpec};
 
 /// Rows exported page by page and imported into another table read back
 /// identical, metadata and mapped values included; a second import changes

@@ -4,11 +4,12 @@ use std::time::Duration;
 
 use super::at;
 use super::queue::{claim, enqueue_all, job, new_job};
-use crate::{Claim, Finish, JobQueue, JobState};
+use crate::prelude::*;
+use crate::{Claim, Finish, JobState};
 
 /// A job whose lease expired is claimed again (attempt 2); the first claim's
 /// finish and extension are refused and change nothing; the new claim finishes.
-pub async fn expired_lease_is_reclaimed(store: &dyn JobQueue) {
+pub async fn expired_lease_is_reclaimed(store: &dyn Store) {
     let ids = enqueue_all(store, &[new_job("webhook", "evt", None, 0, 0)]).await;
     let first = claim(store, "crashed", 1, at(0)).await;
     assert_eq!(first.len(), 1);
@@ -57,7 +58,7 @@ pub async fn expired_lease_is_reclaimed(store: &dyn JobQueue) {
 }
 
 /// Extending a live lease keeps the job from other workers until the new end.
-pub async fn extended_lease_holds_the_job(store: &dyn JobQueue) {
+pub async fn extended_lease_holds_the_job(store: &dyn Store) {
     enqueue_all(store, &[new_job("sync", "contacts", None, 0, 0)]).await;
     let claimed = store
         .claim(Claim {
@@ -95,7 +96,7 @@ pub async fn extended_lease_holds_the_job(store: &dyn JobQueue) {
 
 /// A dead worker's claims are released at once (no waiting for the lease):
 /// the job is claimed again as attempt 2 and the dead claim cannot finish it.
-pub async fn dead_workers_claims_are_released(store: &dyn JobQueue) {
+pub async fn dead_workers_claims_are_released(store: &dyn Store) {
     let ids = enqueue_all(
         store,
         &[

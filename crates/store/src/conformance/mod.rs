@@ -10,14 +10,14 @@
 //! empty store per test (the guard keeps its temp dir or schema alive). Each
 //! case becomes its own `#[tokio::test]`. One file per topic.
 //!
-//! A backend that also implements [`JobQueue`](crate::JobQueue) adds a
-//! `tests/queue_conformance.rs`:
+//! The [`JobQueue`](crate::JobQueue) and webhook event cases are a second
+//! suite, in the backend's `tests/queue_conformance.rs`:
 //!
 //! ```ignore
 //! holdfast_store::queue_conformance!(fresh_queue);
 //! ```
 //!
-//! with `fresh_queue` an `async fn() -> (Box<dyn JobQueue>, Guard)`.
+//! with `fresh_queue` an `async fn() -> (Box<dyn Store>, Guard)`.
 
 pub mod checkpoint;
 pub mod columns;
@@ -38,7 +38,8 @@ pub mod upsert;
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::Value;
 
-use crate::{PageCommit, PageOutcome, RecordRow, RunId, Store, StreamState, TableSpec};
+use crate::prelude::*;
+use crate::{PageCommit, PageOutcome, RecordRow, RunId, StreamState, TableSpec};
 
 /// Emits one `#[tokio::test]` per conformance case, each on a fresh store from `$factory`.
 #[macro_export]
@@ -86,7 +87,7 @@ macro_rules! store_conformance {
 }
 
 /// Emits one `#[tokio::test]` per job queue and webhook event case, each on
-/// a fresh store from `$factory` (an `async fn() -> (Box<dyn JobQueue>, Guard)`).
+/// a fresh store from `$factory` (an `async fn() -> (Box<dyn Store>, Guard)`).
 #[macro_export]
 macro_rules! queue_conformance {
     ($factory:path) => {

@@ -3,7 +3,8 @@
 use serde_json::json;
 
 use super::{at, commit, row, table};
-use crate::{Store, StreamState};
+use crate::StreamState;
+use crate::prelude::*;
 
 /// `parent_records` pages through a table by key, after a given key.
 pub async fn walks_in_key_order_after_a_key(store: &dyn Store) {

@@ -1,8 +1,9 @@
 //! Quarantine keeps what was not written, with why.
 
-use crate::{PageCommit, QuarantinedRecord, Store, StreamState};
+use crate::{PageCommit, QuarantinedRecord, StreamState};
 
 use super::{at, table};
+use crate::prelude::*;
 
 /// Quarantined records are listed with stream, run, reason and payload, and
 /// never reach the stream table.

@@ -5,9 +5,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::at;
-use crate::{
-    Claim, Enqueued, Finish, Job, JobFilter, JobId, JobQueue, JobState, Lease, NewJob, Requeue,
-};
+use crate::prelude::*;
+use crate::{Claim, Enqueued, Finish, Job, JobFilter, JobId, JobState, Lease, NewJob, Requeue};
 
 /// A job of `kind` named `name`, due at `run_at`.
 pub fn new_job(kind: &str, name: &str, key: Option<&str>, priority: i32, run_at: i64) -> NewJob {
@@ -23,7 +22,7 @@ pub fn new_job(kind: &str, name: &str, key: Option<&str>, priority: i32, run_at:
 }
 
 /// Enqueues `jobs` at `at(0)`, expecting every one created; their ids.
-pub async fn enqueue_all(store: &dyn JobQueue, jobs: &[NewJob]) -> Vec<JobId> {
+pub async fn enqueue_all(store: &dyn Store, jobs: &[NewJob]) -> Vec<JobId> {
     store
         .enqueue(jobs, at(0))
         .await
@@ -37,7 +36,7 @@ pub async fn enqueue_all(store: &dyn JobQueue, jobs: &[NewJob]) -> Vec<JobId> {
 }
 
 /// Claims up to `limit` jobs of any kind as `worker` at `now`, leased for 30 s.
-pub async fn claim(store: &dyn JobQueue, worker: &str, limit: u32, now: DateTime<Utc>) -> Vec<Job> {
+pub async fn claim(store: &dyn Store, worker: &str, limit: u32, now: DateTime<Utc>) -> Vec<Job> {
     store
         .claim(Claim {
             worker,
@@ -51,14 +50,14 @@ pub async fn claim(store: &dyn JobQueue, worker: &str, limit: u32, now: DateTime
 }
 
 /// Reads job `id`, which must exist.
-pub async fn job(store: &dyn JobQueue, id: JobId) -> Job {
+pub async fn job(store: &dyn Store, id: JobId) -> Job {
     store.job(id).await.expect("job").expect("job exists")
 }
 
 /// A second job with a unique key is a duplicate of the first, in the same
 /// batch, in a later one, and after the first is done; jobs without a key
 /// never are. Large batches keep their order.
-pub async fn enqueue_dedups_by_unique_key(store: &dyn JobQueue) {
+pub async fn enqueue_dedups_by_unique_key(store: &dyn Store) {
     let out = store
         .enqueue(
             &[
@@ -129,7 +128,7 @@ pub async fn enqueue_dedups_by_unique_key(store: &dyn JobQueue) {
 
 /// Claims take the highest priority first, then the earliest `run_at`, then
 /// the lowest id; a claim can ask for some kinds only.
-pub async fn claim_order_is_priority_then_run_at(store: &dyn JobQueue) {
+pub async fn claim_order_is_priority_then_run_at(store: &dyn Store) {
     let ids = enqueue_all(
         store,
         &[
@@ -167,7 +166,7 @@ pub async fn claim_order_is_priority_then_run_at(store: &dyn JobQueue) {
 }
 
 /// A job due later is not claimed before its time.
-pub async fn future_jobs_wait_for_run_at(store: &dyn JobQueue) {
+pub async fn future_jobs_wait_for_run_at(store: &dyn Store) {
     let ids = enqueue_all(store, &[new_job("webhook", "later", None, 0, 100)]).await;
     assert!(claim(store, "w", 10, at(99)).await.is_empty());
     let claimed = claim(store, "w", 10, at(100)).await;
@@ -178,7 +177,7 @@ pub async fn future_jobs_wait_for_run_at(store: &dyn JobQueue) {
 
 /// Done keeps the result; Retry makes the job ready at the given time with
 /// the error; Dead keeps the error. A second finish is refused.
-pub async fn finish_sets_state_error_and_result(store: &dyn JobQueue) {
+pub async fn finish_sets_state_error_and_result(store: &dyn Store) {
     let ids = enqueue_all(
         store,
         &[
@@ -235,7 +234,7 @@ pub async fn finish_sets_state_error_and_result(store: &dyn JobQueue) {
 
 /// Requeue brings back one job or every dead one, ready now with no
 /// attempts and the last error kept; running jobs are never touched.
-pub async fn requeue_one_and_all_dead(store: &dyn JobQueue) {
+pub async fn requeue_one_and_all_dead(store: &dyn Store) {
     let ids = enqueue_all(
         store,
         &(0..4)
@@ -287,7 +286,7 @@ pub async fn requeue_one_and_all_dead(store: &dyn JobQueue) {
 
 /// Stats count jobs per kind and state with the oldest of each, and name the
 /// ready job that has waited longest.
-pub async fn stats_count_and_oldest(store: &dyn JobQueue) {
+pub async fn stats_count_and_oldest(store: &dyn Store) {
     assert_eq!(
         store.queue_stats(at(0)).await.expect("stats"),
         Default::default()
@@ -337,7 +336,7 @@ pub async fn stats_count_and_oldest(store: &dyn JobQueue) {
 }
 
 /// Pruning deletes done jobs older than the cut, and nothing else.
-pub async fn prune_deletes_old_done_jobs(store: &dyn JobQueue) {
+pub async fn prune_deletes_old_done_jobs(store: &dyn Store) {
     let ids = enqueue_all(
         store,
         &[
@@ -379,7 +378,7 @@ pub async fn prune_deletes_old_done_jobs(store: &dyn JobQueue) {
 }
 
 /// Jobs are listed newest first, by state and kind.
-pub async fn jobs_listed_newest_first(store: &dyn JobQueue) {
+pub async fn jobs_listed_newest_first(store: &dyn Store) {
     let ids = enqueue_all(
         store,
         &[
@@ -428,7 +427,7 @@ pub async fn jobs_listed_newest_first(store: &dyn JobQueue) {
 
 /// Rejected requests are counted per webhook and reason (a count of 0
 /// records nothing), most recent first.
-pub async fn rejections_are_counted(store: &dyn JobQueue) {
+pub async fn rejections_are_counted(store: &dyn Store) {
     assert!(store.rejections().await.expect("list").is_empty());
     for (t, webhook, reason, n) in [
         (1, "stripe", "bad_signature", 1),
@@ -467,7 +466,7 @@ pub async fn rejections_are_counted(store: &dyn JobQueue) {
 
 /// Finishing a batch at once is the same as finishing each in turn: each
 /// lease's outcome lands, a repeated or stale lease is refused.
-pub async fn finish_many_is_finish_for_each(store: &dyn JobQueue) {
+pub async fn finish_many_is_finish_for_each(store: &dyn Store) {
     let ids = enqueue_all(
         store,
         &[

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use super::{at, table};
-use crate::{PageCommit, RequestRow, RunId, Store, StreamState};
+use crate::prelude::*;
+use crate::{PageCommit, RequestRow, RunId, StreamState};
 
 fn attempt(run: RunId, ms: u64, error: Option<&str>, n: u32) -> RequestRow {
     RequestRow {

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::{at, commit, row, table};
-use crate::Store;
+use crate::prelude::*;
 use crate::{RunHolder, RunOutcome, StreamState};
 
 /// Page counters add up on the run; the outcome and error are kept.

@@ -1,7 +1,7 @@
 //! Secrets: sealed bytes kept by name, replaced, listed and deleted.
 
 use super::at;
-use crate::Store;
+use crate::prelude::*;
 
 /// A secret reads back byte for byte with its time; setting it again
 /// replaces it; deleting says whether there was one.

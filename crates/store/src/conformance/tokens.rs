@@ -2,7 +2,8 @@
 //! in place and read back one or all.
 
 use super::at;
-use crate::{Store, TokenStatus};
+use crate::TokenStatus;
+use crate::prelude::*;
 
 /// A token state reads back byte for byte with its status; saving it again
 /// replaces it.

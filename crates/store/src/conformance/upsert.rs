@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::{at, commit, row, table};
-use crate::Store;
+use crate::prelude::*;
 use crate::{PageCommit, PageOutcome, RecordRow, StoreErrorKind, StreamState, TableSpec};
 
 /// New, changed and identical records are counted as such.

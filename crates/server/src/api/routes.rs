@@ -1,0 +1,51 @@
+//! The admin API's routes and the state its handlers share.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::middleware;
+use axum::routing::{get, post};
+use holdfast_spec::Spec;
+use holdfast_store::prelude::*;
+use serde_json::json;
+
+use super::{alerts, auth, charts, handlers, openapi};
+
+/// What the admin API reads and acts on.
+pub(crate) struct ApiState {
+    /// The checked connector file.
+    pub(crate) spec: Arc<Spec>,
+    /// The store (and its queue).
+    pub(crate) store: Arc<dyn Store>,
+    /// The bearer token; `None` turns `/api/` off.
+    pub(crate) token: Option<String>,
+}
+
+/// `/api/…` (token checked), `/openapi.json`, `/healthz`, `/readyz`, and
+/// the dashboard (`/`, `/assets/…`; open, it asks for the token itself).
+pub(crate) fn router(api: Arc<ApiState>) -> Router {
+    let guarded = Router::new()
+        .route("/api/connections", get(handlers::connections))
+        .route("/api/streams", get(handlers::streams))
+        .route("/api/streams/{name}/sync", post(handlers::trigger_sync))
+        .route("/api/runs", get(handlers::runs))
+        .route("/api/runs/{id}/requests", get(handlers::run_requests))
+        .route("/api/quarantine", get(handlers::quarantine))
+        .route("/api/drift", get(handlers::drift))
+        .route("/api/queue", get(handlers::queue))
+        .route("/api/queue/retry", post(handlers::retry_dead))
+        .route("/api/alerts", get(alerts::list))
+        .route("/api/charts", get(charts::charts))
+        .route("/api/jobs/{id}/retry", post(handlers::retry_job))
+        .route_layer(middleware::from_fn_with_state(api.clone(), auth::bearer));
+    Router::new()
+        .merge(guarded)
+        .route("/openapi.json", get(openapi::document))
+        .route(
+            "/healthz",
+            get(|| async { axum::Json(json!({ "status": "ok" })) }),
+        )
+        .route("/readyz", get(handlers::ready))
+        .with_state(api)
+        .merge(crate::dashboard::router())
+}

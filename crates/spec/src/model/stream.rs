@@ -1,0 +1,163 @@
+//! Streams: request chains whose records land in one table.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::{FieldMap, Method, Paginate, Path, Template};
+
+/// One stream: a request chain whose records land in one table.
+#[derive(Debug, Clone)]
+pub struct Stream {
+    /// The name under `streams:`.
+    pub name: String,
+    /// The connection it reads through.
+    pub connection: String,
+    /// The first request of each chain.
+    pub request: Request,
+    /// How to get from one page to the next.
+    pub paginate: Paginate,
+    /// Where the records are in a response body.
+    pub records: Path,
+    /// Fields that identify a record; one or more top-level keys.
+    pub primary_key: Vec<String>,
+    /// Incremental sync settings; `None` means full refresh every run.
+    pub incremental: Option<Incremental>,
+    /// Child stream: one request chain per record of a parent stream.
+    pub for_each: Option<ForEach>,
+    /// The table records are upserted into.
+    pub into: String,
+    /// The JSON Schema every record must satisfy, if any.
+    pub schema: Option<Schema>,
+    /// What happens to a record that fails its schema or its mapping.
+    pub on_invalid: OnInvalid,
+    /// Whether new fields in responses are an error (`freeze`) or accepted (`evolve`).
+    pub contract: Contract,
+    /// The transformation layer: stored columns computed from each raw
+    /// record, in file order. Empty: only the primary key and `_raw` are stored.
+    pub map: Vec<FieldMap>,
+    /// When `holdfast serve` syncs it; `None`: only on demand.
+    pub schedule: Option<Schedule>,
+}
+
+/// `schedule:` when `holdfast serve` syncs a stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    /// The slots: an interval or a cron expression.
+    pub trigger: Trigger,
+    /// Each run starts up to this long after its slot; less than the interval.
+    pub jitter: Duration,
+}
+
+/// The slots of a [`Schedule`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Trigger {
+    /// Every multiple of this interval since the Unix epoch (at least 1s).
+    Every(Duration),
+    /// The times of a cron expression, in a time zone.
+    Cron {
+        /// The expression as written (checked to parse with `croner`).
+        expression: String,
+        /// The IANA time zone it is read in.
+        timezone: chrono_tz::Tz,
+    },
+}
+
+impl std::fmt::Display for Schedule {
+    /// `every 15m (jitter 2m)`, `cron "0 6 * * *" Europe/Berlin`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.trigger {
+            Trigger::Every(every) => write!(f, "every {}", humantime::format_duration(*every))?,
+            Trigger::Cron {
+                expression,
+                timezone,
+            } => write!(f, "cron \"{expression}\" {}", timezone.name())?,
+        }
+        if !self.jitter.is_zero() {
+            write!(f, " (jitter {})", humantime::format_duration(self.jitter))?;
+        }
+        Ok(())
+    }
+}
+
+/// A stream's JSON Schema (draft 2020-12), already read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schema {
+    /// Where it came from: the file path as written (resolved against the
+    /// connector file's folder in `path`), or `inline`.
+    pub origin: String,
+    /// The file it was read from, when it came from a file.
+    pub path: Option<PathBuf>,
+    /// The schema document.
+    pub document: serde_json::Value,
+}
+
+/// `on_invalid:` what to do with a record that fails validation or mapping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnInvalid {
+    /// Keep it in quarantine with every violation, and go on (the default).
+    #[default]
+    Quarantine,
+    /// Stop the stream before writing the page.
+    Fail,
+}
+
+/// `contract:` how new fields in responses are treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Contract {
+    /// New fields are recorded as drift and accepted (the default).
+    #[default]
+    Evolve,
+    /// A new field is drift and makes the record invalid (handled by `on_invalid`).
+    Freeze,
+}
+
+/// The request template of a stream.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// HTTP method. Default GET.
+    pub method: Method,
+    /// Path joined to the connection's base URL (or a full URL).
+    pub path: Template,
+    /// Query parameters; one that renders empty is not sent.
+    pub params: Vec<(String, Template)>,
+    /// Extra headers for this stream.
+    pub headers: Vec<(String, Template)>,
+}
+
+/// Incremental sync settings.
+#[derive(Debug, Clone)]
+pub struct Incremental {
+    /// Top-level record field holding the cursor (e.g. `updated_at`).
+    pub cursor_field: String,
+    /// How far back from the saved cursor the next run starts (for late writes).
+    pub lookback: Duration,
+    /// How the cursor values are written.
+    pub cursor_format: CursorFormat,
+}
+
+/// How an incremental cursor is written (`incremental.cursor_format`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum CursorFormat {
+    /// Not named: RFC 3339, `YYYY-MM-DD[T ]HH:MM:SS[.fff]`, `YYYY-MM-DD`, or
+    /// epoch seconds / milliseconds (numbers or numeric strings; a whole
+    /// number of 12 or more digits is milliseconds) are recognised.
+    #[default]
+    Auto,
+    /// `rfc3339`: RFC 3339 text with any offset.
+    Rfc3339,
+    /// `epoch_seconds`: seconds since 1970-01-01T00:00:00Z.
+    EpochSeconds,
+    /// `epoch_millis`: milliseconds since 1970-01-01T00:00:00Z.
+    EpochMillis,
+    /// A chrono strftime pattern, e.g. `%d.%m.%Y %H:%M:%S`.
+    Pattern(String),
+}
+
+/// A child stream's parent.
+#[derive(Debug, Clone)]
+pub struct ForEach {
+    /// The parent stream's name.
+    pub stream: String,
+    /// The name the parent record has in templates (`{{ contact.id }}`).
+    pub alias: String,
+}
