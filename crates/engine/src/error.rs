@@ -135,19 +135,23 @@ pub enum SyncError {
 }
 
 impl SyncError {
-    /// `stream`'s cursor cannot be read (`cause`), so its `lookback` cannot
-    /// be applied: the error names the value and how to fix it.
-    pub(crate) fn unreadable_cursor(stream: &crate::StreamInfo, cause: &RecordsError) -> SyncError {
+    /// `stream`'s cursor (in `cursor_field`) cannot be read (`cause`), so its
+    /// `lookback` cannot be applied: the error names the value and how to fix it.
+    pub(crate) fn unreadable_cursor(
+        stream: &str,
+        cursor_field: Option<&str>,
+        cause: &RecordsError,
+    ) -> SyncError {
         SyncError::Source {
-            stream: stream.name.clone(),
+            stream: stream.to_owned(),
             source: SourceError::Config {
-                field: format!("streams.{}.incremental", stream.name),
+                field: format!("streams.{stream}.incremental"),
                 message: format!(
                     "{cause}, so `lookback` cannot move it back; name how the API writes \
                      `{}` with `cursor_format:` (a strftime pattern such as \
                      \"%d.%m.%Y %H:%M:%S\", or rfc3339, epoch_seconds, epoch_millis), \
                      or remove `lookback`",
-                    stream.cursor_field.as_deref().unwrap_or("the cursor"),
+                    cursor_field.unwrap_or("the cursor"),
                 ),
             },
         }

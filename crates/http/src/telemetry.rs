@@ -77,12 +77,7 @@ pub(crate) fn attempt(
     }
 }
 
-/// Sets the breaker gauge of `connection`.
-pub(crate) fn breaker(connection: &str, phase: &crate::breaker::BreakerPhase) {
-    let value = match phase {
-        crate::breaker::BreakerPhase::Closed(_) => 0.0,
-        crate::breaker::BreakerPhase::HalfOpen => 1.0,
-        crate::breaker::BreakerPhase::Open(_) => 2.0,
-    };
-    metrics::gauge!(BREAKER_STATE, "connection" => connection.to_owned()).set(value);
+/// Sets the breaker gauge of `connection` to `state` (0 closed, 1 half-open, 2 open).
+pub(crate) fn breaker(connection: &str, state: f64) {
+    metrics::gauge!(BREAKER_STATE, "connection" => connection.to_owned()).set(state);
 }

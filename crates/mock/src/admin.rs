@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::error::ApiError;
 use crate::query::Params;
-use crate::quirks::ShapeVersion;
+use crate::shape::ShapeVersion;
 use crate::state::{MockState, MockStats};
 
 /// `GET /_mock/stats`: `{"requests": n, "by_path": {...}, "served_ok": n, "faults": {...},

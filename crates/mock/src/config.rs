@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use crate::faults::FaultProfile;
 use crate::limit::MockRateLimit;
-use crate::quirks::ShapeVersion;
+use crate::quirks::BadKind;
+use crate::shape::ShapeVersion;
 
 /// Settings for one mock CRM; [`MockConfig::default`] gives 1000 contacts, seed 42,
 /// no latency, no auth, no faults, no rate limit, no bad records and the original shape.
@@ -25,7 +26,7 @@ pub struct MockConfig {
     /// The mock's own limit on data requests (after auth, before faults); `None` for none.
     pub rate_limit: Option<MockRateLimit>,
     /// Every `bad_every`-th contact (ids `N, 2N, 3N, ...`) is served deliberately bad, the
-    /// kind rotating by `(id / N) % 5` through [`BAD_KINDS`](crate::BAD_KINDS):
+    /// kind rotating by `(id / N) % 5` through [`BAD_KINDS`](crate::BAD_KINDS)(crate::BAD_KINDS):
     /// `null_email` (`"email": null`), `string_number` (`"version": "lots"`), `missing_key`
     /// (no `"id"`), `renamed_field` (`"e_mail"` instead of `"email"`, same value) and
     /// `bad_date` (`"created": "31/31/2024"`). [`bad_kind`](crate::bad_kind) tells which
@@ -102,4 +103,24 @@ pub enum MockAuth {
         /// Data requests a session serves before it expires.
         requests_per_session: u64,
     },
+}
+
+/// Which kind of bad record contact `id` is served as under `config`
+/// ([`MockConfig::bad_every`]), as a [`BAD_KINDS`](crate::BAD_KINDS) name; `None` for a good record, for
+/// every id when `bad_every` is 0, and for ids outside `1..=records`.
+///
+/// ```
+/// use holdfast_mock::{MockConfig, bad_kind};
+///
+/// let config = MockConfig { records: 100, bad_every: 10, ..MockConfig::default() };
+/// assert_eq!(bad_kind(&config, 9), None);
+/// assert_eq!(bad_kind(&config, 10), Some("string_number"));
+/// assert_eq!(bad_kind(&config, 50), Some("null_email"));
+/// assert_eq!(bad_kind(&config, 110), None);
+/// ```
+pub fn bad_kind(config: &MockConfig, id: u64) -> Option<&'static str> {
+    if id > config.records {
+        return None;
+    }
+    BadKind::of(config.bad_every, id).map(BadKind::name)
 }

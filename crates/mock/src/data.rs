@@ -6,7 +6,8 @@ use serde::Serialize;
 use serde::ser::{SerializeStruct, Serializer};
 
 use crate::dates::{BASE, DayMonthYear, Rfc3339};
-use crate::quirks::{BadKind, ShapeVersion};
+use crate::quirks::BadKind;
+use crate::shape::ShapeVersion;
 
 /// One listed contact: its id, current `updated_at` offset and version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

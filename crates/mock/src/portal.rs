@@ -12,92 +12,18 @@
 //!   `mock_session` and redirects (`303`) to `/home`.
 //! - Data endpoints: without a live `mock_session`, a `302` to `/login`.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
-
 use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::config::MockAuth;
+use crate::sessions::{LOGIN_COOKIE, SESSION_COOKIE, cookie};
 use crate::state::MockState;
 
 /// Where the login form lives.
 pub const LOGIN_PATH: &str = "/login";
-/// The cookie a session is kept in.
-pub const SESSION_COOKIE: &str = "mock_session";
-/// The cookie the form's CSRF token is bound to.
-pub(crate) const LOGIN_COOKIE: &str = "mock_login";
-
-/// Login bookkeeping, as `GET /_mock/stats` shows it under `portal`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct PortalStats {
-    /// Login forms served.
-    pub forms: u64,
-    /// Successful logins (sessions opened).
-    pub logins: u64,
-    /// Logins refused for a missing or wrong CSRF token.
-    pub bad_csrf: u64,
-    /// Logins refused for wrong credentials.
-    pub bad_credentials: u64,
-    /// Data requests redirected to the login page (no session, or an expired one).
-    pub redirected: u64,
-}
-
-/// Sessions and pending login forms.
-#[derive(Debug, Default)]
-pub(crate) struct Portal {
-    book: Mutex<Book>,
-}
-
-#[derive(Debug, Default)]
-struct Book {
-    counter: u64,
-    /// `mock_login` cookie → the CSRF token its form carried.
-    forms: HashMap<String, String>,
-    /// `mock_session` cookie → data requests it has left.
-    sessions: HashMap<String, u64>,
-    stats: PortalStats,
-}
-
-impl Book {
-    fn token(&mut self, seed: u64, what: &str) -> String {
-        self.counter += 1;
-        format!("{what}{:016x}", splitmix(seed ^ self.counter))
-    }
-}
-
-impl Portal {
-    fn book(&self) -> std::sync::MutexGuard<'_, Book> {
-        self.book.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The counters so far.
-    pub(crate) fn stats(&self) -> PortalStats {
-        self.book().stats.clone()
-    }
-
-    /// Forgets the counters (sessions stay valid).
-    pub(crate) fn reset(&self) {
-        self.book().stats = PortalStats::default();
-    }
-
-    /// Whether `headers` carry a live session; spends one of its requests.
-    pub(crate) fn admit(&self, headers: &HeaderMap) -> bool {
-        let mut book = self.book();
-        let live = cookie(headers, SESSION_COOKIE).and_then(|id| {
-            let left = book.sessions.get_mut(&id)?;
-            (*left > 0).then(|| *left -= 1)
-        });
-        if live.is_none() {
-            book.stats.redirected += 1;
-        }
-        live.is_some()
-    }
-}
-
 /// The answer to a data request without a live session.
 pub(crate) fn to_login() -> Response {
     (StatusCode::FOUND, [(header::LOCATION, LOGIN_PATH)]).into_response()
@@ -201,24 +127,4 @@ fn with_cookie(mut response: Response, name: &str, value: &str) -> Response {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     response
-}
-
-/// The value of cookie `name` in the request's `Cookie` headers.
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
-}
-
-/// SplitMix64: distinct, unpredictable-enough ids from a counter.
-fn splitmix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
 }

@@ -8,8 +8,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::MockConfig;
-use crate::quirks::ShapeVersion;
 use crate::routes::router;
+use crate::shape::ShapeVersion;
 use crate::state::{MockState, MockStats, SeenRequest};
 
 /// How long [`MockServer::shutdown`] waits for open responses before dropping them.

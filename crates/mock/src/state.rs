@@ -15,7 +15,7 @@ use crate::data::Render;
 use crate::faults::Fault;
 use crate::limit::Window;
 use crate::listing::Touches;
-use crate::quirks::ShapeVersion;
+use crate::shape::ShapeVersion;
 
 /// How many requests [`MockState::requests`] remembers.
 const LOG_LEN: usize = 1000;
@@ -104,8 +104,8 @@ struct Inner {
     /// The current [`ShapeVersion`], as [`ShapeVersion::to_u8`].
     shape: AtomicU8,
     book: Mutex<Book>,
-    notes: Mutex<crate::notes::Notes>,
-    portal: crate::portal::Portal,
+    notes: Mutex<crate::notebook::Notes>,
+    portal: crate::sessions::Portal,
     started: Instant,
 }
 
@@ -139,8 +139,8 @@ impl MockState {
             touches: RwLock::new(touches),
             shape,
             book: Mutex::new(Book::default()),
-            notes: Mutex::new(crate::notes::Notes::default()),
-            portal: crate::portal::Portal::default(),
+            notes: Mutex::new(crate::notebook::Notes::default()),
+            portal: crate::sessions::Portal::default(),
             started: Instant::now(),
         };
         Self {
@@ -233,7 +233,7 @@ impl MockState {
     }
 
     /// Runs `f` on the notes endpoint's state (a lock; keep `f` short).
-    pub(crate) fn with_notes<T>(&self, f: impl FnOnce(&mut crate::notes::Notes) -> T) -> T {
+    pub(crate) fn with_notes<T>(&self, f: impl FnOnce(&mut crate::notebook::Notes) -> T) -> T {
         f(&mut self
             .inner
             .notes
@@ -242,7 +242,7 @@ impl MockState {
     }
 
     /// What the notes endpoint did: notes created, replays, repeated keys.
-    pub fn notes(&self) -> crate::notes::NotesLog {
+    pub fn notes(&self) -> crate::notebook::NotesLog {
         self.with_notes(|n| n.log())
     }
 
@@ -257,12 +257,12 @@ impl MockState {
 
     /// The credential data endpoints demand, if any.
     /// The login portal's sessions and counters.
-    pub(crate) fn portal(&self) -> &crate::portal::Portal {
+    pub(crate) fn portal(&self) -> &crate::sessions::Portal {
         &self.inner.portal
     }
 
     /// Login counters (all zero unless auth is [`MockAuth::Session`](crate::MockAuth::Session)).
-    pub fn portal_stats(&self) -> crate::portal::PortalStats {
+    pub fn portal_stats(&self) -> crate::sessions::PortalStats {
         self.inner.portal.stats()
     }
 

@@ -69,17 +69,17 @@ impl std::fmt::Display for Stopped {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "drained {} in flight ({} queued since the start), flushed {}, stopped {}",
+            "drained {} ({} queued since the start), flushed the counts of {}, stopped {}",
             count(
                 self.drained,
-                "webhook event or action",
-                "webhook events and actions"
+                "in-flight webhook event or action",
+                "in-flight webhook events and actions"
             ),
             self.queued,
             count(
                 self.flushed,
-                "rejected-request count",
-                "rejected-request counts"
+                "refused webhook request",
+                "refused webhook requests"
             ),
             count(self.tasks as u64, "task", "tasks"),
         )?;

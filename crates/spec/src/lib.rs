@@ -47,6 +47,7 @@ mod raw;
 pub mod sandbox;
 mod schema_files;
 mod span;
+mod suggest;
 
 pub use env::Env;
 pub use error::{Diagnostic, SpecErrors};
@@ -114,7 +115,7 @@ pub fn load_store(path: &std::path::Path, env: &Env) -> Result<Option<Template>,
 /// nearest one when it is close enough to be a typo, else every stream.
 pub fn no_such_stream<'s>(name: &str, streams: impl IntoIterator<Item = &'s str>) -> String {
     let streams: Vec<&str> = streams.into_iter().collect();
-    match check::names::did_you_mean(name, streams.iter().copied()) {
+    match suggest::did_you_mean(name, streams.iter().copied()) {
         Some(near) => {
             format!("no stream `{name}` in the connector file; did you mean `{near}`?")
         }

@@ -32,7 +32,7 @@ pub struct NotifyError {
     pub field: String,
     /// Why it does not render.
     #[source]
-    pub source: SourceError,
+    pub source: Box<SourceError>,
 }
 
 /// The evaluation loop of one process, ready to run.
@@ -81,7 +81,7 @@ impl AlertLoop {
             let url = crate::render_with_env(&field, url, env).map_err(|source| NotifyError {
                 config: spec.origin.display().to_string(),
                 field,
-                source,
+                source: Box::new(source),
             })?;
             targets.push(url);
         }

@@ -128,7 +128,7 @@ impl std::fmt::Debug for Worker {
 }
 
 impl Worker {
-    /// A worker for `source`'s connector file on `queue` (a
+    /// A worker for `source`'s connector file on `store` (a
     /// [`DeclarativeSource`](crate::DeclarativeSource), or [`Sources`] when
     /// custom sources read some of its streams).
     ///
@@ -298,7 +298,7 @@ impl std::fmt::Debug for SyncWorker {
 }
 
 impl SyncWorker {
-    /// A sync worker running `source`'s streams into `queue`'s store.
+    /// A sync worker running `source`'s streams into `store`.
     pub fn new(
         store: Arc<dyn Store>,
         source: Arc<dyn Source>,

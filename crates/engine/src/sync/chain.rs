@@ -262,7 +262,11 @@ impl<'a> Run<'a> {
                     && unreadable.is_none()
                     && let Err(e) = cursor_readable(format, v)
                 {
-                    unreadable = Some(SyncError::unreadable_cursor(self.info, &e));
+                    unreadable = Some(SyncError::unreadable_cursor(
+                        &self.info.name,
+                        self.info.cursor_field.as_deref(),
+                        &e,
+                    ));
                 }
                 progress.max_seen = cursor_max(format, progress.max_seen.as_ref(), v);
             }

@@ -341,7 +341,7 @@ async fn run_all_chains(run: &Run<'_>, info: &StreamInfo) -> Result<(), SyncErro
     let cursor = cursor
         .map(|c| cursor_minus(&info.cursor_format, &c, info.lookback))
         .transpose()
-        .map_err(|e| SyncError::unreadable_cursor(info, &e))?;
+        .map_err(|e| SyncError::unreadable_cursor(&info.name, info.cursor_field.as_deref(), &e))?;
     let scope = |parent: Option<Value>| ReadScope {
         run: Some(run.run.0),
         cursor: cursor.clone(),

@@ -59,7 +59,7 @@ where
                 Err(e) if e.is_remote_failure() => breaker.failed(),
                 _ => breaker.succeeded(),
             }
-            crate::telemetry::breaker(&connection, &breaker.phase());
+            crate::telemetry::breaker(&connection, breaker.phase().gauge());
             result
         })
     }

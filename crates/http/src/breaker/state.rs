@@ -16,6 +16,17 @@ pub enum BreakerPhase {
     HalfOpen,
 }
 
+impl BreakerPhase {
+    /// The phase as the breaker gauge shows it: 0 closed, 1 half-open, 2 open.
+    pub fn gauge(&self) -> f64 {
+        match self {
+            BreakerPhase::Closed(_) => 0.0,
+            BreakerPhase::HalfOpen => 1.0,
+            BreakerPhase::Open(_) => 2.0,
+        }
+    }
+}
+
 /// A connection's circuit breaker. Cheap to clone (clones share state).
 #[derive(Debug, Clone)]
 pub struct Breaker {

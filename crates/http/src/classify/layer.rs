@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
+use super::SessionExpiry;
 use super::{Classifier, Classify};
 use crate::Redactor;
-use crate::auth::SessionExpiry;
 
 /// Adds classification to a service.
 #[derive(Clone)]

@@ -3,8 +3,10 @@
 //! become typed errors that the breaker and retry layers act on.
 
 mod layer;
+mod session;
 
 pub use layer::ClassifyLayer;
+pub use session::SessionExpiry;
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -12,7 +14,6 @@ use std::task::{Context, Poll};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
-use crate::auth::SessionExpiry;
 use crate::error::parse_retry_after;
 use crate::{
     HttpError, HttpErrorKind, HttpRequest, HttpResponse, Redactor, ResponseFuture, excerpt,

@@ -10,14 +10,15 @@
 
 mod body;
 mod follow;
+mod jar;
 
 pub(crate) use body::read as read_body;
+pub use jar::SessionJar;
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use crate::auth::SessionJar;
 use crate::scope::{Reach, Scope};
 use crate::{
     HttpError, HttpErrorKind, HttpRequest, HttpResponse, Method, Redactor, ResponseFuture,

@@ -1,7 +1,7 @@
 //! yaml_serde's messages in our words: which keys are allowed, the nearest
 //! one, found vs expected.
 
-use crate::check::names::did_you_mean;
+use crate::suggest::did_you_mean;
 
 use super::syntax;
 use crate::error::Diagnostic;

@@ -5,11 +5,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value;
 use url::Url;
 
-use crate::classify::{Classifier, Verdict};
-use crate::{HttpResponse, Method};
+use crate::Method;
+use crate::classify::SessionExpiry;
 
 /// Renders one template with the session's values so far (`session.NAME`);
 /// `Err` is a message saying why it could not.
@@ -93,54 +92,4 @@ pub struct SessionConfig {
     pub expiry: SessionExpiry,
     /// Timeout of each login request.
     pub timeout: Duration,
-}
-
-/// What says that a session has expired.
-#[derive(Clone, Default)]
-pub struct SessionExpiry {
-    /// Statuses that mean "log in again" (default 401 and 403).
-    pub statuses: Vec<u16>,
-    /// Paths of login pages: an answer that was redirected to one of them.
-    pub login_paths: Vec<String>,
-    /// A user condition over `status`, `headers` and `body`.
-    pub when: Option<Arc<dyn Classifier>>,
-}
-
-impl std::fmt::Debug for SessionExpiry {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionExpiry")
-            .field("statuses", &self.statuses)
-            .field("login_paths", &self.login_paths)
-            .field("when", &self.when.is_some())
-            .finish()
-    }
-}
-
-impl SessionExpiry {
-    /// Why `response` (with its parsed `body`, or null) means the session
-    /// has expired, if it does.
-    pub fn check(&self, response: &HttpResponse, body: &Value) -> Option<String> {
-        if let Some(to) = &response.redirected_to
-            && self.login_paths.iter().any(|p| p == to.path())
-        {
-            return Some(format!(
-                "was redirected to the login page {}: the session has expired",
-                to.path()
-            ));
-        }
-        if self.statuses.contains(&response.status) {
-            return Some(format!(
-                "answered {}: the session has expired",
-                response.status
-            ));
-        }
-        let rule = self.when.as_ref()?;
-        match rule.classify(response.status, &response.headers, body) {
-            Verdict::Pass => None,
-            _ => Some(format!(
-                "answered {} and the session's `expired_when` holds: the session has expired",
-                response.status
-            )),
-        }
-    }
 }

@@ -15,9 +15,9 @@
 
 mod config;
 mod credential;
-mod jar;
 mod login;
 
-pub use config::{Extract, LoginBody, LoginStep, RenderFn, SessionConfig, SessionExpiry};
+pub use crate::classify::SessionExpiry;
+pub use crate::transport::SessionJar;
+pub use config::{Extract, LoginBody, LoginStep, RenderFn, SessionConfig};
 pub use credential::{Session, SessionCredential};
-pub use jar::SessionJar;

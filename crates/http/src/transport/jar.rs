@@ -1,4 +1,5 @@
-//! The session's cookie jar.
+//! The cookie jar a session login fills and the connection's requests
+//! carry; a new login empties it.
 
 use std::sync::{Arc, RwLock};
 
