@@ -10,7 +10,6 @@ use tokio::process::{Child, Command};
 use super::python;
 use super::sandbox::{Sandbox, raw_command};
 
-
 /// How long `holdfast serve` may take to print its address.
 const SERVE_START_TIMEOUT: Duration = Duration::from_secs(30);
 

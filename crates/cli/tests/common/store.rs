@@ -54,10 +54,7 @@ pub async fn runs(pool: &SqlitePool) -> Vec<RunRow> {
         let mut all = Vec::new();
         let mut after = None;
         loop {
-            let page = store
-                .export_runs(after, PAGE)
-                .await
-                .expect("read the runs");
+            let page = store.export_runs(after, PAGE).await.expect("read the runs");
             let Some(last) = page.last() else {
                 return all;
             };
@@ -149,23 +146,25 @@ pub async fn quarantine_entries(pool: &SqlitePool) -> Vec<QuarantineEntry> {
                 return all;
             };
             after = Some(last.id);
-            all.extend(page.into_iter().map(|q| QuarantineEntry {
-                id: q.id,
-                stream: q.stream,
-                run_id: q.run.0,
-                reason: q.reason,
-                raw: serde_json::from_str(&q.raw).expect("raw is JSON"),
-                violations: q
-                    .violations
-                    .into_iter()
-                    .map(|v| StoredViolation {
-                        pointer: v.pointer,
-                        message: v.message,
-                    })
-                    .collect(),
-                seen: count(q.seen),
-                resolved_at: q.resolved_at.map(|t| t.to_rfc3339()),
-                resolved_run: q.resolved_run.map(|r| r.0),
+            all.extend(page.into_iter().map(|q| {
+                QuarantineEntry {
+                    id: q.id,
+                    stream: q.stream,
+                    run_id: q.run.0,
+                    reason: q.reason,
+                    raw: serde_json::from_str(&q.raw).expect("raw is JSON"),
+                    violations: q
+                        .violations
+                        .into_iter()
+                        .map(|v| StoredViolation {
+                            pointer: v.pointer,
+                            message: v.message,
+                        })
+                        .collect(),
+                    seen: count(q.seen),
+                    resolved_at: q.resolved_at.map(|t| t.to_rfc3339()),
+                    resolved_run: q.resolved_run.map(|r| r.0),
+                }
             }));
         }
     })

@@ -5,7 +5,7 @@
 //! could not read must be refused now, with a 400, rather than acknowledged
 //! and then dead-lettered. So the receiver checks the body with the same
 //! parser and the same limits, in one pass: into a [`Value`] when the event
-//! id is in the body, otherwise through [`Checked`], which keeps nothing
+//! id is in the body, otherwise through `Checked`, which keeps nothing
 //! (no allocation for a body without escapes) but descends like a `Value`
 //! would, so nesting, numbers and strings are held to the same rules.
 
