@@ -16,6 +16,10 @@ pub(crate) struct Cli {
     #[arg(skip)]
     pub(crate) store: Option<String>,
 
+    /// The custom sources this binary is built with (`source:` streams).
+    #[arg(skip)]
+    pub(crate) custom: crate::custom::Registered,
+
     /// Log format on stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
     pub(crate) log_format: LogFormat,

@@ -246,9 +246,12 @@ pub(crate) fn sqlite_file(url: &str) -> Option<PathBuf> {
     (!path.is_empty() && !path.starts_with(':')).then(|| PathBuf::from(path))
 }
 
-/// Parses and checks the file with `env`, printing the problems if any.
+/// Parses and checks the file with `env`, and that every custom source it
+/// names is one this binary has, printing the problems if any.
 fn checked(cli: &Cli, env: &Env) -> Option<Spec> {
-    match holdfast_spec::load(&cli.config, env) {
+    let checked = holdfast_spec::load(&cli.config, env)
+        .and_then(|spec| cli.custom.check(&spec).map(|()| spec));
+    match checked {
         Ok(spec) => Some(spec),
         Err(errors) => {
             errln!("{errors}");
@@ -331,27 +334,43 @@ pub(crate) async fn admin_token(env: &Env, store: &OpenStore) -> anyhow::Result<
     Ok(Some(value.expose().to_owned()).filter(|t| !t.is_empty()))
 }
 
-/// The source for `spec`: token state (sealed) in the store when a
-/// connection needs it, and, on a PostgreSQL store (shared by many
-/// processes), each connection's rate budget kept in the store too.
+/// The sources of `spec`: its declarative streams, with token state
+/// (sealed) in the store when a connection needs it and, on a PostgreSQL
+/// store (shared by many processes), each connection's rate budget kept in
+/// the store too; and the custom sources (of this binary) its `source:`
+/// streams name.
 pub(crate) fn source(
+    cli: &Cli,
     spec: Arc<Spec>,
     env: &Env,
     store: &OpenStore,
-) -> anyhow::Result<holdfast_engine::DeclarativeSource> {
+) -> anyhow::Result<holdfast_engine::Sources> {
     let token_store = token_store(&spec, store)?;
     let rate_budget = store.is_shared().then(|| {
         Arc::new(holdfast_engine::budget::StoreBudget::new(store.store()))
             as Arc<dyn holdfast_http::rate_limit::RateBudget>
     });
-    Ok(holdfast_engine::DeclarativeSource::with_options(
+    let declarative = holdfast_engine::DeclarativeSource::with_options(
         spec,
         env,
         holdfast_engine::SourceOptions {
             token_store,
             rate_budget,
         },
-    )?)
+    )?;
+    Ok(holdfast_engine::Sources::new(declarative, &cli.custom.0)?)
+}
+
+/// The sources of `spec` for a command that does not sync (no token state
+/// in the store, no shared rate budget): the declarative streams, and the
+/// custom sources of this binary its `source:` streams name.
+pub(crate) fn sources(
+    cli: &Cli,
+    spec: Arc<Spec>,
+    env: &Env,
+) -> anyhow::Result<holdfast_engine::Sources> {
+    let declarative = holdfast_engine::DeclarativeSource::new(spec, env)?;
+    Ok(holdfast_engine::Sources::new(declarative, &cli.custom.0)?)
 }
 
 /// The store-backed, sealed token store, when some connection of `spec`

@@ -22,7 +22,7 @@ pub fn worker_id(n: usize) -> String {
 ///
 /// # Errors
 /// The store failed.
-pub async fn release_dead_claims(queue: &dyn Store) -> Result<u64, StoreError> {
+pub async fn release_dead_claims(queue: &dyn JobQueue) -> Result<u64, StoreError> {
     let mut released = 0;
     for worker in queue.claimants().await? {
         if !worker_gone(&worker) {

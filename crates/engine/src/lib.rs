@@ -21,6 +21,7 @@ mod declarative;
 mod error;
 mod request_log;
 mod source;
+mod sources;
 pub mod tokens;
 
 // Records kept aside when they fail their checks (the checks are in
@@ -57,6 +58,7 @@ pub use declarative::{
 pub use error::{SourceError, SyncError};
 pub use request_log::RequestLog;
 pub use source::{Page, PageReader, ParentInfo, ReadScope, Source, StreamInfo};
+pub use sources::{CustomSources, Sources};
 pub use template::render_with_env;
 
 /// The HTTP stack's method for a connector file's method.

@@ -148,6 +148,26 @@ pub enum RecordsError {
     },
 }
 
+/// A `map:` that does not compile into a [`Mapper`](crate::Mapper).
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MapError {
+    /// Two fields write the same column.
+    #[error("column `{column}` is mapped twice")]
+    MappedTwice {
+        /// The column.
+        column: String,
+    },
+    /// A column's `expr:` or `transform:` expression does not compile.
+    #[error("column `{column}`: {message}")]
+    Expression {
+        /// The column.
+        column: String,
+        /// The expression and why it does not compile.
+        message: String,
+    },
+}
+
 /// A stream's schema or `map:` that does not compile into [`RecordRules`](crate::RecordRules).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("`{field}`: {message}")]

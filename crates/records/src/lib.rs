@@ -19,7 +19,7 @@ pub mod shape;
 pub mod validate;
 
 pub use cursor::{cursor_max, cursor_minus, cursor_readable};
-pub use error::{RecordsError, RulesError};
+pub use error::{MapError, RecordsError, RulesError};
 pub use key::primary_key;
 pub use map::{FieldTrace, Mapper, Violation, coerce};
 pub use paginate::{Link, LinkError, Paginator, Position, ResponseView, parse_links};

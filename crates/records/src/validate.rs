@@ -75,9 +75,9 @@ impl RecordRules {
         let mapper = if stream.map.is_empty() {
             None
         } else {
-            Some(Mapper::new(&stream.map).map_err(|message| RulesError {
+            Some(Mapper::new(&stream.map).map_err(|e| RulesError {
                 field: format!("streams.{}.map", stream.name),
-                message,
+                message: e.to_string(),
             })?)
         };
         let columns = stream

@@ -15,7 +15,7 @@
 //! #     spec: std::sync::Arc<holdfast_spec::Spec>,
 //! #     env: holdfast_spec::Env,
 //! #     queue: std::sync::Arc<dyn holdfast_store::JobQueue>,
-//! #     source: std::sync::Arc<holdfast_engine::DeclarativeSource>,
+//! #     source: std::sync::Arc<holdfast_engine::Sources>,
 //! # ) -> Result<(), holdfast_server::ServerError> {
 //! use holdfast_server::{Server, shutdown_signal};
 //!

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use holdfast_engine::DeclarativeSource;
+use holdfast_engine::Sources;
 use holdfast_engine::alerts::AlertLoop;
 use holdfast_engine::schedule::ScheduledStream;
 use holdfast_store::prelude::*;
@@ -30,7 +30,7 @@ pub struct Listening {
     pub(crate) app: Router,
     pub(crate) limits: Limits,
     pub(crate) store: Arc<dyn Store>,
-    pub(crate) source: Arc<DeclarativeSource>,
+    pub(crate) source: Arc<Sources>,
     pub(crate) keep_done: Duration,
     pub(crate) metrics: PrometheusHandle,
     pub(crate) crew: Crew,
@@ -69,17 +69,17 @@ impl std::fmt::Display for Stopped {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "drained {} in flight ({} queued since the start), flushed {}, stopped {}",
+            "drained {} ({} queued since the start), flushed the counts of {}, stopped {}",
             count(
                 self.drained,
-                "webhook event or action",
-                "webhook events and actions"
+                "in-flight webhook event or action",
+                "in-flight webhook events and actions"
             ),
             self.queued,
             count(
                 self.flushed,
-                "rejected-request count",
-                "rejected-request counts"
+                "refused webhook request",
+                "refused webhook requests"
             ),
             count(self.tasks as u64, "task", "tasks"),
         )?;
@@ -165,6 +165,8 @@ impl Listening {
             "pruning",
             crate::upkeep::prune(store.clone(), keep_done, stop.clone()),
         );
+        // every source is disconnected once every task has ended
+        let sources = source.clone();
         tasks.spawn_quiet(
             "credentials keep-alive",
             crate::upkeep::keep_credentials_alive(source, stop.clone()),
@@ -186,6 +188,7 @@ impl Listening {
         tasks.wait_for(http).await;
         stop.cancel();
         tasks.join_all().await;
+        holdfast_engine::Source::disconnect(&*sources).await;
         let totals = tasks.totals;
         let queued = totals
             .ingest

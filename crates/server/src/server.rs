@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use holdfast_engine::DeclarativeSource;
+use holdfast_engine::Sources;
 use holdfast_engine::alerts::AlertLoop;
 use holdfast_spec::{Env, Spec};
 use holdfast_store::prelude::*;
@@ -59,7 +59,7 @@ pub struct Server {
     spec: Arc<Spec>,
     env: Env,
     store: Arc<dyn Store>,
-    source: Arc<DeclarativeSource>,
+    source: Arc<Sources>,
     options: ServerOptions,
 }
 
@@ -75,12 +75,7 @@ impl std::fmt::Debug for Server {
 impl Server {
     /// A server for `spec` (its templates rendered with `env`) on `queue`,
     /// reading and acting through `source`, with the default options.
-    pub fn new(
-        spec: Arc<Spec>,
-        env: Env,
-        store: Arc<dyn Store>,
-        source: Arc<DeclarativeSource>,
-    ) -> Server {
+    pub fn new(spec: Arc<Spec>, env: Env, store: Arc<dyn Store>, source: Arc<Sources>) -> Server {
         Server {
             spec,
             env,

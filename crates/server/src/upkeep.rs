@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use holdfast_engine::DeclarativeSource;
+use holdfast_engine::Sources;
 use holdfast_store::prelude::*;
 use tokio_util::sync::CancellationToken;
 
@@ -35,10 +35,7 @@ pub(crate) async fn prune(store: Arc<dyn Store>, keep: Duration, stop: Cancellat
 /// Keep-alive: idle OAuth2 credentials are renewed every
 /// `refresh_at_least_every` (and ahead of expiry) even with no sync
 /// running; looked at every minute until `stop`.
-pub(crate) async fn keep_credentials_alive(
-    source: Arc<DeclarativeSource>,
-    stop: CancellationToken,
-) {
+pub(crate) async fn keep_credentials_alive(source: Arc<Sources>, stop: CancellationToken) {
     let mut every = tokio::time::interval(KEEP_ALIVE_EVERY);
     loop {
         tokio::select! {

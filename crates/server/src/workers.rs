@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use holdfast_engine::DeclarativeSource;
+use holdfast_engine::Sources;
 use holdfast_engine::schedule::{ScheduledStream, Scheduler, SyncWorker, SyncWorkerConfig};
 use holdfast_engine::worker::{AckClock, Worker, WorkerConfig, release_dead_claims, worker_id};
 use holdfast_spec::Spec;
@@ -44,7 +44,7 @@ impl Crew {
     pub(crate) async fn prepare(
         spec: &Spec,
         store: &Arc<dyn Store>,
-        source: &Arc<DeclarativeSource>,
+        source: &Arc<Sources>,
         running: usize,
     ) -> Result<Crew, ServerError> {
         // one waker for all workers: each enqueue wakes one idle worker

@@ -334,6 +334,12 @@ pub(crate) struct RawStream {
     /// or `{ cron: "*/5 * * * *", timezone: Europe/Berlin, jitter: 30s }`.
     /// Default: none (only `holdfast sync` runs it).
     pub(crate) schedule: Option<RawSchedule>,
+    /// A custom source compiled into this `holdfast` binary reads the
+    /// stream, e.g. `source: legacy_erp` (registered with
+    /// `Holdfast::new().source("legacy_erp", …)`). Such a stream takes no
+    /// other key but `schedule:`: its table and primary key come from the
+    /// source.
+    pub(crate) source: Option<String>,
     /// Reserved: checked by a later version, currently ignored.
     #[allow(dead_code)]
     pub(crate) reconcile: Reserved,

@@ -2,15 +2,16 @@
 //! transaction that marks their jobs done.
 //!
 //! Each event reads the stored row's `_version`, `_deleted_at` and `_raw`,
-//! [`decide`]s in Rust, and writes. Rows written here get run 0 as
-//! `_updated_run` / `_last_run`, and `_last_change` 3 when tombstoned.
+//! is decided by [`holdfast_store::events`], and writes. Rows written here
+//! get [`RunId::WEBHOOK`](holdfast_store::RunId::WEBHOOK) as `_updated_run`
+//! / `_last_run`.
 
-use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
+use holdfast_store::events::{EventJobs, EventWrite, KeyState, check_event_shape, decide_event};
 use holdfast_store::{
-    EventApply, EventOutcome, Lease, StoreError, StoreErrorKind, TableSpec, order_versions,
+    EventApply, EventOutcome, LastChange, Lease, RunId, StoreError, StoreErrorKind, TableSpec,
 };
 use serde_json::Value;
 use sqlx::sqlite::{SqliteArguments, SqliteConnection};
@@ -38,9 +39,9 @@ pub(crate) async fn apply(
     let live = live_leases(conn, events).await?;
     let mut tables: Vec<(&TableSpec, Statements)> = Vec::new();
     // What each (table, key) holds now, as later events of the batch see it.
-    let mut rows: HashMap<(usize, String), Option<Stored>> = HashMap::new();
+    let mut rows: HashMap<(usize, String), Option<KeyState<String>>> = HashMap::new();
     for event in events.iter().filter(|e| live.contains(&e.lease)) {
-        check_shape(event)?;
+        check_event_shape(event)?;
         if !tables.iter().any(|(t, _)| *t == event.table) {
             tables.push((event.table, Statements::new(event.table)));
         }
@@ -52,11 +53,7 @@ pub(crate) async fn apply(
             .collect();
         read_stored(conn, index, table, sql, &wanted, &mut rows).await?;
     }
-    // Leases that applied something, in order, with their last outcome.
-    let mut finished: Vec<(Lease, EventOutcome)> = Vec::new();
-    let mut slots: HashMap<Lease, usize> = HashMap::new();
-    // Leases left running: an event of theirs could not be ordered.
-    let mut refused: HashSet<Lease> = HashSet::new();
+    let mut jobs = EventJobs::default();
     let mut outcomes = Vec::with_capacity(events.len());
     for event in events {
         if !live.contains(&event.lease) {
@@ -69,20 +66,10 @@ pub(crate) async fn apply(
             .unwrap_or_default();
         let slot = rows.entry((index, key_text(&event.row.key))).or_default();
         let outcome = apply_one(conn, &tables[index].1, event, slot, &now_text).await?;
-        if outcome == EventOutcome::VersionMismatch {
-            refused.insert(event.lease);
-        }
-        match slots.get(&event.lease) {
-            Some(&i) => finished[i].1 = outcome,
-            None => {
-                slots.insert(event.lease, finished.len());
-                finished.push((event.lease, outcome));
-            }
-        }
+        jobs.record(event.lease, outcome);
         outcomes.push(outcome);
     }
-    finished.retain(|(lease, _)| !refused.contains(lease));
-    mark_all_done(conn, &finished, now).await?;
+    mark_all_done(conn, &jobs.done(), now).await?;
     Ok(outcomes)
 }
 
@@ -131,7 +118,7 @@ async fn read_stored(
     table: &TableSpec,
     sql: &Statements,
     events: &[&EventApply<'_>],
-    rows: &mut HashMap<(usize, String), Option<Stored>>,
+    rows: &mut HashMap<(usize, String), Option<KeyState<String>>>,
 ) -> Result<(), StoreError> {
     let context = || format!("reading `{}` for webhook events", table.name);
     let mut seen = HashSet::new();
@@ -152,7 +139,7 @@ async fn read_stored(
             .map_err(db_err(context()))?;
         for row in found {
             let key: Vec<Value> = (0..nkeys).map(|i| key_value(&row, i)).collect();
-            let stored = Stored {
+            let stored = KeyState {
                 version: row.try_get(nkeys).map_err(db_err(context()))?,
                 deleted: row.try_get(nkeys + 1).map_err(db_err(context()))?,
                 raw: row.try_get(nkeys + 2).map_err(db_err(context()))?,
@@ -214,106 +201,31 @@ async fn mark_all_done(
     Ok(())
 }
 
-/// What is stored for an event's key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Stored {
-    version: Option<String>,
-    deleted: bool,
-    raw: String,
-}
-
-/// The write an event needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Write {
-    /// No row yet: insert one (a tombstone when `deleted`).
-    Insert { deleted: bool },
-    /// New content (or a deleted row back).
-    Update,
-    /// Same content: record the version and the sighting.
-    Touch,
-    /// Tombstone an existing row.
-    Tombstone,
-    /// Stale: write nothing.
-    Nothing,
-}
-
-/// The rules of [`JobQueue::apply_events`](holdfast_store::JobQueue::apply_events).
-fn decide(stored: Option<&Stored>, version: Option<&str>, delete: bool) -> (Write, EventOutcome) {
-    let Some(stored) = stored else {
-        return if delete {
-            (Write::Insert { deleted: true }, EventOutcome::Deleted)
-        } else {
-            (Write::Insert { deleted: false }, EventOutcome::Created)
-        };
-    };
-    if let (Some(have), Some(incoming)) = (stored.version.as_deref(), version) {
-        match order_versions(have, incoming) {
-            None => return (Write::Nothing, EventOutcome::VersionMismatch),
-            Some(Ordering::Greater) => {}
-            Some(_) => return (Write::Nothing, EventOutcome::Stale),
-        }
-    }
-    if delete {
-        (Write::Tombstone, EventOutcome::Deleted)
-    } else {
-        (Write::Update, EventOutcome::Updated)
-    }
-}
-
 /// Decides and writes one event; `slot` is what its key holds, updated.
 async fn apply_one(
     conn: &mut SqliteConnection,
     sql: &Statements,
     event: &EventApply<'_>,
-    slot: &mut Option<Stored>,
+    slot: &mut Option<KeyState<String>>,
     now: &str,
 ) -> Result<EventOutcome, StoreError> {
     let context = || format!("applying an event to `{}`", event.table.name);
-    let stored = slot.clone();
-    let (mut write, mut outcome) = decide(stored.as_ref(), event.version.as_deref(), event.delete);
-    if write == Write::Update
-        && stored
-            .as_ref()
-            .is_some_and(|s| !s.deleted && s.raw == event.row.raw)
-    {
-        (write, outcome) = (Write::Touch, EventOutcome::Unchanged);
-    }
-    let version = event
-        .version
-        .clone()
-        .or_else(|| stored.as_ref().and_then(|s| s.version.clone()));
-    *slot = match write {
-        Write::Nothing => stored.clone(),
-        Write::Insert { deleted } => Some(Stored {
-            version: version.clone(),
-            deleted,
-            raw: event.row.raw.clone(),
-        }),
-        Write::Update | Write::Touch => Some(Stored {
-            version: version.clone(),
-            deleted: false,
-            raw: event.row.raw.clone(),
-        }),
-        Write::Tombstone => Some(Stored {
-            version: version.clone(),
-            deleted: true,
-            raw: stored.as_ref().map(|s| s.raw.clone()).unwrap_or_default(),
-        }),
-    };
+    let (write, outcome) =
+        decide_event(slot, &event.row.raw, event.version.as_deref(), event.delete);
     let mut args = SqliteArguments::default();
     let statement = match write {
-        Write::Nothing => return Ok(outcome),
-        Write::Insert { deleted } => {
+        EventWrite::Nothing => return Ok(outcome),
+        EventWrite::Insert { deleted } => {
             bind_keys(&mut args, event)?;
             add(&mut args, event.row.raw.clone())?;
             bind_values(&mut args, event)?;
             add(&mut args, event.version.clone())?;
             add(&mut args, deleted.then(|| now.to_owned()))?;
             add(&mut args, now.to_owned())?;
-            add(&mut args, if deleted { 3_i64 } else { 1 })?;
+            add(&mut args, write.last_change().map(LastChange::code))?;
             &sql.insert
         }
-        Write::Update => {
+        EventWrite::Update => {
             add(&mut args, event.row.raw.clone())?;
             bind_values(&mut args, event)?;
             add(&mut args, event.version.clone())?;
@@ -321,14 +233,14 @@ async fn apply_one(
             bind_keys(&mut args, event)?;
             &sql.update
         }
-        Write::Touch => {
+        EventWrite::Touch => {
             bind_values(&mut args, event)?;
             add(&mut args, event.version.clone())?;
             add(&mut args, now.to_owned())?;
             bind_keys(&mut args, event)?;
             &sql.touch
         }
-        Write::Tombstone => {
+        EventWrite::Tombstone => {
             add(&mut args, event.version.clone())?;
             add(&mut args, now.to_owned())?;
             bind_keys(&mut args, event)?;
@@ -408,6 +320,13 @@ impl Statements {
                 .collect()
         };
         let (nk, nm) = (keys.len(), mapped.len());
+        // Literals: the webhook's run and the `_last_change` codes.
+        let w = RunId::WEBHOOK.0;
+        let (updated, unchanged, deleted) = (
+            LastChange::Updated.code(),
+            LastChange::Unchanged.code(),
+            LastChange::Deleted.code(),
+        );
 
         let columns: Vec<&str> = keys
             .iter()
@@ -420,7 +339,7 @@ impl Statements {
         let insert = format!(
             "INSERT INTO {name} ({}, _version, _deleted_at, _first_seen, _updated_at, \
              _updated_run, _last_seen, _last_run, _last_change) \
-             VALUES ({values}, ?{p}, ?{d}, ?{n}, ?{n}, 0, ?{n}, 0, ?{c})",
+             VALUES ({values}, ?{p}, ?{d}, ?{n}, ?{n}, {w}, ?{n}, {w}, ?{c})",
             columns.join(", "),
             d = p + 1,
             n = p + 2,
@@ -430,8 +349,8 @@ impl Statements {
         let p = 1 + nm + 1; // version
         let update = format!(
             "UPDATE {name} SET _raw = ?1, {}_version = COALESCE(?{p}, _version), \
-             _deleted_at = NULL, _updated_at = ?{n}, _updated_run = 0, _last_seen = ?{n}, \
-             _last_run = 0, _last_change = 2 WHERE {}",
+             _deleted_at = NULL, _updated_at = ?{n}, _updated_run = {w}, _last_seen = ?{n}, \
+             _last_run = {w}, _last_change = {updated} WHERE {}",
             sets(2),
             key_match(p + 2),
             n = p + 1,
@@ -440,7 +359,7 @@ impl Statements {
         let p = nm + 1; // version
         let touch = format!(
             "UPDATE {name} SET {}_version = COALESCE(?{p}, _version), _last_seen = ?{n}, \
-             _last_run = 0, _last_change = 0 WHERE {}",
+             _last_run = {w}, _last_change = {unchanged} WHERE {}",
             sets(1),
             key_match(p + 2),
             n = p + 1,
@@ -449,9 +368,9 @@ impl Statements {
         let tombstone = format!(
             "UPDATE {name} SET _version = COALESCE(?1, _version), \
              _updated_at = CASE WHEN _deleted_at IS NULL THEN ?2 ELSE _updated_at END, \
-             _updated_run = CASE WHEN _deleted_at IS NULL THEN 0 ELSE _updated_run END, \
-             _deleted_at = COALESCE(_deleted_at, ?2), _last_seen = ?2, _last_run = 0, \
-             _last_change = 3 WHERE {}",
+             _updated_run = CASE WHEN _deleted_at IS NULL THEN {w} ELSE _updated_run END, \
+             _deleted_at = COALESCE(_deleted_at, ?2), _last_seen = ?2, _last_run = {w}, \
+             _last_change = {deleted} WHERE {}",
             key_match(3)
         );
         Statements {
@@ -463,35 +382,6 @@ impl Statements {
             tombstone,
         }
     }
-}
-
-/// Refuses an event whose key or mapped values do not fit its table.
-fn check_shape(event: &EventApply<'_>) -> Result<(), StoreError> {
-    let table = event.table;
-    let context = || format!("applying an event to `{}`", table.name);
-    if event.row.key.len() != table.primary_key.len() {
-        return Err(StoreError::new(
-            StoreErrorKind::InvalidData,
-            context(),
-            format!(
-                "the event has {} key values but the table has {} primary key columns",
-                event.row.key.len(),
-                table.primary_key.len()
-            ),
-        ));
-    }
-    if event.row.values.len() != table.columns.len() {
-        return Err(StoreError::new(
-            StoreErrorKind::InvalidData,
-            context(),
-            format!(
-                "the event has {} mapped values but the table has {} mapped columns",
-                event.row.values.len(),
-                table.columns.len()
-            ),
-        ));
-    }
-    Ok(())
 }
 
 fn bind_keys(args: &mut SqliteArguments, event: &EventApply<'_>) -> Result<(), StoreError> {
@@ -521,39 +411,6 @@ where
 mod tests {
     use super::*;
     use holdfast_store::{Column, ColumnKind};
-
-    fn stored(version: Option<&str>, deleted: bool) -> Stored {
-        Stored {
-            version: version.map(str::to_owned),
-            deleted,
-            raw: "{}".into(),
-        }
-    }
-
-    #[test]
-    fn versions_order_as_text_within_a_kind() {
-        let s = stored(Some("n0002"), false);
-        assert_eq!(
-            decide(Some(&s), Some("n0001"), false).1,
-            EventOutcome::Stale
-        );
-        assert_eq!(decide(Some(&s), Some("n0002"), true).1, EventOutcome::Stale);
-        assert_eq!(decide(Some(&s), Some("n0003"), false).0, Write::Update);
-        assert_eq!(
-            decide(Some(&s), Some("t2024"), false),
-            (Write::Nothing, EventOutcome::VersionMismatch)
-        );
-        assert_eq!(decide(Some(&s), None, true).0, Write::Tombstone);
-        let unversioned = stored(None, true);
-        assert_eq!(
-            decide(Some(&unversioned), Some("n0001"), false).0,
-            Write::Update
-        );
-        assert_eq!(
-            decide(None, Some("1"), true),
-            (Write::Insert { deleted: true }, EventOutcome::Deleted)
-        );
-    }
 
     #[test]
     fn statements_number_their_parameters() {

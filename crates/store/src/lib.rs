@@ -40,6 +40,7 @@
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod coordination;
+mod copy;
 mod error;
 mod export;
 mod liveness;
@@ -50,9 +51,11 @@ mod redact;
 mod roles;
 mod secret;
 
+pub mod events;
 pub mod prelude;
 
 pub use coordination::{NamedLease, StoredAlert, WRITE_PROBE, gcra_wait, interval_micros};
+pub use copy::{COPY_MARKER, CopyError, CopyOptions, CopyReport, CopyStep, copy_store};
 pub use error::{StoreError, StoreErrorKind};
 pub use export::{ExportedQuarantine, ExportedRecord, Inventory, NamedShape, NamedState};
 pub use liveness::{GONE, RUN_HEARTBEAT, RUN_LEASE, RunHolder, lease_until, settle};

@@ -45,7 +45,7 @@ pub(crate) async fn run(cli: &Cli, args: &ActArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let store = open_store(cli, Some(&spec), &env).await?;
-    let source = Arc::new(context::source(spec, &env, &store)?);
+    let source = Arc::new(context::source(cli, spec, &env, &store)?);
     let idempotency_key = match source.idempotency_key(&action.name, &input) {
         Ok(k) => k,
         Err(e) => {

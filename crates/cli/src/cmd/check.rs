@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use holdfast_engine::{DeclarativeSource, Source};
+use holdfast_engine::{Source, Sources};
 use holdfast_spec::Env;
 
 use crate::cli::{CheckArgs, Cli};
@@ -18,7 +18,7 @@ pub(crate) async fn run(cli: &Cli, args: &CheckArgs) -> anyhow::Result<ExitCode>
         "ok: {} is valid ({}, {}, {}, {})",
         cli.config.display(),
         count(spec.connections.len(), "connection"),
-        count(spec.streams.len(), "stream"),
+        count(spec.stream_names().len(), "stream"),
         count(spec.webhooks.len(), "webhook"),
         count(spec.actions.len(), "action")
     );
@@ -32,27 +32,40 @@ pub(crate) async fn run(cli: &Cli, args: &CheckArgs) -> anyhow::Result<ExitCode>
         }
         return Ok(ExitCode::from(2));
     }
-    let source = DeclarativeSource::new(spec.clone(), &env)?;
-    match source.connect().await {
-        Ok(()) => {
-            for name in spec.connections.keys() {
-                outln!("ok: connection `{name}` answered");
-            }
-            if !args.sample {
-                return Ok(ExitCode::SUCCESS);
-            }
-            match super::check_sample::sample(&source, &args.streams).await {
-                Ok(false) => Ok(ExitCode::SUCCESS),
-                Ok(true) => Ok(ExitCode::from(1)),
-                Err(message) => {
-                    errln!("error: {message}");
-                    Ok(ExitCode::from(2))
-                }
-            }
-        }
-        Err(e) => {
-            errln!("error: {e}");
-            Ok(ExitCode::from(1))
+    let source = crate::context::sources(cli, spec.clone(), &env)?;
+    let code = connect(&source, args).await;
+    source.disconnect().await;
+    Ok(code)
+}
+
+/// Tests each connection (and custom source), then, with `--sample`, reads
+/// a first page of each selected stream.
+async fn connect(source: &Sources, args: &CheckArgs) -> ExitCode {
+    if let Err(e) = source.connect().await {
+        errln!("error: {e}");
+        return ExitCode::from(1);
+    }
+    for name in source.spec().connections.keys() {
+        outln!("ok: connection `{name}` answered");
+    }
+    let custom: std::collections::BTreeSet<&str> = source
+        .spec()
+        .custom_streams
+        .iter()
+        .map(|s| s.source.as_str())
+        .collect();
+    for name in custom {
+        outln!("ok: custom source `{name}` connected");
+    }
+    if !args.sample {
+        return ExitCode::SUCCESS;
+    }
+    match super::check_sample::sample(source, &args.streams).await {
+        Ok(false) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::from(1),
+        Err(message) => {
+            errln!("error: {message}");
+            ExitCode::from(2)
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use holdfast_engine::{DeclarativeSource, Source};
+use holdfast_engine::Source;
 use holdfast_spec::Env;
 use serde_json::Value;
 
@@ -17,7 +17,7 @@ pub(crate) async fn run(cli: &Cli, args: &ExplainArgs) -> anyhow::Result<ExitCod
         store.close().await;
         return Ok(ExitCode::from(2));
     };
-    let source = DeclarativeSource::new(spec, &env)?;
+    let source = crate::context::sources(cli, spec, &env)?;
     let Some(info) = source.streams().into_iter().find(|s| s.name == args.stream) else {
         let names: Vec<String> = source.streams().into_iter().map(|s| s.name).collect();
         errln!(

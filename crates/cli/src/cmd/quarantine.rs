@@ -3,8 +3,8 @@
 
 use std::process::ExitCode;
 
+use holdfast_engine::Source;
 use holdfast_engine::quarantine::retry_quarantine;
-use holdfast_engine::{DeclarativeSource, Source};
 use holdfast_spec::Env;
 
 use crate::cli::{Cli, QuarantineAction, QuarantineArgs};
@@ -66,7 +66,7 @@ async fn retry(cli: &Cli, only: Option<&str>) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(2));
     };
     let store = open_store(cli, Some(&spec), &env).await?;
-    let source = DeclarativeSource::new(spec, &env)?;
+    let source = crate::context::sources(cli, spec, &env)?;
     let streams: Vec<_> = source
         .streams()
         .into_iter()

@@ -22,7 +22,7 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode>
         return Ok(ExitCode::from(2));
     };
     let store = open_store(cli, Some(&spec), &env).await?;
-    let source = Arc::new(context::source(spec.clone(), &env, &store)?);
+    let source = Arc::new(context::source(cli, spec.clone(), &env, &store)?);
     let admin_token = context::admin_token(&env, &store).await?;
     let limits = Limits {
         header_timeout: args.header_timeout,

@@ -27,9 +27,10 @@ pub(crate) async fn run(cli: &Cli, args: &StatusArgs) -> anyhow::Result<ExitCode
         return Ok(ExitCode::SUCCESS);
     }
     outln!("streams");
-    for stream in &spec.streams {
-        let last = store.runs(Some(&stream.name), 1).await?.into_iter().next();
-        let state = store.load_state(&stream.name).await?;
+    // declarative and custom (`source:`) streams, in file order
+    for name in spec.stream_names() {
+        let last = store.runs(Some(name), 1).await?.into_iter().next();
+        let state = store.load_state(name).await?;
         let line = match last {
             None => "never run".to_owned(),
             Some(r) => format!(
@@ -47,7 +48,7 @@ pub(crate) async fn run(cli: &Cli, args: &StatusArgs) -> anyhow::Result<ExitCode
                     .unwrap_or_default()
             ),
         };
-        outln!("  {:<16} {line}", stream.name);
+        outln!("  {name:<16} {line}");
         if let Some(state) = state {
             if let Some(cursor) = state.cursor {
                 outln!("  {:<16} cursor {cursor}", "");
@@ -233,11 +234,11 @@ async fn status_json(
     use holdfast_server::api::views::{connections_json, run_json, time};
     use serde_json::json;
     let mut streams = Vec::new();
-    for stream in &spec.streams {
-        let last = store.runs(Some(&stream.name), 1).await?;
-        let state = store.load_state(&stream.name).await?.unwrap_or_default();
+    for name in spec.stream_names() {
+        let last = store.runs(Some(name), 1).await?;
+        let state = store.load_state(name).await?.unwrap_or_default();
         streams.push(json!({
-            "name": stream.name,
+            "name": name,
             "last_run": last.first().map(run_json),
             "cursor": state.cursor,
             "unfinished_pages": state.progress.map(|p| p.pages),

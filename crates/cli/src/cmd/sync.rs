@@ -24,7 +24,7 @@ pub(crate) async fn run(cli: &Cli, args: &SyncArgs) -> anyhow::Result<ExitCode> 
         return Ok(ExitCode::from(2));
     };
     let store = open_store(cli, Some(&spec), &env).await?;
-    let source = context::source(spec, &env, &store)?;
+    let source = context::source(cli, spec, &env, &store)?;
     let options = SyncOptions {
         full_refresh: args.full_refresh,
     };
@@ -43,10 +43,12 @@ pub(crate) async fn run(cli: &Cli, args: &SyncArgs) -> anyhow::Result<ExitCode> 
         Ok(synced) => synced,
         Err(message) => {
             errln!("error: {message}");
+            source.disconnect().await;
             store.close().await;
             return Ok(ExitCode::from(2));
         }
     };
+    source.disconnect().await;
     let code = match interrupt.received() {
         Some(signal) => {
             how_to_resume(&*store, signal, &synced.interrupted).await;

@@ -2,9 +2,11 @@
 //! record it carries, whether it deletes, its version, and the record
 //! checked by the stream's schema and `map:` like any synced record.
 
+mod custom;
 mod error;
 pub mod version;
 
+pub use custom::{CustomEvent, Resolved, resolve};
 pub use error::RouteError;
 
 use std::collections::BTreeMap;
@@ -19,7 +21,7 @@ use serde_json::Value;
 use crate::SourceError;
 use crate::jobs::WebhookEvent;
 use crate::template::Condition;
-use holdfast_records::{RecordRules, summarize};
+use holdfast_records::{RecordRules, SharedRules, summarize};
 
 /// Routes the events of every webhook of a spec.
 #[derive(Debug)]
@@ -37,6 +39,9 @@ pub enum Routed {
     Apply(EventWrite),
     /// No `route:` rule matched: acknowledged and ignored.
     Ignored,
+    /// The stream is a custom source's: its `handle_event` turns the
+    /// event's record into the records to write (see [`resolve`]).
+    Handle(CustomEvent),
 }
 
 /// One record write decided by an event.
@@ -65,7 +70,9 @@ struct RouteConditions {
 #[derive(Debug)]
 struct RoutedStream {
     table: TableSpec,
-    rules: RecordRules,
+    rules: SharedRules,
+    /// A custom source reads the stream (its `handle_event` makes the records).
+    custom: bool,
 }
 
 impl EventRouter {
@@ -75,6 +82,18 @@ impl EventRouter {
     /// # Errors
     /// A condition, schema or map that does not compile.
     pub fn new(spec: Arc<Spec>) -> Result<EventRouter, SourceError> {
+        EventRouter::with_custom(spec, &[])
+    }
+
+    /// As [`EventRouter::new`], with `custom`, the streams custom sources
+    /// read (`source:` in the file), as their sources describe them.
+    ///
+    /// # Errors
+    /// As [`EventRouter::new`]; a route naming a custom stream not in `custom`.
+    pub fn with_custom(
+        spec: Arc<Spec>,
+        custom: &[crate::StreamInfo],
+    ) -> Result<EventRouter, SourceError> {
         let mut conditions = BTreeMap::new();
         let mut streams = BTreeMap::new();
         for w in &spec.webhooks {
@@ -93,12 +112,33 @@ impl EventRouter {
                 if streams.contains_key(&r.stream) {
                     continue;
                 }
+                if let Some(info) = custom.iter().find(|i| i.name == r.stream) {
+                    let (table, rules) = (info.table.clone(), info.rules.clone());
+                    let custom = true;
+                    streams.insert(
+                        r.stream.clone(),
+                        RoutedStream {
+                            table,
+                            rules,
+                            custom,
+                        },
+                    );
+                    continue;
+                }
                 let stream = spec
                     .stream(&r.stream)
                     .ok_or_else(|| SourceError::UnknownStream(r.stream.clone()))?;
-                let rules = RecordRules::for_stream(stream)?;
+                let rules = Arc::new(RecordRules::for_stream(stream)?);
                 let table = rules.table(stream);
-                streams.insert(r.stream.clone(), RoutedStream { table, rules });
+                let custom = false;
+                streams.insert(
+                    r.stream.clone(),
+                    RoutedStream {
+                        table,
+                        rules,
+                        custom,
+                    },
+                );
             }
             conditions.insert(w.name.clone(), routes);
         }
@@ -168,6 +208,15 @@ impl EventRouter {
                 .streams
                 .get(&route.stream)
                 .ok_or_else(|| RouteError::NotRouted(route.stream.clone()))?;
+            if stream.custom {
+                return Ok(Routed::Handle(CustomEvent {
+                    stream: route.stream.clone(),
+                    record,
+                    version,
+                    version_at,
+                    delete,
+                }));
+            }
             let row = self.row(stream, &route.stream, record, delete)?;
             return Ok(Routed::Apply(EventWrite {
                 stream: route.stream.clone(),

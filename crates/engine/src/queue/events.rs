@@ -7,18 +7,21 @@ use serde_json::Value;
 
 use super::WorkSummary;
 use super::lane::Lane;
-use crate::events::{EventRouter, EventWrite, RouteError, Routed};
+use crate::events::{EventRouter, EventWrite, Resolved, RouteError};
 use crate::jobs::WebhookEvent;
+use crate::sources::Sources;
 
 /// Applies webhook events to their streams' tables.
 #[derive(Debug)]
 pub(crate) struct EventHandler {
     router: EventRouter,
+    /// What a custom source's stream's events go through (`handle_event`).
+    source: Sources,
 }
 
 impl EventHandler {
-    pub(crate) fn new(router: EventRouter) -> Self {
-        EventHandler { router }
+    pub(crate) fn new(router: EventRouter, source: Sources) -> Self {
+        EventHandler { router, source }
     }
 
     /// The tables events may write.
@@ -39,18 +42,22 @@ impl EventHandler {
             let routed = serde_json::from_str::<WebhookEvent>(&job.payload)
                 .map_err(RouteError::Unreadable)
                 .and_then(|event| self.router.route(&event));
-            match routed {
-                Ok(Routed::Apply(write)) => writes.push((job, write)),
-                Ok(Routed::Ignored) => {
+            // a custom source's stream: its `handle_event` makes the records
+            match crate::events::resolve(&self.router, &self.source, routed).await {
+                Resolved::Writes(rows) => writes.extend(rows.into_iter().map(|w| (job, w))),
+                Resolved::Ignored => {
                     let result = Some("\"ignored\"".to_owned());
                     lane.finish_counted(job, Finish::Done { result }, &mut summary)
                         .await?;
                     summary.ignored += 1;
                 }
-                Err(reason) => {
-                    let error = reason.to_string();
+                Resolved::Dead(error) => {
                     lane.finish_counted(job, Finish::Dead { error }, &mut summary)
                         .await?;
+                }
+                Resolved::Retry(reason) => {
+                    let finish = lane.retry_or_dead(job, reason);
+                    lane.finish_counted(job, finish, &mut summary).await?;
                 }
             }
         }
@@ -71,14 +78,25 @@ impl EventHandler {
             .collect();
         match lane.store.apply_events(&applies, chrono::Utc::now()).await {
             Ok(outcomes) => {
+                // a custom source's event may write several rows: dead-lettered once
+                let mut refused = Vec::new();
                 for (outcome, (job, w)) in outcomes.into_iter().zip(&writes) {
+                    if outcome == EventOutcome::VersionMismatch {
+                        if refused.contains(&job.id) {
+                            continue;
+                        }
+                        refused.push(job.id);
+                    }
                     self.applied(lane, job, w, outcome, &mut summary).await?;
                 }
             }
             Err(e) => {
                 // nothing of the batch was written: each job tries again later
                 tracing::warn!(error = %e, events = writes.len(), "applying webhook events failed");
-                for (job, _) in &writes {
+                for (i, (job, _)) in writes.iter().enumerate() {
+                    if writes[..i].iter().any(|(j, _)| j.id == job.id) {
+                        continue; // one job, several rows
+                    }
                     let finish = lane.retry_or_dead(job, format!("the store failed: {e}"));
                     lane.finish_counted(job, finish, &mut summary).await?;
                 }

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use holdfast_store::{Finish, Job, RunOutcome, Store, StoreError};
+use holdfast_store::prelude::*;
+use holdfast_store::{Finish, Job, RunOutcome, StoreError};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 

@@ -18,10 +18,10 @@ use super::events::EventHandler;
 use super::lane::{Backoff, Lane};
 use super::pace::{AckClock, Batch};
 use super::syncs::{SyncHandler, SyncJobOutcome};
-use crate::declarative::DeclarativeSource;
 use crate::events::EventRouter;
 use crate::identity::worker_id;
 use crate::jobs::{ACTION, SYNC, WEBHOOK};
+use crate::sources::Sources;
 use crate::{Source, SourceError};
 
 /// How a [`Worker`] claims and retries.
@@ -128,16 +128,20 @@ impl std::fmt::Debug for Worker {
 }
 
 impl Worker {
-    /// A worker for `source`'s connector file on `queue`.
+    /// A worker for `source`'s connector file on `store` (a
+    /// [`DeclarativeSource`](crate::DeclarativeSource), or [`Sources`] when
+    /// custom sources read some of its streams).
     ///
     /// # Errors
     /// A route condition, schema or map that does not compile.
     pub fn new(
         store: Arc<dyn Store>,
-        source: Arc<DeclarativeSource>,
+        source: impl Into<Sources>,
         config: WorkerConfig,
     ) -> Result<Worker, SourceError> {
-        let router = EventRouter::new(Arc::new(source.spec().clone()))?;
+        let source: Sources = source.into();
+        let spec = Arc::new(source.spec().clone());
+        let router = EventRouter::with_custom(spec, &source.custom_streams())?;
         Ok(Worker {
             lane: Lane {
                 store,
@@ -152,8 +156,8 @@ impl Worker {
                 name: "worker",
             },
             kinds: config.kinds,
-            events: EventHandler::new(router),
-            actions: ActionHandler::new(source),
+            actions: ActionHandler::new(source.declarative().clone()),
+            events: EventHandler::new(router, source),
             batch: Batch::new(config.batch),
             acks: None,
         })
@@ -294,7 +298,7 @@ impl std::fmt::Debug for SyncWorker {
 }
 
 impl SyncWorker {
-    /// A sync worker running `source`'s streams into `queue`'s store.
+    /// A sync worker running `source`'s streams into `store`.
     pub fn new(
         store: Arc<dyn Store>,
         source: Arc<dyn Source>,

@@ -87,17 +87,16 @@ impl Scheduler {
     /// A schedule that cannot be computed with (not one `holdfast check` passes).
     pub fn from_spec(store: Arc<dyn Store>, spec: &Spec) -> Result<Scheduler, ScheduleError> {
         let mut streams = Vec::new();
-        for s in &spec.streams {
-            if let Some(schedule) = &s.schedule {
-                let slots = Slots::new(schedule).map_err(|error| ScheduleError {
-                    stream: s.name.clone(),
-                    error,
-                })?;
-                streams.push(ScheduledStream {
-                    name: s.name.clone(),
-                    slots,
-                });
-            }
+        // declarative and custom (`source:`) streams, in file order
+        for (name, schedule) in spec.schedules() {
+            let slots = Slots::new(schedule).map_err(|error| ScheduleError {
+                stream: name.to_owned(),
+                error,
+            })?;
+            streams.push(ScheduledStream {
+                name: name.to_owned(),
+                slots,
+            });
         }
         Ok(Scheduler::new(store, streams))
     }

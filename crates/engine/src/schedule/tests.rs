@@ -80,8 +80,8 @@ fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
         .expect("time")
 }
 
-async fn sync_jobs(queue: &dyn Store) -> Vec<holdfast_store::Job> {
-    let mut jobs = queue
+async fn sync_jobs(store: &dyn Store) -> Vec<holdfast_store::Job> {
+    let mut jobs = store
         .jobs(JobFilter {
             kind: Some(crate::jobs::SYNC),
             limit: 100,

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::coerce::{coerce, describe, text};
 use super::transform::{Expressions, builtin, parse_json, to_jinja};
+use crate::MapError;
 
 /// One problem with one record: where it is and what it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,17 +63,22 @@ impl Mapper {
     /// Compiles `fields` (their expressions) in order.
     ///
     /// # Errors
-    /// A message naming the column when an expression does not compile or a
-    /// column appears twice.
-    pub fn new(fields: &[FieldMap]) -> Result<Mapper, String> {
+    /// An expression that does not compile, or a column that appears twice
+    /// (the message names the column).
+    pub fn new(fields: &[FieldMap]) -> Result<Mapper, MapError> {
         let mut expressions = Expressions::new();
         let mut seen = HashSet::new();
         for (i, field) in fields.iter().enumerate() {
             let column = &field.column;
             if !seen.insert(column.as_str()) {
-                return Err(format!("column `{column}` is mapped twice"));
+                return Err(MapError::MappedTwice {
+                    column: column.clone(),
+                });
             }
-            let named = |e: String| format!("column `{column}`: {e}");
+            let named = |message: String| MapError::Expression {
+                column: column.clone(),
+                message,
+            };
             if let FieldSource::Expr(t) = &field.source {
                 expressions.add(source_name(i), &t.source).map_err(named)?;
             }

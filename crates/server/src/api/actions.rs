@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use chrono::Utc;
-use holdfast_engine::DeclarativeSource;
+use holdfast_engine::Sources;
 use holdfast_engine::jobs::ActionCall;
 use holdfast_spec::Spec;
 use holdfast_store::Enqueued;
@@ -26,7 +26,7 @@ pub(crate) struct ActionIntake {
     /// The checked connector file (its `actions:`).
     pub(crate) spec: Arc<Spec>,
     /// Makes each call's idempotency key.
-    pub(crate) source: Arc<DeclarativeSource>,
+    pub(crate) source: Arc<Sources>,
     /// Queues the calls.
     pub(crate) ingest: Ingest,
     /// The bearer token; `None` turns the endpoint off.

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use holdfast_store::RunOutcome;
 use serde_json::{Value, json};
 
-use super::routes::ApiState;
+use super::state::ApiState;
 
 /// One alert as the API shows it.
 struct Alert {

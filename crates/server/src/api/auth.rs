@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
-use super::routes::ApiState;
+use super::state::ApiState;
 
 /// The environment variable holding the admin API's bearer token.
 pub const ADMIN_TOKEN: &str = "HOLDFAST_ADMIN_TOKEN";

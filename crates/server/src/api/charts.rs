@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde_json::{Value, json};
 
 use super::auth::store_error;
-use super::routes::ApiState;
+use super::state::ApiState;
 use super::views::time;
 
 /// Hours the charts cover.

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::{problem, store_error};
-use super::routes::ApiState;
+use super::state::ApiState;
 use super::views::{connections_json, drift_json, quarantine_json, request_json, run_json, time};
 
 /// The most rows a list answers with.

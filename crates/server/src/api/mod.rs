@@ -17,9 +17,11 @@ mod charts;
 mod handlers;
 mod openapi;
 mod routes;
+mod state;
 pub mod views;
 
 pub(crate) use actions::{ActionIntake, action_router};
 pub(crate) use auth::problem;
 pub use auth::{ADMIN_TOKEN, ADMIN_TOKEN_SECRET};
-pub(crate) use routes::{ApiState, router};
+pub(crate) use routes::router;
+pub(crate) use state::ApiState;

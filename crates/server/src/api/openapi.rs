@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
-use super::routes::ApiState;
+use super::state::ApiState;
 
 /// The document.
 pub(crate) async fn document(State(api): State<Arc<ApiState>>) -> Json<Value> {

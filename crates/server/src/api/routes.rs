@@ -1,25 +1,14 @@
-//! The admin API's routes and the state its handlers share.
+//! The admin API's routes.
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::middleware;
 use axum::routing::{get, post};
-use holdfast_spec::Spec;
-use holdfast_store::prelude::*;
 use serde_json::json;
 
+use super::state::ApiState;
 use super::{alerts, auth, charts, handlers, openapi};
-
-/// What the admin API reads and acts on.
-pub(crate) struct ApiState {
-    /// The checked connector file.
-    pub(crate) spec: Arc<Spec>,
-    /// The store (and its queue).
-    pub(crate) store: Arc<dyn Store>,
-    /// The bearer token; `None` turns `/api/` off.
-    pub(crate) token: Option<String>,
-}
 
 /// `/api/…` (token checked), `/openapi.json`, `/healthz`, `/readyz`, and
 /// the dashboard (`/`, `/assets/…`; open, it asks for the token itself).

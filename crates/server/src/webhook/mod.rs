@@ -6,11 +6,13 @@
 
 pub mod body;
 pub mod ingest;
+mod outcomes;
 mod receive;
 mod rejections;
 mod verifiers;
 
 pub use ingest::{Ingest, IngestError, IngestReport, IngestWriter};
-pub use receive::{WEBHOOK_REQUESTS, router};
+pub use outcomes::WEBHOOK_REQUESTS;
+pub use receive::router;
 pub use rejections::Rejections;
 pub use verifiers::{ReceiverError, check};

@@ -37,6 +37,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::ingest::{Ingest, IngestError};
+use super::outcomes::counted;
 use super::rejections::Rejections;
 use super::verifiers::{ReceiverError, verifier};
 
@@ -224,15 +225,6 @@ async fn receive(State(hook): State<Arc<Hook>>, request: Request) -> Response {
             json!({ "error": e.to_string(), "reason": "unavailable" }),
         ),
     }
-}
-
-/// Webhook requests per webhook and outcome: `accepted`, `duplicate`,
-/// `unavailable`, or why one was refused (`bad_signature`, `too_large`, …).
-pub const WEBHOOK_REQUESTS: &str = "holdfast_webhook_requests_total";
-
-pub(super) fn counted(webhook: &str, outcome: &'static str) {
-    metrics::counter!(WEBHOOK_REQUESTS, "webhook" => webhook.to_owned(), "outcome" => outcome)
-        .increment(1);
 }
 
 fn answer(status: StatusCode, body: Value) -> Response {

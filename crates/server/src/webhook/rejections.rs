@@ -10,7 +10,7 @@ use chrono::Utc;
 use holdfast_store::prelude::*;
 use tokio_util::sync::CancellationToken;
 
-use super::receive::counted;
+use super::outcomes::counted;
 
 /// How often rejection counters are written to the store.
 const FLUSH_EVERY: Duration = Duration::from_secs(1);

@@ -122,6 +122,11 @@ impl<'a> Ctx<'a> {
         self.diagnostics
     }
 
+    /// Where `path`'s value is (1-based line and column), when known.
+    pub(crate) fn position(&self, path: &str) -> Option<(usize, usize)> {
+        self.index.locate(path).map(|pos| (pos.line, pos.column))
+    }
+
     fn located(&self, path: &str, message: String) -> Diagnostic {
         let d = Diagnostic::new(message, path);
         match self.index.locate(path) {

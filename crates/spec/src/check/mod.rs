@@ -8,6 +8,7 @@ mod closed;
 mod connections;
 mod context;
 mod cursor;
+mod custom;
 mod error_rules;
 mod for_each;
 mod hosts;

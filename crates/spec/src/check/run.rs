@@ -7,6 +7,7 @@ use super::actions;
 use super::alerts;
 use super::connections::connection;
 use super::context::Ctx;
+use super::custom;
 use super::for_each;
 use super::streams::{self, Known};
 use super::templates::{self, STORE_SCOPE};
@@ -53,7 +54,15 @@ pub(crate) fn check(
         schemas,
     };
     let mut streams = Vec::new();
-    for (name, s) in &raw.streams.0 {
+    let mut custom_streams = Vec::new();
+    for (position, (name, s)) in raw.streams.0.iter().enumerate() {
+        if s.source.is_some() {
+            match custom::stream(&mut ctx, position, name, s) {
+                Some(c) => custom_streams.push(c),
+                None => complete = false,
+            }
+            continue;
+        }
         match streams::stream(&mut ctx, name, s, &known) {
             Some(s) => streams.push(s),
             None => complete = false,
@@ -107,6 +116,7 @@ pub(crate) fn check(
         store,
         connections,
         streams,
+        custom_streams,
         webhooks,
         actions,
         alerts,

@@ -16,6 +16,8 @@ pub struct Spec {
     pub connections: BTreeMap<String, Connection>,
     /// Streams in file order.
     pub streams: Vec<Stream>,
+    /// Streams read by custom sources (`source:`), in file order.
+    pub custom_streams: Vec<super::CustomStream>,
     /// Inbound webhooks in file order.
     pub webhooks: Vec<Webhook>,
     /// Outbound actions in file order.

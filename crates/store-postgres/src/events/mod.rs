@@ -4,10 +4,11 @@
 //! The jobs of the batch are locked first (`FOR UPDATE`), so a lease that
 //! is live when checked stays live until the commit; the stored rows of the
 //! batch's keys are read (and locked) with one statement per table. Each
-//! event is then decided in Rust and folded into its key's [`plan::Plan`],
-//! so a table gets one `INSERT` and one `UPDATE` whatever the batch holds,
-//! and all jobs are marked done by one statement. Rows written here get run
-//! 0 as `_updated_run` / `_last_run`, and `_last_change` 3 when tombstoned.
+//! event is then decided by [`holdfast_store::events`] and folded into its
+//! key's [`plan::Plan`], so a table gets one `INSERT` and one `UPDATE`
+//! whatever the batch holds, and all jobs are marked done by one statement.
+//! Rows written here get [`RunId::WEBHOOK`](holdfast_store::RunId::WEBHOOK)
+//! as `_updated_run` / `_last_run`.
 
 mod plan;
 mod write;
@@ -15,6 +16,7 @@ mod write;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
+use holdfast_store::events::{EventJobs, check_event_shape};
 use holdfast_store::{EventApply, EventOutcome, Lease, StoreError, StoreErrorKind, TableSpec};
 use serde_json::Value;
 use sqlx::postgres::{PgArguments, PgConnection};
@@ -62,11 +64,7 @@ pub(crate) async fn apply(
             .collect();
         read_stored(conn, index, table, &wanted, &mut plans).await?;
     }
-    // Leases that applied something, in order, with their last outcome.
-    let mut finished: Vec<(Lease, EventOutcome)> = Vec::new();
-    let mut slots: HashMap<Lease, usize> = HashMap::new();
-    // Leases left running: an event of theirs could not be ordered.
-    let mut refused: HashSet<Lease> = HashSet::new();
+    let mut jobs = EventJobs::default();
     let mut outcomes = Vec::with_capacity(events.len());
     for (i, (event, prepared)) in events.iter().zip(&prepared).enumerate() {
         let Some(prepared) = prepared else {
@@ -76,16 +74,7 @@ pub(crate) async fn apply(
         let key = (table_of(event), identity(&event.row.key));
         let (plan, _) = plans.entry(key).or_insert_with(|| (Plan::new(None), i));
         let outcome = plan.apply(i, &prepared.raw, event.version.as_deref(), event.delete);
-        if outcome == EventOutcome::VersionMismatch {
-            refused.insert(event.lease);
-        }
-        match slots.get(&event.lease) {
-            Some(&slot) => finished[slot].1 = outcome,
-            None => {
-                slots.insert(event.lease, finished.len());
-                finished.push((event.lease, outcome));
-            }
-        }
+        jobs.record(event.lease, outcome);
         outcomes.push(outcome);
     }
     for (index, table) in tables.iter().enumerate() {
@@ -102,8 +91,7 @@ pub(crate) async fn apply(
         }
         write::write(conn, table, &mine, now).await?;
     }
-    finished.retain(|(lease, _)| !refused.contains(lease));
-    mark_all_done(conn, &finished, now).await?;
+    mark_all_done(conn, &jobs.done(), now).await?;
     Ok(outcomes)
 }
 
@@ -151,18 +139,8 @@ impl Prepared {
     fn new(event: &EventApply<'_>) -> Result<Prepared, StoreError> {
         let table = event.table;
         let context = || format!("applying an event to `{}`", table.name);
+        check_event_shape(event)?;
         let keys = key_texts(&event.row.key, &table.primary_key, &table.name)?;
-        if event.row.values.len() != table.columns.len() {
-            return Err(StoreError::new(
-                StoreErrorKind::InvalidData,
-                context(),
-                format!(
-                    "the event has {} mapped values but the table has {} mapped columns",
-                    event.row.values.len(),
-                    table.columns.len()
-                ),
-            ));
-        }
         let mapped = event
             .row
             .values

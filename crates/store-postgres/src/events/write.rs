@@ -2,7 +2,7 @@
 //! `UPDATE` for its existing ones, whatever the batch size.
 
 use chrono::{DateTime, Utc};
-use holdfast_store::{StoreError, TableSpec};
+use holdfast_store::{RunId, StoreError, TableSpec};
 use sqlx::postgres::{PgArguments, PgConnection};
 use sqlx::{Arguments, AssertSqlSafe};
 
@@ -40,7 +40,7 @@ pub(super) async fn write(
             }
             version.push(plan.version());
             deleted.push(plan.deleted == Deleted::Now);
-            change.push(plan.last_change.unwrap_or(1));
+            change.push(plan.last_change.map_or(1, |c| c.code() as i32));
         }
         let mut args = PgArguments::default();
         args.add(now).map_err(bind_err(&context))?;
@@ -78,7 +78,7 @@ pub(super) async fn write(
             version.push(plan.version());
             deleted.push(plan.deleted as i32);
             updated.push(plan.updated);
-            change.push(plan.last_change.unwrap_or(0));
+            change.push(plan.last_change.map_or(0, |c| c.code() as i32));
         }
         let mut args = PgArguments::default();
         args.add(now).map_err(bind_err(&context))?;
@@ -127,12 +127,13 @@ fn insert_sql(table: &TableSpec) -> String {
     format!(
         "INSERT INTO {name} ({}, _version, _deleted_at, _first_seen, _updated_at, _updated_run, \
          _last_seen, _last_run, _last_change) \
-         SELECT {}, u.version, CASE WHEN u.deleted THEN $1::timestamptz END, $1, $1, 0, $1, 0, \
-         u.change FROM UNNEST({}) AS u({})",
+         SELECT {}, u.version, CASE WHEN u.deleted THEN $1::timestamptz END, $1, $1, {w}, $1, \
+         {w}, u.change FROM UNNEST({}) AS u({})",
         columns.join(", "),
         selects.join(", "),
         arrays.join(", "),
         aliases.join(", "),
+        w = RunId::WEBHOOK.0,
     )
 }
 
@@ -181,12 +182,13 @@ fn update_sql(table: &TableSpec) -> String {
          _deleted_at = CASE u.deleted WHEN 0 THEN NULL WHEN 1 THEN COALESCE(t._deleted_at, $1) \
          ELSE $1 END, \
          _updated_at = CASE WHEN u.updated THEN $1 ELSE t._updated_at END, \
-         _updated_run = CASE WHEN u.updated THEN 0 ELSE t._updated_run END, \
-         _last_seen = $1, _last_run = 0, _last_change = u.change \
+         _updated_run = CASE WHEN u.updated THEN {w} ELSE t._updated_run END, \
+         _last_seen = $1, _last_run = {w}, _last_change = u.change \
          FROM UNNEST({}) AS u({}) WHERE {}",
         arrays.join(", "),
         aliases.join(", "),
         matches.join(" AND "),
+        w = RunId::WEBHOOK.0,
     )
 }
 

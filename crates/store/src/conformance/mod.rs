@@ -8,7 +8,8 @@
 //!
 //! where `fresh_store` is an `async fn() -> (Box<dyn Store>, Guard)` giving an
 //! empty store per test (the guard keeps its temp dir or schema alive). Each
-//! case becomes its own `#[tokio::test]`. One file per topic.
+//! case becomes its own `#[tokio::test]` (the copy cases get two stores).
+//! One file per topic.
 //!
 //! The [`JobQueue`](crate::JobQueue) and webhook event cases are a second
 //! suite, in the backend's `tests/queue_conformance.rs`:
@@ -22,6 +23,7 @@
 pub mod checkpoint;
 pub mod columns;
 pub mod coordination;
+pub mod copy;
 pub mod drift;
 pub mod events;
 pub mod export;
@@ -74,6 +76,20 @@ macro_rules! store_conformance {
             export::exported_rows_import_verbatim,
             export::quarantine_exports_and_imports_by_id,
         );
+        $crate::store_conformance!(@pairs $factory;
+            copy::copy_store_copies_everything,
+            copy::copy_store_refuses_a_filled_target_and_resumes_its_own,
+        );
+    };
+    (@pairs $factory:path; $($module:ident :: $case:ident),+ $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $case() {
+                let (from, _from_guard) = $factory().await;
+                let (to, _to_guard) = $factory().await;
+                $crate::conformance::$module::$case(&*from, &*to).await;
+            }
+        )+
     };
     (@cases $factory:path; $($module:ident :: $case:ident),+ $(,)?) => {
         $(

@@ -136,7 +136,8 @@ fn expressions_and_transforms() {
     ];
     assert_eq!(m.apply(&record), Ok(stored));
     assert!(
-        Mapper::new(&[expr("bad", "record.(")]).is_err_and(|e| e.starts_with("column `bad`: "))
+        Mapper::new(&[expr("bad", "record.(")])
+            .is_err_and(|e| e.to_string().starts_with("column `bad`: "))
     );
     assert!(Mapper::new(&[path("a", "$.a"), path("a", "$.b")]).is_err());
 }

@@ -1,0 +1,16 @@
+//! What the admin API's handlers share.
+
+use std::sync::Arc;
+
+use holdfast_spec::Spec;
+use holdfast_store::prelude::*;
+
+/// What the admin API reads and acts on.
+pub(crate) struct ApiState {
+    /// The checked connector file.
+    pub(crate) spec: Arc<Spec>,
+    /// The store (and its queue).
+    pub(crate) store: Arc<dyn Store>,
+    /// The bearer token; `None` turns `/api/` off.
+    pub(crate) token: Option<String>,
+}
