@@ -46,7 +46,7 @@
 //!   compared byte-wise) and `_deleted_at` (a tombstone). Run 0 means a
 //!   webhook event wrote the row.
 //! - Mapped columns are typed: `Text` → `TEXT`, `Integer` → `BIGINT`,
-//!   `Boolean` → `BOOLEAN`, `Any` → `JSONB`. [`Store::record`](holdfast_store::Store::record)
+//!   `Boolean` → `BOOLEAN`, `Any` → `JSONB`. [`RecordStore::record`](holdfast_store::RecordStore::record)
 //!   reads booleans back as `0`/`1`, as the SQLite store does.
 //!
 //! holdfast's own tables start with `_holdfast_`: the job queue is
