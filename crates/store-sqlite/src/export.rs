@@ -409,19 +409,11 @@ pub(crate) async fn quarantine(
     .map_err(db_err(context))?;
     rows.into_iter()
         .map(|r| {
-            let row = r.row.into_row()?;
-            Ok(ExportedQuarantine {
-                id: row.id,
-                stream: row.stream,
-                run: row.run,
-                reason: row.reason,
-                raw: row.raw,
-                violations: row.violations,
-                at: row.at,
-                seen: row.seen,
-                resolved_at: from_opt_text(r.resolved_at.as_deref())?,
-                resolved_run: r.resolved_run.map(RunId),
-            })
+            Ok(ExportedQuarantine::new(
+                r.row.into_row()?,
+                from_opt_text(r.resolved_at.as_deref())?,
+                r.resolved_run.map(RunId),
+            ))
         })
         .collect()
 }
