@@ -82,6 +82,7 @@
 #![warn(missing_docs, unreachable_pub)]
 #![forbid(unsafe_code)]
 
+mod alerts;
 mod coordination;
 mod drift;
 mod error;
@@ -93,7 +94,9 @@ mod options;
 mod quarantine;
 mod queue;
 mod records;
+mod rejections;
 mod requests;
+mod runs;
 mod secrets;
 mod store;
 mod table;
