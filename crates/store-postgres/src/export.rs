@@ -14,10 +14,10 @@ use sqlx::{Arguments, AssertSqlSafe, FromRow, Row};
 
 use crate::error::{bind_err, db_err};
 use crate::quarantine::QuarantineRecord;
-use crate::records::count;
 use crate::runs::{RUN_COLUMNS, RunRecord};
 use crate::store::PgStore;
 use crate::table::{META_COLUMNS, MetaRecord, json_of, key_list, quote, sql_type};
+use crate::values::count;
 use crate::values::{identity, key_texts, mapped_text};
 
 #[async_trait]

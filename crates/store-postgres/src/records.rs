@@ -14,7 +14,7 @@ use crate::error::{bind_err, db_err};
 use crate::runs::{RUN_COLUMNS, RunRecord};
 use crate::store::PgStore;
 use crate::table::{self, quote};
-use crate::values::key_text;
+use crate::values::{count, key_text};
 
 #[async_trait]
 impl RecordStore for PgStore {
@@ -343,11 +343,6 @@ impl RecordStore for PgStore {
     ) -> Result<Vec<QuarantineRow>, StoreError> {
         crate::quarantine::list(&self.pool, stream, limit).await
     }
-}
-
-/// A counter as a Postgres `bigint`.
-pub(crate) fn count(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 /// `[{"name": …}]` for `_holdfast_tables.columns`.

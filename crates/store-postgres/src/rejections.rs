@@ -5,7 +5,7 @@ use holdfast_store::{Rejection, StoreError};
 use sqlx::postgres::PgPool;
 
 use crate::error::db_err;
-use crate::records::count;
+use crate::values::count;
 
 /// Adds `n` rejections of (`webhook`, `reason`), the last one at `now`.
 pub(crate) async fn add(

@@ -8,7 +8,7 @@ use holdfast_store::{EndpointStats, RequestRow, RunId, StoreError};
 use sqlx::postgres::{PgConnection, PgPool};
 
 use crate::error::db_err;
-use crate::records::count;
+use crate::values::count;
 
 /// Appends `rows` on `conn` (inside the caller's transaction, if any).
 pub(crate) async fn insert(

@@ -126,6 +126,11 @@ pub(crate) fn json_kind(v: &Value) -> &'static str {
     }
 }
 
+/// A counter as a Postgres `bigint`.
+pub(crate) fn count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
