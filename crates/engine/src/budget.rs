@@ -1,4 +1,4 @@
-//! A connection's rate budget kept in the store ([`Store::reserve_rate`]),
+//! A connection's rate budget kept in the store ([`CoordinationStore::reserve_rate`]),
 //! so that every process sharing a PostgreSQL store keeps the connection's
 //! limit together, not each on its own.
 
