@@ -24,9 +24,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use holdfast_cli::Holdfast;
-use holdfast_engine::{Page, PageReader, ReadScope, Source, SourceError, StreamInfo};
-use holdfast_store::TableSpec;
+use holdfast_cli::{
+    Holdfast, Page, PageReader, ReadScope, Source, SourceError, StreamInfo, TableSpec,
+};
 use serde_json::{Value, json};
 
 fn main() -> ExitCode {

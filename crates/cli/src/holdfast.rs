@@ -19,7 +19,7 @@ use crate::custom::{Registered, register};
 /// own binary around it:
 ///
 /// ```no_run
-/// # use holdfast_engine::{PageReader, ReadScope, Source, SourceError, StreamInfo};
+/// # use holdfast_cli::{PageReader, ReadScope, Source, SourceError, StreamInfo};
 /// # struct LegacyErp;
 /// # #[async_trait::async_trait]
 /// # impl Source for LegacyErp {

@@ -1,7 +1,6 @@
 //! The `holdfast` command line as a library: [`Holdfast`] runs the same
-//! commands as the stock binary, with custom sources (a
-//! [`Source`](holdfast_engine::Source) written in Rust) compiled in. A thin
-//! layer over the engine crates.
+//! commands as the stock binary, with custom sources (a [`Source`] written
+//! in Rust) compiled in. A thin layer over the engine crates.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -19,3 +18,11 @@ mod plural;
 mod progress;
 
 pub use holdfast::Holdfast;
+
+/// What a custom source implements, re-exported so that a binary built
+/// around [`Holdfast`] needs no other holdfast crate for it.
+pub use holdfast_engine::{
+    Page, PageReader, ParentInfo, ReadScope, Source, SourceError, StreamInfo,
+};
+/// A custom stream's table and primary key (see [`StreamInfo::table`]).
+pub use holdfast_store::TableSpec;

@@ -14,13 +14,13 @@
 //! # async fn demo(
 //! #     spec: std::sync::Arc<holdfast_spec::Spec>,
 //! #     env: holdfast_spec::Env,
-//! #     queue: std::sync::Arc<dyn holdfast_store::JobQueue>,
+//! #     store: std::sync::Arc<dyn holdfast_store::Store>,
 //! #     source: std::sync::Arc<holdfast_engine::Sources>,
 //! # ) -> Result<(), holdfast_server::ServerError> {
 //! use holdfast_server::{Server, shutdown_signal};
 //!
 //! let shutdown = shutdown_signal();
-//! let listening = Server::new(spec, env, queue, source)
+//! let listening = Server::new(spec, env, store, source)
 //!     .listen("127.0.0.1:0".parse().expect("an address"))
 //!     .bind()
 //!     .await?;
