@@ -88,6 +88,10 @@ fuzz_target!(|data: &[u8]| {
             assert!(!write.row.key.is_empty());
         }
         Ok(Routed::Ignored) => {}
-        Err(message) => assert!(!message.is_empty()),
+        Ok(Routed::Handle(custom)) => panic!(
+            "no stream of the fuzz connector has a custom source, yet `{}` was handed to one",
+            custom.stream
+        ),
+        Err(error) => assert!(!error.to_string().is_empty()),
     }
 });

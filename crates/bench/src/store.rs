@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use chrono::Utc;
-use holdfast_store::{Claim, Finish, JobQueue, NewJob};
+use holdfast_store::{Claim, Finish, JobQueue, NewJob, redact_url};
 use holdfast_store_postgres::PgStore;
 use holdfast_store_sqlite::SqliteStore;
 
@@ -273,16 +273,5 @@ impl Schemas {
             .execute(&self.admin)
             .await;
         }
-    }
-}
-
-/// `url` without its password.
-fn redact_url(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("REDACTED"));
-            u.to_string()
-        }
-        _ => url.to_owned(),
     }
 }

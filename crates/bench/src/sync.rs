@@ -134,7 +134,7 @@ pub(crate) async fn run(args: &BenchArgs, report: Report) -> anyhow::Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
-/// `holdfast bench-baseline`: the raw baseline, run in its own process by [`run`].
+/// `holdfast bench-baseline`: the raw baseline, run in its own process by [`run`](crate::run).
 ///
 /// # Errors
 /// The mock or the SQLite file failing.

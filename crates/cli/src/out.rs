@@ -3,8 +3,8 @@
 //! `println!` and `eprintln!` panic when the write fails, e.g. when the
 //! reader of a pipe has gone (`holdfast sync 2>&1 | head -4`). The command's
 //! output is then lost to nobody, but its exit code must stay the one it
-//! meant, so every line the binary writes goes through [`outln!`] and
-//! [`errln!`] instead: a failed write is dropped, and once a stream reports a
+//! meant, so every line the binary writes goes through `outln!` and
+//! `errln!` instead: a failed write is dropped, and once a stream reports a
 //! closed pipe nothing more is written to it. `clippy.toml` forbids the
 //! standard print macros in this crate.
 

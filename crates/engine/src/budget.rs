@@ -1,7 +1,6 @@
-//! A connection's rate budget kept in the store
-//! ([`CoordinationStore::reserve_rate`]), so that every process sharing a
-//! PostgreSQL store keeps the connection's limit together, not each on its
-//! own.
+//! A connection's rate budget kept in the store ([`CoordinationStore::reserve_rate`]),
+//! so that every process sharing a PostgreSQL store keeps the connection's
+//! limit together, not each on its own.
 
 use std::sync::Arc;
 use std::time::Duration;

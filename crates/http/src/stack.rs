@@ -138,7 +138,7 @@ impl Client {
     /// Builds the stack for one connection.
     ///
     /// # Errors
-    /// [`HttpErrorKind::Request`](crate::HttpErrorKind::Request) if the TLS stack cannot be initialised.
+    /// [`HttpErrorKind::Request`] if the TLS stack cannot be initialised.
     pub fn new(config: ClientConfig) -> Result<Client, HttpError> {
         let redactor = Arc::new(Redactor::new(
             config

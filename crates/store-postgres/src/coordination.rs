@@ -5,10 +5,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use holdfast_store::{
-    CoordinationStore, NamedLease, StoreError, StoredAlert, WRITE_PROBE, gcra_wait,
-};
-use sqlx::Row;
+use holdfast_store::{CoordinationStore, NamedLease, StoreError, WRITE_PROBE, gcra_wait};
 use sqlx::postgres::PgPool;
 
 use crate::error::db_err;
@@ -115,22 +112,21 @@ pub(crate) async fn release(pool: &PgPool, name: &str, holder: &str) -> Result<b
 /// Every lease, by name.
 pub(crate) async fn list(pool: &PgPool) -> Result<Vec<NamedLease>, StoreError> {
     let e = || db_err("listing leases");
-    let rows = sqlx::query(
+    let rows: Vec<LeaseRecord> = sqlx::query_as(
         "SELECT name, holder, until, acquired_at FROM _holdfast_leases ORDER BY name COLLATE \"C\"",
     )
     .fetch_all(pool)
     .await
     .map_err(e())?;
-    rows.iter()
-        .map(|r| {
-            Ok(NamedLease {
-                name: r.try_get(0).map_err(e())?,
-                holder: r.try_get(1).map_err(e())?,
-                until: r.try_get(2).map_err(e())?,
-                acquired_at: r.try_get(3).map_err(e())?,
-            })
+    Ok(rows
+        .into_iter()
+        .map(|r| NamedLease {
+            name: r.name,
+            holder: r.holder,
+            until: r.until,
+            acquired_at: r.acquired_at,
         })
-        .collect()
+        .collect())
 }
 
 /// Reserves the next slot of `key`: `tat = greatest(tat, now) + interval`
@@ -160,49 +156,11 @@ pub(crate) async fn reserve(
     Ok(gcra_wait(tat, interval, burst, now))
 }
 
-/// Saves `alert` by (rule, subject).
-pub(crate) async fn save_alert(pool: &PgPool, alert: &StoredAlert) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO _holdfast_alerts (rule, subject, firing, since, message, place) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (rule, subject) DO UPDATE SET \
-         firing = EXCLUDED.firing, since = EXCLUDED.since, message = EXCLUDED.message, \
-         place = EXCLUDED.place",
-    )
-    .bind(&alert.rule)
-    .bind(&alert.subject)
-    .bind(alert.firing)
-    .bind(alert.since)
-    .bind(&alert.message)
-    .bind(&alert.place)
-    .execute(pool)
-    .await
-    .map_err(db_err(format!(
-        "saving alert `{}` about `{}`",
-        alert.rule, alert.subject
-    )))?;
-    Ok(())
-}
-
-/// Every alert, by rule then subject.
-pub(crate) async fn alerts(pool: &PgPool) -> Result<Vec<StoredAlert>, StoreError> {
-    let e = || db_err("listing alerts");
-    let rows = sqlx::query(
-        "SELECT rule, subject, firing, since, message, place FROM _holdfast_alerts \
-         ORDER BY rule COLLATE \"C\", subject COLLATE \"C\"",
-    )
-    .fetch_all(pool)
-    .await
-    .map_err(e())?;
-    rows.iter()
-        .map(|r| {
-            Ok(StoredAlert {
-                rule: r.try_get(0).map_err(e())?,
-                subject: r.try_get(1).map_err(e())?,
-                firing: r.try_get(2).map_err(e())?,
-                since: r.try_get(3).map_err(e())?,
-                message: r.try_get(4).map_err(e())?,
-                place: r.try_get(5).map_err(e())?,
-            })
-        })
-        .collect()
+/// A named lease as stored.
+#[derive(sqlx::FromRow)]
+struct LeaseRecord {
+    name: String,
+    holder: String,
+    until: DateTime<Utc>,
+    acquired_at: DateTime<Utc>,
 }

@@ -1,12 +1,12 @@
 //! Reading one stored record back, with its metadata.
 
-use holdfast_store::{LastChange, RunId, StoreError, StoredRecord, TableSpec};
+use holdfast_store::{StoreError, StoredRecord, TableSpec};
 use serde_json::Value;
 use sqlx::postgres::{PgArguments, PgPool};
-use sqlx::{Arguments, AssertSqlSafe, Row};
+use sqlx::{Arguments, AssertSqlSafe, FromRow, Row};
 
 use crate::error::{bind_err, db_err};
-use crate::table::{json_of, quote};
+use crate::table::{MetaRecord, json_of, quote};
 use crate::values::key_texts;
 
 /// Where the mapped columns start in the query below.
@@ -56,16 +56,8 @@ pub(crate) async fn record(
             .unwrap_or(Value::Null);
         columns.push((c.name.clone(), value));
     }
-    Ok(Some(StoredRecord {
-        raw: r.try_get(0).map_err(e())?,
-        columns,
-        first_seen: r.try_get(1).map_err(e())?,
-        updated_at: r.try_get(2).map_err(e())?,
-        updated_run: RunId(r.try_get(3).map_err(e())?),
-        last_seen: r.try_get(4).map_err(e())?,
-        last_run: RunId(r.try_get(5).map_err(e())?),
-        last_change: LastChange::try_from(i64::from(r.try_get::<i32, _>(6).map_err(e())?))?,
-        version: r.try_get(7).map_err(e())?,
-        deleted_at: r.try_get(8).map_err(e())?,
-    }))
+    MetaRecord::from_row(&r)
+        .map_err(e())?
+        .into_stored(columns)
+        .map(Some)
 }

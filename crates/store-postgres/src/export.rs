@@ -5,17 +5,19 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use holdfast_store::{
-    Column, ColumnKind, ExportStore, ExportedQuarantine, ExportedRecord, Inventory, LastChange,
-    NamedShape, NamedState, RunId, RunRow, StoreError, StoreErrorKind, TableSpec, Violation,
+    Column, ColumnKind, ExportStore, ExportedQuarantine, ExportedRecord, Inventory, NamedShape,
+    NamedState, RunId, RunRow, StoreError, StoreErrorKind, TableSpec,
 };
 use serde_json::Value;
 use sqlx::postgres::{PgArguments, PgConnection, PgPool, PgRow};
-use sqlx::{Arguments, AssertSqlSafe, Row};
+use sqlx::{Arguments, AssertSqlSafe, FromRow, Row};
 
 use crate::error::{bind_err, db_err};
-use crate::records::{count, run_row};
+use crate::quarantine::QuarantineRecord;
+use crate::records::count;
+use crate::runs::{RUN_COLUMNS, RunRecord};
 use crate::store::PgStore;
-use crate::table::{META_COLUMNS, json_of, key_list, quote, sql_type};
+use crate::table::{META_COLUMNS, MetaRecord, json_of, key_list, quote, sql_type};
 use crate::values::{identity, key_texts, mapped_text};
 
 #[async_trait]
@@ -238,19 +240,9 @@ fn record(r: &PgRow, table: &TableSpec, context: &str) -> Result<ExportedRecord,
     let meta = nkeys + table.columns.len();
     let key = (0..nkeys).map(json).collect::<Result<Vec<_>, _>>()?;
     let values = (nkeys..meta).map(json).collect::<Result<Vec<_>, _>>()?;
-    Ok(ExportedRecord {
-        key,
-        raw: json(meta)?.to_string(),
-        values,
-        first_seen: r.try_get(meta + 1).map_err(e())?,
-        updated_at: r.try_get(meta + 2).map_err(e())?,
-        updated_run: RunId(r.try_get(meta + 3).map_err(e())?),
-        last_seen: r.try_get(meta + 4).map_err(e())?,
-        last_run: RunId(r.try_get(meta + 5).map_err(e())?),
-        last_change: LastChange::try_from(i64::from(r.try_get::<i32, _>(meta + 6).map_err(e())?))?,
-        version: r.try_get(meta + 7).map_err(e())?,
-        deleted_at: r.try_get(meta + 8).map_err(e())?,
-    })
+    MetaRecord::from_row(r)
+        .map_err(e())?
+        .into_exported(key, values, context)
 }
 
 /// Upserts `records` verbatim into `table` in one statement on `conn` (the
@@ -388,16 +380,15 @@ pub(crate) async fn runs(
     after: Option<RunId>,
     limit: u32,
 ) -> Result<Vec<RunRow>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT id, stream, started_at, finished_at, pages, created, updated, unchanged, \
-         quarantined, outcome, error, holder, lease_until, last_page_at FROM _holdfast_runs WHERE id > $1 ORDER BY id LIMIT $2",
-    )
+    let rows: Vec<RunRecord> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {RUN_COLUMNS} FROM _holdfast_runs WHERE id > $1 ORDER BY id LIMIT $2"
+    )))
     .bind(after.map_or(i64::MIN, |r| r.0))
     .bind(i64::from(limit))
     .fetch_all(pool)
     .await
     .map_err(db_err("exporting runs"))?;
-    rows.iter().map(run_row).collect()
+    rows.into_iter().map(RunRecord::into_run).collect()
 }
 
 /// Upserts runs by id on `conn`, then moves the id sequence past them.
@@ -448,7 +439,7 @@ pub(crate) async fn quarantine(
     limit: u32,
 ) -> Result<Vec<ExportedQuarantine>, StoreError> {
     let context = "exporting quarantine";
-    let rows = sqlx::query(
+    let rows: Vec<ExportedQuarantineRecord> = sqlx::query_as(
         "SELECT id, stream, run_id, reason, raw, violations, at, seen, resolved_at, resolved_run \
          FROM _holdfast_quarantine WHERE id > $1 ORDER BY id LIMIT $2",
     )
@@ -457,25 +448,21 @@ pub(crate) async fn quarantine(
     .fetch_all(pool)
     .await
     .map_err(db_err(context))?;
-    rows.iter()
+    Ok(rows
+        .into_iter()
         .map(|r| {
-            let e = || db_err(context);
-            let violations: String = r.try_get(5).map_err(e())?;
-            let resolved_run: Option<i64> = r.try_get(9).map_err(e())?;
-            Ok(ExportedQuarantine {
-                id: r.try_get(0).map_err(e())?,
-                stream: r.try_get(1).map_err(e())?,
-                run: RunId(r.try_get(2).map_err(e())?),
-                reason: r.try_get(3).map_err(e())?,
-                raw: r.try_get(4).map_err(e())?,
-                violations: serde_json::from_str::<Vec<Violation>>(&violations).unwrap_or_default(),
-                at: r.try_get(6).map_err(e())?,
-                seen: r.try_get::<i64, _>(7).map_err(e())?.max(0) as u64,
-                resolved_at: r.try_get(8).map_err(e())?,
-                resolved_run: resolved_run.map(RunId),
-            })
+            ExportedQuarantine::new(r.row.into_row(), r.resolved_at, r.resolved_run.map(RunId))
         })
-        .collect()
+        .collect())
+}
+
+/// A quarantine row as exported: as listed, and how it was resolved.
+#[derive(sqlx::FromRow)]
+struct ExportedQuarantineRecord {
+    #[sqlx(flatten)]
+    row: QuarantineRecord,
+    resolved_at: Option<DateTime<Utc>>,
+    resolved_run: Option<i64>,
 }
 
 /// Upserts quarantine rows by id on `conn`, then moves the id sequence past them.

@@ -46,7 +46,7 @@
 //!   compared byte-wise) and `_deleted_at` (a tombstone). Run 0 means a
 //!   webhook event wrote the row.
 //! - Mapped columns are typed: `Text` → `TEXT`, `Integer` → `BIGINT`,
-//!   `Boolean` → `BOOLEAN`, `Any` → `JSONB`. [`Store::record`](holdfast_store::Store::record)
+//!   `Boolean` → `BOOLEAN`, `Any` → `JSONB`. [`RecordStore::record`](holdfast_store::RecordStore::record)
 //!   reads booleans back as `0`/`1`, as the SQLite store does.
 //!
 //! holdfast's own tables start with `_holdfast_`: the job queue is
@@ -82,6 +82,7 @@
 #![warn(missing_docs, unreachable_pub)]
 #![forbid(unsafe_code)]
 
+mod alerts;
 mod coordination;
 mod drift;
 mod error;
@@ -93,7 +94,9 @@ mod options;
 mod quarantine;
 mod queue;
 mod records;
+mod rejections;
 mod requests;
+mod runs;
 mod secrets;
 mod store;
 mod table;

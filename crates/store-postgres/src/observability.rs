@@ -58,11 +58,11 @@ impl ObservabilityStore for PgStore {
     }
 
     async fn save_alert(&self, alert: &StoredAlert) -> Result<(), StoreError> {
-        crate::coordination::save_alert(&self.pool, alert).await
+        crate::alerts::save(&self.pool, alert).await
     }
 
     async fn alerts(&self) -> Result<Vec<StoredAlert>, StoreError> {
-        crate::coordination::alerts(&self.pool).await
+        crate::alerts::list(&self.pool).await
     }
 
     async fn count_rejection(
@@ -75,10 +75,10 @@ impl ObservabilityStore for PgStore {
         if count == 0 {
             return Ok(());
         }
-        crate::queue::admin::count_rejection(self.pool(), webhook, reason, count, now).await
+        crate::rejections::add(self.pool(), webhook, reason, count, now).await
     }
 
     async fn rejections(&self) -> Result<Vec<Rejection>, StoreError> {
-        crate::queue::admin::rejections(self.pool()).await
+        crate::rejections::list(self.pool()).await
     }
 }

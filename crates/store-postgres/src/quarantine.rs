@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use holdfast_store::{QuarantineRow, QuarantinedRecord, RunId, StoreError, Violation};
 use serde_json::Value;
-use sqlx::postgres::{PgArguments, PgConnection, PgPool, PgRow};
-use sqlx::{Arguments, AssertSqlSafe, Row};
+use sqlx::postgres::{PgArguments, PgConnection, PgPool};
+use sqlx::{Arguments, AssertSqlSafe};
 
 use crate::error::{bind_err, db_err};
 
@@ -106,7 +106,7 @@ pub(crate) async fn list(
     stream: Option<&str>,
     limit: u32,
 ) -> Result<Vec<QuarantineRow>, StoreError> {
-    let rows = sqlx::query(AssertSqlSafe(format!(
+    let rows: Vec<QuarantineRecord> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM _holdfast_quarantine \
          WHERE resolved_at IS NULL AND ($1::text IS NULL OR stream = $1) ORDER BY id DESC LIMIT $2"
     )))
@@ -115,7 +115,7 @@ pub(crate) async fn list(
     .fetch_all(pool)
     .await
     .map_err(db_err("listing quarantine"))?;
-    rows.iter().map(row).collect()
+    Ok(rows.into_iter().map(QuarantineRecord::into_row).collect())
 }
 
 /// Unresolved rows of `stream` whose payload has `key` at `fields`.
@@ -138,7 +138,7 @@ pub(crate) async fn by_key(
         args.add(field.clone()).map_err(bind_err(context))?;
         args.add(value.to_string()).map_err(bind_err(context))?;
     }
-    let rows = sqlx::query_with(
+    let rows: Vec<QuarantineRecord> = sqlx::query_as_with(
         AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM _holdfast_quarantine \
              WHERE stream = $1 AND resolved_at IS NULL{filter} ORDER BY id DESC"
@@ -148,22 +148,37 @@ pub(crate) async fn by_key(
     .fetch_all(pool)
     .await
     .map_err(db_err(context))?;
-    rows.iter().map(row).collect()
+    Ok(rows.into_iter().map(QuarantineRecord::into_row).collect())
 }
 
-fn row(r: &PgRow) -> Result<QuarantineRow, StoreError> {
-    let e = || db_err("reading quarantine");
-    let violations: String = r.try_get(5).map_err(e())?;
-    Ok(QuarantineRow {
-        id: r.try_get(0).map_err(e())?,
-        stream: r.try_get(1).map_err(e())?,
-        run: RunId(r.try_get(2).map_err(e())?),
-        reason: r.try_get(3).map_err(e())?,
-        raw: r.try_get(4).map_err(e())?,
-        violations: serde_json::from_str::<Vec<Violation>>(&violations).unwrap_or_default(),
-        at: r.try_get(6).map_err(e())?,
-        seen: r.try_get::<i64, _>(7).map_err(e())?.max(0) as u64,
-    })
+/// A quarantine row as stored (`COLUMNS`).
+#[derive(sqlx::FromRow)]
+pub(crate) struct QuarantineRecord {
+    id: i64,
+    stream: String,
+    run_id: i64,
+    reason: String,
+    raw: String,
+    violations: String,
+    at: DateTime<Utc>,
+    seen: i64,
+}
+
+impl QuarantineRecord {
+    /// The row as listed.
+    pub(crate) fn into_row(self) -> QuarantineRow {
+        QuarantineRow {
+            id: self.id,
+            stream: self.stream,
+            run: RunId(self.run_id),
+            reason: self.reason,
+            raw: self.raw,
+            violations: serde_json::from_str::<Vec<Violation>>(&self.violations)
+                .unwrap_or_default(),
+            at: self.at,
+            seen: self.seen.max(0) as u64,
+        }
+    }
 }
 
 /// FNV-1a over the payload: stable across versions, the same as the SQLite store's.

@@ -2,7 +2,7 @@
 //! with `FOR UPDATE SKIP LOCKED`, so workers of every process share the
 //! queue without waiting on each other; each hot operation is one statement.
 
-pub(crate) mod admin;
+mod admin;
 mod claim;
 mod enqueue;
 mod row;

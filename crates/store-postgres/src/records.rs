@@ -7,10 +7,11 @@ use holdfast_store::{
     RunOutcome, RunRow, StoreError, StoreErrorKind, StoredRecord, StreamState, TableSpec,
 };
 use serde_json::Value;
-use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::postgres::PgArguments;
 use sqlx::{Arguments, AssertSqlSafe, Row};
 
 use crate::error::{bind_err, db_err};
+use crate::runs::{RUN_COLUMNS, RunRecord};
 use crate::store::PgStore;
 use crate::table::{self, quote};
 use crate::values::key_text;
@@ -245,19 +246,18 @@ impl RecordStore for PgStore {
     }
 
     async fn runs(&self, stream: Option<&str>, limit: u32) -> Result<Vec<RunRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, stream, started_at, finished_at, pages, created, updated, unchanged, \
-             quarantined, outcome, error, holder, lease_until, last_page_at FROM _holdfast_runs \
-             WHERE ($1::text IS NULL OR stream = $1) ORDER BY id DESC LIMIT $2",
-        )
+        let rows: Vec<RunRecord> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {RUN_COLUMNS} FROM _holdfast_runs \
+             WHERE ($1::text IS NULL OR stream = $1) ORDER BY id DESC LIMIT $2"
+        )))
         .bind(stream)
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await
         .map_err(db_err("listing runs"))?;
         let now = Utc::now();
-        rows.iter()
-            .map(|r| run_row(r).map(|run| holdfast_store::settle(run, now)))
+        rows.into_iter()
+            .map(|r| r.into_run().map(|run| holdfast_store::settle(run, now)))
             .collect()
     }
 
@@ -357,36 +357,4 @@ fn columns_json(names: &[String]) -> String {
         .map(|n| serde_json::json!({ "name": n }))
         .collect();
     Value::Array(items).to_string()
-}
-
-pub(crate) fn run_row(r: &PgRow) -> Result<RunRow, StoreError> {
-    let e = || db_err("reading runs");
-    let count = |i: usize| -> Result<u64, StoreError> {
-        Ok(r.try_get::<i64, _>(i).map_err(e())?.max(0) as u64)
-    };
-    let outcome: String = r.try_get(9).map_err(e())?;
-    Ok(RunRow {
-        id: RunId(r.try_get(0).map_err(e())?),
-        stream: r.try_get(1).map_err(e())?,
-        started_at: r.try_get(2).map_err(e())?,
-        finished_at: r.try_get(3).map_err(e())?,
-        pages: count(4)?,
-        outcome_counts: PageOutcome {
-            created: count(5)?,
-            updated: count(6)?,
-            unchanged: count(7)?,
-        },
-        quarantined: count(8)?,
-        outcome: RunOutcome::parse(&outcome).ok_or_else(|| {
-            StoreError::new(
-                StoreErrorKind::Schema,
-                "reading runs",
-                format!("unknown run outcome `{outcome}`"),
-            )
-        })?,
-        error: r.try_get(10).map_err(e())?,
-        holder: r.try_get(11).map_err(e())?,
-        lease_until: r.try_get(12).map_err(e())?,
-        last_page_at: r.try_get(13).map_err(e())?,
-    })
 }

@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use holdfast_store::{EndpointStats, RequestRow, RunId, StoreError};
-use sqlx::Row;
-use sqlx::postgres::{PgConnection, PgPool, PgRow};
+use sqlx::postgres::{PgConnection, PgPool};
 
 use crate::error::db_err;
 use crate::records::count;
@@ -67,7 +66,7 @@ pub(crate) async fn of_run(
     run: RunId,
     limit: u32,
 ) -> Result<Vec<RequestRow>, StoreError> {
-    let rows = sqlx::query(
+    let rows: Vec<RequestRecord> = sqlx::query_as(
         "SELECT run_id, stream, connection, endpoint, at, method, url, status, duration_ms, attempt, \
          bytes, error, message, waited_ms, deprecation, sunset FROM _holdfast_requests \
          WHERE run_id = $1 ORDER BY at, id LIMIT $2",
@@ -77,7 +76,7 @@ pub(crate) async fn of_run(
     .fetch_all(pool)
     .await
     .map_err(db_err("reading the request log"))?;
-    rows.iter().map(request_row).collect()
+    Ok(rows.into_iter().map(RequestRecord::into_row).collect())
 }
 
 /// Per endpoint since `since`: attempts, failures, latency percentiles
@@ -87,10 +86,10 @@ pub(crate) async fn stats(
     since: DateTime<Utc>,
 ) -> Result<Vec<EndpointStats>, StoreError> {
     let err = || db_err("computing endpoint stats");
-    let groups = sqlx::query(
+    let groups: Vec<GroupRecord> = sqlx::query_as(
         "SELECT connection, ep, n, failed, deprecation, sunset, \
-         d[1 + round((n - 1) * 0.50)::int], d[1 + round((n - 1) * 0.95)::int], \
-         d[1 + round((n - 1) * 0.99)::int] \
+         d[1 + round((n - 1) * 0.50)::int] AS p50, d[1 + round((n - 1) * 0.95)::int] AS p95, \
+         d[1 + round((n - 1) * 0.99)::int] AS p99 \
          FROM (SELECT connection, COALESCE(endpoint, method || ' ' || url) AS ep, count(*) AS n, \
          count(error) AS failed, max(deprecation) AS deprecation, max(sunset) AS sunset, \
          array_agg(duration_ms ORDER BY duration_ms) AS d FROM _holdfast_requests \
@@ -101,53 +100,77 @@ pub(crate) async fn stats(
     .await
     .map_err(err())?;
     let ms = |v: f64| Duration::from_secs_f64(v.max(0.0) / 1000.0);
-    groups
-        .iter()
-        .map(|g| {
-            Ok(EndpointStats {
-                connection: g.try_get(0).map_err(err())?,
-                endpoint: g.try_get(1).map_err(err())?,
-                attempts: g.try_get::<i64, _>(2).map_err(err())?.max(0) as u64,
-                failed: g.try_get::<i64, _>(3).map_err(err())?.max(0) as u64,
-                deprecation: g.try_get(4).map_err(err())?,
-                sunset: g.try_get(5).map_err(err())?,
-                p50: ms(g.try_get(6).map_err(err())?),
-                p95: ms(g.try_get(7).map_err(err())?),
-                p99: ms(g.try_get(8).map_err(err())?),
-            })
+    Ok(groups
+        .into_iter()
+        .map(|g| EndpointStats {
+            connection: g.connection,
+            endpoint: g.ep,
+            attempts: g.n.max(0) as u64,
+            failed: g.failed.max(0) as u64,
+            deprecation: g.deprecation,
+            sunset: g.sunset,
+            p50: ms(g.p50),
+            p95: ms(g.p95),
+            p99: ms(g.p99),
         })
-        .collect()
+        .collect())
 }
 
-fn request_row(r: &PgRow) -> Result<RequestRow, StoreError> {
-    let e = || db_err("reading the request log");
-    let ms = |i: usize| -> Result<Duration, StoreError> {
-        Ok(Duration::from_secs_f64(
-            r.try_get::<f64, _>(i).map_err(e())?.max(0.0) / 1000.0,
-        ))
-    };
-    Ok(RequestRow {
-        run: r.try_get::<Option<i64>, _>(0).map_err(e())?.map(RunId),
-        stream: r.try_get(1).map_err(e())?,
-        connection: r.try_get(2).map_err(e())?,
-        endpoint: r.try_get(3).map_err(e())?,
-        at: r.try_get(4).map_err(e())?,
-        method: r.try_get(5).map_err(e())?,
-        url: r.try_get(6).map_err(e())?,
-        status: r
-            .try_get::<Option<i32>, _>(7)
-            .map_err(e())?
-            .and_then(|s| u16::try_from(s).ok()),
-        duration: ms(8)?,
-        attempt: r
-            .try_get::<i64, _>(9)
-            .map_err(e())?
-            .clamp(0, i64::from(u32::MAX)) as u32,
-        bytes: r.try_get::<i64, _>(10).map_err(e())?.max(0) as u64,
-        error: r.try_get(11).map_err(e())?,
-        message: r.try_get(12).map_err(e())?,
-        waited: ms(13)?,
-        deprecation: r.try_get(14).map_err(e())?,
-        sunset: r.try_get(15).map_err(e())?,
-    })
+/// A request log row as stored (durations in milliseconds).
+#[derive(sqlx::FromRow)]
+struct RequestRecord {
+    run_id: Option<i64>,
+    stream: Option<String>,
+    connection: String,
+    endpoint: Option<String>,
+    at: DateTime<Utc>,
+    method: String,
+    url: String,
+    status: Option<i32>,
+    duration_ms: f64,
+    attempt: i64,
+    bytes: i64,
+    error: Option<String>,
+    message: Option<String>,
+    waited_ms: f64,
+    deprecation: Option<String>,
+    sunset: Option<String>,
+}
+
+impl RequestRecord {
+    fn into_row(self) -> RequestRow {
+        let ms = |ms: f64| Duration::from_secs_f64(ms.max(0.0) / 1000.0);
+        RequestRow {
+            run: self.run_id.map(RunId),
+            stream: self.stream,
+            connection: self.connection,
+            endpoint: self.endpoint,
+            at: self.at,
+            method: self.method,
+            url: self.url,
+            status: self.status.and_then(|s| u16::try_from(s).ok()),
+            duration: ms(self.duration_ms),
+            attempt: self.attempt.clamp(0, i64::from(u32::MAX)) as u32,
+            bytes: self.bytes.max(0) as u64,
+            error: self.error,
+            message: self.message,
+            waited: ms(self.waited_ms),
+            deprecation: self.deprecation,
+            sunset: self.sunset,
+        }
+    }
+}
+
+/// One endpoint's attempts in the window, with its latency percentiles.
+#[derive(sqlx::FromRow)]
+struct GroupRecord {
+    connection: String,
+    ep: String,
+    n: i64,
+    failed: i64,
+    deprecation: Option<String>,
+    sunset: Option<String>,
+    p50: f64,
+    p95: f64,
+    p99: f64,
 }

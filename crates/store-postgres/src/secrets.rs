@@ -3,7 +3,6 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use holdfast_store::{SecretStore, StoreError, StoredSecret, StoredToken, TokenStatus};
-use sqlx::Row;
 use sqlx::postgres::PgPool;
 
 use crate::error::db_err;
@@ -82,22 +81,20 @@ pub(crate) async fn delete(pool: &PgPool, name: &str) -> Result<bool, StoreError
 
 /// Every secret, by name.
 pub(crate) async fn list(pool: &PgPool) -> Result<Vec<StoredSecret>, StoreError> {
-    let rows = sqlx::query(
+    let rows: Vec<SecretRecord> = sqlx::query_as(
         "SELECT name, sealed, updated_at FROM _holdfast_secrets ORDER BY name COLLATE \"C\"",
     )
     .fetch_all(pool)
     .await
     .map_err(db_err("listing secrets"))?;
-    rows.iter()
-        .map(|r| {
-            let e = || db_err("reading secrets");
-            Ok(StoredSecret {
-                name: r.try_get(0).map_err(e())?,
-                sealed: r.try_get(1).map_err(e())?,
-                updated_at: r.try_get(2).map_err(e())?,
-            })
+    Ok(rows
+        .into_iter()
+        .map(|r| StoredSecret {
+            name: r.name,
+            sealed: r.sealed,
+            updated_at: r.updated_at,
         })
-        .collect()
+        .collect())
 }
 
 /// Inserts or replaces `connection`'s token state.
@@ -139,7 +136,7 @@ pub(crate) async fn tokens(
     pool: &PgPool,
     connection: Option<&str>,
 ) -> Result<Vec<StoredToken>, StoreError> {
-    let rows = sqlx::query(
+    let rows: Vec<TokenRecord> = sqlx::query_as(
         "SELECT connection, sealed, auth_type, expires_at, last_refresh_at, last_outcome, \
          consecutive_failures, needs_reauth, updated_at FROM _holdfast_tokens \
          WHERE $1::text IS NULL OR connection = $1 ORDER BY connection COLLATE \"C\"",
@@ -148,23 +145,42 @@ pub(crate) async fn tokens(
     .fetch_all(pool)
     .await
     .map_err(db_err("reading token states"))?;
-    rows.iter()
-        .map(|r| {
-            let e = || db_err("reading token states");
-            Ok(StoredToken {
-                connection: r.try_get(0).map_err(e())?,
-                sealed: r.try_get(1).map_err(e())?,
-                status: TokenStatus {
-                    auth_type: r.try_get(2).map_err(e())?,
-                    expires_at: r.try_get(3).map_err(e())?,
-                    last_refresh_at: r.try_get(4).map_err(e())?,
-                    last_outcome: r.try_get(5).map_err(e())?,
-                    consecutive_failures: u32::try_from(r.try_get::<i64, _>(6).map_err(e())?)
-                        .unwrap_or(u32::MAX),
-                    needs_reauth: r.try_get(7).map_err(e())?,
-                },
-                updated_at: r.try_get(8).map_err(e())?,
-            })
+    Ok(rows
+        .into_iter()
+        .map(|r| StoredToken {
+            connection: r.connection,
+            sealed: r.sealed,
+            status: TokenStatus {
+                auth_type: r.auth_type,
+                expires_at: r.expires_at,
+                last_refresh_at: r.last_refresh_at,
+                last_outcome: r.last_outcome,
+                consecutive_failures: u32::try_from(r.consecutive_failures).unwrap_or(u32::MAX),
+                needs_reauth: r.needs_reauth,
+            },
+            updated_at: r.updated_at,
         })
-        .collect()
+        .collect())
+}
+
+/// A secret as stored.
+#[derive(sqlx::FromRow)]
+struct SecretRecord {
+    name: String,
+    sealed: Vec<u8>,
+    updated_at: DateTime<Utc>,
+}
+
+/// A token state as stored.
+#[derive(sqlx::FromRow)]
+struct TokenRecord {
+    connection: String,
+    sealed: Vec<u8>,
+    auth_type: String,
+    expires_at: Option<DateTime<Utc>>,
+    last_refresh_at: Option<DateTime<Utc>>,
+    last_outcome: Option<String>,
+    consecutive_failures: i64,
+    needs_reauth: bool,
+    updated_at: DateTime<Utc>,
 }

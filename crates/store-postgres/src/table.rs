@@ -1,6 +1,11 @@
 //! Stream tables: names, DDL, and the metadata columns every one has.
 
-use holdfast_store::{Column, ColumnKind, StoreError, StoreErrorKind, TableSpec};
+use chrono::{DateTime, Utc};
+use holdfast_store::{
+    Column, ColumnKind, ExportedRecord, LastChange, RunId, StoreError, StoreErrorKind,
+    StoredRecord, TableSpec,
+};
+use serde_json::Value;
 
 /// Metadata columns holdfast adds to every stream table.
 pub(crate) const META_COLUMNS: [&str; 9] = [
@@ -14,6 +19,76 @@ pub(crate) const META_COLUMNS: [&str; 9] = [
     "_version",
     "_deleted_at",
 ];
+
+/// The metadata of a stream-table row, read by column name
+/// ([`META_COLUMNS`], `_raw` selected as text).
+#[derive(sqlx::FromRow)]
+pub(crate) struct MetaRecord {
+    #[sqlx(rename = "_raw")]
+    raw: String,
+    #[sqlx(rename = "_first_seen")]
+    first_seen: DateTime<Utc>,
+    #[sqlx(rename = "_updated_at")]
+    updated_at: DateTime<Utc>,
+    #[sqlx(rename = "_updated_run")]
+    updated_run: i64,
+    #[sqlx(rename = "_last_seen")]
+    last_seen: DateTime<Utc>,
+    #[sqlx(rename = "_last_run")]
+    last_run: i64,
+    #[sqlx(rename = "_last_change")]
+    last_change: i32,
+    #[sqlx(rename = "_version")]
+    version: Option<String>,
+    #[sqlx(rename = "_deleted_at")]
+    deleted_at: Option<DateTime<Utc>>,
+}
+
+impl MetaRecord {
+    /// The record as `explain` shows it, with its mapped `columns`.
+    pub(crate) fn into_stored(
+        self,
+        columns: Vec<(String, Value)>,
+    ) -> Result<StoredRecord, StoreError> {
+        Ok(StoredRecord {
+            raw: self.raw,
+            columns,
+            first_seen: self.first_seen,
+            updated_at: self.updated_at,
+            updated_run: RunId(self.updated_run),
+            last_seen: self.last_seen,
+            last_run: RunId(self.last_run),
+            last_change: LastChange::try_from(i64::from(self.last_change))?,
+            version: self.version,
+            deleted_at: self.deleted_at,
+        })
+    }
+
+    /// The record as exported, with its `key` and mapped `values`; `_raw`
+    /// as compact JSON (JSONB keeps content, not spelling).
+    pub(crate) fn into_exported(
+        self,
+        key: Vec<Value>,
+        values: Vec<Value>,
+        context: &str,
+    ) -> Result<ExportedRecord, StoreError> {
+        let raw: Value = serde_json::from_str(&self.raw)
+            .map_err(|e| StoreError::with_source(StoreErrorKind::Schema, context.to_owned(), e))?;
+        Ok(ExportedRecord {
+            key,
+            raw: raw.to_string(),
+            values,
+            first_seen: self.first_seen,
+            updated_at: self.updated_at,
+            updated_run: RunId(self.updated_run),
+            last_seen: self.last_seen,
+            last_run: RunId(self.last_run),
+            last_change: LastChange::try_from(i64::from(self.last_change))?,
+            version: self.version,
+            deleted_at: self.deleted_at,
+        })
+    }
+}
 
 /// Postgres truncates longer identifiers silently; holdfast refuses them.
 const MAX_IDENTIFIER: usize = 63;

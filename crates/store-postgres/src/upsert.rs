@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use holdfast_store::{PageOutcome, RecordRow, RunId, StoreError, TableSpec};
 use sqlx::postgres::{PgArguments, PgConnection};
-use sqlx::{Arguments, AssertSqlSafe, Row};
+use sqlx::{Arguments, AssertSqlSafe};
 
 use crate::error::{bind_err, db_err};
 use crate::table::{key_list, quote, sql_type};
@@ -107,16 +107,15 @@ impl<'a> Upsert<'a> {
             for column in round.mapped {
                 args.add(column).map_err(bind_err(&context))?;
             }
-            let row = sqlx::query_with(AssertSqlSafe(sql.as_str()), args)
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(db_err(&context))?;
-            let get = |i: usize| -> Result<u64, StoreError> {
-                Ok(row.try_get::<i64, _>(i).map_err(db_err(&context))?.max(0) as u64)
-            };
-            outcome.created += get(0)?;
-            outcome.updated += get(1)?;
-            outcome.unchanged += get(2)?;
+            let (created, updated, unchanged): (i64, i64, i64) =
+                sqlx::query_as_with(AssertSqlSafe(sql.as_str()), args)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(db_err(&context))?;
+            let count = |n: i64| n.max(0) as u64;
+            outcome.created += count(created);
+            outcome.updated += count(updated);
+            outcome.unchanged += count(unchanged);
         }
         Ok(outcome)
     }

@@ -7,9 +7,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use holdfast_store::{
-    CoordinationStore, NamedLease, StoreError, StoreErrorKind, StoredAlert, WRITE_PROBE, gcra_wait,
+    CoordinationStore, NamedLease, StoreError, StoreErrorKind, WRITE_PROBE, gcra_wait,
 };
-use sqlx::Row;
 use sqlx::sqlite::SqliteConnection;
 
 use crate::error::db_err;
@@ -143,18 +142,19 @@ pub(crate) async fn release(
 /// Every lease, by name.
 pub(crate) async fn list(conn: &mut SqliteConnection) -> Result<Vec<NamedLease>, StoreError> {
     let e = || db_err("listing leases");
-    let rows =
-        sqlx::query("SELECT name, holder, until, acquired_at FROM _holdfast_leases ORDER BY name")
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(e())?;
-    rows.iter()
+    let rows: Vec<LeaseRecord> = sqlx::query_as(
+        "SELECT name, holder, until, acquired_at FROM _holdfast_leases ORDER BY name",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(e())?;
+    rows.into_iter()
         .map(|r| {
             Ok(NamedLease {
-                name: r.try_get(0).map_err(e())?,
-                holder: r.try_get(1).map_err(e())?,
-                until: from_text(&r.try_get::<String, _>(2).map_err(e())?)?,
-                acquired_at: from_text(&r.try_get::<String, _>(3).map_err(e())?)?,
+                name: r.name,
+                holder: r.holder,
+                until: from_text(&r.until)?,
+                acquired_at: from_text(&r.acquired_at)?,
             })
         })
         .collect()
@@ -190,52 +190,11 @@ pub(crate) async fn reserve(
     Ok(gcra_wait(tat, interval, burst, now))
 }
 
-/// Saves `alert` by (rule, subject).
-pub(crate) async fn save_alert(
-    conn: &mut SqliteConnection,
-    alert: &StoredAlert,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO _holdfast_alerts (rule, subject, firing, since, message, place) \
-         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (rule, subject) DO UPDATE SET \
-         firing = excluded.firing, since = excluded.since, message = excluded.message, \
-         place = excluded.place",
-    )
-    .bind(&alert.rule)
-    .bind(&alert.subject)
-    .bind(alert.firing)
-    .bind(to_text(alert.since))
-    .bind(&alert.message)
-    .bind(&alert.place)
-    .execute(&mut *conn)
-    .await
-    .map_err(db_err(format!(
-        "saving alert `{}` about `{}`",
-        alert.rule, alert.subject
-    )))?;
-    Ok(())
-}
-
-/// Every alert, by rule then subject.
-pub(crate) async fn alerts(conn: &mut SqliteConnection) -> Result<Vec<StoredAlert>, StoreError> {
-    let e = || db_err("listing alerts");
-    let rows = sqlx::query(
-        "SELECT rule, subject, firing, since, message, place FROM _holdfast_alerts \
-         ORDER BY rule, subject",
-    )
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(e())?;
-    rows.iter()
-        .map(|r| {
-            Ok(StoredAlert {
-                rule: r.try_get(0).map_err(e())?,
-                subject: r.try_get(1).map_err(e())?,
-                firing: r.try_get(2).map_err(e())?,
-                since: from_text(&r.try_get::<String, _>(3).map_err(e())?)?,
-                message: r.try_get(4).map_err(e())?,
-                place: r.try_get(5).map_err(e())?,
-            })
-        })
-        .collect()
+/// A named lease as stored.
+#[derive(sqlx::FromRow)]
+struct LeaseRecord {
+    name: String,
+    holder: String,
+    until: String,
+    acquired_at: String,
 }

@@ -1,7 +1,6 @@
 //! Drift events and each stream's known shape.
 
 use holdfast_store::{DriftRow, RunId, StoreError};
-use sqlx::Row;
 use sqlx::sqlite::SqliteConnection;
 
 use crate::error::db_err;
@@ -58,7 +57,7 @@ pub(crate) async fn list(
     stream: Option<&str>,
     limit: u32,
 ) -> Result<Vec<DriftRow>, StoreError> {
-    let rows = sqlx::query(
+    let rows: Vec<DriftRecord> = sqlx::query_as(
         "SELECT stream, run_id, at, kind, path, before, after, example FROM _holdfast_drift \
          WHERE (?1 IS NULL OR stream = ?1) ORDER BY id DESC LIMIT ?2",
     )
@@ -67,19 +66,31 @@ pub(crate) async fn list(
     .fetch_all(&mut *conn)
     .await
     .map_err(db_err("listing drift"))?;
-    rows.iter()
+    rows.into_iter()
         .map(|r| {
-            let e = || db_err("reading drift");
             Ok(DriftRow {
-                stream: r.try_get(0).map_err(e())?,
-                run: r.try_get::<Option<i64>, _>(1).map_err(e())?.map(RunId),
-                at: from_text(&r.try_get::<String, _>(2).map_err(e())?)?,
-                kind: r.try_get(3).map_err(e())?,
-                path: r.try_get(4).map_err(e())?,
-                before: r.try_get(5).map_err(e())?,
-                after: r.try_get(6).map_err(e())?,
-                example: r.try_get(7).map_err(e())?,
+                stream: r.stream,
+                run: r.run_id.map(RunId),
+                at: from_text(&r.at)?,
+                kind: r.kind,
+                path: r.path,
+                before: r.before,
+                after: r.after,
+                example: r.example,
             })
         })
         .collect()
+}
+
+/// A drift event as stored.
+#[derive(sqlx::FromRow)]
+struct DriftRecord {
+    stream: String,
+    run_id: Option<i64>,
+    at: String,
+    kind: String,
+    path: String,
+    before: String,
+    after: String,
+    example: Option<String>,
 }

@@ -15,7 +15,7 @@ use holdfast_store::{
 };
 use serde_json::Value;
 use sqlx::sqlite::{SqliteArguments, SqliteConnection};
-use sqlx::{Arguments, AssertSqlSafe, Row};
+use sqlx::{Arguments, AssertSqlSafe, FromRow, Row};
 
 use crate::error::db_err;
 use crate::table::quote;
@@ -88,7 +88,7 @@ async fn live_leases(
         for id in chunk {
             add(&mut args, *id)?;
         }
-        let found = sqlx::query_with(
+        let found: Vec<(i64, i64)> = sqlx::query_as_with(
             AssertSqlSafe(format!(
                 "SELECT id, attempts FROM _holdfast_jobs WHERE state = 'running' AND id IN ({marks})"
             )),
@@ -97,9 +97,7 @@ async fn live_leases(
         .fetch_all(&mut *conn)
         .await
         .map_err(db_err("checking the leases of webhook events"))?;
-        for row in found {
-            let id: i64 = row.try_get(0).map_err(db_err("checking leases"))?;
-            let attempts: i64 = row.try_get(1).map_err(db_err("checking leases"))?;
+        for (id, attempts) in found {
             running.insert(id, u32::try_from(attempts).unwrap_or(u32::MAX));
         }
     }
@@ -139,15 +137,27 @@ async fn read_stored(
             .map_err(db_err(context()))?;
         for row in found {
             let key: Vec<Value> = (0..nkeys).map(|i| key_value(&row, i)).collect();
+            let stored = StoredKey::from_row(&row).map_err(db_err(context()))?;
             let stored = KeyState {
-                version: row.try_get(nkeys).map_err(db_err(context()))?,
-                deleted: row.try_get(nkeys + 1).map_err(db_err(context()))?,
-                raw: row.try_get(nkeys + 2).map_err(db_err(context()))?,
+                version: stored.version,
+                deleted: stored.deleted,
+                raw: stored.raw,
             };
             rows.insert((index, key_text(&key)), Some(stored));
         }
     }
     Ok(())
+}
+
+/// What a key holds, read by column name after its key columns.
+#[derive(sqlx::FromRow)]
+struct StoredKey {
+    #[sqlx(rename = "_version")]
+    version: Option<String>,
+    #[sqlx(rename = "_deleted")]
+    deleted: bool,
+    #[sqlx(rename = "_raw")]
+    raw: String,
 }
 
 /// A key column read back with its SQLite type.
@@ -291,7 +301,8 @@ impl Statements {
             format!("(VALUES {list})")
         };
         format!(
-            "SELECT {}, _version, _deleted_at IS NOT NULL, _raw FROM {} WHERE {lhs} IN {in_list}",
+            "SELECT {}, _version, _deleted_at IS NOT NULL AS _deleted, _raw FROM {} \
+             WHERE {lhs} IN {in_list}",
             self.keys.join(", "),
             self.name
         )

@@ -1,13 +1,12 @@
 //! Reading one stored record back, with its metadata.
 
-use holdfast_store::{LastChange, RunId, StoreError, StoredRecord, TableSpec};
+use holdfast_store::{StoreError, StoredRecord, TableSpec};
 use serde_json::Value;
 use sqlx::sqlite::{SqliteArguments, SqliteConnection};
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::{AssertSqlSafe, FromRow, Row};
 
 use crate::error::db_err;
-use crate::table::{key_list, quote};
-use crate::time::from_text;
+use crate::table::{MetaRecord, key_list, quote};
 use crate::upsert::bind_key;
 
 /// Where the mapped columns start in the query below.
@@ -46,7 +45,6 @@ pub(crate) async fn record(
         return Ok(None);
     };
     let e = || db_err(&context);
-    let deleted_at: Option<String> = r.try_get(8).map_err(e())?;
     let mut columns = Vec::new();
     for (i, c) in table.columns.iter().enumerate() {
         let text: Option<String> = r.try_get(MAPPED + i).map_err(e())?;
@@ -55,16 +53,8 @@ pub(crate) async fn record(
             .unwrap_or(Value::Null);
         columns.push((c.name.clone(), value));
     }
-    Ok(Some(StoredRecord {
-        raw: r.try_get(0).map_err(e())?,
-        columns,
-        first_seen: from_text(&r.try_get::<String, _>(1).map_err(e())?)?,
-        updated_at: from_text(&r.try_get::<String, _>(2).map_err(e())?)?,
-        updated_run: RunId(r.try_get(3).map_err(e())?),
-        last_seen: from_text(&r.try_get::<String, _>(4).map_err(e())?)?,
-        last_run: RunId(r.try_get(5).map_err(e())?),
-        last_change: LastChange::try_from(r.try_get::<i64, _>(6).map_err(e())?)?,
-        version: r.try_get(7).map_err(e())?,
-        deleted_at: deleted_at.as_deref().map(from_text).transpose()?,
-    }))
+    MetaRecord::from_row(&r)
+        .map_err(e())?
+        .into_stored(columns)
+        .map(Some)
 }

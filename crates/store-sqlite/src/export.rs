@@ -2,18 +2,19 @@
 
 use async_trait::async_trait;
 use holdfast_store::{
-    Column, ColumnKind, ExportStore, ExportedQuarantine, ExportedRecord, Inventory, LastChange,
-    NamedShape, NamedState, RunId, RunRow, StoreError, StoreErrorKind, TableSpec, Violation,
+    Column, ColumnKind, ExportStore, ExportedQuarantine, ExportedRecord, Inventory, NamedShape,
+    NamedState, RunId, RunRow, StoreError, StoreErrorKind, TableSpec,
 };
 use serde_json::Value;
 use sqlx::sqlite::{SqliteArguments, SqliteConnection, SqlitePool, SqliteRow};
-use sqlx::{Arguments, AssertSqlSafe, Row};
+use sqlx::{Arguments, AssertSqlSafe, FromRow, Row};
 
 use crate::error::db_err;
-use crate::records::run_row;
+use crate::quarantine::QuarantineRecord;
+use crate::runs::{RUN_COLUMNS, RunRecord};
 use crate::store::SqliteStore;
-use crate::table::{META_COLUMNS, key_list, quote};
-use crate::time::{from_text, to_text};
+use crate::table::{META_COLUMNS, MetaRecord, key_list, quote};
+use crate::time::{from_opt_text, from_text, to_text};
 use crate::upsert::{bind_key, bind_value};
 
 #[async_trait]
@@ -246,23 +247,9 @@ fn record(r: &SqliteRow, table: &TableSpec, context: &str) -> Result<ExportedRec
     let meta = nkeys + table.columns.len();
     let key = (0..nkeys).map(json).collect::<Result<Vec<_>, _>>()?;
     let values = (nkeys..meta).map(json).collect::<Result<Vec<_>, _>>()?;
-    let time = |i: usize| -> Result<_, StoreError> {
-        from_text(&r.try_get::<String, _>(meta + i).map_err(e())?)
-    };
-    let deleted_at: Option<String> = r.try_get(meta + 8).map_err(e())?;
-    Ok(ExportedRecord {
-        key,
-        raw: r.try_get(meta).map_err(e())?,
-        values,
-        first_seen: time(1)?,
-        updated_at: time(2)?,
-        updated_run: RunId(r.try_get(meta + 3).map_err(e())?),
-        last_seen: time(4)?,
-        last_run: RunId(r.try_get(meta + 5).map_err(e())?),
-        last_change: LastChange::try_from(r.try_get::<i64, _>(meta + 6).map_err(e())?)?,
-        version: r.try_get(meta + 7).map_err(e())?,
-        deleted_at: deleted_at.as_deref().map(from_text).transpose()?,
-    })
+    MetaRecord::from_row(r)
+        .map_err(e())?
+        .into_exported(key, values)
 }
 
 /// Upserts `records` verbatim into `table` on `conn` (the caller's transaction).
@@ -352,16 +339,15 @@ pub(crate) async fn runs(
     after: Option<RunId>,
     limit: u32,
 ) -> Result<Vec<RunRow>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT id, stream, started_at, finished_at, pages, created, updated, unchanged, \
-         quarantined, outcome, error, holder, lease_until, last_page_at FROM _holdfast_runs WHERE id > ? ORDER BY id LIMIT ?",
-    )
+    let rows: Vec<RunRecord> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {RUN_COLUMNS} FROM _holdfast_runs WHERE id > ? ORDER BY id LIMIT ?"
+    )))
     .bind(after.map_or(i64::MIN, |r| r.0))
     .bind(i64::from(limit))
     .fetch_all(pool)
     .await
     .map_err(db_err("exporting runs"))?;
-    rows.iter().map(run_row).collect()
+    rows.into_iter().map(RunRecord::into_run).collect()
 }
 
 /// Upserts runs by id on `conn` (AUTOINCREMENT then continues above them).
@@ -412,7 +398,7 @@ pub(crate) async fn quarantine(
     limit: u32,
 ) -> Result<Vec<ExportedQuarantine>, StoreError> {
     let context = "exporting quarantine";
-    let rows = sqlx::query(
+    let rows: Vec<ExportedQuarantineRecord> = sqlx::query_as(
         "SELECT id, stream, run_id, reason, raw, violations, at, seen, resolved_at, resolved_run \
          FROM _holdfast_quarantine WHERE id > ? ORDER BY id LIMIT ?",
     )
@@ -421,26 +407,24 @@ pub(crate) async fn quarantine(
     .fetch_all(pool)
     .await
     .map_err(db_err(context))?;
-    rows.iter()
+    rows.into_iter()
         .map(|r| {
-            let e = || db_err(context);
-            let violations: String = r.try_get(5).map_err(e())?;
-            let resolved_at: Option<String> = r.try_get(8).map_err(e())?;
-            let resolved_run: Option<i64> = r.try_get(9).map_err(e())?;
-            Ok(ExportedQuarantine {
-                id: r.try_get(0).map_err(e())?,
-                stream: r.try_get(1).map_err(e())?,
-                run: RunId(r.try_get(2).map_err(e())?),
-                reason: r.try_get(3).map_err(e())?,
-                raw: r.try_get(4).map_err(e())?,
-                violations: serde_json::from_str::<Vec<Violation>>(&violations).unwrap_or_default(),
-                at: from_text(&r.try_get::<String, _>(6).map_err(e())?)?,
-                seen: r.try_get::<i64, _>(7).map_err(e())?.max(0) as u64,
-                resolved_at: resolved_at.as_deref().map(from_text).transpose()?,
-                resolved_run: resolved_run.map(RunId),
-            })
+            Ok(ExportedQuarantine::new(
+                r.row.into_row()?,
+                from_opt_text(r.resolved_at.as_deref())?,
+                r.resolved_run.map(RunId),
+            ))
         })
         .collect()
+}
+
+/// A quarantine row as exported: as listed, and how it was resolved.
+#[derive(sqlx::FromRow)]
+struct ExportedQuarantineRecord {
+    #[sqlx(flatten)]
+    row: QuarantineRecord,
+    resolved_at: Option<String>,
+    resolved_run: Option<i64>,
 }
 
 /// Upserts quarantine rows by id on `conn`.

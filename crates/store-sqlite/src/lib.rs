@@ -22,6 +22,7 @@
 #![warn(missing_docs, unreachable_pub)]
 #![forbid(unsafe_code)]
 
+mod alerts;
 mod coordination;
 mod drift;
 mod error;
@@ -34,6 +35,7 @@ mod queue;
 mod records;
 mod rejections;
 mod requests;
+mod runs;
 mod secrets;
 mod store;
 mod table;

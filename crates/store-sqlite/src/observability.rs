@@ -75,7 +75,7 @@ impl ObservabilityStore for SqliteStore {
     async fn save_alert(&self, alert: &StoredAlert) -> Result<(), StoreError> {
         let context = format!("saving alert `{}` about `{}`", alert.rule, alert.subject);
         let mut tx = self.begin_write().await.map_err(db_err(&context))?;
-        crate::coordination::save_alert(&mut tx, alert).await?;
+        crate::alerts::save(&mut tx, alert).await?;
         tx.commit().await.map_err(db_err(context))
     }
 
@@ -85,7 +85,7 @@ impl ObservabilityStore for SqliteStore {
             .acquire()
             .await
             .map_err(db_err("listing alerts"))?;
-        crate::coordination::alerts(&mut conn).await
+        crate::alerts::list(&mut conn).await
     }
 
     async fn count_rejection(

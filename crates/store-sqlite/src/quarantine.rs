@@ -2,8 +2,8 @@
 
 use holdfast_store::{QuarantineRow, QuarantinedRecord, RunId, StoreError, Violation};
 use serde_json::Value;
-use sqlx::sqlite::{SqliteArguments, SqliteConnection, SqliteRow};
-use sqlx::{Arguments, AssertSqlSafe, Row};
+use sqlx::sqlite::{SqliteArguments, SqliteConnection};
+use sqlx::{Arguments, AssertSqlSafe};
 
 use crate::error::db_err;
 use crate::time::from_text;
@@ -68,7 +68,7 @@ pub(crate) async fn list(
     stream: Option<&str>,
     limit: u32,
 ) -> Result<Vec<QuarantineRow>, StoreError> {
-    let rows = sqlx::query(AssertSqlSafe(format!(
+    let rows: Vec<QuarantineRecord> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM _holdfast_quarantine \
          WHERE resolved_at IS NULL AND (?1 IS NULL OR stream = ?1) ORDER BY id DESC LIMIT ?2"
     )))
@@ -77,7 +77,7 @@ pub(crate) async fn list(
     .fetch_all(&mut *conn)
     .await
     .map_err(db_err("listing quarantine"))?;
-    rows.iter().map(row).collect()
+    rows.into_iter().map(QuarantineRecord::into_row).collect()
 }
 
 /// Unresolved rows of `stream` whose payload has `key` at `fields`.
@@ -103,7 +103,7 @@ pub(crate) async fn by_key(
             .map_err(err)?;
         bind_key(&mut args, value, field, stream)?;
     }
-    let rows = sqlx::query_with(
+    let rows: Vec<QuarantineRecord> = sqlx::query_as_with(
         AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM _holdfast_quarantine WHERE stream = ? AND resolved_at IS NULL{filter} ORDER BY id DESC"
         )),
@@ -112,22 +112,37 @@ pub(crate) async fn by_key(
     .fetch_all(&mut *conn)
     .await
     .map_err(db_err("reading quarantine"))?;
-    rows.iter().map(row).collect()
+    rows.into_iter().map(QuarantineRecord::into_row).collect()
 }
 
-fn row(r: &SqliteRow) -> Result<QuarantineRow, StoreError> {
-    let e = || db_err("reading quarantine");
-    let violations: String = r.try_get(5).map_err(e())?;
-    Ok(QuarantineRow {
-        id: r.try_get(0).map_err(e())?,
-        stream: r.try_get(1).map_err(e())?,
-        run: RunId(r.try_get(2).map_err(e())?),
-        reason: r.try_get(3).map_err(e())?,
-        raw: r.try_get(4).map_err(e())?,
-        violations: serde_json::from_str::<Vec<Violation>>(&violations).unwrap_or_default(),
-        at: from_text(&r.try_get::<String, _>(6).map_err(e())?)?,
-        seen: r.try_get::<i64, _>(7).map_err(e())?.max(0) as u64,
-    })
+/// A quarantine row as stored (`COLUMNS`).
+#[derive(sqlx::FromRow)]
+pub(crate) struct QuarantineRecord {
+    id: i64,
+    stream: String,
+    run_id: i64,
+    reason: String,
+    raw: String,
+    violations: String,
+    at: String,
+    seen: i64,
+}
+
+impl QuarantineRecord {
+    /// The row as listed.
+    pub(crate) fn into_row(self) -> Result<QuarantineRow, StoreError> {
+        Ok(QuarantineRow {
+            id: self.id,
+            stream: self.stream,
+            run: RunId(self.run_id),
+            reason: self.reason,
+            raw: self.raw,
+            violations: serde_json::from_str::<Vec<Violation>>(&self.violations)
+                .unwrap_or_default(),
+            at: from_text(&self.at)?,
+            seen: self.seen.max(0) as u64,
+        })
+    }
 }
 
 /// FNV-1a over the payload: stable across versions, enough to tell records apart.

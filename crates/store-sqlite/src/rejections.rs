@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use holdfast_store::{Rejection, StoreError};
-use sqlx::Row;
 use sqlx::sqlite::SqliteConnection;
 
 use crate::error::db_err;
@@ -36,22 +35,32 @@ pub(crate) async fn count(
 /// Every counter, most recent first.
 pub(crate) async fn list(conn: &mut SqliteConnection) -> Result<Vec<Rejection>, StoreError> {
     let e = || db_err("listing webhook rejections");
-    let rows = sqlx::query(
+    let rows: Vec<RejectionRecord> = sqlx::query_as(
         "SELECT webhook, reason, count, first_at, last_at FROM _holdfast_webhook_rejections \
          ORDER BY last_at DESC, webhook, reason",
     )
     .fetch_all(&mut *conn)
     .await
     .map_err(e())?;
-    rows.iter()
+    rows.into_iter()
         .map(|r| {
             Ok(Rejection {
-                webhook: r.try_get(0).map_err(e())?,
-                reason: r.try_get(1).map_err(e())?,
-                count: r.try_get::<i64, _>(2).map_err(e())?.max(0) as u64,
-                first_at: from_text(&r.try_get::<String, _>(3).map_err(e())?)?,
-                last_at: from_text(&r.try_get::<String, _>(4).map_err(e())?)?,
+                webhook: r.webhook,
+                reason: r.reason,
+                count: r.count.max(0) as u64,
+                first_at: from_text(&r.first_at)?,
+                last_at: from_text(&r.last_at)?,
             })
         })
         .collect()
+}
+
+/// A counter as stored.
+#[derive(sqlx::FromRow)]
+struct RejectionRecord {
+    webhook: String,
+    reason: String,
+    count: i64,
+    first_at: String,
+    last_at: String,
 }

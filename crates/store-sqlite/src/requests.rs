@@ -4,8 +4,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use holdfast_store::{EndpointStats, RequestRow, RunId, StoreError};
-use sqlx::Row;
-use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use sqlx::sqlite::SqliteConnection;
 
 use crate::time::{from_text, to_text};
 
@@ -48,7 +47,7 @@ pub(crate) async fn of_run(
     run: RunId,
     limit: u32,
 ) -> Result<Vec<RequestRow>, StoreError> {
-    let rows = sqlx::query(
+    let rows: Vec<RequestRecord> = sqlx::query_as(
         "SELECT run_id, stream, connection, endpoint, at, method, url, status, duration_ms, attempt, \
          bytes, error, message, waited_ms, deprecation, sunset FROM _holdfast_requests \
          WHERE run_id = ? ORDER BY at, id LIMIT ?",
@@ -58,7 +57,7 @@ pub(crate) async fn of_run(
     .fetch_all(&mut *conn)
     .await
     .map_err(crate::error::db_err("reading the request log"))?;
-    rows.iter().map(request_row).collect()
+    rows.into_iter().map(RequestRecord::into_row).collect()
 }
 
 /// Per endpoint since `since`: attempts, failures, latency percentiles, deprecation.
@@ -68,9 +67,10 @@ pub(crate) async fn stats(
 ) -> Result<Vec<EndpointStats>, StoreError> {
     let err = || crate::error::db_err("computing endpoint stats");
     let since = to_text(since);
-    let groups = sqlx::query(
-        "SELECT connection, COALESCE(endpoint, method || ' ' || url) AS ep, count(*), \
-         sum(error IS NOT NULL), max(deprecation), max(sunset) FROM _holdfast_requests \
+    let groups: Vec<GroupRecord> = sqlx::query_as(
+        "SELECT connection, COALESCE(endpoint, method || ' ' || url) AS ep, count(*) AS attempts, \
+         sum(error IS NOT NULL) AS failed, max(deprecation) AS deprecation, max(sunset) AS sunset \
+         FROM _holdfast_requests \
          WHERE at >= ? GROUP BY connection, ep ORDER BY connection, ep",
     )
     .bind(&since)
@@ -79,9 +79,8 @@ pub(crate) async fn stats(
     .map_err(err())?;
     let mut out = Vec::with_capacity(groups.len());
     for g in groups {
-        let connection: String = g.try_get(0).map_err(err())?;
-        let endpoint: String = g.try_get(1).map_err(err())?;
-        let attempts = g.try_get::<i64, _>(2).map_err(err())?.max(0) as u64;
+        let (connection, endpoint) = (g.connection, g.ep);
+        let attempts = g.attempts.max(0) as u64;
         let mut pct = [Duration::ZERO; 3];
         for (slot, p) in pct.iter_mut().zip([0.50, 0.95, 0.99]) {
             let offset = ((attempts.saturating_sub(1)) as f64 * p).round() as i64;
@@ -102,46 +101,69 @@ pub(crate) async fn stats(
             connection,
             endpoint,
             attempts,
-            failed: g.try_get::<i64, _>(3).map_err(err())?.max(0) as u64,
+            failed: g.failed.max(0) as u64,
             p50: pct[0],
             p95: pct[1],
             p99: pct[2],
-            deprecation: g.try_get(4).map_err(err())?,
-            sunset: g.try_get(5).map_err(err())?,
+            deprecation: g.deprecation,
+            sunset: g.sunset,
         });
     }
     Ok(out)
 }
 
-fn request_row(r: &SqliteRow) -> Result<RequestRow, StoreError> {
-    let e = || crate::error::db_err("reading the request log");
-    let ms = |i: usize| -> Result<Duration, StoreError> {
-        Ok(Duration::from_secs_f64(
-            r.try_get::<f64, _>(i).map_err(e())?.max(0.0) / 1000.0,
-        ))
-    };
-    Ok(RequestRow {
-        run: r.try_get::<Option<i64>, _>(0).map_err(e())?.map(RunId),
-        stream: r.try_get(1).map_err(e())?,
-        connection: r.try_get(2).map_err(e())?,
-        endpoint: r.try_get(3).map_err(e())?,
-        at: from_text(&r.try_get::<String, _>(4).map_err(e())?)?,
-        method: r.try_get(5).map_err(e())?,
-        url: r.try_get(6).map_err(e())?,
-        status: r
-            .try_get::<Option<i64>, _>(7)
-            .map_err(e())?
-            .and_then(|s| u16::try_from(s).ok()),
-        duration: ms(8)?,
-        attempt: r
-            .try_get::<i64, _>(9)
-            .map_err(e())?
-            .clamp(0, i64::from(u32::MAX)) as u32,
-        bytes: r.try_get::<i64, _>(10).map_err(e())?.max(0) as u64,
-        error: r.try_get(11).map_err(e())?,
-        message: r.try_get(12).map_err(e())?,
-        waited: ms(13)?,
-        deprecation: r.try_get(14).map_err(e())?,
-        sunset: r.try_get(15).map_err(e())?,
-    })
+/// A request log row as stored (durations in milliseconds).
+#[derive(sqlx::FromRow)]
+struct RequestRecord {
+    run_id: Option<i64>,
+    stream: Option<String>,
+    connection: String,
+    endpoint: Option<String>,
+    at: String,
+    method: String,
+    url: String,
+    status: Option<i64>,
+    duration_ms: f64,
+    attempt: i64,
+    bytes: i64,
+    error: Option<String>,
+    message: Option<String>,
+    waited_ms: f64,
+    deprecation: Option<String>,
+    sunset: Option<String>,
+}
+
+impl RequestRecord {
+    fn into_row(self) -> Result<RequestRow, StoreError> {
+        let ms = |ms: f64| Duration::from_secs_f64(ms.max(0.0) / 1000.0);
+        Ok(RequestRow {
+            run: self.run_id.map(RunId),
+            stream: self.stream,
+            connection: self.connection,
+            endpoint: self.endpoint,
+            at: from_text(&self.at)?,
+            method: self.method,
+            url: self.url,
+            status: self.status.and_then(|s| u16::try_from(s).ok()),
+            duration: ms(self.duration_ms),
+            attempt: self.attempt.clamp(0, i64::from(u32::MAX)) as u32,
+            bytes: self.bytes.max(0) as u64,
+            error: self.error,
+            message: self.message,
+            waited: ms(self.waited_ms),
+            deprecation: self.deprecation,
+            sunset: self.sunset,
+        })
+    }
+}
+
+/// One endpoint's attempts in the window.
+#[derive(sqlx::FromRow)]
+struct GroupRecord {
+    connection: String,
+    ep: String,
+    attempts: i64,
+    failed: i64,
+    deprecation: Option<String>,
+    sunset: Option<String>,
 }

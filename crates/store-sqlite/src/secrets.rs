@@ -3,12 +3,11 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use holdfast_store::{SecretStore, StoreError, StoredSecret, StoredToken, TokenStatus};
-use sqlx::Row;
 use sqlx::sqlite::{SqliteConnection, SqlitePool};
 
 use crate::error::db_err;
 use crate::store::SqliteStore;
-use crate::time::{from_text, to_text};
+use crate::time::{from_opt_text, from_text, to_text};
 
 #[async_trait]
 impl SecretStore for SqliteStore {
@@ -97,17 +96,17 @@ pub(crate) async fn delete(conn: &mut SqliteConnection, name: &str) -> Result<bo
 
 /// Every secret, by name.
 pub(crate) async fn list(pool: &SqlitePool) -> Result<Vec<StoredSecret>, StoreError> {
-    let rows = sqlx::query("SELECT name, sealed, updated_at FROM _holdfast_secrets ORDER BY name")
-        .fetch_all(pool)
-        .await
-        .map_err(db_err("listing secrets"))?;
-    rows.iter()
+    let rows: Vec<SecretRecord> =
+        sqlx::query_as("SELECT name, sealed, updated_at FROM _holdfast_secrets ORDER BY name")
+            .fetch_all(pool)
+            .await
+            .map_err(db_err("listing secrets"))?;
+    rows.into_iter()
         .map(|r| {
-            let e = || db_err("reading secrets");
             Ok(StoredSecret {
-                name: r.try_get(0).map_err(e())?,
-                sealed: r.try_get(1).map_err(e())?,
-                updated_at: from_text(&r.try_get::<String, _>(2).map_err(e())?)?,
+                name: r.name,
+                sealed: r.sealed,
+                updated_at: from_text(&r.updated_at)?,
             })
         })
         .collect()
@@ -148,7 +147,7 @@ pub(crate) async fn tokens(
     pool: &SqlitePool,
     connection: Option<&str>,
 ) -> Result<Vec<StoredToken>, StoreError> {
-    let rows = sqlx::query(
+    let rows: Vec<TokenRecord> = sqlx::query_as(
         "SELECT connection, sealed, auth_type, expires_at, last_refresh_at, last_outcome, \
          consecutive_failures, needs_reauth, updated_at FROM _holdfast_tokens \
          WHERE ?1 IS NULL OR connection = ?1 ORDER BY connection",
@@ -157,29 +156,43 @@ pub(crate) async fn tokens(
     .fetch_all(pool)
     .await
     .map_err(db_err("reading token states"))?;
-    rows.iter()
+    rows.into_iter()
         .map(|r| {
-            let e = || db_err("reading token states");
-            let time = |i: usize| -> Result<_, StoreError> {
-                r.try_get::<Option<String>, _>(i)
-                    .map_err(e())?
-                    .map(|t| from_text(&t))
-                    .transpose()
-            };
             Ok(StoredToken {
-                connection: r.try_get(0).map_err(e())?,
-                sealed: r.try_get(1).map_err(e())?,
+                connection: r.connection,
+                sealed: r.sealed,
                 status: TokenStatus {
-                    auth_type: r.try_get(2).map_err(e())?,
-                    expires_at: time(3)?,
-                    last_refresh_at: time(4)?,
-                    last_outcome: r.try_get(5).map_err(e())?,
-                    consecutive_failures: u32::try_from(r.try_get::<i64, _>(6).map_err(e())?)
-                        .unwrap_or(u32::MAX),
-                    needs_reauth: r.try_get(7).map_err(e())?,
+                    auth_type: r.auth_type,
+                    expires_at: from_opt_text(r.expires_at.as_deref())?,
+                    last_refresh_at: from_opt_text(r.last_refresh_at.as_deref())?,
+                    last_outcome: r.last_outcome,
+                    consecutive_failures: u32::try_from(r.consecutive_failures).unwrap_or(u32::MAX),
+                    needs_reauth: r.needs_reauth,
                 },
-                updated_at: from_text(&r.try_get::<String, _>(8).map_err(e())?)?,
+                updated_at: from_text(&r.updated_at)?,
             })
         })
         .collect()
+}
+
+/// A secret as stored.
+#[derive(sqlx::FromRow)]
+struct SecretRecord {
+    name: String,
+    sealed: Vec<u8>,
+    updated_at: String,
+}
+
+/// A token state as stored.
+#[derive(sqlx::FromRow)]
+struct TokenRecord {
+    connection: String,
+    sealed: Vec<u8>,
+    auth_type: String,
+    expires_at: Option<String>,
+    last_refresh_at: Option<String>,
+    last_outcome: Option<String>,
+    consecutive_failures: i64,
+    needs_reauth: bool,
+    updated_at: String,
 }

@@ -1,10 +1,15 @@
 //! Stream tables: names, DDL, and the metadata columns every one has.
 
-use holdfast_store::{ColumnKind, StoreError, StoreErrorKind, TableSpec};
+use holdfast_store::{
+    ColumnKind, ExportedRecord, LastChange, RunId, StoreError, StoreErrorKind, StoredRecord,
+    TableSpec,
+};
+use serde_json::Value;
 use sqlx::AssertSqlSafe;
 use sqlx::sqlite::SqliteConnection;
 
 use crate::error::db_err;
+use crate::time::{from_opt_text, from_text};
 
 /// Metadata columns holdfast adds to every stream table.
 pub(crate) const META_COLUMNS: [&str; 9] = [
@@ -18,6 +23,71 @@ pub(crate) const META_COLUMNS: [&str; 9] = [
     "_version",
     "_deleted_at",
 ];
+
+/// The metadata of a stream-table row, read by column name ([`META_COLUMNS`]).
+#[derive(sqlx::FromRow)]
+pub(crate) struct MetaRecord {
+    #[sqlx(rename = "_raw")]
+    raw: String,
+    #[sqlx(rename = "_first_seen")]
+    first_seen: String,
+    #[sqlx(rename = "_updated_at")]
+    updated_at: String,
+    #[sqlx(rename = "_updated_run")]
+    updated_run: i64,
+    #[sqlx(rename = "_last_seen")]
+    last_seen: String,
+    #[sqlx(rename = "_last_run")]
+    last_run: i64,
+    #[sqlx(rename = "_last_change")]
+    last_change: i64,
+    #[sqlx(rename = "_version")]
+    version: Option<String>,
+    #[sqlx(rename = "_deleted_at")]
+    deleted_at: Option<String>,
+}
+
+impl MetaRecord {
+    /// The record as `explain` shows it, with its mapped `columns`.
+    pub(crate) fn into_stored(
+        self,
+        columns: Vec<(String, Value)>,
+    ) -> Result<StoredRecord, StoreError> {
+        Ok(StoredRecord {
+            raw: self.raw,
+            columns,
+            first_seen: from_text(&self.first_seen)?,
+            updated_at: from_text(&self.updated_at)?,
+            updated_run: RunId(self.updated_run),
+            last_seen: from_text(&self.last_seen)?,
+            last_run: RunId(self.last_run),
+            last_change: LastChange::try_from(self.last_change)?,
+            version: self.version,
+            deleted_at: from_opt_text(self.deleted_at.as_deref())?,
+        })
+    }
+
+    /// The record as exported, with its `key` and mapped `values`.
+    pub(crate) fn into_exported(
+        self,
+        key: Vec<Value>,
+        values: Vec<Value>,
+    ) -> Result<ExportedRecord, StoreError> {
+        Ok(ExportedRecord {
+            key,
+            raw: self.raw,
+            values,
+            first_seen: from_text(&self.first_seen)?,
+            updated_at: from_text(&self.updated_at)?,
+            updated_run: RunId(self.updated_run),
+            last_seen: from_text(&self.last_seen)?,
+            last_run: RunId(self.last_run),
+            last_change: LastChange::try_from(self.last_change)?,
+            version: self.version,
+            deleted_at: from_opt_text(self.deleted_at.as_deref())?,
+        })
+    }
+}
 
 /// Metadata columns written only by webhook events (NULL otherwise), added
 /// to stream tables created before events existed.

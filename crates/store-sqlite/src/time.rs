@@ -34,3 +34,8 @@ pub(crate) fn from_millis(ms: i64) -> Result<DateTime<Utc>, StoreError> {
         )
     })
 }
+
+/// An optional time column.
+pub(crate) fn from_opt_text(s: Option<&str>) -> Result<Option<DateTime<Utc>>, StoreError> {
+    s.map(from_text).transpose()
+}

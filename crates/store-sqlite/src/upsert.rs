@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use holdfast_store::{PageOutcome, RecordRow, StoreError, StoreErrorKind, TableSpec};
+use holdfast_store::{LastChange, PageOutcome, RecordRow, StoreError, StoreErrorKind, TableSpec};
 use serde_json::Value;
 use sqlx::sqlite::{SqliteArguments, SqliteConnection};
-use sqlx::{Arguments, AssertSqlSafe, Row};
+use sqlx::{Arguments, AssertSqlSafe};
 
 use crate::table::{key_list, quote};
 
@@ -34,7 +34,7 @@ impl UpsertCache {
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let sql = self.sql_for(table, chunk.len());
             let args = bind(table, chunk, run, now)?;
-            let returned = sqlx::query_with(AssertSqlSafe(sql), args)
+            let returned: Vec<i64> = sqlx::query_scalar_with(AssertSqlSafe(sql), args)
                 .fetch_all(&mut *conn)
                 .await
                 .map_err(|e| {
@@ -44,10 +44,10 @@ impl UpsertCache {
                         e,
                     )
                 })?;
-            for row in returned {
-                match row.try_get::<i64, _>(0).unwrap_or(0) {
-                    1 => outcome.created += 1,
-                    2 => outcome.updated += 1,
+            for change in returned {
+                match LastChange::from_code(change) {
+                    Some(LastChange::Created) => outcome.created += 1,
+                    Some(LastChange::Updated) => outcome.updated += 1,
                     _ => outcome.unchanged += 1,
                 }
             }

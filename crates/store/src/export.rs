@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::{LastChange, RunId, StreamState, TableSpec, Violation};
+use crate::{LastChange, QuarantineRow, RunId, StreamState, TableSpec, Violation};
 
 /// Everything a store knows by name: stream tables, stream states, shapes.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -108,4 +108,26 @@ pub struct ExportedQuarantine {
     pub resolved_at: Option<DateTime<Utc>>,
     /// The run that resolved it.
     pub resolved_run: Option<RunId>,
+}
+
+impl ExportedQuarantine {
+    /// A listed quarantine `row` with how it was resolved, if it was.
+    pub fn new(
+        row: QuarantineRow,
+        resolved_at: Option<DateTime<Utc>>,
+        resolved_run: Option<RunId>,
+    ) -> ExportedQuarantine {
+        ExportedQuarantine {
+            id: row.id,
+            stream: row.stream,
+            run: row.run,
+            reason: row.reason,
+            raw: row.raw,
+            violations: row.violations,
+            at: row.at,
+            seen: row.seen,
+            resolved_at,
+            resolved_run,
+        }
+    }
 }

@@ -313,6 +313,21 @@ impl RunOutcome {
             _ => return None,
         })
     }
+
+    /// Reads an outcome as a store holds it.
+    ///
+    /// # Errors
+    /// [`StoreErrorKind::Schema`](crate::StoreErrorKind::Schema) for a name
+    /// no holdfast writes.
+    pub fn from_stored(s: &str) -> Result<RunOutcome, crate::StoreError> {
+        RunOutcome::parse(s).ok_or_else(|| {
+            crate::StoreError::new(
+                crate::StoreErrorKind::Schema,
+                "reading runs",
+                format!("unknown run outcome `{s}`"),
+            )
+        })
+    }
 }
 
 /// A run as recorded.

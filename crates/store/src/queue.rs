@@ -91,6 +91,21 @@ impl JobState {
             _ => return None,
         })
     }
+
+    /// Reads a state as a store holds it.
+    ///
+    /// # Errors
+    /// [`StoreErrorKind::Schema`](crate::StoreErrorKind::Schema) for a name
+    /// no holdfast writes.
+    pub fn from_stored(s: &str) -> Result<JobState, crate::StoreError> {
+        JobState::parse(s).ok_or_else(|| {
+            crate::StoreError::new(
+                crate::StoreErrorKind::Schema,
+                "reading a job",
+                format!("unknown job state `{s}`"),
+            )
+        })
+    }
 }
 
 /// A job as stored.

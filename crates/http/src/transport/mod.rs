@@ -6,7 +6,7 @@
 //! Deciding whether an answer is a failure is [`classify`](crate::classify)'s
 //! job. Redirects are followed only where the connection's [`Scope`] lets
 //! its credentials go: within its origin; to an allowed host without them
-//! (see [`follow`]); anywhere else, never.
+//! (see `follow.rs`); anywhere else, never.
 
 mod body;
 mod follow;

@@ -40,10 +40,10 @@ pub(crate) async fn list(State(api): State<Arc<ApiState>>) -> Result<Response, R
             message: a.message,
         })
         .collect();
-    for s in &api.spec.streams {
+    for name in api.spec.stream_names() {
         let runs = api
             .store
-            .runs(Some(&s.name), 1)
+            .runs(Some(name), 1)
             .await
             .map_err(super::auth::store_error)?;
         if let Some(run) = runs.first()
@@ -51,13 +51,13 @@ pub(crate) async fn list(State(api): State<Arc<ApiState>>) -> Result<Response, R
         {
             alerts.push(Alert {
                 rule: "sync_failed".to_owned(),
-                subject: s.name.clone(),
+                subject: name.to_owned(),
                 firing: true,
                 since: run.finished_at.unwrap_or(run.started_at),
                 message: format!(
                     "the last run (#{}) of `{}` failed: {}",
                     run.id.0,
-                    s.name,
+                    name,
                     run.error.as_deref().unwrap_or("no error recorded")
                 ),
             });

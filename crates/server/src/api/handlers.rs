@@ -116,7 +116,7 @@ pub(crate) async fn trigger_sync(
 ) -> Answer {
     let Path(name) = name.map_err(|e| problem(StatusCode::BAD_REQUEST, e.body_text()))?;
     let Query(q) = query.map_err(|e| problem(StatusCode::BAD_REQUEST, e.body_text()))?;
-    if !api.spec.streams.iter().any(|s| s.name == name) {
+    if !api.spec.stream_names().contains(&name.as_str()) {
         return Err(problem(
             StatusCode::NOT_FOUND,
             format!("no stream `{name}` in the connector file"),

@@ -12,7 +12,7 @@ use super::state::ApiState;
 
 /// The document.
 pub(crate) async fn document(State(api): State<Arc<ApiState>>) -> Json<Value> {
-    let streams: Vec<&str> = api.spec.streams.iter().map(|s| s.name.as_str()).collect();
+    let streams: Vec<&str> = api.spec.stream_names();
     let actions: Vec<&str> = api.spec.actions.iter().map(|a| a.name.as_str()).collect();
     Json(spec(&streams, &actions))
 }

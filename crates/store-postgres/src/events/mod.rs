@@ -20,7 +20,7 @@ use holdfast_store::events::{EventJobs, check_event_shape};
 use holdfast_store::{EventApply, EventOutcome, Lease, StoreError, StoreErrorKind, TableSpec};
 use serde_json::Value;
 use sqlx::postgres::{PgArguments, PgConnection};
-use sqlx::{Arguments, AssertSqlSafe, Row};
+use sqlx::{Arguments, AssertSqlSafe, FromRow, Row};
 
 use crate::error::{bind_err, db_err};
 use crate::table::quote;
@@ -207,13 +207,13 @@ async fn read_stored(
                     .map_err(|err| StoreError::with_source(StoreErrorKind::Schema, &*context, err))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let raw: String = row.try_get(nkeys + 2).map_err(e())?;
+        let found = StoredKey::from_row(&row).map_err(e())?;
         stored.insert(
             identity(&key),
             Stored {
-                version: row.try_get(nkeys).map_err(e())?,
-                deleted: row.try_get(nkeys + 1).map_err(e())?,
-                raw: serde_json::from_str(&raw).unwrap_or(Value::Null),
+                version: found.version,
+                deleted: found.deleted,
+                raw: serde_json::from_str(&found.raw).unwrap_or(Value::Null),
             },
         );
     }
@@ -222,6 +222,17 @@ async fn read_stored(
         plans.insert((index, id), (plan, at));
     }
     Ok(())
+}
+
+/// What a key holds, read by column name after its key columns.
+#[derive(sqlx::FromRow)]
+struct StoredKey {
+    #[sqlx(rename = "_version")]
+    version: Option<String>,
+    #[sqlx(rename = "_deleted")]
+    deleted: bool,
+    #[sqlx(rename = "_raw")]
+    raw: String,
 }
 
 /// Reads the keys of one text array per key column: key columns as JSON
@@ -237,7 +248,7 @@ fn select_sql(table: &TableSpec) -> String {
         .map(|(i, k)| format!("t.{k} = u.k{i}::jsonb"))
         .collect();
     format!(
-        "SELECT {}, t._version, t._deleted_at IS NOT NULL, t._raw::text \
+        "SELECT {}, t._version, t._deleted_at IS NOT NULL AS _deleted, t._raw::text \
          FROM {} t JOIN UNNEST({}) AS u({}) ON {} FOR UPDATE OF t",
         keys.iter()
             .map(|k| format!("t.{k}::text"))

@@ -3,33 +3,31 @@
 
 use chrono::{DateTime, Utc};
 use holdfast_store::{
-    Job, JobFilter, JobId, JobState, OldestReady, QueueDepth, QueueStats, Rejection, Requeue,
-    StoreError,
+    Job, JobFilter, JobId, JobState, OldestReady, QueueDepth, QueueStats, Requeue, StoreError,
 };
+use sqlx::AssertSqlSafe;
 use sqlx::postgres::PgPool;
-use sqlx::{AssertSqlSafe, Row};
 
-use super::row::{JOB_COLUMNS, job, parse_state};
+use super::row::{JOB_COLUMNS, JobRecord, jobs};
 use crate::error::db_err;
-use crate::records::count;
 
 /// Depth per kind and state, and the oldest ready job due at `now`.
 pub(crate) async fn stats(pool: &PgPool, now: DateTime<Utc>) -> Result<QueueStats, StoreError> {
     let e = || db_err("reading queue stats");
-    let rows = sqlx::query(
-        "SELECT kind, state, count(*), min(created_at) FROM _holdfast_jobs GROUP BY kind, state",
+    let rows: Vec<DepthRecord> = sqlx::query_as(
+        "SELECT kind, state, count(*) AS count, min(created_at) AS oldest FROM _holdfast_jobs \
+         GROUP BY kind, state",
     )
     .fetch_all(pool)
     .await
     .map_err(e())?;
     let mut depth = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let state: String = r.try_get(1).map_err(e())?;
+    for r in rows {
         depth.push(QueueDepth {
-            kind: r.try_get(0).map_err(e())?,
-            state: parse_state(&state)?,
-            count: r.try_get::<i64, _>(2).map_err(e())?.max(0) as u64,
-            oldest: r.try_get(3).map_err(e())?,
+            kind: r.kind,
+            state: JobState::from_stored(&r.state)?,
+            count: r.count.max(0) as u64,
+            oldest: r.oldest,
         });
     }
     depth.sort_by(|a, b| a.kind.cmp(&b.kind).then(a.state.cmp(&b.state)));
@@ -52,7 +50,7 @@ pub(crate) async fn stats(pool: &PgPool, now: DateTime<Utc>) -> Result<QueueStat
 
 /// Jobs matching `filter`, newest first.
 pub(crate) async fn list(pool: &PgPool, filter: &JobFilter<'_>) -> Result<Vec<Job>, StoreError> {
-    let rows = sqlx::query(AssertSqlSafe(format!(
+    let rows: Vec<JobRecord> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {JOB_COLUMNS} FROM _holdfast_jobs \
          WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR kind = $2) \
          ORDER BY id DESC LIMIT $3"
@@ -63,19 +61,19 @@ pub(crate) async fn list(pool: &PgPool, filter: &JobFilter<'_>) -> Result<Vec<Jo
     .fetch_all(pool)
     .await
     .map_err(db_err("listing jobs"))?;
-    rows.iter().map(job).collect()
+    jobs(rows)
 }
 
 /// One job.
 pub(crate) async fn one(pool: &PgPool, id: JobId) -> Result<Option<Job>, StoreError> {
-    let row = sqlx::query(AssertSqlSafe(format!(
+    let row: Option<JobRecord> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {JOB_COLUMNS} FROM _holdfast_jobs WHERE id = $1"
     )))
     .bind(id.0)
     .fetch_optional(pool)
     .await
     .map_err(db_err(format!("reading job {id}")))?;
-    row.as_ref().map(job).transpose()
+    row.map(JobRecord::into_job).transpose()
 }
 
 /// Makes jobs ready again at `now` with no attempts; how many.
@@ -138,50 +136,11 @@ pub(crate) async fn release_claims(
     Ok(done.rows_affected())
 }
 
-/// Adds `n` rejections of (`webhook`, `reason`), the last one at `now`.
-pub(crate) async fn count_rejection(
-    pool: &PgPool,
-    webhook: &str,
-    reason: &str,
-    n: u64,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO _holdfast_webhook_rejections AS r (webhook, reason, count, first_at, last_at) \
-         VALUES ($1, $2, $3, $4, $4) ON CONFLICT (webhook, reason) DO UPDATE SET \
-         count = r.count + excluded.count, last_at = greatest(r.last_at, excluded.last_at)",
-    )
-    .bind(webhook)
-    .bind(reason)
-    .bind(count(n))
-    .bind(now)
-    .execute(pool)
-    .await
-    .map_err(db_err(format!(
-        "counting a rejection of webhook `{webhook}`"
-    )))?;
-    Ok(())
-}
-
-/// Every rejection counter, most recent first.
-pub(crate) async fn rejections(pool: &PgPool) -> Result<Vec<Rejection>, StoreError> {
-    let e = || db_err("listing webhook rejections");
-    let rows = sqlx::query(
-        "SELECT webhook, reason, count, first_at, last_at FROM _holdfast_webhook_rejections \
-         ORDER BY last_at DESC, webhook, reason",
-    )
-    .fetch_all(pool)
-    .await
-    .map_err(e())?;
-    rows.iter()
-        .map(|r| {
-            Ok(Rejection {
-                webhook: r.try_get(0).map_err(e())?,
-                reason: r.try_get(1).map_err(e())?,
-                count: r.try_get::<i64, _>(2).map_err(e())?.max(0) as u64,
-                first_at: r.try_get(3).map_err(e())?,
-                last_at: r.try_get(4).map_err(e())?,
-            })
-        })
-        .collect()
+/// Jobs of one kind in one state.
+#[derive(sqlx::FromRow)]
+struct DepthRecord {
+    kind: String,
+    state: String,
+    count: i64,
+    oldest: Option<DateTime<Utc>>,
 }

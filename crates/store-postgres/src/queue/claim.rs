@@ -7,7 +7,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use holdfast_store::{Claim, Finish, Job, Lease, StoreError, StoreErrorKind};
 use sqlx::postgres::PgPool;
 
-use super::row::{JOB_COLUMNS, job};
+use super::row::{JOB_COLUMNS, JobRecord, jobs};
 use crate::error::db_err;
 
 /// Claims jobs in one statement, in claim order.
@@ -34,7 +34,7 @@ pub(crate) async fn claim(pool: &PgPool, claim: &Claim<'_>) -> Result<Vec<Job>, 
     } else {
         claim_sql("")
     };
-    let query = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let query = sqlx::query_as::<_, JobRecord>(sqlx::AssertSqlSafe(sql))
         .bind(claim.now)
         .bind(i64::from(claim.limit))
         .bind(until)
@@ -47,7 +47,7 @@ pub(crate) async fn claim(pool: &PgPool, claim: &Claim<'_>) -> Result<Vec<Job>, 
         .fetch_all(pool)
         .await
         .map_err(db_err("claiming jobs"))?;
-    let mut jobs = rows.iter().map(job).collect::<Result<Vec<_>, _>>()?;
+    let mut jobs = jobs(rows)?;
     // RETURNING has no order: put the jobs back in claim order.
     jobs.sort_by(|a, b| {
         (b.priority.cmp(&a.priority))

@@ -1,48 +1,60 @@
 //! Jobs as stored: the column list every query selects, and its decoding.
 
-use holdfast_store::{Job, JobId, JobState, StoreError, StoreErrorKind};
-use sqlx::Row;
-use sqlx::postgres::PgRow;
+use chrono::{DateTime, Utc};
+use holdfast_store::{Job, JobId, JobState, StoreError};
 
-use crate::error::db_err;
-
-/// The columns [`job`] decodes, in order.
+/// The columns [`JobRecord`] decodes.
 pub(crate) const JOB_COLUMNS: &str = "id, kind, name, payload, unique_key, priority, state, \
      attempts, max_attempts, run_at, lease_until, worker, last_error, result, created_at, updated_at";
 
-/// Decodes a row selected with [`JOB_COLUMNS`].
-pub(crate) fn job(r: &PgRow) -> Result<Job, StoreError> {
-    let e = || db_err("reading a job");
-    let state: String = r.try_get(6).map_err(e())?;
-    Ok(Job {
-        id: JobId(r.try_get(0).map_err(e())?),
-        kind: r.try_get(1).map_err(e())?,
-        name: r.try_get(2).map_err(e())?,
-        payload: r.try_get(3).map_err(e())?,
-        unique_key: r.try_get(4).map_err(e())?,
-        priority: r.try_get(5).map_err(e())?,
-        state: parse_state(&state)?,
-        attempts: count(r.try_get(7).map_err(e())?),
-        max_attempts: count(r.try_get(8).map_err(e())?),
-        run_at: r.try_get(9).map_err(e())?,
-        lease_until: r.try_get(10).map_err(e())?,
-        worker: r.try_get(11).map_err(e())?,
-        last_error: r.try_get(12).map_err(e())?,
-        result: r.try_get(13).map_err(e())?,
-        created_at: r.try_get(14).map_err(e())?,
-        updated_at: r.try_get(15).map_err(e())?,
-    })
+/// A row selected with [`JOB_COLUMNS`].
+#[derive(sqlx::FromRow)]
+pub(crate) struct JobRecord {
+    id: i64,
+    kind: String,
+    name: String,
+    payload: String,
+    unique_key: Option<String>,
+    priority: i32,
+    state: String,
+    attempts: i32,
+    max_attempts: i32,
+    run_at: DateTime<Utc>,
+    lease_until: Option<DateTime<Utc>>,
+    worker: Option<String>,
+    last_error: Option<String>,
+    result: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
 }
 
-/// A stored job state.
-pub(crate) fn parse_state(s: &str) -> Result<JobState, StoreError> {
-    JobState::parse(s).ok_or_else(|| {
-        StoreError::new(
-            StoreErrorKind::Schema,
-            "reading a job",
-            format!("unknown job state `{s}`"),
-        )
-    })
+impl JobRecord {
+    /// The job it stores.
+    pub(crate) fn into_job(self) -> Result<Job, StoreError> {
+        Ok(Job {
+            id: JobId(self.id),
+            kind: self.kind,
+            name: self.name,
+            payload: self.payload,
+            unique_key: self.unique_key,
+            priority: self.priority,
+            state: JobState::from_stored(&self.state)?,
+            attempts: count(self.attempts),
+            max_attempts: count(self.max_attempts),
+            run_at: self.run_at,
+            lease_until: self.lease_until,
+            worker: self.worker,
+            last_error: self.last_error,
+            result: self.result,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+/// Decodes every row of a job query.
+pub(crate) fn jobs(rows: Vec<JobRecord>) -> Result<Vec<Job>, StoreError> {
+    rows.into_iter().map(JobRecord::into_job).collect()
 }
 
 /// A stored counter as `u32`, clamped.

@@ -3,12 +3,11 @@
 use chrono::{DateTime, Utc};
 use holdfast_store::{
     Job, JobFilter, JobId, JobState, OldestReady, QueueDepth, QueueStats, Requeue, StoreError,
-    StoreErrorKind,
 };
+use sqlx::AssertSqlSafe;
 use sqlx::sqlite::SqliteConnection;
-use sqlx::{AssertSqlSafe, Row};
 
-use super::row::{JOB_COLUMNS, job};
+use super::row::{JOB_COLUMNS, JobRecord, jobs};
 use crate::error::db_err;
 use crate::time::{from_millis, from_text, to_millis, to_text};
 
@@ -18,21 +17,20 @@ pub(crate) async fn stats(
     now: DateTime<Utc>,
 ) -> Result<QueueStats, StoreError> {
     let e = || db_err("reading queue stats");
-    let rows = sqlx::query(
-        "SELECT kind, state, count(*), min(created_at) FROM _holdfast_jobs GROUP BY kind, state",
+    let rows: Vec<DepthRecord> = sqlx::query_as(
+        "SELECT kind, state, count(*) AS count, min(created_at) AS oldest FROM _holdfast_jobs \
+         GROUP BY kind, state",
     )
     .fetch_all(&mut *conn)
     .await
     .map_err(e())?;
     let mut depth = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let state: String = r.try_get(1).map_err(e())?;
-        let oldest: Option<String> = r.try_get(3).map_err(e())?;
+    for r in rows {
         depth.push(QueueDepth {
-            kind: r.try_get(0).map_err(e())?,
-            state: parse_state(&state)?,
-            count: r.try_get::<i64, _>(2).map_err(e())?.max(0) as u64,
-            oldest: oldest.as_deref().map(from_text).transpose()?,
+            kind: r.kind,
+            state: JobState::from_stored(&r.state)?,
+            count: r.count.max(0) as u64,
+            oldest: r.oldest.as_deref().map(from_text).transpose()?,
         });
     }
     depth.sort_by(|a, b| a.kind.cmp(&b.kind).then(a.state.cmp(&b.state)));
@@ -62,7 +60,7 @@ pub(crate) async fn list(
     conn: &mut SqliteConnection,
     filter: &JobFilter<'_>,
 ) -> Result<Vec<Job>, StoreError> {
-    let rows = sqlx::query(AssertSqlSafe(format!(
+    let rows: Vec<JobRecord> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {JOB_COLUMNS} FROM _holdfast_jobs \
          WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR kind = ?2) \
          ORDER BY id DESC LIMIT ?3"
@@ -73,19 +71,19 @@ pub(crate) async fn list(
     .fetch_all(&mut *conn)
     .await
     .map_err(db_err("listing jobs"))?;
-    rows.iter().map(job).collect()
+    jobs(rows)
 }
 
 /// One job.
 pub(crate) async fn one(conn: &mut SqliteConnection, id: JobId) -> Result<Option<Job>, StoreError> {
-    let row = sqlx::query(AssertSqlSafe(format!(
+    let row: Option<JobRecord> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {JOB_COLUMNS} FROM _holdfast_jobs WHERE id = ?"
     )))
     .bind(id.0)
     .fetch_optional(&mut *conn)
     .await
     .map_err(db_err(format!("reading job {id}")))?;
-    row.as_ref().map(job).transpose()
+    row.map(JobRecord::into_job).transpose()
 }
 
 /// Makes jobs ready again at `now` with no attempts; how many.
@@ -153,12 +151,11 @@ pub(crate) async fn release_claims(
     Ok(done.rows_affected())
 }
 
-fn parse_state(s: &str) -> Result<JobState, StoreError> {
-    JobState::parse(s).ok_or_else(|| {
-        StoreError::new(
-            StoreErrorKind::Schema,
-            "reading queue stats",
-            format!("unknown job state `{s}`"),
-        )
-    })
+/// Jobs of one kind in one state.
+#[derive(sqlx::FromRow)]
+struct DepthRecord {
+    kind: String,
+    state: String,
+    count: i64,
+    oldest: Option<String>,
 }

@@ -5,7 +5,7 @@ use holdfast_store::{Claim, Finish, Job, Lease, StoreError, StoreErrorKind};
 use sqlx::sqlite::{SqliteArguments, SqliteConnection};
 use sqlx::{Arguments, AssertSqlSafe};
 
-use super::row::{JOB_COLUMNS, job};
+use super::row::{JOB_COLUMNS, JobRecord, jobs};
 use crate::error::db_err;
 use crate::time::{to_millis, to_text};
 
@@ -39,11 +39,12 @@ pub(crate) async fn claim(
     for kind in claim.kinds {
         args.add((*kind).to_owned()).map_err(err)?;
     }
-    let rows = sqlx::query_with(AssertSqlSafe(claim_sql(claim.kinds.len())), args)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db_err("claiming jobs"))?;
-    let mut jobs = rows.iter().map(job).collect::<Result<Vec<_>, _>>()?;
+    let rows: Vec<JobRecord> =
+        sqlx::query_as_with(AssertSqlSafe(claim_sql(claim.kinds.len())), args)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err("claiming jobs"))?;
+    let mut jobs = jobs(rows)?;
     // RETURNING has no order: put the jobs back in claim order.
     jobs.sort_by(|a, b| {
         (b.priority.cmp(&a.priority))

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use holdfast_store::{Enqueued, JobId, NewJob, StoreError, StoreErrorKind};
 use sqlx::sqlite::{SqliteArguments, SqliteConnection};
-use sqlx::{Arguments, AssertSqlSafe, Row};
+use sqlx::{Arguments, AssertSqlSafe};
 
 use crate::error::db_err;
 use crate::time::to_millis;
@@ -95,15 +95,12 @@ async fn insert(
         args.add(now.to_owned()).map_err(err)?;
         args.add(now.to_owned()).map_err(err)?;
     }
-    let rows = sqlx::query_with(AssertSqlSafe(insert_sql(shape)), args)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db_err("enqueueing jobs"))?;
-    let mut new: Vec<(i64, Option<String>)> = rows
-        .iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(db_err("enqueueing jobs"))?;
+    let rows: Vec<(i64, Option<String>)> =
+        sqlx::query_as_with(AssertSqlSafe(insert_sql(shape)), args)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err("enqueueing jobs"))?;
+    let mut new = rows;
     // Row ids grow in insertion order inside the write transaction.
     new.sort_unstable_by_key(|(id, _)| *id);
     let mut keyed = HashMap::new();

@@ -130,7 +130,7 @@ impl SessionCredential {
     /// request logged in since, log in again.
     ///
     /// # Errors
-    /// A login step failed (see [`SessionCredential::login`]).
+    /// A login step failed: its request, its answer or a value it extracts.
     pub async fn session(&self, expired: Option<&Session>) -> Result<Session, HttpError> {
         let mut state = self.state.lock().await;
         if !state.loaded {
