@@ -14,8 +14,12 @@ pub async fn open_pool(db: &Path) -> SqlitePool {
         .filename(db)
         .create_if_missing(false)
         .busy_timeout(Duration::from_secs(10));
+    // No idle or lifetime reaping: sqlx then spawns no maintenance task, which
+    // can spin while a test's runtime shuts down with this pool still open.
     SqlitePoolOptions::new()
         .max_connections(2)
+        .idle_timeout(None)
+        .max_lifetime(None)
         .connect_with(options)
         .await
         .unwrap_or_else(|e| panic!("open {}: {e}", db.display()))
