@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{FieldMap, Method, Paginate, Path, Template};
+use super::{Bulk, FieldMap, Method, Paginate, Path, Template};
 
 /// One stream: a request chain whose records land in one table.
 #[derive(Debug, Clone)]
@@ -37,6 +37,9 @@ pub struct Stream {
     pub map: Vec<FieldMap>,
     /// When `holdfast serve` syncs it; `None`: only on demand.
     pub schedule: Option<Schedule>,
+    /// Read through an asynchronous export job instead of `request` and
+    /// `paginate` (which then hold the create request and `none`).
+    pub bulk: Option<Bulk>,
 }
 
 /// `schedule:` when `holdfast serve` syncs a stream.
