@@ -306,6 +306,10 @@ pub(crate) struct RawStream {
     /// Reads the stream through an asynchronous export job instead of
     /// `request:` and `paginate:` (see [`RawBulk`]).
     pub(crate) bulk: Option<RawBulk>,
+    /// How a bulk job's files are written: `jsonl` (JSON Lines), `csv`
+    /// (with a header row; every value a string) or `json`; gzip is
+    /// recognised by its bytes. Default `json`.
+    pub(crate) format: Option<String>,
     /// Required. The record field that identifies a record (`id`), or a list
     /// of fields for a composite key (`[account_id, id]`).
     pub(crate) primary_key: Option<OneOrMany>,

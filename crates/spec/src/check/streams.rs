@@ -11,7 +11,7 @@ use super::schema::{contract, on_invalid, schema};
 use super::templates;
 use super::values;
 use crate::model::{
-    ForEach, Incremental, Method, Paginate, Path, Request, Strategy, Stream,
+    ForEach, Format, Incremental, Method, Paginate, Path, Request, Strategy, Stream,
 };
 use crate::raw::{OneOrMany, RawForEach, RawIncremental, RawRequest, RawStream};
 use crate::schema_files::SchemaFiles;
@@ -78,6 +78,7 @@ pub(crate) fn stream(
             (request, paginate, records)
         }
     };
+    let format = format(ctx, &path, raw.format.as_deref());
     let primary_key = primary_key(ctx, &path, raw.primary_key.as_ref());
     let incremental = raw.incremental.as_ref().map(|i| incremental(ctx, &path, i));
     let schema = schema(ctx, &path, raw.schema.as_ref(), known.schemas);
@@ -101,6 +102,7 @@ pub(crate) fn stream(
         connection: connection?,
         request: request?,
         paginate: paginate?,
+        format: format?,
         records: records?,
         primary_key: primary_key?,
         incremental: values::optional(incremental)?,
@@ -113,6 +115,23 @@ pub(crate) fn stream(
         schedule: values::optional(schedule)?,
         bulk: values::optional(bulk)?,
     })
+}
+
+/// `format:` of a stream (default `json`).
+fn format(ctx: &mut Ctx<'_>, path: &str, raw: Option<&str>) -> Option<Format> {
+    match raw.map(str::trim) {
+        None | Some("json") => Some(Format::Json),
+        Some("jsonl") => Some(Format::Jsonl),
+        Some("csv") => Some(Format::Csv),
+        Some(other) => {
+            ctx.error(
+                &format!("{path}.format"),
+                format!("unknown format `{other}`"),
+                "use `json`, `jsonl` or `csv`",
+            );
+            None
+        }
+    }
 }
 
 /// What a bulk stream holds in `request`, `paginate` and `records`: the
