@@ -40,7 +40,12 @@ pub(crate) fn bulk(ctx: &mut Ctx<'_>, path: &str, raw: &RawBulk, scope: &[&str])
         )
         .and_then(|p| poll(ctx, &format!("{path}.poll"), p));
     let download = ctx
-        .require(raw.download.as_ref(), path, "download", "\"$.files[*].url\"")
+        .require(
+            raw.download.as_ref(),
+            path,
+            "download",
+            "\"$.files[*].url\"",
+        )
         .and_then(|p| answer_path(ctx, &format!("{path}.download"), p, "\"$.files[*].url\""));
     let rows = raw
         .rows
@@ -67,8 +72,9 @@ pub(crate) fn bulk(ctx: &mut Ctx<'_>, path: &str, raw: &RawBulk, scope: &[&str])
     })
 }
 
-/// Reports `request:`, `paginate:` or `records:` beside `bulk:` (`path` is the stream's).
-pub(crate) fn exclusive(ctx: &mut Ctx<'_>, path: &str, given: &[(&str, bool)]) {
+/// Reports `request:`, `paginate:` or `records:` beside `bulk:` (`path` is
+/// the stream's); true when there is none.
+pub(crate) fn exclusive(ctx: &mut Ctx<'_>, path: &str, given: &[(&str, bool)]) -> bool {
     for (key, present) in given {
         if *present {
             ctx.error_at_key(
@@ -81,6 +87,7 @@ pub(crate) fn exclusive(ctx: &mut Ctx<'_>, path: &str, given: &[(&str, bool)]) {
             );
         }
     }
+    !given.iter().any(|(_, present)| *present)
 }
 
 fn poll(ctx: &mut Ctx<'_>, path: &str, raw: &RawBulkPoll) -> Option<BulkPoll> {
@@ -100,7 +107,12 @@ fn poll(ctx: &mut Ctx<'_>, path: &str, raw: &RawBulkPoll) -> Option<BulkPoll> {
         Duration::from_secs(5),
     );
     let until = ctx
-        .require(raw.until.as_ref(), path, "until", "\"body.state == 'done'\"")
+        .require(
+            raw.until.as_ref(),
+            path,
+            "until",
+            "\"body.state == 'done'\"",
+        )
         .and_then(|c| condition(ctx, &format!("{path}.until"), c, "body.state == 'done'"));
     let failed_when = raw.failed_when.as_ref().map(|c| {
         condition(

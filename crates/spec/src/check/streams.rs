@@ -48,9 +48,10 @@ pub(crate) fn stream(
         .bulk
         .as_ref()
         .map(|b| super::bulk::bulk(ctx, &format!("{path}.bulk"), b, &scope));
+    let mut alone = true;
     let (request, paginate, records) = match &bulk {
         Some(bulk) => {
-            super::bulk::exclusive(
+            alone = super::bulk::exclusive(
                 ctx,
                 &path,
                 &[
@@ -94,7 +95,7 @@ pub(crate) fn stream(
     // a bad stream name used as the table name is reported once, as a name
     let into_ok =
         (raw.into.is_none() && !name_ok) || names::table(ctx, &format!("{path}.into"), &into);
-    if !(name_ok && into_ok) {
+    if !(name_ok && into_ok && alone) {
         return None;
     }
     Some(Stream {
