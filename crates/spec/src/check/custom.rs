@@ -63,6 +63,7 @@ fn declarative_keys(raw: &RawStream) -> Vec<&'static str> {
         ("request", raw.request.is_some()),
         ("paginate", raw.paginate.is_some()),
         ("records", raw.records.is_some()),
+        ("bulk", raw.bulk.is_some()),
         ("primary_key", raw.primary_key.is_some()),
         ("incremental", raw.incremental.is_some()),
         ("for_each", raw.for_each.is_some()),
