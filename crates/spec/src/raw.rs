@@ -8,6 +8,7 @@
 //! Required keys are `Option`s here for the same reason.
 
 mod de;
+mod format;
 mod map;
 mod resilience;
 mod webhooks;
@@ -15,6 +16,7 @@ mod webhooks;
 use serde::Deserialize;
 
 pub(crate) use de::{Entries, OffOr, OneOrMany, Scalar};
+pub(crate) use format::{RawFormat, RawFormatSettings};
 pub(crate) use map::{RawColumn, RawField, RawSchema, Strings};
 pub(crate) use resilience::{RawBreaker, RawErrorRule, RawRateLimit, RawRetry};
 pub(crate) use webhooks::{RawAction, RawActionRequest, RawRoute, RawVerify, RawWebhook};
@@ -298,8 +300,16 @@ pub(crate) struct RawStream {
     /// How to get from one page to the next. Default `{ type: none }`.
     #[serde(default, deserialize_with = "de::tagged")]
     pub(crate) paginate: Option<RawPaginate>,
-    /// Required. An RFC 9535 JSONPath to the records in a response body,
-    /// e.g. `"$.data[*]"`.
+    /// How response bodies are written: `json` (the default), `jsonl`,
+    /// `csv` or `xml`, or settings such as `{ type: csv, delimiter: ";" }`
+    /// or `{ type: xml, records: Envelope/Body/ListResponse/Item }`.
+    /// Gzip, deflate and zip bodies are unpacked whatever the format.
+    pub(crate) format: Option<RawFormat>,
+    /// An RFC 9535 JSONPath to the records in a response body (after
+    /// `format` decoded it), e.g. `"$.data[*]"`. Required with `json` and
+    /// with `xml` without an element path; with `jsonl` and `csv` it
+    /// defaults to `"$[*]"` (every row), with `xml` and `records:` in the
+    /// format to every element at that path.
     pub(crate) records: Option<String>,
     /// Required. The record field that identifies a record (`id`), or a list
     /// of fields for a composite key (`[account_id, id]`).

@@ -10,7 +10,7 @@ use super::paginate::paginate;
 use super::schema::{contract, on_invalid, schema};
 use super::templates;
 use super::values;
-use crate::model::{ForEach, Incremental, Method, Request, Stream};
+use crate::model::{ForEach, Format, Incremental, Method, Path, Request, Stream};
 use crate::raw::{OneOrMany, RawForEach, RawIncremental, RawRequest, RawStream};
 use crate::schema_files::SchemaFiles;
 
@@ -51,9 +51,8 @@ pub(crate) fn stream(
         )
         .and_then(|r| request(ctx, &format!("{path}.request"), r, &scope));
     let paginate = paginate(ctx, &format!("{path}.paginate"), raw.paginate.as_ref());
-    let records = ctx
-        .require(raw.records.as_ref(), &path, "records", "\"$.data[*]\"")
-        .and_then(|r| values::json_path(ctx, &format!("{path}.records"), r));
+    let format = super::format::format(ctx, &path, raw.format.as_ref());
+    let records = records(ctx, &path, raw, format.as_ref());
     let primary_key = primary_key(ctx, &path, raw.primary_key.as_ref());
     let incremental = raw.incremental.as_ref().map(|i| incremental(ctx, &path, i));
     let schema = schema(ctx, &path, raw.schema.as_ref(), known.schemas);
@@ -77,6 +76,7 @@ pub(crate) fn stream(
         connection: connection?,
         request: request?,
         paginate: paginate?,
+        format: format?,
         records: records?,
         primary_key: primary_key?,
         incremental: values::optional(incremental)?,
@@ -88,6 +88,29 @@ pub(crate) fn stream(
         map: map?,
         schedule: values::optional(schedule)?,
     })
+}
+
+/// `records:`, or its default for a format whose body is rows (`$[*]`
+/// for jsonl and csv, the element path's for xml).
+fn records(ctx: &mut Ctx<'_>, path: &str, raw: &RawStream, format: Option<&Format>) -> Option<Path> {
+    if let Some(source) = &raw.records {
+        return values::json_path(ctx, &format!("{path}.records"), source);
+    }
+    let default = match format {
+        Some(Format::Jsonl | Format::Csv(_)) => Some("$[*]".to_owned()),
+        Some(Format::Xml(xml)) => xml.records_json_path(),
+        Some(Format::Json) => None,
+        // a bad format is reported already
+        None if raw.format.is_some() => return None,
+        None => None,
+    };
+    match default {
+        Some(source) => values::json_path(ctx, &format!("{path}.format"), &source),
+        None => {
+            ctx.missing(path, "records", "\"$.data[*]\"");
+            None
+        }
+    }
 }
 
 /// Reports a second stream writing to a table another stream already uses.

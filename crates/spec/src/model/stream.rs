@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{FieldMap, Method, Paginate, Path, Template};
+use super::{FieldMap, Format, Method, Paginate, Path, Template};
 
 /// One stream: a request chain whose records land in one table.
 #[derive(Debug, Clone)]
@@ -16,7 +16,9 @@ pub struct Stream {
     pub request: Request,
     /// How to get from one page to the next.
     pub paginate: Paginate,
-    /// Where the records are in a response body.
+    /// How bodies are read: JSON (the default), JSON Lines, CSV or XML.
+    pub format: Format,
+    /// Where the records are in a response body (after `format` decoded it).
     pub records: Path,
     /// Fields that identify a record; one or more top-level keys.
     pub primary_key: Vec<String>,
