@@ -136,6 +136,15 @@ impl<R: Read> Iterator for Lines<R> {
     }
 }
 
+/// serde_json's message without its position, and the column (the line is
+/// the caller's).
+fn column_message(e: &serde_json::Error) -> String {
+    let full = e.to_string();
+    let position = format!(" at line {} column {}", e.line(), e.column());
+    let message = full.strip_suffix(&position).unwrap_or(&full);
+    format!("{message} (column {})", e.column())
+}
+
 fn parse_line(text: &[u8], line: u64, ended: bool) -> Result<Value, DecodeError> {
     match serde_json::from_slice::<Value>(text) {
         Ok(value @ Value::Object(_)) => Ok(value),
@@ -151,13 +160,14 @@ fn parse_line(text: &[u8], line: u64, ended: bool) -> Result<Value, DecodeError>
             ErrorKind::Truncated,
             Some(line),
             format!(
-                "the last line ends in the middle of a record (a cut-off download?): {e}"
+                "the last line ends in the middle of a record (a cut-off download?): {}",
+                column_message(&e)
             ),
         )),
         Err(e) => Err(DecodeError::new(
             ErrorKind::Malformed,
             Some(line),
-            format!("not a JSON value: {e}"),
+            format!("not a JSON value: {}", column_message(&e)),
         )),
     }
 }

@@ -32,7 +32,7 @@ fn a_line_that_is_not_an_object_is_an_error_with_its_number() {
     assert_eq!(e.kind, ErrorKind::Malformed);
     assert_eq!(
         e.to_string(),
-        "line 3: not a JSON value: trailing comma at line 1 column 9"
+        "line 3: not a JSON value: trailing comma (column 9)"
     );
 }
 
@@ -43,7 +43,7 @@ fn a_cut_off_last_line_is_an_error_never_dropped() {
     assert_eq!(
         e.to_string(),
         "line 2: the last line ends in the middle of a record (a cut-off download?): EOF \
-         while parsing a string at line 1 column 17"
+         while parsing a string (column 18)"
     );
 }
 
