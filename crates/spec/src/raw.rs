@@ -9,6 +9,7 @@
 
 mod bulk;
 mod de;
+mod format;
 mod map;
 mod resilience;
 mod webhooks;
@@ -17,6 +18,7 @@ use serde::Deserialize;
 
 pub(crate) use bulk::{RawBulk, RawBulkPoll, RawBulkRequest};
 pub(crate) use de::{Entries, OffOr, OneOrMany, Scalar};
+pub(crate) use format::{RawFormat, RawFormatSettings};
 pub(crate) use map::{RawColumn, RawField, RawSchema, Strings};
 pub(crate) use resilience::{RawBreaker, RawErrorRule, RawRateLimit, RawRetry};
 pub(crate) use webhooks::{RawAction, RawActionRequest, RawRoute, RawVerify, RawWebhook};
@@ -300,16 +302,21 @@ pub(crate) struct RawStream {
     /// How to get from one page to the next. Default `{ type: none }`.
     #[serde(default, deserialize_with = "de::tagged")]
     pub(crate) paginate: Option<RawPaginate>,
-    /// Required, unless `bulk:` is given. An RFC 9535 JSONPath to the
-    /// records in a response body, e.g. `"$.data[*]"`.
+    /// How response bodies (and a `bulk:` job's files) are written: `json`
+    /// (the default), `jsonl`, `csv` or `xml`, or settings such as
+    /// `{ type: csv, delimiter: ";" }` or
+    /// `{ type: xml, records: Envelope/Body/ListResponse/Item }`.
+    /// Gzip, deflate and zip bodies are unpacked whatever the format.
+    pub(crate) format: Option<RawFormat>,
+    /// Not with `bulk:`. An RFC 9535 JSONPath to the records in a response
+    /// body (after `format` decoded it), e.g. `"$.data[*]"`. Required with `json` and
+    /// with `xml` without an element path; with `jsonl` and `csv` it
+    /// defaults to `"$[*]"` (every row), with `xml` and `records:` in the
+    /// format to every element at that path.
     pub(crate) records: Option<String>,
     /// Reads the stream through an asynchronous export job instead of
     /// `request:` and `paginate:` (see [`RawBulk`]).
     pub(crate) bulk: Option<RawBulk>,
-    /// How a bulk job's files are written: `jsonl` (JSON Lines), `csv`
-    /// (with a header row; every value a string) or `json`; gzip is
-    /// recognised by its bytes. Default `json`.
-    pub(crate) format: Option<String>,
     /// Required. The record field that identifies a record (`id`), or a list
     /// of fields for a composite key (`[account_id, id]`).
     pub(crate) primary_key: Option<OneOrMany>,

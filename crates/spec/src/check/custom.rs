@@ -62,6 +62,7 @@ fn declarative_keys(raw: &RawStream) -> Vec<&'static str> {
         ("connection", raw.connection.is_some()),
         ("request", raw.request.is_some()),
         ("paginate", raw.paginate.is_some()),
+        ("format", raw.format.is_some()),
         ("records", raw.records.is_some()),
         ("bulk", raw.bulk.is_some()),
         ("primary_key", raw.primary_key.is_some()),

@@ -12,6 +12,7 @@ mod cursor;
 mod custom;
 mod error_rules;
 mod for_each;
+mod format;
 mod hosts;
 mod json;
 mod map;

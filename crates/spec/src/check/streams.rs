@@ -48,6 +48,7 @@ pub(crate) fn stream(
         .bulk
         .as_ref()
         .map(|b| super::bulk::bulk(ctx, &format!("{path}.bulk"), b, &scope));
+    let format = super::format::format(ctx, &path, raw.format.as_ref());
     let mut alone = true;
     let (request, paginate, records) = match &bulk {
         Some(bulk) => {
@@ -73,13 +74,10 @@ pub(crate) fn stream(
                 )
                 .and_then(|r| request(ctx, &format!("{path}.request"), r, &scope));
             let paginate = paginate(ctx, &format!("{path}.paginate"), raw.paginate.as_ref());
-            let records = ctx
-                .require(raw.records.as_ref(), &path, "records", "\"$.data[*]\"")
-                .and_then(|r| values::json_path(ctx, &format!("{path}.records"), r));
+            let records = records(ctx, &path, raw, format.as_ref());
             (request, paginate, records)
         }
     };
-    let format = format(ctx, &path, raw.format.as_deref());
     let primary_key = primary_key(ctx, &path, raw.primary_key.as_ref());
     let incremental = raw.incremental.as_ref().map(|i| incremental(ctx, &path, i));
     let schema = schema(ctx, &path, raw.schema.as_ref(), known.schemas);
@@ -118,18 +116,24 @@ pub(crate) fn stream(
     })
 }
 
-/// `format:` of a stream (default `json`).
-fn format(ctx: &mut Ctx<'_>, path: &str, raw: Option<&str>) -> Option<Format> {
-    match raw.map(str::trim) {
-        None | Some("json") => Some(Format::Json),
-        Some("jsonl") => Some(Format::Jsonl),
-        Some("csv") => Some(Format::Csv),
-        Some(other) => {
-            ctx.error(
-                &format!("{path}.format"),
-                format!("unknown format `{other}`"),
-                "use `json`, `jsonl` or `csv`",
-            );
+/// `records:`, or its default for a format whose body is rows (`$[*]`
+/// for jsonl and csv, the element path's for xml).
+fn records(ctx: &mut Ctx<'_>, path: &str, raw: &RawStream, format: Option<&Format>) -> Option<Path> {
+    if let Some(source) = &raw.records {
+        return values::json_path(ctx, &format!("{path}.records"), source);
+    }
+    let default = match format {
+        Some(Format::Jsonl | Format::Csv(_)) => Some("$[*]".to_owned()),
+        Some(Format::Xml(xml)) => xml.records_json_path(),
+        Some(Format::Json) => None,
+        // a bad format is reported already
+        None if raw.format.is_some() => return None,
+        None => None,
+    };
+    match default {
+        Some(source) => values::json_path(ctx, &format!("{path}.format"), &source),
+        None => {
+            ctx.missing(path, "records", "\"$.data[*]\"");
             None
         }
     }

@@ -16,9 +16,9 @@ pub struct Stream {
     pub request: Request,
     /// How to get from one page to the next.
     pub paginate: Paginate,
-    /// How bodies (and a bulk job's files) are read.
+    /// How bodies are read: JSON (the default), JSON Lines, CSV or XML.
     pub format: Format,
-    /// Where the records are in a response body.
+    /// Where the records are in a response body (after `format` decoded it).
     pub records: Path,
     /// Fields that identify a record; one or more top-level keys.
     pub primary_key: Vec<String>,

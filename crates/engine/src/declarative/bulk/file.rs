@@ -7,10 +7,7 @@ use holdfast_spec::Format;
 use serde_json::Value;
 use tempfile::TempPath;
 
-use super::decode::{self, Records};
-
-/// Why a file's records could not be read.
-type DecodeError = String;
+use holdfast_decode::{DecodeError, Records};
 
 /// A new, empty spool file in the temporary folder, removed when dropped.
 pub(super) fn spool() -> std::io::Result<TempPath> {
@@ -36,7 +33,7 @@ impl OpenFile {
         spool: TempPath,
         format: &Format,
     ) -> Result<Self, DecodeError> {
-        let records = decode::open_file(&spool, format)?.peekable();
+        let records = holdfast_decode::open_file(&spool, format)?.peekable();
         Ok(OpenFile {
             index,
             records,

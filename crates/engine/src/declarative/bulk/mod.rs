@@ -7,7 +7,6 @@
 //! second export; a crash while reading a file downloads it again and skips
 //! the records already committed.
 
-mod decode;
 mod file;
 mod position;
 mod requests;

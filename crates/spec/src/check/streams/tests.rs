@@ -87,3 +87,42 @@ fn shared_tables_are_reported_on_the_second_stream() {
     );
     assert_eq!(errors[0].key_path, "streams.deals.into");
 }
+
+#[test]
+fn records_default_to_every_row_for_row_formats() {
+    for format in ["csv", "jsonl", "{ type: csv, delimiter: ';' }"] {
+        let yaml = format!(
+            "{{ connection: crm, request: {{ path: /c }}, format: {format}, primary_key: id }}"
+        );
+        let (s, errors) = check("contacts", &yaml);
+        assert!(errors.is_empty(), "{format}: {errors:?}");
+        assert_eq!(s.expect("valid").records.source, "$[*]", "{format}");
+    }
+    let yaml = "{ connection: crm, request: { path: /c }, format: { type: xml, records: 'soap:Envelope/soap:Body/R/Item' }, primary_key: id }";
+    let (s, errors) = check("contacts", yaml);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(
+        s.expect("valid").records.source,
+        "$['Envelope']['Body']['R']['Item'][*]"
+    );
+}
+
+#[test]
+fn records_stay_required_for_json_and_whole_xml_documents() {
+    for format in ["json", "xml"] {
+        let yaml = format!(
+            "{{ connection: crm, request: {{ path: /c }}, format: {format}, primary_key: id }}"
+        );
+        let (s, errors) = check("contacts", &yaml);
+        assert!(s.is_none());
+        assert_eq!(
+            errors,
+            ["missing key `records` | add it, e.g. `records: \"$.data[*]\"`"],
+            "{format}"
+        );
+    }
+    // a bad format is reported once, not again as a missing `records`
+    let yaml = "{ connection: crm, request: { path: /c }, format: cvs, primary_key: id }";
+    let (_, errors) = check("contacts", yaml);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+}
