@@ -67,6 +67,21 @@ pub struct HttpRequest {
     pub tags: Arc<RequestTags>,
     /// Time this attempt spent waiting for the rate limit (filled by the stack).
     pub rate_wait: RateWait,
+    /// Rules of this request's own, judged after the connection's (e.g.
+    /// "a GraphQL answer with `errors` failed").
+    pub classifier: Option<RequestClassifier>,
+}
+
+/// A [`Classifier`](crate::classify::Classifier) that travels with one
+/// request: the answers of some requests say "failed" in their own way (a
+/// GraphQL `errors` list).
+#[derive(Clone)]
+pub struct RequestClassifier(pub Arc<dyn crate::classify::Classifier>);
+
+impl std::fmt::Debug for RequestClassifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RequestClassifier(..)")
+    }
 }
 
 /// Time an attempt spent queued for the rate limit, shared between the layer
@@ -100,6 +115,7 @@ impl HttpRequest {
             expect_json: true,
             tags: Arc::default(),
             rate_wait: RateWait::default(),
+            classifier: None,
         }
     }
 }

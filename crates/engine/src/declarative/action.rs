@@ -202,6 +202,7 @@ fn build(
             )),
         }),
         rate_wait: RateWait::default(),
+        classifier: None,
     })
 }
 

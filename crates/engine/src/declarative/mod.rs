@@ -4,6 +4,7 @@ mod action;
 mod classifier;
 mod connection;
 mod reader;
+mod request;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

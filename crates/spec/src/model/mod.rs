@@ -7,6 +7,7 @@
 mod action;
 mod alerts;
 mod auth;
+mod body;
 mod connection;
 mod custom;
 mod map;
@@ -19,6 +20,7 @@ mod webhook;
 pub use action::*;
 pub use alerts::*;
 pub use auth::*;
+pub use body::*;
 pub use connection::*;
 pub use custom::*;
 pub use map::*;
