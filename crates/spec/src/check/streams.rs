@@ -59,6 +59,9 @@ pub(crate) fn stream(
         raw.paginate.as_ref(),
         has_body,
     );
+    if let (Some(r), Some(p)) = (&request, &paginate) {
+        super::paginate::fits_body(ctx, &format!("{path}.paginate"), p, r.body.as_ref());
+    }
     let records = ctx
         .require(raw.records.as_ref(), &path, "records", "\"$.data[*]\"")
         .and_then(|r| values::json_path(ctx, &format!("{path}.records"), r));
