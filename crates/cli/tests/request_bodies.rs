@@ -159,6 +159,12 @@ streams:
     paginate: { type: cursor, next: "$.next", in: body, at: /after }
     records: "$.data[*]"
     primary_key: id
+  strings:
+    connection: crm
+    request: { path: /search, json: { after: "x" } }
+    paginate: { type: cursor, next: "$.next", in: body, at: /after/token }
+    records: "$.results[*]"
+    primary_key: id
   products:
     connection: crm
     request:
@@ -183,6 +189,8 @@ streams:
         "GraphQL `variables` must be a mapping",
         "streams.products.paginate.at",
         "invalid JSON Pointer `after` does not start with `/`",
+        "streams.strings.paginate.at",
+        "the pointer cannot be set in the request body",
     ] {
         assert!(text.contains(expected), "missing `{expected}` in\n{out}");
     }

@@ -7,7 +7,7 @@ mod strategy;
 use super::context::Ctx;
 use super::templates::{self, STOP_WHEN_SCOPE};
 use super::values;
-use crate::model::{Paginate, Path, StopWhen, Strategy};
+use crate::model::{Body, Paginate, Path, Place, StopWhen, Strategy};
 use crate::raw::{RawPaginate, Scalar};
 
 /// Checks `paginate:` at `path` (absent means a single request).
@@ -47,6 +47,39 @@ pub(crate) fn paginate(
         expect_more: values::optional(expect_more)?,
         expect_total: values::optional(expect_total)?,
     })
+}
+
+/// Reports a body pointer that runs into a string, number or boolean of
+/// the request's body (it could never be set there).
+pub(crate) fn fits_body(ctx: &mut Ctx<'_>, path: &str, paginate: &Paginate, body: Option<&Body>) {
+    let Some(body) = body else {
+        return;
+    };
+    let places: Vec<(&str, &Place)> = match &paginate.strategy {
+        Strategy::Cursor { param, .. }
+        | Strategy::LastRecord { param, .. }
+        | Strategy::Relay { param, .. } => vec![("at", param)],
+        Strategy::Offset {
+            param, limit_param, ..
+        } => vec![("at", param), ("limit_at", limit_param)],
+        Strategy::Page {
+            param, size_param, ..
+        } => std::iter::once(("at", param))
+            .chain(size_param.iter().map(|p| ("size_at", p)))
+            .collect(),
+        _ => Vec::new(),
+    };
+    for (key, place) in places {
+        if let Place::Body(pointer) = place
+            && let Err(e) = pointer.set(&mut body.template(), serde_json::Value::Null)
+        {
+            ctx.error(
+                &format!("{path}.{key}"),
+                format!("the pointer cannot be set in the request body: {e}"),
+                "point at a key of an object in the body (objects on the way are created)",
+            );
+        }
+    }
 }
 
 /// A JSONPath when it starts with `$`, otherwise a Jinja condition.

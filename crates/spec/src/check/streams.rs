@@ -80,6 +80,9 @@ pub(crate) fn stream(
                 raw.paginate.as_ref(),
                 has_body,
             );
+            if let (Some(r), Some(p)) = (&request, &paginate) {
+                super::paginate::fits_body(ctx, &format!("{path}.paginate"), p, r.body.as_ref());
+            }
             let records = records(ctx, &path, raw, format.as_ref());
             (request, paginate, records)
         }
