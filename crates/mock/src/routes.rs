@@ -23,6 +23,9 @@ pub fn router(state: MockState) -> Router {
         .route("/v1/contacts", get(v1))
         .route("/v3/contacts", get(crate::export::list))
         .route("/v2/contacts/{id}/deals", get(pages::contact_deals))
+        .route("/v2/contacts.csv", get(crate::formats::csv))
+        .route("/v2/contacts.jsonl", get(crate::formats::jsonl))
+        .route("/v2/contacts.xml", get(crate::formats::xml))
         .route("/v2/notes", post(notes::create))
         .route("/{style}/contacts", get(pages::list))
         .route_layer(middleware::from_fn_with_state(state.clone(), data_layer));

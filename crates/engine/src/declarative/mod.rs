@@ -3,6 +3,7 @@
 mod action;
 mod classifier;
 mod connection;
+mod decode;
 mod reader;
 
 use std::collections::BTreeMap;

@@ -181,7 +181,7 @@ impl<'a> DeclarativeReader<'a> {
             url: self.url_for(position)?,
             headers: self.headers.clone(),
             body: None,
-            expect_json: true,
+            expect_json: super::decode::expects_json(self.stream),
             tags: self.tags.clone(),
             rate_wait: Default::default(),
         })
@@ -283,7 +283,7 @@ impl PageReader for DeclarativeReader<'_> {
             });
         }
         let shown_url = self.conn.client.redactor().url(&response.url);
-        let body = response.json.take().unwrap_or(Value::Null);
+        let body = super::decode::page_value(self.stream, &mut response, &shown_url).await?;
         let records =
             count_records(&body, &self.stream.records).map_err(|source| SourceError::Records {
                 url: shown_url.clone(),
