@@ -268,7 +268,7 @@ impl<R: Read> Elements<R> {
                 if let Some(fault) = soap::find_fault(&document) {
                     return Err(DecodeError::new(
                         ErrorKind::SoapFault,
-                        Some(line),
+                        None,
                         soap::fault_message(fault),
                     ));
                 }
