@@ -38,7 +38,12 @@ fn kind<'n>(ctx: &mut Ctx<'_>, at: &str, name: &'n str) -> Option<&'n str> {
     if NAMES.contains(&name) {
         return Some(name);
     }
-    let near = suggestion(name, NAMES.iter().copied());
+    let lines = ["ndjson", "jsonlines", "json_lines", "json-lines", "ldjson"];
+    let near = if lines.contains(&name.to_ascii_lowercase().as_str()) {
+        "; JSON Lines is `jsonl`".to_owned()
+    } else {
+        suggestion(name, NAMES.iter().copied())
+    };
     let help = if near.is_empty() {
         "use `json` (the default), `jsonl`, `csv` or `xml`".to_owned()
     } else {
@@ -94,19 +99,6 @@ fn csv(ctx: &mut Ctx<'_>, path: &str, raw: &RawFormatSettings) -> Option<CsvOpti
         None => Some(None),
         Some(text) => character(ctx, path, "escape", Some(text), "\"\\\\\"").map(Some),
     };
-    let (delimiter, quote, escape) = (
-        delimiter?.unwrap_or(defaults.delimiter),
-        quote?.unwrap_or(defaults.quote),
-        escape?.flatten(),
-    );
-    if delimiter == quote {
-        ctx.error(
-            &format!("{path}.quote"),
-            format!("the quote and the delimiter are both `{}`", char::from(quote)),
-            "choose two different characters",
-        );
-        return None;
-    }
     let columns = match (raw.header, &raw.columns) {
         (Some(false), Some(columns)) => Some(Some(column_names(ctx, path, columns)?)),
         (Some(false), None) => {
@@ -127,11 +119,25 @@ fn csv(ctx: &mut Ctx<'_>, path: &str, raw: &RawFormatSettings) -> Option<CsvOpti
         }
         (_, None) => Some(None),
     };
+    let (delimiter, quote, escape, columns) = (
+        delimiter?.unwrap_or(defaults.delimiter),
+        quote?.unwrap_or(defaults.quote),
+        escape?.flatten(),
+        columns?,
+    );
+    if delimiter == quote {
+        ctx.error(
+            &format!("{path}.quote"),
+            format!("the quote and the delimiter are both `{}`", char::from(quote)),
+            "choose two different characters",
+        );
+        return None;
+    }
     Some(CsvOptions {
         delimiter,
         quote,
         escape,
-        columns: columns?,
+        columns,
     })
 }
 
