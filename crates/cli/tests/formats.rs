@@ -116,20 +116,18 @@ async fn csv_rows_land_as_strings_with_quotes_commas_and_line_breaks() {
         "csv",
         "    primary_key: id\n    map:\n      amount: { from: \"$.amount\", type: decimal }\n",
     );
-    let sandbox = sync_exactly(&mock, &yaml, "id", |c| {
-        (c["id"].to_string(), csv_record(c))
-    })
-    .await;
+    let sandbox = sync_exactly(&mock, &yaml, "id", |c| (c["id"].to_string(), csv_record(c))).await;
     // one row spelled out: the note's quotes, comma and line break survive
     let got = rows(&sandbox, "id").await;
     assert_eq!(got["3"]["note"], json!("Said \"call me\", then\nhung up"));
     assert_eq!(got["4"]["note"], json!(""));
     // `map:` types what CSV leaves as text
     let pool = sandbox.pool().await;
-    let amount: String = sqlx::query_scalar("SELECT CAST(amount AS TEXT) FROM contacts WHERE id = '3'")
-        .fetch_one(&pool)
-        .await
-        .expect("amount");
+    let amount: String =
+        sqlx::query_scalar("SELECT CAST(amount AS TEXT) FROM contacts WHERE id = '3'")
+            .fetch_one(&pool)
+            .await
+            .expect("amount");
     assert_eq!(amount, got["3"]["amount"].as_str().expect("text"));
 }
 
@@ -152,7 +150,13 @@ async fn csv_with_semicolons_gzipped_both_ways() {
 async fn jsonl_records_land_as_served_plain_and_gzipped() {
     let mock = common::start_mock(RECORDS).await;
     for params in ["", ", gzip: body"] {
-        let yaml = connector(&mock.url(), "jsonl", params, "jsonl", "    primary_key: id\n");
+        let yaml = connector(
+            &mock.url(),
+            "jsonl",
+            params,
+            "jsonl",
+            "    primary_key: id\n",
+        );
         sync_exactly(&mock, &yaml, "id", |c| (c["id"].to_string(), c.clone())).await;
     }
 }
@@ -183,8 +187,17 @@ async fn xml_soap_records_land_by_the_documented_mapping() {
     let mock = common::start_mock(RECORDS).await;
     let format = "{ type: xml, records: soap:Envelope/soap:Body/ListContactsResponse/Contact, arrays: [Tag] }";
     for params in ["", ", gzip: 1"] {
-        let yaml = connector(&mock.url(), "xml", params, format, "    primary_key: \"@id\"\n");
-        sync_exactly(&mock, &yaml, "@id", |c| (c["id"].to_string(), xml_record(c))).await;
+        let yaml = connector(
+            &mock.url(),
+            "xml",
+            params,
+            format,
+            "    primary_key: \"@id\"\n",
+        );
+        sync_exactly(&mock, &yaml, "@id", |c| {
+            (c["id"].to_string(), xml_record(c))
+        })
+        .await;
     }
 }
 
@@ -251,7 +264,10 @@ async fn a_cut_off_jsonl_body_fails_with_its_line() {
         ", broken: truncated",
         "jsonl",
         "id",
-        &["jsonl body: line ", "the last line ends in the middle of a record"],
+        &[
+            "jsonl body: line ",
+            "the last line ends in the middle of a record",
+        ],
     )
     .await;
 }

@@ -141,7 +141,9 @@ pub(crate) fn open_file(path: &Path, format: &Format) -> Result<Records, DecodeE
 }
 
 /// The archive's file entries (not directories) in name order, by index.
-fn entries<R: Read + Seek>(archive: &zip::ZipArchive<R>) -> Result<Vec<(String, usize)>, DecodeError> {
+fn entries<R: Read + Seek>(
+    archive: &zip::ZipArchive<R>,
+) -> Result<Vec<(String, usize)>, DecodeError> {
     let mut names = Vec::with_capacity(archive.len());
     for (index, name) in archive.file_names().enumerate() {
         let name = name.map_err(|e| zip_error(None, &e))?;
@@ -189,7 +191,11 @@ fn zip_records(format: &Format, file: File) -> Result<Records, DecodeError> {
             }
         })
         .map_err(|e| {
-            DecodeError::new(ErrorKind::Io, None, format!("cannot start reading the zip archive: {e}"))
+            DecodeError::new(
+                ErrorKind::Io,
+                None,
+                format!("cannot start reading the zip archive: {e}"),
+            )
         })?;
     Ok(Records::new(rx.into_iter()))
 }
@@ -244,7 +250,9 @@ pub(crate) fn page_body(format: &Format, body: &[u8]) -> Result<Value, DecodeErr
                         ),
                     ));
                 };
-                let entry = archive.by_index(*index).map_err(|e| zip_error(Some(name), &e))?;
+                let entry = archive
+                    .by_index(*index)
+                    .map_err(|e| zip_error(Some(name), &e))?;
                 return match unpack(entry).map_err(|e| e.in_entry(name))? {
                     Ok(plain) => crate::document(format, plain).map_err(|e| e.in_entry(name)),
                     Err(_) => Err(DecodeError::new(
@@ -258,7 +266,9 @@ pub(crate) fn page_body(format: &Format, body: &[u8]) -> Result<Value, DecodeErr
             let mut rows = Vec::new();
             let mut failure = None;
             for (name, index) in names {
-                let entry = archive.by_index(index).map_err(|e| zip_error(Some(&name), &e))?;
+                let entry = archive
+                    .by_index(index)
+                    .map_err(|e| zip_error(Some(&name), &e))?;
                 each_record(format, entry, &name, |r| match r {
                     Ok(v) => {
                         rows.push(v);

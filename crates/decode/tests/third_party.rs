@@ -32,7 +32,11 @@ fn csv_spectrum_gives_its_expected_rows() {
         .collect();
     entries.sort();
     for csv in entries {
-        let name = csv.file_stem().and_then(|s| s.to_str()).expect("name").to_owned();
+        let name = csv
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("name")
+            .to_owned();
         if name == "location_coordinates" {
             // its expected JSON upstream is one object with another phone
             // number than the CSV: the sample disagrees with itself
@@ -115,7 +119,11 @@ fn salesforce_partner_soap_answers() {
         ),
         "{e}"
     );
-    assert!(e.message.ends_with("(fault code sf:INVALID_FIELD); nothing of it is used"), "{e}");
+    assert!(
+        e.message
+            .ends_with("(fault code sf:INVALID_FIELD); nothing of it is used"),
+        "{e}"
+    );
     let e = page_body(&query, &fault).expect_err("a fault");
     assert_eq!(e.kind, ErrorKind::SoapFault);
 }

@@ -21,9 +21,9 @@
 use std::io::Write;
 
 use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
 use axum::http::HeaderValue;
 use axum::http::header::{CONTENT_ENCODING, CONTENT_TYPE, HOST, LINK};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
@@ -147,7 +147,10 @@ fn listing(
         out.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }
     if position.saturating_add(per_page as u64) < total {
-        let host = headers.get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+        let host = headers
+            .get(HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
         let next = (page + 1).to_string();
         let query = params.encode_with(&[("page", &next)], &["page"]);
         let link = format!(
@@ -219,9 +222,13 @@ fn csv_body(contacts: &[Value], params: &Params, ragged: bool) -> Result<Vec<u8>
         .delimiter(delimiter)
         .flexible(ragged)
         .from_writer(Vec::new());
-    writer.write_record(CSV_COLUMNS).map_err(ApiError::internal)?;
+    writer
+        .write_record(CSV_COLUMNS)
+        .map_err(ApiError::internal)?;
     for contact in contacts {
-        writer.write_record(csv_row(contact)).map_err(ApiError::internal)?;
+        writer
+            .write_record(csv_row(contact))
+            .map_err(ApiError::internal)?;
     }
     if ragged {
         let mut row = csv_row(contacts.last().unwrap_or(&Value::Null)).to_vec();
@@ -259,14 +266,20 @@ fn xml_body(contacts: &[Value], page: u64, pages: u64) -> Vec<u8> {
             t(&["id"]),
             t(&["status"])
         ));
-        out.push_str(&format!("        <crm:Email>{}</crm:Email>\n", t(&["email"])));
+        out.push_str(&format!(
+            "        <crm:Email>{}</crm:Email>\n",
+            t(&["email"])
+        ));
         out.push_str(&format!(
             "        <crm:Name><crm:First>{}</crm:First><crm:Last>{}</crm:Last></crm:Name>\n",
             t(&["name", "first"]),
             t(&["name", "last"])
         ));
         if c.get("company").is_some_and(|v| !v.is_null()) {
-            out.push_str(&format!("        <crm:Company>{}</crm:Company>\n", t(&["company"])));
+            out.push_str(&format!(
+                "        <crm:Company>{}</crm:Company>\n",
+                t(&["company"])
+            ));
         } else {
             out.push_str("        <crm:Company xsi:nil=\"true\"/>\n");
         }
@@ -276,13 +289,21 @@ fn xml_body(contacts: &[Value], page: u64, pages: u64) -> Vec<u8> {
             t(&["amount", "value"])
         ));
         out.push_str("        <crm:Tags>");
-        for tag in c.get("tags").and_then(Value::as_array).into_iter().flatten() {
+        for tag in c
+            .get("tags")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let tag = tag.as_str().unwrap_or_default();
             out.push_str(&format!("<crm:Tag>{}</crm:Tag>", escape(tag)));
         }
         out.push_str("</crm:Tags>\n");
         if !note(c).is_empty() {
-            out.push_str(&format!("        <crm:Note><![CDATA[{}]]></crm:Note>\n", note(c)));
+            out.push_str(&format!(
+                "        <crm:Note><![CDATA[{}]]></crm:Note>\n",
+                note(c)
+            ));
         }
         out.push_str(&format!(
             "        <crm:UpdatedAt>{}</crm:UpdatedAt>\n      </crm:Contact>\n",

@@ -92,7 +92,12 @@ pub(crate) fn stream(
 
 /// `records:`, or its default for a format whose body is rows (`$[*]`
 /// for jsonl and csv, the element path's for xml).
-fn records(ctx: &mut Ctx<'_>, path: &str, raw: &RawStream, format: Option<&Format>) -> Option<Path> {
+fn records(
+    ctx: &mut Ctx<'_>,
+    path: &str,
+    raw: &RawStream,
+    format: Option<&Format>,
+) -> Option<Path> {
     if let Some(source) = &raw.records {
         return values::json_path(ctx, &format!("{path}.records"), source);
     }
