@@ -69,7 +69,12 @@ fn csv_record(c: &Value) -> Value {
         text(&c["amount"]["currency"]),
         text(&c["status"]),
         text(&c["tags"]),
-        if id % 3 == 0 { TRICKY_NOTE } else { "" }.to_owned(),
+        if id.is_multiple_of(3) {
+            TRICKY_NOTE
+        } else {
+            ""
+        }
+        .to_owned(),
         text(&c["updated_at"]),
     ];
     let record: serde_json::Map<String, Value> = CSV_COLUMNS
@@ -176,7 +181,7 @@ fn xml_record(c: &Value) -> Value {
         "Tags": if tags.is_empty() { json!("") } else { json!({ "Tag": tags }) },
         "UpdatedAt": c["updated_at"],
     });
-    if id % 3 == 0 {
+    if id.is_multiple_of(3) {
         record["Note"] = json!(TRICKY_NOTE);
     }
     record

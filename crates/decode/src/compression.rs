@@ -54,11 +54,14 @@ fn peek<R: Read>(mut input: R) -> Result<(Vec<u8>, R), DecodeError> {
     Ok((prefix, input))
 }
 
+/// An input with its first bytes put back in front.
+type Whole<R> = Chain<Cursor<Vec<u8>>, R>;
+
 /// A byte stream with its compression (other than zip) undone.
 pub(crate) enum Unpacked<R: Read> {
-    Plain(Chain<Cursor<Vec<u8>>, R>),
-    Gzip(Box<MultiGzDecoder<BufReader<Chain<Cursor<Vec<u8>>, R>>>>),
-    Zlib(Box<ZlibDecoder<BufReader<Chain<Cursor<Vec<u8>>, R>>>>),
+    Plain(Whole<R>),
+    Gzip(Box<MultiGzDecoder<BufReader<Whole<R>>>>),
+    Zlib(Box<ZlibDecoder<BufReader<Whole<R>>>>),
 }
 
 impl<R: Read> Read for Unpacked<R> {
@@ -183,7 +186,11 @@ fn zip_records(format: &Format, file: File) -> Result<Records, DecodeError> {
             for (name, index) in names {
                 let sent = match archive.by_index(index) {
                     Ok(entry) => each_record(&format, entry, &name, |r| tx.send(r).is_ok()),
-                    Err(e) => tx.send(Err(zip_error(Some(&name), &e))).is_ok() && false,
+                    Err(e) => {
+                        // the consumer stops at an error: nothing more to send
+                        let _ = tx.send(Err(zip_error(Some(&name), &e)));
+                        false
+                    }
                 };
                 if !sent {
                     return;
@@ -216,9 +223,13 @@ fn each_record<R: Read>(
                 None,
                 "a zip archive inside a zip archive is not read; unpack the outer one",
             );
-            return sink(Err(e.in_entry(name))) && false;
+            sink(Err(e.in_entry(name)));
+            return false;
         }
-        Err(e) => return sink(Err(e.in_entry(name))) && false,
+        Err(e) => {
+            sink(Err(e.in_entry(name)));
+            return false;
+        }
     };
     for record in crate::decoder(format, plain) {
         let failed = record.is_err();

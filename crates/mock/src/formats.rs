@@ -187,7 +187,7 @@ fn text(contact: &Value, path: &[&str]) -> String {
 
 fn note(contact: &Value) -> &'static str {
     match contact.get("id").and_then(Value::as_u64) {
-        Some(id) if id % 3 == 0 => TRICKY_NOTE,
+        Some(id) if id.is_multiple_of(3) => TRICKY_NOTE,
         _ => "",
     }
 }
