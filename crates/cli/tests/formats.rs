@@ -284,7 +284,7 @@ async fn a_soap_fault_with_status_200_fails_quoting_it() {
         ", broken: fault",
         "{ type: xml, records: Envelope/Body/ListContactsResponse/Contact }",
         "@id",
-        &["xml body: line ", "the SOAP answer is a Fault: \"INVALID_SESSION_ID: Invalid Session ID found in SessionHeader\" (fault code soap:Server)"],
+        &["xml body: the SOAP answer is a Fault: \"INVALID_SESSION_ID: Invalid Session ID found in SessionHeader\" (fault code soap:Server)"],
     )
     .await;
 }
