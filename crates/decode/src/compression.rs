@@ -54,11 +54,14 @@ fn peek<R: Read>(mut input: R) -> Result<(Vec<u8>, R), DecodeError> {
     Ok((prefix, input))
 }
 
+/// An input with its first bytes put back in front.
+type Whole<R> = Chain<Cursor<Vec<u8>>, R>;
+
 /// A byte stream with its compression (other than zip) undone.
 pub(crate) enum Unpacked<R: Read> {
-    Plain(Chain<Cursor<Vec<u8>>, R>),
-    Gzip(Box<MultiGzDecoder<BufReader<Chain<Cursor<Vec<u8>>, R>>>>),
-    Zlib(Box<ZlibDecoder<BufReader<Chain<Cursor<Vec<u8>>, R>>>>),
+    Plain(Whole<R>),
+    Gzip(Box<MultiGzDecoder<BufReader<Whole<R>>>>),
+    Zlib(Box<ZlibDecoder<BufReader<Whole<R>>>>),
 }
 
 impl<R: Read> Read for Unpacked<R> {
@@ -141,7 +144,9 @@ pub(crate) fn open_file(path: &Path, format: &Format) -> Result<Records, DecodeE
 }
 
 /// The archive's file entries (not directories) in name order, by index.
-fn entries<R: Read + Seek>(archive: &zip::ZipArchive<R>) -> Result<Vec<(String, usize)>, DecodeError> {
+fn entries<R: Read + Seek>(
+    archive: &zip::ZipArchive<R>,
+) -> Result<Vec<(String, usize)>, DecodeError> {
     let mut names = Vec::with_capacity(archive.len());
     for (index, name) in archive.file_names().enumerate() {
         let name = name.map_err(|e| zip_error(None, &e))?;
@@ -181,7 +186,11 @@ fn zip_records(format: &Format, file: File) -> Result<Records, DecodeError> {
             for (name, index) in names {
                 let sent = match archive.by_index(index) {
                     Ok(entry) => each_record(&format, entry, &name, |r| tx.send(r).is_ok()),
-                    Err(e) => tx.send(Err(zip_error(Some(&name), &e))).is_ok() && false,
+                    Err(e) => {
+                        // the consumer stops at an error: nothing more to send
+                        let _ = tx.send(Err(zip_error(Some(&name), &e)));
+                        false
+                    }
                 };
                 if !sent {
                     return;
@@ -189,7 +198,11 @@ fn zip_records(format: &Format, file: File) -> Result<Records, DecodeError> {
             }
         })
         .map_err(|e| {
-            DecodeError::new(ErrorKind::Io, None, format!("cannot start reading the zip archive: {e}"))
+            DecodeError::new(
+                ErrorKind::Io,
+                None,
+                format!("cannot start reading the zip archive: {e}"),
+            )
         })?;
     Ok(Records::new(rx.into_iter()))
 }
@@ -210,9 +223,13 @@ fn each_record<R: Read>(
                 None,
                 "a zip archive inside a zip archive is not read; unpack the outer one",
             );
-            return sink(Err(e.in_entry(name))) && false;
+            sink(Err(e.in_entry(name)));
+            return false;
         }
-        Err(e) => return sink(Err(e.in_entry(name))) && false,
+        Err(e) => {
+            sink(Err(e.in_entry(name)));
+            return false;
+        }
     };
     for record in crate::decoder(format, plain) {
         let failed = record.is_err();
@@ -244,7 +261,9 @@ pub(crate) fn page_body(format: &Format, body: &[u8]) -> Result<Value, DecodeErr
                         ),
                     ));
                 };
-                let entry = archive.by_index(*index).map_err(|e| zip_error(Some(name), &e))?;
+                let entry = archive
+                    .by_index(*index)
+                    .map_err(|e| zip_error(Some(name), &e))?;
                 return match unpack(entry).map_err(|e| e.in_entry(name))? {
                     Ok(plain) => crate::document(format, plain).map_err(|e| e.in_entry(name)),
                     Err(_) => Err(DecodeError::new(
@@ -258,7 +277,9 @@ pub(crate) fn page_body(format: &Format, body: &[u8]) -> Result<Value, DecodeErr
             let mut rows = Vec::new();
             let mut failure = None;
             for (name, index) in names {
-                let entry = archive.by_index(index).map_err(|e| zip_error(Some(&name), &e))?;
+                let entry = archive
+                    .by_index(index)
+                    .map_err(|e| zip_error(Some(&name), &e))?;
                 each_record(format, entry, &name, |r| match r {
                     Ok(v) => {
                         rows.push(v);

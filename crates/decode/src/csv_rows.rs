@@ -91,7 +91,10 @@ impl<R: Read> Rows<R> {
                     format!(
                         "the header row names column `{name}` twice (columns {} and {}); \
                          give `header: false` with `columns: [...]` to name them yourself",
-                        names[..i].iter().position(|n| n == name).map_or(0, |p| p + 1),
+                        names[..i]
+                            .iter()
+                            .position(|n| n == name)
+                            .map_or(0, |p| p + 1),
                         i + 1
                     ),
                 ));

@@ -31,11 +31,7 @@ pub(crate) fn document<R: Read>(input: R) -> Result<Value, DecodeError> {
         } else {
             "not valid JSON"
         };
-        DecodeError::new(
-            kind,
-            Some(e.line() as u64),
-            format!("{what}: {e}"),
-        )
+        DecodeError::new(kind, Some(e.line() as u64), format!("{what}: {e}"))
     })
 }
 

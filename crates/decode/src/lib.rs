@@ -65,7 +65,9 @@ pub struct Records {
 }
 
 impl Records {
-    pub(crate) fn new(inner: impl Iterator<Item = Result<Value, DecodeError>> + Send + 'static) -> Self {
+    pub(crate) fn new(
+        inner: impl Iterator<Item = Result<Value, DecodeError>> + Send + 'static,
+    ) -> Self {
         Records {
             inner: Box::new(inner),
             failed: false,

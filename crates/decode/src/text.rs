@@ -108,10 +108,14 @@ mod tests {
             .expect("read");
         assert_eq!(out, "id\n1");
         out.clear();
-        SkipBom::new(&b"id"[..]).read_to_string(&mut out).expect("read");
+        SkipBom::new(&b"id"[..])
+            .read_to_string(&mut out)
+            .expect("read");
         assert_eq!(out, "id");
         out.clear();
-        SkipBom::new(&b""[..]).read_to_string(&mut out).expect("read");
+        SkipBom::new(&b""[..])
+            .read_to_string(&mut out)
+            .expect("read");
         assert_eq!(out, "");
     }
 

@@ -106,10 +106,17 @@ fn an_error_in_a_zip_entry_names_the_entry() {
         ("b.csv", b"id,name\n2,Bo,extra\n"),
     ]);
     let mut it = records(&csv(), std::io::Cursor::new(archive)).expect("open");
-    assert_eq!(it.next().and_then(Result::ok), Some(json!({ "id": "1", "name": "Ann" })));
+    assert_eq!(
+        it.next().and_then(Result::ok),
+        Some(json!({ "id": "1", "name": "Ann" }))
+    );
     let e = it.next().expect("an item").expect_err("ragged");
     assert_eq!(e.entry.as_deref(), Some("b.csv"));
-    assert!(e.to_string().starts_with("b.csv, line 2: the row has 3 fields"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("b.csv, line 2: the row has 3 fields"),
+        "{e}"
+    );
     assert!(it.next().is_none(), "nothing after an error");
 }
 
@@ -142,7 +149,10 @@ fn page_bodies_are_one_value() {
         page_body(&Format::Jsonl, b"{\"id\":1}\n{\"id\":2}\n").expect("jsonl"),
         json!([{ "id": 1 }, { "id": 2 }])
     );
-    assert_eq!(page_body(&csv(), CSV.as_bytes()).expect("csv"), Value::Array(rows()));
+    assert_eq!(
+        page_body(&csv(), CSV.as_bytes()).expect("csv"),
+        Value::Array(rows())
+    );
     let xml = Format::Xml(XmlOptions {
         records: Some(vec!["L".into(), "Item".into()]),
         arrays: vec![],

@@ -27,6 +27,17 @@ pub enum SourceError {
         /// What was found instead.
         source: RecordsError,
     },
+    /// A body in the stream's `format:` does not decode (a ragged CSV row,
+    /// a cut-off gzip stream, a SOAP Fault).
+    #[error("{url}: {format} body: {source}")]
+    Decode {
+        /// The URL of the page, redacted.
+        url: String,
+        /// The format name (`csv`, `jsonl`, `xml`).
+        format: &'static str,
+        /// What is wrong, and on which line.
+        source: holdfast_decode::DecodeError,
+    },
     /// A setting of the connector file could not be used: a template that
     /// does not render (or renders to something unusable), a schema or map
     /// that does not compile.

@@ -35,6 +35,7 @@
 //! | `GET /github/contacts` | `page` (from 1), `per_page` | `{"data":[..]}` + GitHub's `Link: <..>; rel="prev", <..>; rel="next", <..>; rel="last", <..>; rel="first"` |
 //! | `GET /none/contacts` | | `{"data":[every match]}`, streamed |
 //! | `GET /v3/contacts` | `cursor`, `updated_since` as `2024-01-01 00:00:10` | `{"data":[{"id":17,"updated_at":"2024-01-01 00:00:17","details":"<the contact as JSON text>"}], "meta":{"next_cursor": ..}}`; with `bad_every = N`, the `details` of contacts `N, 2N, ...` is cut short (not JSON) |
+//! | `GET /v2/contacts.csv`, `.jsonl`, `.xml` | `page` (from 1), `per_page`, `gzip=1\|body`, `delimiter` (csv), `broken=ragged\|truncated\|fault` | the contacts as CSV, JSON Lines or a SOAP envelope + `Link: <..>; rel="next"` (see `formats`) |
 //! | `GET /v2/contacts/{id}/deals` | | `{"data":[0 to 3 deals]}`; 404 for unknown ids |
 //! | `POST /v2/exports` | JSON `{"object":"contacts","format":"csv"\|"jsonl","gzip":b,"rows":n,"since":"RFC 3339","files":n}` | 202 `{"id":"exp_1","state":"pending"}`: an export job (knobs: `pending_polls`, `fail`, `expire_first`, `file_host`, `lie_rows`, `truncate`, `delay_ms`; see `bulk.rs`) |
 //! | `GET /v2/exports/{id}` | | `{"state":"pending"}`, then `{"state":"done","files":[{"url":..}],"row_count":n}` or `{"state":"failed","error":..}` |
@@ -120,6 +121,7 @@ mod dates;
 mod error;
 mod export;
 mod faults;
+mod formats;
 mod limit;
 mod listing;
 mod notebook;
@@ -138,6 +140,7 @@ mod token;
 
 pub use config::{MockAuth, MockConfig, bad_kind};
 pub use faults::FaultProfile;
+pub use formats::{CSV_COLUMNS, TRICKY_NOTE};
 pub use limit::MockRateLimit;
 pub use notebook::NotesLog;
 pub use portal::LOGIN_PATH;

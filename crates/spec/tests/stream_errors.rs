@@ -228,3 +228,31 @@ fn cursor_format_and_parse_mistakes() {
 "#
     )));
 }
+
+#[test]
+fn format_mistakes() {
+    insta::assert_snapshot!(errors(&with_streams(
+        r#"  contacts:
+    connection: crm
+    request: { path: /v2/contacts.csv }
+    format: { type: csv, delimiter: ";;", columns: [id, email] }
+    primary_key: id
+  orders:
+    connection: crm
+    request: { path: /v2/orders }
+    format: { type: xml, records: "$.Envelope.Body", delimiter: "," }
+    primary_key: id
+  events:
+    connection: crm
+    request: { path: /v2/events }
+    format: jsonlines
+    primary_key: id
+  customers:
+    connection: crm
+    request: { path: /soap }
+    format: { type: xml, recrods: Envelope/Body/Customer }
+    records: "$.Envelope"
+    primary_key: id
+"#
+    )));
+}

@@ -108,7 +108,8 @@ fn header_names_must_be_present_and_unique() {
 
 #[test]
 fn bytes_that_are_not_utf8_are_an_error() {
-    let e = rows_with(&CsvOptions::default(), b"id,name\n1,Ann\n2,M\xfcller\n").expect_err("latin1");
+    let e =
+        rows_with(&CsvOptions::default(), b"id,name\n1,Ann\n2,M\xfcller\n").expect_err("latin1");
     assert_eq!(e.kind, ErrorKind::Malformed);
     assert_eq!(
         e.to_string(),

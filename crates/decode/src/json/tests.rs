@@ -11,7 +11,11 @@ fn lines(text: &str) -> Result<Vec<Value>, DecodeError> {
 fn one_object_per_line_blank_lines_skipped() {
     assert_eq!(
         lines("{\"id\":1}\n\n  \r\n{\"id\":2,\"n\":\"b\"}\r\n{\"id\":3}").expect("decodes"),
-        [json!({ "id": 1 }), json!({ "id": 2, "n": "b" }), json!({ "id": 3 })]
+        [
+            json!({ "id": 1 }),
+            json!({ "id": 2, "n": "b" }),
+            json!({ "id": 3 })
+        ]
     );
     assert_eq!(lines("").expect("empty"), Vec::<Value>::new());
     assert_eq!(
@@ -71,8 +75,9 @@ fn a_json_document_that_is_cut_off_or_empty_is_an_error() {
     let e = document(&b"{\"data\": [\n{\"id\":1},\n"[..]).expect_err("cut");
     assert_eq!(e.kind, ErrorKind::Truncated);
     assert!(
-        e.to_string()
-            .starts_with("line 3: the JSON document ends in the middle (a cut-off body or file?): EOF"),
+        e.to_string().starts_with(
+            "line 3: the JSON document ends in the middle (a cut-off body or file?): EOF"
+        ),
         "{e}"
     );
     assert_eq!(

@@ -111,7 +111,9 @@ impl<R: Read> Elements<R> {
                 Ok(event) => event.into_owned(),
                 Err(quick_xml::Error::Io(e)) => return Err(DecodeError::io(Some(line), &e)),
                 Err(e) => {
-                    return Err(self.error(ErrorKind::Malformed, format!("not well-formed XML: {e}")));
+                    return Err(
+                        self.error(ErrorKind::Malformed, format!("not well-formed XML: {e}"))
+                    );
                 }
             };
             match event {
@@ -160,7 +162,11 @@ impl<R: Read> Elements<R> {
                     }
                 }
                 Event::Eof => return self.eof(),
-                Event::Empty(_) | Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
+                Event::Empty(_)
+                | Event::Decl(_)
+                | Event::PI(_)
+                | Event::Comment(_)
+                | Event::DocType(_) => {}
             }
         }
     }
@@ -190,7 +196,9 @@ impl<R: Read> Elements<R> {
                 }
             }
             let at_path = self.path.as_ref().is_some_and(|p| {
-                p.len() == self.outer.len() + 1 && p[..self.outer.len()] == self.outer[..] && p[self.outer.len()] == name
+                p.len() == self.outer.len() + 1
+                    && p[..self.outer.len()] == self.outer[..]
+                    && p[self.outer.len()] == name
             });
             let capture = if at_path {
                 Some(Capture::Record)
@@ -221,7 +229,9 @@ impl<R: Read> Elements<R> {
             }
             let value = attribute
                 .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                .map_err(|e| self.error(ErrorKind::Malformed, format!("a bad attribute value: {e}")))?;
+                .map_err(|e| {
+                    self.error(ErrorKind::Malformed, format!("a bad attribute value: {e}"))
+                })?;
             frame.attribute(
                 attribute.key.prefix().map(|p| p.into_inner()),
                 attribute.key.local_name().into_inner(),
@@ -268,7 +278,7 @@ impl<R: Read> Elements<R> {
                 if let Some(fault) = soap::find_fault(&document) {
                     return Err(DecodeError::new(
                         ErrorKind::SoapFault,
-                        Some(line),
+                        None,
                         soap::fault_message(fault),
                     ));
                 }
@@ -279,7 +289,12 @@ impl<R: Read> Elements<R> {
 
     fn eof(&mut self) -> Result<Option<Value>, DecodeError> {
         self.done = true;
-        if let Some(open) = self.frames.last().map(|f| f.name.clone()).or_else(|| self.outer.last().cloned()) {
+        if let Some(open) = self
+            .frames
+            .last()
+            .map(|f| f.name.clone())
+            .or_else(|| self.outer.last().cloned())
+        {
             return Err(self.error(
                 ErrorKind::Truncated,
                 format!("the XML ends inside `<{open}>`: the body or file was cut off; nothing of it is used"),

@@ -4,6 +4,7 @@ mod action;
 mod bulk;
 mod classifier;
 mod connection;
+mod decode;
 mod reader;
 mod request;
 

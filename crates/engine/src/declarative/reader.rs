@@ -227,7 +227,7 @@ impl PageReader for DeclarativeReader<'_> {
             });
         }
         let shown_url = self.conn.client.redactor().url(&response.url);
-        let body = response.json.take().unwrap_or(Value::Null);
+        let body = super::decode::page_value(self.stream, &mut response, &shown_url).await?;
         let records =
             count_records(&body, &self.stream.records).map_err(|source| SourceError::Records {
                 url: shown_url.clone(),

@@ -33,6 +33,8 @@ pub(crate) struct ChainRequest {
     /// Whether the next URL of `next_url`/`link_header` gets the stream's params.
     keep_params: bool,
     classifier: Option<RequestClassifier>,
+    /// Whether the stack parses the body as JSON (the stream's `format:` is `json`).
+    expect_json: bool,
     pub(crate) tags: Arc<RequestTags>,
 }
 
@@ -136,6 +138,7 @@ impl ChainRequest {
             body,
             keep_params,
             classifier,
+            expect_json: super::decode::expects_json(stream),
             tags,
         })
     }
@@ -180,7 +183,7 @@ impl ChainRequest {
             url,
             headers,
             body: body.map(|b| Bytes::from(serde_json::to_vec(&b).unwrap_or_default())),
-            expect_json: true,
+            expect_json: self.expect_json,
             tags: self.tags.clone(),
             rate_wait: Default::default(),
             save_to: None,

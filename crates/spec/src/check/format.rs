@@ -38,7 +38,12 @@ fn kind<'n>(ctx: &mut Ctx<'_>, at: &str, name: &'n str) -> Option<&'n str> {
     if NAMES.contains(&name) {
         return Some(name);
     }
-    let near = suggestion(name, NAMES.iter().copied());
+    let lines = ["ndjson", "jsonlines", "json_lines", "json-lines", "ldjson"];
+    let near = if lines.contains(&name.to_ascii_lowercase().as_str()) {
+        "; JSON Lines is `jsonl`".to_owned()
+    } else {
+        suggestion(name, NAMES.iter().copied())
+    };
     let help = if near.is_empty() {
         "use `json` (the default), `jsonl`, `csv` or `xml`".to_owned()
     } else {
@@ -60,7 +65,10 @@ fn build(ctx: &mut Ctx<'_>, path: &str, kind: &str, raw: &RawFormatSettings) -> 
         ("header", raw.header.is_some()),
         ("columns", raw.columns.is_some()),
     ];
-    let xml_keys = [("records", raw.records.is_some()), ("arrays", raw.arrays.is_some())];
+    let xml_keys = [
+        ("records", raw.records.is_some()),
+        ("arrays", raw.arrays.is_some()),
+    ];
     let mut ok = true;
     for (key, present) in csv_keys.iter().chain(&xml_keys) {
         let belongs = if csv_keys.iter().any(|(k, _)| k == key) {
@@ -94,19 +102,6 @@ fn csv(ctx: &mut Ctx<'_>, path: &str, raw: &RawFormatSettings) -> Option<CsvOpti
         None => Some(None),
         Some(text) => character(ctx, path, "escape", Some(text), "\"\\\\\"").map(Some),
     };
-    let (delimiter, quote, escape) = (
-        delimiter?.unwrap_or(defaults.delimiter),
-        quote?.unwrap_or(defaults.quote),
-        escape?.flatten(),
-    );
-    if delimiter == quote {
-        ctx.error(
-            &format!("{path}.quote"),
-            format!("the quote and the delimiter are both `{}`", char::from(quote)),
-            "choose two different characters",
-        );
-        return None;
-    }
     let columns = match (raw.header, &raw.columns) {
         (Some(false), Some(columns)) => Some(Some(column_names(ctx, path, columns)?)),
         (Some(false), None) => {
@@ -127,11 +122,28 @@ fn csv(ctx: &mut Ctx<'_>, path: &str, raw: &RawFormatSettings) -> Option<CsvOpti
         }
         (_, None) => Some(None),
     };
+    let (delimiter, quote, escape, columns) = (
+        delimiter?.unwrap_or(defaults.delimiter),
+        quote?.unwrap_or(defaults.quote),
+        escape?.flatten(),
+        columns?,
+    );
+    if delimiter == quote {
+        ctx.error(
+            &format!("{path}.quote"),
+            format!(
+                "the quote and the delimiter are both `{}`",
+                char::from(quote)
+            ),
+            "choose two different characters",
+        );
+        return None;
+    }
     Some(CsvOptions {
         delimiter,
         quote,
         escape,
-        columns: columns?,
+        columns,
     })
 }
 
@@ -165,13 +177,21 @@ fn character(
 fn column_names(ctx: &mut Ctx<'_>, path: &str, columns: &[String]) -> Option<Vec<String>> {
     let at = format!("{path}.columns");
     if columns.is_empty() {
-        ctx.error(&at, "`columns` is empty", "name the fields in column order, e.g. `[id, email]`");
+        ctx.error(
+            &at,
+            "`columns` is empty",
+            "name the fields in column order, e.g. `[id, email]`",
+        );
         return None;
     }
     let mut ok = true;
     for (i, name) in columns.iter().enumerate() {
         if name.trim().is_empty() {
-            ctx.error(&format!("{at}[{i}]"), "empty column name", "name every column");
+            ctx.error(
+                &format!("{at}[{i}]"),
+                "empty column name",
+                "name every column",
+            );
             ok = false;
         } else if columns[..i].contains(name) {
             ctx.error(
@@ -215,8 +235,14 @@ fn xml(ctx: &mut Ctx<'_>, path: &str, raw: &RawFormatSettings) -> Option<XmlOpti
 /// `Envelope/Body/List/Item` (a leading `/` and namespace prefixes allowed).
 fn element_path(ctx: &mut Ctx<'_>, at: &str, text: &str) -> Option<Vec<String>> {
     let trimmed = text.trim().trim_start_matches('/');
-    let names: Vec<String> = trimmed.split('/').map(|n| local_name(n.trim()).to_owned()).collect();
-    if names.iter().any(|n| n.is_empty() || n.contains(['[', ']', '*', '$', '@', ' '])) {
+    let names: Vec<String> = trimmed
+        .split('/')
+        .map(|n| local_name(n.trim()).to_owned())
+        .collect();
+    if names
+        .iter()
+        .any(|n| n.is_empty() || n.contains(['[', ']', '*', '$', '@', ' ']))
+    {
         ctx.error(
             at,
             format!("`{text}` is not an element path"),
