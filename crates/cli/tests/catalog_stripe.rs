@@ -13,9 +13,12 @@ mod replay;
 use std::time::Duration;
 
 use catalog::*;
-use common::{Serve, local_client, post, sign_webhooks, unix_now, wait_drained};
+use common::{local_client, post, sign_webhooks, unix_now, wait_drained};
 use replay::Replay;
 use serde_json::{Value, json};
+
+/// id, email, name, balance, delinquent, created
+type CustomerRow = (String, Option<String>, Option<String>, i64, bool, String);
 
 #[tokio::test(flavor = "multi_thread")]
 async fn customers_and_charges_page_with_starting_after() {
@@ -48,7 +51,7 @@ async fn customers_and_charges_page_with_starting_after() {
         assert_eq!(seen.header("stripe-version"), Some("2024-06-20"));
     }
     let pool = sandbox.pool().await;
-    let rows: Vec<(String, Option<String>, Option<String>, i64, bool, String)> = sqlx::query_as(
+    let rows: Vec<CustomerRow> = sqlx::query_as(
         "SELECT id, email, name, balance, delinquent, created FROM stripe_customers ORDER BY created",
     )
     .fetch_all(&pool)
@@ -172,11 +175,7 @@ async fn signed_events_apply_and_a_badly_signed_one_is_refused() {
         .await
         .expect_code(0);
 
-    let env = vendor_env("stripe", &replay.url());
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let config = connector("stripe").display().to_string();
-    let store = sandbox.store_url();
-    let serve = Serve::start_raw(&sandbox, &["--config", &config, "--store", &store], &env).await;
+    let serve = serve(&sandbox, "stripe", &replay).await;
     let client = local_client();
     let url = format!("{}/hooks/stripe", serve.url);
     let now = unix_now();

@@ -38,6 +38,7 @@ pub fn vendors() -> Vec<String> {
 
 /// The credentials the tests give each vendor (never real ones).
 pub const GITHUB_TOKEN: &str = "github_pat_11ABCDEFG0replay0only";
+pub const GITHUB_WEBHOOK_SECRET: &str = "It's a Secret to Everybody";
 pub const STRIPE_KEY: &str = "sk_test_4eC39HqLyjWDarjtT1zdp7dc";
 pub const STRIPE_WEBHOOK_SECRET: &str = "whsec_replay_catalog_secret";
 pub const HUBSPOT_TOKEN: &str = "pat-na1-11111111-2222-3333-4444-555555555555";
@@ -62,6 +63,7 @@ pub fn vendor_env(vendor: &str, url: &str) -> Vec<(String, String)> {
             ("GITHUB_TOKEN", GITHUB_TOKEN),
             ("GITHUB_OWNER", "octocat"),
             ("GITHUB_REPO", "Hello-World"),
+            ("GITHUB_WEBHOOK_SECRET", GITHUB_WEBHOOK_SECRET),
         ],
         "stripe" => vec![
             ("STRIPE_URL", url),
@@ -120,4 +122,14 @@ pub fn basic(user: &str, password: &str) -> String {
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
     )
+}
+
+/// `holdfast serve` on `connectors/<vendor>.yaml` and the sandbox's store,
+/// with the vendor's environment pointed at `replay`.
+pub async fn serve(sandbox: &Sandbox, vendor: &str, replay: &Replay) -> crate::common::Serve {
+    let env = vendor_env(vendor, &replay.url());
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let config = connector(vendor).display().to_string();
+    let store = sandbox.store_url();
+    crate::common::Serve::start_raw(sandbox, &["--config", &config, "--store", &store], &env).await
 }
