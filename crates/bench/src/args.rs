@@ -50,6 +50,26 @@ pub enum BenchWhat {
     Store(StoreBenchArgs),
     /// Peak memory of one sync as the number of streams grows.
     Streams(StreamsBenchArgs),
+    /// Records/s and peak memory of a bulk export job (one gzipped CSV
+    /// file, one JSON Lines file) next to the same records as JSON pages.
+    Bulk(BulkBenchArgs),
+}
+
+/// `holdfast bench bulk`.
+#[derive(Debug, Args)]
+pub struct BulkBenchArgs {
+    /// Contacts in the export (and in the JSON listing).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub records: u64,
+    /// Runs of each contender (medians are reported; peak memory is the highest).
+    #[arg(long, default_value_t = 1)]
+    pub runs: usize,
+    /// Records per page of the JSON listing.
+    #[arg(long, default_value_t = 1000)]
+    pub page_size: u64,
+    /// `checkpoint_every` of the bulk stream (records per commit).
+    #[arg(long, default_value_t = 10_000)]
+    pub checkpoint_every: u64,
 }
 
 /// `holdfast bench streams`.

@@ -7,7 +7,8 @@
 //! - `bench webhooks`: webhook ingest against a plain verify + insert server
 //!   (`holdfast bench-webhook-baseline`), and the queue's drain rate;
 //! - `bench store`: the PostgreSQL store against the SQLite one;
-//! - `bench streams`: peak memory as the number of streams grows.
+//! - `bench streams`: peak memory as the number of streams grows;
+//! - `bench bulk`: a bulk export job (gzipped CSV, JSON Lines) against JSON pages.
 //!
 //! The contenders are child processes of the running binary (so each has its
 //! own peak memory): the binary must offer `sync`, `serve` and the two
@@ -20,6 +21,7 @@
 mod report;
 
 mod args;
+mod bulk;
 mod contenders;
 mod stats;
 mod store;
@@ -30,7 +32,7 @@ mod webhooks;
 use std::process::ExitCode;
 
 pub use args::{
-    BaselineArgs, BenchArgs, BenchWhat, StoreBenchArgs, StreamsBenchArgs, WebhookBaselineArgs,
+    BaselineArgs, BenchArgs, BenchWhat, BulkBenchArgs, StoreBenchArgs, StreamsBenchArgs, WebhookBaselineArgs,
     WebhookBenchArgs,
 };
 pub use report::Report;
@@ -47,6 +49,7 @@ pub async fn run(args: &BenchArgs, report: Report) -> anyhow::Result<ExitCode> {
         Some(BenchWhat::Webhooks(w)) => webhooks::run(w, report).await,
         Some(BenchWhat::Store(s)) => store::run(s, report).await,
         Some(BenchWhat::Streams(s)) => streams::run(s, report).await,
+        Some(BenchWhat::Bulk(b)) => bulk::run(b, report).await,
         None => sync::run(args, report).await,
     }
 }

@@ -109,6 +109,18 @@ impl HttpError {
         }
     }
 
+    /// True when the request surely did not reach the server: the
+    /// connection could not be made, the breaker was open, or a `429` refused it.
+    /// (A timeout or a dropped connection may have reached it.)
+    pub fn surely_unsent(&self) -> bool {
+        match self.kind {
+            HttpErrorKind::Connect => self.detail.starts_with("could not connect"),
+            HttpErrorKind::Status => self.status == Some(429),
+            HttpErrorKind::BreakerOpen | HttpErrorKind::Refused | HttpErrorKind::Request => true,
+            _ => false,
+        }
+    }
+
     /// True for failures that say the remote is unwell (what the breaker
     /// counts): 5xx, timeouts, dropped connections, cut-off bodies. A 429 says
     /// "slow down", not "down", and 4xx are the caller's fault.

@@ -1,5 +1,6 @@
 //! What goes through the stack: requests and fully-read responses.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -67,6 +68,25 @@ pub struct HttpRequest {
     pub tags: Arc<RequestTags>,
     /// Time this attempt spent waiting for the rate limit (filled by the stack).
     pub rate_wait: RateWait,
+    /// When set, a 2xx body is written to this file instead of memory (see
+    /// [`SaveTo`]); other answers are read as usual, so errors quote them.
+    pub save_to: Option<SaveTo>,
+    /// False for a request that must not run twice (it starts a job on the
+    /// server): it is retried only when it surely did not reach the server
+    /// (the connection could not be made, or a `429` refused it).
+    pub idempotent: bool,
+}
+
+/// Where and how a response body is streamed to disk: memory stays flat
+/// whatever its size. Each attempt truncates the file.
+#[derive(Debug, Clone)]
+pub struct SaveTo {
+    /// The file written (created or truncated).
+    pub path: PathBuf,
+    /// The most bytes written; more is [`HttpErrorKind::TooLarge`](crate::HttpErrorKind::TooLarge).
+    pub max_bytes: u64,
+    /// Total time for the attempt, body included (instead of the connection's `timeout`).
+    pub timeout: Duration,
 }
 
 /// Time an attempt spent queued for the rate limit, shared between the layer
@@ -100,6 +120,8 @@ impl HttpRequest {
             expect_json: true,
             tags: Arc::default(),
             rate_wait: RateWait::default(),
+            save_to: None,
+            idempotent: true,
         }
     }
 }
@@ -111,8 +133,11 @@ pub struct HttpResponse {
     pub status: u16,
     /// Response headers.
     pub headers: HeaderMap,
-    /// The body.
+    /// The body; for a request with [`HttpRequest::save_to`], only the
+    /// first bytes of the saved file (for messages).
     pub body: Bytes,
+    /// How many bytes were written to [`HttpRequest::save_to`]'s file, if any.
+    pub saved: Option<u64>,
     /// The parsed body, when the request expected JSON and classification passed.
     pub json: Option<Value>,
     /// An `errors:` rule said `skip`: no data in this response.

@@ -255,6 +255,29 @@ impl Serialize for BalanceObject {
     }
 }
 
+/// The columns of a contact in a CSV export, in order.
+pub(crate) const CSV_HEADER: &str = "id,email,first_name,last_name,company,balance,status,updated_at";
+
+impl Contact {
+    /// Appends the contact as one CSV line (the [`CSV_HEADER`] columns; no
+    /// value needs quoting).
+    pub(crate) fn write_csv(&self, out: &mut Vec<u8>) {
+        use std::io::Write;
+        let (first, last, id) = (FIRST[self.first].1, LAST[self.last].1, self.item.id);
+        let _ = writeln!(
+            out,
+            "{id},{first}.{last}{id}@example.com,{},{},{},{}.{:02},{},{}",
+            FIRST[self.first].0,
+            LAST[self.last].0,
+            self.company.unwrap_or(""),
+            self.balance / 100,
+            self.balance % 100,
+            if self.active { "A" } else { "I" },
+            updated_at(self.item),
+        );
+    }
+}
+
 impl Serialize for Contact {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let (first, last, id) = (FIRST[self.first].1, LAST[self.last].1, self.item.id);

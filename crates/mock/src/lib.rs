@@ -36,12 +36,17 @@
 //! | `GET /none/contacts` | | `{"data":[every match]}`, streamed |
 //! | `GET /v3/contacts` | `cursor`, `updated_since` as `2024-01-01 00:00:10` | `{"data":[{"id":17,"updated_at":"2024-01-01 00:00:17","details":"<the contact as JSON text>"}], "meta":{"next_cursor": ..}}`; with `bad_every = N`, the `details` of contacts `N, 2N, ...` is cut short (not JSON) |
 //! | `GET /v2/contacts/{id}/deals` | | `{"data":[0 to 3 deals]}`; 404 for unknown ids |
+//! | `POST /v2/exports` | JSON `{"object":"contacts","format":"csv"\|"jsonl","gzip":b,"rows":n,"since":"RFC 3339","files":n}` | 202 `{"id":"exp_1","state":"pending"}`: an export job (knobs: `pending_polls`, `fail`, `expire_first`, `file_host`, `lie_rows`, `truncate`, `delay_ms`; see `bulk.rs`) |
+//! | `GET /v2/exports/{id}` | | `{"state":"pending"}`, then `{"state":"done","files":[{"url":..}],"row_count":n}` or `{"state":"failed","error":..}` |
+//! | `GET /v2/exports/{id}/files/{n}?sig=s` | | the file, streamed and generated on the fly (CSV with a header row, or JSON Lines; gzipped when asked); 403 for an expired link; no auth |
 //! | `POST /v2/notes` | JSON object body, `Idempotency-Key` header | 201 `{"note":{..,"id":n}}`; a repeated key replays the first answer and creates nothing |
 //!
 //! `lie_more=N` on `cursor`, `offset` and `github` makes the listing claim N records
 //! more than it serves, as a lying upstream does: `has_more` stays true on the last
 //! page (with no next cursor), `total` counts them, and GitHub's `rel="last"` points
 //! past the last page served.
+//!
+//! `GET /_mock/exports` counts export jobs created (`{"created": n, "jobs": [..]}`).
 //!
 //! `GET /_mock/notes` tells what the notes endpoint did ([`NotesLog`]): notes created
 //! (remote effects), replays, repeated keys and requests without a key.
@@ -108,6 +113,7 @@
 
 mod admin;
 mod auth;
+mod bulk;
 mod config;
 mod data;
 mod dates;

@@ -24,6 +24,8 @@ pub fn router(state: MockState) -> Router {
         .route("/v3/contacts", get(crate::export::list))
         .route("/v2/contacts/{id}/deals", get(pages::contact_deals))
         .route("/v2/notes", post(notes::create))
+        .route("/v2/exports", post(crate::bulk::create))
+        .route("/v2/exports/{id}", get(crate::bulk::status))
         .route("/{style}/contacts", get(pages::list))
         .route_layer(middleware::from_fn_with_state(state.clone(), data_layer));
     Router::new()
@@ -33,6 +35,8 @@ pub fn router(state: MockState) -> Router {
         .route("/_mock/stats", get(admin::stats))
         .route("/_mock/portal", get(admin::portal))
         .route("/_mock/notes", get(notes::log))
+        .route("/_mock/exports", get(crate::bulk::log))
+        .route("/v2/exports/{id}/files/{n}", get(crate::bulk::file))
         .route("/_mock/requests", get(admin::requests))
         .route("/_mock/touch", post(admin::touch))
         .route("/_mock/reset", post(admin::reset))

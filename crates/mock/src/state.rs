@@ -106,6 +106,7 @@ struct Inner {
     book: Mutex<Book>,
     notes: Mutex<crate::notebook::Notes>,
     portal: crate::sessions::Portal,
+    exports: crate::bulk::Exports,
     started: Instant,
 }
 
@@ -141,6 +142,7 @@ impl MockState {
             book: Mutex::new(Book::default()),
             notes: Mutex::new(crate::notebook::Notes::default()),
             portal: crate::sessions::Portal::default(),
+            exports: crate::bulk::Exports::default(),
             started: Instant::now(),
         };
         Self {
@@ -230,6 +232,11 @@ impl MockState {
             generation: book.generation + 1,
             ..Book::default()
         };
+    }
+
+    /// The export jobs (`/v2/exports`).
+    pub(crate) fn exports(&self) -> &crate::bulk::Exports {
+        &self.inner.exports
     }
 
     /// Runs `f` on the notes endpoint's state (a lock; keep `f` short).

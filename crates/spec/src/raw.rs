@@ -7,6 +7,7 @@
 //! parse) is `check`'s job, so that all such problems are reported together.
 //! Required keys are `Option`s here for the same reason.
 
+mod bulk;
 mod de;
 mod map;
 mod resilience;
@@ -14,6 +15,7 @@ mod webhooks;
 
 use serde::Deserialize;
 
+pub(crate) use bulk::{RawBulk, RawBulkPoll, RawBulkRequest};
 pub(crate) use de::{Entries, OffOr, OneOrMany, Scalar};
 pub(crate) use map::{RawColumn, RawField, RawSchema, Strings};
 pub(crate) use resilience::{RawBreaker, RawErrorRule, RawRateLimit, RawRetry};
@@ -293,14 +295,21 @@ pub(crate) struct RawExtract {
 pub(crate) struct RawStream {
     /// Required. The name of a connection under `connections:`.
     pub(crate) connection: Option<String>,
-    /// Required. The first request of each chain.
+    /// Required, unless `bulk:` is given. The first request of each chain.
     pub(crate) request: Option<RawRequest>,
     /// How to get from one page to the next. Default `{ type: none }`.
     #[serde(default, deserialize_with = "de::tagged")]
     pub(crate) paginate: Option<RawPaginate>,
-    /// Required. An RFC 9535 JSONPath to the records in a response body,
-    /// e.g. `"$.data[*]"`.
+    /// Required, unless `bulk:` is given. An RFC 9535 JSONPath to the
+    /// records in a response body, e.g. `"$.data[*]"`.
     pub(crate) records: Option<String>,
+    /// Reads the stream through an asynchronous export job instead of
+    /// `request:` and `paginate:` (see [`RawBulk`]).
+    pub(crate) bulk: Option<RawBulk>,
+    /// How a bulk job's files are written: `jsonl` (JSON Lines), `csv`
+    /// (with a header row; every value a string) or `json`; gzip is
+    /// recognised by its bytes. Default `json`.
+    pub(crate) format: Option<String>,
     /// Required. The record field that identifies a record (`id`), or a list
     /// of fields for a composite key (`[account_id, id]`).
     pub(crate) primary_key: Option<OneOrMany>,

@@ -202,6 +202,8 @@ fn build(
             )),
         }),
         rate_wait: RateWait::default(),
+        save_to: None,
+        idempotent: true,
     })
 }
 

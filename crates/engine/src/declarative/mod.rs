@@ -1,6 +1,7 @@
 //! The declarative connector: a checked connector file as a [`Source`].
 
 mod action;
+mod bulk;
 mod classifier;
 mod connection;
 mod reader;
@@ -124,6 +125,7 @@ impl DeclarativeSource {
             for (k, t) in &s.request.headers {
                 renderer.add(&format!("{base}.headers.{k}"), t)?;
             }
+            bulk::compile(&mut renderer, s)?;
             if let Some(holdfast_spec::StopWhen::Condition(c)) = &s.paginate.stop_when {
                 let name = format!("streams.{}.paginate.stop_when", s.name);
                 renderer.add_condition(&name, c)?;
@@ -216,7 +218,7 @@ impl Source for DeclarativeSource {
                 .spec
                 .streams
                 .iter()
-                .find(|s| &s.connection == name && s.for_each.is_none());
+                .find(|s| &s.connection == name && s.for_each.is_none() && s.bulk.is_none());
             if let Some(stream) = probe {
                 // a failure names the stream whose settings were used, not only a URL
                 let named = |e: SourceError| SourceError::Probe {
@@ -256,6 +258,9 @@ impl Source for DeclarativeSource {
         let conn = self.connections.get(&s.connection).ok_or_else(|| {
             SourceError::Other(format!("stream `{stream}` names a missing connection"))
         })?;
+        if let Some(b) = &s.bulk {
+            return Ok(Box::new(bulk::BulkReader::new(s, b, conn, &self.renderer, scope)));
+        }
         Ok(Box::new(DeclarativeReader::new(
             s,
             conn,

@@ -184,6 +184,8 @@ impl<'a> DeclarativeReader<'a> {
             expect_json: true,
             tags: self.tags.clone(),
             rate_wait: Default::default(),
+            save_to: None,
+            idempotent: true,
         })
     }
 

@@ -93,7 +93,14 @@ where
                     Err(e) => e,
                 };
                 error.attempts = attempt;
-                if !error.is_retryable() || attempt >= this.policy.attempts {
+                let may_repeat = request.idempotent || error.surely_unsent();
+                if !error.is_retryable() || !may_repeat || attempt >= this.policy.attempts {
+                    if !may_repeat && error.is_retryable() {
+                        error.detail.push_str(
+                            "; not retried: the request starts work on the server and may have \
+                             reached it, so a retry could start it twice",
+                        );
+                    }
                     return Err(error);
                 }
                 let wait = this.policy.wait(attempt, error.retry_after);
@@ -135,7 +142,7 @@ impl<S> Retry<S> {
         let (status, bytes, error, message, deprecation, sunset) = match result {
             Ok(r) => (
                 Some(r.status),
-                r.body.len() as u64,
+                r.saved.unwrap_or(r.body.len() as u64),
                 None,
                 None,
                 r.header("deprecation").map(str::to_owned),

@@ -11,6 +11,7 @@
 mod body;
 mod follow;
 mod jar;
+mod save;
 
 pub(crate) use body::read as read_body;
 pub use jar::SessionJar;
@@ -144,6 +145,9 @@ impl tower::Service<HttpRequest> for Transport {
             if let Some(body) = &request.body {
                 builder = builder.body(body.clone());
             }
+            if let Some(save) = &request.save_to {
+                builder = builder.timeout(save.timeout);
+            }
             let started = Instant::now();
             let response = builder
                 .send()
@@ -153,13 +157,24 @@ impl tower::Service<HttpRequest> for Transport {
             let status = response.status();
             let redirected_to = (response.url() != &request.url).then(|| response.url().clone());
             let headers = response.headers().clone();
-            let body = body::read(response, this.config.max_body)
-                .await
-                .map_err(|e| this.body_error(&request, status, e))?;
+            let mut saved = None;
+            let body = match &request.save_to {
+                Some(save) if status.is_success() => {
+                    let (bytes, head) = save::save(response, &save.path, save.max_bytes)
+                        .await
+                        .map_err(|e| this.save_error(&request, status, e))?;
+                    saved = Some(bytes);
+                    head
+                }
+                _ => body::read(response, this.config.max_body)
+                    .await
+                    .map_err(|e| this.body_error(&request, status, e))?,
+            };
             Ok(HttpResponse {
                 status: status.as_u16(),
                 headers,
                 body,
+                saved,
                 json: None,
                 skipped: false,
                 url: request.url,
@@ -195,6 +210,41 @@ impl Transport {
     fn send_error(&self, request: &HttpRequest, e: &reqwest::Error) -> HttpError {
         let (kind, what) = describe(e, self.config.timeout);
         self.fail(request, kind, None, &what)
+    }
+
+    fn save_error(
+        &self,
+        request: &HttpRequest,
+        status: reqwest::StatusCode,
+        e: save::SaveError,
+    ) -> HttpError {
+        match e {
+            save::SaveError::Body(body::BodyError::TooLarge { declared }) => {
+                let limit = request.save_to.as_ref().map_or(0, |s| s.max_bytes);
+                let detail = format!(
+                    "answered {status} with a file {} the download limit of {} \
+                     (`max_download`); it was not read. Raise `max_download` if files this \
+                     large are expected",
+                    match declared {
+                        Some(n) => format!("of {n} bytes, over"),
+                        None => "over".to_owned(),
+                    },
+                    body::human(limit),
+                );
+                self.fail(request, HttpErrorKind::TooLarge, Some(status.as_u16()), &detail)
+            }
+            save::SaveError::Body(e) => self.body_error(request, status, e),
+            save::SaveError::File(e) => {
+                let path = request
+                    .save_to
+                    .as_ref()
+                    .map(|s| s.path.display().to_string())
+                    .unwrap_or_default();
+                let detail =
+                    format!("answered {status} but the file {path} could not be written: {e}");
+                self.fail(request, HttpErrorKind::Request, Some(status.as_u16()), &detail)
+            }
+        }
     }
 
     fn body_error(

@@ -4,6 +4,7 @@
 
 mod actions;
 mod alerts;
+mod bulk;
 mod closed;
 mod connections;
 mod context;

@@ -10,7 +10,9 @@ use super::paginate::paginate;
 use super::schema::{contract, on_invalid, schema};
 use super::templates;
 use super::values;
-use crate::model::{ForEach, Incremental, Method, Request, Stream};
+use crate::model::{
+    ForEach, Format, Incremental, Method, Paginate, Path, Request, Strategy, Stream,
+};
 use crate::raw::{OneOrMany, RawForEach, RawIncremental, RawRequest, RawStream};
 use crate::schema_files::SchemaFiles;
 
@@ -42,18 +44,41 @@ pub(crate) fn stream(
     let mut scope = vec!["cursor", "env", "secret"];
     scope.extend(alias.filter(|a| names::is_identifier(a) && !scope.contains(a)));
     scope.sort_unstable();
-    let request = ctx
-        .require(
-            raw.request.as_ref(),
-            &path,
-            "request",
-            "{ path: /v2/items }",
-        )
-        .and_then(|r| request(ctx, &format!("{path}.request"), r, &scope));
-    let paginate = paginate(ctx, &format!("{path}.paginate"), raw.paginate.as_ref());
-    let records = ctx
-        .require(raw.records.as_ref(), &path, "records", "\"$.data[*]\"")
-        .and_then(|r| values::json_path(ctx, &format!("{path}.records"), r));
+    let bulk = raw
+        .bulk
+        .as_ref()
+        .map(|b| super::bulk::bulk(ctx, &format!("{path}.bulk"), b, &scope));
+    let (request, paginate, records) = match &bulk {
+        Some(bulk) => {
+            super::bulk::exclusive(
+                ctx,
+                &path,
+                &[
+                    ("request", raw.request.is_some()),
+                    ("paginate", raw.paginate.is_some()),
+                    ("records", raw.records.is_some()),
+                    ("for_each", raw.for_each.is_some()),
+                ],
+            );
+            bulk_stand_ins(bulk.as_ref())
+        }
+        None => {
+            let request = ctx
+                .require(
+                    raw.request.as_ref(),
+                    &path,
+                    "request",
+                    "{ path: /v2/items }",
+                )
+                .and_then(|r| request(ctx, &format!("{path}.request"), r, &scope));
+            let paginate = paginate(ctx, &format!("{path}.paginate"), raw.paginate.as_ref());
+            let records = ctx
+                .require(raw.records.as_ref(), &path, "records", "\"$.data[*]\"")
+                .and_then(|r| values::json_path(ctx, &format!("{path}.records"), r));
+            (request, paginate, records)
+        }
+    };
+    let format = format(ctx, &path, raw.format.as_deref());
     let primary_key = primary_key(ctx, &path, raw.primary_key.as_ref());
     let incremental = raw.incremental.as_ref().map(|i| incremental(ctx, &path, i));
     let schema = schema(ctx, &path, raw.schema.as_ref(), known.schemas);
@@ -77,6 +102,7 @@ pub(crate) fn stream(
         connection: connection?,
         request: request?,
         paginate: paginate?,
+        format: format?,
         records: records?,
         primary_key: primary_key?,
         incremental: values::optional(incremental)?,
@@ -87,7 +113,49 @@ pub(crate) fn stream(
         contract: contract?,
         map: map?,
         schedule: values::optional(schedule)?,
+        bulk: values::optional(bulk)?,
     })
+}
+
+/// `format:` of a stream (default `json`).
+fn format(ctx: &mut Ctx<'_>, path: &str, raw: Option<&str>) -> Option<Format> {
+    match raw.map(str::trim) {
+        None | Some("json") => Some(Format::Json),
+        Some("jsonl") => Some(Format::Jsonl),
+        Some("csv") => Some(Format::Csv),
+        Some(other) => {
+            ctx.error(
+                &format!("{path}.format"),
+                format!("unknown format `{other}`"),
+                "use `json`, `jsonl` or `csv`",
+            );
+            None
+        }
+    }
+}
+
+/// What a bulk stream holds in `request`, `paginate` and `records`: the
+/// create request, no pagination, the whole record.
+fn bulk_stand_ins(
+    bulk: Option<&crate::model::Bulk>,
+) -> (Option<Request>, Option<Paginate>, Option<Path>) {
+    let Some(bulk) = bulk else {
+        return (None, None, None);
+    };
+    let request = Request {
+        method: bulk.create.method,
+        path: bulk.create.path.clone(),
+        params: bulk.create.params.clone(),
+        headers: bulk.create.headers.clone(),
+    };
+    let paginate = Paginate {
+        strategy: Strategy::None,
+        stop_when: None,
+        max_pages: None,
+        expect_more: None,
+        expect_total: None,
+    };
+    (Some(request), Some(paginate), Path::parse("$").ok())
 }
 
 /// Reports a second stream writing to a table another stream already uses.

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{FieldMap, Method, Paginate, Path, Template};
+use super::{Bulk, FieldMap, Format, Method, Paginate, Path, Template};
 
 /// One stream: a request chain whose records land in one table.
 #[derive(Debug, Clone)]
@@ -16,6 +16,8 @@ pub struct Stream {
     pub request: Request,
     /// How to get from one page to the next.
     pub paginate: Paginate,
+    /// How bodies (and a bulk job's files) are read.
+    pub format: Format,
     /// Where the records are in a response body.
     pub records: Path,
     /// Fields that identify a record; one or more top-level keys.
@@ -37,6 +39,9 @@ pub struct Stream {
     pub map: Vec<FieldMap>,
     /// When `holdfast serve` syncs it; `None`: only on demand.
     pub schedule: Option<Schedule>,
+    /// Read through an asynchronous export job instead of `request` and
+    /// `paginate` (which then hold the create request and `none`).
+    pub bulk: Option<Bulk>,
 }
 
 /// `schedule:` when `holdfast serve` syncs a stream.
