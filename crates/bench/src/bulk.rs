@@ -10,7 +10,9 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 
 use crate::args::BulkBenchArgs;
-use crate::contenders::{Sample, check_count, child, run_holdfast, sqlite, start_mock, tempfile_dir};
+use crate::contenders::{
+    Sample, check_count, child, run_holdfast, sqlite, start_mock, tempfile_dir,
+};
 use crate::report::Report;
 use crate::stats::{mb, median};
 
@@ -46,11 +48,17 @@ pub(crate) async fn run(args: &BulkBenchArgs, report: Report) -> anyhow::Result<
             let store = sqlite(&dir, &name);
             let s = match bulk {
                 None => run_holdfast(&mock.url(), args.page_size, &dir, &name, "", &store).await?,
-                Some((format, gzip)) => {
-                    run_bulk(&mock.url(), format, *gzip, args.checkpoint_every, &dir, &name, &store)
-                        .await
-                        .with_context(|| format!("{label}, run {}", run + 1))?
-                }
+                Some((format, gzip)) => run_bulk(
+                    &mock.url(),
+                    format,
+                    *gzip,
+                    args.checkpoint_every,
+                    &dir,
+                    &name,
+                    &store,
+                )
+                .await
+                .with_context(|| format!("{label}, run {}", run + 1))?,
             };
             check_count(s, args.records, label)?;
             std::fs::remove_file(dir.join(format!("{name}.db"))).ok();

@@ -32,8 +32,8 @@ mod webhooks;
 use std::process::ExitCode;
 
 pub use args::{
-    BaselineArgs, BenchArgs, BenchWhat, BulkBenchArgs, StoreBenchArgs, StreamsBenchArgs, WebhookBaselineArgs,
-    WebhookBenchArgs,
+    BaselineArgs, BenchArgs, BenchWhat, BulkBenchArgs, StoreBenchArgs, StreamsBenchArgs,
+    WebhookBaselineArgs, WebhookBenchArgs,
 };
 pub use report::Report;
 pub use stats::peak_rss_bytes;

@@ -60,7 +60,12 @@ async fn rows(sandbox: &Sandbox) -> i64 {
 #[tokio::test(flavor = "multi_thread")]
 async fn csv_and_json_lines_rows_land_exactly_gzipped_or_not() {
     const N: u64 = 2_500;
-    for (format, gzip) in [("csv", false), ("csv", true), ("jsonl", false), ("jsonl", true)] {
+    for (format, gzip) in [
+        ("csv", false),
+        ("csv", true),
+        ("jsonl", false),
+        ("jsonl", true),
+    ] {
         let mock = common::start_mock(N).await;
         let sandbox = Sandbox::new();
         sandbox.write_config(&bulk_connector(
@@ -72,7 +77,11 @@ async fn csv_and_json_lines_rows_land_exactly_gzipped_or_not() {
         let out = sandbox.run(&["sync"]).await;
         out.expect_code(0);
         let pool = sandbox.pool().await;
-        assert_eq!(count(&pool, "contacts").await, N as i64, "{format} gzip={gzip}\n{out}");
+        assert_eq!(
+            count(&pool, "contacts").await,
+            N as i64,
+            "{format} gzip={gzip}\n{out}"
+        );
         let stored = raw_by_id(&pool, "contacts").await;
         let served = mock_contacts(&mock.url()).await;
         assert_eq!(stored.len(), served.len());
@@ -141,7 +150,10 @@ async fn kill_9_during_the_download_resumes_the_same_job_without_doubling() {
     let pool = pool.expect("pool");
     assert_eq!(killed_at["job"], "exp_1", "{killed_at}");
     let before = rows(&sandbox).await;
-    assert!(before > 0 && before < N as i64, "killed mid-export: {before} rows");
+    assert!(
+        before > 0 && before < N as i64,
+        "killed mid-export: {before} rows"
+    );
 
     let out = sandbox.run(&["sync"]).await;
     out.expect_code(0);
@@ -167,7 +179,11 @@ async fn kill_9_during_the_download_resumes_the_same_job_without_doubling() {
     .await
     .expect("rows");
     let n_all = N as i64;
-    assert_eq!((n, distinct, min, max), (n_all, n_all, 1, n_all), "each row once");
+    assert_eq!(
+        (n, distinct, min, max),
+        (n_all, n_all, 1, n_all),
+        "each row once"
+    );
     let jobs = exports(&mock.url()).await;
     assert_eq!(jobs["created"], 1, "exactly one export job: {jobs}");
 }
@@ -231,7 +247,11 @@ async fn a_download_link_to_another_host_is_refused_without_allowed_hosts() {
         out.stderr.contains("export job `exp_1`") && out.stderr.contains("allowed_hosts"),
         "the error names the job and the fix:\n{out}"
     );
-    assert_eq!(exports(&mock.url()).await["jobs"][0]["downloads"], 0, "nothing was fetched");
+    assert_eq!(
+        exports(&mock.url()).await["jobs"][0]["downloads"],
+        0,
+        "nothing was fetched"
+    );
     assert_eq!(rows(&sandbox).await, 0);
 }
 
@@ -249,12 +269,18 @@ async fn an_expired_link_is_asked_for_again_once() {
     out.expect_code(0);
     assert_eq!(rows(&sandbox).await, 300, "{out}");
     let jobs = exports(&mock.url()).await;
-    assert_eq!(jobs["jobs"][0]["downloads"], 2, "the expired link, then the fresh one: {jobs}");
+    assert_eq!(
+        jobs["jobs"][0]["downloads"], 2,
+        "the expired link, then the fresh one: {jobs}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn files_that_hold_fewer_rows_than_the_job_says_are_an_error() {
-    for (knob, says) in [("lie_rows: 5", "says it exported 305 rows"), ("truncate: true", "file 1 of 1")] {
+    for (knob, says) in [
+        ("lie_rows: 5", "says it exported 305 rows"),
+        ("truncate: true", "file 1 of 1"),
+    ] {
         let mock = common::start_mock(300).await;
         let sandbox = Sandbox::new();
         sandbox.write_config(&bulk_connector(

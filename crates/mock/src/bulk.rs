@@ -93,7 +93,10 @@ pub(crate) struct Exports {
 
 impl Exports {
     fn with<T>(&self, f: impl FnOnce(&mut Vec<Job>) -> T) -> T {
-        f(&mut self.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+        f(&mut self
+            .jobs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 }
 
@@ -206,11 +209,18 @@ pub(crate) async fn file(
     });
     let job = job.ok_or_else(|| ApiError::not_found(format!("no export `{id}`")))?;
     let Some(&issued) = job.issued.get(n) else {
-        return Err(ApiError::not_found(format!("export `{id}` has no file {n}")));
+        return Err(ApiError::not_found(format!(
+            "export `{id}` has no file {n}"
+        )));
     };
     if sig == 0 || sig > issued || (job.request.expire_first && sig == 1) {
         let body = "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>";
-        return Ok((StatusCode::FORBIDDEN, [(CONTENT_TYPE, "application/xml")], body).into_response());
+        return Ok((
+            StatusCode::FORBIDDEN,
+            [(CONTENT_TYPE, "application/xml")],
+            body,
+        )
+            .into_response());
     }
     // this file's share of the rows
     let files = job.issued.len() as u64;

@@ -256,7 +256,8 @@ impl Serialize for BalanceObject {
 }
 
 /// The columns of a contact in a CSV export, in order.
-pub(crate) const CSV_HEADER: &str = "id,email,first_name,last_name,company,balance,status,updated_at";
+pub(crate) const CSV_HEADER: &str =
+    "id,email,first_name,last_name,company,balance,status,updated_at";
 
 impl Contact {
     /// Appends the contact as one CSV line (the [`CSV_HEADER`] columns; no

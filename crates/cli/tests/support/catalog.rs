@@ -41,6 +41,7 @@ pub const GITHUB_TOKEN: &str = "github_pat_11ABCDEFG0replay0only";
 pub const GITHUB_WEBHOOK_SECRET: &str = "It's a Secret to Everybody";
 pub const STRIPE_KEY: &str = "sk_test_4eC39HqLyjWDarjtT1zdp7dc";
 pub const STRIPE_WEBHOOK_SECRET: &str = "whsec_replay_catalog_secret";
+pub const SHOPIFY_TOKEN: &str = "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";
 pub const HUBSPOT_TOKEN: &str = "pat-na1-11111111-2222-3333-4444-555555555555";
 pub const ZENDESK_EMAIL: &str = "agent@example.com";
 pub const ZENDESK_TOKEN: &str = "6wiIBWbGkBMo1mRDMuVwkw1EPsNkeUj95PIz2akv";
@@ -69,6 +70,10 @@ pub fn vendor_env(vendor: &str, url: &str) -> Vec<(String, String)> {
             ("STRIPE_URL", url),
             ("STRIPE_SECRET_KEY", STRIPE_KEY),
             ("STRIPE_WEBHOOK_SECRET", STRIPE_WEBHOOK_SECRET),
+        ],
+        "shopify" => vec![
+            ("SHOPIFY_URL", url),
+            ("SHOPIFY_ACCESS_TOKEN", SHOPIFY_TOKEN),
         ],
         "hubspot" => vec![("HUBSPOT_URL", url), ("HUBSPOT_TOKEN", HUBSPOT_TOKEN)],
         "zendesk" => vec![

@@ -259,7 +259,13 @@ impl Source for DeclarativeSource {
             SourceError::Other(format!("stream `{stream}` names a missing connection"))
         })?;
         if let Some(b) = &s.bulk {
-            return Ok(Box::new(bulk::BulkReader::new(s, b, conn, &self.renderer, scope)));
+            return Ok(Box::new(bulk::BulkReader::new(
+                s,
+                b,
+                conn,
+                &self.renderer,
+                scope,
+            )));
         }
         Ok(Box::new(DeclarativeReader::new(
             s,

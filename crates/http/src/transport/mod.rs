@@ -231,7 +231,12 @@ impl Transport {
                     },
                     body::human(limit),
                 );
-                self.fail(request, HttpErrorKind::TooLarge, Some(status.as_u16()), &detail)
+                self.fail(
+                    request,
+                    HttpErrorKind::TooLarge,
+                    Some(status.as_u16()),
+                    &detail,
+                )
             }
             save::SaveError::Body(e) => self.body_error(request, status, e),
             save::SaveError::File(e) => {
@@ -242,7 +247,12 @@ impl Transport {
                     .unwrap_or_default();
                 let detail =
                     format!("answered {status} but the file {path} could not be written: {e}");
-                self.fail(request, HttpErrorKind::Request, Some(status.as_u16()), &detail)
+                self.fail(
+                    request,
+                    HttpErrorKind::Request,
+                    Some(status.as_u16()),
+                    &detail,
+                )
             }
         }
     }

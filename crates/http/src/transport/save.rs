@@ -57,9 +57,6 @@ pub(crate) async fn save(
         out.write_all(&chunk).await.map_err(SaveError::File)?;
     }
     out.flush().await.map_err(SaveError::File)?;
-    out.into_inner()
-        .sync_all()
-        .await
-        .map_err(SaveError::File)?;
+    out.into_inner().sync_all().await.map_err(SaveError::File)?;
     Ok((total, Bytes::from(head)))
 }

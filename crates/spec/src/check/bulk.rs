@@ -40,7 +40,12 @@ pub(crate) fn bulk(ctx: &mut Ctx<'_>, path: &str, raw: &RawBulk, scope: &[&str])
         )
         .and_then(|p| poll(ctx, &format!("{path}.poll"), p));
     let download = ctx
-        .require(raw.download.as_ref(), path, "download", "\"$.files[*].url\"")
+        .require(
+            raw.download.as_ref(),
+            path,
+            "download",
+            "\"$.files[*].url\"",
+        )
         .and_then(|p| answer_path(ctx, &format!("{path}.download"), p, "\"$.files[*].url\""));
     let rows = raw
         .rows
@@ -100,7 +105,12 @@ fn poll(ctx: &mut Ctx<'_>, path: &str, raw: &RawBulkPoll) -> Option<BulkPoll> {
         Duration::from_secs(5),
     );
     let until = ctx
-        .require(raw.until.as_ref(), path, "until", "\"body.state == 'done'\"")
+        .require(
+            raw.until.as_ref(),
+            path,
+            "until",
+            "\"body.state == 'done'\"",
+        )
         .and_then(|c| condition(ctx, &format!("{path}.until"), c, "body.state == 'done'"));
     let failed_when = raw.failed_when.as_ref().map(|c| {
         condition(

@@ -29,8 +29,8 @@ pub(super) fn open_file(path: &Path, format: &Format) -> Result<Records, String>
         Format::Jsonl => Box::new(jsonl(input)),
         Format::Csv => Box::new(csv_rows(input)?),
         Format::Json => {
-            let doc: Value = serde_json::from_reader(input)
-                .map_err(|e| format!("not a JSON document: {e}"))?;
+            let doc: Value =
+                serde_json::from_reader(input).map_err(|e| format!("not a JSON document: {e}"))?;
             let items = match doc {
                 Value::Array(items) => items,
                 other => vec![other],
@@ -40,7 +40,9 @@ pub(super) fn open_file(path: &Path, format: &Format) -> Result<Records, String>
     })
 }
 
-fn jsonl(input: impl BufRead + Send + 'static) -> impl Iterator<Item = Result<Value, String>> + Send {
+fn jsonl(
+    input: impl BufRead + Send + 'static,
+) -> impl Iterator<Item = Result<Value, String>> + Send {
     let mut lines = input.lines().enumerate();
     let mut failed = false;
     std::iter::from_fn(move || {
@@ -50,7 +52,10 @@ fn jsonl(input: impl BufRead + Send + 'static) -> impl Iterator<Item = Result<Va
         loop {
             let (i, line) = lines.next()?;
             let item = match line {
-                Err(e) => Err(format!("line {}: the file could not be read to its end: {e}", i + 1)),
+                Err(e) => Err(format!(
+                    "line {}: the file could not be read to its end: {e}",
+                    i + 1
+                )),
                 Ok(line) if line.trim().is_empty() => continue,
                 Ok(line) => serde_json::from_str::<Value>(&line)
                     .map_err(|e| format!("line {}: not a JSON value ({e})", i + 1)),
@@ -64,7 +69,9 @@ fn jsonl(input: impl BufRead + Send + 'static) -> impl Iterator<Item = Result<Va
 fn csv_rows(
     input: impl Read + Send + 'static,
 ) -> Result<impl Iterator<Item = Result<Value, String>> + Send, String> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(input);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(input);
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| format!("line 1: the header row cannot be read ({e})"))?

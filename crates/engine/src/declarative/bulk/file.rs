@@ -31,7 +31,11 @@ pub(super) struct OpenFile {
 
 impl OpenFile {
     /// Opens file number `index` (downloaded to `spool`) as `format`.
-    pub(super) fn open(index: usize, spool: TempPath, format: &Format) -> Result<Self, DecodeError> {
+    pub(super) fn open(
+        index: usize,
+        spool: TempPath,
+        format: &Format,
+    ) -> Result<Self, DecodeError> {
         let records = decode::open_file(&spool, format)?.peekable();
         Ok(OpenFile {
             index,

@@ -368,7 +368,13 @@ impl<'a> BulkReader<'a> {
         })
     }
 
-    fn file_error(&self, job: &str, file: usize, files: usize, e: &dyn std::fmt::Display) -> SourceError {
+    fn file_error(
+        &self,
+        job: &str,
+        file: usize,
+        files: usize,
+        e: &dyn std::fmt::Display,
+    ) -> SourceError {
         SourceError::Other(format!(
             "{}, file {} of {}: {e}",
             self.job_name(job),
@@ -463,7 +469,9 @@ fn record_count(n: u64) -> usize {
 }
 
 /// Runs `f` on the blocking pool (decoding is CPU and disk work).
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, SourceError> {
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, SourceError> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| SourceError::Other(format!("reading a downloaded file failed: {e}")))

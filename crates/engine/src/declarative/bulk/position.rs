@@ -86,7 +86,14 @@ mod tests {
                     "file": 0, "record": 10, "done": 0}),
         )
         .expect("parses");
-        assert!(matches!(p.stage, Stage::Download { record: 10, rows: None, .. }));
+        assert!(matches!(
+            p.stage,
+            Stage::Download {
+                record: 10,
+                rows: None,
+                ..
+            }
+        ));
         assert!(BulkPosition::parse("s", &json!({"cursor": "x"})).is_err());
     }
 }

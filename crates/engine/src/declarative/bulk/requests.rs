@@ -17,7 +17,10 @@ pub(crate) fn compile(renderer: &mut Renderer, stream: &Stream) -> Result<(), So
         return Ok(());
     };
     let base = format!("streams.{}.bulk", stream.name);
-    for (at, request) in [("create", &bulk.create), ("poll.request", &bulk.poll.request)] {
+    for (at, request) in [
+        ("create", &bulk.create),
+        ("poll.request", &bulk.poll.request),
+    ] {
         let prefix = format!("{base}.{at}");
         renderer.add_path(&format!("{prefix}.path"), &request.path)?;
         for (k, t) in &request.params {
