@@ -357,18 +357,20 @@ fn load(file: &Path) -> Fixture {
     let doc: Value =
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: not JSON: {e}"));
     let source_ok = match &doc["source"] {
-        Value::String(s) => s.starts_with("https://"),
+        Value::String(s) => s.starts_with("https://") || s.starts_with("http://"),
         Value::Array(a) => {
             !a.is_empty()
-                && a.iter()
-                    .all(|s| s.as_str().is_some_and(|s| s.starts_with("https://")))
+                && a.iter().all(|s| {
+                    s.as_str()
+                        .is_some_and(|s| s.starts_with("https://") || s.starts_with("http://"))
+                })
         }
         _ => false,
     };
     if !source_ok {
         bad(
             file,
-            "`source` must name the vendor documentation the shape comes from (https URLs)",
+            "`source` must name the vendor documentation the shape comes from (http(s) URLs)",
         );
     }
     let request = &doc["request"];
