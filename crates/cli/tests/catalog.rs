@@ -415,3 +415,25 @@ async fn hubspot_contacts_follow_the_after_cursor() {
         ]
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn zendesk_claiming_more_without_a_next_link_fails_loudly() {
+    // `fixtures/zendesk/faults/`: `has_more: true` with `links.next: null`
+    let replay = Replay::start_dir(&replay::fixtures_root().join("zendesk/faults")).await;
+    let sandbox = Sandbox::new();
+    let out = run(&sandbox, "zendesk", &replay, &["sync"], &[]).await;
+    out.expect_code(1);
+    replay.assert_all_matched();
+    assert_eq!(replay.requests().len(), 1, "{:?}", replay.lines());
+    let pool = sandbox.pool().await;
+    let all = runs(&pool).await;
+    assert_eq!(all[0].outcome, "failed", "{all:?}");
+    let error = all[0].error.clone().unwrap_or_default();
+    assert!(
+        error.contains("has_more"),
+        "the error names the end signal: {error}"
+    );
+    assert!(out.stderr.contains("has_more"), "{out}");
+    // the page that lied is not committed as if it were the whole listing
+    assert_eq!(common::count(&pool, "zendesk_tickets").await, 0);
+}

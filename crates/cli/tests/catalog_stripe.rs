@@ -259,3 +259,22 @@ async fn signed_events_apply_and_a_badly_signed_one_is_refused() {
 fn catalog_sign(secret: &str, timestamp: i64, body: &str) -> Value {
     json!({ "scheme": "stripe", "secret": secret, "id": "", "timestamp": timestamp, "body": body })
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn has_more_on_an_empty_page_fails_loudly() {
+    // `fixtures/stripe/faults/`: `has_more: true` and no object to continue after
+    let replay = Replay::start_dir(&replay::fixtures_root().join("stripe/faults")).await;
+    let sandbox = common::Sandbox::new();
+    let out = run(&sandbox, "stripe", &replay, &["sync", "customers"], &[]).await;
+    out.expect_code(1);
+    replay.assert_all_matched();
+    assert_eq!(replay.requests().len(), 1, "{:?}", replay.lines());
+    let pool = sandbox.pool().await;
+    let all = common::runs(&pool).await;
+    assert_eq!(all[0].outcome, "failed", "{all:?}");
+    let error = all[0].error.clone().unwrap_or_default();
+    assert!(
+        error.contains("has_more"),
+        "the error names the end signal: {error}"
+    );
+}
