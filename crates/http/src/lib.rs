@@ -39,7 +39,9 @@ pub use auth::{
 pub use error::{HttpError, HttpErrorKind, excerpt};
 pub use log::{AttemptRecord, NoSink, RequestSink};
 pub use redact::{REDACTED, Redactor};
-pub use request::{HttpRequest, HttpResponse, Method, RateWait, RequestTags, SaveTo};
+pub use request::{
+    HttpRequest, HttpResponse, Method, RateWait, RequestClassifier, RequestTags, SaveTo,
+};
 pub use scope::{HostRule, Reach, Scope};
 pub use stack::{Client, ClientConfig, DEFAULT_MAX_RESPONSE};
 

@@ -75,6 +75,21 @@ pub struct HttpRequest {
     /// server): it is retried only when it surely did not reach the server
     /// (the connection could not be made, or a `429` refused it).
     pub idempotent: bool,
+    /// Rules of this request's own, judged after the connection's (e.g.
+    /// "a GraphQL answer with `errors` failed").
+    pub classifier: Option<RequestClassifier>,
+}
+
+/// A [`Classifier`](crate::classify::Classifier) that travels with one
+/// request: the answers of some requests say "failed" in their own way (a
+/// GraphQL `errors` list).
+#[derive(Clone)]
+pub struct RequestClassifier(pub Arc<dyn crate::classify::Classifier>);
+
+impl std::fmt::Debug for RequestClassifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RequestClassifier(..)")
+    }
 }
 
 /// Where and how a response body is streamed to disk: memory stays flat
@@ -122,6 +137,7 @@ impl HttpRequest {
             rate_wait: RateWait::default(),
             save_to: None,
             idempotent: true,
+            classifier: None,
         }
     }
 }

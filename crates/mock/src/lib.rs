@@ -129,6 +129,7 @@ mod portal;
 mod query;
 mod quirks;
 mod routes;
+mod search;
 mod server;
 mod sessions;
 mod shape;

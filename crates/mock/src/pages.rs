@@ -36,10 +36,12 @@ pub(crate) async fn list(
         "link_header" => link_header(&state, &params, &host()),
         "github" => github(&state, &params, &host()),
         "none" => none(&state, &params),
-        other => Err(ApiError::not_found(format!(
-            "unknown pagination style `{other}`; use one of cursor, next_url, offset, page, \
-             link_header, github, none"
-        ))),
+        other => crate::search::list(&state, other, &params, &headers).unwrap_or_else(|| {
+            Err(ApiError::not_found(format!(
+                "unknown pagination style `{other}`; use one of cursor, next_url, offset, page, \
+             link_header, github, none, header_token, stripe, jira, shopify"
+            )))
+        }),
     }
 }
 

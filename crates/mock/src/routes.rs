@@ -23,6 +23,7 @@ pub fn router(state: MockState) -> Router {
         .route("/v1/contacts", get(v1))
         .route("/v3/contacts", get(crate::export::list))
         .route("/v2/contacts/{id}/deals", get(pages::contact_deals))
+        .route("/v2/contacts/search", post(crate::search::search))
         .route("/v2/notes", post(notes::create))
         .route("/v2/exports", post(crate::bulk::create))
         .route("/v2/exports/{id}", get(crate::bulk::status))
@@ -49,7 +50,13 @@ pub fn router(state: MockState) -> Router {
 /// Counts the request, waits the configured latency, checks auth, then applies the rate
 /// limit, the down window and the fault draw, in that order.
 async fn data_layer(State(state): State<MockState>, req: Request, next: Next) -> Response {
-    let ticket = state.record(&req);
+    // The body is read here so that the request log shows it.
+    let (parts, body) = req.into_parts();
+    let body = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .unwrap_or_default();
+    let req = Request::from_parts(parts, axum::body::Body::from(body.clone()));
+    let ticket = state.record(&req, &body);
     let latency = state.config().latency;
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;

@@ -74,6 +74,8 @@ pub struct SeenRequest {
     /// The status answered; 0 while the answer is pending, when the connection was
     /// dropped, or when the client gave up first.
     pub status: u16,
+    /// The request body as text (lossy UTF-8), when it had one.
+    pub body: Option<String>,
 }
 
 /// What the data layer does with a request that passed auth.
@@ -279,7 +281,7 @@ impl MockState {
 
     /// Counts `req` in the stats, appends it to the request log and its arrival time to
     /// the window log, and counts it if it came before the latest Retry-After passed.
-    pub(crate) fn record(&self, req: &Request) -> Ticket {
+    pub(crate) fn record(&self, req: &Request, body: &[u8]) -> Ticket {
         let mut headers = BTreeMap::new();
         for (name, value) in req.headers() {
             let value = String::from_utf8_lossy(value.as_bytes());
@@ -300,6 +302,7 @@ impl MockState {
             at: Utc::now(),
             fault: None,
             status: 0,
+            body: (!body.is_empty()).then(|| String::from_utf8_lossy(body).into_owned()),
         };
         let mut book = self.book();
         let now = Instant::now();

@@ -134,6 +134,18 @@ pub enum RecordsError {
         /// What was there (cut to 80 characters).
         found: String,
     },
+    /// A page does not say, in the form the strategy reads, whether or where
+    /// the next page is (`last_record`'s `more`, `relay`'s `pageInfo`).
+    #[error(
+        "page {page} of this chain: {problem}; whether more records follow cannot be told, so \
+         the run fails rather than guess; check `paginate` against a response body"
+    )]
+    NextUnclear {
+        /// The page number in this chain (1-based).
+        page: u64,
+        /// What is missing or wrong (values cut to 80 characters).
+        problem: String,
+    },
     /// An offset or page-number page answered exactly like the page before.
     #[error(
         "page {page} of this chain is the same as the page before it: the API seems to ignore \

@@ -10,6 +10,8 @@
 mod bulk;
 mod de;
 mod map;
+mod paginate;
+mod request;
 mod resilience;
 mod webhooks;
 
@@ -18,6 +20,8 @@ use serde::Deserialize;
 pub(crate) use bulk::{RawBulk, RawBulkPoll, RawBulkRequest};
 pub(crate) use de::{Entries, OffOr, OneOrMany, Scalar};
 pub(crate) use map::{RawColumn, RawField, RawSchema, Strings};
+pub(crate) use paginate::RawPaginate;
+pub(crate) use request::{RawGraphql, RawRequest};
 pub(crate) use resilience::{RawBreaker, RawErrorRule, RawRateLimit, RawRetry};
 pub(crate) use webhooks::{RawAction, RawActionRequest, RawRoute, RawVerify, RawWebhook};
 
@@ -352,126 +356,6 @@ pub(crate) struct RawStream {
     /// Reserved: checked by a later version, currently ignored.
     #[allow(dead_code)]
     pub(crate) reconcile: Reserved,
-}
-
-/// The request of a stream. Templates here may use `env`, `cursor` (the
-/// saved incremental cursor, empty on a first run) and, in a child stream,
-/// the parent record under its `for_each.as` name.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a request (a mapping with `path:`)")]
-pub(crate) struct RawRequest {
-    /// `GET` (default) or `POST`.
-    pub(crate) method: Option<String>,
-    /// Required. Joined to the connection's `base_url`, e.g. `/v2/contacts`.
-    pub(crate) path: Option<String>,
-    /// Query parameters, e.g. `{ updated_since: "{{ cursor }}", limit: 100 }`.
-    /// A parameter that renders empty is not sent.
-    #[serde(default)]
-    pub(crate) params: Entries<Scalar>,
-    /// Extra headers for this stream.
-    #[serde(default)]
-    pub(crate) headers: Entries<Scalar>,
-}
-
-/// Pagination, chosen by `type:`. Every strategy also takes `stop_when:` (a
-/// JSONPath starting with `$` to a boolean in the body, or a Jinja condition
-/// over `body`, `headers`, `records` and `page`, without braces),
-/// `max_pages:` (fail past this many pages in one chain; at least 1), and the
-/// end signals `expect_more:` (a JSONPath to a boolean: true on the page the
-/// chain ends at is an error) and `expect_total:` (a JSONPath to the number of
-/// records: fewer read by the chain's end is an error).
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-#[serde(expecting = "a paginate mapping with `type:`")]
-pub(crate) enum RawPaginate {
-    /// `{ type: none }`: a single request.
-    None {
-        /// Stop condition.
-        stop_when: Option<String>,
-        /// Page limit.
-        max_pages: Option<Scalar>,
-        /// End signal: a JSONPath to "more pages follow".
-        expect_more: Option<String>,
-        /// End signal: a JSONPath to the chain's record count.
-        expect_total: Option<String>,
-    },
-    /// `{ type: cursor, next: "$.meta.next_cursor", param: cursor }`.
-    Cursor {
-        /// Required. JSONPath to the next page's token in the body.
-        next: Option<String>,
-        /// Required. The query parameter the token is sent as.
-        param: Option<String>,
-        /// Stop condition.
-        stop_when: Option<String>,
-        /// Page limit.
-        max_pages: Option<Scalar>,
-        /// End signal: a JSONPath to "more pages follow".
-        expect_more: Option<String>,
-        /// End signal: a JSONPath to the chain's record count.
-        expect_total: Option<String>,
-    },
-    /// `{ type: next_url, next: "$.links.next" }`: a full URL in the body.
-    NextUrl {
-        /// Required. JSONPath to the next page's URL in the body.
-        next: Option<String>,
-        /// Stop condition.
-        stop_when: Option<String>,
-        /// Page limit.
-        max_pages: Option<Scalar>,
-        /// End signal: a JSONPath to "more pages follow".
-        expect_more: Option<String>,
-        /// End signal: a JSONPath to the chain's record count.
-        expect_total: Option<String>,
-    },
-    /// `{ type: link_header }`: RFC 8288 `Link: <…>; rel="next"`.
-    LinkHeader {
-        /// Stop condition.
-        stop_when: Option<String>,
-        /// Page limit.
-        max_pages: Option<Scalar>,
-        /// End signal: a JSONPath to "more pages follow".
-        expect_more: Option<String>,
-        /// End signal: a JSONPath to the chain's record count.
-        expect_total: Option<String>,
-    },
-    /// `{ type: offset, param: offset, limit_param: limit, limit: 100 }`;
-    /// stops on a short or empty page.
-    Offset {
-        /// Offset parameter name. Default `offset`.
-        param: Option<String>,
-        /// Limit parameter name. Default `limit`.
-        limit_param: Option<String>,
-        /// Page size asked for. Default 100.
-        limit: Option<Scalar>,
-        /// Stop condition.
-        stop_when: Option<String>,
-        /// Page limit.
-        max_pages: Option<Scalar>,
-        /// End signal: a JSONPath to "more pages follow".
-        expect_more: Option<String>,
-        /// End signal: a JSONPath to the chain's record count.
-        expect_total: Option<String>,
-    },
-    /// `{ type: page, param: page, start: 1, size_param: per_page, size: 100 }`;
-    /// stops on a short or empty page.
-    Page {
-        /// Page parameter name. Default `page`.
-        param: Option<String>,
-        /// First page number. Default 1.
-        start: Option<Scalar>,
-        /// Page size parameter name, if the API takes one (needs `size`).
-        size_param: Option<String>,
-        /// Page size asked for.
-        size: Option<Scalar>,
-        /// Stop condition.
-        stop_when: Option<String>,
-        /// Page limit.
-        max_pages: Option<Scalar>,
-        /// End signal: a JSONPath to "more pages follow".
-        expect_more: Option<String>,
-        /// End signal: a JSONPath to the chain's record count.
-        expect_total: Option<String>,
-    },
 }
 
 /// Incremental sync: only fetch what changed since the saved cursor.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use holdfast_spec::{
     AlertCondition, Auth, Breaker, Concurrency, Contract, Env, ErrorAction, EventId, KeyLocation,
-    Method, Notify, OnInvalid, RateLimit, Retry, SignatureEncoding, Spec, StopWhen, Strategy,
+    Method, Next, Notify, OnInvalid, RateLimit, Retry, SignatureEncoding, Spec, StopWhen, Strategy,
     Template, VerifyScheme, parse_str,
 };
 use serde_json::json;
@@ -343,9 +343,12 @@ fn full_example_parses() {
         ]
     );
     match &contacts.paginate.strategy {
-        Strategy::Cursor { next, param } => {
+        Strategy::Cursor {
+            next: Next::Body(next),
+            param,
+        } => {
             assert_eq!(next.source, "$.meta.next_cursor");
-            assert_eq!(param, "cursor");
+            assert_eq!(param.query(), Some("cursor"));
         }
         other => panic!("expected cursor, got {other:?}"),
     }
@@ -400,7 +403,7 @@ fn full_example_parses() {
     );
     assert!(matches!(
         &invoices.paginate.strategy,
-        Strategy::Page { param, start: 0, size_param: Some(sp), size: Some(50) } if param == "page" && sp == "per_page"
+        Strategy::Page { param, start: 0, size_param: Some(sp), size: Some(50) } if param.query() == Some("page") && sp.query() == Some("per_page")
     ));
     assert!(
         matches!(&invoices.paginate.stop_when, Some(StopWhen::Condition(t)) if t.source == "records == 0")
@@ -444,7 +447,7 @@ fn minimal_file_gets_defaults() {
     assert_eq!(api.concurrency, Concurrency::Fixed(4));
     assert!(matches!(
         &items.paginate.strategy,
-        Strategy::Offset { param, limit_param, limit: 100 } if param == "offset" && limit_param == "limit"
+        Strategy::Offset { param, limit_param, limit: 100 } if param.query() == Some("offset") && limit_param.query() == Some("limit")
     ));
 }
 

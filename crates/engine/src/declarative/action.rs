@@ -204,6 +204,7 @@ fn build(
         rate_wait: RateWait::default(),
         save_to: None,
         idempotent: true,
+        classifier: None,
     })
 }
 

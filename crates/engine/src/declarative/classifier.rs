@@ -66,3 +66,116 @@ impl Classifier for RuleClassifier {
         Verdict::Pass
     }
 }
+
+/// Codes (in an error's `extensions.code`, `code` or `type`, any case) that
+/// mean the GraphQL API is throttling: such an answer is retried.
+const THROTTLED: [&str; 5] = [
+    "THROTTLED",
+    "RATE_LIMITED",
+    "RATE_LIMIT_EXCEEDED",
+    "TOO_MANY_REQUESTS",
+    "RATELIMITED",
+];
+
+/// The answers of a `graphql:` request: a top-level `errors` that is not an
+/// empty list makes the answer an error (partial `data` beside it is never
+/// used). Throttling errors retry; any other fails with the errors' messages.
+pub(crate) struct GraphqlClassifier;
+
+impl Classifier for GraphqlClassifier {
+    fn classify(&self, _: u16, _: &HeaderMap, body: &serde_json::Value) -> Verdict {
+        let errors = match body.get("errors") {
+            None | Some(serde_json::Value::Null) => return Verdict::Pass,
+            Some(serde_json::Value::Array(list)) if list.is_empty() => return Verdict::Pass,
+            Some(serde_json::Value::Array(list)) => list.as_slice(),
+            Some(other) => std::slice::from_ref(other),
+        };
+        let messages: Vec<String> = errors.iter().take(5).map(message).collect();
+        let more = if errors.len() > messages.len() {
+            format!(" (and {} more)", errors.len() - messages.len())
+        } else {
+            String::new()
+        };
+        let partial = if body.get("data").is_some_and(|d| !d.is_null()) {
+            " (its partial `data` is not used)"
+        } else {
+            ""
+        };
+        let why = format!(
+            "with GraphQL errors{partial}: {}{more}",
+            messages.join("; ")
+        );
+        if errors.iter().any(throttled) {
+            Verdict::Retry(why)
+        } else {
+            Verdict::Fail(why)
+        }
+    }
+}
+
+/// One GraphQL error as text: its `message` (quoted) and code, or the JSON.
+fn message(error: &serde_json::Value) -> String {
+    let text = match error.get("message").and_then(|m| m.as_str()) {
+        Some(m) => format!("\"{}\"", m.chars().take(200).collect::<String>()),
+        None => error.to_string().chars().take(200).collect(),
+    };
+    match code(error) {
+        Some(code) => format!("{text} ({code})"),
+        None => text,
+    }
+}
+
+/// The error's code: `extensions.code`, `code` or `type`.
+fn code(error: &serde_json::Value) -> Option<&str> {
+    error
+        .get("extensions")
+        .and_then(|e| e.get("code"))
+        .or_else(|| error.get("code"))
+        .or_else(|| error.get("type"))
+        .and_then(|c| c.as_str())
+}
+
+fn throttled(error: &serde_json::Value) -> bool {
+    code(error).is_some_and(|c| THROTTLED.iter().any(|t| t.eq_ignore_ascii_case(c)))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn verdict(body: serde_json::Value) -> Verdict {
+        GraphqlClassifier.classify(200, &HeaderMap::new(), &body)
+    }
+
+    #[test]
+    fn graphql_errors_fail_or_retry() {
+        assert_eq!(verdict(json!({"data": {"a": 1}})), Verdict::Pass);
+        assert_eq!(
+            verdict(json!({"data": {"a": 1}, "errors": []})),
+            Verdict::Pass
+        );
+        assert_eq!(
+            verdict(
+                json!({"errors": [{"message": "Cannot query field \"x\"", "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}}]})
+            ),
+            Verdict::Fail(
+                "with GraphQL errors: \"Cannot query field \\\"x\\\"\" (GRAPHQL_VALIDATION_FAILED)"
+                    .into()
+            )
+        );
+        assert!(matches!(
+            verdict(json!({"data": {"a": 1}, "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}]})),
+            Verdict::Retry(why) if why.contains("partial `data` is not used") && why.contains("\"Throttled\"")
+        ));
+        assert!(matches!(
+            verdict(json!({"errors": [{"type": "RATE_LIMITED", "message": "slow down"}]})),
+            Verdict::Retry(_)
+        ));
+        assert!(matches!(
+            verdict(json!({"errors": "boom"})),
+            Verdict::Fail(_)
+        ));
+    }
+}

@@ -5,6 +5,7 @@ mod bulk;
 mod classifier;
 mod connection;
 mod reader;
+mod request;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

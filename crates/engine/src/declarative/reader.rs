@@ -1,10 +1,8 @@
 //! One request chain of a declarative stream: build the request for a
 //! position, send it, check the body is JSON, select records, find the next page.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
-use holdfast_http::{HttpError, HttpRequest, HttpResponse, RequestTags};
+use holdfast_http::{HttpError, HttpRequest, HttpResponse};
 use holdfast_records::{
     Paginator, Position, RecordsError, ResponseView, count_records, path_is_true, select_records,
 };
@@ -13,6 +11,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::connection::Connection;
+use super::request::ChainRequest;
 use crate::SourceError;
 use crate::source::{Page, PageReader, ReadScope};
 use crate::template::{Renderer, Vars};
@@ -22,10 +21,8 @@ pub(crate) struct DeclarativeReader<'a> {
     conn: &'a Connection,
     renderer: &'a Renderer,
     paginator: Paginator<'a>,
-    /// The first page's URL: path and params rendered for this chain's scope.
-    base: Url,
-    headers: Vec<(String, String)>,
-    tags: Arc<RequestTags>,
+    /// The stream's request rendered for this chain's scope.
+    request: ChainRequest,
     /// The page size asked for, when known (to notice an API capping it).
     asked: Option<u64>,
     /// The previous page was shorter than asked yet not the last:
@@ -43,77 +40,18 @@ impl<'a> DeclarativeReader<'a> {
         renderer: &'a Renderer,
         scope: ReadScope,
     ) -> Result<Self, SourceError> {
-        let mut vars = Vars::default().with("cursor", scope.cursor.as_ref());
-        if let Some(f) = &stream.for_each {
-            vars = vars.with(&f.alias, scope.parent.as_ref());
-        }
-        let prefix = format!("streams.{}.request", stream.name);
-        let path = renderer.render_path(&format!("{prefix}.path"), &vars)?;
-        let mut base = join_url(&conn.base_url, &path).map_err(|message| SourceError::Config {
-            field: format!("{prefix}.path"),
-            message,
-        })?;
-        {
-            let mut query = base.query_pairs_mut();
-            for (k, _) in &stream.request.params {
-                let value = renderer.render(&format!("{prefix}.params.{k}"), &vars)?;
-                if !value.is_empty() {
-                    query.append_pair(k, &value);
-                }
-            }
-        }
-        if base.query() == Some("") {
-            base.set_query(None);
-        }
-        let mut headers = Vec::new();
-        for (k, _) in &stream.request.headers {
-            headers.push((
-                k.clone(),
-                renderer.render(&format!("{prefix}.headers.{k}"), &vars)?,
-            ));
-        }
-        let method = crate::http_method(stream.request.method).as_str();
-        let tags = Arc::new(RequestTags {
-            run: scope.run,
-            stream: Some(stream.name.clone()),
-            endpoint: Some(format!("{method} {}", stream.request.path.source)),
-        });
-        let asked = asked_page_size(stream, &base);
+        let request = ChainRequest::new(stream, conn, renderer, &scope)?;
+        let asked = asked_page_size(stream, &request.base);
         Ok(DeclarativeReader {
             stream,
             conn,
             renderer,
             paginator: Paginator::new(&stream.paginate),
-            base,
-            headers,
-            tags,
+            request,
             asked,
             short: None,
             ahead: std::collections::VecDeque::new(),
         })
-    }
-
-    fn url_for(&self, position: &Position) -> Result<Url, SourceError> {
-        if let Position::Url { url } = position {
-            return Url::parse(url).map_err(|e| {
-                SourceError::Other(format!("saved next-page URL is not a URL ({e})"))
-            });
-        }
-        let extra = self.paginator.params(position);
-        if extra.is_empty() {
-            return Ok(self.base.clone());
-        }
-        let mut url = self.base.clone();
-        let kept: Vec<(String, String)> = url
-            .query_pairs()
-            .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        url.query_pairs_mut()
-            .clear()
-            .extend_pairs(kept)
-            .extend_pairs(extra);
-        Ok(url)
     }
 
     /// The response for `position`. Offset and page strategies know the
@@ -149,44 +87,48 @@ impl<'a> DeclarativeReader<'a> {
         first
     }
 
-    /// `position` and, for offset/page strategies, the ones after it to fetch at once.
+    /// `position` and, for offset/page strategies, the ones after it to fetch
+    /// at once. With `expect_total`, the first page is asked for alone (it
+    /// says the total), and no page past the total is asked for.
     fn positions_from(&self, position: &Position) -> Vec<Position> {
         use holdfast_spec::Strategy;
         let depth = self.conn.parallel_chains.clamp(1, 8) as u64;
+        let total = self.paginator.total();
+        if self.stream.paginate.expect_total.is_some() && total.is_none() {
+            return vec![position.clone()];
+        }
         let mut out = vec![position.clone()];
         for i in 1..depth {
-            let next = match (&self.stream.paginate.strategy, position) {
+            let (next, first_record) = match (&self.stream.paginate.strategy, position) {
                 (Strategy::Offset { limit, .. }, Position::Start) => {
-                    Position::Offset { offset: i * limit }
+                    let offset = i * limit;
+                    (Position::Offset { offset }, Some(offset))
                 }
-                (Strategy::Offset { limit, .. }, Position::Offset { offset }) => Position::Offset {
-                    offset: offset + i * limit,
-                },
-                (Strategy::Page { start, .. }, Position::Start) => {
-                    Position::Page { page: start + i }
+                (Strategy::Offset { limit, .. }, Position::Offset { offset }) => {
+                    let offset = offset + i * limit;
+                    (Position::Offset { offset }, Some(offset))
                 }
-                (Strategy::Page { .. }, Position::Page { page }) => {
-                    Position::Page { page: page + i }
+                (Strategy::Page { start, size, .. }, Position::Start) => {
+                    (Position::Page { page: start + i }, size.map(|s| i * s))
                 }
+                (Strategy::Page { start, size, .. }, Position::Page { page }) => (
+                    Position::Page { page: page + i },
+                    size.map(|s| (page + i).saturating_sub(*start) * s),
+                ),
                 _ => break,
             };
+            if let (Some(total), Some(first)) = (total, first_record)
+                && first >= total
+            {
+                break;
+            }
             out.push(next);
         }
         out
     }
 
     fn request(&self, position: &Position) -> Result<HttpRequest, SourceError> {
-        Ok(HttpRequest {
-            method: crate::http_method(self.stream.request.method),
-            url: self.url_for(position)?,
-            headers: self.headers.clone(),
-            body: None,
-            expect_json: true,
-            tags: self.tags.clone(),
-            rate_wait: Default::default(),
-            save_to: None,
-            idempotent: true,
-        })
+        self.request.for_position(&self.paginator, position)
     }
 
     /// A next-page URL the API handed over, without query credentials, once
@@ -211,7 +153,7 @@ impl<'a> DeclarativeReader<'a> {
                  under the connection's `allowed_hosts:` (it is then fetched without credentials)",
                 client.redactor().url(&url),
                 match self.stream.paginate.strategy {
-                    holdfast_spec::Strategy::LinkHeader => "Link header",
+                    holdfast_spec::Strategy::LinkHeader { .. } => "Link header",
                     _ => "response body",
                 },
                 client.connection(),
@@ -296,11 +238,34 @@ impl PageReader for DeclarativeReader<'_> {
             None => false,
         };
         let link = link_header(&response);
+        let next_header = match &self.stream.paginate.strategy {
+            holdfast_spec::Strategy::Cursor {
+                next: holdfast_spec::Next::Header(name),
+                ..
+            } => response
+                .headers
+                .get(name.as_str())
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+            _ => None,
+        };
+        let last_record = match &self.stream.paginate.strategy {
+            holdfast_spec::Strategy::LastRecord { .. } => self
+                .stream
+                .records
+                .path
+                .query(&body)
+                .all()
+                .last()
+                .map(|v| (*v).clone()),
+            _ => None,
+        };
         let view = ResponseView {
             body: &body,
             link: link.as_deref(),
             records,
             url: &response.url,
+            next_header: next_header.as_deref(),
+            last_record: last_record.as_ref(),
         };
         let next = self
             .paginator

@@ -19,7 +19,9 @@ use crate::{
     HttpError, HttpErrorKind, HttpRequest, HttpResponse, Redactor, ResponseFuture, excerpt,
 };
 
-/// What a [`Classifier`] says about a response.
+/// What a [`Classifier`] says about a response. The text of `Retry` and
+/// `Fail` is the rule that said so (the connection's `errors:`), or, from a
+/// request's own classifier, what the answer says (`with GraphQL errors: …`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     /// No rule matched: the status decides.
@@ -64,6 +66,7 @@ where
         let this = self.clone();
         let method = request.method.as_str();
         let expect_json = request.expect_json;
+        let own = request.classifier.as_ref().map(|c| c.0.clone());
         let pending = self.inner.call(request);
         Box::pin(async move {
             let mut response = pending.await?;
@@ -78,8 +81,9 @@ where
                 rule_retry,
                 attempts: 0,
             };
-            let wants_body =
-                this.classifier.is_some() || this.expiry.as_ref().is_some_and(|e| e.when.is_some());
+            let wants_body = this.classifier.is_some()
+                || own.is_some()
+                || this.expiry.as_ref().is_some_and(|e| e.when.is_some());
             let parsed = if expect_json || wants_body {
                 Some(parse_json(response.body.clone()).await)
             } else {
@@ -94,10 +98,30 @@ where
                     return Err(fail(HttpErrorKind::SessionExpired, why, false, None));
                 }
             }
-            if let Some(classifier) = &this.classifier {
-                let body = match &parsed {
-                    Some(Ok(v)) => v,
-                    _ => &Value::Null,
+            let body = match &parsed {
+                Some(Ok(v)) => v,
+                _ => &Value::Null,
+            };
+            // The connection's rules first (a rule may skip or retry a
+            // particular answer), then the request's own.
+            let verdicts = [(this.classifier.as_ref(), true), (own.as_ref(), false)];
+            for (classifier, is_rule) in verdicts {
+                let Some(classifier) = classifier else {
+                    continue;
+                };
+                let say = |why: &str, retrying: &str| {
+                    let excerpt = excerpt(&response.body, 300);
+                    if is_rule {
+                        format!(
+                            "answered {} but rule `{why}` says it failed{retrying}: {excerpt}",
+                            response.status
+                        )
+                    } else {
+                        format!(
+                            "answered {} {why}{retrying}; body: {excerpt}",
+                            response.status
+                        )
+                    }
                 };
                 match classifier.classify(response.status, &response.headers, body) {
                     Verdict::Pass => {}
@@ -105,20 +129,12 @@ where
                         response.skipped = true;
                         return Ok(response);
                     }
-                    Verdict::Retry(rule) => {
-                        let detail = format!(
-                            "answered {} but rule `{rule}` says it failed (retrying): {}",
-                            response.status,
-                            excerpt(&response.body, 300)
-                        );
+                    Verdict::Retry(why) => {
+                        let detail = say(&why, " (retrying)");
                         return Err(fail(HttpErrorKind::Rule, detail, true, None));
                     }
-                    Verdict::Fail(rule) => {
-                        let detail = format!(
-                            "answered {} but rule `{rule}` says it failed: {}",
-                            response.status,
-                            excerpt(&response.body, 300)
-                        );
+                    Verdict::Fail(why) => {
+                        let detail = say(&why, "");
                         return Err(fail(HttpErrorKind::Rule, detail, false, None));
                     }
                 }

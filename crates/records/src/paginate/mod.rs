@@ -1,13 +1,14 @@
 //! Pagination: where the next page is, for every strategy the spec offers.
 
 mod link;
+mod next;
 mod signals;
 
 pub use link::{Link, LinkError, parse_links};
 
 use std::collections::HashSet;
 
-use holdfast_spec::{Paginate, Strategy};
+use holdfast_spec::{Next, Paginate, Place, Strategy};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
@@ -54,6 +55,11 @@ pub struct ResponseView<'a> {
     pub records: usize,
     /// The URL that was requested (to resolve relative next links).
     pub url: &'a Url,
+    /// The value of the response header a cursor's `next_header` names, if
+    /// the strategy reads one and the response has it.
+    pub next_header: Option<&'a str>,
+    /// The page's last record (for `last_record`; `None` on an empty page).
+    pub last_record: Option<&'a Value>,
 }
 
 /// Walks one request chain: the query parameters for a position, and the
@@ -78,13 +84,20 @@ impl<'s> Paginator<'s> {
         }
     }
 
-    /// Query parameters the strategy adds at `position`; a `Url` position
-    /// replaces the whole request URL instead (see [`Position::Url`]).
-    pub fn params(&self, position: &Position) -> Vec<(String, String)> {
-        match (&self.spec.strategy, position) {
-            (Strategy::Cursor { param, .. }, Position::Cursor { token }) => {
-                vec![(param.clone(), token.clone())]
-            }
+    /// The values the strategy sends at `position`, each with where it goes
+    /// (a query parameter, a header or a place in the body): tokens as JSON
+    /// strings, offsets, limits, page numbers and sizes as JSON numbers. A
+    /// `Url` position replaces the whole request URL instead (see
+    /// [`Position::Url`]).
+    pub fn values(&self, position: &Position) -> Vec<(&'s Place, Value)> {
+        let spec: &'s Paginate = self.spec;
+        match (&spec.strategy, position) {
+            (
+                Strategy::Cursor { param, .. }
+                | Strategy::LastRecord { param, .. }
+                | Strategy::Relay { param, .. },
+                Position::Cursor { token },
+            ) => vec![(param, Value::String(token.clone()))],
             (
                 Strategy::Offset {
                     param,
@@ -98,8 +111,8 @@ impl<'s> Paginator<'s> {
                     _ => 0,
                 };
                 vec![
-                    (param.clone(), offset.to_string()),
-                    (limit_param.clone(), limit.to_string()),
+                    (param, Value::from(offset)),
+                    (limit_param, Value::from(*limit)),
                 ]
             }
             (
@@ -115,14 +128,25 @@ impl<'s> Paginator<'s> {
                     Position::Page { page } => *page,
                     _ => *start,
                 };
-                let mut params = vec![(param.clone(), page.to_string())];
+                let mut values = vec![(param, Value::from(page))];
                 if let (Some(p), Some(s)) = (size_param, size) {
-                    params.push((p.clone(), s.to_string()));
+                    values.push((p, Value::from(*s)));
                 }
-                params
+                values
             }
             _ => Vec::new(),
         }
+    }
+
+    /// The query parameters among [`Paginator::values`], as text.
+    pub fn params(&self, position: &Position) -> Vec<(String, String)> {
+        self.values(position)
+            .into_iter()
+            .filter_map(|(place, value)| {
+                let name = place.query()?;
+                Some((name.to_owned(), value_text(&value)))
+            })
+            .collect()
     }
 
     /// The position after the page at `current`, or `None` when the chain is
@@ -160,17 +184,36 @@ impl<'s> Paginator<'s> {
             return Ok(None);
         }
         let next = match &self.spec.strategy {
-            Strategy::Cursor { next, .. } => token_at(response.body, next)?
-                .map(|token| {
-                    self.unseen("cursor", token)
-                        .map(|token| Position::Cursor { token })
-                })
-                .transpose()?,
-            Strategy::NextUrl { next } => match token_at(response.body, next)? {
+            Strategy::Cursor { next, .. } => {
+                let token = match next {
+                    Next::Body(path) => token_at(response.body, path)?,
+                    Next::Header(_) => response
+                        .next_header
+                        .map(str::trim)
+                        .filter(|t| !t.is_empty())
+                        .map(str::to_owned),
+                };
+                self.cursor(token)?
+            }
+            Strategy::LastRecord { field, more, .. } => {
+                let token = next::last_record(
+                    self.pages,
+                    response.body,
+                    response.last_record,
+                    field,
+                    more,
+                )?;
+                self.cursor(token)?
+            }
+            Strategy::Relay { page_info, .. } => {
+                let token = next::relay(self.pages, response.body, page_info)?;
+                self.cursor(token)?
+            }
+            Strategy::NextUrl { next, .. } => match token_at(response.body, next)? {
                 Some(raw) => Some(self.url_position(&raw, response.url)?),
                 None => None,
             },
-            Strategy::LinkHeader => match link_next(response.link)? {
+            Strategy::LinkHeader { .. } => match link_next(response.link)? {
                 Some(raw) => Some(self.url_position(&raw, response.url)?),
                 None => None,
             },
@@ -228,10 +271,26 @@ impl<'s> Paginator<'s> {
         Ok(next)
     }
 
+    /// The record count `paginate.expect_total` gave on the latest page
+    /// that had it (to ask for no page past it).
+    pub fn total(&self) -> Option<u64> {
+        self.signals.total()
+    }
+
     /// A note for the run's output about the chain that just ended (more
     /// records read than `expect_total` said), once.
     pub fn take_warning(&mut self) -> Option<String> {
         self.signals.warning.take()
+    }
+
+    /// A cursor position for `token`, unless the chain saw it already.
+    fn cursor(&mut self, token: Option<String>) -> Result<Option<Position>, RecordsError> {
+        token
+            .map(|token| {
+                self.unseen("cursor", token)
+                    .map(|token| Position::Cursor { token })
+            })
+            .transpose()
     }
 
     fn unseen(&mut self, what: &'static str, token: String) -> Result<String, RecordsError> {
@@ -249,6 +308,15 @@ impl<'s> Paginator<'s> {
         })?;
         let url = self.unseen("next URL", url.to_string())?;
         Ok(Position::Url { url })
+    }
+}
+
+/// A value sent in a query parameter or header, as text (a string as
+/// itself, not quoted).
+fn value_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
     }
 }
 
@@ -283,5 +351,7 @@ fn token_at(body: &Value, path: &holdfast_spec::Path) -> Result<Option<String>, 
     }
 }
 
+#[cfg(test)]
+mod forms_tests;
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 
-use holdfast_spec::{Paginate, Path, Strategy};
+use holdfast_spec::{Paginate, Path, Place, Strategy};
 use serde_json::Value;
 use url::Url;
 
@@ -20,6 +20,9 @@ pub(super) struct Signals {
     read: u64,
     /// The chain started at its first page (not resumed), so `read` is all of it.
     from_start: bool,
+    /// With `offset`: the offset just past the latest page's records (how
+    /// many records of the listing are behind the chain, resumed or not).
+    offset_end: Option<u64>,
     /// `expect_more` matched on some page.
     more_seen: bool,
     /// `expect_more` on the latest page.
@@ -50,6 +53,14 @@ impl Signals {
             .read
             .saturating_add(u64::try_from(response.records).unwrap_or(u64::MAX));
         self.visited.insert(url_key(response.url));
+        if let Strategy::Offset { .. } = spec.strategy {
+            let offset = match current {
+                Position::Offset { offset } => *offset,
+                _ => 0,
+            };
+            let records = u64::try_from(response.records).unwrap_or(u64::MAX);
+            self.offset_end = Some(offset.saturating_add(records));
+        }
         self.more = match &spec.expect_more {
             Some(path) => more_at(response.body, path)?,
             None => None,
@@ -63,10 +74,25 @@ impl Signals {
         Ok(())
     }
 
-    /// `expect_total` says every record of a chain read from its start is
-    /// in: no page needs to be asked for to learn the chain is over.
+    /// `expect_total` says every record is in: no page needs to be asked
+    /// for to learn the chain is over. With `offset` that is the offset past
+    /// the latest page reaching the total (Jira's `startAt + records >=
+    /// total`), also in a resumed chain; otherwise the records read by a
+    /// chain from its start.
     pub(super) fn total_reached(&self) -> bool {
-        self.from_start && self.total.is_some_and(|total| self.read >= total)
+        self.covered()
+            .is_some_and(|covered| self.total.is_some_and(|total| covered >= total))
+    }
+
+    /// The record count `expect_total` gave on the latest page that had it.
+    pub(super) fn total(&self) -> Option<u64> {
+        self.total
+    }
+
+    /// How many records of the listing the chain has covered, when known.
+    fn covered(&self) -> Option<u64> {
+        self.offset_end
+            .or_else(|| self.from_start.then_some(self.read))
     }
 
     /// Offset and page numbers are the engine's own guess of the next page:
@@ -80,7 +106,10 @@ impl Signals {
         response: &ResponseView<'_>,
     ) -> Result<(), RecordsError> {
         let param = match &spec.strategy {
-            Strategy::Offset { param, .. } | Strategy::Page { param, .. } => param,
+            Strategy::Offset { param, .. } | Strategy::Page { param, .. } => match param {
+                Place::Query(name) | Place::Header(name) => name,
+                Place::Body(pointer) => &pointer.source,
+            },
             _ => return Ok(()),
         };
         if response.records == 0 {
@@ -128,12 +157,19 @@ impl Signals {
             let Some(total) = self.total else {
                 return Err(missing("expect_total", path, page));
             };
-            if self.from_start && self.read < total {
+            if let Some(covered) = self.covered()
+                && covered < total
+            {
+                let read = if self.offset_end.is_some() && !self.from_start {
+                    format!("it ended at offset {covered}")
+                } else {
+                    format!("the chain read {covered}")
+                };
                 return Err(RecordsError::EndedEarly {
                     page,
                     signal: format!(
-                        "`paginate.expect_total` ({}) says {total} records and the chain read {}",
-                        path.source, self.read
+                        "`paginate.expect_total` ({}) says {total} records and {read}",
+                        path.source
                     ),
                 });
             }

@@ -1,6 +1,11 @@
 use super::*;
-use holdfast_spec::Path;
+use holdfast_spec::{NextParams, Path};
 use serde_json::json;
+
+/// A query parameter named `name`.
+fn q(name: &str) -> Place {
+    Place::Query(name.into())
+}
 
 fn pag(strategy: Strategy) -> Paginate {
     Paginate {
@@ -22,14 +27,16 @@ fn view<'a>(body: &'a Value, records: usize, url: &'a Url) -> ResponseView<'a> {
         link: None,
         records,
         url,
+        next_header: None,
+        last_record: None,
     }
 }
 
 #[test]
 fn cursor_follows_tokens_and_ends_on_null() {
     let spec = pag(Strategy::Cursor {
-        next: Path::parse("$.meta.next").expect("path"),
-        param: "cursor".into(),
+        next: Next::Body(Path::parse("$.meta.next").expect("path")),
+        param: q("cursor"),
     });
     let mut p = Paginator::new(&spec);
     let u = url();
@@ -69,8 +76,8 @@ fn cursor_follows_tokens_and_ends_on_null() {
 #[test]
 fn a_token_seen_twice_is_a_loop() {
     let spec = pag(Strategy::Cursor {
-        next: Path::parse("$.next").expect("path"),
-        param: "c".into(),
+        next: Next::Body(Path::parse("$.next").expect("path")),
+        param: q("c"),
     });
     let mut p = Paginator::new(&spec);
     let u = url();
@@ -86,6 +93,7 @@ fn a_token_seen_twice_is_a_loop() {
 fn next_url_resolves_relative_links() {
     let spec = pag(Strategy::NextUrl {
         next: Path::parse("$.links.next").expect("path"),
+        params: NextParams::Drop,
     });
     let mut p = Paginator::new(&spec);
     let u = url();
@@ -100,7 +108,9 @@ fn next_url_resolves_relative_links() {
 
 #[test]
 fn link_header() {
-    let spec = pag(Strategy::LinkHeader);
+    let spec = pag(Strategy::LinkHeader {
+        params: NextParams::Drop,
+    });
     let mut p = Paginator::new(&spec);
     let u = url();
     let body = json!({});
@@ -125,8 +135,8 @@ fn link_header() {
 #[test]
 fn offset_ends_on_an_empty_page() {
     let spec = pag(Strategy::Offset {
-        param: "offset".into(),
-        limit_param: "limit".into(),
+        param: q("offset"),
+        limit_param: q("limit"),
         limit: 2,
     });
     let mut p = Paginator::new(&spec);
@@ -153,9 +163,9 @@ fn offset_ends_on_an_empty_page() {
 #[test]
 fn page_numbers() {
     let spec = pag(Strategy::Page {
-        param: "page".into(),
+        param: q("page"),
         start: 1,
-        size_param: Some("per_page".into()),
+        size_param: Some(q("per_page")),
         size: Some(2),
     });
     let mut p = Paginator::new(&spec);
@@ -183,7 +193,7 @@ fn page_numbers() {
 #[test]
 fn stop_and_max_pages() {
     let mut spec = pag(Strategy::Page {
-        param: "page".into(),
+        param: q("page"),
         start: 0,
         size_param: None,
         size: None,
@@ -214,7 +224,7 @@ fn issue_13_fuzz_page_and_offset_never_overflow() {
     let u = url();
     let body = json!({});
     let spec = pag(Strategy::Page {
-        param: "page".into(),
+        param: q("page"),
         start: u64::MAX,
         size_param: None,
         size: None,
@@ -238,8 +248,8 @@ fn issue_13_fuzz_page_and_offset_never_overflow() {
     );
 
     let spec = pag(Strategy::Offset {
-        param: "offset".into(),
-        limit_param: "limit".into(),
+        param: q("offset"),
+        limit_param: q("limit"),
         limit: 2,
     });
     let mut p = Paginator::new(&spec);
@@ -265,7 +275,9 @@ fn issue_13_fuzz_page_and_offset_never_overflow() {
 
 /// The next position of a `link_header` chain's first page at `page_url` with `link`.
 fn link_next_of(link: &str, page_url: &str) -> Result<Option<Position>, RecordsError> {
-    let spec = pag(Strategy::LinkHeader);
+    let spec = pag(Strategy::LinkHeader {
+        params: NextParams::Drop,
+    });
     let mut p = Paginator::new(&spec);
     let u = Url::parse(page_url).expect("url");
     let body = json!({});
@@ -345,8 +357,8 @@ fn a_last_link_not_reached_is_an_error() {
 #[test]
 fn a_resumed_cursor_handed_back_is_a_loop() {
     let spec = pag(Strategy::Cursor {
-        next: Path::parse("$.next").expect("path"),
-        param: "c".into(),
+        next: Next::Body(Path::parse("$.next").expect("path")),
+        param: q("c"),
     });
     let mut p = Paginator::new(&spec);
     let u = url();
@@ -366,8 +378,8 @@ fn signalled(more: Option<&str>, total: Option<&str>) -> Paginate {
         expect_more: more.map(|p| Path::parse(p).expect("path")),
         expect_total: total.map(|p| Path::parse(p).expect("path")),
         ..pag(Strategy::Cursor {
-            next: Path::parse("$.next").expect("path"),
-            param: "c".into(),
+            next: Next::Body(Path::parse("$.next").expect("path")),
+            param: q("c"),
         })
     }
 }
@@ -506,7 +518,7 @@ fn expect_total_counts_the_chain() {
 #[test]
 fn a_page_parameter_the_api_ignores_is_an_error_not_a_loop() {
     let spec = pag(Strategy::Page {
-        param: "pg".into(),
+        param: q("pg"),
         start: 1,
         size_param: None,
         size: None,

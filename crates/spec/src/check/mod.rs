@@ -17,6 +17,7 @@ mod json;
 mod map;
 pub(crate) mod names;
 mod paginate;
+mod request;
 mod resilience;
 mod run;
 mod schedule;

@@ -8,12 +8,9 @@ use super::map::map;
 use super::names::{self, suggestion};
 use super::paginate::paginate;
 use super::schema::{contract, on_invalid, schema};
-use super::templates;
 use super::values;
-use crate::model::{
-    ForEach, Format, Incremental, Method, Paginate, Path, Request, Strategy, Stream,
-};
-use crate::raw::{OneOrMany, RawForEach, RawIncremental, RawRequest, RawStream};
+use crate::model::{ForEach, Format, Incremental, Paginate, Path, Request, Strategy, Stream};
+use crate::raw::{OneOrMany, RawForEach, RawIncremental, RawStream};
 use crate::schema_files::SchemaFiles;
 
 /// What a stream may refer to: names other parts of the file define, and
@@ -70,8 +67,17 @@ pub(crate) fn stream(
                     "request",
                     "{ path: /v2/items }",
                 )
-                .and_then(|r| request(ctx, &format!("{path}.request"), r, &scope));
-            let paginate = paginate(ctx, &format!("{path}.paginate"), raw.paginate.as_ref());
+                .and_then(|r| super::request::request(ctx, &format!("{path}.request"), r, &scope));
+            let has_body = raw
+                .request
+                .as_ref()
+                .is_some_and(|r| r.json.is_some() || r.graphql.is_some());
+            let paginate = paginate(
+                ctx,
+                &format!("{path}.paginate"),
+                raw.paginate.as_ref(),
+                has_body,
+            );
             let records = ctx
                 .require(raw.records.as_ref(), &path, "records", "\"$.data[*]\"")
                 .and_then(|r| values::json_path(ctx, &format!("{path}.records"), r));
@@ -147,6 +153,7 @@ fn bulk_stand_ins(
         path: bulk.create.path.clone(),
         params: bulk.create.params.clone(),
         headers: bulk.create.headers.clone(),
+        body: None,
     };
     let paginate = Paginate {
         strategy: Strategy::None,
@@ -207,43 +214,6 @@ pub(crate) fn connection(
         help,
     );
     None
-}
-
-fn request(ctx: &mut Ctx<'_>, path: &str, raw: &RawRequest, scope: &[&str]) -> Option<Request> {
-    let method = match raw
-        .method
-        .as_deref()
-        .map(str::to_ascii_uppercase)
-        .as_deref()
-    {
-        None | Some("GET") => Some(Method::Get),
-        Some("POST") => Some(Method::Post),
-        Some(_) => {
-            let found = raw.method.as_deref().unwrap_or_default();
-            ctx.error(
-                &format!("{path}.method"),
-                format!("unsupported method `{found}`: expected `GET` or `POST`"),
-                "use `method: GET` (the default) or `method: POST`",
-            );
-            None
-        }
-    };
-    let source = ctx.require(raw.path.as_ref(), path, "path", "/v2/items");
-    let url_path = source.map(|s| templates::template(ctx, &format!("{path}.path"), s, scope));
-    for (name, _) in &raw.params.0 {
-        values::param_name(ctx, &format!("{path}.params.{name}"), name);
-    }
-    let params = templates::pairs(ctx, &format!("{path}.params"), &raw.params, scope);
-    for (name, _) in &raw.headers.0 {
-        names::header(ctx, &format!("{path}.headers.{name}"), name);
-    }
-    let headers = templates::pairs(ctx, &format!("{path}.headers"), &raw.headers, scope);
-    Some(Request {
-        method: method?,
-        path: url_path?,
-        params,
-        headers,
-    })
 }
 
 fn primary_key(ctx: &mut Ctx<'_>, path: &str, raw: Option<&OneOrMany>) -> Option<Vec<String>> {

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{Bulk, FieldMap, Format, Method, Paginate, Path, Template};
+use super::{Body, Bulk, FieldMap, Format, Method, Paginate, Path, Template};
 
 /// One stream: a request chain whose records land in one table.
 #[derive(Debug, Clone)]
@@ -119,7 +119,7 @@ pub enum Contract {
 /// The request template of a stream.
 #[derive(Debug, Clone)]
 pub struct Request {
-    /// HTTP method. Default GET.
+    /// HTTP method: GET, or POST (the default with a body).
     pub method: Method,
     /// Path joined to the connection's base URL (or a full URL).
     pub path: Template,
@@ -127,6 +127,8 @@ pub struct Request {
     pub params: Vec<(String, Template)>,
     /// Extra headers for this stream.
     pub headers: Vec<(String, Template)>,
+    /// The body (`json:` or `graphql:`), sent with `Content-Type: application/json`.
+    pub body: Option<Body>,
 }
 
 /// Incremental sync settings.

@@ -1,5 +1,6 @@
 use super::*;
 use crate::env::Env;
+use crate::model::Method;
 use crate::raw::RawStream;
 use crate::schema_files::SchemaFiles;
 use crate::span::SpanIndex;
