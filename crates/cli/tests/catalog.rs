@@ -437,3 +437,65 @@ async fn zendesk_claiming_more_without_a_next_link_fails_loudly() {
     // the page that lied is not committed as if it were the whole listing
     assert_eq!(common::count(&pool, "zendesk_tickets").await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hubspot_search_posts_its_filter_and_moves_after_in_the_body() {
+    let replay = Replay::start("hubspot").await;
+    let sandbox = Sandbox::new();
+    run(
+        &sandbox,
+        "hubspot",
+        &replay,
+        &["sync", "contacts_changed"],
+        &[],
+    )
+    .await
+    .expect_code(0);
+    replay.assert_all_matched();
+    let seen = replay.requests_to("POST", "/crm/v3/objects/contacts/search");
+    assert_eq!(seen.len(), 2, "{:?}", replay.lines());
+    let (first, second) = (seen[0].json(), seen[1].json());
+    assert_eq!(
+        first["filterGroups"][0]["filters"][0]["value"], "1970-01-01T00:00:00Z",
+        "a first run searches from the start: {first}"
+    );
+    assert!(first.get("after").is_none(), "{first}");
+    assert_eq!(
+        second["after"], "2",
+        "the cursor goes into the body: {second}"
+    );
+    assert!(seen.iter().all(|s| {
+        s.header("content-type")
+            .is_some_and(|t| t.starts_with("application/json"))
+    }));
+    let pool = sandbox.pool().await;
+    let ids: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM hubspot_contacts_changed ORDER BY CAST(id AS INTEGER)")
+            .fetch_all(&pool)
+            .await
+            .expect("hubspot_contacts_changed");
+    assert_eq!(ids, ["51", "101", "151"]);
+
+    // the next run searches from the newest `updatedAt` less the lookback
+    run(
+        &sandbox,
+        "hubspot",
+        &replay,
+        &["sync", "contacts_changed"],
+        &[],
+    )
+    .await
+    .expect_code(0);
+    replay.assert_all_matched();
+    let last = replay.requests().pop().expect("a request").json();
+    assert_eq!(
+        last["filterGroups"][0]["filters"][0]["value"], "2024-03-05T08:45:29.312Z",
+        "{last}"
+    );
+    let stage: String =
+        sqlx::query_scalar("SELECT lifecycle_stage FROM hubspot_contacts_changed WHERE id = '151'")
+            .fetch_one(&pool)
+            .await
+            .expect("contact 151");
+    assert_eq!(stage, "customer");
+}

@@ -1,7 +1,9 @@
 //! `connectors/shopify.yaml` (issue 16): Shopify's GraphQL Admin API out of
-//! a replay of its documented answers: the catalogue as a bulk operation
-//! (`bulkOperationRunQuery`, polled by `node(id:)` until COMPLETED, its JSON
-//! Lines file downloaded, `rootObjectCount` rows required).
+//! a replay of its documented answers: products as a Relay connection (a
+//! THROTTLED answer retried, an `errors` answer with partial data never
+//! written), and the catalogue as a bulk operation (`bulkOperationRunQuery`,
+//! polled by `node(id:)` until COMPLETED, its JSON Lines file downloaded,
+//! `rootObjectCount` rows required).
 
 #[path = "support/catalog.rs"]
 mod catalog;
@@ -91,5 +93,78 @@ async fn a_bulk_operation_is_started_polled_and_its_file_read() {
                 7
             ),
         ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn products_page_as_a_relay_connection_through_a_throttled_answer() {
+    let replay = Replay::start("shopify").await;
+    let sandbox = Sandbox::new();
+    run(&sandbox, "shopify", &replay, &["sync", "products"], &[])
+        .await
+        .expect_code(0);
+    replay.assert_all_matched();
+    let seen = replay.requests_to("POST", GRAPHQL);
+    let fixtures: Vec<&str> = seen
+        .iter()
+        .map(|s| s.fixture.as_deref().unwrap_or_default())
+        .collect();
+    // the second page answered THROTTLED once, then was asked again
+    assert_eq!(
+        fixtures,
+        [
+            "1-products.json",
+            "2-products-after.json",
+            "2-products-after.json"
+        ],
+        "{:?}",
+        replay.lines()
+    );
+    assert_eq!(
+        seen[0].json()["variables"],
+        json!({ "first": 250, "after": null })
+    );
+    assert_eq!(
+        seen[1].json()["variables"]["after"],
+        "eyJsYXN0X2lkIjoxMjE3MDk1ODIsImxhc3RfdmFsdWUiOiIxMjE3MDk1ODIifQ=="
+    );
+    assert!(
+        seen.iter()
+            .all(|s| s.header("x-shopify-access-token") == Some(SHOPIFY_TOKEN))
+    );
+    let pool = sandbox.pool().await;
+    let rows: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT id, handle, status FROM shopify_products ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .expect("shopify_products");
+    let got: Vec<_> = rows
+        .iter()
+        .map(|r| (r.0.as_str(), r.1.as_str(), r.2.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("gid://shopify/Product/108828309", "draft", "draft"),
+            ("gid://shopify/Product/121709582", "boots", "active"),
+            ("gid://shopify/Product/912855135", "seo-boots", "archived"),
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_graphql_error_answer_writes_nothing() {
+    // `fixtures/shopify/faults/`: 200 with data AND an `errors` entry
+    let replay = Replay::start_dir(&replay::fixtures_root().join("shopify/faults")).await;
+    let sandbox = Sandbox::new();
+    let out = run(&sandbox, "shopify", &replay, &["sync", "products"], &[]).await;
+    out.expect_code(1);
+    replay.assert_all_matched();
+    let pool = sandbox.pool().await;
+    assert_eq!(common::count(&pool, "shopify_products").await, 0, "{out}");
+    assert!(
+        out.stderr
+            .contains("Access denied for totalInventory field"),
+        "{out}"
     );
 }
