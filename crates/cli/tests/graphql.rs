@@ -90,7 +90,17 @@ async fn relay_pages_land_and_each_page_sends_the_cursor_in_variables() {
 async fn the_long_form_cursor_in_the_body_reads_the_same() {
     let server = GraphqlServer::start(7, Mode::Ok).await;
     let sandbox = Sandbox::new();
+    // Without `stop_when`, the last page's `endCursor` is followed to an
+    // empty page (a fourth request); `stop_when` on `hasNextPage` saves it.
     let paginate = r#"{ type: cursor, next: "$.data.products.pageInfo.endCursor", in: body, at: /variables/after, expect_more: "$.data.products.pageInfo.hasNextPage" }"#;
+    sandbox.write_config(&connector(&server.url(), 3, paginate));
+    sandbox.run(&["sync"]).await.expect_code(0);
+    assert_eq!(products(&sandbox).await.len(), 7);
+    assert_eq!(server.log().await.len(), 4);
+
+    let server = GraphqlServer::start(7, Mode::Ok).await;
+    let sandbox = Sandbox::new();
+    let paginate = r#"{ type: cursor, next: "$.data.products.pageInfo.endCursor", in: body, at: /variables/after, stop_when: "not body.data.products.pageInfo.hasNextPage" }"#;
     sandbox.write_config(&connector(&server.url(), 3, paginate));
     sandbox.run(&["sync"]).await.expect_code(0);
     assert_eq!(products(&sandbox).await.len(), 7);

@@ -9,7 +9,8 @@
 'use strict';
 
 const http = require('node:http');
-const { createYoga, createSchema, GraphQLError } = require('graphql-yoga');
+const { createYoga, createSchema } = require('graphql-yoga');
+const { GraphQLError } = require('graphql');
 
 const [port, count, mode] = [Number(process.argv[2]), Number(process.argv[3]), process.argv[4] || 'ok'];
 const products = Array.from({ length: count }, (_, i) => ({

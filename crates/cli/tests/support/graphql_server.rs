@@ -78,12 +78,13 @@ impl GraphqlServer {
 
     /// Every GraphQL request the server got: `{query, variables, operationName}`.
     pub async fn log(&self) -> Vec<serde_json::Value> {
-        reqwest::get(format!("{}/_log", self.url()))
+        let text = reqwest::get(format!("{}/_log", self.url()))
             .await
             .expect("GET /_log")
-            .json()
+            .text()
             .await
-            .expect("the log is JSON")
+            .expect("the log");
+        serde_json::from_str(&text).expect("the log is JSON")
     }
 
     async fn wait_ready(&self) {
