@@ -30,6 +30,7 @@ pub mod scope;
 pub mod stack;
 pub mod telemetry;
 pub mod transport;
+mod verdict;
 
 pub use auth::{
     Extract, KeyLocation, LoginBody, LoginStep, OAuth2ClientAuth, OAuth2Config, OAuth2Credential,

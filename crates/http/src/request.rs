@@ -92,11 +92,11 @@ pub struct SaveTo {
     pub timeout: Duration,
 }
 
-/// A [`Classifier`](crate::classify::Classifier) that travels with one
+/// A [`Classifier`](crate::verdict::Classifier) that travels with one
 /// request: the answers of some requests say "failed" in their own way (a
 /// GraphQL `errors` list).
 #[derive(Clone)]
-pub struct RequestClassifier(pub Arc<dyn crate::classify::Classifier>);
+pub struct RequestClassifier(pub Arc<dyn crate::verdict::Classifier>);
 
 impl std::fmt::Debug for RequestClassifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -6,7 +6,6 @@
 //! links that expire, point its files at another host, or lie about its size.
 
 use std::io::Write;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use axum::Json;
@@ -15,90 +14,16 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::header::{CONTENT_TYPE, HOST};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::data::{CSV_HEADER, Contact, Item};
 use crate::error::ApiError;
+use crate::exports::{ExportRequest, Job};
 use crate::query::Params;
 use crate::state::MockState;
 
 /// Rows per streamed chunk.
 const CHUNK: u64 = 1000;
-
-/// What `POST /v2/exports` takes (every key but `object` optional).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ExportRequest {
-    /// What to export; only `contacts` exists.
-    object: String,
-    /// `csv` (default) or `jsonl`.
-    #[serde(default)]
-    format: Option<String>,
-    /// Gzip the files.
-    #[serde(default)]
-    gzip: bool,
-    /// Contacts `1..=rows` (default: the mock's `records`).
-    #[serde(default)]
-    rows: Option<u64>,
-    /// Only contacts updated at or after this RFC 3339 time (an empty string: all).
-    #[serde(default)]
-    since: Option<String>,
-    /// Split the rows over this many files (default 1).
-    #[serde(default)]
-    files: Option<u64>,
-    /// Polls answered `pending` before `done` (default 2).
-    #[serde(default)]
-    pending_polls: Option<u64>,
-    /// The job fails instead of finishing.
-    #[serde(default)]
-    fail: bool,
-    /// The first link handed out for each file answers 403 (expired).
-    #[serde(default)]
-    expire_first: bool,
-    /// The host the file links name (default: the one the request came to).
-    #[serde(default)]
-    file_host: Option<String>,
-    /// Claim this many rows more than the files hold.
-    #[serde(default)]
-    lie_rows: u64,
-    /// Cut each file off half-way, mid-row.
-    #[serde(default)]
-    truncate: bool,
-    /// Pause this long between chunks of 1000 rows while streaming a file.
-    #[serde(default)]
-    delay_ms: u64,
-}
-
-/// One export job.
-#[derive(Debug, Clone)]
-struct Job {
-    id: String,
-    request: ExportRequest,
-    /// The first id exported.
-    from: u64,
-    /// How many rows.
-    rows: u64,
-    polls: u64,
-    /// Per file: how many links were handed out (the signature).
-    issued: Vec<u64>,
-    downloads: u64,
-}
-
-/// Every export job of one mock.
-#[derive(Debug, Default)]
-pub(crate) struct Exports {
-    jobs: Mutex<Vec<Job>>,
-}
-
-impl Exports {
-    fn with<T>(&self, f: impl FnOnce(&mut Vec<Job>) -> T) -> T {
-        f(&mut self
-            .jobs
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner))
-    }
-}
 
 /// `POST /v2/exports`: 202 `{"id": "exp_1", "state": "pending"}`.
 pub(crate) async fn create(

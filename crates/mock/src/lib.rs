@@ -120,6 +120,7 @@ mod data;
 mod dates;
 mod error;
 mod export;
+mod exports;
 mod faults;
 mod formats;
 mod limit;

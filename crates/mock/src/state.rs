@@ -108,7 +108,7 @@ struct Inner {
     book: Mutex<Book>,
     notes: Mutex<crate::notebook::Notes>,
     portal: crate::sessions::Portal,
-    exports: crate::bulk::Exports,
+    exports: crate::exports::Exports,
     started: Instant,
 }
 
@@ -144,7 +144,7 @@ impl MockState {
             book: Mutex::new(Book::default()),
             notes: Mutex::new(crate::notebook::Notes::default()),
             portal: crate::sessions::Portal::default(),
-            exports: crate::bulk::Exports::default(),
+            exports: crate::exports::Exports::default(),
             started: Instant::now(),
         };
         Self {
@@ -237,7 +237,7 @@ impl MockState {
     }
 
     /// The export jobs (`/v2/exports`).
-    pub(crate) fn exports(&self) -> &crate::bulk::Exports {
+    pub(crate) fn exports(&self) -> &crate::exports::Exports {
         &self.inner.exports
     }
 
