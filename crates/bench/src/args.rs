@@ -68,7 +68,7 @@ pub struct BulkBenchArgs {
     #[arg(long, default_value_t = 1000)]
     pub page_size: u64,
     /// `checkpoint_every` of the bulk stream (records per commit).
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 1_000)]
     pub checkpoint_every: u64,
 }
 

@@ -56,6 +56,9 @@ pub const SALESFORCE_REFRESH_TOKEN: &str = "5Aep861TSESvWeug_xvFHRBTTbf_YrTWgEyj
 pub const SALESFORCE_ACCESS_TOKEN: &str =
     "00DB0000000TfcR!AQQAQFhoK8vTMg_rKA.esrJ2bCs.OOIjJgl.9Cx6O7KqjZmHMLOyVb";
 
+pub const SAP_USER: &str = "COMM_USER_0008";
+pub const SAP_PASSWORD: &str = "replay-only-Passw0rd";
+
 /// The environment `connectors/<vendor>.yaml` reads, with its base URL at `url`.
 pub fn vendor_env(vendor: &str, url: &str) -> Vec<(String, String)> {
     let pairs: Vec<(&str, &str)> = match vendor {
@@ -92,6 +95,11 @@ pub fn vendor_env(vendor: &str, url: &str) -> Vec<(String, String)> {
             ("SALESFORCE_CLIENT_ID", SALESFORCE_CLIENT_ID),
             ("SALESFORCE_CLIENT_SECRET", SALESFORCE_CLIENT_SECRET),
             ("SALESFORCE_REFRESH_TOKEN", SALESFORCE_REFRESH_TOKEN),
+        ],
+        "sap" => vec![
+            ("SAP_URL", url),
+            ("SAP_USER", SAP_USER),
+            ("SAP_PASSWORD", SAP_PASSWORD),
         ],
         other => panic!("no test environment for connectors/{other}.yaml: add one to vendor_env"),
     };

@@ -161,7 +161,7 @@ mod tests {
                 json!({"errors": [{"message": "Cannot query field \"x\"", "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}}]})
             ),
             Verdict::Fail(
-                "with GraphQL errors: \"Cannot query field \\\"x\\\"\" (GRAPHQL_VALIDATION_FAILED)"
+                "with GraphQL errors: \"Cannot query field \"x\"\" (GRAPHQL_VALIDATION_FAILED)"
                     .into()
             )
         );

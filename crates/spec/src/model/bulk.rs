@@ -5,7 +5,7 @@ use std::time::Duration;
 use super::{Method, Path, Template};
 
 /// Records per committed page while a bulk file is read, by default.
-pub const DEFAULT_CHECKPOINT_EVERY: u64 = 10_000;
+pub const DEFAULT_CHECKPOINT_EVERY: u64 = 1_000;
 
 /// The most bytes one downloaded bulk file may have, by default: 4 GB.
 pub const DEFAULT_MAX_DOWNLOAD: u64 = 4_000_000_000;

@@ -56,7 +56,9 @@ pub(crate) struct RawBulk {
     /// fewer (or more) is an error, not a quiet success.
     pub(crate) rows: Option<String>,
     /// Records per committed page while reading the files, at least 1.
-    /// Default 10000.
+    /// Default 1000: the records of about three pages are in memory at
+    /// once (one read, one being committed), so large nested records with
+    /// a large value here cost memory; each commit costs one transaction.
     pub(crate) checkpoint_every: Option<Scalar>,
     /// The most bytes one downloaded file may have, e.g. `10GB`. Default
     /// `4GB`. Files go to disk, not to memory, whatever their size.

@@ -68,7 +68,7 @@ fn defaults_apply() {
     let (s, errors) = check(yaml);
     assert!(errors.is_empty(), "{errors:?}");
     let bulk = s.and_then(|s| s.bulk).expect("bulk");
-    assert_eq!(bulk.checkpoint_every, 10_000);
+    assert_eq!(bulk.checkpoint_every, 1_000);
     assert_eq!(bulk.max_download, 4_000_000_000);
     assert_eq!(bulk.poll.every.as_secs(), 5);
     assert!(bulk.rows.is_none() && bulk.poll.failed_when.is_none());
