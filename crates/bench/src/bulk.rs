@@ -7,11 +7,11 @@
 
 use std::process::ExitCode;
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 
 use crate::args::BulkBenchArgs;
 use crate::contenders::{
-    Sample, check_count, child, run_holdfast, sqlite, start_mock, tempfile_dir,
+    Sample, check_count, run_holdfast, sqlite, start_mock, sync_sample, tempfile_dir,
 };
 use crate::report::Report;
 use crate::stats::{mb, median};
@@ -110,22 +110,5 @@ async fn run_bulk(
              checkpoint_every: {checkpoint_every}\n"
         ),
     )?;
-    let out = child(&[
-        "sync",
-        "--json",
-        "--config",
-        &config.display().to_string(),
-        "--store",
-        store,
-    ])
-    .await?;
-    let stream = &out["streams"][0];
-    if stream["outcome"] != "succeeded" {
-        bail!("holdfast sync failed: {}", stream["error"]);
-    }
-    Ok(Sample {
-        records: stream["records"].as_u64().unwrap_or(0),
-        seconds: stream["seconds"].as_f64().unwrap_or(f64::NAN),
-        peak_rss: out["peak_rss_bytes"].as_u64().unwrap_or(0),
-    })
+    sync_sample(&config, store).await
 }

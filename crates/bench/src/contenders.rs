@@ -57,6 +57,12 @@ pub(crate) async fn run_holdfast(
              records: \"$.data[*]\"\n    primary_key: id\n{rules}"
         ),
     )?;
+    sync_sample(&config, store).await
+}
+
+/// `holdfast sync --json` (a child process) of the connector file `config`
+/// into `store`: its first stream's records and seconds, and the peak RSS.
+pub(crate) async fn sync_sample(config: &Path, store: &str) -> anyhow::Result<Sample> {
     let out = child(&[
         "sync",
         "--json",
