@@ -265,7 +265,7 @@ async fn jira_pages_shorter_than_asked_never_end_the_listing_early() {
 async fn salesforce_soql_follows_next_records_url_with_a_refreshed_token() {
     let replay = Replay::start("salesforce").await;
     let sandbox = Sandbox::new();
-    run(&sandbox, "salesforce", &replay, &["sync"], &[])
+    run(&sandbox, "salesforce", &replay, &["sync", "accounts"], &[])
         .await
         .expect_code(0);
     replay.assert_all_matched();

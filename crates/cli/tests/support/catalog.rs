@@ -96,6 +96,7 @@ pub fn vendor_env(vendor: &str, url: &str) -> Vec<(String, String)> {
             ("SALESFORCE_CLIENT_SECRET", SALESFORCE_CLIENT_SECRET),
             ("SALESFORCE_REFRESH_TOKEN", SALESFORCE_REFRESH_TOKEN),
         ],
+        "countryinfo" => vec![("COUNTRYINFO_URL", url)],
         "sap" => vec![
             ("SAP_URL", url),
             ("SAP_USER", SAP_USER),

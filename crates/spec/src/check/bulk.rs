@@ -10,9 +10,13 @@ use super::names;
 use super::templates;
 use super::values;
 use crate::model::{
-    Bulk, BulkPoll, BulkRequest, DEFAULT_CHECKPOINT_EVERY, DEFAULT_MAX_DOWNLOAD, Method, Path,
+    Bulk, BulkPoll, BulkRequest, DEFAULT_CHECKPOINT_EVERY, DEFAULT_MAX_DOWNLOAD, Download,
+    DownloadNext, DownloadRequest, Method, Path,
 };
-use crate::raw::{RawBulk, RawBulkPoll, RawBulkRequest};
+use crate::raw::{RawBulk, RawBulkPoll, RawBulkRequest, RawDownload, RawDownloadRequest};
+
+/// What the requests after `create` may read.
+const JOB_SCOPE: &[&str] = &["env", "job", "secret"];
 
 /// What a poll's `until:` and `failed_when:` may read.
 pub(crate) const POLL_SCOPE: &[&str] = &["body", "headers"];
@@ -46,7 +50,7 @@ pub(crate) fn bulk(ctx: &mut Ctx<'_>, path: &str, raw: &RawBulk, scope: &[&str])
             "download",
             "\"$.files[*].url\"",
         )
-        .and_then(|p| answer_path(ctx, &format!("{path}.download"), p, "\"$.files[*].url\""));
+        .and_then(|d| download(ctx, &format!("{path}.download"), d));
     let rows = raw
         .rows
         .as_ref()
@@ -90,8 +94,52 @@ pub(crate) fn exclusive(ctx: &mut Ctx<'_>, path: &str, given: &[(&str, bool)]) -
     !given.iter().any(|(_, present)| *present)
 }
 
+fn download(ctx: &mut Ctx<'_>, path: &str, raw: &RawDownload) -> Option<Download> {
+    match raw {
+        RawDownload::Path(p) => answer_path(ctx, path, p, "\"$.files[*].url\"").map(Download::Urls),
+        RawDownload::Request(r) => {
+            download_request(ctx, path, r).map(|r| Download::Request(Box::new(r)))
+        }
+    }
+}
+
+fn download_request(
+    ctx: &mut Ctx<'_>,
+    path: &str,
+    raw: &RawDownloadRequest,
+) -> Option<DownloadRequest> {
+    let request = ctx
+        .require(
+            raw.request.as_ref(),
+            path,
+            "request",
+            "{ path: \"/v2/exports/{{ job.id }}/results\" }",
+        )
+        .and_then(|r| request(ctx, &format!("{path}.request"), r, Method::Get, JOB_SCOPE));
+    let next = raw.next.as_ref().map(|next| {
+        let at = format!("{path}.next");
+        let header = ctx
+            .require(next.header.as_ref(), &at, "header", "Sforce-Locator")
+            .map(|h| {
+                names::header(ctx, &format!("{at}.header"), h);
+                h.clone()
+            });
+        let param = ctx
+            .require(next.param.as_ref(), &at, "param", "locator")
+            .and_then(|p| values::param_name(ctx, &format!("{at}.param"), p));
+        Some(DownloadNext {
+            header: header?,
+            param: param?,
+            last: next.last.clone(),
+        })
+    });
+    Some(DownloadRequest {
+        request: request?,
+        next: values::optional(next)?,
+    })
+}
+
 fn poll(ctx: &mut Ctx<'_>, path: &str, raw: &RawBulkPoll) -> Option<BulkPoll> {
-    let scope = ["env", "job", "secret"];
     let request = ctx
         .require(
             raw.request.as_ref(),
@@ -99,7 +147,7 @@ fn poll(ctx: &mut Ctx<'_>, path: &str, raw: &RawBulkPoll) -> Option<BulkPoll> {
             "request",
             "{ path: \"/v2/exports/{{ job.id }}\" }",
         )
-        .and_then(|r| request(ctx, &format!("{path}.request"), r, Method::Get, &scope));
+        .and_then(|r| request(ctx, &format!("{path}.request"), r, Method::Get, JOB_SCOPE));
     let every = values::positive_duration(
         ctx,
         &format!("{path}.every"),

@@ -19,8 +19,8 @@ pub struct Bulk {
     pub job_id: Path,
     /// How the job's progress is asked for.
     pub poll: BulkPoll,
-    /// Where the file URLs are in the last poll answer (one or more).
-    pub download: Path,
+    /// How the job's files are fetched.
+    pub download: Download,
     /// Where the number of exported records is in the last poll answer, if the API says.
     pub rows: Option<Path>,
     /// Records per committed page.
@@ -43,6 +43,40 @@ pub struct BulkRequest {
     /// The JSON body: a JSON value whose strings are templates (a string
     /// that is one `{{ … }}` renders to the value's own type).
     pub json: Option<serde_json::Value>,
+}
+
+/// `download:` how a done job's files are fetched.
+#[derive(Debug, Clone)]
+pub enum Download {
+    /// `download: "$.files[*].url"`: the file URLs are in the last poll
+    /// answer (one or more).
+    Urls(Path),
+    /// `download: { request: …, next: … }`: the first file is asked for with
+    /// a request, and each file's answer may name the next one.
+    Request(Box<DownloadRequest>),
+}
+
+/// `download: { request, next }`: files fetched by request, e.g. Salesforce
+/// Bulk 2.0's `…/jobs/query/{id}/results` and its `Sforce-Locator` chain.
+#[derive(Debug, Clone)]
+pub struct DownloadRequest {
+    /// The request of the first file (templates over `job`, `env`, `secret`).
+    pub request: BulkRequest,
+    /// How a file's answer names the next file; `None`: there is one file.
+    pub next: Option<DownloadNext>,
+}
+
+/// `next:` a response header that names the next file of a download.
+#[derive(Debug, Clone)]
+pub struct DownloadNext {
+    /// The response header holding the next file's token, e.g. `Sforce-Locator`.
+    pub header: String,
+    /// The query parameter the token is sent in, e.g. `locator`.
+    pub param: String,
+    /// The header's value on the last file, e.g. `null`. When set, an answer
+    /// without the header is an error; when not, a missing or empty header
+    /// marks the last file.
+    pub last: Option<String>,
 }
 
 /// `poll:` how a job's progress is asked for.

@@ -1,7 +1,11 @@
 //! `bulk:` an asynchronous export job: create it, poll it until it is done,
 //! download the files it names, read their records.
 
+use std::fmt;
+
 use serde::Deserialize;
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use super::{Entries, Scalar};
 
@@ -45,12 +49,15 @@ pub(crate) struct RawBulk {
     pub(crate) job_id: Option<String>,
     /// Required. How to ask whether the job is done.
     pub(crate) poll: Option<RawBulkPoll>,
-    /// Required. An RFC 9535 JSONPath to the file URLs in the last poll
-    /// answer: one URL or several, e.g. `"$.files[*].url"`. A relative URL is
-    /// joined to the connection's `base_url`. A URL on another host is
-    /// fetched without credentials, and only if the host is under the
-    /// connection's `allowed_hosts:` (pre-signed storage links).
-    pub(crate) download: Option<String>,
+    /// Required. Where the files are: an RFC 9535 JSONPath to the file URLs
+    /// in the last poll answer, one URL or several, e.g. `"$.files[*].url"`
+    /// (a relative URL is joined to the connection's `base_url`; a URL on
+    /// another host is fetched without credentials, and only if the host is
+    /// under the connection's `allowed_hosts:`, for pre-signed storage
+    /// links); or a request for the results, e.g. `{ request: { path:
+    /// "/jobs/{{ job.id }}/results" }, next: { header: Sforce-Locator,
+    /// param: locator, last: "null" } }`.
+    pub(crate) download: Option<RawDownload>,
     /// An RFC 9535 JSONPath to the number of records the job says it
     /// exported, in the last poll answer, e.g. `"$.row_count"`: reading
     /// fewer (or more) is an error, not a quiet success.
@@ -85,6 +92,87 @@ pub(crate) struct RawBulkRequest {
     /// The JSON body: a mapping whose string values are templates; a value
     /// that is one `{{ … }}` keeps its type.
     pub(crate) json: Option<yaml_serde::Value>,
+}
+
+/// `download:` a JSONPath to the file URLs, or a request for the results.
+#[derive(Debug)]
+pub(crate) enum RawDownload {
+    /// `download: "$.files[*].url"`.
+    Path(String),
+    /// `download: { request: …, next: … }`.
+    Request(Box<RawDownloadRequest>),
+}
+
+/// `download: { request, next }`: the results asked for by request, e.g.
+///
+/// ```yaml
+/// download:
+///   request: { path: "/services/data/v62.0/jobs/query/{{ job.id }}/results" }
+///   next: { header: Sforce-Locator, param: locator, last: "null" }
+/// ```
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a results request (a mapping with `request:` and optionally `next:`)"
+)]
+pub(crate) struct RawDownloadRequest {
+    /// Required. The request of the first file; its method defaults to
+    /// `GET` and its templates read `job.id`, `env` and `secret`. Sent with
+    /// the connection's credentials (it is on the connection's origin).
+    pub(crate) request: Option<RawBulkRequest>,
+    /// When the results come in several files: the response header that
+    /// names the next one. Without `next:` the first answer is the only file.
+    pub(crate) next: Option<RawDownloadNext>,
+}
+
+/// `next:` a response header that names the next file, e.g. `{ header:
+/// Sforce-Locator, param: locator, last: "null" }`: each file's answer
+/// carries a token in `header`; the next file is the same request with the
+/// token in query parameter `param`, until the header says `last`. A token
+/// seen before is an error (the chain would loop).
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a next-file rule (a mapping with `header:` and `param:`)"
+)]
+pub(crate) struct RawDownloadNext {
+    /// Required. The response header with the next file's token.
+    pub(crate) header: Option<String>,
+    /// Required. The query parameter the token is sent in.
+    pub(crate) param: Option<String>,
+    /// The header's value on the last file, e.g. `"null"` (Salesforce).
+    /// With it, an answer without the header is an error (a proxy that
+    /// drops headers would otherwise end the export early); without it, a
+    /// missing or empty header marks the last file.
+    pub(crate) last: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for RawDownload {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(DownloadVisitor)
+    }
+}
+
+struct DownloadVisitor;
+
+impl<'de> Visitor<'de> for DownloadVisitor {
+    type Value = RawDownload;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "a JSONPath to the file URLs (`\"$.files[*].url\"`) or a results request \
+             (`{ request: { path: … } }`)",
+        )
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawDownload, E> {
+        Ok(RawDownload::Path(v.to_owned()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawDownload, A::Error> {
+        RawDownloadRequest::deserialize(MapAccessDeserializer::new(map))
+            .map(|r| RawDownload::Request(Box::new(r)))
+    }
 }
 
 /// `poll:` how a job's progress is asked for.

@@ -7,18 +7,17 @@
 //! second export; a crash while reading a file downloads it again and skips
 //! the records already committed.
 
+mod download;
 mod file;
 mod position;
 mod requests;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
-use holdfast_http::{HttpError, HttpRequest, HttpResponse, RequestTags};
+use holdfast_http::{HttpResponse, RequestTags};
 use holdfast_spec::{Bulk, Stream};
 use serde_json::Value;
-use url::Url;
 
 use super::connection::Connection;
 use crate::SourceError;
@@ -28,9 +27,6 @@ use file::OpenFile;
 use position::{BulkPosition, Stage};
 
 pub(crate) use requests::compile;
-
-/// The longest one file's download may take.
-const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(3600);
 
 /// Reads one bulk stream (see the module docs).
 pub(crate) struct BulkReader<'a> {
@@ -203,71 +199,6 @@ impl<'a> BulkReader<'a> {
         Ok(self.conn.client.send(request).await?)
     }
 
-    /// The file URLs (checked to be fetchable) and the announced row count of a done job.
-    fn files_of(&self, job: &str, body: &Value) -> Result<(Vec<String>, Option<u64>), SourceError> {
-        let fail = |what: String| SourceError::Other(format!("{}: {what}", self.job_name(job)));
-        let rows = match &self.bulk.rows {
-            None => None,
-            Some(path) => {
-                let found = path.path.query(body).all();
-                let n = found.first().and_then(|v| match v {
-                    Value::Number(n) => n.as_u64(),
-                    Value::String(s) => s.trim().parse().ok(),
-                    _ => None,
-                });
-                Some(n.ok_or_else(|| {
-                    fail(format!(
-                        "the done answer has no row count at `{}` (`bulk.rows`): {}",
-                        path.source,
-                        excerpt_value(body)
-                    ))
-                })?)
-            }
-        };
-        let mut urls = Vec::new();
-        for v in self.bulk.download.path.query(body).all() {
-            let Value::String(raw) = v else {
-                return Err(fail(format!(
-                    "`{}` (`bulk.download`) found {v}, not a URL",
-                    self.bulk.download.source
-                )));
-            };
-            urls.push(self.file_url(raw).map_err(fail)?.into());
-        }
-        if urls.is_empty() && rows != Some(0) {
-            return Err(fail(format!(
-                "the job says it is done but its answer has no file URL at `{}` \
-                 (`bulk.download`){}; nothing was written. The answer: {}",
-                self.bulk.download.source,
-                rows.map(|n| format!(" although it counts {n} rows"))
-                    .unwrap_or_default(),
-                excerpt_value(body)
-            )));
-        }
-        Ok((urls, rows))
-    }
-
-    /// A file URL, joined to the base URL when relative, without query
-    /// credentials, once known to be somewhere the connection may fetch.
-    fn file_url(&self, raw: &str) -> Result<Url, String> {
-        let mut url = super::reader::join_url(&self.conn.base_url, raw)
-            .map_err(|e| format!("the file URL is unusable: {e}"))?;
-        let client = &self.conn.client;
-        client.strip_credentials(&mut url);
-        if client.scope().reach(&url) == holdfast_http::Reach::Refused {
-            return Err(format!(
-                "the file URL {} leaves connection `{}`'s origin {}; it was not requested, \
-                 so no credentials went there and nothing was written. If the API hands out \
-                 download links on that host (pre-signed storage links), list it under the \
-                 connection's `allowed_hosts:` (it is then fetched without credentials)",
-                client.redactor().url(&url),
-                client.connection(),
-                client.scope().origin(),
-            ));
-        }
-        Ok(url)
-    }
-
     /// The next page of the files at `position`.
     async fn read_files(&mut self, position: BulkPosition) -> Result<Page, SourceError> {
         let BulkPosition { job, stage, .. } = position;
@@ -317,6 +248,8 @@ impl<'a> BulkReader<'a> {
             (open.take(n), open)
         })
         .await?;
+        // A results chain learns the next file's URL as each file arrives.
+        let files = urls.len();
         let (records, ended) = taken.map_err(|e| self.file_error(&job, file, files, &e))?;
         if !ended {
             *self
@@ -382,63 +315,6 @@ impl<'a> BulkReader<'a> {
         ))
     }
 
-    /// Downloads file `index` of `urls` to a spool file. A link that answers
-    /// 403, 404 or 410 (expired) makes the job hand out fresh links, once.
-    async fn download(
-        &self,
-        job: &str,
-        urls: &mut Vec<String>,
-        index: usize,
-    ) -> Result<tempfile::TempPath, SourceError> {
-        let mut repolled = false;
-        loop {
-            let raw = urls.get(index).cloned().unwrap_or_default();
-            let url = self
-                .file_url(&raw)
-                .map_err(|e| SourceError::Other(format!("{}: {e}", self.job_name(job))))?;
-            let spool = file::spool().map_err(|e| {
-                SourceError::Other(format!(
-                    "{}: could not create a file to download into: {e}",
-                    self.job_name(job)
-                ))
-            })?;
-            let request = HttpRequest {
-                save_to: Some(holdfast_http::SaveTo {
-                    path: spool.to_path_buf(),
-                    max_bytes: self.bulk.max_download,
-                    timeout: DOWNLOAD_TIMEOUT,
-                }),
-                expect_json: false,
-                tags: self.tags.clone(),
-                ..HttpRequest::get_json(url)
-            };
-            match self.conn.client.send(request).await {
-                Ok(response) => {
-                    tracing::info!(stream = %self.stream.name, %job, file = index + 1, bytes = response.saved.unwrap_or(0), "downloaded a file of the export job");
-                    return Ok(spool);
-                }
-                Err(e) if !repolled && expired(&e) => {
-                    tracing::warn!(stream = %self.stream.name, %job, "the link to file {} answered {} (expired?); asking the job for fresh links", index + 1, e.status.unwrap_or(0));
-                    repolled = true;
-                    let response = self.poll_once(job).await?;
-                    let body = response.json.unwrap_or(Value::Null);
-                    let (fresh, _) = self.files_of(job, &body)?;
-                    if fresh.len() != urls.len() {
-                        return Err(SourceError::Other(format!(
-                            "{}: asked again for its file links, the job names {} files \
-                             instead of {}; run with --full-refresh to start a new export",
-                            self.job_name(job),
-                            fresh.len(),
-                            urls.len()
-                        )));
-                    }
-                    *urls = fresh;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-    }
-
     /// The start of `response`'s body, redacted, for messages.
     fn excerpt(&self, response: &HttpResponse) -> String {
         self.conn
@@ -456,11 +332,6 @@ enum Failed {
     Other(String),
     /// A request or a condition failed.
     Source(SourceError),
-}
-
-/// A link that stopped working: expired, or gone.
-fn expired(e: &HttpError) -> bool {
-    e.kind() == holdfast_http::HttpErrorKind::Status && matches!(e.status, Some(403 | 404 | 410))
 }
 
 fn record_count(n: u64) -> usize {

@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use holdfast_http::HttpRequest;
-use holdfast_spec::{BulkRequest, Stream};
+use holdfast_spec::{BulkRequest, Download, Stream};
 
 use super::BulkReader;
 use crate::SourceError;
@@ -17,10 +17,14 @@ pub(crate) fn compile(renderer: &mut Renderer, stream: &Stream) -> Result<(), So
         return Ok(());
     };
     let base = format!("streams.{}.bulk", stream.name);
-    for (at, request) in [
+    let mut requests = vec![
         ("create", &bulk.create),
         ("poll.request", &bulk.poll.request),
-    ] {
+    ];
+    if let Download::Request(download) = &bulk.download {
+        requests.push(("download.request", &download.request));
+    }
+    for (at, request) in requests {
         let prefix = format!("{base}.{at}");
         renderer.add_path(&format!("{prefix}.path"), &request.path)?;
         for (k, t) in &request.params {
@@ -38,7 +42,8 @@ pub(crate) fn compile(renderer: &mut Renderer, stream: &Stream) -> Result<(), So
 }
 
 impl BulkReader<'_> {
-    /// The request `at` (`create` or `poll.request`) rendered with `vars`.
+    /// The request `at` (`create`, `poll.request` or `download.request`)
+    /// rendered with `vars`.
     pub(super) fn request(
         &self,
         at: &str,

@@ -1,7 +1,7 @@
 use crate::check::context::Ctx;
 use crate::check::streams::{Known, stream};
 use crate::env::Env;
-use crate::model::{Method, Stream};
+use crate::model::{Download, Method, Stream};
 use crate::raw::RawStream;
 use crate::schema_files::SchemaFiles;
 use crate::span::SpanIndex;
@@ -52,7 +52,7 @@ fn a_full_bulk_stream_checks() {
     assert_eq!(bulk.poll.every.as_secs(), 2);
     assert_eq!(bulk.poll.timeout.as_secs(), 1800);
     assert_eq!(bulk.checkpoint_every, 500);
-    assert_eq!(bulk.download.source, "$.files[*].url");
+    assert!(matches!(&bulk.download, Download::Urls(p) if p.source == "$.files[*].url"));
     assert_eq!(
         bulk.create.json.expect("json")["since"],
         serde_json::json!("{{ cursor }}")
@@ -116,4 +116,61 @@ fn mistakes_are_located() {
         ],
         "{errors:#?}"
     );
+}
+
+#[test]
+fn a_results_request_with_a_locator_chain_checks() {
+    let yaml = GOOD.replace(
+        "  download: \"$.files[*].url\"\n",
+        "  download:\n    request: { path: \"/jobs/{{ job.id }}/results\", params: { maxRecords: \"50000\" } }\n    next: { header: Sforce-Locator, param: locator, last: \"null\" }\n",
+    );
+    let (s, errors) = check(&yaml);
+    assert!(errors.is_empty(), "{errors:?}");
+    let bulk = s.and_then(|s| s.bulk).expect("bulk");
+    let Download::Request(download) = bulk.download else {
+        panic!("a request form: {:?}", bulk.download);
+    };
+    assert_eq!(download.request.method, Method::Get);
+    assert_eq!(download.request.path.source, "/jobs/{{ job.id }}/results");
+    let next = download.next.expect("next");
+    assert_eq!(
+        (
+            next.header.as_str(),
+            next.param.as_str(),
+            next.last.as_deref()
+        ),
+        ("Sforce-Locator", "locator", Some("null"))
+    );
+}
+
+#[test]
+fn results_request_mistakes_are_located() {
+    let yaml = GOOD.replace(
+        "  download: \"$.files[*].url\"\n",
+        "  download:\n    request: { path: \"/jobs/{{ cursor }}/results\" }\n    next: { header: \"Sforce Locator\" }\n",
+    );
+    let (s, errors) = check(&yaml);
+    assert!(s.is_none());
+    let at: Vec<&str> = errors
+        .iter()
+        .map(|e| e.split(':').next().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        at,
+        [
+            "streams.export.bulk.download.request.path",
+            "streams.export.bulk.download.next.header",
+            "streams.export.bulk.download.next.param",
+        ],
+        "{errors:#?}"
+    );
+    let typo = GOOD.replace(
+        "  download: \"$.files[*].url\"\n",
+        "  download: { request: { path: /r }, locator: x }\n",
+    );
+    let err = yaml_serde::from_str::<RawStream>(&typo)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("unknown field `locator`"), "{err}");
 }
