@@ -173,6 +173,29 @@ streams:
     paginate: { type: relay, page_info: "$.data.products.pageInfo", at: after }
     records: "$.data.products.nodes[*]"
     primary_key: id
+  soap:
+    connection: crm
+    request:
+      path: /service
+      body: { content_type: text/xml, text: "<a>{{ cursor }}</a>" }
+    paginate: { type: cursor, next: "$.next", in: body, at: /after }
+    records: "$.results[*]"
+    primary_key: id
+  badsoap:
+    connection: crm
+    request:
+      path: /service
+      body: { content_type: "xml", text: "<a>{{ cursro }}</a>" }
+    records: "$.results[*]"
+    primary_key: id
+  both:
+    connection: crm
+    request:
+      path: /service
+      json: { a: 1 }
+      body: { content_type: text/plain, text: "x" }
+    records: "$.results[*]"
+    primary_key: id
 "#,
     );
     let out = sandbox.run(&["check"]).await;
@@ -191,6 +214,13 @@ streams:
         "invalid JSON Pointer `after` does not start with `/`",
         "streams.strings.paginate.at",
         "the pointer cannot be set in the request body",
+        "streams.badsoap.request.body.content_type",
+        "`xml` is not a media type",
+        "streams.badsoap.request.body.text",
+        "streams.soap.paginate.at",
+        "a page value cannot be put into a text `body:`",
+        "streams.both.request.body",
+        "a request has both `json` and `body`",
     ] {
         assert!(text.contains(expected), "missing `{expected}` in\n{out}");
     }

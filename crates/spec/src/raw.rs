@@ -18,12 +18,12 @@ mod webhooks;
 
 use serde::Deserialize;
 
-pub(crate) use bulk::{RawBulk, RawBulkPoll, RawBulkRequest};
+pub(crate) use bulk::{RawBulk, RawBulkPoll, RawBulkRequest, RawDownload, RawDownloadRequest};
 pub(crate) use de::{Entries, OffOr, OneOrMany, Scalar};
 pub(crate) use format::{RawFormat, RawFormatSettings};
 pub(crate) use map::{RawColumn, RawField, RawSchema, Strings};
 pub(crate) use paginate::RawPaginate;
-pub(crate) use request::{RawGraphql, RawRequest};
+pub(crate) use request::{RawGraphql, RawRequest, RawTextBody};
 pub(crate) use resilience::{RawBreaker, RawErrorRule, RawRateLimit, RawRetry};
 pub(crate) use webhooks::{RawAction, RawActionRequest, RawRoute, RawVerify, RawWebhook};
 

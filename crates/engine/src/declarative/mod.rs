@@ -127,6 +127,14 @@ impl DeclarativeSource {
             for (k, t) in &s.request.headers {
                 renderer.add(&format!("{base}.headers.{k}"), t)?;
             }
+            if let Some(holdfast_spec::Body::Text(body)) = &s.request.body {
+                let name = format!("{base}.body.text");
+                if body.is_xml() {
+                    renderer.add_xml(&name, &body.text)?;
+                } else {
+                    renderer.add(&name, &body.text)?;
+                }
+            }
             bulk::compile(&mut renderer, s)?;
             if let Some(holdfast_spec::StopWhen::Condition(c)) = &s.paginate.stop_when {
                 let name = format!("streams.{}.paginate.stop_when", s.name);

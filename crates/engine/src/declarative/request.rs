@@ -28,8 +28,10 @@ pub(crate) struct ChainRequest {
     /// The stream's own params as rendered (those that rendered empty left out).
     params: Vec<(String, String)>,
     headers: Vec<(String, String)>,
-    /// The rendered body, when the request has one.
+    /// The rendered JSON body, when the request has one.
     body: Option<Value>,
+    /// The rendered text body (`body:`), when the request has one.
+    text: Option<Bytes>,
     /// Whether the next URL of `next_url`/`link_header` gets the stream's params.
     keep_params: bool,
     classifier: Option<RequestClassifier>,
@@ -76,8 +78,21 @@ impl ChainRequest {
                 renderer.render(&format!("{prefix}.headers.{k}"), &vars)?,
             ));
         }
+        let mut text = None;
         let body = match &stream.request.body {
             None => None,
+            Some(Body::Text(t)) => {
+                let name = format!("{prefix}.body.text");
+                let rendered = if t.is_xml() {
+                    renderer.render_xml(&name, &vars)?
+                } else {
+                    renderer.render(&name, &vars)?
+                };
+                text = Some(Bytes::from(rendered));
+                headers.retain(|(k, _)| !k.eq_ignore_ascii_case("content-type"));
+                headers.push(("Content-Type".to_owned(), t.content_type.clone()));
+                None
+            }
             Some(Body::Json(json)) => Some(render_json(
                 renderer,
                 &format!("{prefix}.json"),
@@ -136,6 +151,7 @@ impl ChainRequest {
             params,
             headers,
             body,
+            text,
             keep_params,
             classifier,
             expect_json: super::decode::expects_json(stream),
@@ -164,6 +180,13 @@ impl ChainRequest {
                             headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
                             headers.push((name.clone(), text(&value)));
                         }
+                        Place::Body(_) if self.text.is_some() => {
+                            return Err(SourceError::Config {
+                                field: format!("streams.{}.paginate.at", self.stream),
+                                message: "a page value cannot be put into a text `body:`"
+                                    .to_owned(),
+                            });
+                        }
                         Place::Body(pointer) => {
                             let doc = body.get_or_insert(Value::Null);
                             pointer.set(doc, value).map_err(|message| SourceError::Config {
@@ -182,7 +205,10 @@ impl ChainRequest {
             method: self.method,
             url,
             headers,
-            body: body.map(|b| Bytes::from(serde_json::to_vec(&b).unwrap_or_default())),
+            body: match &self.text {
+                Some(text) => Some(text.clone()),
+                None => body.map(|b| Bytes::from(serde_json::to_vec(&b).unwrap_or_default())),
+            },
             expect_json: self.expect_json,
             tags: self.tags.clone(),
             rate_wait: Default::default(),

@@ -29,6 +29,8 @@ pub(crate) struct Renderer {
     env: Environment<'static>,
     /// Request paths: each value rendered is one path segment.
     paths: Environment<'static>,
+    /// XML request bodies: each value rendered is XML-escaped.
+    xml: Environment<'static>,
     vars: Value,
     /// `secret`: absent when secrets were not loaded, so reading one fails
     /// instead of rendering empty.
@@ -45,9 +47,12 @@ impl Renderer {
         jinja.set_undefined_behavior(UndefinedBehavior::Lenient);
         let mut paths = jinja.clone();
         paths.set_formatter(path_segment);
+        let mut xml = jinja.clone();
+        xml.set_formatter(xml_text);
         Renderer {
             env: jinja,
             paths,
+            xml,
             vars: sandbox::named_only("env", env.vars()),
             secrets: env.secrets().map(|s| sandbox::named_only("secret", s)),
             conditions: BTreeMap::new(),
@@ -83,6 +88,29 @@ impl Renderer {
                 field: name.to_owned(),
                 message: e.to_string(),
             })
+    }
+
+    /// Compiles the XML body `template` under `name`: each value it renders
+    /// is XML-escaped (see [`Renderer::render_xml`]).
+    pub(crate) fn add_xml(&mut self, name: &str, template: &Template) -> Result<(), SourceError> {
+        self.xml
+            .add_template_owned(name.to_owned(), template.source.clone())
+            .map_err(|e| SourceError::Config {
+                field: name.to_owned(),
+                message: e.to_string(),
+            })
+    }
+
+    /// Renders the XML body added as `name` with `vars`: the template's own
+    /// text stays as written, and each value is escaped (`&`, `<`, `>`,
+    /// `"`, `'`), so a value cannot close its element or add markup.
+    pub(crate) fn render_xml(&self, name: &str, vars: &Vars) -> Result<String, SourceError> {
+        let fail = |e: minijinja::Error| SourceError::Config {
+            field: name.to_owned(),
+            message: e.to_string(),
+        };
+        let template = self.xml.get_template(name).map_err(fail)?;
+        template.render(self.context(vars)).map_err(fail)
     }
 
     /// Renders the path added as `name` with `vars`: the template's own text
@@ -222,6 +250,17 @@ fn path_segment(out: &mut Output<'_>, _: &mut State<'_, '_>, value: &Value) -> R
     }
 }
 
+/// The formatter of XML body templates: each value XML-escaped; missing
+/// and null values render empty.
+fn xml_text(out: &mut Output<'_>, _: &mut State<'_, '_>, value: &Value) -> Result<(), Error> {
+    sandbox::refuse_whole(value)?;
+    if value.is_undefined() || value.is_none() {
+        return Ok(());
+    }
+    out.write_str(&quick_xml::escape::escape(value.to_string()))
+        .map_err(|e| Error::new(ErrorKind::WriteFailure, e.to_string()))
+}
+
 /// The variables a template sees (besides `env` and `secret`).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Vars(BTreeMap<String, Value>);
@@ -274,5 +313,35 @@ mod tests {
             render_with_env("auth.token", &t, &env).expect("renders"),
             "Bearer tok-1 for me"
         );
+    }
+
+    #[test]
+    fn values_in_an_xml_body_are_escaped_and_cannot_add_markup() {
+        let mut r = Renderer::new(&Env::default());
+        let t = Template::new(
+            "<Since attr=\"{{ cursor }}\">{{ cursor }}</Since><N>{{ n }}</N><M>{{ missing }}</M>",
+        );
+        r.add_xml("body.text", &t).expect("compiles");
+        let hostile = serde_json::json!("2024</Since><Delete all=\"1\"/>&'x'");
+        let vars = Vars::default()
+            .with("cursor", Some(&hostile))
+            .with("n", Some(&serde_json::json!(7)));
+        let xml = r.render_xml("body.text", &vars).expect("renders");
+        let escaped = "2024&lt;/Since&gt;&lt;Delete all=&quot;1&quot;/&gt;&amp;&apos;x&apos;";
+        assert_eq!(
+            xml,
+            format!("<Since attr=\"{escaped}\">{escaped}</Since><N>7</N><M></M>")
+        );
+        // the same value through a plain template is left as it is
+        r.add("plain", &Template::new("{{ cursor }}"))
+            .expect("compiles");
+        assert_eq!(
+            r.render("plain", &vars).expect("renders"),
+            "2024</Since><Delete all=\"1\"/>&'x'"
+        );
+        // env and secret are never rendered whole, here either
+        r.add_xml("whole", &Template::new("{{ env }}"))
+            .expect("compiles");
+        assert!(r.render_xml("whole", &Vars::default()).is_err());
     }
 }

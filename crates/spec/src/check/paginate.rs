@@ -70,9 +70,19 @@ pub(crate) fn fits_body(ctx: &mut Ctx<'_>, path: &str, paginate: &Paginate, body
         _ => Vec::new(),
     };
     for (key, place) in places {
-        if let Place::Body(pointer) = place
-            && let Err(e) = pointer.set(&mut body.template(), serde_json::Value::Null)
-        {
+        let Place::Body(pointer) = place else {
+            continue;
+        };
+        let Some(mut template) = body.template() else {
+            ctx.error(
+                &format!("{path}.{key}"),
+                "a page value cannot be put into a text `body:`",
+                "send the page value as a query parameter or header (`in: query`), or send a \
+                 `json:` body",
+            );
+            continue;
+        };
+        if let Err(e) = pointer.set(&mut template, serde_json::Value::Null) {
             ctx.error(
                 &format!("{path}.{key}"),
                 format!("the pointer cannot be set in the request body: {e}"),

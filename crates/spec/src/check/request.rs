@@ -8,8 +8,8 @@ use super::json::to_json;
 use super::names;
 use super::templates;
 use super::values;
-use crate::model::{Body, Graphql, Method, Request};
-use crate::raw::{RawGraphql, RawRequest};
+use crate::model::{Body, Graphql, Method, Request, TextBody};
+use crate::raw::{RawGraphql, RawRequest, RawTextBody};
 
 /// Checks a stream's request at `path`; templates read `scope`.
 pub(crate) fn request(
@@ -18,7 +18,7 @@ pub(crate) fn request(
     raw: &RawRequest,
     scope: &[&str],
 ) -> Option<Request> {
-    let has_body = raw.json.is_some() || raw.graphql.is_some();
+    let has_body = raw.json.is_some() || raw.graphql.is_some() || raw.body.is_some();
     let method = match raw
         .method
         .as_deref()
@@ -52,8 +52,10 @@ pub(crate) fn request(
     if method == Some(Method::Get) && has_body {
         let key = if raw.json.is_some() {
             "json"
-        } else {
+        } else if raw.graphql.is_some() {
             "graphql"
+        } else {
+            "body"
         };
         ctx.error(
             &format!("{path}.{key}"),
@@ -71,18 +73,30 @@ pub(crate) fn request(
     })
 }
 
-/// `json:` or `graphql:` (not both); `Some(None)` when there is none.
+/// `json:`, `graphql:` or `body:` (one at most); `Some(None)` when there is none.
 fn body(ctx: &mut Ctx<'_>, path: &str, raw: &RawRequest, scope: &[&str]) -> Option<Option<Body>> {
+    let given: Vec<&str> = [
+        ("json", raw.json.is_some()),
+        ("graphql", raw.graphql.is_some()),
+        ("body", raw.body.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(k, present)| present.then_some(k))
+    .collect();
+    if let [first, second, ..] = given.as_slice() {
+        ctx.error(
+            &format!("{path}.{second}"),
+            format!("a request has both `{first}` and `{second}`"),
+            "send one body: `graphql:` for a GraphQL API, `json:` for any other JSON body, \
+             `body:` for text (XML, SOAP)",
+        );
+        return None;
+    }
+    if let Some(text) = &raw.body {
+        return text_body(ctx, &format!("{path}.body"), text, scope).map(Some);
+    }
     match (&raw.json, &raw.graphql) {
-        (None, None) => Some(None),
-        (Some(_), Some(_)) => {
-            ctx.error(
-                &format!("{path}.graphql"),
-                "a request has both `json` and `graphql`",
-                "send one body: `graphql:` for a GraphQL API, `json:` for any other JSON body",
-            );
-            None
-        }
+        (None, None) | (Some(_), Some(_)) => Some(None),
         (Some(yaml), None) => {
             let at = format!("{path}.json");
             let json = templated(ctx, &at, yaml, scope, "json: { limit: 100 }")?;
@@ -90,6 +104,49 @@ fn body(ctx: &mut Ctx<'_>, path: &str, raw: &RawRequest, scope: &[&str]) -> Opti
         }
         (None, Some(g)) => graphql(ctx, &format!("{path}.graphql"), g, scope).map(Some),
     }
+}
+
+fn text_body(ctx: &mut Ctx<'_>, path: &str, raw: &RawTextBody, scope: &[&str]) -> Option<Body> {
+    let content_type = ctx
+        .require(
+            raw.content_type.as_ref(),
+            path,
+            "content_type",
+            "\"text/xml; charset=utf-8\"",
+        )
+        .and_then(|c| {
+            let media = c.split(';').next().unwrap_or_default().trim();
+            let valid = media.split_once('/').is_some_and(|(kind, sub)| {
+                !kind.is_empty() && !sub.is_empty() && !media.contains(char::is_whitespace)
+            });
+            if valid && !c.contains(['\r', '\n']) {
+                Some(c.trim().to_owned())
+            } else {
+                ctx.error(
+                    &format!("{path}.content_type"),
+                    format!("`{c}` is not a media type"),
+                    "write a media type, e.g. `text/xml; charset=utf-8` or `application/soap+xml`",
+                );
+                None
+            }
+        });
+    let text = ctx
+        .require(
+            raw.text.as_ref(),
+            path,
+            "text",
+            "\"<soap:Envelope …>…</soap:Envelope>\"",
+        )
+        .map(|t| {
+            let before = ctx.error_count();
+            let t = templates::template(ctx, &format!("{path}.text"), t, scope);
+            (ctx.error_count() == before).then_some(t)
+        })
+        .and_then(|t| t);
+    Some(Body::Text(TextBody {
+        text: text?,
+        content_type: content_type?,
+    }))
 }
 
 fn graphql(ctx: &mut Ctx<'_>, path: &str, raw: &RawGraphql, scope: &[&str]) -> Option<Body> {

@@ -73,7 +73,7 @@ pub(crate) fn stream(
             let has_body = raw
                 .request
                 .as_ref()
-                .is_some_and(|r| r.json.is_some() || r.graphql.is_some());
+                .is_some_and(|r| r.json.is_some() || r.graphql.is_some() || r.body.is_some());
             let paginate = paginate(
                 ctx,
                 &format!("{path}.paginate"),

@@ -1,6 +1,9 @@
-//! Request bodies of streams (`json:`, `graphql:`) and JSON Pointers into them.
+//! Request bodies of streams (`json:`, `graphql:`, `body:`) and JSON
+//! Pointers into them.
 
 use serde_json::{Map, Value};
+
+use super::Template;
 
 /// The body a stream's request sends.
 #[derive(Debug, Clone, PartialEq)]
@@ -10,6 +13,33 @@ pub enum Body {
     Json(Value),
     /// `graphql:`: sent as `{"query": …, "variables": …}`.
     Graphql(Graphql),
+    /// `body:`: a text template sent with its own content type (a SOAP
+    /// envelope, XML, plain text).
+    Text(TextBody),
+}
+
+/// `body: { content_type, text }` of a stream's request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextBody {
+    /// The body as a template (same variables as `params:`).
+    pub text: Template,
+    /// Sent as `Content-Type`, e.g. `text/xml; charset=utf-8`.
+    pub content_type: String,
+}
+
+impl TextBody {
+    /// True when the content type is XML (`text/xml`, `application/soap+xml`,
+    /// …): every value rendered into the text is then XML-escaped.
+    pub fn is_xml(&self) -> bool {
+        let media = self
+            .content_type
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        media.ends_with("/xml") || media.ends_with("+xml")
+    }
 }
 
 /// A GraphQL request of a stream.
@@ -31,9 +61,10 @@ impl Body {
 
     /// The body template as one JSON value: `json:` itself, or
     /// `{"query": …, "operationName": …, "variables": …}` (whose
-    /// `variables` strings are templates).
-    pub fn template(&self) -> Value {
-        match self {
+    /// `variables` strings are templates); `None` for a text body.
+    pub fn template(&self) -> Option<Value> {
+        Some(match self {
+            Body::Text(_) => return None,
             Body::Json(v) => v.clone(),
             Body::Graphql(g) => {
                 let mut body = Map::new();
@@ -44,7 +75,7 @@ impl Body {
                 body.insert("variables".into(), g.variables.clone());
                 Value::Object(body)
             }
-        }
+        })
     }
 }
 

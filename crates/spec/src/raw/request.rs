@@ -63,6 +63,36 @@ pub(crate) struct RawRequest {
     /// `POST` with the body `{"query": …, "variables": …}`. A `200` answer
     /// whose `errors` list is not empty is an error (see [`RawGraphql`]).
     pub(crate) graphql: Option<RawGraphql>,
+    /// A text body with its own content type, e.g. a SOAP envelope:
+    /// `{ content_type: "text/xml; charset=utf-8", text: "<soap:Envelope …>" }`.
+    /// Not with `json:` or `graphql:`.
+    pub(crate) body: Option<RawTextBody>,
+}
+
+/// `body:` of a stream's request: text sent as it is written, e.g.
+///
+/// ```yaml
+/// body:
+///   content_type: "text/xml; charset=utf-8"
+///   text: |
+///     <soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">
+///       <soap:Body><GetCustomers><Since>{{ cursor }}</Since></GetCustomers></soap:Body>
+///     </soap:Envelope>
+/// ```
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a text body (a mapping with `content_type:` and `text:`)"
+)]
+pub(crate) struct RawTextBody {
+    /// Required. Sent as `Content-Type`, e.g. `text/xml; charset=utf-8`,
+    /// `application/soap+xml`, `text/plain`.
+    pub(crate) content_type: Option<String>,
+    /// Required. The body, a template (same variables as `params:`). With
+    /// an XML content type every value rendered into it is XML-escaped
+    /// (`&`, `<`, `>`, `"`, `'`), so a cursor or a parent's field cannot
+    /// break out of its element; the text itself is sent as written.
+    pub(crate) text: Option<String>,
 }
 
 /// `graphql:` of a stream's request.
