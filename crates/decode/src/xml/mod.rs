@@ -15,8 +15,19 @@ use crate::text::{CountLines, SkipBom};
 use tree::Frame;
 
 /// The whole document as one value, `{ ROOT: … }` (for a page body). The
-/// element named last in `options.records` is always an array.
+/// element named last in `options.records` is always an array, and an empty
+/// one when its parent element is there without it (XML has no empty list:
+/// `<Result/>` is how a service says "no records"); a missing parent stays
+/// missing, so the records path still finds no list there.
 pub(crate) fn document<R: Read>(options: &XmlOptions, input: R) -> Result<Value, DecodeError> {
+    let mut document = whole_document(options, input)?;
+    if let Some(path) = &options.records {
+        empty_records_under_their_parent(&mut document, path);
+    }
+    Ok(document)
+}
+
+fn whole_document<R: Read>(options: &XmlOptions, input: R) -> Result<Value, DecodeError> {
     let mut arrays = options.arrays.clone();
     arrays.extend(options.records.as_ref().and_then(|p| p.last()).cloned());
     let whole = XmlOptions {
@@ -38,6 +49,39 @@ pub(crate) fn document<R: Read>(options: &XmlOptions, input: R) -> Result<Value,
     match elements.next() {
         Some(Err(e)) => Err(e),
         _ => Ok(document),
+    }
+}
+
+/// Puts `[]` at the records element (`path`'s last name) when its parent
+/// element is in `document` (an object, an empty element or `xsi:nil`)
+/// and the records element is not.
+fn empty_records_under_their_parent(document: &mut Value, path: &[String]) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    if parents.is_empty() {
+        return;
+    }
+    let mut at = document;
+    for name in parents {
+        match at {
+            Value::Object(map) => match map.get_mut(name) {
+                Some(next) => at = next,
+                None => return,
+            },
+            _ => return,
+        }
+    }
+    match at {
+        Value::Object(map) => {
+            map.entry(last.clone())
+                .or_insert_with(|| Value::Array(Vec::new()));
+        }
+        Value::Null => *at = serde_json::json!({ last.clone(): [] }),
+        Value::String(text) if text.trim().is_empty() => {
+            *at = serde_json::json!({ last.clone(): [] });
+        }
+        _ => {}
     }
 }
 

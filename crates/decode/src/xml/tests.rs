@@ -238,3 +238,33 @@ fn the_page_document_makes_the_record_element_an_array() {
         json!({ "Envelope": { "Body": { "R": { "Item": [{ "Id": "1" }], "Next": "abc" } } } })
     );
 }
+
+#[test]
+fn the_page_document_of_an_empty_result_has_no_records_and_a_missing_parent_stays_missing() {
+    let path = Some("Envelope/Body/R/Item");
+    for (xml, expected) in [
+        (
+            "<Envelope><Body><R/></Body></Envelope>",
+            json!({ "Envelope": { "Body": { "R": { "Item": [] } } } }),
+        ),
+        (
+            "<Envelope><Body><R>\n  </R></Body></Envelope>",
+            json!({ "Envelope": { "Body": { "R": { "Item": [] } } } }),
+        ),
+        (
+            "<Envelope xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"><Body><R xsi:nil=\"true\"/></Body></Envelope>",
+            json!({ "Envelope": { "Body": { "R": { "Item": [] } } } }),
+        ),
+        (
+            "<Envelope><Body><R total=\"0\"><Next/></R></Body></Envelope>",
+            json!({ "Envelope": { "Body": { "R": { "@total": "0", "Next": "", "Item": [] } } } }),
+        ),
+        (
+            "<Envelope><Body><Other/></Body></Envelope>",
+            json!({ "Envelope": { "Body": { "Other": "" } } }),
+        ),
+    ] {
+        let value = document(&options(path, &[]), xml.as_bytes()).expect("decodes");
+        assert_eq!(value, expected, "{xml}");
+    }
+}
