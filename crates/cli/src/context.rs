@@ -311,13 +311,40 @@ async fn open_secrets(store: &OpenStore, url: &str) -> anyhow::Result<BTreeMap<S
 /// The admin API's bearer token: `HOLDFAST_ADMIN_TOKEN`, else the secret
 /// `admin_token` (opened with the secrets key), else none (the API is off).
 pub(crate) async fn admin_token(env: &Env, store: &OpenStore) -> anyhow::Result<Option<String>> {
-    if let Some(t) = env
-        .get(holdfast_server::ADMIN_TOKEN)
-        .filter(|t| !t.is_empty())
-    {
+    api_token(
+        env,
+        store,
+        holdfast_server::ADMIN_TOKEN,
+        holdfast_server::ADMIN_TOKEN_SECRET,
+        "the admin API's token",
+    )
+    .await
+}
+
+/// The records API's read-only token: `HOLDFAST_READ_TOKEN`, else the
+/// secret `read_token`, else none (only the admin token reads records).
+pub(crate) async fn read_token(env: &Env, store: &OpenStore) -> anyhow::Result<Option<String>> {
+    api_token(
+        env,
+        store,
+        holdfast_server::READ_TOKEN,
+        holdfast_server::READ_TOKEN_SECRET,
+        "the records API's read-only token",
+    )
+    .await
+}
+
+/// A bearer token from environment variable `var`, else from secret `name`.
+async fn api_token(
+    env: &Env,
+    store: &OpenStore,
+    var: &str,
+    name: &str,
+    what: &str,
+) -> anyhow::Result<Option<String>> {
+    if let Some(t) = env.get(var).filter(|t| !t.is_empty()) {
         return Ok(Some(t.to_owned()));
     }
-    let name = holdfast_server::ADMIN_TOKEN_SECRET;
     let stored = store.secrets().await?;
     let Some(sealed) = stored.iter().find(|s| s.name == name) else {
         return Ok(None);
@@ -325,7 +352,7 @@ pub(crate) async fn admin_token(env: &Env, store: &OpenStore) -> anyhow::Result<
     let source = KeySource::from_env();
     let key = source.load()?.ok_or_else(|| {
         anyhow::anyhow!(
-            "the secret `{name}` (the admin API's token) cannot be opened: no secret key \
+            "the secret `{name}` ({what}) cannot be opened: no secret key \
              (set HOLDFAST_SECRET_KEY or HOLDFAST_SECRET_KEY_FILE)"
         )
     })?;

@@ -45,7 +45,7 @@ mod upkeep;
 pub mod webhook;
 mod workers;
 
-pub use api::{ADMIN_TOKEN, ADMIN_TOKEN_SECRET};
+pub use api::{ADMIN_TOKEN, ADMIN_TOKEN_SECRET, READ_TOKEN, READ_TOKEN_SECRET};
 pub use error::ServerError;
 pub use listen::Limits;
 pub use running::{Listening, Stopped, shutdown_signal};

@@ -36,6 +36,8 @@ pub struct ServerOptions {
     pub keep_done: Duration,
     /// The admin API's bearer token; `None` turns `/api/` off.
     pub admin_token: Option<String>,
+    /// The read-only token for the records API (`None`: only the admin token reads it).
+    pub read_token: Option<String>,
 }
 
 impl Default for ServerOptions {
@@ -47,6 +49,7 @@ impl Default for ServerOptions {
             alerts_every: Duration::from_secs(30),
             keep_done: Duration::from_secs(7 * 24 * 3600),
             admin_token: None,
+            read_token: None,
         }
     }
 }
@@ -127,6 +130,13 @@ impl Server {
         self
     }
 
+    /// Lets `token` read the local copy (`GET /api/streams/{stream}/records`)
+    /// and nothing else (`None`: only the admin token reads it).
+    pub fn read_token(mut self, token: Option<String>) -> Server {
+        self.options.read_token = token;
+        self
+    }
+
     /// Gets everything ready and binds the address: installs the metrics
     /// recorder, builds the workers (releasing the jobs of this host's dead
     /// processes), the webhook routes, the schedules and the alert loop.
@@ -163,6 +173,7 @@ impl Server {
             spec: spec.clone(),
             store: store.clone(),
             token: options.admin_token.clone(),
+            read_token: options.read_token.clone(),
         }));
         let actions = crate::api::action_router(Arc::new(ActionIntake {
             spec: spec.clone(),

@@ -360,6 +360,10 @@ pub(crate) struct RawStream {
     /// other key but `schedule:`: its table and primary key come from the
     /// source.
     pub(crate) source: Option<String>,
+    /// How old the local copy may get before the records API calls it
+    /// stale (`stale: true`), e.g. `2h`: the time since the stream's last
+    /// successful run. Default: none (never stale).
+    pub(crate) stale_after: Option<Scalar>,
     /// Reserved: checked by a later version, currently ignored.
     #[allow(dead_code)]
     pub(crate) reconcile: Reserved,

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use holdfast_store::{
     Column, ColumnKind, ExportStore, ExportedQuarantine, ExportedRecord, Inventory, NamedShape,
-    NamedState, RunId, RunRow, StoreError, StoreErrorKind, TableSpec,
+    NamedState, RecordQuery, RunId, RunRow, StoreError, StoreErrorKind, TableSpec,
 };
 use serde_json::Value;
 use sqlx::postgres::{PgArguments, PgConnection, PgPool, PgRow};
@@ -32,7 +32,7 @@ impl ExportStore for PgStore {
         after: Option<&[Value]>,
         limit: u32,
     ) -> Result<Vec<ExportedRecord>, StoreError> {
-        crate::export::records(&self.pool, table, after, limit).await
+        crate::export::records(&self.pool, table, &RecordQuery::export(after, limit)).await
     }
 
     async fn import_records(
@@ -178,10 +178,9 @@ pub(crate) async fn inventory(pool: &PgPool) -> Result<Inventory, StoreError> {
 pub(crate) async fn records(
     pool: &PgPool,
     table: &TableSpec,
-    after: Option<&[Value]>,
-    limit: u32,
+    query: &RecordQuery,
 ) -> Result<Vec<ExportedRecord>, StoreError> {
-    let context = format!("exporting records of `{}`", table.name);
+    let context = format!("reading records of `{}`", table.name);
     // Qualified: a bare name in ORDER BY would mean the text output column.
     let keys = table
         .primary_key
@@ -198,20 +197,46 @@ pub(crate) async fn records(
     select.push("s._raw::text".to_owned());
     select.extend(META_COLUMNS[1..].iter().map(|c| format!("s.{c}")));
     let mut args = PgArguments::default();
-    args.add(i64::from(limit)).map_err(bind_err(&context))?;
-    let filter = match after {
-        Some(after) => {
-            let mut marks = Vec::new();
-            for (i, text) in key_texts(after, &table.primary_key, &table.name)?
-                .into_iter()
-                .enumerate()
-            {
-                args.add(text).map_err(bind_err(&context))?;
-                marks.push(format!("${}::jsonb", i + 2));
-            }
-            format!("WHERE ({keys}) > ({})", marks.join(", "))
+    args.add(i64::from(query.limit))
+        .map_err(bind_err(&context))?;
+    let mut n = 1;
+    let mut filters = Vec::new();
+    for (op, key, what) in [
+        (">", query.after.as_deref(), "`after`"),
+        ("=", query.key.as_deref(), "the key"),
+    ] {
+        let Some(key) = key else { continue };
+        if key.len() != table.primary_key.len() {
+            return Err(StoreError::new(
+                StoreErrorKind::InvalidData,
+                context,
+                format!(
+                    "{what} has {} key values but the table has {} primary key columns",
+                    key.len(),
+                    table.primary_key.len()
+                ),
+            ));
         }
-        None => String::new(),
+        let mut marks = Vec::new();
+        for text in key_texts(key, &table.primary_key, &table.name)? {
+            args.add(text).map_err(bind_err(&context))?;
+            n += 1;
+            marks.push(format!("${n}::jsonb"));
+        }
+        filters.push(format!("({keys}) {op} ({})", marks.join(", ")));
+    }
+    if let Some(since) = query.updated_since {
+        args.add(since).map_err(bind_err(&context))?;
+        n += 1;
+        filters.push(format!("s._updated_at >= ${n}"));
+    }
+    if !query.deleted {
+        filters.push("s._deleted_at IS NULL".to_owned());
+    }
+    let filter = if filters.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", filters.join(" AND "))
     };
     let sql = format!(
         "SELECT {} FROM {} AS s {filter} ORDER BY {keys} LIMIT $1",

@@ -319,6 +319,14 @@ impl RecordStore for PgStore {
             .collect()
     }
 
+    async fn list_records(
+        &self,
+        table: &TableSpec,
+        query: &holdfast_store::RecordQuery,
+    ) -> Result<Vec<holdfast_store::ExportedRecord>, StoreError> {
+        crate::export::records(&self.pool, table, query).await
+    }
+
     async fn record(
         &self,
         spec: &TableSpec,

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use holdfast_store::{
     Column, ColumnKind, ExportStore, ExportedQuarantine, ExportedRecord, Inventory, NamedShape,
-    NamedState, RunId, RunRow, StoreError, StoreErrorKind, TableSpec,
+    NamedState, RecordQuery, RunId, RunRow, StoreError, StoreErrorKind, TableSpec,
 };
 use serde_json::Value;
 use sqlx::sqlite::{SqliteArguments, SqliteConnection, SqlitePool, SqliteRow};
@@ -29,7 +29,7 @@ impl ExportStore for SqliteStore {
         after: Option<&[Value]>,
         limit: u32,
     ) -> Result<Vec<ExportedRecord>, StoreError> {
-        crate::export::records(&self.pool, table, after, limit).await
+        crate::export::records(&self.pool, table, &RecordQuery::export(after, limit)).await
     }
 
     async fn import_records(
@@ -180,10 +180,9 @@ pub(crate) async fn inventory(pool: &SqlitePool) -> Result<Inventory, StoreError
 pub(crate) async fn records(
     pool: &SqlitePool,
     table: &TableSpec,
-    after: Option<&[Value]>,
-    limit: u32,
+    query: &RecordQuery,
 ) -> Result<Vec<ExportedRecord>, StoreError> {
-    let context = format!("exporting records of `{}`", table.name);
+    let context = format!("reading records of `{}`", table.name);
     let keys = key_list(table);
     let mut select: Vec<String> = table
         .primary_key
@@ -198,28 +197,47 @@ pub(crate) async fn records(
     );
     select.extend(META_COLUMNS.iter().map(|c| (*c).to_owned()));
     let mut args = SqliteArguments::default();
-    let filter = match after {
-        Some(after) => {
-            if after.len() != table.primary_key.len() {
-                return Err(StoreError::new(
-                    StoreErrorKind::InvalidData,
-                    context,
-                    format!(
-                        "`after` has {} key values but the table has {} primary key columns",
-                        after.len(),
-                        table.primary_key.len()
-                    ),
-                ));
-            }
-            for (value, column) in after.iter().zip(&table.primary_key) {
-                bind_key(&mut args, value, column, &table.name)?;
-            }
-            format!("WHERE ({keys}) > ({})", vec!["?"; after.len()].join(", "))
+    let mut filters = Vec::new();
+    for (op, key, what) in [
+        (">", query.after.as_deref(), "`after`"),
+        ("=", query.key.as_deref(), "the key"),
+    ] {
+        let Some(key) = key else { continue };
+        if key.len() != table.primary_key.len() {
+            return Err(StoreError::new(
+                StoreErrorKind::InvalidData,
+                context,
+                format!(
+                    "{what} has {} key values but the table has {} primary key columns",
+                    key.len(),
+                    table.primary_key.len()
+                ),
+            ));
         }
-        None => String::new(),
+        for (value, column) in key.iter().zip(&table.primary_key) {
+            bind_key(&mut args, value, column, &table.name)?;
+        }
+        filters.push(format!(
+            "({keys}) {op} ({})",
+            vec!["?"; key.len()].join(", ")
+        ));
+    }
+    let bind = |e: sqlx::error::BoxDynError| {
+        StoreError::new(StoreErrorKind::Other, context.clone(), e.to_string())
     };
-    args.add(i64::from(limit))
-        .map_err(|e| StoreError::new(StoreErrorKind::Other, context.clone(), e.to_string()))?;
+    if let Some(since) = query.updated_since {
+        args.add(to_text(since)).map_err(bind)?;
+        filters.push("_updated_at >= ?".to_owned());
+    }
+    if !query.deleted {
+        filters.push("_deleted_at IS NULL".to_owned());
+    }
+    args.add(i64::from(query.limit)).map_err(bind)?;
+    let filter = if filters.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", filters.join(" AND "))
+    };
     let sql = format!(
         "SELECT {} FROM {} {filter} ORDER BY {keys} LIMIT ?",
         select.join(", "),

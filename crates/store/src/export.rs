@@ -52,6 +52,34 @@ pub struct NamedShape {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Which rows of a stream table [`RecordStore::list_records`](crate::RecordStore::list_records)
+/// reads: always in primary-key order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RecordQuery {
+    /// Only rows after this key (exclusive): where the previous page ended.
+    pub after: Option<Vec<Value>>,
+    /// Only the row with this key.
+    pub key: Option<Vec<Value>>,
+    /// Only rows whose content changed at or after this time (`_updated_at`).
+    pub updated_since: Option<DateTime<Utc>>,
+    /// Tombstoned rows (`_deleted_at` set) too; without it they are left out.
+    pub deleted: bool,
+    /// At most this many rows.
+    pub limit: u32,
+}
+
+impl RecordQuery {
+    /// Every row, tombstones included, `limit` at a time after `after` (an export page).
+    pub fn export(after: Option<&[Value]>, limit: u32) -> Self {
+        RecordQuery {
+            after: after.map(<[Value]>::to_vec),
+            deleted: true,
+            limit,
+            ..RecordQuery::default()
+        }
+    }
+}
+
 /// One row of a stream table with all its metadata, as exported and imported.
 ///
 /// `raw` is the record's JSON text; a store may keep its content rather

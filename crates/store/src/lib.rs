@@ -57,7 +57,9 @@ pub mod prelude;
 pub use coordination::{NamedLease, StoredAlert, WRITE_PROBE, gcra_wait, interval_micros};
 pub use copy::{COPY_MARKER, CopyError, CopyOptions, CopyReport, CopyStep, copy_store};
 pub use error::{StoreError, StoreErrorKind};
-pub use export::{ExportedQuarantine, ExportedRecord, Inventory, NamedShape, NamedState};
+pub use export::{
+    ExportedQuarantine, ExportedRecord, Inventory, NamedShape, NamedState, RecordQuery,
+};
 pub use liveness::{GONE, RUN_HEARTBEAT, RUN_LEASE, RunHolder, lease_until, settle};
 pub use model::{
     Column, ColumnKind, DriftRow, EndpointStats, LastChange, PageCommit, PageOutcome, ParentRecord,

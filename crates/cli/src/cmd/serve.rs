@@ -24,6 +24,7 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode>
     let store = open_store(cli, Some(&spec), &env).await?;
     let source = Arc::new(context::source(cli, spec.clone(), &env, &store)?);
     let admin_token = context::admin_token(&env, &store).await?;
+    let read_token = context::read_token(&env, &store).await?;
     let limits = Limits {
         header_timeout: args.header_timeout,
         request_timeout: args.request_timeout,
@@ -37,6 +38,7 @@ pub(crate) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode>
         .alerts_every(args.alerts_every)
         .keep_done(args.keep_done)
         .admin_token(admin_token)
+        .read_token(read_token)
         .bind()
         .await?;
     if listening.released_jobs() > 0 {

@@ -15,9 +15,34 @@ use super::state::ApiState;
 pub const ADMIN_TOKEN: &str = "HOLDFAST_ADMIN_TOKEN";
 /// The secret that holds the token when the environment does not.
 pub const ADMIN_TOKEN_SECRET: &str = "admin_token";
+/// The environment variable holding the read-only token: it reads the
+/// local copy (`GET /api/streams/{stream}/records`) and nothing else.
+pub const READ_TOKEN: &str = "HOLDFAST_READ_TOKEN";
+/// The secret that holds the read-only token when the environment does not.
+pub const READ_TOKEN_SECRET: &str = "read_token";
 
 /// Refuses `/api/` requests without the admin token (compared in constant time).
 pub(super) async fn bearer(State(api): State<Arc<ApiState>>, req: Request, next: Next) -> Response {
+    if let Err(refused) = authorize(api.token.as_deref(), req.headers()) {
+        return refused;
+    }
+    next.run(req).await
+}
+
+/// Refuses requests for the local copy without the admin token or the
+/// read-only token.
+pub(super) async fn reader(State(api): State<Arc<ApiState>>, req: Request, next: Next) -> Response {
+    if let Some(read) = api.read_token.as_deref()
+        && authorize(Some(read), req.headers()).is_ok()
+    {
+        return next.run(req).await;
+    }
+    if api.token.is_none() && api.read_token.is_some() {
+        return problem(
+            StatusCode::UNAUTHORIZED,
+            format!("missing or wrong bearer token (the {READ_TOKEN} token reads here)"),
+        );
+    }
     if let Err(refused) = authorize(api.token.as_deref(), req.headers()) {
         return refused;
     }

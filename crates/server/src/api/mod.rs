@@ -1,5 +1,6 @@
 //! The admin API of `holdfast serve`: JSON over HTTP under `/api/`, behind
-//! a bearer token (`HOLDFAST_ADMIN_TOKEN`, or the secret `admin_token`),
+//! a bearer token (`HOLDFAST_ADMIN_TOKEN`, or the secret `admin_token`; the
+//! records of the local copy also with `HOLDFAST_READ_TOKEN`),
 //! described by the OpenAPI document at `/openapi.json`. `/healthz` and
 //! `/readyz` are open.
 //!
@@ -16,12 +17,13 @@ mod auth;
 mod charts;
 mod handlers;
 mod openapi;
+mod records;
 mod routes;
 mod state;
 pub mod views;
 
 pub(crate) use actions::{ActionIntake, action_router};
 pub(crate) use auth::problem;
-pub use auth::{ADMIN_TOKEN, ADMIN_TOKEN_SECRET};
+pub use auth::{ADMIN_TOKEN, ADMIN_TOKEN_SECRET, READ_TOKEN, READ_TOKEN_SECRET};
 pub(crate) use routes::router;
 pub(crate) use state::ApiState;

@@ -78,12 +78,61 @@ fn list_params() -> Value {
 }
 
 fn spec(streams: &[&str], actions: &[&str]) -> Value {
+    let mut doc = base(streams, actions);
+    let (path, schemas) = records(streams);
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        paths.extend(path.as_object().cloned().unwrap_or_default());
+    }
+    if let Some(all) = doc["components"]["schemas"].as_object_mut() {
+        all.extend(schemas.as_object().cloned().unwrap_or_default());
+    }
+    doc
+}
+
+/// `GET /api/streams/{name}/records` and the schemas of its answer.
+fn records(streams: &[&str]) -> (Value, Value) {
+    let path = json!({
+    "/api/streams/{name}/records": { "get": {
+                "summary": "The local copy of a stream, in primary-key order, page by page, with how fresh it is. Answered from the store alone: it keeps answering while the remote API is down. Readable with the admin token or the read-only token (HOLDFAST_READ_TOKEN).",
+                "parameters": [
+                    name_param(streams),
+                    { "name": "key", "in": "query", "required": false, "description": "Only the record with this primary key; once per key field, in order. A JSON number or quoted string is taken as such (`42`, `\"42\"`), other text as a string. A tombstone answers too.", "schema": { "type": "string" } },
+                    { "name": "updated_since", "in": "query", "required": false, "description": "Only records whose content changed at or after this RFC 3339 time.", "schema": { "type": "string", "format": "date-time" } },
+                    { "name": "deleted", "in": "query", "required": false, "description": "`include`: tombstones (deleted upstream) too.", "schema": { "enum": ["include", "exclude"], "default": "exclude" } },
+                    { "name": "after", "in": "query", "required": false, "description": "Only records after this key (exclusive), once per key field, read as `key` is. The `next` of a page is the path of the following one, with `after` set.", "schema": { "type": "string" } },
+                    { "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": 1000, "default": 100 } }
+                ],
+                "responses": with_errors(json!({ "200": ok("A page of records.", json!({ "$ref": "#/components/schemas/RecordPage" })) }),
+                    &[("400", "A malformed or unknown parameter."), ("404", "No such stream.")])
+            }}
+    });
+    let schemas = json!({
+    "RecordPage": { "type": "object", "required": ["stream", "table", "records", "next", "freshness"], "properties": {
+                    "stream": { "type": "string" }, "table": { "type": "string" },
+                    "records": { "type": "array", "items": { "$ref": "#/components/schemas/Record" } },
+                    "next": nullable("string"),
+                    "freshness": { "$ref": "#/components/schemas/Freshness" } } },
+                "Record": { "type": "object", "required": ["key", "record", "columns", "first_seen", "updated_at", "last_seen", "deleted_at", "version"], "properties": {
+                    "key": { "type": "object" }, "record": {}, "columns": { "type": "object" },
+                    "first_seen": { "type": "string" }, "updated_at": { "type": "string" },
+                    "last_seen": { "type": "string" }, "deleted_at": nullable("string"),
+                    "version": nullable("string") } },
+                "Freshness": { "type": "object", "required": ["last_success_at", "last_run", "running", "stale", "stale_after", "last_reconciliation_at"], "properties": {
+                    "last_success_at": nullable("string"),
+                    "last_run": { "oneOf": [ { "type": "null" }, { "$ref": "#/components/schemas/Run" } ] },
+                    "running": { "type": "boolean" }, "stale": { "type": "boolean" },
+                    "stale_after": nullable("string"), "last_reconciliation_at": nullable("string") } }
+    });
+    (path, schemas)
+}
+
+fn base(streams: &[&str], actions: &[&str]) -> Value {
     json!({
         "openapi": "3.1.0",
         "info": {
             "title": "holdfast admin API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "What `holdfast serve` knows (from the store every process shares) and what it can be asked to do. Every /api/ endpoint needs `Authorization: Bearer <HOLDFAST_ADMIN_TOKEN>`."
+            "description": "What `holdfast serve` knows (from the store every process shares) and what it can be asked to do. Every /api/ endpoint needs `Authorization: Bearer <HOLDFAST_ADMIN_TOKEN>`; the records of the local copy are also readable with `Bearer <HOLDFAST_READ_TOKEN>`."
         },
         "security": [{ "bearer": [] }],
         "paths": {

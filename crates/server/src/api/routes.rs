@@ -8,7 +8,7 @@ use axum::routing::{get, post};
 use serde_json::json;
 
 use super::state::ApiState;
-use super::{alerts, auth, charts, handlers, openapi};
+use super::{alerts, auth, charts, handlers, openapi, records};
 
 /// `/api/…` (token checked), `/openapi.json`, `/healthz`, `/readyz`, and
 /// the dashboard (`/`, `/assets/…`; open, it asks for the token itself).
@@ -27,8 +27,12 @@ pub(crate) fn router(api: Arc<ApiState>) -> Router {
         .route("/api/charts", get(charts::charts))
         .route("/api/jobs/{id}/retry", post(handlers::retry_job))
         .route_layer(middleware::from_fn_with_state(api.clone(), auth::bearer));
+    let readable = Router::new()
+        .route("/api/streams/{name}/records", get(records::records))
+        .route_layer(middleware::from_fn_with_state(api.clone(), auth::reader));
     Router::new()
         .merge(guarded)
+        .merge(readable)
         .route("/openapi.json", get(openapi::document))
         .route(
             "/healthz",

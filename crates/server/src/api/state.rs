@@ -13,4 +13,6 @@ pub(crate) struct ApiState {
     pub(crate) store: Arc<dyn Store>,
     /// The bearer token; `None` turns `/api/` off.
     pub(crate) token: Option<String>,
+    /// The read-only token: reads the local copy, nothing else.
+    pub(crate) read_token: Option<String>,
 }

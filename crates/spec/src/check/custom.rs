@@ -73,6 +73,7 @@ fn declarative_keys(raw: &RawStream) -> Vec<&'static str> {
         ("on_invalid", raw.on_invalid.is_some()),
         ("contract", raw.contract.is_some()),
         ("map", !raw.map.0.is_empty()),
+        ("stale_after", raw.stale_after.is_some()),
     ];
     present
         .into_iter()

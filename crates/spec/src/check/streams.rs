@@ -98,6 +98,14 @@ pub(crate) fn stream(
         .schedule
         .as_ref()
         .map(|s| super::schedule::schedule(ctx, &path, s));
+    let stale_after = raw.stale_after.as_ref().map(|v| {
+        values::positive_duration(
+            ctx,
+            &format!("{path}.stale_after"),
+            Some(v),
+            std::time::Duration::ZERO,
+        )
+    });
     let into = raw.into.clone().unwrap_or_else(|| name.to_owned());
     // a bad stream name used as the table name is reported once, as a name
     let into_ok =
@@ -122,6 +130,7 @@ pub(crate) fn stream(
         map: map?,
         schedule: values::optional(schedule)?,
         bulk: values::optional(bulk)?,
+        stale_after: values::optional(stale_after)?,
     })
 }
 

@@ -42,6 +42,9 @@ pub struct Stream {
     /// Read through an asynchronous export job instead of `request` and
     /// `paginate` (which then hold the create request and `none`).
     pub bulk: Option<Bulk>,
+    /// How long after the last successful run the records API calls the
+    /// copy stale; `None`: never.
+    pub stale_after: Option<std::time::Duration>,
 }
 
 /// `schedule:` when `holdfast serve` syncs a stream.

@@ -28,6 +28,7 @@ pub mod drift;
 pub mod events;
 pub mod export;
 pub mod lease;
+pub mod listing;
 pub mod parents;
 pub mod quarantine;
 pub mod queue;
@@ -60,6 +61,7 @@ macro_rules! store_conformance {
             runs::a_dead_holder_reads_as_interrupted,
             runs::an_expired_lease_reads_as_interrupted,
             parents::walks_in_key_order_after_a_key,
+            listing::lists_by_key_change_time_and_tombstone,
             quarantine::kept_with_reason_and_payload,
             quarantine::deduplicated_and_resolved,
             columns::mapped_columns_are_typed_and_additive,

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::{
-    PageCommit, PageOutcome, ParentRecord, QuarantineRow, RunHolder, RunId, RunOutcome, RunRow,
-    StoreError, StoredRecord, StreamState, TableSpec,
+    ExportedRecord, PageCommit, PageOutcome, ParentRecord, QuarantineRow, RecordQuery, RunHolder,
+    RunId, RunOutcome, RunRow, StoreError, StoredRecord, StreamState, TableSpec,
 };
 
 /// Stream tables and what a sync writes into them: records (one page per
@@ -88,6 +88,19 @@ pub trait RecordStore: Send + Sync {
         after: Option<&[Value]>,
         limit: u32,
     ) -> Result<Vec<ParentRecord>, StoreError>;
+
+    /// Rows of stream table `table` as `query` selects them, in primary-key
+    /// order, with their metadata and mapped values (the records API reads
+    /// the local copy through this).
+    ///
+    /// # Errors
+    /// [`StoreErrorKind::InvalidData`](crate::StoreErrorKind::InvalidData) when `query.after` or
+    /// `query.key` does not fit the table's key.
+    async fn list_records(
+        &self,
+        table: &TableSpec,
+        query: &RecordQuery,
+    ) -> Result<Vec<ExportedRecord>, StoreError>;
 
     /// One record of a stream table by primary key.
     async fn record(
