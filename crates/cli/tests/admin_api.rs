@@ -32,14 +32,7 @@ actions:
 }
 
 async fn get(serve: &Serve, path: &str, token: Option<&str>) -> (u16, Value) {
-    let mut request = local_client().get(format!("{}{path}", serve.url));
-    if let Some(t) = token {
-        request = request.bearer_auth(t);
-    }
-    let response = request.send().await.expect("GET");
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("a body");
-    (status, serde_json::from_str(&text).expect("a JSON answer"))
+    serve.get_json(path, token).await
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{Sandbox, Serve, local_client};
+use common::{Sandbox, Serve};
 use serde_json::Value;
 
 const ADMIN: &str = "adm-token-records-1";
@@ -39,15 +39,7 @@ streams:
 }
 
 async fn get(serve: &Serve, path: &str, token: &str) -> (u16, Value) {
-    let response = local_client()
-        .get(format!("{}{path}", serve.url))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("GET");
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("a body");
-    (status, serde_json::from_str(&text).expect("a JSON answer"))
+    serve.get_json(path, Some(token)).await
 }
 
 fn ids(page: &Value) -> Vec<i64> {

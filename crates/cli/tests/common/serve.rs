@@ -97,6 +97,18 @@ impl Serve {
             .clone()
     }
 
+    /// `GET path` (with `token` as a bearer token, if any): the status and the JSON answer.
+    pub async fn get_json(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut request = local_client().get(format!("{}{path}", self.url));
+        if let Some(t) = token {
+            request = request.bearer_auth(t);
+        }
+        let response = request.send().await.expect("GET");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("a body");
+        (status, serde_json::from_str(&text).expect("a JSON answer"))
+    }
+
     /// SIGKILL, then reap.
     pub async fn kill(&mut self) {
         let _ = self.child.start_kill();
