@@ -110,6 +110,7 @@ async fn commit(
             stream: &info.name,
             table: &info.table,
             records: rows,
+            tombstones: &[],
             quarantined: still,
             state,
             requests: &[],

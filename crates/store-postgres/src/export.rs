@@ -424,14 +424,16 @@ pub(crate) async fn import_runs(
     for run in runs {
         sqlx::query(
             "INSERT INTO _holdfast_runs (id, stream, started_at, finished_at, pages, created, \
-             updated, unchanged, quarantined, outcome, error, holder, lease_until, last_page_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             updated, unchanged, quarantined, outcome, error, holder, lease_until, last_page_at, \
+             deleted, restored) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
              ON CONFLICT (id) DO UPDATE SET stream = excluded.stream, \
              started_at = excluded.started_at, finished_at = excluded.finished_at, \
              pages = excluded.pages, created = excluded.created, updated = excluded.updated, \
              unchanged = excluded.unchanged, quarantined = excluded.quarantined, \
              outcome = excluded.outcome, error = excluded.error, holder = excluded.holder, \
-             lease_until = excluded.lease_until, last_page_at = excluded.last_page_at",
+             lease_until = excluded.lease_until, last_page_at = excluded.last_page_at, \
+             deleted = excluded.deleted, restored = excluded.restored",
         )
         .bind(run.id.0)
         .bind(&run.stream)
@@ -447,6 +449,8 @@ pub(crate) async fn import_runs(
         .bind(&run.holder)
         .bind(run.lease_until)
         .bind(run.last_page_at)
+        .bind(count(run.outcome_counts.deleted))
+        .bind(count(run.outcome_counts.restored))
         .execute(&mut *conn)
         .await
         .map_err(db_err(format!(

@@ -93,6 +93,7 @@ mod observability;
 mod options;
 mod quarantine;
 mod queue;
+mod reconcile;
 mod records;
 mod rejections;
 mod requests;

@@ -3,8 +3,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use holdfast_store::{
-    PageCommit, PageOutcome, ParentRecord, QuarantineRow, RecordStore, RunHolder, RunId,
-    RunOutcome, RunRow, StoreError, StoreErrorKind, StoredRecord, StreamState, TableSpec,
+    PageCommit, PageOutcome, ParentRecord, QuarantineRow, RecordStore, Reconciliation, RunHolder,
+    RunId, RunOutcome, RunRow, StoreError, StoreErrorKind, StoredRecord, StreamState, Sweep,
+    SweepOutcome, TableSpec,
 };
 use serde_json::Value;
 use sqlx::postgres::PgArguments;
@@ -14,6 +15,7 @@ use crate::error::{bind_err, db_err};
 use crate::runs::{RUN_COLUMNS, RunRecord};
 use crate::store::PgStore;
 use crate::table::{self, quote};
+use crate::upsert::{Mode, Upsert};
 use crate::values::{count, key_text};
 
 #[async_trait]
@@ -160,9 +162,13 @@ impl RecordStore for PgStore {
         let state = serde_json::to_string(page.state)
             .map_err(|e| StoreError::with_source(StoreErrorKind::Other, context.clone(), e))?;
         // Check and convert everything before the transaction starts.
-        let upserts = crate::upsert::Upsert::new(page.table, page.records)?;
+        let upserts = Upsert::new((page.table, Mode::Live), page.records)?;
+        let tombstones = Upsert::new((page.table, Mode::Tombstone), page.tombstones)?;
         let mut tx = self.pool.begin().await.map_err(db_err(&context))?;
-        let outcome = upserts.apply(&mut tx, page.run, page.now).await?;
+        let mut outcome = upserts.apply(&mut tx, page.run, page.now).await?;
+        let dead = tombstones.apply(&mut tx, page.run, page.now).await?;
+        outcome.deleted += dead.deleted;
+        outcome.unchanged += dead.unchanged;
         crate::quarantine::insert(&mut tx, page.stream, page.run, page.quarantined, page.now)
             .await
             .map_err(db_err(&context))?;
@@ -179,7 +185,8 @@ impl RecordStore for PgStore {
         sqlx::query(
             "WITH run AS (UPDATE _holdfast_runs SET pages = pages + 1, created = created + $2, \
              updated = updated + $3, unchanged = unchanged + $4, quarantined = quarantined + $5, \
-             last_page_at = $9, lease_until = $10 WHERE id = $1), \
+             last_page_at = $9, lease_until = $10, deleted = deleted + $11, \
+             restored = restored + $12 WHERE id = $1), \
              shape AS (INSERT INTO _holdfast_shapes (stream, shape, updated_at) \
              SELECT $6, $8, $9 WHERE $8 IS NOT NULL ON CONFLICT (stream) DO UPDATE \
              SET shape = excluded.shape, updated_at = excluded.updated_at) \
@@ -196,6 +203,8 @@ impl RecordStore for PgStore {
         .bind(page.shape)
         .bind(page.now)
         .bind(holdfast_store::lease_until(page.now))
+        .bind(count(outcome.deleted))
+        .bind(count(outcome.restored))
         .execute(&mut *tx)
         .await
         .map_err(db_err(&context))?;
@@ -350,6 +359,22 @@ impl RecordStore for PgStore {
         limit: u32,
     ) -> Result<Vec<QuarantineRow>, StoreError> {
         crate::quarantine::list(&self.pool, stream, limit).await
+    }
+
+    async fn sweep_missing(&self, sweep: &Sweep<'_>) -> Result<SweepOutcome, StoreError> {
+        crate::reconcile::sweep(self, sweep).await
+    }
+
+    async fn save_reconciliation(&self, reconciliation: &Reconciliation) -> Result<(), StoreError> {
+        crate::reconcile::save(self, reconciliation).await
+    }
+
+    async fn reconciliations(
+        &self,
+        stream: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Reconciliation>, StoreError> {
+        crate::reconcile::list(self, stream, limit).await
     }
 }
 

@@ -6,7 +6,7 @@ use holdfast_store::{PageOutcome, RunId, RunOutcome, RunRow, StoreError};
 
 /// The columns [`RunRecord`] decodes.
 pub(crate) const RUN_COLUMNS: &str = "id, stream, started_at, finished_at, pages, created, \
-     updated, unchanged, quarantined, outcome, error, holder, lease_until, last_page_at";
+     updated, unchanged, deleted, restored, quarantined, outcome, error, holder, lease_until, last_page_at";
 
 /// A row selected with [`RUN_COLUMNS`].
 #[derive(sqlx::FromRow)]
@@ -19,6 +19,8 @@ pub(crate) struct RunRecord {
     created: i64,
     updated: i64,
     unchanged: i64,
+    deleted: i64,
+    restored: i64,
     quarantined: i64,
     outcome: String,
     error: Option<String>,
@@ -41,6 +43,8 @@ impl RunRecord {
                 created: count(self.created),
                 updated: count(self.updated),
                 unchanged: count(self.unchanged),
+                deleted: count(self.deleted),
+                restored: count(self.restored),
             },
             quarantined: count(self.quarantined),
             outcome: RunOutcome::from_stored(&self.outcome)?,

@@ -21,7 +21,19 @@ use crate::values::{identity, key_texts, mapped_text};
 /// the page is applied row by row).
 pub(crate) struct Upsert<'a> {
     table: &'a TableSpec,
+    mode: Mode,
     rounds: Vec<Columns>,
+}
+
+/// What an upsert writes: live records, or tombstones (`deleted_when:` matched).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Live records: a tombstone a sync or a reconciliation made (no
+    /// `_version`) is lifted; a webhook's stays (its version orders it).
+    Live,
+    /// Records the API marks deleted: `_deleted_at` is set once, the content
+    /// is kept up to date.
+    Tombstone,
 }
 
 /// One statement's parameters: per key column, `_raw`, per mapped column.
@@ -38,7 +50,10 @@ impl<'a> Upsert<'a> {
     /// # Errors
     /// [`StoreErrorKind::InvalidData`](holdfast_store::StoreErrorKind) when
     /// a key or a mapped value does not fit the table.
-    pub(crate) fn new(table: &'a TableSpec, rows: &[RecordRow]) -> Result<Upsert<'a>, StoreError> {
+    pub(crate) fn new(
+        (table, mode): (&'a TableSpec, Mode),
+        rows: &[RecordRow],
+    ) -> Result<Upsert<'a>, StoreError> {
         let mut rounds: Vec<Columns> = Vec::new();
         let mut seen: HashMap<String, usize> = HashMap::with_capacity(rows.len());
         for row in rows {
@@ -80,7 +95,11 @@ impl<'a> Upsert<'a> {
                 column.push(mapped_text(value, spec, &table.name)?);
             }
         }
-        Ok(Upsert { table, rounds })
+        Ok(Upsert {
+            table,
+            mode,
+            rounds,
+        })
     }
 
     /// Writes the page on `conn` (inside the caller's transaction).
@@ -95,7 +114,7 @@ impl<'a> Upsert<'a> {
         if self.rounds.is_empty() {
             return Ok(outcome);
         }
-        let sql = upsert_sql(self.table);
+        let sql = upsert_sql(self.table, self.mode);
         for round in self.rounds {
             let mut args = PgArguments::default();
             args.add(now).map_err(bind_err(&context))?;
@@ -107,7 +126,7 @@ impl<'a> Upsert<'a> {
             for column in round.mapped {
                 args.add(column).map_err(bind_err(&context))?;
             }
-            let (created, updated, unchanged): (i64, i64, i64) =
+            let (created, updated, unchanged, deleted, restored): (i64, i64, i64, i64, i64) =
                 sqlx::query_as_with(AssertSqlSafe(sql.as_str()), args)
                     .fetch_one(&mut *conn)
                     .await
@@ -116,14 +135,17 @@ impl<'a> Upsert<'a> {
             outcome.created += count(created);
             outcome.updated += count(updated);
             outcome.unchanged += count(unchanged);
+            outcome.deleted += count(deleted);
+            outcome.restored += count(restored);
         }
         Ok(outcome)
     }
 }
 
 /// The statement for `table`. Parameters: `$1` now, `$2` run, then one text
-/// array per key column, `_raw`, and per mapped column.
-fn upsert_sql(table: &TableSpec) -> String {
+/// array per key column, `_raw`, and per mapped column. It returns how many
+/// rows were created, updated, unchanged, deleted and restored.
+fn upsert_sql(table: &TableSpec, mode: Mode) -> String {
     let name = quote(&table.name);
     let keys = key_list(table);
     let nkeys = table.primary_key.len();
@@ -151,18 +173,37 @@ fn upsert_sql(table: &TableSpec) -> String {
         .iter()
         .map(|c| format!(", {}", quote(&c.name)))
         .collect();
+    // `same`: the stored row stays as it is in content and liveness.
+    let lifted = "t._deleted_at IS NOT NULL AND t._version IS NULL";
+    let (created, deleted, same, change, deleted_at) = match mode {
+        Mode::Live => (
+            "1",
+            "NULL::timestamptz",
+            format!("t._raw = excluded._raw AND NOT ({lifted})"),
+            format!("CASE WHEN {lifted} THEN 4 WHEN t._raw = excluded._raw THEN 0 ELSE 2 END"),
+            format!("CASE WHEN {lifted} THEN NULL ELSE t._deleted_at END"),
+        ),
+        Mode::Tombstone => (
+            "3",
+            "$1",
+            "t._deleted_at IS NOT NULL".to_owned(),
+            "CASE WHEN t._deleted_at IS NOT NULL THEN 0 ELSE 3 END".to_owned(),
+            "COALESCE(t._deleted_at, excluded._deleted_at)".to_owned(),
+        ),
+    };
     format!(
         "WITH up AS (INSERT INTO {name} AS t ({keys}, _raw{mapped_names}, _first_seen, _updated_at, \
-         _updated_run, _last_seen, _last_run, _last_change) \
-         SELECT {selects}, $1, $1, $2, $1, $2, 1 FROM UNNEST({arrays}) AS u({aliases}) \
+         _updated_run, _last_seen, _last_run, _last_change, _deleted_at) \
+         SELECT {selects}, $1, $1, $2, $1, $2, {created}, {deleted} FROM UNNEST({arrays}) AS u({aliases}) \
          ON CONFLICT ({keys}) DO UPDATE SET {mapped_set}\
-         _updated_at = CASE WHEN t._raw = excluded._raw THEN t._updated_at ELSE excluded._updated_at END, \
-         _updated_run = CASE WHEN t._raw = excluded._raw THEN t._updated_run ELSE excluded._updated_run END, \
-         _last_change = CASE WHEN t._raw = excluded._raw THEN 0 ELSE 2 END, \
+         _updated_at = CASE WHEN {same} THEN t._updated_at ELSE excluded._updated_at END, \
+         _updated_run = CASE WHEN {same} THEN t._updated_run ELSE excluded._updated_run END, \
+         _last_change = {change}, _deleted_at = {deleted_at}, \
          _raw = excluded._raw, _last_seen = excluded._last_seen, _last_run = excluded._last_run \
          RETURNING _last_change) \
          SELECT count(*) FILTER (WHERE _last_change = 1), count(*) FILTER (WHERE _last_change = 2), \
-         count(*) FILTER (WHERE _last_change = 0) FROM up",
+         count(*) FILTER (WHERE _last_change = 0), count(*) FILTER (WHERE _last_change = 3), \
+         count(*) FILTER (WHERE _last_change = 4) FROM up",
         selects = selects.join(", "),
         arrays = arrays.join(", "),
         aliases = aliases.join(", "),
@@ -182,7 +223,7 @@ mod tests {
             RecordRow::new(vec![json!(2)], "{}".into()),
             RecordRow::new(vec![json!(1.0)], "{\"v\":2}".into()),
         ];
-        let upsert = Upsert::new(&t, &rows).unwrap_or_else(|e| panic!("{e}"));
+        let upsert = Upsert::new((&t, Mode::Live), &rows).unwrap_or_else(|e| panic!("{e}"));
         let sizes: Vec<usize> = upsert.rounds.iter().map(|r| r.raw.len()).collect();
         assert_eq!(sizes, [2, 1]);
     }
@@ -194,7 +235,7 @@ mod tests {
             name: "n".into(),
             kind: holdfast_store::ColumnKind::Integer,
         });
-        let sql = upsert_sql(&t);
+        let sql = upsert_sql(&t, Mode::Live);
         assert!(
             sql.contains("UNNEST($3::text[], $4::text[], $5::text[], $6::text[])"),
             "{sql}"

@@ -376,13 +376,14 @@ pub(crate) async fn import_runs(
     for run in runs {
         sqlx::query(
             "INSERT INTO _holdfast_runs (id, stream, started_at, finished_at, pages, created, \
-             updated, unchanged, quarantined, outcome, error, holder, lease_until, last_page_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             updated, unchanged, deleted, restored, quarantined, outcome, error, holder, \
+             lease_until, last_page_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (id) DO UPDATE SET stream = excluded.stream, \
              started_at = excluded.started_at, finished_at = excluded.finished_at, \
              pages = excluded.pages, created = excluded.created, updated = excluded.updated, \
-             unchanged = excluded.unchanged, quarantined = excluded.quarantined, \
-             outcome = excluded.outcome, error = excluded.error, holder = excluded.holder, \
+             unchanged = excluded.unchanged, deleted = excluded.deleted, \
+             restored = excluded.restored, quarantined = excluded.quarantined, outcome = excluded.outcome, error = excluded.error, holder = excluded.holder, \
              lease_until = excluded.lease_until, last_page_at = excluded.last_page_at",
         )
         .bind(run.id.0)
@@ -393,6 +394,8 @@ pub(crate) async fn import_runs(
         .bind(count(run.outcome_counts.created))
         .bind(count(run.outcome_counts.updated))
         .bind(count(run.outcome_counts.unchanged))
+        .bind(count(run.outcome_counts.deleted))
+        .bind(count(run.outcome_counts.restored))
         .bind(count(run.quarantined))
         .bind(run.outcome.as_str())
         .bind(&run.error)

@@ -10,12 +10,15 @@
 //! type), the record as JSON in `_raw`, and sync metadata: `_first_seen`,
 //! `_updated_at` (last content change), `_updated_run`, `_last_seen`,
 //! `_last_run` and `_last_change` (1 created, 2 updated, 0 unchanged, 3
-//! deleted, at the last sighting). Webhook events add two: `_version` (the
-//! last applied event's version; NULL when only syncs wrote the row) and
-//! `_deleted_at` (set when a delete event tombstoned the row; the row stays,
-//! so a late older event cannot bring it back). A run of 0 in `_updated_run`
-//! or `_last_run` means a webhook event wrote the row; syncs never change
-//! `_version` or `_deleted_at`. holdfast's own tables start with `_holdfast_`;
+//! deleted, 4 restored, at the last sighting). Two more: `_version` (the
+//! last applied webhook event's version; NULL when only syncs wrote the
+//! row) and `_deleted_at` (set when the row was tombstoned: by a delete
+//! event, a sync's `deleted_when:`, or a reconciliation's soft delete; the
+//! row stays). A sync that sees a tombstoned record alive lifts the
+//! tombstone only when no webhook event wrote the row (`_version` NULL), so
+//! a late older listing cannot undo a delete event. A run of 0 in
+//! `_updated_run` or `_last_run` means a webhook event wrote the row.
+//! holdfast's own tables start with `_holdfast_`;
 //! the job queue is `_holdfast_jobs`; sealed secrets are in `_holdfast_secrets`;
 //! named leases and shared rate budgets are `_holdfast_leases` and
 //! `_holdfast_rate_limits`.
@@ -32,6 +35,7 @@ mod export;
 mod observability;
 mod quarantine;
 mod queue;
+mod reconcile;
 mod records;
 mod rejections;
 mod requests;

@@ -3,8 +3,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use holdfast_store::{
-    PageCommit, PageOutcome, ParentRecord, QuarantineRow, RecordStore, RunHolder, RunId,
-    RunOutcome, RunRow, StoreError, StoreErrorKind, StoredRecord, StreamState, TableSpec,
+    PageCommit, PageOutcome, ParentRecord, QuarantineRow, RecordStore, Reconciliation, RunHolder,
+    RunId, RunOutcome, RunRow, StoreError, StoreErrorKind, StoredRecord, StreamState, Sweep,
+    SweepOutcome, TableSpec,
 };
 use serde_json::Value;
 use sqlx::sqlite::SqliteArguments;
@@ -15,7 +16,7 @@ use crate::runs::{RUN_COLUMNS, RunRecord};
 use crate::store::SqliteStore;
 use crate::table::{self, key_list, quote};
 use crate::time::to_text;
-use crate::upsert::bind_key;
+use crate::upsert::{Mode, bind_key};
 
 #[async_trait]
 impl RecordStore for SqliteStore {
@@ -189,10 +190,20 @@ impl RecordStore for SqliteStore {
             .begin(&self.pool)
             .await
             .map_err(db_err(&context))?;
-        let outcome = self
+        let live = (page.table, Mode::Live);
+        let mut outcome = self
             .upserts
-            .apply(&mut tx, page.table, page.records, page.run.0, &now)
+            .apply(&mut tx, live, page.records, page.run.0, &now)
             .await?;
+        if !page.tombstones.is_empty() {
+            let tombstones = (page.table, Mode::Tombstone);
+            let dead = self
+                .upserts
+                .apply(&mut tx, tombstones, page.tombstones, page.run.0, &now)
+                .await?;
+            outcome.deleted += dead.deleted;
+            outcome.unchanged += dead.unchanged;
+        }
         crate::quarantine::insert(&mut tx, page.stream, page.run, page.quarantined, &now)
             .await
             .map_err(db_err(&context))?;
@@ -209,12 +220,15 @@ impl RecordStore for SqliteStore {
         }
         sqlx::query(
             "UPDATE _holdfast_runs SET pages = pages + 1, created = created + ?, \
-             updated = updated + ?, unchanged = unchanged + ?, quarantined = quarantined + ?, \
+             updated = updated + ?, unchanged = unchanged + ?, deleted = deleted + ?, \
+             restored = restored + ?, quarantined = quarantined + ?, \
              last_page_at = ?, lease_until = ? WHERE id = ?",
         )
         .bind(outcome.created as i64)
         .bind(outcome.updated as i64)
         .bind(outcome.unchanged as i64)
+        .bind(outcome.deleted as i64)
+        .bind(outcome.restored as i64)
         .bind(page.quarantined.len() as i64)
         .bind(&now)
         .bind(to_text(holdfast_store::lease_until(page.now)))
@@ -380,6 +394,22 @@ impl RecordStore for SqliteStore {
             .await
             .map_err(db_err("listing quarantine"))?;
         crate::quarantine::list(&mut conn, stream, limit).await
+    }
+
+    async fn sweep_missing(&self, sweep: &Sweep<'_>) -> Result<SweepOutcome, StoreError> {
+        crate::reconcile::sweep(self, sweep).await
+    }
+
+    async fn save_reconciliation(&self, reconciliation: &Reconciliation) -> Result<(), StoreError> {
+        crate::reconcile::save(self, reconciliation).await
+    }
+
+    async fn reconciliations(
+        &self,
+        stream: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Reconciliation>, StoreError> {
+        crate::reconcile::list(self, stream, limit).await
     }
 }
 

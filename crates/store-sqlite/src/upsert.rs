@@ -14,10 +14,21 @@ use crate::table::{key_list, quote};
 /// Rows per statement: well under SQLite's 32,766 bound parameters even for wide keys.
 const ROWS_PER_STATEMENT: usize = 1000;
 
-/// Builds upsert statements once per (table, row count) and keeps them.
+/// What an upsert writes: live records, or tombstones (`deleted_when:` matched).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Mode {
+    /// Live records: a tombstone a sync or a reconciliation made (no
+    /// `_version`) is lifted; a webhook's stays (its version orders it).
+    Live,
+    /// Records the API marks deleted: `_deleted_at` is set once, the content
+    /// is kept up to date.
+    Tombstone,
+}
+
+/// Builds upsert statements once per (table, mode, row count) and keeps them.
 #[derive(Debug, Default)]
 pub(crate) struct UpsertCache {
-    sql: Mutex<HashMap<(String, usize), Arc<str>>>,
+    sql: Mutex<HashMap<(String, Mode, usize), Arc<str>>>,
 }
 
 impl UpsertCache {
@@ -25,14 +36,14 @@ impl UpsertCache {
     pub(crate) async fn apply(
         &self,
         conn: &mut SqliteConnection,
-        table: &TableSpec,
+        (table, mode): (&TableSpec, Mode),
         rows: &[RecordRow],
         run: i64,
         now: &str,
     ) -> Result<PageOutcome, StoreError> {
         let mut outcome = PageOutcome::default();
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            let sql = self.sql_for(table, chunk.len());
+            let sql = self.sql_for(table, mode, chunk.len());
             let args = bind(table, chunk, run, now)?;
             let returned: Vec<i64> = sqlx::query_scalar_with(AssertSqlSafe(sql), args)
                 .fetch_all(&mut *conn)
@@ -48,6 +59,8 @@ impl UpsertCache {
                 match LastChange::from_code(change) {
                     Some(LastChange::Created) => outcome.created += 1,
                     Some(LastChange::Updated) => outcome.updated += 1,
+                    Some(LastChange::Deleted) => outcome.deleted += 1,
+                    Some(LastChange::Restored) => outcome.restored += 1,
                     _ => outcome.unchanged += 1,
                 }
             }
@@ -55,19 +68,20 @@ impl UpsertCache {
         Ok(outcome)
     }
 
-    fn sql_for(&self, table: &TableSpec, rows: usize) -> Arc<str> {
-        let key = (format!("{}/{}", table.name, table.columns.len()), rows);
+    fn sql_for(&self, table: &TableSpec, mode: Mode, rows: usize) -> Arc<str> {
+        let key = (format!("{}/{}", table.name, table.columns.len()), mode, rows);
         let mut cache = self.sql.lock().unwrap_or_else(|e| e.into_inner());
         cache
             .entry(key)
-            .or_insert_with(|| upsert_sql(table, rows).into())
+            .or_insert_with(|| upsert_sql(table, mode, rows).into())
             .clone()
     }
 }
 
 /// The statement for `rows` records. Parameters: now, run, then per row the
-/// key values and the raw JSON. `_last_change` reports what happened to each row.
-fn upsert_sql(table: &TableSpec, rows: usize) -> String {
+/// key values and the raw JSON. `_last_change` reports what happened to each
+/// row (see [`LastChange`]).
+fn upsert_sql(table: &TableSpec, mode: Mode, rows: usize) -> String {
     let name = quote(&table.name);
     let keys = key_list(table);
     let nkeys = table.primary_key.len();
@@ -90,14 +104,34 @@ fn upsert_sql(table: &TableSpec, rows: usize) -> String {
                 .collect::<String>(),
         )
     };
+    // `same`: the stored row stays as it is in content and liveness.
+    let (created, deleted, same, change, deleted_at) = match mode {
+        Mode::Live => {
+            let lifted = format!("{name}._deleted_at IS NOT NULL AND {name}._version IS NULL");
+            (
+                "1",
+                "NULL",
+                format!("{name}._raw = excluded._raw AND NOT ({lifted})"),
+                format!("CASE WHEN {lifted} THEN 4 WHEN {name}._raw = excluded._raw THEN 0 ELSE 2 END"),
+                format!("CASE WHEN {lifted} THEN NULL ELSE {name}._deleted_at END"),
+            )
+        }
+        Mode::Tombstone => (
+            "3",
+            "meta.now",
+            format!("{name}._deleted_at IS NOT NULL"),
+            format!("CASE WHEN {name}._deleted_at IS NOT NULL THEN 0 ELSE 3 END"),
+            format!("COALESCE({name}._deleted_at, excluded._deleted_at)"),
+        ),
+    };
     format!(
         "WITH meta(now, run) AS (VALUES (?, ?)), v AS (VALUES {values}) \
-         INSERT INTO {name} ({keys}, _raw{mapped_names}, _first_seen, _updated_at, _updated_run, _last_seen, _last_run, _last_change) \
-         SELECT {key_cols}, {raw_col}{mapped_values}, meta.now, meta.now, meta.run, meta.now, meta.run, 1 FROM v, meta WHERE true \
+         INSERT INTO {name} ({keys}, _raw{mapped_names}, _first_seen, _updated_at, _updated_run, _last_seen, _last_run, _last_change, _deleted_at) \
+         SELECT {key_cols}, {raw_col}{mapped_values}, meta.now, meta.now, meta.run, meta.now, meta.run, {created}, {deleted} FROM v, meta WHERE true \
          ON CONFLICT ({keys}) DO UPDATE SET {mapped_set}\
-         _updated_at = CASE WHEN {name}._raw = excluded._raw THEN {name}._updated_at ELSE excluded._updated_at END, \
-         _updated_run = CASE WHEN {name}._raw = excluded._raw THEN {name}._updated_run ELSE excluded._updated_run END, \
-         _last_change = CASE WHEN {name}._raw = excluded._raw THEN 0 ELSE 2 END, \
+         _updated_at = CASE WHEN {same} THEN {name}._updated_at ELSE excluded._updated_at END, \
+         _updated_run = CASE WHEN {same} THEN {name}._updated_run ELSE excluded._updated_run END, \
+         _last_change = {change}, _deleted_at = {deleted_at}, \
          _raw = excluded._raw, _last_seen = excluded._last_seen, _last_run = excluded._last_run \
          RETURNING _last_change"
     )
@@ -217,13 +251,15 @@ mod tests {
     #[test]
     fn statement_has_one_placeholder_per_bind() {
         let mut table = TableSpec::new("t", vec!["a".into(), "b".into()]);
-        let sql = upsert_sql(&table, 3);
+        let sql = upsert_sql(&table, Mode::Live, 3);
+        assert_eq!(sql.matches('?').count(), 2 + 3 * 3);
+        let sql = upsert_sql(&table, Mode::Tombstone, 3);
         assert_eq!(sql.matches('?').count(), 2 + 3 * 3);
         table.columns.push(holdfast_store::Column {
             name: "email".into(),
             kind: holdfast_store::ColumnKind::Text,
         });
-        let sql = upsert_sql(&table, 2);
+        let sql = upsert_sql(&table, Mode::Live, 2);
         assert_eq!(sql.matches('?').count(), 2 + 2 * 4);
         assert!(sql.contains("\"email\" = excluded.\"email\""), "{sql}");
         assert!(sql.contains("ON CONFLICT (\"a\", \"b\")"));

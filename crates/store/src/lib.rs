@@ -47,6 +47,7 @@ mod liveness;
 mod model;
 mod queue;
 mod read_only;
+mod reconcile;
 mod redact;
 mod roles;
 mod secret;
@@ -71,6 +72,7 @@ pub use queue::{
     NewJob, OldestReady, QueueDepth, QueueStats, Rejection, Requeue, order_versions,
 };
 pub use read_only::check_schema_version;
+pub use reconcile::{MissingAction, ReconcileOutcome, Reconciliation, Sweep, SweepOutcome};
 pub use redact::redact_url;
 pub use roles::{
     CoordinationStore, ExportStore, JobQueue, ObservabilityStore, RecordStore, SecretStore, Store,

@@ -140,8 +140,12 @@ pub enum LastChange {
     Created,
     /// Its content changed (code 2).
     Updated,
-    /// A webhook delete event tombstoned it (code 3).
+    /// A webhook delete event, a sync's `deleted_when:` or a reconciliation
+    /// tombstoned it (code 3).
     Deleted,
+    /// A sync saw it again after a sync or a reconciliation had tombstoned
+    /// it: the tombstone is lifted (code 4).
+    Restored,
 }
 
 impl LastChange {
@@ -152,6 +156,7 @@ impl LastChange {
             LastChange::Created => 1,
             LastChange::Updated => 2,
             LastChange::Deleted => 3,
+            LastChange::Restored => 4,
         }
     }
 
@@ -162,6 +167,7 @@ impl LastChange {
             1 => LastChange::Created,
             2 => LastChange::Updated,
             3 => LastChange::Deleted,
+            4 => LastChange::Restored,
             _ => return None,
         })
     }
@@ -173,6 +179,7 @@ impl LastChange {
             LastChange::Created => "created",
             LastChange::Updated => "updated",
             LastChange::Deleted => "deleted",
+            LastChange::Restored => "restored",
         }
     }
 }
@@ -233,6 +240,9 @@ pub struct PageCommit<'a> {
     pub table: &'a TableSpec,
     /// Records to upsert by primary key.
     pub records: &'a [RecordRow],
+    /// Records the API marks deleted (the stream's `deleted_when:`): kept
+    /// as tombstones (`_deleted_at` set, content updated), never removed.
+    pub tombstones: &'a [RecordRow],
     /// Records to quarantine.
     pub quarantined: &'a [QuarantinedRecord],
     /// The stream's state after this page.
@@ -262,7 +272,7 @@ impl TryFrom<i64> for LastChange {
             crate::StoreError::new(
                 crate::StoreErrorKind::Schema,
                 "reading a stream table",
-                format!("`_last_change` is {code}, which names no change (0 to 3)"),
+                format!("`_last_change` is {code}, which names no change (0 to 4)"),
             )
         })
     }
@@ -275,8 +285,13 @@ pub struct PageOutcome {
     pub created: u64,
     /// Records whose content changed.
     pub updated: u64,
-    /// Records seen again with the same content.
+    /// Records seen again with the same content (a tombstone seen deleted again counts here).
     pub unchanged: u64,
+    /// Records newly tombstoned (`deleted_when:` matched a live row).
+    pub deleted: u64,
+    /// Tombstones lifted: a record a sync or a reconciliation had marked
+    /// deleted was seen alive again.
+    pub restored: u64,
 }
 
 /// How a run ended.

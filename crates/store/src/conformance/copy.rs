@@ -59,6 +59,7 @@ async fn fill(store: &dyn Store) -> TableSpec {
             stream: "contacts",
             table: &t,
             records: &[],
+            tombstones: &[],
             quarantined: &bad,
             requests: &[],
             resolved: &[],

@@ -27,6 +27,7 @@ pub async fn shapes_and_drift_are_kept(store: &dyn Store) {
             stream: "contacts",
             table: &t,
             records: &[],
+            tombstones: &[],
             quarantined: &[],
             state: &StreamState::default(),
             requests: &[],

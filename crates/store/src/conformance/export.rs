@@ -160,6 +160,7 @@ pub async fn quarantine_exports_and_imports_by_id(store: &dyn Store) {
             stream: "things",
             table: &t,
             records: &[],
+            tombstones: &[],
             quarantined: &bad,
             requests: &[],
             resolved: &[],

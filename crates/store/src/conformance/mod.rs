@@ -32,6 +32,7 @@ pub mod listing;
 pub mod parents;
 pub mod quarantine;
 pub mod queue;
+pub mod reconcile;
 pub mod requests;
 pub mod runs;
 pub mod secrets;
@@ -62,6 +63,9 @@ macro_rules! store_conformance {
             runs::an_expired_lease_reads_as_interrupted,
             parents::walks_in_key_order_after_a_key,
             listing::lists_by_key_change_time_and_tombstone,
+            reconcile::tombstones_count_and_a_sighting_restores,
+            reconcile::sweep_spares_seen_rows_and_refuses_beyond_limits,
+            reconcile::reconciliations_are_kept_newest_first,
             quarantine::kept_with_reason_and_payload,
             quarantine::deduplicated_and_resolved,
             columns::mapped_columns_are_typed_and_additive,
@@ -170,6 +174,7 @@ pub async fn commit(
             stream,
             table,
             records: rows,
+            tombstones: &[],
             quarantined: &[],
             requests: &[],
             resolved: &[],

@@ -42,6 +42,7 @@ pub async fn kept_per_run_and_summarised_per_endpoint(store: &dyn Store) {
             stream: "contacts",
             table: &t,
             records: &[],
+            tombstones: &[],
             quarantined: &[],
             state: &StreamState::default(),
             requests: &with_page,

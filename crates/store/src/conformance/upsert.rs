@@ -22,7 +22,8 @@ pub async fn counts_created_updated_unchanged(store: &dyn Store) {
         PageOutcome {
             created: 2,
             updated: 0,
-            unchanged: 0
+            unchanged: 0,
+            ..PageOutcome::default()
         }
     );
     let second = [
@@ -37,7 +38,8 @@ pub async fn counts_created_updated_unchanged(store: &dyn Store) {
         PageOutcome {
             created: 1,
             updated: 1,
-            unchanged: 1
+            unchanged: 1,
+            ..PageOutcome::default()
         }
     );
 }
@@ -57,7 +59,8 @@ pub async fn reapplying_a_page_changes_nothing(store: &dyn Store) {
         PageOutcome {
             created: 0,
             updated: 0,
-            unchanged: 600
+            unchanged: 600,
+            ..PageOutcome::default()
         }
     );
     let parents = store.parent_records(&t, None, 10_000).await.expect("read");
@@ -111,6 +114,7 @@ pub async fn rejects_object_keys(store: &dyn Store) {
             stream: "things",
             table: &t,
             records: &rows,
+            tombstones: &[],
             quarantined: &[],
             requests: &[],
             resolved: &[],

@@ -5,8 +5,9 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::{
-    ExportedRecord, PageCommit, PageOutcome, ParentRecord, QuarantineRow, RecordQuery, RunHolder,
-    RunId, RunOutcome, RunRow, StoreError, StoredRecord, StreamState, TableSpec,
+    ExportedRecord, PageCommit, PageOutcome, ParentRecord, QuarantineRow, RecordQuery,
+    Reconciliation, RunHolder, RunId, RunOutcome, RunRow, StoreError, StoredRecord, StreamState,
+    Sweep, SweepOutcome, TableSpec,
 };
 
 /// Stream tables and what a sync writes into them: records (one page per
@@ -124,4 +125,21 @@ pub trait RecordStore: Send + Sync {
         stream: Option<&str>,
         limit: u32,
     ) -> Result<Vec<QuarantineRow>, StoreError>;
+
+    /// Ends a complete reconciliation scan: counts the live rows of
+    /// `sweep.table` the scan did not see and, unless they are beyond its
+    /// limits, applies its action to them — counted, decided and applied in
+    /// one transaction.
+    async fn sweep_missing(&self, sweep: &Sweep<'_>) -> Result<SweepOutcome, StoreError>;
+
+    /// Records a reconciliation (one per run; recording it again replaces it).
+    async fn save_reconciliation(&self, reconciliation: &Reconciliation)
+    -> Result<(), StoreError>;
+
+    /// The most recent reconciliations, newest first (all streams, or one).
+    async fn reconciliations(
+        &self,
+        stream: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Reconciliation>, StoreError>;
 }
