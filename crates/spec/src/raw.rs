@@ -27,9 +27,6 @@ pub(crate) use request::{RawGraphql, RawRequest, RawTextBody};
 pub(crate) use resilience::{RawBreaker, RawErrorRule, RawRateLimit, RawRetry};
 pub(crate) use webhooks::{RawAction, RawActionRequest, RawRoute, RawVerify, RawWebhook};
 
-/// A value accepted for a reserved key and otherwise ignored.
-pub(crate) type Reserved = Option<yaml_serde::Value>;
-
 /// The whole connector file.
 #[derive(Debug, Deserialize)]
 #[serde(
@@ -364,9 +361,45 @@ pub(crate) struct RawStream {
     /// stale (`stale: true`), e.g. `2h`: the time since the stream's last
     /// successful run. Default: none (never stale).
     pub(crate) stale_after: Option<Scalar>,
-    /// Reserved: checked by a later version, currently ignored.
-    #[allow(dead_code)]
-    pub(crate) reconcile: Reserved,
+    /// How the API marks a deleted record, as a condition over `record`,
+    /// e.g. `"record.archived == true"`: such records are kept as
+    /// tombstones (`_deleted_at` set), not rows that look alive.
+    pub(crate) deleted_when: Option<String>,
+    /// The safety net: a full scan of the stream diffed against the table
+    /// (see [`RawReconcile`]).
+    pub(crate) reconcile: Option<RawReconcile>,
+}
+
+/// `reconcile:` of a stream: a full scan of its request chain, diffed
+/// against its table, e.g. `{ every: 24h, missing: soft_delete, max_delete: 5% }`.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping such as `{ every: 24h, missing: soft_delete, max_delete: 5% }`"
+)]
+pub(crate) struct RawReconcile {
+    /// When `holdfast serve` reconciles, as in `schedule:`: every multiple
+    /// of an interval (`24h`) or a `cron:` expression (with `timezone:` and
+    /// `jitter:`). Default: none (only `holdfast reconcile` runs it).
+    pub(crate) every: Option<Scalar>,
+    /// A cron expression for `serve`, instead of `every:`.
+    pub(crate) cron: Option<String>,
+    /// The time zone of `cron:`. Default `UTC`.
+    pub(crate) timezone: Option<String>,
+    /// Each reconciliation starts up to this long after its slot. Default `0s`.
+    pub(crate) jitter: Option<Scalar>,
+    /// What happens to rows upstream no longer has: `soft_delete` (default:
+    /// tombstoned, `_deleted_at` set), `hard_delete` (removed) or `report`
+    /// (counted only).
+    pub(crate) missing: Option<String>,
+    /// The most rows one reconciliation may delete: a share of the live
+    /// rows (`5%`), a count (`500`), or both (`5% or 500`, whichever is
+    /// fewer). More deletes nothing and fires the `reconcile_refused`
+    /// alert. Default `10%`.
+    pub(crate) max_delete: Option<Scalar>,
+    /// Rows seen this long before the scan started are spared too (rows
+    /// seen during the scan always are). Default `0s`.
+    pub(crate) grace: Option<Scalar>,
 }
 
 /// Incremental sync: only fetch what changed since the saved cursor.

@@ -43,7 +43,7 @@ pub(crate) fn stream(
     let schedule = raw
         .schedule
         .as_ref()
-        .map(|s| super::schedule::schedule(ctx, &path, s));
+        .map(|s| super::schedule::schedule(ctx, &format!("{path}.schedule"), s));
     if !(name_ok && source_ok && keys_ok) {
         return None;
     }
@@ -74,6 +74,8 @@ fn declarative_keys(raw: &RawStream) -> Vec<&'static str> {
         ("contract", raw.contract.is_some()),
         ("map", !raw.map.0.is_empty()),
         ("stale_after", raw.stale_after.is_some()),
+        ("deleted_when", raw.deleted_when.is_some()),
+        ("reconcile", raw.reconcile.is_some()),
     ];
     present
         .into_iter()

@@ -18,6 +18,7 @@ mod json;
 mod map;
 pub(crate) mod names;
 mod paginate;
+mod reconcile;
 mod request;
 mod resilience;
 mod run;

@@ -17,9 +17,10 @@ use crate::raw::RawSchedule;
 /// shortest time between two of them (which the jitter must stay under).
 const CRON_GAPS: usize = 400;
 
-/// Checks `streams.NAME.schedule`; `None` when it has problems.
+/// Checks a schedule at `path` (`streams.NAME.schedule`, or a stream's
+/// `reconcile:` whose `every:`/`cron:` keys are its own); `None` when it has problems.
 pub(crate) fn schedule(ctx: &mut Ctx<'_>, path: &str, raw: &RawSchedule) -> Option<Schedule> {
-    let path = format!("{path}.schedule");
+    let path = path.to_owned();
     let jitter = values::duration(
         ctx,
         &format!("{path}.jitter"),

@@ -97,7 +97,7 @@ pub(crate) fn stream(
     let schedule = raw
         .schedule
         .as_ref()
-        .map(|s| super::schedule::schedule(ctx, &path, s));
+        .map(|s| super::schedule::schedule(ctx, &format!("{path}.schedule"), s));
     let stale_after = raw.stale_after.as_ref().map(|v| {
         values::positive_duration(
             ctx,
@@ -106,6 +106,14 @@ pub(crate) fn stream(
             std::time::Duration::ZERO,
         )
     });
+    let deleted_when = raw
+        .deleted_when
+        .as_ref()
+        .map(|w| super::reconcile::deleted_when(ctx, &path, w));
+    let reconcile = raw
+        .reconcile
+        .as_ref()
+        .map(|r| super::reconcile::reconcile(ctx, &path, r));
     let into = raw.into.clone().unwrap_or_else(|| name.to_owned());
     // a bad stream name used as the table name is reported once, as a name
     let into_ok =
@@ -131,6 +139,8 @@ pub(crate) fn stream(
         schedule: values::optional(schedule)?,
         bulk: values::optional(bulk)?,
         stale_after: values::optional(stale_after)?,
+        deleted_when: values::optional(deleted_when)?,
+        reconcile: values::optional(reconcile)?,
     })
 }
 

@@ -45,6 +45,66 @@ pub struct Stream {
     /// How long after the last successful run the records API calls the
     /// copy stale; `None`: never.
     pub stale_after: Option<std::time::Duration>,
+    /// How the API marks a deleted record (a condition over `record`):
+    /// such records are kept as tombstones.
+    pub deleted_when: Option<Template>,
+    /// The safety net: a full scan diffed against the table.
+    pub reconcile: Option<Reconcile>,
+}
+
+/// `reconcile:` of a stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reconcile {
+    /// When `holdfast serve` reconciles; `None`: only `holdfast reconcile`.
+    pub schedule: Option<Schedule>,
+    /// What happens to rows upstream no longer has.
+    pub missing: Missing,
+    /// The most rows one reconciliation may delete.
+    pub max_delete: MaxDelete,
+    /// Rows seen this long before the scan started are spared too.
+    pub grace: Duration,
+}
+
+/// What happens to rows a complete scan did not see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// Tombstoned (`_deleted_at` set; the row stays).
+    SoftDelete,
+    /// Removed.
+    HardDelete,
+    /// Counted only.
+    Report,
+}
+
+/// The most rows one reconciliation may delete: both limits hold.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MaxDelete {
+    /// A share of the live rows, 0..=1 (1 when only a count was given).
+    pub share: f64,
+    /// A count (`u64::MAX` when only a share was given).
+    pub count: u64,
+}
+
+impl Default for MaxDelete {
+    /// 10% of the live rows.
+    fn default() -> Self {
+        MaxDelete {
+            share: 0.1,
+            count: u64::MAX,
+        }
+    }
+}
+
+impl std::fmt::Display for MaxDelete {
+    /// `5%`, `500`, `5% or 500`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let share = format!("{}%", (self.share * 1000.0).round() / 10.0);
+        match (self.share < 1.0, self.count < u64::MAX) {
+            (true, true) => write!(f, "{share} or {}", self.count),
+            (false, true) => write!(f, "{}", self.count),
+            _ => f.write_str(&share),
+        }
+    }
 }
 
 /// `schedule:` when `holdfast serve` syncs a stream.

@@ -1,0 +1,132 @@
+//! A stream's deletions and safety net: `deleted_when:` (how the API marks
+//! a deleted record) and `reconcile:` (a full scan diffed against the table).
+
+use std::time::Duration;
+
+use super::context::Ctx;
+use super::{templates, values};
+use crate::model::{MaxDelete, Missing, Reconcile, Template};
+use crate::raw::{RawReconcile, RawSchedule, Scalar};
+
+/// What `deleted_when:` may read.
+const RECORD_SCOPE: &[&str] = &["record"];
+
+/// Checks `streams.NAME.deleted_when`.
+pub(crate) fn deleted_when(ctx: &mut Ctx<'_>, path: &str, source: &str) -> Option<Template> {
+    let path = format!("{path}.deleted_when");
+    let example = "record.archived == true";
+    if !templates::no_braces(ctx, &path, ("deleted_when", "a condition"), source, example) {
+        return None;
+    }
+    let before = ctx.error_count();
+    let t = templates::condition(ctx, &path, source, RECORD_SCOPE, example);
+    (ctx.error_count() == before).then_some(t)
+}
+
+/// Checks `streams.NAME.reconcile`.
+pub(crate) fn reconcile(ctx: &mut Ctx<'_>, path: &str, raw: &RawReconcile) -> Option<Reconcile> {
+    let path = format!("{path}.reconcile");
+    let schedule = if raw.every.is_some() || raw.cron.is_some() {
+        let as_schedule = RawSchedule {
+            every: raw.every.clone(),
+            cron: raw.cron.clone(),
+            timezone: raw.timezone.clone(),
+            jitter: raw.jitter.clone(),
+        };
+        Some(super::schedule::schedule(ctx, &path, &as_schedule))
+    } else {
+        for (key, set) in [
+            ("timezone", raw.timezone.is_some()),
+            ("jitter", raw.jitter.is_some()),
+        ] {
+            if set {
+                ctx.error(
+                    &format!("{path}.{key}"),
+                    format!("`{key}:` needs `every:` or `cron:` beside it"),
+                    "add `every: 24h` (or `cron: \"0 3 * * *\"`), or remove it",
+                );
+            }
+        }
+        None
+    };
+    let missing = match raw.missing.as_deref().map(str::trim) {
+        None | Some("soft_delete") => Some(Missing::SoftDelete),
+        Some("hard_delete") => Some(Missing::HardDelete),
+        Some("report") => Some(Missing::Report),
+        Some(other) => {
+            ctx.error(
+                &format!("{path}.missing"),
+                format!("unknown `missing: {other}`"),
+                "use `soft_delete` (rows kept as tombstones), `hard_delete` (rows removed) \
+                 or `report` (counted only)",
+            );
+            None
+        }
+    };
+    let max_delete = match &raw.max_delete {
+        None => Some(MaxDelete::default()),
+        Some(v) => max_delete(ctx, &format!("{path}.max_delete"), v),
+    };
+    let grace = values::duration(
+        ctx,
+        &format!("{path}.grace"),
+        raw.grace.as_ref(),
+        Duration::ZERO,
+    );
+    Some(Reconcile {
+        schedule: values::optional(schedule)?,
+        missing: missing?,
+        max_delete: max_delete?,
+        grace: grace?,
+    })
+}
+
+/// `5%`, `500`, or `5% or 500`.
+fn max_delete(ctx: &mut Ctx<'_>, path: &str, raw: &Scalar) -> Option<MaxDelete> {
+    let help = "write a share of the live rows (`5%`), a count (`500`), or both (`5% or 500`)";
+    let mut limit = MaxDelete {
+        share: 1.0,
+        count: u64::MAX,
+    };
+    let text = raw.0.trim();
+    let parts: Vec<&str> = text.split(" or ").map(str::trim).collect();
+    if parts.len() > 2 || text.is_empty() {
+        ctx.error(path, format!("`max_delete: {text}` is not a limit"), help);
+        return None;
+    }
+    let (mut shares, mut counts) = (0, 0);
+    for part in parts {
+        if let Some(number) = part.strip_suffix('%') {
+            match number.trim().parse::<f64>() {
+                Ok(p) if (0.0..=100.0).contains(&p) => limit.share = p / 100.0,
+                _ => {
+                    ctx.error(
+                        path,
+                        format!("`{part}` is not a share from 0% to 100%"),
+                        help,
+                    );
+                    return None;
+                }
+            }
+            shares += 1;
+        } else {
+            match part.parse::<u64>() {
+                Ok(n) => limit.count = n,
+                Err(_) => {
+                    ctx.error(path, format!("`{part}` is not a share or a count"), help);
+                    return None;
+                }
+            }
+            counts += 1;
+        }
+    }
+    if shares > 1 || counts > 1 {
+        ctx.error(
+            path,
+            format!("`max_delete: {text}` gives two limits of the same kind"),
+            help,
+        );
+        return None;
+    }
+    Some(limit)
+}
