@@ -75,6 +75,7 @@ impl Command {
         Some(match self {
             Command::Check(a) => &a.target,
             Command::Sync(a) => &a.target,
+            Command::Reconcile(a) => &a.target,
             Command::Runs(a) => &a.target,
             Command::Status(a) => &a.target,
             Command::Quarantine(a) => &a.target,
@@ -103,6 +104,9 @@ pub(crate) enum Command {
     Check(CheckArgs),
     /// Run syncs now (all streams, or the ones named); resumable.
     Sync(SyncArgs),
+    /// The safety net: scan streams with `reconcile:` in full and diff them
+    /// against their tables; deletes only on a complete scan within `max_delete`.
+    Reconcile(ReconcileArgs),
     /// Recent runs: stream, start, duration, pages, record counts, outcome.
     Runs(RunsArgs),
     /// Health at a glance: each stream's last run, each endpoint's success
@@ -160,6 +164,20 @@ pub(crate) struct SyncArgs {
     #[arg(long, default_value_t = crate::cmd::sync::DEFAULT_STREAMS_AT_ONCE,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
     pub(crate) streams_at_once: usize,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReconcileArgs {
+    #[command(flatten)]
+    pub(crate) target: Target,
+    /// Streams to reconcile (default: every stream with `reconcile:`).
+    pub(crate) streams: Vec<String>,
+    /// Scan and count, delete nothing (records fetched or changed are still applied, as a sync would).
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Print `{"streams": [...]}` on stdout, one object per reconciliation.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]

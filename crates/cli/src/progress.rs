@@ -133,6 +133,13 @@ pub(crate) fn describe(s: &RunSummary) -> String {
         secs,
         s.records() as f64 / secs
     );
+    if s.counts.deleted > 0 || s.counts.restored > 0 {
+        line += &format!(
+            "; {} marked deleted by `deleted_when`, {} deleted before seen again (restored)",
+            count(s.counts.deleted, "record"),
+            s.counts.restored
+        );
+    }
     if s.drift > 0 {
         line += &format!(
             "; the response shape changed ({}: see `holdfast drift`)",

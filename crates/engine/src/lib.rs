@@ -31,6 +31,9 @@ pub mod quarantine;
 // Syncs: the plan, the waves, the run of a stream and its lease.
 pub mod sync;
 
+// The safety net: a full scan diffed against the table, deletions proven.
+pub mod reconcile;
+
 // Pushed records: webhook events routed to streams.
 pub mod events;
 

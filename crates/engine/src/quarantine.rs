@@ -56,6 +56,7 @@ pub async fn retry_quarantine(
         .map_err(SyncError::store(name))?
         .and_then(|text| serde_json::from_str(&text).ok());
     let mut rows = Vec::new();
+    let mut tombstones = Vec::new();
     let mut resolved = Vec::new();
     let mut still = Vec::new();
     for q in held {
@@ -65,11 +66,17 @@ pub async fn retry_quarantine(
             .check(&record, &info.table.primary_key, known.as_ref())
         {
             Ok(checked) => {
-                rows.push(RecordRow {
+                let row = RecordRow {
                     key: checked.key,
                     raw: q.raw,
                     values: checked.values,
-                });
+                };
+                // a record the API marks deleted stays a tombstone here too
+                if checked.deleted {
+                    tombstones.push(row);
+                } else {
+                    rows.push(row);
+                }
                 resolved.push(q.id);
             }
             Err(violations) => still.push(QuarantinedRecord {
@@ -79,7 +86,8 @@ pub async fn retry_quarantine(
             }),
         }
     }
-    let result = commit(store, info, run, &rows, &still, &resolved, &state).await;
+    let written = (&rows[..], &tombstones[..]);
+    let result = commit(store, info, run, written, &still, &resolved, &state).await;
     let (outcome, error) = match &result {
         Ok(()) => (RunOutcome::Succeeded, None),
         Err(e) => (RunOutcome::Failed, Some(e.to_string())),
@@ -90,7 +98,7 @@ pub async fn retry_quarantine(
         .map_err(SyncError::store(name))?;
     result.map(|()| RetrySummary {
         run,
-        moved: rows.len() as u64,
+        moved: (rows.len() + tombstones.len()) as u64,
         still_invalid: still.len() as u64,
     })
 }
@@ -99,7 +107,7 @@ async fn commit(
     store: &dyn Store,
     info: &StreamInfo,
     run: RunId,
-    rows: &[RecordRow],
+    (rows, tombstones): (&[RecordRow], &[RecordRow]),
     still: &[QuarantinedRecord],
     resolved: &[i64],
     state: &StreamState,
@@ -110,7 +118,7 @@ async fn commit(
             stream: &info.name,
             table: &info.table,
             records: rows,
-            tombstones: &[],
+            tombstones,
             quarantined: still,
             state,
             requests: &[],

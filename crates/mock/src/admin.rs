@@ -34,6 +34,41 @@ pub(crate) async fn touch(
     Ok(Json(json!({ "touched": state.touch(count) })))
 }
 
+/// `POST /_mock/delete?ids=3,7,9`: deletes those contacts silently (no
+/// webhook, no change in any `updated_at`): `{"deleted": [ids]}`.
+pub(crate) async fn delete(
+    State(state): State<MockState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let ids = ids(query.as_deref())?;
+    Ok(Json(json!({ "deleted": state.delete(&ids) })))
+}
+
+/// `POST /_mock/edit?ids=3,7`: changes those contacts (`version` + 1)
+/// without moving their `updated_at`: `{"edited": [ids]}`.
+pub(crate) async fn edit(
+    State(state): State<MockState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let ids = ids(query.as_deref())?;
+    Ok(Json(json!({ "edited": state.edit(&ids) })))
+}
+
+/// The `ids` parameter: comma-separated contact ids.
+fn ids(query: Option<&str>) -> Result<Vec<u64>, ApiError> {
+    let params = Params::parse(query);
+    let list = params
+        .get("ids")
+        .ok_or_else(|| ApiError::bad_request("missing `ids`: use e.g. `ids=3,7,9`"))?;
+    list.split(',')
+        .map(|id| {
+            id.trim()
+                .parse()
+                .map_err(|_| ApiError::bad_request(format!("`{id}` in `ids` is not a contact id")))
+        })
+        .collect()
+}
+
 /// `POST /_mock/shape?version=original|drifted`: `{"shape": "drifted"}`; 400 if `version`
 /// is missing or unknown.
 pub(crate) async fn shape(

@@ -103,6 +103,10 @@
 //!   "fault","status"}]}`, the last 1000 data requests.
 //! - `POST /_mock/touch?count=N`: moves N distinct contacts past every earlier `updated_at`
 //!   and bumps their `version`; `{"touched": [ids]}`.
+//! - `POST /_mock/delete?ids=3,7`: deletes those contacts silently (gone from every
+//!   listing, lookup and total; no event); `{"deleted": [ids]}`.
+//! - `POST /_mock/edit?ids=3,7`: bumps their `version` without moving `updated_at` (a
+//!   change only a full scan sees); `{"edited": [ids]}`.
 //! - `POST /_mock/shape?version=original|drifted`: serves every later response in that
 //!   [`ShapeVersion`] (a streaming `none` response keeps the shape it started with);
 //!   `{"shape": "drifted"}`, 400 for a missing or unknown `version`.

@@ -4,8 +4,12 @@
 //! an offset past every base offset and every earlier touch. Offsets are therefore unique,
 //! and "every contact with offset >= `from`" is the untouched ids in `from..=records`
 //! followed by the touched ids in touch order: each page costs O(page + touches).
+//!
+//! A deleted contact is gone from every listing and lookup (as an API that
+//! deletes without telling anyone); a silently edited one has a bumped
+//! `version` but keeps its `updated_at` (a change no incremental sync sees).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::data::{Item, splitmix64};
 
@@ -22,6 +26,13 @@ pub(crate) struct Touches {
     touched: u64,
     /// How many touch calls were made so far (seeds the next choice).
     calls: u64,
+    /// Deleted ids: listed nowhere, found by no lookup.
+    deleted: BTreeSet<u64>,
+    /// Ids not at their base offset: touched or deleted (the untouched
+    /// listing skips them).
+    off_base: BTreeSet<u64>,
+    /// Silent edits per id: added to its `version`, `updated_at` unmoved.
+    edits: BTreeMap<u64, u64>,
 }
 
 impl Touches {
@@ -44,6 +55,7 @@ impl Touches {
                 1 + (start + (u128::from(i) * u128::from(records) / u128::from(count)) as u64)
                     % records
             })
+            .filter(|id| !self.deleted.contains(id))
             .collect();
         for &id in &ids {
             let version = match self.by_id.get(&id) {
@@ -64,16 +76,55 @@ impl Touches {
                 },
             );
             self.by_time.insert(updated, id);
+            self.off_base.insert(id);
         }
         ids
     }
 
+    /// Deletes the contacts `ids` (ids out of range or deleted already are
+    /// left out); returns the ones deleted.
+    pub(crate) fn delete(&mut self, ids: &[u64]) -> Vec<u64> {
+        let mut done = Vec::new();
+        for &id in ids {
+            if id == 0 || id > self.records || !self.deleted.insert(id) {
+                continue;
+            }
+            if let Some(old) = self.by_id.remove(&id) {
+                self.by_time.remove(&old.updated);
+            }
+            self.off_base.insert(id);
+            self.edits.remove(&id);
+            done.push(id);
+        }
+        done
+    }
+
+    /// Edits the contacts `ids` silently: `version` goes up by one, `updated_at`
+    /// stays (ids out of range or deleted are left out); returns the ones edited.
+    pub(crate) fn edit(&mut self, ids: &[u64]) -> Vec<u64> {
+        let mut done = Vec::new();
+        for &id in ids {
+            if id == 0 || id > self.records || self.deleted.contains(&id) {
+                continue;
+            }
+            *self.edits.entry(id).or_insert(0) += 1;
+            done.push(id);
+        }
+        done
+    }
+
     /// The current state of contact `id`, or `None` if no such contact exists.
     pub(crate) fn item(&self, id: u64) -> Option<Item> {
-        if id == 0 || id > self.records {
+        if id == 0 || id > self.records || self.deleted.contains(&id) {
             return None;
         }
-        Some(self.by_id.get(&id).copied().unwrap_or(Item::base(id)))
+        Some(self.edited(self.by_id.get(&id).copied().unwrap_or(Item::base(id))))
+    }
+
+    /// `item` with its silent edits applied.
+    fn edited(&self, mut item: Item) -> Item {
+        item.version += self.edits.get(&item.id).copied().unwrap_or(0);
+        item
     }
 
     /// The first `limit` items with offset >= `from`, and whether more follow.
@@ -100,7 +151,7 @@ impl Touches {
         if position < untouched {
             // The `position`-th untouched id at or after `lo`.
             let mut id = lo + position;
-            for &t in self.by_id.range(lo..).map(|(t, _)| t) {
+            for &t in self.off_base.range(lo..) {
                 if t > id {
                     break;
                 }
@@ -118,13 +169,13 @@ impl Touches {
 
     /// Pushes untouched ids `lo..=records` onto `out` until it holds `max` items.
     fn untouched_from(&self, lo: u64, max: usize, out: &mut Vec<Item>) {
-        let mut skip = self.by_id.range(lo..).map(|(&t, _)| t).peekable();
+        let mut skip = self.off_base.range(lo..).copied().peekable();
         let mut id = lo;
         while id <= self.records && out.len() < max {
             if skip.peek() == Some(&id) {
                 skip.next();
             } else {
-                out.push(Item::base(id));
+                out.push(self.edited(Item::base(id)));
             }
             id += 1;
         }
@@ -134,13 +185,14 @@ impl Touches {
         if lo > self.records {
             return 0;
         }
-        self.records - lo + 1 - self.by_id.range(lo..).count() as u64
+        self.records - lo + 1 - self.off_base.range(lo..).count() as u64
     }
 
     fn touched_from(&self, from: u64) -> impl Iterator<Item = Item> + '_ {
         self.by_time
             .range(from..)
             .filter_map(|(_, id)| self.by_id.get(id).copied())
+            .map(|item| self.edited(item))
     }
 }
 
@@ -181,6 +233,29 @@ mod tests {
         let mut ids: Vec<_> = walk(&t, 0, 7).iter().map(|i| i.id).collect();
         ids.sort_unstable();
         assert_eq!(ids, (1..=50).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn deleted_ids_are_listed_nowhere_and_edits_keep_updated_at() {
+        let mut t = Touches::new(50, 3);
+        t.touch(5);
+        let touched = t.touch(1)[0];
+        assert_eq!(t.delete(&[2, 7, touched, 7, 99]), [2, 7, touched]);
+        assert_eq!(t.edit(&[3, 2]), [3], "a deleted id is not edited");
+        for from in [0, 1, 3, 51, 1000] {
+            let all = walk(&t, from, 4);
+            assert_eq!(all.len() as u64, t.count(from));
+            assert!(all.iter().all(|i| ![2, 7, touched].contains(&i.id)));
+            for pos in 0..all.len() + 2 {
+                let want: Vec<_> = all.iter().skip(pos).take(4).copied().collect();
+                assert_eq!(t.slice(from, pos as u64, 4), want, "from {from} pos {pos}");
+            }
+        }
+        assert_eq!(walk(&t, 0, 7).len(), 47);
+        assert_eq!(t.item(7), None);
+        let three = t.item(3).expect("3 exists");
+        assert_eq!((three.version, three.updated), (2, 3), "edited, not moved");
+        assert!(t.touch(50).iter().all(|id| ![2, 7, touched].contains(id)));
     }
 
     #[test]

@@ -43,6 +43,8 @@ pub fn router(state: MockState) -> Router {
         .route("/v2/exports/{id}/files/{n}", get(crate::bulk::file))
         .route("/_mock/requests", get(admin::requests))
         .route("/_mock/touch", post(admin::touch))
+        .route("/_mock/delete", post(admin::delete))
+        .route("/_mock/edit", post(admin::edit))
         .route("/_mock/reset", post(admin::reset))
         .route("/_mock/shape", post(admin::shape))
         .route("/healthz", get(admin::healthz))

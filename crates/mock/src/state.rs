@@ -224,6 +224,26 @@ impl MockState {
         touches.touch(count)
     }
 
+    /// Deletes contacts `ids` silently: gone from every listing, lookup and
+    /// total, with no event anywhere. Returns the ids deleted (unknown or
+    /// already deleted ones are left out).
+    pub fn delete(&self, ids: &[u64]) -> Vec<u64> {
+        self.touches_mut().delete(ids)
+    }
+
+    /// Edits contacts `ids` silently: `version` goes up, `updated_at` does
+    /// not move, so only a full scan sees it. Returns the ids edited.
+    pub fn edit(&self, ids: &[u64]) -> Vec<u64> {
+        self.touches_mut().edit(ids)
+    }
+
+    fn touches_mut(&self) -> std::sync::RwLockWriteGuard<'_, Touches> {
+        self.inner
+            .touches
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Zeroes the stats and empties the request log, the arrival times, the rate limit
     /// window and the pending Retry-After; touches and the shape stay, and fault draws
     /// start again from sequence number 0.

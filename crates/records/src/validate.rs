@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::error::RulesError;
 use crate::key::primary_key;
 use crate::map::Mapper;
+use crate::map::transform::{Expressions, to_jinja};
 use crate::shape::Shape;
 
 /// A stream's record rules, compiled once per run.
@@ -22,7 +23,12 @@ pub struct RecordRules {
     pub on_invalid: OnInvalid,
     /// Whether new fields are allowed.
     pub contract: Contract,
+    /// `deleted_when:` compiled, if the stream has one.
+    deleted_when: Option<Expressions>,
 }
+
+/// The name `deleted_when:` is compiled under.
+const DELETED_WHEN: &str = "deleted_when";
 
 impl std::fmt::Debug for RecordRules {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -43,6 +49,7 @@ impl Default for RecordRules {
             columns: Vec::new(),
             on_invalid: OnInvalid::Quarantine,
             contract: Contract::Evolve,
+            deleted_when: None,
         }
     }
 }
@@ -54,6 +61,8 @@ pub struct Checked {
     pub key: Vec<Value>,
     /// Mapped values, one per column.
     pub values: Vec<Value>,
+    /// The stream's `deleted_when:` holds for it: the API marks it deleted.
+    pub deleted: bool,
 }
 
 impl RecordRules {
@@ -93,12 +102,26 @@ impl RecordRules {
                 },
             })
             .collect();
+        let deleted_when = stream
+            .deleted_when
+            .as_ref()
+            .map(|t| {
+                let mut e = Expressions::new();
+                e.add(DELETED_WHEN.to_owned(), &t.source)
+                    .map(|()| e)
+                    .map_err(|message| RulesError {
+                        field: format!("streams.{}.deleted_when", stream.name),
+                        message,
+                    })
+            })
+            .transpose()?;
         Ok(RecordRules {
             schema,
             mapper,
             columns,
             on_invalid: stream.on_invalid,
             contract: stream.contract,
+            deleted_when,
         })
     }
 
@@ -223,10 +246,38 @@ impl RecordRules {
                 }
             },
         };
+        let deleted = match self.deleted(record) {
+            Ok(deleted) => deleted,
+            Err(message) => {
+                violations.push(Violation {
+                    pointer: String::new(),
+                    message: format!("`deleted_when` could not be evaluated: {message}"),
+                });
+                false
+            }
+        };
         match key_values {
-            Some(key) if violations.is_empty() => Ok(Checked { key, values }),
+            Some(key) if violations.is_empty() => Ok(Checked {
+                key,
+                values,
+                deleted,
+            }),
             _ => Err(violations),
         }
+    }
+
+    /// Whether the stream's `deleted_when:` holds for `record` (Jinja
+    /// truthiness: `true`, a non-zero number, a non-empty string or list);
+    /// false without one.
+    ///
+    /// # Errors
+    /// The expression failed on this record.
+    pub fn deleted(&self, record: &Value) -> Result<bool, String> {
+        let Some(e) = &self.deleted_when else {
+            return Ok(false);
+        };
+        let value = e.eval(DELETED_WHEN, &to_jinja(record), None)?;
+        Ok(to_jinja(&value).is_true())
     }
 }
 

@@ -20,7 +20,10 @@ use crate::values::count;
 /// rows counted.
 pub(crate) async fn sweep(store: &PgStore, sweep: &Sweep<'_>) -> Result<SweepOutcome, StoreError> {
     let name = quote(&sweep.table.name);
-    let context = format!("sweeping `{}` after a reconciliation scan", sweep.table.name);
+    let context = format!(
+        "sweeping `{}` after a reconciliation scan",
+        sweep.table.name
+    );
     let missing_rows = "_deleted_at IS NULL AND _last_run <> $1 AND _last_seen < $2";
     let mut tx = store.pool.begin().await.map_err(db_err(&context))?;
     let (live, missing): (i64, i64) = sqlx::query_as(AssertSqlSafe(format!(

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use holdfast_store::{
-    PageCommit, PageOutcome, ParentRecord, QuarantineRow, RecordStore, Reconciliation, RunHolder,
+    PageCommit, PageOutcome, ParentRecord, QuarantineRow, Reconciliation, RecordStore, RunHolder,
     RunId, RunOutcome, RunRow, StoreError, StoreErrorKind, StoredRecord, StreamState, Sweep,
     SweepOutcome, TableSpec,
 };

@@ -17,7 +17,10 @@ pub(crate) async fn sweep(
     sweep: &Sweep<'_>,
 ) -> Result<SweepOutcome, StoreError> {
     let name = quote(&sweep.table.name);
-    let context = format!("sweeping `{}` after a reconciliation scan", sweep.table.name);
+    let context = format!(
+        "sweeping `{}` after a reconciliation scan",
+        sweep.table.name
+    );
     let missing_rows = "_deleted_at IS NULL AND _last_run <> ?1 AND _last_seen < ?2";
     let mut tx = store.begin_write().await.map_err(db_err(&context))?;
     let (live, missing): (i64, i64) = sqlx::query_as(AssertSqlSafe(format!(

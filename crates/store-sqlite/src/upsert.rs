@@ -69,7 +69,11 @@ impl UpsertCache {
     }
 
     fn sql_for(&self, table: &TableSpec, mode: Mode, rows: usize) -> Arc<str> {
-        let key = (format!("{}/{}", table.name, table.columns.len()), mode, rows);
+        let key = (
+            format!("{}/{}", table.name, table.columns.len()),
+            mode,
+            rows,
+        );
         let mut cache = self.sql.lock().unwrap_or_else(|e| e.into_inner());
         cache
             .entry(key)
@@ -112,7 +116,9 @@ fn upsert_sql(table: &TableSpec, mode: Mode, rows: usize) -> String {
                 "1",
                 "NULL",
                 format!("{name}._raw = excluded._raw AND NOT ({lifted})"),
-                format!("CASE WHEN {lifted} THEN 4 WHEN {name}._raw = excluded._raw THEN 0 ELSE 2 END"),
+                format!(
+                    "CASE WHEN {lifted} THEN 4 WHEN {name}._raw = excluded._raw THEN 0 ELSE 2 END"
+                ),
                 format!("CASE WHEN {lifted} THEN NULL ELSE {name}._deleted_at END"),
             )
         }

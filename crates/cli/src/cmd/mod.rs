@@ -10,6 +10,7 @@ pub(crate) mod explain;
 pub(crate) mod mock;
 pub(crate) mod quarantine;
 pub(crate) mod queue;
+pub(crate) mod reconcile;
 pub(crate) mod runs;
 pub(crate) mod schema;
 pub(crate) mod secrets;

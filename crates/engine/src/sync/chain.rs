@@ -88,6 +88,8 @@ const MAP_EMPTY_RECORDS: u64 = 10;
 /// A page turned into rows, ready to commit.
 struct Prepared {
     rows: Vec<RecordRow>,
+    /// Records `deleted_when:` marks deleted: written as tombstones.
+    tombstones: Vec<RecordRow>,
     quarantined: Vec<QuarantinedRecord>,
     /// The shape of every record of the page, valid or not (drift is reported from it).
     shape: Shape,
@@ -348,12 +350,14 @@ impl<'a> Run<'a> {
             c.counts.created += outcome.created;
             c.counts.updated += outcome.updated;
             c.counts.unchanged += outcome.unchanged;
+            c.counts.deleted += outcome.deleted;
+            c.counts.restored += outcome.restored;
             c.quarantined += prepared.quarantined.len() as u64;
         }
         crate::telemetry::page_committed(&self.info.name, outcome, prepared.quarantined.len());
         self.observer.page(
             &self.info.name,
-            prepared.rows.len(),
+            prepared.rows.len() + prepared.tombstones.len(),
             outcome,
             prepared.quarantined.len(),
         );
@@ -526,6 +530,7 @@ impl<'a> Run<'a> {
                 stream: name,
                 table: &self.info.table,
                 records: &prepared.rows,
+                tombstones: &prepared.tombstones,
                 quarantined: &prepared.quarantined,
                 state,
                 requests: &requests,
@@ -550,6 +555,7 @@ fn prepare_rows(
 ) -> Prepared {
     let frozen = rules.contract == holdfast_spec::Contract::Freeze;
     let mut rows = Vec::with_capacity(records.len());
+    let mut tombstones = Vec::new();
     let mut quarantined = Vec::new();
     let mut matched = vec![false; rules.columns().len()];
     let mut shape = Shape::default();
@@ -562,11 +568,16 @@ fn prepare_rows(
                 if frozen {
                     accepted.observe(&record);
                 }
-                rows.push(RecordRow {
+                let row = RecordRow {
                     key: checked.key,
                     raw,
                     values: checked.values,
-                });
+                };
+                if checked.deleted {
+                    tombstones.push(row);
+                } else {
+                    rows.push(row);
+                }
             }
             Err(violations) => {
                 let reason = holdfast_records::summarize(&violations);
@@ -581,6 +592,7 @@ fn prepare_rows(
     }
     Prepared {
         rows,
+        tombstones,
         quarantined,
         shape,
         accepted: frozen.then_some(accepted),

@@ -70,9 +70,10 @@ pub struct RunSummary {
 }
 
 impl RunSummary {
-    /// Records read (written or quarantined).
+    /// Records read (written, tombstoned or quarantined).
     pub fn records(&self) -> u64 {
-        self.counts.created + self.counts.updated + self.counts.unchanged + self.quarantined
+        let c = self.counts;
+        c.created + c.updated + c.unchanged + c.deleted + c.restored + self.quarantined
     }
 }
 

@@ -6,7 +6,7 @@ mod coerce;
 mod decimal;
 mod mapper;
 mod time;
-mod transform;
+pub(crate) mod transform;
 
 #[cfg(test)]
 mod tests;

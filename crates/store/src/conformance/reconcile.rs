@@ -57,16 +57,32 @@ pub async fn tombstones_count_and_a_sighting_restores(store: &dyn Store) {
     assert_eq!((out.deleted, out.unchanged), (2, 0), "{out:?}");
     let again = commit_tombstones(store, run, &t, &gone[..1], 3).await;
     assert_eq!((again.deleted, again.unchanged), (0, 1), "{again:?}");
-    let two = store.record(&t, &[json!(2)]).await.expect("read").expect("2");
-    assert_eq!(two.deleted_at, Some(at(2)), "deleted once, at the first sighting");
+    let two = store
+        .record(&t, &[json!(2)])
+        .await
+        .expect("read")
+        .expect("2");
+    assert_eq!(
+        two.deleted_at,
+        Some(at(2)),
+        "deleted once, at the first sighting"
+    );
     let raw: serde_json::Value = serde_json::from_str(&two.raw).expect("raw is JSON");
-    assert_eq!(raw, json!({"id": 2, "archived": true}), "content kept up to date");
+    assert_eq!(
+        raw,
+        json!({"id": 2, "archived": true}),
+        "content kept up to date"
+    );
     assert_eq!(two.last_change, crate::LastChange::Unchanged);
 
     let back = [row(2, json!({"id": 2, "archived": false}))];
     let out = commit(store, run, "contacts", &t, &back, &state, at(4)).await;
     assert_eq!((out.restored, out.updated), (1, 0), "{out:?}");
-    let two = store.record(&t, &[json!(2)]).await.expect("read").expect("2");
+    let two = store
+        .record(&t, &[json!(2)])
+        .await
+        .expect("read")
+        .expect("2");
     assert_eq!(two.deleted_at, None);
     assert_eq!(two.last_change, crate::LastChange::Restored);
     assert_eq!(two.updated_at, at(4));
@@ -134,10 +150,18 @@ pub async fn sweep_spares_seen_rows_and_refuses_beyond_limits(store: &dyn Store)
     assert_eq!((out.missing, out.applied, out.refused), (2, 2, false));
     let listed = store.list_records(&t, &live).await.expect("list");
     assert_eq!(listed.len(), 8, "9 and 10 deleted");
-    let nine = store.record(&t, &[json!(9)]).await.expect("read").expect("9");
+    let nine = store
+        .record(&t, &[json!(9)])
+        .await
+        .expect("read")
+        .expect("9");
     assert_eq!(nine.deleted_at, Some(at(20)));
     assert_eq!(nine.last_change, crate::LastChange::Deleted);
-    let eight = store.record(&t, &[json!(8)]).await.expect("read").expect("8");
+    let eight = store
+        .record(&t, &[json!(8)])
+        .await
+        .expect("read")
+        .expect("8");
     assert_eq!(eight.deleted_at, None, "written during the scan: spared");
 
     // a later scan sees 9 again (restored) and not 1 (hard deleted)
@@ -190,7 +214,10 @@ pub async fn reconciliations_are_kept_newest_first(store: &dyn Store) {
         .reconciliations(Some("contacts"), 10)
         .await
         .expect("list");
-    assert_eq!(contacts, [done, r(1, "contacts", ReconcileOutcome::Refused)]);
+    assert_eq!(
+        contacts,
+        [done, r(1, "contacts", ReconcileOutcome::Refused)]
+    );
     let all = store.reconciliations(None, 2).await.expect("all");
     let runs: Vec<i64> = all.iter().map(|r| r.run.0).collect();
     assert_eq!(runs, [3, 2]);

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::{
-    ExportedRecord, PageCommit, PageOutcome, ParentRecord, QuarantineRow, RecordQuery,
-    Reconciliation, RunHolder, RunId, RunOutcome, RunRow, StoreError, StoredRecord, StreamState,
+    ExportedRecord, PageCommit, PageOutcome, ParentRecord, QuarantineRow, Reconciliation,
+    RecordQuery, RunHolder, RunId, RunOutcome, RunRow, StoreError, StoredRecord, StreamState,
     Sweep, SweepOutcome, TableSpec,
 };
 
@@ -133,8 +133,7 @@ pub trait RecordStore: Send + Sync {
     async fn sweep_missing(&self, sweep: &Sweep<'_>) -> Result<SweepOutcome, StoreError>;
 
     /// Records a reconciliation (one per run; recording it again replaces it).
-    async fn save_reconciliation(&self, reconciliation: &Reconciliation)
-    -> Result<(), StoreError>;
+    async fn save_reconciliation(&self, reconciliation: &Reconciliation) -> Result<(), StoreError>;
 
     /// The most recent reconciliations, newest first (all streams, or one).
     async fn reconciliations(
