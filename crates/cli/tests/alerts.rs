@@ -370,7 +370,7 @@ async fn alert_rules_are_checked_with_their_place() {
     for expected in [
         "unknown alert rule `no_record`; did you mean `no_records`?",
         "unknown connection `crn`; did you mean `crm`?",
-        "`above` is a share of requests, more than 0% and at most 100%; found `5`",
+        "`above` is a share, more than 0% and at most 100%; found `5`",
         "`for` does not apply to rule `queue_depth`",
         "missing key `stream`",
         "`not-a-url` is not an absolute http(s) URL",

@@ -117,6 +117,10 @@ pub struct SyncCall {
     /// by hand. A run that started after its slot makes the job a no-op.
     #[serde(default)]
     pub slot: Option<i64>,
+    /// Reconcile the stream (a full scan diffed against its table, per its
+    /// `reconcile:`) instead of syncing it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reconcile: bool,
 }
 
 impl SyncCall {
@@ -129,9 +133,10 @@ impl SyncCall {
             kind: SYNC.to_owned(),
             name: self.stream.clone(),
             payload: serde_json::to_string(self).unwrap_or_default(),
-            unique_key: self
-                .slot
-                .map(|slot| format!("{SYNC}:{}:{slot}", self.stream)),
+            unique_key: self.slot.map(|slot| {
+                let what = if self.reconcile { "reconcile" } else { SYNC };
+                format!("{what}:{}:{slot}", self.stream)
+            }),
             priority: SYNC_PRIORITY,
             max_attempts: SYNC_ATTEMPTS,
             run_at,

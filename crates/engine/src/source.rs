@@ -102,6 +102,13 @@ pub trait Source: Send + Sync {
         Ok(vec![event])
     }
 
+    /// The `reconcile:` settings of `stream`, if it has them (what `serve`
+    /// runs a queued reconciliation with). Default: none.
+    fn reconcile_settings(&self, stream: &str) -> Option<holdfast_spec::Reconcile> {
+        let _ = stream;
+        None
+    }
+
     /// How many request chains of `stream` (one per parent, for a child
     /// stream) the engine may run at once. Default 1.
     fn parallel_chains(&self, stream: &str) -> usize {

@@ -246,6 +246,10 @@ impl Source for Sources {
         self.owner(stream).handle_event(stream, event).await
     }
 
+    fn reconcile_settings(&self, stream: &str) -> Option<holdfast_spec::Reconcile> {
+        self.owner(stream).reconcile_settings(stream)
+    }
+
     fn parallel_chains(&self, stream: &str) -> usize {
         self.owner(stream).parallel_chains(stream)
     }

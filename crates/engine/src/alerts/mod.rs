@@ -7,6 +7,7 @@
 pub mod board;
 pub mod delivery;
 pub mod evaluation;
+mod reconcile;
 pub mod rules;
 
 pub use board::{AlertState, Transition, step, transitions};

@@ -75,6 +75,20 @@ pub async fn evaluate(
                 token_expiring(store, connection.as_deref(), *within, now).await?
             }
             AlertCondition::QueueDepth { above } => vec![queue_depth(store, *above, now).await?],
+            AlertCondition::ReconcileRefused { stream } => {
+                let mut out = Vec::new();
+                for s in super::reconcile::streams(spec, stream.as_deref()) {
+                    out.push(super::reconcile::refused(store, s).await?);
+                }
+                out
+            }
+            AlertCondition::CopyDrift { stream, above } => {
+                let mut out = Vec::new();
+                for s in super::reconcile::streams(spec, stream.as_deref()) {
+                    out.push(super::reconcile::drift(store, s, *above).await?);
+                }
+                out
+            }
             AlertCondition::SchemaDrift { stream, window } => {
                 let streams: Vec<&str> = match stream {
                     Some(s) => vec![s.as_str()],
@@ -88,6 +102,11 @@ pub async fn evaluate(
             }
         };
         findings.extend(found.into_iter().map(|f| placed(f, rule)));
+    }
+    for stream in super::reconcile::implicit(spec) {
+        let mut f = super::reconcile::refused(store, stream).await?;
+        f.place = format!("streams.{stream}.reconcile");
+        findings.push(f);
     }
     Ok(findings)
 }

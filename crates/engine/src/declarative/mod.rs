@@ -245,6 +245,10 @@ impl Source for DeclarativeSource {
         Ok(())
     }
 
+    fn reconcile_settings(&self, stream: &str) -> Option<holdfast_spec::Reconcile> {
+        self.spec.stream(stream).and_then(|s| s.reconcile.clone())
+    }
+
     fn parallel_chains(&self, stream: &str) -> usize {
         self.spec
             .stream(stream)

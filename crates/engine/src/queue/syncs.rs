@@ -8,12 +8,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use holdfast_store::prelude::*;
-use holdfast_store::{Finish, Job, RunOutcome, StoreError};
+use holdfast_store::{Finish, Job, Reconciliation, RunOutcome, StoreError};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::lane::Lane;
 use crate::jobs::SyncCall;
+use crate::reconcile::{ReconcileOptions, reconcile_stream};
 use crate::sync::{NoopObserver, RunSummary, SyncOptions, stream_lease, sync_stream_until};
 use crate::{Source, StreamInfo, SyncError};
 
@@ -51,6 +52,16 @@ pub enum SyncJobOutcome {
         holder: String,
         /// When the job looks again.
         until: DateTime<Utc>,
+    },
+    /// A queued reconciliation ended (complete, refused or incomplete: its
+    /// record says which, and why nothing was deleted when nothing was).
+    Reconciled {
+        /// The stream.
+        stream: String,
+        /// The scan's run.
+        run: i64,
+        /// `complete`, `refused`, `incomplete`.
+        outcome: String,
     },
     /// A run started (and ended) after the job's slot: nothing to do.
     Skipped {
@@ -126,10 +137,13 @@ impl SyncHandler {
         }
         let outcome = match superseded(lane, &call).await {
             Ok(true) => Ok(None),
-            Ok(false) => Ok(Some(
+            Ok(false) if call.reconcile => Ok(Some(Ran::Reconcile(
+                self.reconcile_leased(lane, job, &info, &lease, stop).await,
+            ))),
+            Ok(false) => Ok(Some(Ran::Sync(
                 self.sync_leased(lane, job, &info, &call, &lease, stop)
                     .await,
-            )),
+            ))),
             Err(e) => Err(e),
         };
         // the lease goes first, so a worker that claims the job next finds the stream free
@@ -174,9 +188,81 @@ impl SyncHandler {
     }
 }
 
+/// What a sync job ran.
+enum Ran {
+    Sync(Result<RunSummary, SyncError>),
+    Reconcile(Result<Reconciliation, SyncError>),
+}
+
+impl SyncHandler {
+    /// Reconciles the stream while renewing the job's claim and the stream's
+    /// lease; losing either stops the scan after its current page (and
+    /// then nothing is deleted).
+    async fn reconcile_leased(
+        &self,
+        lane: &Lane,
+        job: &Job,
+        info: &StreamInfo,
+        lease: &str,
+        stop: &CancellationToken,
+    ) -> Result<Reconciliation, SyncError> {
+        let Some(settings) = self.source.reconcile_settings(&info.name) else {
+            return Err(SyncError::Source {
+                stream: info.name.clone(),
+                source: crate::SourceError::Other(
+                    "the stream has no `reconcile:` any more (removed since the job was queued?)"
+                        .to_owned(),
+                ),
+            });
+        };
+        let token = stop.child_token();
+        let store: &dyn Store = &*lane.store;
+        let run = reconcile_stream(
+            &*self.source,
+            store,
+            (info, &settings),
+            ReconcileOptions::default(),
+            &NoopObserver,
+            &token,
+        );
+        tokio::pin!(run);
+        let renew = renew(lane, job, lease, &token);
+        tokio::pin!(renew);
+        tokio::select! {
+            result = &mut run => result,
+            () = &mut renew => run.await,
+        }
+    }
+}
+
 /// How a job ends for what its run came to (`None`: a run since its slot
 /// covered it).
-fn ended(stream: String, run: Option<Result<RunSummary, SyncError>>) -> (Finish, SyncJobOutcome) {
+fn ended(stream: String, ran: Option<Ran>) -> (Finish, SyncJobOutcome) {
+    let run = match ran {
+        None => None,
+        Some(Ran::Sync(run)) => Some(run),
+        Some(Ran::Reconcile(Ok(rec))) => {
+            let result = json!({
+                "run": rec.run.0,
+                "reconcile": rec.outcome.as_str(),
+                "upstream": rec.upstream,
+                "missing": rec.missing,
+                "deleted": rec.deleted,
+                "reason": rec.reason,
+            });
+            return (
+                Finish::Done {
+                    result: Some(result.to_string()),
+                },
+                SyncJobOutcome::Reconciled {
+                    stream,
+                    run: rec.run.0,
+                    outcome: rec.outcome.as_str().to_owned(),
+                },
+            );
+        }
+        Some(Ran::Reconcile(Err(e))) => Some(Err(e)),
+    };
     match run {
         None => (
             Finish::Done {
@@ -243,6 +329,10 @@ async fn superseded(lane: &Lane, call: &SyncCall) -> Result<bool, StoreError> {
     else {
         return Ok(false);
     };
+    if call.reconcile {
+        let last = lane.store.reconciliations(Some(&call.stream), 1).await?;
+        return Ok(last.first().is_some_and(|r| r.started_at >= slot));
+    }
     let last = lane.store.runs(Some(&call.stream), 1).await?;
     Ok(last.first().is_some_and(|r| {
         r.started_at >= slot && matches!(r.outcome, RunOutcome::Succeeded | RunOutcome::Failed)

@@ -30,6 +30,8 @@ pub struct ScheduledStream {
     pub name: String,
     /// Its slots.
     pub slots: Slots,
+    /// The slots are for reconciliations (its `reconcile:` schedule), not syncs.
+    pub reconcile: bool,
 }
 
 /// Enqueues a sync job for each scheduled stream's latest slot.
@@ -96,6 +98,22 @@ impl Scheduler {
             streams.push(ScheduledStream {
                 name: name.to_owned(),
                 slots,
+                reconcile: false,
+            });
+        }
+        // reconciliations, on their own slots
+        for stream in &spec.streams {
+            let Some(schedule) = stream.reconcile.as_ref().and_then(|r| r.schedule.as_ref()) else {
+                continue;
+            };
+            let slots = Slots::new(schedule).map_err(|error| ScheduleError {
+                stream: stream.name.clone(),
+                error,
+            })?;
+            streams.push(ScheduledStream {
+                name: stream.name.clone(),
+                slots,
+                reconcile: true,
             });
         }
         Ok(Scheduler::new(store, streams))
@@ -143,11 +161,16 @@ impl Scheduler {
                 due
             } else {
                 // first look since start, the slot's time is gone: was it run?
-                let last_run = self.store.runs(Some(name), 1).await?;
-                let covered = last_run.first().is_some_and(|r| {
-                    r.started_at >= slot
-                        && matches!(r.outcome, RunOutcome::Succeeded | RunOutcome::Failed)
-                });
+                let covered = if entry.stream.reconcile {
+                    let last = self.store.reconciliations(Some(name), 1).await?;
+                    last.first().is_some_and(|r| r.started_at >= slot)
+                } else {
+                    let last_run = self.store.runs(Some(name), 1).await?;
+                    last_run.first().is_some_and(|r| {
+                        r.started_at >= slot
+                            && matches!(r.outcome, RunOutcome::Succeeded | RunOutcome::Failed)
+                    })
+                };
                 if covered {
                     entry.last = Some(slot);
                     continue;
@@ -159,12 +182,18 @@ impl Scheduler {
                 stream: name.to_owned(),
                 full_refresh: false,
                 slot: Some(slot.timestamp()),
+                reconcile: entry.stream.reconcile,
             };
             let enqueued = self.store.enqueue(&[call.to_job(run_at)], now).await?;
             entry.last = Some(slot);
             if let Some(e) = enqueued.first() {
                 if let Enqueued::Created(id) = e {
-                    tracing::info!(stream = name, job = id.0, %slot, %run_at, "scheduled a sync");
+                    let what = if entry.stream.reconcile {
+                        "a reconciliation"
+                    } else {
+                        "a sync"
+                    };
+                    tracing::info!(stream = name, job = id.0, %slot, %run_at, "scheduled {what}");
                 }
                 if run_at > now {
                     self.due.push(run_at);

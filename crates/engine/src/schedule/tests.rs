@@ -71,6 +71,7 @@ fn every(secs: u64, jitter: u64) -> Vec<ScheduledStream> {
     vec![ScheduledStream {
         name: "items".into(),
         slots,
+        reconcile: false,
     }]
 }
 
@@ -186,6 +187,7 @@ async fn the_worker_runs_under_the_lease_and_waits_when_busy() {
         stream: "items".into(),
         full_refresh: false,
         slot: Some(now.timestamp() - 1),
+        reconcile: false,
     };
     store
         .enqueue(&[call.to_job(now)], now)
@@ -277,6 +279,7 @@ async fn a_lease_of_a_process_that_is_gone_is_taken_over() {
         stream: "items".into(),
         full_refresh: false,
         slot: None,
+        reconcile: false,
     };
     store
         .enqueue(&[call.to_job(now)], now)

@@ -126,6 +126,7 @@ pub(crate) async fn trigger_sync(
         stream: name,
         full_refresh: q.full_refresh,
         slot: None,
+        reconcile: false,
     };
     let now = Utc::now();
     let queued = api

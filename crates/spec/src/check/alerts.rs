@@ -121,6 +121,17 @@ pub(crate) fn alert(
             window: window(ctx, 24 * 3600)?,
             stream: stream?,
         },
+        "reconcile_refused" => AlertCondition::ReconcileRefused { stream: stream? },
+        "copy_drift" => {
+            let above = match ctx.require(raw.above.as_ref(), &path, "above", "1%") {
+                Some(v) => share(ctx, &at("above"), v),
+                None => None,
+            };
+            AlertCondition::CopyDrift {
+                stream: stream?,
+                above: above?,
+            }
+        }
         "remote_down" => AlertCondition::RemoteDown {
             window: window(ctx, 5 * 60)?,
             connection: connection?,
@@ -171,6 +182,8 @@ fn keys(rule: &str) -> Option<&'static [&'static str]> {
         "token_expiring" => &["connection", "within"],
         "queue_depth" => &["above"],
         "schema_drift" => &["stream", "for"],
+        "reconcile_refused" => &["stream"],
+        "copy_drift" => &["stream", "above"],
         "remote_down" => &["connection", "for"],
         "deprecation" => &["connection", "for"],
         _ => return None,
@@ -222,9 +235,7 @@ fn share(ctx: &mut Ctx<'_>, path: &str, value: &Scalar) -> Option<f64> {
         Some(_) => {
             ctx.error(
                 path,
-                format!(
-                    "`above` is a share of requests, more than 0% and at most 100%; found `{text}`"
-                ),
+                format!("`above` is a share, more than 0% and at most 100%; found `{text}`"),
                 "write a percentage or a fraction, e.g. `5%` or `0.05`",
             );
             None
@@ -232,7 +243,7 @@ fn share(ctx: &mut Ctx<'_>, path: &str, value: &Scalar) -> Option<f64> {
         None => {
             ctx.error(
                 path,
-                format!("expected a share of requests, found `{text}`"),
+                format!("expected a share, found `{text}`"),
                 "write a percentage or a fraction, e.g. `5%` or `0.05`",
             );
             None

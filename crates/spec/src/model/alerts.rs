@@ -53,6 +53,21 @@ pub enum AlertCondition {
         /// The threshold.
         above: u64,
     },
+    /// The stream's last reconciliation deleted nothing because it was
+    /// refused (`max_delete`) or its scan was incomplete. Every stream with
+    /// `reconcile:` has this rule even when `alerts:` does not name it.
+    ReconcileRefused {
+        /// One stream, or every stream with `reconcile:`.
+        stream: Option<String>,
+    },
+    /// The stream's last reconciliation found the copy off by more than
+    /// `above`: records fetched, changed or missing, as a share of the records upstream.
+    CopyDrift {
+        /// One stream, or every stream with `reconcile:`.
+        stream: Option<String>,
+        /// A share, 0..1.
+        above: f64,
+    },
     /// The remote's response shape changed within `window`.
     SchemaDrift {
         /// One stream, or every stream.
@@ -78,8 +93,10 @@ pub enum AlertCondition {
 
 impl AlertCondition {
     /// Every rule name, as written in the file.
-    pub const NAMES: [&'static str; 7] = [
+    pub const NAMES: [&'static str; 9] = [
         "no_records",
+        "reconcile_refused",
+        "copy_drift",
         "error_rate",
         "token_expiring",
         "queue_depth",
@@ -96,6 +113,8 @@ impl AlertCondition {
             AlertCondition::TokenExpiring { .. } => "token_expiring",
             AlertCondition::QueueDepth { .. } => "queue_depth",
             AlertCondition::SchemaDrift { .. } => "schema_drift",
+            AlertCondition::ReconcileRefused { .. } => "reconcile_refused",
+            AlertCondition::CopyDrift { .. } => "copy_drift",
             AlertCondition::RemoteDown { .. } => "remote_down",
             AlertCondition::Deprecation { .. } => "deprecation",
         }
