@@ -90,5 +90,22 @@ pub(crate) async fn sample_queue(store: Arc<dyn Store>, every: Duration, stop: C
             .map(|o| (now - o.run_at).num_milliseconds().max(0) as f64 / 1000.0)
             .unwrap_or(0.0);
         metrics::gauge!(QUEUE_OLDEST_READY).set(age);
+        sample_reconciliations(&*store).await;
+    }
+}
+
+/// Sets each stream's reconciliation gauges from its last reconciliation
+/// in the store, so one run by `holdfast reconcile` or another process shows too.
+async fn sample_reconciliations(store: &dyn Store) {
+    let recent = match store.reconciliations(None, 1000).await {
+        Ok(recent) => recent,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read reconciliations for /metrics");
+            return;
+        }
+    };
+    let mut seen = HashSet::new();
+    for r in recent.iter().filter(|r| seen.insert(r.stream.clone())) {
+        holdfast_engine::telemetry::reconciled(r);
     }
 }

@@ -90,7 +90,10 @@ pub(crate) async fn run(cli: &Cli, args: &ReconcileArgs) -> anyhow::Result<ExitC
         }
     }
     if args.json {
-        let streams: Vec<_> = done.iter().map(to_json).collect();
+        let streams: Vec<_> = done
+            .iter()
+            .map(holdfast_server::api::views::reconciliation_json)
+            .collect();
         outln!("{}", json!({ "streams": streams }));
     }
     source.disconnect().await;
@@ -165,25 +168,4 @@ fn describe(r: &Reconciliation) -> String {
             reason.as_deref().unwrap_or("")
         ),
     }
-}
-
-/// A reconciliation as `--json` and the admin API show it.
-pub(crate) fn to_json(r: &Reconciliation) -> serde_json::Value {
-    json!({
-        "stream": r.stream,
-        "run": r.run.0,
-        "outcome": r.outcome.as_str(),
-        "action": r.action.as_str(),
-        "started_at": r.started_at.to_rfc3339(),
-        "finished_at": r.finished_at.to_rfc3339(),
-        "upstream": r.upstream,
-        "local": r.local,
-        "fetched": r.fetched,
-        "changed": r.changed,
-        "missing": r.missing,
-        "deleted": r.deleted,
-        "restored": r.restored,
-        "refused": r.refused,
-        "reason": r.reason,
-    })
 }

@@ -49,6 +49,26 @@ pub(crate) async fn run(cli: &Cli, args: &StatusArgs) -> anyhow::Result<ExitCode
             ),
         };
         outln!("  {name:<16} {line}");
+        if let Some(r) = store.reconciliations(Some(name), 1).await?.first() {
+            outln!(
+                "  {:<16} last reconciliation (run {}) {} at {}: upstream {}, local {}, fetched {}, \
+                 changed {}, missing {}, deleted {}{}",
+                "",
+                r.run,
+                r.outcome.as_str().replace('_', " "),
+                r.finished_at.format("%Y-%m-%d %H:%M:%S"),
+                r.upstream,
+                r.local,
+                r.fetched,
+                r.changed,
+                r.missing,
+                r.deleted,
+                r.reason
+                    .as_ref()
+                    .map(|e| format!("\n      {e}"))
+                    .unwrap_or_default()
+            );
+        }
         if let Some(state) = state {
             if let Some(cursor) = state.cursor {
                 outln!("  {:<16} cursor {cursor}", "");
@@ -231,15 +251,17 @@ async fn status_json(
     store: &dyn Store,
     window: std::time::Duration,
 ) -> anyhow::Result<serde_json::Value> {
-    use holdfast_server::api::views::{connections_json, run_json, time};
+    use holdfast_server::api::views::{connections_json, reconciliation_json, run_json, time};
     use serde_json::json;
     let mut streams = Vec::new();
     for name in spec.stream_names() {
         let last = store.runs(Some(name), 1).await?;
         let state = store.load_state(name).await?.unwrap_or_default();
+        let reconciled = store.reconciliations(Some(name), 1).await?;
         streams.push(json!({
             "name": name,
             "last_run": last.first().map(run_json),
+            "last_reconciliation": reconciled.first().map(reconciliation_json),
             "cursor": state.cursor,
             "unfinished_pages": state.progress.map(|p| p.pages),
         }));

@@ -47,7 +47,15 @@ pub(crate) async fn records(
         .runs(Some(&stream.name), 20)
         .await
         .map_err(store_error)?;
-    let freshness = freshness(stream, &runs, Utc::now());
+    let reconciled = api
+        .store
+        .reconciliations(Some(&stream.name), 1)
+        .await
+        .map_err(store_error)?;
+    let mut freshness = freshness(stream, &runs, Utc::now());
+    freshness["last_reconciliation_at"] = reconciled
+        .first()
+        .map_or(Value::Null, |r| Value::from(time(r.finished_at)));
     let inventory = api.store.inventory().await.map_err(store_error)?;
     let table = inventory.tables.into_iter().find(|t| t.name == stream.into);
     let page = match &table {
@@ -232,6 +240,7 @@ fn freshness(stream: &Stream, runs: &[RunRow], now: DateTime<Utc>) -> Value {
         "running": running,
         "stale": stale.unwrap_or(false),
         "stale_after": stream.stale_after.map(|d| humantime::format_duration(d).to_string()),
+        // set by the caller, which reads it
         "last_reconciliation_at": Value::Null,
     })
 }

@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, Utc};
 use holdfast_spec::Spec;
-use holdfast_store::{DriftRow, Job, QuarantineRow, QueueStats, Rejection, RequestRow, RunRow};
+use holdfast_store::{
+    DriftRow, Job, QuarantineRow, QueueStats, Reconciliation, Rejection, RequestRow, RunRow,
+};
 use serde_json::{Value, json};
 
 /// A time as the API writes it: RFC 3339 UTC with milliseconds.
@@ -26,6 +28,27 @@ pub fn run_json(r: &RunRow) -> Value {
         "unchanged": r.outcome_counts.unchanged,
         "quarantined": r.quarantined,
         "error": r.error,
+    })
+}
+
+/// A reconciliation as `holdfast reconcile --json` and `status --json` show it.
+pub fn reconciliation_json(r: &Reconciliation) -> Value {
+    json!({
+        "stream": r.stream,
+        "run": r.run.0,
+        "outcome": r.outcome.as_str(),
+        "action": r.action.as_str(),
+        "started_at": time(r.started_at),
+        "finished_at": time(r.finished_at),
+        "upstream": r.upstream,
+        "local": r.local,
+        "fetched": r.fetched,
+        "changed": r.changed,
+        "missing": r.missing,
+        "deleted": r.deleted,
+        "restored": r.restored,
+        "refused": r.refused,
+        "reason": r.reason,
     })
 }
 
