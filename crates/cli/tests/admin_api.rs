@@ -124,5 +124,5 @@ async fn the_admin_api_answers_as_its_openapi_document_says() {
         String::from_utf8_lossy(&out.stderr),
         serve.stderr()
     );
-    assert!(text.contains("16 selected / 16 total"), "{text}");
+    assert!(text.contains("19 selected / 19 total"), "{text}");
 }

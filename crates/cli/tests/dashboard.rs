@@ -42,6 +42,7 @@ streams:
     paginate: {{ type: cursor, next: "$.meta.next_cursor", param: cursor }}
     records: "$.data[*]"
     primary_key: id
+    reconcile: {{ missing: report }}
   invoices:
     connection: crm
     request: {{ path: /no-such-endpoint/invoices }}
@@ -181,6 +182,43 @@ impl Browser {
         text.as_str().map(str::to_owned)
     }
 
+    /// Clicks the first element matching `css` (which must be there).
+    async fn click(&self, css: &str) {
+        let found = self
+            .call(
+                "POST",
+                &format!("{}/element", self.session()),
+                Some(json!({ "using": "css selector", "value": css })),
+            )
+            .await;
+        let id = found[ELEMENT].as_str().expect("an element").to_owned();
+        self.call(
+            "POST",
+            &format!("{}/element/{id}/click", self.session()),
+            Some(json!({})),
+        )
+        .await;
+    }
+
+    /// Waits until the text of `css` contains every one of `wanted`; the text.
+    async fn wait_text(&self, css: &str, wanted: &[&str]) -> String {
+        let deadline = Instant::now() + PAGE_DEADLINE;
+        loop {
+            let text = self.text(css).await.unwrap_or_default();
+            if wanted.iter().all(|w| text.contains(w)) {
+                return text;
+            }
+            if Instant::now() > deadline {
+                let shot = save(&self.screenshot().await, "dashboard-failure.png");
+                panic!(
+                    "`{css}` did not show {wanted:?} within {PAGE_DEADLINE:?}: {text}\nscreenshot: {}",
+                    shot.display()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     async fn screenshot(&self) -> Vec<u8> {
         let png = self
             .call("GET", &format!("{}/screenshot", self.session()), None)
@@ -235,6 +273,7 @@ async fn the_dashboard_shows_streams_and_a_firing_alert_in_chromium() {
     sandbox.write_config(&connector(&mock.url()));
     // `invoices` fails (the mock has no such endpoint), so the exit code is not 0.
     let synced = sandbox.run(&["sync"]).await;
+    sandbox.run(&["reconcile", "contacts"]).await.expect_code(0);
     let serve = Serve::start(&sandbox, &[], &[("HOLDFAST_ADMIN_TOKEN", TOKEN)]).await;
 
     // The static page is open; the API behind it is not.
@@ -311,6 +350,43 @@ async fn the_dashboard_shows_streams_and_a_firing_alert_in_chromium() {
     assert!(png.starts_with(b"\x89PNG"), "a PNG");
     let path = save(&png, "dashboard.png");
     println!("dashboard screenshot: {}", path.display());
+
+    // The stream view: click a stream, see its runs, reconciliation and
+    // records, and sync it now.
+    browser.click("button[data-open='contacts']").await;
+    browser.wait_text("#stream-name", &["contacts"]).await;
+    browser
+        .wait_text("#stream-runs tbody", &["succeeded"])
+        .await;
+    let rec = browser
+        .wait_text("#stream-reconciliation", &["complete", "upstream"])
+        .await;
+    assert!(rec.contains("report"), "{rec}");
+    let records = browser
+        .wait_text("#stream-records tbody", &["\"id\":1,", "\"id\":20,"])
+        .await;
+    assert_eq!(
+        records.lines().count(),
+        20,
+        "a page of 20 records: {records}"
+    );
+    let quarantine = browser
+        .text("#stream-quarantine tbody")
+        .await
+        .unwrap_or_default();
+    assert!(quarantine.contains("Nothing quarantined"), "{quarantine}");
+    browser.click("#stream-sync").await;
+    browser.wait_text("#stream-message", &["Sync queued"]).await;
+    let png = browser.screenshot().await;
+    let path = save(&png, "dashboard-stream.png");
+    println!("stream view screenshot: {}", path.display());
+    let queued = common::jobs(&sandbox.pool().await).await;
+    assert!(
+        queued
+            .iter()
+            .any(|j| j.kind == "sync" && j.name == "contacts"),
+        "the button queued a sync: {queued:?}"
+    );
 }
 
 /// Saves `png` as `name` in the artifacts dir; its path.

@@ -59,8 +59,10 @@ fn report(out: &common::Output) -> Value {
 }
 
 fn counts(r: &Value) -> [u64; 7] {
-    ["upstream", "local", "fetched", "changed", "missing", "deleted", "restored"]
-        .map(|k| r[k].as_u64().unwrap_or_else(|| panic!("`{k}` in {r}")))
+    [
+        "upstream", "local", "fetched", "changed", "missing", "deleted", "restored",
+    ]
+    .map(|k| r[k].as_u64().unwrap_or_else(|| panic!("`{k}` in {r}")))
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -89,11 +91,10 @@ async fn reconciliation_finds_exactly_the_silent_deletes_and_edits() {
     let (live, dead) = rows(&pool).await;
     assert_eq!(dead, [3, 17, 40]);
     assert_eq!(live.len(), 47);
-    let version: i64 =
-        sqlx::query_scalar("SELECT _raw ->> '$.version' FROM contacts WHERE id = 5")
-            .fetch_one(&pool)
-            .await
-            .expect("read 5");
+    let version: i64 = sqlx::query_scalar("SELECT _raw ->> '$.version' FROM contacts WHERE id = 5")
+        .fetch_one(&pool)
+        .await
+        .expect("read 5");
     assert_eq!(version, 2, "the silent edit is in the copy");
 
     // the human line says the same

@@ -174,6 +174,7 @@ impl Server {
             store: store.clone(),
             token: options.admin_token.clone(),
             read_token: options.read_token.clone(),
+            source: source.clone(),
         }));
         let actions = crate::api::action_router(Arc::new(ActionIntake {
             spec: spec.clone(),

@@ -16,7 +16,7 @@ use crate::error::{bind_err, db_err};
 use crate::quarantine::QuarantineRecord;
 use crate::runs::{RUN_COLUMNS, RunRecord};
 use crate::store::PgStore;
-use crate::table::{META_COLUMNS, MetaRecord, json_of, key_list, quote, sql_type};
+use crate::table::{META_COLUMNS, MetaRecord, SEQ_COLUMN, json_of, key_list, quote, sql_type};
 use crate::values::count;
 use crate::values::{identity, key_texts, mapped_text};
 
@@ -196,6 +196,7 @@ pub(crate) async fn records(
     select.extend(table.columns.iter().map(json_of));
     select.push("s._raw::text".to_owned());
     select.extend(META_COLUMNS[1..].iter().map(|c| format!("s.{c}")));
+    select.push("s._seq".to_owned());
     let mut args = PgArguments::default();
     args.add(i64::from(query.limit))
         .map_err(bind_err(&context))?;
@@ -233,13 +234,22 @@ pub(crate) async fn records(
     if !query.deleted {
         filters.push("s._deleted_at IS NULL".to_owned());
     }
+    let order = match query.changed_after {
+        Some(after) => {
+            args.add(after).map_err(bind_err(&context))?;
+            n += 1;
+            filters.push(format!("s._seq > ${n}"));
+            "s._seq".to_owned()
+        }
+        None => keys.clone(),
+    };
     let filter = if filters.is_empty() {
         String::new()
     } else {
         format!("WHERE {}", filters.join(" AND "))
     };
     let sql = format!(
-        "SELECT {} FROM {} AS s {filter} ORDER BY {keys} LIMIT $1",
+        "SELECT {} FROM {} AS s {filter} ORDER BY {order} LIMIT $1",
         select.join(", "),
         quote(&table.name)
     );
@@ -292,6 +302,7 @@ pub(crate) async fn import_records(
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut last_seen, mut last_run, mut last_change, mut version, mut deleted_at) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut seq: Vec<Option<i64>> = Vec::new();
     for (i, r) in records.iter().enumerate() {
         if last.get(&identity(&r.key)) != Some(&i) {
             continue;
@@ -325,6 +336,7 @@ pub(crate) async fn import_records(
         last_change.push(r.last_change.code() as i32);
         version.push(r.version.clone());
         deleted_at.push(r.deleted_at);
+        seq.push(r.seq);
     }
     let mut arrays = Vec::new();
     let mut aliases = Vec::new();
@@ -354,6 +366,7 @@ pub(crate) async fn import_records(
         ("last_change", "int4", ""),
         ("version", "text", ""),
         ("deleted_at", "timestamptz", ""),
+        ("seq", "int8", ""),
     ] {
         arrays.push(next(ty));
         aliases.push(alias.to_owned());
@@ -362,9 +375,15 @@ pub(crate) async fn import_records(
     let mut names: Vec<String> = table.primary_key.iter().map(|c| quote(c)).collect();
     names.extend(table.columns.iter().map(|c| quote(&c.name)));
     names.extend(META_COLUMNS.iter().map(|c| (*c).to_owned()));
+    names.push(SEQ_COLUMN.to_owned());
+    // a row imported without a change number keeps (or, by the table's
+    // trigger, gets) one of this store's
     let set: Vec<String> = names[nkeys..]
         .iter()
-        .map(|c| format!("{c} = excluded.{c}"))
+        .map(|c| match c.as_str() {
+            SEQ_COLUMN => format!("{c} = coalesce(excluded.{c}, {}.{c})", quote(&table.name)),
+            _ => format!("{c} = excluded.{c}"),
+        })
         .collect();
     let sql = format!(
         "INSERT INTO {} ({}) SELECT {} FROM UNNEST({}) AS u({}) ON CONFLICT ({}) DO UPDATE SET {}",
@@ -392,10 +411,24 @@ pub(crate) async fn import_records(
     args.add(last_change).map_err(bind_err(&context))?;
     args.add(version).map_err(bind_err(&context))?;
     args.add(deleted_at).map_err(bind_err(&context))?;
+    args.add(seq).map_err(bind_err(&context))?;
+    crate::table::lock_for_changes(&mut *conn, &[&table.name])
+        .await
+        .map_err(db_err(&context))?;
     sqlx::query_with(AssertSqlSafe(sql), args)
         .execute(&mut *conn)
         .await
         .map_err(db_err(&context))?;
+    // numbers imported verbatim: the sequence goes on above them
+    let seq_name = crate::table::seq_name(&table.name);
+    sqlx::query(AssertSqlSafe(format!(
+        "SELECT setval('{seq_name}', greatest((SELECT coalesce(max(_seq), 1) FROM {}), \
+         (SELECT last_value FROM {seq_name})))",
+        quote(&table.name)
+    )))
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err(&context))?;
     Ok(())
 }
 

@@ -26,6 +26,9 @@ pub(crate) async fn sweep(store: &PgStore, sweep: &Sweep<'_>) -> Result<SweepOut
     );
     let missing_rows = "_deleted_at IS NULL AND _last_run <> $1 AND _last_seen < $2";
     let mut tx = store.pool.begin().await.map_err(db_err(&context))?;
+    crate::table::lock_for_changes(&mut tx, &[&sweep.table.name])
+        .await
+        .map_err(db_err(&context))?;
     let (live, missing): (i64, i64) = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT count(*) FILTER (WHERE _deleted_at IS NULL), \
          count(*) FILTER (WHERE {missing_rows}) FROM {name}"

@@ -48,6 +48,12 @@ impl RecordStore for PgStore {
                 ));
             }
             Some((_, columns)) => {
+                for sql in table::change_feed_sql(spec) {
+                    sqlx::query(AssertSqlSafe(sql))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err(&context))?;
+                }
                 // Mapped columns are additive: new ones are added, old ones stay.
                 let known: Vec<String> = serde_json::from_str::<Vec<Value>>(&columns)
                     .unwrap_or_default()
@@ -81,6 +87,12 @@ impl RecordStore for PgStore {
                     .execute(&mut *tx)
                     .await
                     .map_err(db_err(&context))?;
+                for sql in table::change_feed_sql(spec) {
+                    sqlx::query(AssertSqlSafe(sql))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err(&context))?;
+                }
                 let names: Vec<String> = spec.columns.iter().map(|c| c.name.clone()).collect();
                 sqlx::query(
                     "INSERT INTO _holdfast_tables (name, primary_key, columns, created_at) \
@@ -165,6 +177,9 @@ impl RecordStore for PgStore {
         let upserts = Upsert::new((page.table, Mode::Live), page.records)?;
         let tombstones = Upsert::new((page.table, Mode::Tombstone), page.tombstones)?;
         let mut tx = self.pool.begin().await.map_err(db_err(&context))?;
+        table::lock_for_changes(&mut tx, &[&page.table.name])
+            .await
+            .map_err(db_err(&context))?;
         let mut outcome = upserts.apply(&mut tx, page.run, page.now).await?;
         let dead = tombstones.apply(&mut tx, page.run, page.now).await?;
         outcome.deleted += dead.deleted;

@@ -42,6 +42,9 @@ pub(crate) struct MetaRecord {
     version: Option<String>,
     #[sqlx(rename = "_deleted_at")]
     deleted_at: Option<DateTime<Utc>>,
+    /// Read where selected (exports, the change feed).
+    #[sqlx(rename = "_seq", default)]
+    seq: Option<i64>,
 }
 
 impl MetaRecord {
@@ -86,6 +89,7 @@ impl MetaRecord {
             last_change: LastChange::try_from(i64::from(self.last_change))?,
             version: self.version,
             deleted_at: self.deleted_at,
+            seq: self.seq,
         })
     }
 }
@@ -164,12 +168,66 @@ pub(crate) fn check(table: &TableSpec) -> Result<(), StoreError> {
             format!("`{}` holds a NUL character; rename it", c.escape_debug()),
         ));
     }
-    if let Some(c) = names().skip(1).find(|c| META_COLUMNS.contains(&c.as_str())) {
+    if let Some(c) = names()
+        .skip(1)
+        .find(|c| META_COLUMNS.contains(&c.as_str()) || c.as_str() == SEQ_COLUMN)
+    {
         return Err(StoreError::new(
             StoreErrorKind::Schema,
             context(),
             format!("column `{c}` clashes with a holdfast metadata column; rename it"),
         ));
+    }
+    Ok(())
+}
+
+/// The change sequence column (see [`change_feed_sql`]).
+pub(crate) const SEQ_COLUMN: &str = "_seq";
+
+/// The name of `table`'s change sequence: short and the same in every
+/// process (a hash of the table name), so long table names fit.
+pub(crate) fn seq_name(table: &str) -> String {
+    // FNV-1a, 64 bits
+    let hash = table.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    format!("_holdfast_seq_{hash:016x}")
+}
+
+/// The statements that give `table` its change feed (idempotent): the
+/// `_seq` column, its sequence, index and trigger, and numbers for rows
+/// that have none (a table from before the feed), in key order.
+pub(crate) fn change_feed_sql(table: &TableSpec) -> Vec<String> {
+    let name = quote(&table.name);
+    let seq = seq_name(&table.name);
+    vec![
+        format!("ALTER TABLE {name} ADD COLUMN IF NOT EXISTS _seq bigint"),
+        format!("CREATE SEQUENCE IF NOT EXISTS {seq}"),
+        format!("CREATE INDEX IF NOT EXISTS {seq}_i ON {name} (_seq)"),
+        format!(
+            "CREATE OR REPLACE TRIGGER {seq}_t BEFORE INSERT OR UPDATE ON {name} \
+             FOR EACH ROW EXECUTE FUNCTION _holdfast_next_seq('{seq}')"
+        ),
+        format!("UPDATE {name} SET _seq = nextval('{seq}') WHERE _seq IS NULL",),
+    ]
+}
+
+/// Takes the advisory lock of each of `tables` (in name order, so two
+/// writers never wait on each other in a circle) until the transaction
+/// ends: a table's writers commit one after another, so its change numbers
+/// follow commit order.
+pub(crate) async fn lock_for_changes(
+    conn: &mut sqlx::PgConnection,
+    tables: &[&str],
+) -> Result<(), sqlx::Error> {
+    let mut names: Vec<&str> = tables.to_vec();
+    names.sort_unstable();
+    names.dedup();
+    for name in names {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))")
+            .bind(format!("holdfast:changes:{name}"))
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }
@@ -192,7 +250,8 @@ pub(crate) fn create_sql(table: &TableSpec) -> String {
          _first_seen timestamptz NOT NULL,\n    _updated_at timestamptz NOT NULL,\n    \
          _updated_run bigint NOT NULL,\n    _last_seen timestamptz NOT NULL,\n    \
          _last_run bigint NOT NULL,\n    _last_change integer NOT NULL,\n    \
-         _version text COLLATE \"C\",\n    _deleted_at timestamptz,\n    PRIMARY KEY ({pk})\n)",
+         _version text COLLATE \"C\",\n    _deleted_at timestamptz,\n    _seq bigint,\n    \
+         PRIMARY KEY ({pk})\n)",
         name = quote(&table.name),
         pk = key_list(table),
     )

@@ -35,7 +35,7 @@ async fn concurrent_opens_migrate_once() {
         .fetch_one(stores[0].pool())
         .await
         .expect("count migrations");
-    assert_eq!(applied, 10, "every migration once");
+    assert_eq!(applied, 11, "every migration once");
     for store in &stores {
         store
             .save_state("s", &StreamState::default(), at(0))

@@ -13,7 +13,7 @@ use crate::error::db_err;
 use crate::quarantine::QuarantineRecord;
 use crate::runs::{RUN_COLUMNS, RunRecord};
 use crate::store::SqliteStore;
-use crate::table::{META_COLUMNS, MetaRecord, key_list, quote};
+use crate::table::{META_COLUMNS, MetaRecord, SEQ_COLUMN, key_list, quote};
 use crate::time::{from_opt_text, from_text, to_text};
 use crate::upsert::{bind_key, bind_value};
 
@@ -196,6 +196,7 @@ pub(crate) async fn records(
             .map(|c| format!("json_quote({})", quote(&c.name))),
     );
     select.extend(META_COLUMNS.iter().map(|c| (*c).to_owned()));
+    select.push(SEQ_COLUMN.to_owned());
     let mut args = SqliteArguments::default();
     let mut filters = Vec::new();
     for (op, key, what) in [
@@ -232,6 +233,14 @@ pub(crate) async fn records(
     if !query.deleted {
         filters.push("_deleted_at IS NULL".to_owned());
     }
+    let order = match query.changed_after {
+        Some(after) => {
+            args.add(after).map_err(bind)?;
+            filters.push("_seq > ?".to_owned());
+            "_seq".to_owned()
+        }
+        None => keys.clone(),
+    };
     args.add(i64::from(query.limit)).map_err(bind)?;
     let filter = if filters.is_empty() {
         String::new()
@@ -239,7 +248,7 @@ pub(crate) async fn records(
         format!("WHERE {}", filters.join(" AND "))
     };
     let sql = format!(
-        "SELECT {} FROM {} {filter} ORDER BY {keys} LIMIT ?",
+        "SELECT {} FROM {} {filter} ORDER BY {order} LIMIT ?",
         select.join(", "),
         quote(&table.name)
     );
@@ -280,10 +289,16 @@ pub(crate) async fn import_records(
     let mut names: Vec<String> = table.primary_key.iter().map(|c| quote(c)).collect();
     names.extend(table.columns.iter().map(|c| quote(&c.name)));
     names.extend(META_COLUMNS.iter().map(|c| (*c).to_owned()));
+    names.push(SEQ_COLUMN.to_owned());
     let width = names.len();
+    // a row imported without a change number keeps (or, by the table's
+    // trigger, gets) one of this store's
     let set: Vec<String> = names[table.primary_key.len()..]
         .iter()
-        .map(|c| format!("{c} = excluded.{c}"))
+        .map(|c| match c.as_str() {
+            SEQ_COLUMN => format!("{c} = coalesce(excluded.{c}, {}.{c})", quote(&table.name)),
+            _ => format!("{c} = excluded.{c}"),
+        })
         .collect();
     let per = (PARAMS_PER_STATEMENT / width).max(1);
     let row_marks = format!("({})", vec!["?"; width].join(", "));
@@ -348,6 +363,7 @@ fn bind_record(
     args.add(record.last_change.code()).map_err(err)?;
     args.add(record.version.clone()).map_err(err)?;
     args.add(record.deleted_at.map(to_text)).map_err(err)?;
+    args.add(record.seq).map_err(err)?;
     Ok(())
 }
 

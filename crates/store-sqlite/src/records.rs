@@ -48,6 +48,7 @@ impl RecordStore for SqliteStore {
             }
             Some((_, columns)) => {
                 table::add_event_columns(&mut tx, spec).await?;
+                table::add_change_feed(&mut tx, spec).await?;
                 // Mapped columns are additive: new ones are added, old ones stay.
                 let mut entries: Vec<serde_json::Value> =
                     serde_json::from_str(&columns).unwrap_or_default();
@@ -81,6 +82,7 @@ impl RecordStore for SqliteStore {
                     .execute(&mut *tx)
                     .await
                     .map_err(db_err(&context))?;
+                table::add_change_feed(&mut tx, spec).await?;
                 let entries: Vec<serde_json::Value> =
                     spec.columns.iter().map(column_entry).collect();
                 sqlx::query(

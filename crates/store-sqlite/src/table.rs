@@ -45,6 +45,9 @@ pub(crate) struct MetaRecord {
     version: Option<String>,
     #[sqlx(rename = "_deleted_at")]
     deleted_at: Option<String>,
+    /// Read where selected (exports, the change feed).
+    #[sqlx(rename = "_seq", default)]
+    seq: Option<i64>,
 }
 
 impl MetaRecord {
@@ -85,13 +88,17 @@ impl MetaRecord {
             last_change: LastChange::try_from(self.last_change)?,
             version: self.version,
             deleted_at: from_opt_text(self.deleted_at.as_deref())?,
+            seq: self.seq,
         })
     }
 }
 
-/// Metadata columns written only by webhook events (NULL otherwise), added
-/// to stream tables created before events existed.
-const EVENT_COLUMNS: [&str; 2] = ["_version", "_deleted_at"];
+/// Metadata columns added to stream tables created before they existed:
+/// `_version` and `_deleted_at` (webhook events, tombstones) and `_seq`.
+const EVENT_COLUMNS: [&str; 3] = ["_version", "_deleted_at", SEQ_COLUMN];
+
+/// The change sequence column: set by the table's triggers (see [`change_feed_sql`]).
+pub(crate) const SEQ_COLUMN: &str = "_seq";
 
 /// `name` quoted as an SQL identifier.
 pub(crate) fn quote(name: &str) -> String {
@@ -129,7 +136,7 @@ pub(crate) fn check(table: &TableSpec) -> Result<(), StoreError> {
         .primary_key
         .iter()
         .chain(table.columns.iter().map(|c| &c.name))
-        .find(|c| META_COLUMNS.contains(&c.as_str()))
+        .find(|c| META_COLUMNS.contains(&c.as_str()) || c.as_str() == SEQ_COLUMN)
     {
         return Err(StoreError::new(
             StoreErrorKind::Schema,
@@ -167,10 +174,65 @@ pub(crate) fn create_sql(table: &TableSpec) -> String {
          _first_seen TEXT NOT NULL,\n    _updated_at TEXT NOT NULL,\n    \
          _updated_run INTEGER NOT NULL,\n    _last_seen TEXT NOT NULL,\n    \
          _last_run INTEGER NOT NULL,\n    _last_change INTEGER NOT NULL,\n    \
-         _version TEXT,\n    _deleted_at TEXT,\n    PRIMARY KEY ({pk})\n)",
+         _version TEXT,\n    _deleted_at TEXT,\n    _seq INTEGER,\n    PRIMARY KEY ({pk})\n)",
         name = quote(&table.name),
         pk = key_list(table),
     )
+}
+
+/// The change feed's index and triggers of `table` (idempotent): a row
+/// inserted without a `_seq`, or updated so that its content (`_raw`) or
+/// liveness (`_deleted_at`) changes without the statement setting `_seq`
+/// itself, gets the table's next number. Writes are serialized (one writer
+/// at a time), so numbers follow commit order.
+pub(crate) fn change_feed_sql(table: &TableSpec) -> [String; 3] {
+    let name = quote(&table.name);
+    let named = |suffix: &str| quote(&format!("{}__holdfast_{suffix}", table.name));
+    let next = format!(
+        "UPDATE {name} SET _seq = (SELECT coalesce(max(_seq), 0) + 1 FROM {name}) \
+         WHERE rowid = NEW.rowid"
+    );
+    [
+        format!(
+            "CREATE INDEX IF NOT EXISTS {} ON {name} (_seq)",
+            named("seq")
+        ),
+        format!(
+            "CREATE TRIGGER IF NOT EXISTS {} AFTER INSERT ON {name} FOR EACH ROW \
+             WHEN NEW._seq IS NULL BEGIN {next}; END",
+            named("seq_insert")
+        ),
+        format!(
+            "CREATE TRIGGER IF NOT EXISTS {} AFTER UPDATE OF _raw, _deleted_at ON {name} \
+             FOR EACH ROW WHEN (OLD._raw IS NOT NEW._raw OR OLD._deleted_at IS NOT NEW._deleted_at) \
+             AND NEW._seq IS OLD._seq BEGIN {next}; END",
+            named("seq_update")
+        ),
+    ]
+}
+
+/// Creates the change feed's index and triggers; rows without a number
+/// (a table from before the feed) are numbered in rowid order.
+pub(crate) async fn add_change_feed(
+    conn: &mut SqliteConnection,
+    table: &TableSpec,
+) -> Result<(), StoreError> {
+    let context = format!("preparing the change feed of `{}`", table.name);
+    for sql in change_feed_sql(table) {
+        sqlx::query(AssertSqlSafe(sql))
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err(&context))?;
+    }
+    let name = quote(&table.name);
+    sqlx::query(AssertSqlSafe(format!(
+        "UPDATE {name} SET _seq = (SELECT coalesce(max(_seq), 0) FROM {name}) + rowid \
+         WHERE _seq IS NULL"
+    )))
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err(&context))?;
+    Ok(())
 }
 
 /// Adds the event metadata columns an existing stream table lacks.
@@ -186,8 +248,13 @@ pub(crate) async fn add_event_columns(
         .map_err(db_err(&context))?;
     for column in EVENT_COLUMNS {
         if !existing.iter().any(|c| c == column) {
+            let kind = if column == SEQ_COLUMN {
+                "INTEGER"
+            } else {
+                "TEXT"
+            };
             sqlx::query(AssertSqlSafe(format!(
-                "ALTER TABLE {} ADD COLUMN {column} TEXT",
+                "ALTER TABLE {} ADD COLUMN {column} {kind}",
                 quote(&table.name)
             )))
             .execute(&mut *conn)

@@ -64,6 +64,9 @@ pub struct RecordQuery {
     pub updated_since: Option<DateTime<Utc>>,
     /// Tombstoned rows (`_deleted_at` set) too; without it they are left out.
     pub deleted: bool,
+    /// The change feed: only rows whose change sequence is above this,
+    /// in change order (`seq`) instead of key order.
+    pub changed_after: Option<i64>,
     /// At most this many rows.
     pub limit: u32,
 }
@@ -108,8 +111,12 @@ pub struct ExportedRecord {
     pub last_change: LastChange,
     /// The version of the last webhook event applied.
     pub version: Option<String>,
-    /// When a webhook delete event tombstoned it.
+    /// When it was tombstoned (a webhook delete event, `deleted_when:` or a reconciliation).
     pub deleted_at: Option<DateTime<Utc>>,
+    /// Its place in the table's change sequence: every write that changes
+    /// a row's content or liveness gives it the next number, in commit
+    /// order (`None` where a store has not numbered it).
+    pub seq: Option<i64>,
 }
 
 /// A quarantine row as exported and imported: open or resolved, with its id

@@ -8,13 +8,12 @@ use std::sync::Arc;
 use holdfast_records::{Shape, cursor_max, cursor_readable};
 use holdfast_spec::OnInvalid;
 use holdfast_store::prelude::*;
-use holdfast_store::{
-    DriftRow, PageCommit, PageOutcome, Progress, QuarantinedRecord, RecordRow, RunId, StreamState,
-};
+use holdfast_store::{DriftRow, PageCommit, PageOutcome, Progress, RunId, StreamState};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use super::Observer;
+use super::rows::{Prepared, prepare_rows};
 use crate::SyncError;
 use crate::source::{Page, ReadScope, Source, StreamInfo};
 
@@ -84,27 +83,6 @@ pub(super) struct Run<'a> {
 /// evidence (an optional field may be absent from a handful of records),
 /// except when the path matched nothing in a whole stream's run.
 const MAP_EMPTY_RECORDS: u64 = 10;
-
-/// A page turned into rows, ready to commit.
-struct Prepared {
-    rows: Vec<RecordRow>,
-    /// Records `deleted_when:` marks deleted: written as tombstones.
-    tombstones: Vec<RecordRow>,
-    quarantined: Vec<QuarantinedRecord>,
-    /// The shape of every record of the page, valid or not (drift is reported from it).
-    shape: Shape,
-    /// The shape the known one grows by: every record, or under
-    /// `contract: freeze` only the accepted ones (a rejected new field must
-    /// stay new).
-    /// `None`: the same as `shape` (nothing is rejected for being new).
-    accepted: Option<Shape>,
-    /// The page was shorter than asked yet not the last: `(asked, got)`.
-    capped: Option<(u64, u64)>,
-    /// Per mapped column: its path found a value in some record of the page.
-    matched: Vec<bool>,
-    /// The last page of a stream without a parent: the run's last page.
-    last: bool,
-}
 
 impl<'a> Run<'a> {
     pub(super) fn new(
@@ -541,63 +519,5 @@ impl<'a> Run<'a> {
             })
             .await
             .map_err(SyncError::store(name))
-    }
-}
-
-/// Records to rows: checked against the stream's rules (key, schema,
-/// contract, map) and written once as JSON; invalid records go to quarantine
-/// with every violation. Every record also feeds the page's shape.
-fn prepare_rows(
-    records: Vec<Value>,
-    key: &[String],
-    rules: &holdfast_records::RecordRules,
-    known: Option<&Shape>,
-) -> Prepared {
-    let frozen = rules.contract == holdfast_spec::Contract::Freeze;
-    let mut rows = Vec::with_capacity(records.len());
-    let mut tombstones = Vec::new();
-    let mut quarantined = Vec::new();
-    let mut matched = vec![false; rules.columns().len()];
-    let mut shape = Shape::default();
-    let mut accepted = Shape::default();
-    for record in records {
-        shape.observe(&record);
-        let raw = serde_json::to_string(&record).unwrap_or_default();
-        match rules.check_noting(&record, key, known, &mut matched) {
-            Ok(checked) => {
-                if frozen {
-                    accepted.observe(&record);
-                }
-                let row = RecordRow {
-                    key: checked.key,
-                    raw,
-                    values: checked.values,
-                };
-                if checked.deleted {
-                    tombstones.push(row);
-                } else {
-                    rows.push(row);
-                }
-            }
-            Err(violations) => {
-                let reason = holdfast_records::summarize(&violations);
-                tracing::info!(%reason, "record quarantined");
-                quarantined.push(QuarantinedRecord {
-                    reason,
-                    raw,
-                    violations,
-                });
-            }
-        }
-    }
-    Prepared {
-        rows,
-        tombstones,
-        quarantined,
-        shape,
-        accepted: frozen.then_some(accepted),
-        capped: None,
-        matched,
-        last: false,
     }
 }

@@ -14,6 +14,7 @@ mod chain;
 mod lease;
 mod observer;
 mod plan;
+mod rows;
 mod waves;
 
 pub(crate) use lease::take as take_lease;

@@ -96,6 +96,11 @@ pub(crate) async fn streams(State(api): State<Arc<ApiState>>) -> Answer {
             .iter()
             .find(|r| r.outcome == RunOutcome::Succeeded)
             .and_then(|r| r.finished_at);
+        let reconciled = api
+            .store
+            .reconciliations(Some(&s.name), 1)
+            .await
+            .map_err(store_error)?;
         list.push(json!({
             "name": s.name,
             "connection": s.connection,
@@ -103,6 +108,8 @@ pub(crate) async fn streams(State(api): State<Arc<ApiState>>) -> Answer {
             "parent": s.for_each.as_ref().map(|f| f.stream.clone()),
             "last_run": runs.first().map(run_json),
             "last_success_at": last_success.map(time),
+            "reconcile": s.reconcile.is_some(),
+            "last_reconciliation": reconciled.first().map(super::views::reconciliation_json),
         }));
     }
     Ok(Json(json!({ "streams": list })).into_response())

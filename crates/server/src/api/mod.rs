@@ -14,12 +14,14 @@
 mod actions;
 mod alerts;
 mod auth;
+mod changes;
 mod charts;
 mod handlers;
 mod openapi;
 mod records;
 mod routes;
 mod state;
+mod stream_actions;
 pub mod views;
 
 pub(crate) use actions::{ActionIntake, action_router};

@@ -79,14 +79,44 @@ fn list_params() -> Value {
 
 fn spec(streams: &[&str], actions: &[&str]) -> Value {
     let mut doc = base(streams, actions);
-    let (path, schemas) = records(streams);
-    if let Some(paths) = doc["paths"].as_object_mut() {
-        paths.extend(path.as_object().cloned().unwrap_or_default());
-    }
-    if let Some(all) = doc["components"]["schemas"].as_object_mut() {
-        all.extend(schemas.as_object().cloned().unwrap_or_default());
+    for (path, schemas) in [records(streams), changes(streams)] {
+        if let Some(paths) = doc["paths"].as_object_mut() {
+            paths.extend(path.as_object().cloned().unwrap_or_default());
+        }
+        if let Some(all) = doc["components"]["schemas"].as_object_mut() {
+            all.extend(schemas.as_object().cloned().unwrap_or_default());
+        }
     }
     doc
+}
+
+/// `GET /api/streams/{name}/changes` and the schemas of its answer.
+fn changes(streams: &[&str]) -> (Value, Value) {
+    let path = json!({
+    "/api/streams/{name}/changes": { "get": {
+                "summary": "The change feed of a stream's local copy: rows created, updated or deleted after the cursor, in commit order, each once as it is now (compacted per key). Follow `next` to see every change exactly once, even while syncs and webhooks write. Readable with the admin token or the read-only token.",
+                "parameters": [
+                    name_param(streams),
+                    { "name": "after", "in": "query", "required": false, "description": "The cursor: 0 (the default) from the start, else the `cursor` of the last answer.", "schema": { "type": "integer", "minimum": 0, "default": 0 } },
+                    { "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": 1000, "default": 100 } }
+                ],
+                "responses": with_errors(json!({ "200": ok("A page of changes.", json!({ "$ref": "#/components/schemas/ChangePage" })) }),
+                    &[("400", "A malformed or unknown parameter."), ("404", "No such stream.")])
+            }}
+    });
+    let schemas = json!({
+    "ChangePage": { "type": "object", "required": ["stream", "table", "changes", "cursor", "next", "freshness"], "properties": {
+                    "stream": { "type": "string" }, "table": { "type": "string" },
+                    "changes": { "type": "array", "items": { "allOf": [
+                        { "$ref": "#/components/schemas/Record" },
+                        { "type": "object", "required": ["seq", "change"], "properties": {
+                            "seq": { "type": "integer" },
+                            "change": { "enum": ["created", "updated", "deleted"] } } } ] } },
+                    "cursor": { "type": "integer" },
+                    "next": { "type": "string" },
+                    "freshness": { "$ref": "#/components/schemas/Freshness" } } }
+    });
+    (path, schemas)
 }
 
 /// `GET /api/streams/{name}/records` and the schemas of its answer.
@@ -163,6 +193,20 @@ fn base(streams: &[&str], actions: &[&str]) -> Value {
                 ],
                 "responses": with_errors(json!({ "202": ok("Queued.", json!({ "$ref": "#/components/schemas/Queued" })) }),
                     &[("400", "A malformed parameter."), ("404", "No such stream.")])
+            }},
+            "/api/streams/{name}/reconcile": { "post": {
+                "summary": "Queue a reconciliation of a stream with `reconcile:` now: a full scan diffed against its table, deleting only what a complete scan proves gone.",
+                "parameters": [ name_param(streams) ],
+                "responses": with_errors(json!({ "202": ok("Queued.", json!({ "$ref": "#/components/schemas/Queued" })) }),
+                    &[("404", "No such stream."), ("409", "The stream has no `reconcile:`.")])
+            }},
+            "/api/streams/{name}/quarantine/retry": { "post": {
+                "summary": "Re-check the stream's quarantined records with the current rules; the valid ones move into its table.",
+                "parameters": [ name_param(streams) ],
+                "responses": with_errors(json!({ "200": ok("What moved.", json!({ "type": "object", "required": ["stream", "run", "moved", "still_invalid"], "properties": {
+                    "stream": { "type": "string" }, "run": { "type": "integer" },
+                    "moved": { "type": "integer" }, "still_invalid": { "type": "integer" } } })) }),
+                    &[("404", "No such stream."), ("503", "The store failed.")])
             }},
             "/api/runs": { "get": {
                 "summary": "The latest runs, newest first.",
@@ -257,7 +301,9 @@ fn base(streams: &[&str], actions: &[&str]) -> Value {
                     "name": { "type": "string" }, "connection": { "type": "string" }, "table": { "type": "string" },
                     "parent": nullable("string"),
                     "last_run": { "oneOf": [ { "type": "null" }, { "$ref": "#/components/schemas/Run" } ] },
-                    "last_success_at": nullable("string") } },
+                    "last_success_at": nullable("string"),
+                    "reconcile": { "type": "boolean" },
+                    "last_reconciliation": { "oneOf": [ { "type": "null" }, { "type": "object" } ] } } },
                 "Run": { "type": "object", "required": ["id", "stream", "started_at", "finished_at", "outcome", "pages", "created", "updated", "unchanged", "quarantined", "error"], "properties": {
                     "id": { "type": "integer" }, "stream": { "type": "string" },
                     "started_at": { "type": "string" }, "finished_at": nullable("string"),

@@ -42,20 +42,7 @@ pub(crate) async fn records(
     };
     let raw = raw.unwrap_or_default();
     let query = parse(stream, &raw)?;
-    let runs = api
-        .store
-        .runs(Some(&stream.name), 20)
-        .await
-        .map_err(store_error)?;
-    let reconciled = api
-        .store
-        .reconciliations(Some(&stream.name), 1)
-        .await
-        .map_err(store_error)?;
-    let mut freshness = freshness(stream, &runs, Utc::now());
-    freshness["last_reconciliation_at"] = reconciled
-        .first()
-        .map_or(Value::Null, |r| Value::from(time(r.finished_at)));
+    let freshness = freshness_of(&api, stream).await?;
     let inventory = api.store.inventory().await.map_err(store_error)?;
     let table = inventory.tables.into_iter().find(|t| t.name == stream.into);
     let page = match &table {
@@ -82,6 +69,25 @@ pub(crate) async fn records(
         "freshness": freshness,
     }))
     .into_response())
+}
+
+/// How fresh the copy of `stream` is, read from the store.
+pub(super) async fn freshness_of(api: &ApiState, stream: &Stream) -> Result<Value, Response> {
+    let runs = api
+        .store
+        .runs(Some(&stream.name), 20)
+        .await
+        .map_err(store_error)?;
+    let reconciled = api
+        .store
+        .reconciliations(Some(&stream.name), 1)
+        .await
+        .map_err(store_error)?;
+    let mut freshness = freshness(stream, &runs, Utc::now());
+    freshness["last_reconciliation_at"] = reconciled
+        .first()
+        .map_or(Value::Null, |r| Value::from(time(r.finished_at)));
+    Ok(freshness)
 }
 
 /// The query string as a [`RecordQuery`]; anything unknown or malformed is a 400 naming it.
@@ -197,7 +203,7 @@ fn next_path(stream: &str, raw: &str, last: &[Value]) -> String {
 }
 
 /// A stored row as the API shows it.
-fn record_json(table: &TableSpec, r: &ExportedRecord) -> Value {
+pub(super) fn record_json(table: &TableSpec, r: &ExportedRecord) -> Value {
     let key: Map<String, Value> = table
         .primary_key
         .iter()

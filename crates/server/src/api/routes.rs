@@ -8,7 +8,7 @@ use axum::routing::{get, post};
 use serde_json::json;
 
 use super::state::ApiState;
-use super::{alerts, auth, charts, handlers, openapi, records};
+use super::{alerts, auth, changes, charts, handlers, openapi, records, stream_actions};
 
 /// `/api/…` (token checked), `/openapi.json`, `/healthz`, `/readyz`, and
 /// the dashboard (`/`, `/assets/…`; open, it asks for the token itself).
@@ -17,6 +17,14 @@ pub(crate) fn router(api: Arc<ApiState>) -> Router {
         .route("/api/connections", get(handlers::connections))
         .route("/api/streams", get(handlers::streams))
         .route("/api/streams/{name}/sync", post(handlers::trigger_sync))
+        .route(
+            "/api/streams/{name}/reconcile",
+            post(stream_actions::trigger_reconcile),
+        )
+        .route(
+            "/api/streams/{name}/quarantine/retry",
+            post(stream_actions::retry),
+        )
         .route("/api/runs", get(handlers::runs))
         .route("/api/runs/{id}/requests", get(handlers::run_requests))
         .route("/api/quarantine", get(handlers::quarantine))
@@ -29,6 +37,7 @@ pub(crate) fn router(api: Arc<ApiState>) -> Router {
         .route_layer(middleware::from_fn_with_state(api.clone(), auth::bearer));
     let readable = Router::new()
         .route("/api/streams/{name}/records", get(records::records))
+        .route("/api/streams/{name}/changes", get(changes::changes))
         .route_layer(middleware::from_fn_with_state(api.clone(), auth::reader));
     Router::new()
         .merge(guarded)

@@ -15,4 +15,6 @@ pub(crate) struct ApiState {
     pub(crate) token: Option<String>,
     /// The read-only token: reads the local copy, nothing else.
     pub(crate) read_token: Option<String>,
+    /// The source, for what needs a stream's rules (a quarantine retry).
+    pub(crate) source: Arc<holdfast_engine::Sources>,
 }

@@ -106,7 +106,8 @@ function renderStreams(streams, charts, quarantine, drift) {
     const run = s.last_run;
     const failed = run && run.outcome === "failed";
     return el("tr", { "data-stream": s.name },
-      el("td", {}, el("strong", {}, s.name), s.parent ? el("div", { class: "muted" }, "for each " + s.parent) : null),
+      el("td", {}, el("button", { type: "button", class: "link", "data-open": s.name, title: "Open this stream" }, s.name),
+        s.parent ? el("div", { class: "muted" }, "for each " + s.parent) : null),
       el("td", {}, s.connection),
       el("td", {}, run ? outcomePill(run.outcome) : el("span", { class: "muted" }, "no runs"), " ", run ? when(run.finished_at || run.started_at) : null),
       el("td", { class: s.last_success_at ? "" : "warn" }, when(s.last_success_at)),
@@ -237,6 +238,7 @@ function renderCharts(charts) {
 
 // --- the loop ---
 let timer = null;
+let lastStreams = [];
 async function refresh() {
   clearTimeout(timer);
   try {
@@ -246,6 +248,8 @@ async function refresh() {
     ]);
     renderAlerts(alerts.alerts);
     renderStreams(streams.streams, charts, quarantine.quarantine, drift.drift);
+    lastStreams = streams.streams;
+    await renderStreamView(lastStreams);
     renderConnections(connections.connections);
     renderQueue(queue);
     renderCharts(charts);

@@ -9,6 +9,7 @@ use axum::routing::get;
 
 const INDEX: &str = include_str!("index.html");
 const APP: &str = include_str!("app.js");
+const STREAM: &str = include_str!("stream.js");
 const STYLE: &str = include_str!("style.css");
 
 /// A strict policy: only this origin's script, style, images and API.
@@ -16,11 +17,12 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
                    img-src 'self' data:; connect-src 'self'; base-uri 'none'; \
                    form-action 'none'; frame-ancestors 'none'";
 
-/// `/`, `/assets/app.js` and `/assets/style.css`.
+/// `/`, `/assets/app.js`, `/assets/stream.js` and `/assets/style.css`.
 pub(crate) fn router() -> Router {
     Router::new()
         .route("/", get(index))
         .route("/assets/app.js", get(app))
+        .route("/assets/stream.js", get(stream))
         .route("/assets/style.css", get(style))
 }
 
@@ -45,6 +47,11 @@ async fn index() -> impl IntoResponse {
 /// `GET /assets/app.js`.
 async fn app() -> impl IntoResponse {
     asset("text/javascript; charset=utf-8", APP)
+}
+
+/// `GET /assets/stream.js`: the stream view.
+async fn stream() -> impl IntoResponse {
+    asset("text/javascript; charset=utf-8", STREAM)
 }
 
 /// `GET /assets/style.css`.

@@ -47,6 +47,10 @@ pub(crate) async fn apply(
             tables.push(event.table);
         }
     }
+    let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
+    crate::table::lock_for_changes(&mut *conn, &names)
+        .await
+        .map_err(db_err("taking the change locks of webhook events' tables"))?;
     let table_of = |event: &EventApply<'_>| {
         tables
             .iter()

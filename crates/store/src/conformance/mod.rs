@@ -20,6 +20,7 @@
 //!
 //! with `fresh_queue` an `async fn() -> (Box<dyn Store>, Guard)`.
 
+pub mod changes;
 pub mod checkpoint;
 pub mod columns;
 pub mod coordination;
@@ -66,6 +67,7 @@ macro_rules! store_conformance {
             reconcile::tombstones_count_and_a_sighting_restores,
             reconcile::sweep_spares_seen_rows_and_refuses_beyond_limits,
             reconcile::reconciliations_are_kept_newest_first,
+            changes::changes_come_in_commit_order_once_each,
             quarantine::kept_with_reason_and_payload,
             quarantine::deduplicated_and_resolved,
             columns::mapped_columns_are_typed_and_additive,

@@ -1,0 +1,99 @@
+//! `deleted_when:` and `reconcile:` of a stream: what checks, the defaults,
+//! and the located errors of what does not.
+
+use std::path::Path;
+use std::time::Duration;
+
+use holdfast_spec::{Env, MaxDelete, Missing, Spec, parse_str};
+
+fn file(extra: &str) -> String {
+    format!(
+        r#"connections:
+  crm:
+    base_url: https://crm.example.com
+streams:
+  contacts:
+    connection: crm
+    request: {{ path: /v2/contacts }}
+    records: "$.data[*]"
+    primary_key: id
+{extra}"#
+    )
+}
+
+fn parse(extra: &str) -> Result<Spec, String> {
+    parse_str(
+        &file(extra),
+        Path::new("holdfast.yaml"),
+        &Env::from_map(Default::default()),
+    )
+    .map_err(|e| e.to_string())
+}
+
+#[test]
+fn defaults_and_every_form_of_max_delete() {
+    let spec = parse("    reconcile: {}\n").expect("valid");
+    let r = spec.streams[0].reconcile.clone().expect("reconcile");
+    assert_eq!(r.missing, Missing::SoftDelete);
+    assert_eq!(r.max_delete, MaxDelete::default());
+    assert_eq!((r.grace, r.schedule), (Duration::ZERO, None));
+    let spec = parse(
+        "    deleted_when: \"record.archived == true\"\n    reconcile: { every: 24h, missing: hard_delete, max_delete: \"5% or 200\", grace: 10m }\n",
+    )
+    .expect("valid");
+    let s = &spec.streams[0];
+    assert!(s.deleted_when.is_some());
+    let r = s.reconcile.clone().expect("reconcile");
+    assert_eq!(r.missing, Missing::HardDelete);
+    assert_eq!(r.max_delete.count, 200);
+    assert!((r.max_delete.share - 0.05).abs() < 1e-9);
+    assert_eq!(r.max_delete.to_string(), "5% or 200");
+    assert_eq!(r.grace, Duration::from_secs(600));
+    assert!(r.schedule.is_some());
+    let count = parse("    reconcile: { max_delete: 500, missing: report }\n").expect("valid");
+    let r = count.streams[0].reconcile.clone().expect("reconcile");
+    assert_eq!((r.max_delete.count, r.max_delete.share), (500, 1.0));
+    assert_eq!(r.max_delete.to_string(), "500");
+}
+
+#[test]
+fn mistakes_are_located_with_a_fix() {
+    for (extra, wanted) in [
+        (
+            "    reconcile: { missing: delete }\n",
+            "unknown `missing: delete`\n  --> holdfast.yaml:10:27 (streams.contacts.reconcile.missing)",
+        ),
+        (
+            "    reconcile: { max_delete: 150% }\n",
+            "`150%` is not a share from 0% to 100%",
+        ),
+        (
+            "    reconcile: { max_delete: \"5% or 6%\" }\n",
+            "gives two limits of the same kind",
+        ),
+        (
+            "    reconcile: { max_delete: lots }\n",
+            "`lots` is not a share or a count",
+        ),
+        (
+            "    reconcile: { jitter: 5m }\n",
+            "`jitter:` needs `every:` or `cron:` beside it",
+        ),
+        (
+            "    reconcile: { every: 24h, cron: \"0 3 * * *\" }\n",
+            "a schedule takes `every:` or `cron:`, not both",
+        ),
+        ("    reconcile: { scan: all }\n", "unknown key `scan`"),
+        (
+            "    deleted_when: \"{{ record.archived }}\"\n",
+            "`deleted_when` is a condition, found a template",
+        ),
+        (
+            "    deleted_when: \"body.archived\"\n",
+            "streams.contacts.deleted_when",
+        ),
+    ] {
+        let message = parse(extra).expect_err(extra);
+        assert!(message.contains(wanted), "{extra}: {message}");
+    }
+}
