@@ -58,6 +58,20 @@ fn report(out: &common::Output) -> Value {
     streams[0].clone()
 }
 
+/// The `reconcile_refused` finding `holdfast alerts --json` gives (the
+/// rule is implicit for a stream with `reconcile:`).
+async fn refused_alert(sandbox: &Sandbox) -> Value {
+    let out = sandbox.run(&["alerts", "--json"]).await;
+    let alerts: Value = serde_json::from_str(&out.stdout).expect("alerts JSON");
+    alerts["alerts"]
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .find(|a| a["rule"] == "reconcile_refused")
+        .cloned()
+        .unwrap_or_else(|| panic!("no reconcile_refused finding: {alerts}"))
+}
+
 fn counts(r: &Value) -> [u64; 7] {
     [
         "upstream", "local", "fetched", "changed", "missing", "deleted", "restored",
@@ -108,15 +122,7 @@ async fn reconciliation_finds_exactly_the_silent_deletes_and_edits() {
         "{out}"
     );
     // the store keeps both, newest first, and the alert is quiet
-    let alerts = sandbox.run(&["alerts", "--json"]).await;
-    let alerts: Value = serde_json::from_str(&alerts.stdout).expect("alerts JSON");
-    let refused = alerts["alerts"]
-        .as_array()
-        .expect("alerts")
-        .iter()
-        .find(|a| a["rule"] == "reconcile_refused")
-        .cloned()
-        .unwrap_or_else(|| panic!("implicit reconcile_refused rule: {alerts}"));
+    let refused = refused_alert(&sandbox).await;
     assert_eq!(refused["firing"], false, "{refused}");
     assert_eq!(refused["place"], "streams.contacts.reconcile");
 }
@@ -156,15 +162,7 @@ async fn too_many_missing_deletes_nothing_and_fires_the_alert() {
     let pool = sandbox.pool().await;
     assert_eq!(rows(&pool).await, ((1..=50).collect(), vec![]));
 
-    let alerts = sandbox.run(&["alerts", "--json"]).await;
-    let alerts: Value = serde_json::from_str(&alerts.stdout).expect("alerts JSON");
-    let refused = alerts["alerts"]
-        .as_array()
-        .expect("alerts")
-        .iter()
-        .find(|a| a["rule"] == "reconcile_refused")
-        .cloned()
-        .unwrap_or_else(|| panic!("{alerts}"));
+    let refused = refused_alert(&sandbox).await;
     assert_eq!(refused["firing"], true, "{refused}");
     assert!(
         refused["message"]

@@ -15,7 +15,7 @@
 use chrono::{DateTime, SubsecRound, Utc};
 use holdfast_spec::{Missing, Reconcile};
 use holdfast_store::prelude::*;
-use holdfast_store::{MissingAction, ReconcileOutcome, Reconciliation, RunId, Sweep};
+use holdfast_store::{MissingAction, PageOutcome, ReconcileOutcome, Reconciliation, RunId, Sweep};
 use tokio_util::sync::CancellationToken;
 
 use crate::SyncError;
@@ -84,7 +84,7 @@ pub async fn reconcile_stream(
             return finish(store, rec).await;
         }
     };
-    count_scan(&mut rec, &summary);
+    count_scan(&mut rec, summary.run, summary.counts);
     if let Some(why) = unproven(&summary) {
         rec.reason = Some(why);
         live_rows(store, info, &mut rec).await?;
@@ -147,9 +147,8 @@ pub async fn reconcile_stream(
 }
 
 /// What the scan's run did, as reconciliation counts.
-fn count_scan(rec: &mut Reconciliation, summary: &RunSummary) {
-    let c = summary.counts;
-    rec.run = summary.run;
+fn count_scan(rec: &mut Reconciliation, run: RunId, c: PageOutcome) {
+    rec.run = run;
     rec.upstream = c.created + c.updated + c.unchanged + c.deleted + c.restored;
     rec.fetched = c.created;
     rec.changed = c.updated;
@@ -195,12 +194,7 @@ async fn incomplete(
         .next()
         .filter(|r| r.started_at >= started);
     if let Some(run) = run {
-        let c = run.outcome_counts;
-        rec.run = run.id;
-        rec.upstream = c.created + c.updated + c.unchanged + c.deleted + c.restored;
-        rec.fetched = c.created;
-        rec.changed = c.updated;
-        rec.restored = c.restored;
+        count_scan(rec, run.id, run.outcome_counts);
     }
     rec.reason = Some(format!(
         "the scan did not finish, so nothing was deleted: {error}"

@@ -28,8 +28,8 @@ pub(crate) struct Upsert<'a> {
 /// What an upsert writes: live records, or tombstones (`deleted_when:` matched).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
-    /// Live records: a tombstone a sync or a reconciliation made (no
-    /// `_version`) is lifted; a webhook's stays (its version orders it).
+    /// Live records: a tombstone a sync or a reconciliation made is lifted;
+    /// a webhook's stays (its version orders it, or it has none to compare).
     Live,
     /// Records the API marks deleted: `_deleted_at` is set once, the content
     /// is kept up to date.
@@ -174,7 +174,11 @@ fn upsert_sql(table: &TableSpec, mode: Mode) -> String {
         .map(|c| format!(", {}", quote(&c.name)))
         .collect();
     // `same`: the stored row stays as it is in content and liveness.
-    let lifted = "t._deleted_at IS NOT NULL AND t._version IS NULL";
+    // a tombstone a sync or a reconciliation made, never a webhook's
+    let lifted = format!(
+        "t._deleted_at IS NOT NULL AND t._version IS NULL AND t._updated_run <> {}",
+        holdfast_store::RunId::WEBHOOK.0
+    );
     let (created, deleted, same, change, deleted_at) = match mode {
         Mode::Live => (
             "1",

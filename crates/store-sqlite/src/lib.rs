@@ -15,8 +15,8 @@
 //! row) and `_deleted_at` (set when the row was tombstoned: by a delete
 //! event, a sync's `deleted_when:`, or a reconciliation's soft delete; the
 //! row stays). A sync that sees a tombstoned record alive lifts the
-//! tombstone only when no webhook event wrote the row (`_version` NULL), so
-//! a late older listing cannot undo a delete event. A run of 0 in
+//! tombstone only when a sync or a reconciliation made it, never a delete
+//! event's, so a late listing cannot undo a delete event. A run of 0 in
 //! `_updated_run` or `_last_run` means a webhook event wrote the row.
 //! holdfast's own tables start with `_holdfast_`;
 //! the job queue is `_holdfast_jobs`; sealed secrets are in `_holdfast_secrets`;

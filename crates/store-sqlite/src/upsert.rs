@@ -17,8 +17,8 @@ const ROWS_PER_STATEMENT: usize = 1000;
 /// What an upsert writes: live records, or tombstones (`deleted_when:` matched).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Mode {
-    /// Live records: a tombstone a sync or a reconciliation made (no
-    /// `_version`) is lifted; a webhook's stays (its version orders it).
+    /// Live records: a tombstone a sync or a reconciliation made is lifted;
+    /// a webhook's stays (its version orders it, or it has none to compare).
     Live,
     /// Records the API marks deleted: `_deleted_at` is set once, the content
     /// is kept up to date.
@@ -111,7 +111,12 @@ fn upsert_sql(table: &TableSpec, mode: Mode, rows: usize) -> String {
     // `same`: the stored row stays as it is in content and liveness.
     let (created, deleted, same, change, deleted_at) = match mode {
         Mode::Live => {
-            let lifted = format!("{name}._deleted_at IS NOT NULL AND {name}._version IS NULL");
+            // a tombstone a sync or a reconciliation made, never a webhook's
+            let lifted = format!(
+                "{name}._deleted_at IS NOT NULL AND {name}._version IS NULL \
+                 AND {name}._updated_run <> {webhook}",
+                webhook = holdfast_store::RunId::WEBHOOK.0
+            );
             (
                 "1",
                 "NULL",

@@ -25,8 +25,6 @@ use super::state::ApiState;
 
 /// Changes per page by default.
 const DEFAULT_LIMIT: u32 = 100;
-/// The most changes one page answers with.
-const MAX_LIMIT: u32 = 1000;
 
 /// `GET /api/streams/{stream}/changes?after=&limit=`: `changes` after the
 /// cursor `after` (default 0: from the start), `cursor` (the last change's
@@ -116,17 +114,7 @@ fn parse(raw: &str) -> Result<(i64, u32), Response> {
                         ))
                     })?;
             }
-            "limit" => {
-                limit = value
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|n| (1..=MAX_LIMIT).contains(n))
-                    .ok_or_else(|| {
-                        bad(format!(
-                            "`limit` must be between 1 and {MAX_LIMIT}, found `{value}`"
-                        ))
-                    })?;
-            }
+            "limit" => limit = super::records::limit(&value)?,
             other => {
                 return Err(bad(format!(
                     "unknown parameter `{other}`: the change feed takes `after` and `limit`"

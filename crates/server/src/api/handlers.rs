@@ -135,6 +135,12 @@ pub(crate) async fn trigger_sync(
         slot: None,
         reconcile: false,
     };
+    queue_now(&api, &call).await
+}
+
+/// Queues `call` to run now; answers 202 with the job and whether it was
+/// `queued` or a `duplicate` of one waiting.
+pub(super) async fn queue_now(api: &ApiState, call: &SyncCall) -> Answer {
     let now = Utc::now();
     let queued = api
         .store

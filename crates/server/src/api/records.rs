@@ -126,17 +126,7 @@ fn parse(stream: &Stream, raw: &str) -> Result<RecordQuery, Response> {
                 }
             },
             "after" => after.push(key_value(&value)),
-            "limit" => {
-                query.limit = value
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|n| (1..=MAX_LIMIT).contains(n))
-                    .ok_or_else(|| {
-                        bad(format!(
-                            "`limit` must be between 1 and {MAX_LIMIT}, found `{value}`"
-                        ))
-                    })?;
-            }
+            "limit" => query.limit = limit(&value)?,
             other => {
                 return Err(bad(format!(
                     "unknown parameter `{other}`: the records endpoint takes `key`, \
@@ -167,6 +157,24 @@ fn parse(stream: &Stream, raw: &str) -> Result<RecordQuery, Response> {
         query.after = Some(after);
     }
     Ok(query)
+}
+
+/// `limit=`: 1 to [`MAX_LIMIT`], else the 400 to answer.
+#[allow(
+    clippy::result_large_err,
+    reason = "the error is the answer itself, built once per refused request"
+)]
+pub(super) fn limit(value: &str) -> Result<u32, Response> {
+    value
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=MAX_LIMIT).contains(n))
+        .ok_or_else(|| {
+            problem(
+                StatusCode::BAD_REQUEST,
+                format!("`limit` must be between 1 and {MAX_LIMIT}, found `{value}`"),
+            )
+        })
 }
 
 /// A key value from the query: a JSON number or quoted string as such

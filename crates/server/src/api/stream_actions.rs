@@ -9,14 +9,12 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
 use holdfast_engine::Source;
 use holdfast_engine::jobs::SyncCall;
 use holdfast_engine::quarantine::retry_quarantine;
-use holdfast_store::Enqueued;
 use serde_json::json;
 
-use super::auth::{problem, store_error};
+use super::auth::problem;
 use super::state::ApiState;
 
 type Answer = Result<Response, Response>;
@@ -50,22 +48,7 @@ pub(crate) async fn trigger_reconcile(
         slot: None,
         reconcile: true,
     };
-    let now = Utc::now();
-    let queued = api
-        .store
-        .enqueue(&[call.to_job(now)], now)
-        .await
-        .map_err(store_error)?;
-    let id = queued.first().map(|e| e.id().0);
-    let status = match queued.first() {
-        Some(Enqueued::Duplicate(_)) => "duplicate",
-        _ => "queued",
-    };
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({ "job": id, "status": status })),
-    )
-        .into_response())
+    super::handlers::queue_now(&api, &call).await
 }
 
 /// `POST /api/streams/{name}/quarantine/retry`: re-checks the stream's

@@ -443,3 +443,35 @@ pub async fn sync_keeps_version_and_tombstone(store: &dyn Store) {
     let three = stored(store, &t, 3).await;
     assert_eq!((three.version, three.deleted_at), (None, None));
 }
+
+/// A delete event without a version is still a webhook's delete: a sync
+/// that lists the record afterwards does not bring it back (a sync's own
+/// tombstones are lifted that way, a webhook's never).
+pub async fn sync_keeps_an_unversioned_webhook_tombstone(store: &dyn Store) {
+    let t = table("contacts");
+    store.prepare_table(&t).await.expect("prepare");
+    let l = leases(store, 1).await;
+    let gone = EventApply {
+        lease: l[0],
+        table: &t,
+        row: row(7, json!({"id": 7})),
+        version: None,
+        delete: true,
+    };
+    store.apply_events(&[gone], at(2)).await.expect("apply");
+    let run = store.start_run("contacts", at(3)).await.expect("run");
+    let page = [row(7, json!({"id": 7, "v": 2}))];
+    let out = commit(
+        store,
+        run,
+        "contacts",
+        &t,
+        &page,
+        &StreamState::default(),
+        at(4),
+    )
+    .await;
+    assert_eq!(out.restored, 0, "{out:?}");
+    let seven = stored(store, &t, 7).await;
+    assert_eq!(seven.deleted_at, Some(at(2)), "still deleted: {seven:?}");
+}

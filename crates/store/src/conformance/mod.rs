@@ -138,6 +138,7 @@ macro_rules! queue_conformance {
             events::lost_lease_writes_nothing,
             events::unversioned_events_always_apply,
             events::sync_keeps_version_and_tombstone,
+            events::sync_keeps_an_unversioned_webhook_tombstone,
             events::issue_13_versions_of_two_kinds_are_refused,
         );
     };
