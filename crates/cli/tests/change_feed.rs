@@ -172,3 +172,65 @@ async fn the_feed_yields_every_change_once_in_commit_order_while_writers_write()
         "read in small pages while the writers wrote ({pages} pages)"
     );
 }
+
+/// A table written before the change feed (no `_seq`, no triggers) still
+/// moves to another store, and its rows get numbers the first time the
+/// feed is read, in key order.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_table_from_before_the_feed_moves_and_gets_numbers() {
+    let mock = common::start_mock(30).await;
+    let sandbox = Sandbox::new();
+    sandbox.write_config(&config(&mock.url()));
+    let env = [("CRM_WEBHOOK_SECRET", CRM_SECRET)];
+    sandbox
+        .run_env(&["sync", "contacts"], &env)
+        .await
+        .expect_code(0);
+    let pool = sandbox.pool().await;
+    // what an older holdfast left: no change number, no triggers
+    for sql in [
+        "DROP TRIGGER \"contacts__holdfast_seq_insert\"",
+        "DROP TRIGGER \"contacts__holdfast_seq_update\"",
+        "DROP INDEX \"contacts__holdfast_seq\"",
+        "ALTER TABLE contacts DROP COLUMN _seq",
+    ] {
+        sqlx::query(sql).execute(&pool).await.expect(sql);
+    }
+    let target = format!("sqlite://{}", sandbox.path().join("moved.db").display());
+    sandbox
+        .run_raw(&[
+            "store",
+            "migrate",
+            "--from",
+            &sandbox.store_url(),
+            "--to",
+            &target,
+        ])
+        .await
+        .expect_code(0);
+    let moved = common::open_pool(&sandbox.path().join("moved.db")).await;
+    let numbered: i64 = sqlx::query_scalar("SELECT count(_seq) FROM contacts")
+        .fetch_one(&moved)
+        .await
+        .expect("count");
+    assert_eq!(numbered, 30, "the target numbers what it imports");
+
+    let mut serve_env = env.to_vec();
+    serve_env.push(("HOLDFAST_READ_TOKEN", READER));
+    let serve = Serve::start(&sandbox, &[], &serve_env).await;
+    let (status, page) = serve
+        .get_json(
+            "/api/streams/contacts/changes?after=0&limit=100",
+            Some(READER),
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let ids: Vec<i64> = page["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| c["key"]["id"].as_i64().expect("id"))
+        .collect();
+    assert_eq!(ids, (1..=30).collect::<Vec<_>>(), "numbered in key order");
+    drop(serve);
+}

@@ -132,7 +132,7 @@ pub async fn reconcile_stream(
     } else if options.dry_run {
         rec.outcome = ReconcileOutcome::DryRun;
         rec.reason = Some(format!(
-            "dry run: {} missing row(s) would be {}",
+            "{} missing row(s) would be {} (a dry run deletes nothing)",
             swept.missing,
             match settings.missing {
                 Missing::SoftDelete => "soft-deleted",

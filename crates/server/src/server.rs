@@ -175,6 +175,7 @@ impl Server {
             token: options.admin_token.clone(),
             read_token: options.read_token.clone(),
             source: source.clone(),
+            numbered: Default::default(),
         }));
         let actions = crate::api::action_router(Arc::new(ActionIntake {
             spec: spec.clone(),

@@ -196,7 +196,23 @@ pub(crate) async fn records(
     select.extend(table.columns.iter().map(json_of));
     select.push("s._raw::text".to_owned());
     select.extend(META_COLUMNS[1..].iter().map(|c| format!("s.{c}")));
-    select.push("s._seq".to_owned());
+    // a table from before the change feed has no numbers until a writer prepares it
+    let numbered: bool = sqlx::query_scalar(
+        "SELECT count(*) > 0 FROM information_schema.columns WHERE table_schema = \
+         current_schema() AND table_name = $1 AND column_name = '_seq'",
+    )
+    .bind(&table.name)
+    .fetch_one(pool)
+    .await
+    .map_err(db_err(&context))?;
+    select.push(
+        if numbered {
+            "s._seq"
+        } else {
+            "NULL::bigint AS _seq"
+        }
+        .to_owned(),
+    );
     let mut args = PgArguments::default();
     args.add(i64::from(query.limit))
         .map_err(bind_err(&context))?;
@@ -235,6 +251,7 @@ pub(crate) async fn records(
         filters.push("s._deleted_at IS NULL".to_owned());
     }
     let order = match query.changed_after {
+        Some(_) if !numbered => return Ok(Vec::new()),
         Some(after) => {
             args.add(after).map_err(bind_err(&context))?;
             n += 1;

@@ -196,7 +196,14 @@ pub(crate) async fn records(
             .map(|c| format!("json_quote({})", quote(&c.name))),
     );
     select.extend(META_COLUMNS.iter().map(|c| (*c).to_owned()));
-    select.push(SEQ_COLUMN.to_owned());
+    // a table from before the change feed has no numbers until a writer prepares it
+    let numbered: bool =
+        sqlx::query_scalar("SELECT count(*) > 0 FROM pragma_table_info(?) WHERE name = '_seq'")
+            .bind(&table.name)
+            .fetch_one(pool)
+            .await
+            .map_err(db_err(&context))?;
+    select.push(if numbered { SEQ_COLUMN } else { "NULL AS _seq" }.to_owned());
     let mut args = SqliteArguments::default();
     let mut filters = Vec::new();
     for (op, key, what) in [
@@ -234,6 +241,7 @@ pub(crate) async fn records(
         filters.push("_deleted_at IS NULL".to_owned());
     }
     let order = match query.changed_after {
+        Some(_) if !numbered => return Ok(Vec::new()),
         Some(after) => {
             args.add(after).map_err(bind)?;
             filters.push("_seq > ?".to_owned());

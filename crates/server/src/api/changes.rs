@@ -56,6 +56,12 @@ pub(crate) async fn changes(
         // never synced: the table does not exist yet
         None => (Vec::new(), Vec::new()),
         Some(table) => {
+            // a table written before the change feed gets its numbers here,
+            // once per process (idempotent: the same table as registered)
+            if !api.numbered(&table.name) {
+                api.store.prepare_table(table).await.map_err(store_error)?;
+                api.mark_numbered(&table.name);
+            }
             let page = api
                 .store
                 .list_records(table, &query)

@@ -17,4 +17,24 @@ pub(crate) struct ApiState {
     pub(crate) read_token: Option<String>,
     /// The source, for what needs a stream's rules (a quarantine retry).
     pub(crate) source: Arc<holdfast_engine::Sources>,
+    /// Tables this process made sure have change numbers (the change feed).
+    pub(crate) numbered: std::sync::Mutex<std::collections::HashSet<String>>,
+}
+
+impl ApiState {
+    /// Whether this process made sure `table` has change numbers.
+    pub(crate) fn numbered(&self, table: &str) -> bool {
+        self.numbered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(table)
+    }
+
+    /// Notes that `table` has change numbers.
+    pub(crate) fn mark_numbered(&self, table: &str) {
+        self.numbered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(table.to_owned());
+    }
 }
