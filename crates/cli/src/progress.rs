@@ -135,7 +135,7 @@ pub(crate) fn describe(s: &RunSummary) -> String {
     );
     if s.counts.deleted > 0 || s.counts.restored > 0 {
         line += &format!(
-            "; {} marked deleted by `deleted_when`, {} deleted before seen again (restored)",
+            "; {} marked deleted, {} deleted before seen again (restored)",
             count(s.counts.deleted, "record"),
             s.counts.restored
         );

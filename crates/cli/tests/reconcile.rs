@@ -288,3 +288,41 @@ async fn records_the_api_marks_deleted_are_tombstones() {
     assert_eq!(r["upstream"], 30, "{r}");
     assert_eq!(r["missing"], 0, "{r}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tombstone_endpoint_marks_rows_deleted_and_keeps_their_content() {
+    let mock = common::start_mock(20).await;
+    let sandbox = Sandbox::new();
+    let yaml = format!(
+        "{}  deleted_contacts:\n    connection: crm\n    request: {{ path: /v2/contacts/deleted }}\n    records: \"$.data[*]\"\n    primary_key: id\n    deletes: contacts\n",
+        connector(&mock.url(), "", "{ missing: report }")
+    );
+    sandbox.write_config(&yaml);
+    sandbox.run(&["sync", "contacts"]).await.expect_code(0);
+    let pool = sandbox.pool().await;
+    let before: String = sqlx::query_scalar("SELECT _raw FROM contacts WHERE id = 8")
+        .fetch_one(&pool)
+        .await
+        .expect("8");
+    mock.state().delete(&[8, 13]);
+    let out = sandbox.run(&["sync", "deleted_contacts"]).await;
+    out.expect_code(0);
+    assert!(out.stderr.contains("2 records marked deleted"), "{out}");
+    assert_eq!(rows(&pool).await.1, [8, 13]);
+    let after: String = sqlx::query_scalar("SELECT _raw FROM contacts WHERE id = 8")
+        .fetch_one(&pool)
+        .await
+        .expect("8");
+    assert_eq!(after, before, "the row keeps its content");
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'deleted_contacts'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("tables");
+    assert_eq!(tables, 0, "the endpoint writes into contacts' table");
+    // a reconciliation sees them gone upstream too, and tombstoned already
+    let out = sandbox.run(&["reconcile", "--json"]).await;
+    out.expect_code(0);
+    assert_eq!(report(&out)["missing"], 0);
+}

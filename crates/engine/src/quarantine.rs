@@ -57,6 +57,7 @@ pub async fn retry_quarantine(
         .and_then(|text| serde_json::from_str(&text).ok());
     let mut rows = Vec::new();
     let mut tombstones = Vec::new();
+    let mut deletions = Vec::new();
     let mut resolved = Vec::new();
     let mut still = Vec::new();
     for q in held {
@@ -72,10 +73,10 @@ pub async fn retry_quarantine(
                     values: checked.values,
                 };
                 // a record the API marks deleted stays a tombstone here too
-                if checked.deleted {
-                    tombstones.push(row);
-                } else {
-                    rows.push(row);
+                match (info.rules.deletes_only, checked.deleted) {
+                    (true, _) => deletions.push(row),
+                    (false, true) => tombstones.push(row),
+                    (false, false) => rows.push(row),
                 }
                 resolved.push(q.id);
             }
@@ -86,7 +87,7 @@ pub async fn retry_quarantine(
             }),
         }
     }
-    let written = (&rows[..], &tombstones[..]);
+    let written = (&rows[..], &tombstones[..], &deletions[..]);
     let result = commit(store, info, run, written, &still, &resolved, &state).await;
     let (outcome, error) = match &result {
         Ok(()) => (RunOutcome::Succeeded, None),
@@ -98,7 +99,7 @@ pub async fn retry_quarantine(
         .map_err(SyncError::store(name))?;
     result.map(|()| RetrySummary {
         run,
-        moved: (rows.len() + tombstones.len()) as u64,
+        moved: (rows.len() + tombstones.len() + deletions.len()) as u64,
         still_invalid: still.len() as u64,
     })
 }
@@ -107,7 +108,7 @@ async fn commit(
     store: &dyn Store,
     info: &StreamInfo,
     run: RunId,
-    (rows, tombstones): (&[RecordRow], &[RecordRow]),
+    (rows, tombstones, deletions): (&[RecordRow], &[RecordRow], &[RecordRow]),
     still: &[QuarantinedRecord],
     resolved: &[i64],
     state: &StreamState,
@@ -119,6 +120,7 @@ async fn commit(
             table: &info.table,
             records: rows,
             tombstones,
+            deletions,
             quarantined: still,
             state,
             requests: &[],

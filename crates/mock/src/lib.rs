@@ -104,7 +104,9 @@
 //! - `POST /_mock/touch?count=N`: moves N distinct contacts past every earlier `updated_at`
 //!   and bumps their `version`; `{"touched": [ids]}`.
 //! - `POST /_mock/delete?ids=3,7`: deletes those contacts silently (gone from every
-//!   listing, lookup and total; no event); `{"deleted": [ids]}`.
+//!   listing, lookup and total; no event); `{"deleted": [ids]}`. `GET
+//!   /v2/contacts/deleted` lists them as a tombstone endpoint does:
+//!   `{"data": [{"id": 3, "deleted": true}]}`.
 //! - `POST /_mock/edit?ids=3,7`: bumps their `version` without moving `updated_at` (a
 //!   change only a full scan sees); `{"edited": [ids]}`.
 //! - `POST /_mock/shape?version=original|drifted`: serves every later response in that

@@ -28,6 +28,8 @@ pub(crate) struct Touches {
     calls: u64,
     /// Deleted ids: listed nowhere, found by no lookup.
     deleted: BTreeSet<u64>,
+    /// The same ids in the order they were deleted (the tombstone endpoint).
+    deleted_order: Vec<u64>,
     /// Ids not at their base offset: touched or deleted (the untouched
     /// listing skips them).
     off_base: BTreeSet<u64>,
@@ -94,9 +96,15 @@ impl Touches {
             }
             self.off_base.insert(id);
             self.edits.remove(&id);
+            self.deleted_order.push(id);
             done.push(id);
         }
         done
+    }
+
+    /// The deleted ids, in the order they were deleted.
+    pub(crate) fn deleted_ids(&self) -> Vec<u64> {
+        self.deleted_order.clone()
     }
 
     /// Edits the contacts `ids` silently: `version` goes up by one, `updated_at`

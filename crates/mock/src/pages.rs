@@ -53,6 +53,18 @@ pub(crate) async fn v2(
     cursor(&state, &Params::parse(query.as_deref()))
 }
 
+/// `GET /v2/contacts/deleted`: the contacts deleted (`POST /_mock/delete`),
+/// as a tombstone endpoint answers: `{"data": [{"id": 3, "deleted": true}]}`
+/// in the order they were deleted, one page.
+pub(crate) async fn deleted(State(state): State<MockState>) -> Json<Value> {
+    let ids = state.with_touches(|t| t.deleted_ids());
+    let data: Vec<Value> = ids
+        .into_iter()
+        .map(|id| json!({ "id": id, "deleted": true }))
+        .collect();
+    Json(json!({ "data": data }))
+}
+
 /// `GET /v2/contacts/{id}/deals`.
 pub(crate) async fn contact_deals(
     State(state): State<MockState>,

@@ -20,6 +20,7 @@ use crate::{admin, notes, pages, portal};
 pub fn router(state: MockState) -> Router {
     let data = Router::new()
         .route("/v2/contacts", get(pages::v2))
+        .route("/v2/contacts/deleted", get(pages::deleted))
         .route("/v1/contacts", get(v1))
         .route("/v3/contacts", get(crate::export::list))
         .route("/v2/contacts/{id}/deals", get(pages::contact_deals))

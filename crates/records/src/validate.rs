@@ -23,6 +23,9 @@ pub struct RecordRules {
     pub on_invalid: OnInvalid,
     /// Whether new fields are allowed.
     pub contract: Contract,
+    /// The stream is a tombstone endpoint (`deletes:`): every valid record
+    /// marks a row deleted.
+    pub deletes_only: bool,
     /// `deleted_when:` compiled, if the stream has one.
     deleted_when: Option<Expressions>,
 }
@@ -49,6 +52,7 @@ impl Default for RecordRules {
             columns: Vec::new(),
             on_invalid: OnInvalid::Quarantine,
             contract: Contract::Evolve,
+            deletes_only: false,
             deleted_when: None,
         }
     }
@@ -121,6 +125,7 @@ impl RecordRules {
             columns,
             on_invalid: stream.on_invalid,
             contract: stream.contract,
+            deletes_only: stream.deletes.is_some(),
             deleted_when,
         })
     }

@@ -365,6 +365,12 @@ pub(crate) struct RawStream {
     /// e.g. `"record.archived == true"`: such records are kept as
     /// tombstones (`_deleted_at` set), not rows that look alive.
     pub(crate) deleted_when: Option<String>,
+    /// Makes this a tombstone endpoint of another stream: every record it
+    /// reads marks the row with the same key in that stream's table
+    /// deleted (`_deleted_at` set, the row's content kept), e.g.
+    /// `deletes: contacts` on a stream reading `/contacts/deleted`. Its
+    /// `primary_key` names the same fields as that stream's.
+    pub(crate) deletes: Option<String>,
     /// The safety net: a full scan of the stream diffed against the table
     /// (see [`RawReconcile`]).
     pub(crate) reconcile: Option<RawReconcile>,

@@ -97,3 +97,37 @@ fn mistakes_are_located_with_a_fix() {
         assert!(message.contains(wanted), "{extra}: {message}");
     }
 }
+
+#[test]
+fn a_tombstone_endpoint_writes_into_its_streams_table() {
+    let endpoint = |extra: &str| {
+        format!(
+            "    into: people\n  gone:\n    connection: crm\n    request: {{ path: /v2/contacts/deleted }}\n    records: \"$.data[*]\"\n{extra}"
+        )
+    };
+    let spec = parse(&endpoint("    primary_key: id\n    deletes: contacts\n")).expect("valid");
+    let gone = spec.stream("gone").expect("gone");
+    assert_eq!(gone.deletes.as_deref(), Some("contacts"));
+    assert_eq!(gone.into, "people", "the table of the stream it deletes from");
+    for (extra, wanted) in [
+        (
+            "    primary_key: id\n    deletes: contact\n",
+            "unknown stream `contact`",
+        ),
+        (
+            "    primary_key: uid\n    deletes: contacts\n",
+            "a tombstone endpoint of `contacts` needs its primary key (id), found uid",
+        ),
+        (
+            "    primary_key: id\n    deletes: contacts\n    map: { email: \"$.email\" }\n",
+            "`map:` does not apply to a tombstone endpoint (`deletes: contacts`)",
+        ),
+        (
+            "    primary_key: id\n    deletes: gone\n",
+            "`gone` is itself a tombstone endpoint (or this stream)",
+        ),
+    ] {
+        let message = parse(&endpoint(extra)).expect_err(extra);
+        assert!(message.contains(wanted), "{extra}: {message}");
+    }
+}

@@ -176,14 +176,17 @@ impl RecordStore for PgStore {
         // Check and convert everything before the transaction starts.
         let upserts = Upsert::new((page.table, Mode::Live), page.records)?;
         let tombstones = Upsert::new((page.table, Mode::Tombstone), page.tombstones)?;
+        let deletions = Upsert::new((page.table, Mode::Deletion), page.deletions)?;
         let mut tx = self.pool.begin().await.map_err(db_err(&context))?;
         table::lock_for_changes(&mut tx, &[&page.table.name])
             .await
             .map_err(db_err(&context))?;
         let mut outcome = upserts.apply(&mut tx, page.run, page.now).await?;
-        let dead = tombstones.apply(&mut tx, page.run, page.now).await?;
-        outcome.deleted += dead.deleted;
-        outcome.unchanged += dead.unchanged;
+        for dead in [tombstones, deletions] {
+            let dead = dead.apply(&mut tx, page.run, page.now).await?;
+            outcome.deleted += dead.deleted;
+            outcome.unchanged += dead.unchanged;
+        }
         crate::quarantine::insert(&mut tx, page.stream, page.run, page.quarantined, page.now)
             .await
             .map_err(db_err(&context))?;

@@ -34,6 +34,9 @@ pub(crate) enum Mode {
     /// Records the API marks deleted: `_deleted_at` is set once, the content
     /// is kept up to date.
     Tombstone,
+    /// Keys a tombstone endpoint reports deleted: `_deleted_at` is set once,
+    /// the row's content is kept (only a new key stores the endpoint's record).
+    Deletion,
 }
 
 /// One statement's parameters: per key column, `_raw`, per mapped column.
@@ -187,13 +190,18 @@ fn upsert_sql(table: &TableSpec, mode: Mode) -> String {
             format!("CASE WHEN {lifted} THEN 4 WHEN t._raw = excluded._raw THEN 0 ELSE 2 END"),
             format!("CASE WHEN {lifted} THEN NULL ELSE t._deleted_at END"),
         ),
-        Mode::Tombstone => (
+        Mode::Tombstone | Mode::Deletion => (
             "3",
             "$1",
             "t._deleted_at IS NOT NULL".to_owned(),
             "CASE WHEN t._deleted_at IS NOT NULL THEN 0 ELSE 3 END".to_owned(),
             "COALESCE(t._deleted_at, excluded._deleted_at)".to_owned(),
         ),
+    };
+    // a deletion keeps the row's content; the others write the record
+    let (mapped_set, content) = match mode {
+        Mode::Deletion => (String::new(), ""),
+        _ => (mapped_set, "_raw = excluded._raw, "),
     };
     format!(
         "WITH up AS (INSERT INTO {name} AS t ({keys}, _raw{mapped_names}, _first_seen, _updated_at, \
@@ -203,7 +211,7 @@ fn upsert_sql(table: &TableSpec, mode: Mode) -> String {
          _updated_at = CASE WHEN {same} THEN t._updated_at ELSE excluded._updated_at END, \
          _updated_run = CASE WHEN {same} THEN t._updated_run ELSE excluded._updated_run END, \
          _last_change = {change}, _deleted_at = {deleted_at}, \
-         _raw = excluded._raw, _last_seen = excluded._last_seen, _last_run = excluded._last_run \
+         {content}_last_seen = excluded._last_seen, _last_run = excluded._last_run \
          RETURNING _last_change) \
          SELECT count(*) FILTER (WHERE _last_change = 1), count(*) FILTER (WHERE _last_change = 2), \
          count(*) FILTER (WHERE _last_change = 0), count(*) FILTER (WHERE _last_change = 3), \

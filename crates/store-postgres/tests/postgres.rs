@@ -189,6 +189,7 @@ async fn nul_characters_are_refused_clearly() {
             table: &t,
             records: &rows,
             tombstones: &[],
+            deletions: &[],
             quarantined: &[],
             requests: &[],
             resolved: &[],

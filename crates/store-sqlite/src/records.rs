@@ -206,6 +206,15 @@ impl RecordStore for SqliteStore {
             outcome.deleted += dead.deleted;
             outcome.unchanged += dead.unchanged;
         }
+        if !page.deletions.is_empty() {
+            let deletions = (page.table, Mode::Deletion);
+            let dead = self
+                .upserts
+                .apply(&mut tx, deletions, page.deletions, page.run.0, &now)
+                .await?;
+            outcome.deleted += dead.deleted;
+            outcome.unchanged += dead.unchanged;
+        }
         crate::quarantine::insert(&mut tx, page.stream, page.run, page.quarantined, &now)
             .await
             .map_err(db_err(&context))?;

@@ -23,6 +23,9 @@ pub(crate) enum Mode {
     /// Records the API marks deleted: `_deleted_at` is set once, the content
     /// is kept up to date.
     Tombstone,
+    /// Keys a tombstone endpoint reports deleted: `_deleted_at` is set once,
+    /// the row's content is kept (only a new key stores the endpoint's record).
+    Deletion,
 }
 
 /// Builds upsert statements once per (table, mode, row count) and keeps them.
@@ -127,13 +130,18 @@ fn upsert_sql(table: &TableSpec, mode: Mode, rows: usize) -> String {
                 format!("CASE WHEN {lifted} THEN NULL ELSE {name}._deleted_at END"),
             )
         }
-        Mode::Tombstone => (
+        Mode::Tombstone | Mode::Deletion => (
             "3",
             "meta.now",
             format!("{name}._deleted_at IS NOT NULL"),
             format!("CASE WHEN {name}._deleted_at IS NOT NULL THEN 0 ELSE 3 END"),
             format!("COALESCE({name}._deleted_at, excluded._deleted_at)"),
         ),
+    };
+    // a deletion keeps the row's content; the others write the record
+    let (mapped_set, content) = match mode {
+        Mode::Deletion => (String::new(), ""),
+        _ => (mapped_set, "_raw = excluded._raw, "),
     };
     format!(
         "WITH meta(now, run) AS (VALUES (?, ?)), v AS (VALUES {values}) \
@@ -143,7 +151,7 @@ fn upsert_sql(table: &TableSpec, mode: Mode, rows: usize) -> String {
          _updated_at = CASE WHEN {same} THEN {name}._updated_at ELSE excluded._updated_at END, \
          _updated_run = CASE WHEN {same} THEN {name}._updated_run ELSE excluded._updated_run END, \
          _last_change = {change}, _deleted_at = {deleted_at}, \
-         _raw = excluded._raw, _last_seen = excluded._last_seen, _last_run = excluded._last_run \
+         {content}_last_seen = excluded._last_seen, _last_run = excluded._last_run \
          RETURNING _last_change"
     )
 }

@@ -243,6 +243,10 @@ pub struct PageCommit<'a> {
     /// Records the API marks deleted (the stream's `deleted_when:`): kept
     /// as tombstones (`_deleted_at` set, content updated), never removed.
     pub tombstones: &'a [RecordRow],
+    /// Keys a tombstone endpoint (`deletes:`) reports deleted: the row with
+    /// the key is marked deleted and keeps its content (a key never seen
+    /// gets a bare tombstone holding the endpoint's record).
+    pub deletions: &'a [RecordRow],
     /// Records to quarantine.
     pub quarantined: &'a [QuarantinedRecord],
     /// The stream's state after this page.

@@ -335,7 +335,7 @@ impl<'a> Run<'a> {
         crate::telemetry::page_committed(&self.info.name, outcome, prepared.quarantined.len());
         self.observer.page(
             &self.info.name,
-            prepared.rows.len() + prepared.tombstones.len(),
+            prepared.rows.len() + prepared.tombstones.len() + prepared.deletions.len(),
             outcome,
             prepared.quarantined.len(),
         );
@@ -509,6 +509,7 @@ impl<'a> Run<'a> {
                 table: &self.info.table,
                 records: &prepared.rows,
                 tombstones: &prepared.tombstones,
+                deletions: &prepared.deletions,
                 quarantined: &prepared.quarantined,
                 state,
                 requests: &requests,

@@ -10,6 +10,8 @@ pub(super) struct Prepared {
     pub(super) rows: Vec<RecordRow>,
     /// Records `deleted_when:` marks deleted: written as tombstones.
     pub(super) tombstones: Vec<RecordRow>,
+    /// A tombstone endpoint's records (`deletes:`): their keys are marked deleted.
+    pub(super) deletions: Vec<RecordRow>,
     pub(super) quarantined: Vec<QuarantinedRecord>,
     /// The shape of every record of the page, valid or not (drift is reported from it).
     pub(super) shape: Shape,
@@ -38,6 +40,7 @@ pub(super) fn prepare_rows(
     let frozen = rules.contract == holdfast_spec::Contract::Freeze;
     let mut rows = Vec::with_capacity(records.len());
     let mut tombstones = Vec::new();
+    let mut deletions = Vec::new();
     let mut quarantined = Vec::new();
     let mut matched = vec![false; rules.columns().len()];
     let mut shape = Shape::default();
@@ -55,10 +58,10 @@ pub(super) fn prepare_rows(
                     raw,
                     values: checked.values,
                 };
-                if checked.deleted {
-                    tombstones.push(row);
-                } else {
-                    rows.push(row);
+                match (rules.deletes_only, checked.deleted) {
+                    (true, _) => deletions.push(row),
+                    (false, true) => tombstones.push(row),
+                    (false, false) => rows.push(row),
                 }
             }
             Err(violations) => {
@@ -75,6 +78,7 @@ pub(super) fn prepare_rows(
     Prepared {
         rows,
         tombstones,
+        deletions,
         quarantined,
         shape,
         accepted: frozen.then_some(accepted),

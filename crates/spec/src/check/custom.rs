@@ -75,6 +75,7 @@ fn declarative_keys(raw: &RawStream) -> Vec<&'static str> {
         ("map", !raw.map.0.is_empty()),
         ("stale_after", raw.stale_after.is_some()),
         ("deleted_when", raw.deleted_when.is_some()),
+        ("deletes", raw.deletes.is_some()),
         ("reconcile", raw.reconcile.is_some()),
     ];
     present

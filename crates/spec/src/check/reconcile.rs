@@ -130,3 +130,83 @@ fn max_delete(ctx: &mut Ctx<'_>, path: &str, raw: &Scalar) -> Option<MaxDelete> 
     }
     Some(limit)
 }
+
+/// Resolves each tombstone endpoint (`deletes:`) against the stream it
+/// deletes from: that stream exists, is not itself one, has the same
+/// primary key fields; the endpoint writes into its table. Keys that do
+/// not apply to an endpoint are refused.
+pub(crate) fn tombstone_endpoints(
+    ctx: &mut Ctx<'_>,
+    streams: &mut [crate::model::Stream],
+    raw: &crate::raw::Entries<crate::raw::RawStream>,
+) {
+    let targets: Vec<(String, String, Vec<String>, bool)> = streams
+        .iter()
+        .map(|s| {
+            (
+                s.name.clone(),
+                s.into.clone(),
+                s.primary_key.clone(),
+                s.deletes.is_some(),
+            )
+        })
+        .collect();
+    for s in streams.iter_mut() {
+        let Some(target) = s.deletes.clone() else {
+            continue;
+        };
+        let path = format!("streams.{}.deletes", s.name);
+        let given = raw.0.iter().find(|(n, _)| *n == s.name).map(|(_, r)| r);
+        if let Some(r) = given {
+            for (key, set) in [
+                ("into", r.into.is_some()),
+                ("map", !r.map.0.is_empty()),
+                ("deleted_when", r.deleted_when.is_some()),
+                ("reconcile", r.reconcile.is_some()),
+            ] {
+                if set {
+                    ctx.error(
+                        &format!("streams.{}.{key}", s.name),
+                        format!(
+                            "`{key}:` does not apply to a tombstone endpoint (`deletes: {target}`)"
+                        ),
+                        format!(
+                            "remove it: every record this stream reads marks a row of `{target}` \
+                             deleted, in `{target}`'s table"
+                        ),
+                    );
+                }
+            }
+        }
+        let Some((_, into, key, is_endpoint)) = targets.iter().find(|t| t.0 == target) else {
+            let names = targets.iter().filter(|t| !t.3).map(|t| t.0.as_str());
+            let help = format!(
+                "name the stream whose rows this endpoint deletes{}",
+                super::names::suggestion(&target, names)
+            );
+            ctx.error(&path, format!("unknown stream `{target}`"), help);
+            continue;
+        };
+        if target == s.name || *is_endpoint {
+            ctx.error(
+                &path,
+                format!("`{target}` is itself a tombstone endpoint (or this stream)"),
+                "name the stream that holds the records, e.g. `deletes: contacts`",
+            );
+            continue;
+        }
+        if *key != s.primary_key {
+            ctx.error(
+                &format!("streams.{}.primary_key", s.name),
+                format!(
+                    "a tombstone endpoint of `{target}` needs its primary key ({}), found {}",
+                    key.join(", "),
+                    s.primary_key.join(", ")
+                ),
+                format!("use `primary_key: {}`", key.join(", ")),
+            );
+            continue;
+        }
+        s.into = into.clone();
+    }
+}

@@ -9,6 +9,7 @@ use super::connections::connection;
 use super::context::Ctx;
 use super::custom;
 use super::for_each;
+use super::reconcile;
 use super::streams::{self, Known};
 use super::templates::{self, STORE_SCOPE};
 use super::webhooks;
@@ -69,6 +70,7 @@ pub(crate) fn check(
         }
     }
     for_each::cycles(&mut ctx, &raw.streams);
+    reconcile::tombstone_endpoints(&mut ctx, &mut streams, &raw.streams);
     streams::shared_tables(&mut ctx, &streams);
     let mut webhooks = Vec::new();
     for (name, w) in &raw.webhooks.0 {

@@ -140,6 +140,7 @@ pub(crate) fn stream(
         bulk: values::optional(bulk)?,
         stale_after: values::optional(stale_after)?,
         deleted_when: values::optional(deleted_when)?,
+        deletes: raw.deletes.clone(),
         reconcile: values::optional(reconcile)?,
     })
 }
@@ -197,10 +198,17 @@ fn bulk_stand_ins(
     (Some(request), Some(paginate), Path::parse("$").ok())
 }
 
-/// Reports a second stream writing to a table another stream already uses.
+/// Reports a second stream writing to a table another stream already uses
+/// (a tombstone endpoint, `deletes:`, shares its stream's on purpose).
 pub(crate) fn shared_tables(ctx: &mut Ctx<'_>, streams: &[Stream]) {
     for (i, s) in streams.iter().enumerate() {
-        if let Some(first) = streams[..i].iter().find(|o| o.into == s.into) {
+        if s.deletes.is_some() {
+            continue;
+        }
+        if let Some(first) = streams[..i]
+            .iter()
+            .find(|o| o.into == s.into && o.deletes.is_none())
+        {
             ctx.error(
                 &format!("streams.{}.into", s.name),
                 format!(

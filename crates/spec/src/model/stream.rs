@@ -48,6 +48,10 @@ pub struct Stream {
     /// How the API marks a deleted record (a condition over `record`):
     /// such records are kept as tombstones.
     pub deleted_when: Option<Template>,
+    /// A tombstone endpoint of this other stream: every record read marks
+    /// the row with its key in that stream's table (`into`, the same as
+    /// the other stream's) deleted.
+    pub deletes: Option<String>,
     /// The safety net: a full scan diffed against the table.
     pub reconcile: Option<Reconcile>,
 }

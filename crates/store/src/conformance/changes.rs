@@ -68,6 +68,7 @@ pub async fn changes_come_in_commit_order_once_each(store: &dyn Store) {
             table: &t,
             records: &[],
             tombstones: &[row(3, json!({"id": 3, "archived": true}))],
+            deletions: &[],
             quarantined: &[],
             requests: &[],
             resolved: &[],

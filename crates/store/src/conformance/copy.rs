@@ -60,6 +60,7 @@ async fn fill(store: &dyn Store) -> TableSpec {
             table: &t,
             records: &[],
             tombstones: &[],
+            deletions: &[],
             quarantined: &bad,
             requests: &[],
             resolved: &[],

@@ -28,6 +28,7 @@ pub async fn shapes_and_drift_are_kept(store: &dyn Store) {
             table: &t,
             records: &[],
             tombstones: &[],
+            deletions: &[],
             quarantined: &[],
             state: &StreamState::default(),
             requests: &[],

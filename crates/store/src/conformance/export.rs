@@ -161,6 +161,7 @@ pub async fn quarantine_exports_and_imports_by_id(store: &dyn Store) {
             table: &t,
             records: &[],
             tombstones: &[],
+            deletions: &[],
             quarantined: &bad,
             requests: &[],
             resolved: &[],

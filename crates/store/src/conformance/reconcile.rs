@@ -19,6 +19,17 @@ async fn commit_tombstones(
     tombstones: &[RecordRow],
     secs: i64,
 ) -> PageOutcome {
+    commit_dead(store, run, t, (tombstones, &[]), secs).await
+}
+
+/// Commits `tombstones` and `deletions` as one page of `contacts`.
+async fn commit_dead(
+    store: &dyn Store,
+    run: RunId,
+    t: &TableSpec,
+    (tombstones, deletions): (&[RecordRow], &[RecordRow]),
+    secs: i64,
+) -> PageOutcome {
     store
         .commit_page(PageCommit {
             run,
@@ -26,6 +37,7 @@ async fn commit_tombstones(
             table: t,
             records: &[],
             tombstones,
+            deletions,
             quarantined: &[],
             requests: &[],
             resolved: &[],
@@ -94,6 +106,56 @@ pub async fn tombstones_count_and_a_sighting_restores(store: &dyn Store) {
     let runs = store.runs(Some("contacts"), 1).await.expect("runs");
     let counts = runs[0].outcome_counts;
     assert_eq!((counts.deleted, counts.restored), (2, 1), "{counts:?}");
+}
+
+/// A tombstone endpoint's key marks the row deleted once and keeps its
+/// content; a key never seen gets a bare tombstone holding the endpoint's record.
+pub async fn deletions_keep_the_rows_content(store: &dyn Store) {
+    let t = table("contacts");
+    store.prepare_table(&t).await.expect("prepare");
+    let run = store.start_run("contacts", at(0)).await.expect("run");
+    let live = [
+        row(1, json!({"id": 1, "email": "a@x"})),
+        row(2, json!({"id": 2})),
+    ];
+    commit(
+        store,
+        run,
+        "contacts",
+        &t,
+        &live,
+        &StreamState::default(),
+        at(1),
+    )
+    .await;
+    let gone = [
+        row(1, json!({"id": 1, "deleted": true})),
+        row(5, json!({"id": 5, "deleted": true})),
+    ];
+    let out = commit_dead(store, run, &t, (&[], &gone), 2).await;
+    assert_eq!((out.deleted, out.unchanged), (2, 0), "{out:?}");
+    let again = commit_dead(store, run, &t, (&[], &gone[..1]), 3).await;
+    assert_eq!((again.deleted, again.unchanged), (0, 1), "{again:?}");
+    let one = store
+        .record(&t, &[json!(1)])
+        .await
+        .expect("read")
+        .expect("1");
+    assert_eq!(one.deleted_at, Some(at(2)));
+    let raw: serde_json::Value = serde_json::from_str(&one.raw).expect("raw");
+    assert_eq!(raw, json!({"id": 1, "email": "a@x"}), "content kept");
+    let five = store
+        .record(&t, &[json!(5)])
+        .await
+        .expect("read")
+        .expect("5");
+    assert_eq!(five.deleted_at, Some(at(2)), "a bare tombstone");
+    let two = store
+        .record(&t, &[json!(2)])
+        .await
+        .expect("read")
+        .expect("2");
+    assert_eq!(two.deleted_at, None);
 }
 
 /// The sweep counts live rows the scan's run did not see before

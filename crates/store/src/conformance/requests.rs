@@ -43,6 +43,7 @@ pub async fn kept_per_run_and_summarised_per_endpoint(store: &dyn Store) {
             table: &t,
             records: &[],
             tombstones: &[],
+            deletions: &[],
             quarantined: &[],
             state: &StreamState::default(),
             requests: &with_page,

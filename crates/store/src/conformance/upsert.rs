@@ -115,6 +115,7 @@ pub async fn rejects_object_keys(store: &dyn Store) {
             table: &t,
             records: &rows,
             tombstones: &[],
+            deletions: &[],
             quarantined: &[],
             requests: &[],
             resolved: &[],
