@@ -326,3 +326,50 @@ async fn a_tombstone_endpoint_marks_rows_deleted_and_keeps_their_content() {
     out.expect_code(0);
     assert_eq!(report(&out)["missing"], 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_keys_only_scan_deletes_what_it_proves_gone_and_reads_records_when_keys_are_new() {
+    let mock = common::start_mock(40).await;
+    let sandbox = Sandbox::new();
+    let reconcile = "{ missing: soft_delete, max_delete: 20%, keys_only: { fields: id } }";
+    sandbox.write_config(&connector(&mock.url(), "", reconcile));
+    sandbox.run(&["sync"]).await.expect_code(0);
+    let pool = sandbox.pool().await;
+    let before: String = sqlx::query_scalar("SELECT _raw FROM contacts WHERE id = 2")
+        .fetch_one(&pool)
+        .await
+        .expect("2");
+    mock.state().delete(&[7, 30]);
+    let out = sandbox.run(&["reconcile", "--json"]).await;
+    out.expect_code(0);
+    let r = report(&out);
+    assert_eq!(r["outcome"], "complete", "{r}");
+    assert_eq!(counts(&r), [38, 40, 0, 0, 2, 2, 0], "{r}");
+    assert_eq!(rows(&pool).await.1, [7, 30]);
+    let after: String = sqlx::query_scalar("SELECT _raw FROM contacts WHERE id = 2")
+        .fetch_one(&pool)
+        .await
+        .expect("2");
+    assert_eq!(after, before, "a keys-only page does not overwrite records");
+    let requests = mock.requests();
+    let scan: Vec<_> = requests
+        .iter()
+        .filter(|q| q.path == "/v2/contacts" && q.query.contains("fields=id"))
+        .collect();
+    assert_eq!(scan.len(), 4, "pages of 10 keys: {requests:?}");
+
+    // a row deleted here but alive upstream has no live row: full records are read
+    sqlx::query("DELETE FROM contacts WHERE id = 12")
+        .execute(&pool)
+        .await
+        .expect("delete 12");
+    let out = sandbox.run(&["reconcile", "--json"]).await;
+    out.expect_code(0);
+    let r = report(&out);
+    assert_eq!(
+        (r["fetched"].as_u64(), r["missing"].as_u64()),
+        (Some(1), Some(0)),
+        "{r}"
+    );
+    assert!(rows(&pool).await.0.contains(&12), "fetched back");
+}

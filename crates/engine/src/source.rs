@@ -46,6 +46,9 @@ pub struct ReadScope {
     pub cursor: Option<Value>,
     /// For child streams, the parent record of this chain.
     pub parent: Option<Value>,
+    /// Query parameters set on top of the stream's own (a keys-only
+    /// reconciliation scan's `keys_only:`); the same name replaces the stream's.
+    pub extra_params: Vec<(String, String)>,
 }
 
 /// One page read from a source.

@@ -42,7 +42,8 @@
 //! | `GET /v2/exports/{id}/files/{n}?sig=s` | | the file, streamed and generated on the fly (CSV with a header row, or JSON Lines; gzipped when asked); 403 for an expired link; no auth |
 //! | `POST /v2/notes` | JSON object body, `Idempotency-Key` header | 201 `{"note":{..,"id":n}}`; a repeated key replays the first answer and creates nothing |
 //!
-//! `lie_more=N` on `cursor`, `offset` and `github` makes the listing claim N records
+//! `fields=id` on `cursor` (and `/v2/contacts`) answers `{"id": n}` objects only (a
+//! keys-only listing). `lie_more=N` on `cursor`, `offset` and `github` makes the listing claim N records
 //! more than it serves, as a lying upstream does: `has_more` stays true on the last
 //! page (with no next cursor), `total` counts them, and GitHub's `rel="last"` points
 //! past the last page served.

@@ -94,6 +94,11 @@ fn cursor(state: &MockState, params: &Params) -> Result<Response, ApiError> {
         "has_more": more || phantom > 0,
         "total": total.saturating_add(phantom),
     });
+    // `fields=id`: the keys only, as APIs with a field selector answer
+    if params.get("fields") == Some("id") {
+        let data: Vec<Value> = items.iter().map(|i| json!({ "id": i.id })).collect();
+        return Ok(Json(json!({ "data": data, "meta": meta })).into_response());
+    }
     page_body(state, &items, &[("meta", meta)])
 }
 

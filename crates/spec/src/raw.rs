@@ -406,6 +406,13 @@ pub(crate) struct RawReconcile {
     /// Rows seen this long before the scan started are spared too (rows
     /// seen during the scan always are). Default `0s`.
     pub(crate) grace: Option<Scalar>,
+    /// A cheaper scan: these query parameters are set on the stream's
+    /// request (e.g. `{ fields: id }`) and only the keys of what comes back
+    /// are compared. A key missing locally makes the reconciliation read
+    /// full records after all; silent edits are not seen. Streams without
+    /// `for_each:` only.
+    #[serde(default)]
+    pub(crate) keys_only: Option<Entries<Scalar>>,
 }
 
 /// Incremental sync: only fetch what changed since the saved cursor.

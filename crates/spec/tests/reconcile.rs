@@ -50,6 +50,12 @@ fn defaults_and_every_form_of_max_delete() {
     assert_eq!(r.max_delete.to_string(), "5% or 200");
     assert_eq!(r.grace, Duration::from_secs(600));
     assert!(r.schedule.is_some());
+    let keys = parse("    reconcile: { keys_only: { fields: id } }\n").expect("valid");
+    let r = keys.streams[0].reconcile.clone().expect("reconcile");
+    assert_eq!(
+        r.keys_only,
+        Some(vec![("fields".to_owned(), "id".to_owned())])
+    );
     let count = parse("    reconcile: { max_delete: 500, missing: report }\n").expect("valid");
     let r = count.streams[0].reconcile.clone().expect("reconcile");
     assert_eq!((r.max_delete.count, r.max_delete.share), (500, 1.0));
@@ -108,7 +114,10 @@ fn a_tombstone_endpoint_writes_into_its_streams_table() {
     let spec = parse(&endpoint("    primary_key: id\n    deletes: contacts\n")).expect("valid");
     let gone = spec.stream("gone").expect("gone");
     assert_eq!(gone.deletes.as_deref(), Some("contacts"));
-    assert_eq!(gone.into, "people", "the table of the stream it deletes from");
+    assert_eq!(
+        gone.into, "people",
+        "the table of the stream it deletes from"
+    );
     for (extra, wanted) in [
         (
             "    primary_key: id\n    deletes: contact\n",

@@ -4,14 +4,15 @@
 use chrono::{DateTime, Utc};
 use holdfast_store::{
     MissingAction, ReconcileOutcome, Reconciliation, RunId, StoreError, StoreErrorKind, Sweep,
-    SweepOutcome,
+    SweepOutcome, TableSpec,
 };
+use serde_json::Value;
 use sqlx::AssertSqlSafe;
 
 use crate::error::db_err;
 use crate::store::PgStore;
 use crate::table::quote;
-use crate::values::count;
+use crate::values::{count, key_texts};
 
 /// Counts the missing rows and applies the sweep's action in one transaction.
 ///
@@ -71,6 +72,55 @@ pub(crate) async fn sweep(store: &PgStore, sweep: &Sweep<'_>) -> Result<SweepOut
         applied,
         refused,
     })
+}
+
+/// Marks the live rows of `keys` seen by `run`; how many keys have no live row.
+pub(crate) async fn touch(
+    store: &PgStore,
+    table: &TableSpec,
+    run: RunId,
+    keys: &[Vec<Value>],
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let context = format!("marking keys seen in `{}`", table.name);
+    let nkeys = table.primary_key.len();
+    let mut columns: Vec<Vec<String>> = vec![Vec::new(); nkeys];
+    let mut seen = std::collections::HashSet::new();
+    for key in keys {
+        let texts = key_texts(key, &table.primary_key, &table.name)?;
+        if seen.insert(texts.join("\u{1f}")) {
+            for (column, text) in columns.iter_mut().zip(texts) {
+                column.push(text);
+            }
+        }
+    }
+    let distinct = seen.len() as u64;
+    let arrays: Vec<String> = (0..nkeys).map(|i| format!("${}::text[]", i + 3)).collect();
+    let aliases: Vec<String> = (0..nkeys).map(|i| format!("k{i}")).collect();
+    let matches: Vec<String> = table
+        .primary_key
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("t.{} = u.k{i}::jsonb", quote(c)))
+        .collect();
+    let sql = format!(
+        "UPDATE {} AS t SET _last_seen = $1, _last_run = $2 FROM UNNEST({}) AS u({}) \
+         WHERE t._deleted_at IS NULL AND {}",
+        quote(&table.name),
+        arrays.join(", "),
+        aliases.join(", "),
+        matches.join(" AND ")
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql)).bind(now).bind(run.0);
+    for column in columns {
+        query = query.bind(column);
+    }
+    let touched = query
+        .execute(&store.pool)
+        .await
+        .map_err(db_err(context))?
+        .rows_affected();
+    Ok(distinct.saturating_sub(touched))
 }
 
 /// Inserts (or replaces) one reconciliation.

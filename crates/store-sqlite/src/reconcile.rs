@@ -1,15 +1,20 @@
 //! Reconciliation on SQLite: the sweep of rows a complete scan did not see,
 //! and the record of each reconciliation (`_holdfast_reconciliations`).
 
+use chrono::{DateTime, Utc};
 use holdfast_store::{
-    MissingAction, ReconcileOutcome, Reconciliation, RunId, StoreError, Sweep, SweepOutcome,
+    MissingAction, ReconcileOutcome, Reconciliation, RunId, StoreError, StoreErrorKind, Sweep,
+    SweepOutcome, TableSpec,
 };
-use sqlx::AssertSqlSafe;
+use serde_json::Value;
+use sqlx::sqlite::SqliteArguments;
+use sqlx::{Arguments, AssertSqlSafe};
 
 use crate::error::db_err;
 use crate::store::SqliteStore;
-use crate::table::quote;
+use crate::table::{key_list, quote};
 use crate::time::{from_text, to_text};
+use crate::upsert::bind_key;
 
 /// Counts the missing rows and applies the sweep's action in one write transaction.
 pub(crate) async fn sweep(
@@ -61,6 +66,66 @@ pub(crate) async fn sweep(
         applied,
         refused,
     })
+}
+
+/// Marks the live rows of `keys` seen by `run`; how many keys have no live row.
+pub(crate) async fn touch(
+    store: &SqliteStore,
+    table: &TableSpec,
+    run: RunId,
+    keys: &[Vec<Value>],
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let context = format!("marking keys seen in `{}`", table.name);
+    let mut distinct: Vec<&Vec<Value>> = Vec::with_capacity(keys.len());
+    let mut seen = std::collections::HashSet::new();
+    for key in keys {
+        if seen.insert(serde_json::to_string(key).unwrap_or_default()) {
+            distinct.push(key);
+        }
+    }
+    let nkeys = table.primary_key.len().max(1);
+    let row = format!("({})", vec!["?"; nkeys].join(", "));
+    let mut tx = store.begin_write().await.map_err(db_err(&context))?;
+    let mut touched = 0;
+    for chunk in distinct.chunks(400 / nkeys) {
+        let sql = format!(
+            "UPDATE {} SET _last_seen = ?, _last_run = ? WHERE _deleted_at IS NULL AND ({}) IN \
+             (VALUES {})",
+            quote(&table.name),
+            key_list(table),
+            vec![row.as_str(); chunk.len()].join(", ")
+        );
+        let mut args = SqliteArguments::default();
+        let bind = |e: sqlx::error::BoxDynError| {
+            StoreError::new(StoreErrorKind::Other, context.clone(), e.to_string())
+        };
+        args.add(to_text(now)).map_err(bind)?;
+        args.add(run.0).map_err(bind)?;
+        for key in chunk {
+            if key.len() != table.primary_key.len() {
+                return Err(StoreError::new(
+                    StoreErrorKind::InvalidData,
+                    context,
+                    format!(
+                        "a key has {} values but the table has {} primary key columns",
+                        key.len(),
+                        table.primary_key.len()
+                    ),
+                ));
+            }
+            for (value, column) in key.iter().zip(&table.primary_key) {
+                bind_key(&mut args, value, column, &table.name)?;
+            }
+        }
+        touched += sqlx::query_with(AssertSqlSafe(sql), args)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err(&context))?
+            .rows_affected();
+    }
+    tx.commit().await.map_err(db_err(context))?;
+    Ok((distinct.len() as u64).saturating_sub(touched))
 }
 
 /// Inserts (or replaces) one reconciliation.

@@ -411,6 +411,16 @@ impl RecordStore for SqliteStore {
         crate::reconcile::sweep(self, sweep).await
     }
 
+    async fn touch_keys(
+        &self,
+        table: &TableSpec,
+        run: RunId,
+        keys: &[Vec<Value>],
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        crate::reconcile::touch(self, table, run, keys, now).await
+    }
+
     async fn save_reconciliation(&self, reconciliation: &Reconciliation) -> Result<(), StoreError> {
         crate::reconcile::save(self, reconciliation).await
     }

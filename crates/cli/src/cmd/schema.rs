@@ -73,9 +73,8 @@ pub(crate) async fn run(cli: &Cli, args: &SchemaArgs) -> anyhow::Result<ExitCode
     let mut reader = source.read(
         stream,
         ReadScope {
-            run: None,
-            cursor: None,
             parent,
+            ..ReadScope::default()
         },
     )?;
     let mut shape = Shape::default();

@@ -67,6 +67,10 @@ impl ChainRequest {
                 params.push((k.clone(), value));
             }
         }
+        for (k, v) in &scope.extra_params {
+            params.retain(|(name, _)| name != k);
+            params.push((k.clone(), v.clone()));
+        }
         base.query_pairs_mut().extend_pairs(&params);
         if base.query() == Some("") {
             base.set_query(None);

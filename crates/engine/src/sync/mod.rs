@@ -348,6 +348,7 @@ async fn run_all_chains(run: &Run<'_>, info: &StreamInfo) -> Result<(), SyncErro
         run: Some(run.run.0),
         cursor: cursor.clone(),
         parent,
+        extra_params: Vec::new(),
     };
     let Some(parent) = &info.parent else {
         let start = position.unwrap_or(Value::Null);

@@ -24,8 +24,39 @@ pub(crate) fn deleted_when(ctx: &mut Ctx<'_>, path: &str, source: &str) -> Optio
 }
 
 /// Checks `streams.NAME.reconcile`.
-pub(crate) fn reconcile(ctx: &mut Ctx<'_>, path: &str, raw: &RawReconcile) -> Option<Reconcile> {
+pub(crate) fn reconcile(
+    ctx: &mut Ctx<'_>,
+    path: &str,
+    raw: &RawReconcile,
+    child: bool,
+) -> Option<Reconcile> {
     let path = format!("{path}.reconcile");
+    let keys_only = match &raw.keys_only {
+        None => Some(None),
+        Some(_) if child => {
+            ctx.error(
+                &format!("{path}.keys_only"),
+                "`keys_only:` applies to streams without `for_each:`",
+                "remove it: a child stream is reconciled with full records",
+            );
+            None
+        }
+        Some(params) if params.0.is_empty() => {
+            ctx.error(
+                &format!("{path}.keys_only"),
+                "`keys_only:` is empty: the scan would read full records anyway",
+                "give the parameters that ask for keys only, e.g. `keys_only: { fields: id }`",
+            );
+            None
+        }
+        Some(params) => Some(Some(
+            params
+                .0
+                .iter()
+                .map(|(k, Scalar(v))| (k.clone(), v.clone()))
+                .collect(),
+        )),
+    };
     let schedule = if raw.every.is_some() || raw.cron.is_some() {
         let as_schedule = RawSchedule {
             every: raw.every.clone(),
@@ -78,6 +109,7 @@ pub(crate) fn reconcile(ctx: &mut Ctx<'_>, path: &str, raw: &RawReconcile) -> Op
         missing: missing?,
         max_delete: max_delete?,
         grace: grace?,
+        keys_only: keys_only?,
     })
 }
 

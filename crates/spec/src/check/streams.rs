@@ -113,7 +113,7 @@ pub(crate) fn stream(
     let reconcile = raw
         .reconcile
         .as_ref()
-        .map(|r| super::reconcile::reconcile(ctx, &path, r));
+        .map(|r| super::reconcile::reconcile(ctx, &path, r, raw.for_each.is_some()));
     let into = raw.into.clone().unwrap_or_else(|| name.to_owned());
     // a bad stream name used as the table name is reported once, as a name
     let into_ok =

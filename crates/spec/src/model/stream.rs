@@ -67,6 +67,9 @@ pub struct Reconcile {
     pub max_delete: MaxDelete,
     /// Rows seen this long before the scan started are spared too.
     pub grace: Duration,
+    /// A keys-only scan: these query parameters on the stream's request,
+    /// only the keys compared; `None`: full records.
+    pub keys_only: Option<Vec<(String, String)>>,
 }
 
 /// What happens to rows a complete scan did not see.

@@ -68,6 +68,7 @@ macro_rules! store_conformance {
             reconcile::deletions_keep_the_rows_content,
             reconcile::sweep_spares_seen_rows_and_refuses_beyond_limits,
             reconcile::reconciliations_are_kept_newest_first,
+            reconcile::touched_keys_are_seen_and_the_rest_counted,
             changes::changes_come_in_commit_order_once_each,
             quarantine::kept_with_reason_and_payload,
             quarantine::deduplicated_and_resolved,

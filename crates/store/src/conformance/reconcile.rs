@@ -242,6 +242,54 @@ pub async fn sweep_spares_seen_rows_and_refuses_beyond_limits(store: &dyn Store)
     assert_eq!(store.record(&t, &[json!(1)]).await.expect("read"), None);
 }
 
+/// A keys-only scan marks the live rows of the keys it saw and counts the
+/// keys with no live row (missing here, or tombstoned here); the sweep then
+/// finds exactly the rows it did not see.
+pub async fn touched_keys_are_seen_and_the_rest_counted(store: &dyn Store) {
+    let t = table("contacts");
+    store.prepare_table(&t).await.expect("prepare");
+    let first = store.start_run("contacts", at(0)).await.expect("run");
+    let rows: Vec<_> = (1..=5).map(|i| row(i, json!({"id": i}))).collect();
+    commit(
+        store,
+        first,
+        "contacts",
+        &t,
+        &rows,
+        &StreamState::default(),
+        at(1),
+    )
+    .await;
+    commit_tombstones(store, first, &t, &[row(4, json!({"id": 4}))], 2).await;
+    let scan = store.start_run("contacts", at(10)).await.expect("scan");
+    // 1, 2 and 4 (tombstoned here) and 9 (unknown here), 2 twice
+    let keys: Vec<Vec<serde_json::Value>> =
+        [1, 2, 2, 4, 9].iter().map(|&i| vec![json!(i)]).collect();
+    let missing = store
+        .touch_keys(&t, scan, &keys, at(11))
+        .await
+        .expect("touch");
+    assert_eq!(missing, 2, "4 and 9 have no live row here");
+    let one = store
+        .record(&t, &[json!(1)])
+        .await
+        .expect("read")
+        .expect("1");
+    assert_eq!((one.last_run, one.last_seen), (scan, at(11)));
+    assert_eq!(one.updated_at, at(1), "content untouched");
+    let sweep = Sweep {
+        table: &t,
+        run: scan,
+        seen_since: at(10),
+        action: MissingAction::Report,
+        max_share: 1.0,
+        max_count: 100,
+        now: at(12),
+    };
+    let out = store.sweep_missing(&sweep).await.expect("sweep");
+    assert_eq!((out.live, out.missing), (4, 2), "3 and 5 were not seen");
+}
+
 /// Reconciliations are kept per run, replaced when recorded again, and
 /// listed newest first, per stream or all.
 pub async fn reconciliations_are_kept_newest_first(store: &dyn Store) {

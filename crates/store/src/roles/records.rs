@@ -132,6 +132,18 @@ pub trait RecordStore: Send + Sync {
     /// one transaction.
     async fn sweep_missing(&self, sweep: &Sweep<'_>) -> Result<SweepOutcome, StoreError>;
 
+    /// A keys-only scan saw `keys` upstream: their live rows are marked seen
+    /// by `run` at `now` (`_last_seen`, `_last_run`; nothing else changes).
+    /// Returns how many of the (distinct) keys have no live row: records
+    /// missing locally, or tombstoned here but alive upstream.
+    async fn touch_keys(
+        &self,
+        table: &TableSpec,
+        run: RunId,
+        keys: &[Vec<Value>],
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+
     /// Records a reconciliation (one per run; recording it again replaces it).
     async fn save_reconciliation(&self, reconciliation: &Reconciliation) -> Result<(), StoreError>;
 

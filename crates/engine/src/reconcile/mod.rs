@@ -12,6 +12,8 @@
 //! deletes nothing. Rows written during the scan (a webhook event, say)
 //! are spared. Every reconciliation is recorded with its counts.
 
+mod keys;
+
 use chrono::{DateTime, SubsecRound, Utc};
 use holdfast_spec::{Missing, Reconcile};
 use holdfast_store::prelude::*;
@@ -49,13 +51,6 @@ pub async fn reconcile_stream(
     // stored times keep microseconds: a row seen at the scan's first
     // instant must compare as seen, not before it
     let started = Utc::now().trunc_subsecs(6);
-    let sync = SyncOptions { full_refresh: true };
-    let scanned = sync_stream_until(source, store, info, sync, observer, stop).await;
-    let action = match (options.dry_run, settings.missing) {
-        (true, _) | (false, Missing::Report) => MissingAction::Report,
-        (false, Missing::SoftDelete) => MissingAction::SoftDelete,
-        (false, Missing::HardDelete) => MissingAction::HardDelete,
-    };
     let mut rec = Reconciliation {
         run: RunId(0),
         stream: name.to_owned(),
@@ -77,6 +72,32 @@ pub async fn reconcile_stream(
         refused: 0,
         reason: None,
     };
+    if let Some(params) = &settings.keys_only {
+        match keys::scan_keys(source, store, info, params, stop).await {
+            Ok(scan) if scan.missing_locally == 0 => {
+                rec.run = scan.run;
+                rec.upstream = scan.upstream;
+                return sweep(store, (info, settings), options, rec, started).await;
+            }
+            // records upstream the table lacks (or holds deleted): a full
+            // scan fetches them, and the sweep goes by its run
+            Ok(scan) => tracing::info!(
+                stream = name,
+                missing = scan.missing_locally,
+                "the keys-only scan saw keys with no live row here; reading full records"
+            ),
+            Err((run, e)) => {
+                rec.run = run.unwrap_or(RunId(0));
+                rec.reason = Some(format!(
+                    "the keys-only scan did not finish, so nothing was deleted: {e}"
+                ));
+                live_rows(store, info, &mut rec).await?;
+                return finish(store, rec).await;
+            }
+        }
+    }
+    let sync = SyncOptions { full_refresh: true };
+    let scanned = sync_stream_until(source, store, info, sync, observer, stop).await;
     let summary = match scanned {
         Ok(summary) => summary,
         Err(e) => {
@@ -91,10 +112,28 @@ pub async fn reconcile_stream(
         rec.refused = rec.missing;
         return finish(store, rec).await;
     }
+    sweep(store, (info, settings), options, rec, started).await
+}
+
+/// Sweeps the rows the complete scan of `rec.run` did not see, per
+/// `settings`, and records the reconciliation.
+async fn sweep(
+    store: &dyn Store,
+    (info, settings): (&StreamInfo, &Reconcile),
+    options: ReconcileOptions,
+    mut rec: Reconciliation,
+    started: DateTime<Utc>,
+) -> Result<Reconciliation, SyncError> {
+    let name = info.name.as_str();
+    let action = match (options.dry_run, settings.missing) {
+        (true, _) | (false, Missing::Report) => MissingAction::Report,
+        (false, Missing::SoftDelete) => MissingAction::SoftDelete,
+        (false, Missing::HardDelete) => MissingAction::HardDelete,
+    };
     let seen_since = started - chrono::Duration::from_std(settings.grace).unwrap_or_default();
     let sweep = Sweep {
         table: &info.table,
-        run: summary.run,
+        run: rec.run,
         seen_since,
         action,
         max_share: settings.max_delete.share,
