@@ -197,14 +197,9 @@ pub(crate) async fn records(
     select.push("s._raw::text".to_owned());
     select.extend(META_COLUMNS[1..].iter().map(|c| format!("s.{c}")));
     // a table from before the change feed has no numbers until a writer prepares it
-    let numbered: bool = sqlx::query_scalar(
-        "SELECT count(*) > 0 FROM information_schema.columns WHERE table_schema = \
-         current_schema() AND table_name = $1 AND column_name = '_seq'",
-    )
-    .bind(&table.name)
-    .fetch_one(pool)
-    .await
-    .map_err(db_err(&context))?;
+    let numbered = crate::table::numbered(pool, &table.name)
+        .await
+        .map_err(db_err(&context))?;
     select.push(
         if numbered {
             "s._seq"

@@ -48,11 +48,23 @@ impl RecordStore for PgStore {
                 ));
             }
             Some((_, columns)) => {
-                for sql in table::change_feed_sql(spec) {
-                    sqlx::query(AssertSqlSafe(sql))
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db_err(&context))?;
+                // DDL takes strong locks: only a table from before the change feed gets it
+                let fed: bool = sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = $1 \
+                     AND tgrelid = to_regclass($2))",
+                )
+                .bind(format!("{}_t", table::seq_name(&spec.name)))
+                .bind(quote(&spec.name))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_err(&context))?;
+                if !fed {
+                    for sql in table::change_feed_sql(spec) {
+                        sqlx::query(AssertSqlSafe(sql))
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db_err(&context))?;
+                    }
                 }
                 // Mapped columns are additive: new ones are added, old ones stay.
                 let known: Vec<String> = serde_json::from_str::<Vec<Value>>(&columns)

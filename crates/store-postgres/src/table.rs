@@ -212,6 +212,18 @@ pub(crate) fn change_feed_sql(table: &TableSpec) -> Vec<String> {
     ]
 }
 
+/// Whether `table` has the change feed's `_seq` column (a table from before
+/// it has none until a writer prepares it).
+pub(crate) async fn numbered(pool: &sqlx::PgPool, table: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) > 0 FROM information_schema.columns WHERE table_schema = \
+         current_schema() AND table_name = $1 AND column_name = '_seq'",
+    )
+    .bind(table)
+    .fetch_one(pool)
+    .await
+}
+
 /// Takes the advisory lock of each of `tables` (in name order, so two
 /// writers never wait on each other in a circle) until the transaction
 /// ends: a table's writers commit one after another, so its change numbers
