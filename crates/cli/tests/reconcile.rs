@@ -373,3 +373,86 @@ async fn a_keys_only_scan_deletes_what_it_proves_gone_and_reads_records_when_key
     );
     assert!(rows(&pool).await.0.contains(&12), "fetched back");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_scan_reads_another_endpoint() {
+    let mock = common::start_mock(30).await;
+    let sandbox = Sandbox::new();
+    // the keys come from another listing of the same API
+    let reconcile = "{ max_delete: 20%, scan: /cursor/contacts, keys_only: { fields: id } }";
+    sandbox.write_config(&connector(&mock.url(), "", reconcile));
+    sandbox.run(&["sync"]).await.expect_code(0);
+    mock.state().delete(&[11]);
+    let out = sandbox.run(&["reconcile", "--json"]).await;
+    out.expect_code(0);
+    let r = report(&out);
+    assert_eq!(counts(&r), [29, 30, 0, 0, 1, 1, 0], "{r}");
+    let pool = sandbox.pool().await;
+    assert_eq!(rows(&pool).await.1, [11]);
+    let requests = mock.requests();
+    assert!(
+        requests
+            .iter()
+            .any(|q| q.path == "/cursor/contacts" && q.query.contains("fields=id")),
+        "{requests:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_reconciles_on_its_schedule_and_on_request() {
+    let mock = common::start_mock(20).await;
+    let sandbox = Sandbox::new();
+    let reconcile = "{ every: 1h, missing: soft_delete, max_delete: 20% }";
+    sandbox.write_config(&connector(&mock.url(), "", reconcile));
+    sandbox.run(&["sync"]).await.expect_code(0);
+    mock.state().delete(&[4, 9]);
+    let token = "adm-token-reconcile-3";
+    let serve = common::Serve::start(&sandbox, &[], &[("HOLDFAST_ADMIN_TOKEN", token)]).await;
+    let pool = sandbox.pool().await;
+    // never reconciled: the latest slot runs at start
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let deleted = loop {
+        let found: Option<(String, i64)> = sqlx::query_as(
+            "SELECT outcome, deleted FROM _holdfast_reconciliations ORDER BY run DESC LIMIT 1",
+        )
+        .fetch_optional(&pool)
+        .await
+        .expect("read");
+        if let Some(found) = found {
+            break found;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no scheduled reconciliation"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(deleted, ("complete".to_owned(), 2));
+    assert_eq!(rows(&pool).await.1, [4, 9]);
+    // and by hand, through the admin API
+    let client = common::local_client();
+    let url = format!("{}/api/streams/contacts/reconcile", serve.url);
+    let auth = [("authorization".to_owned(), format!("Bearer {token}"))];
+    let (status, answer) = common::post(&client, &url, &auth, "").await.expect("POST");
+    assert_eq!(
+        (status, &answer["status"]),
+        (202, &Value::from("queued")),
+        "{answer}"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM _holdfast_reconciliations")
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+        if n == 2 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the queued reconciliation did not run"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(serve);
+}

@@ -49,6 +49,8 @@ pub struct ReadScope {
     /// Query parameters set on top of the stream's own (a keys-only
     /// reconciliation scan's `keys_only:`); the same name replaces the stream's.
     pub extra_params: Vec<(String, String)>,
+    /// A path read instead of the stream's (a reconciliation's `scan:`).
+    pub path: Option<String>,
 }
 
 /// One page read from a source.

@@ -413,6 +413,10 @@ pub(crate) struct RawReconcile {
     /// `for_each:` only.
     #[serde(default)]
     pub(crate) keys_only: Option<Entries<Scalar>>,
+    /// The key scan reads this path instead of the stream's (an endpoint
+    /// that lists keys, e.g. `/contacts/ids`), with the stream's pagination,
+    /// records path and primary key, and `keys_only:` parameters if any.
+    pub(crate) scan: Option<String>,
 }
 
 /// Incremental sync: only fetch what changed since the saved cursor.

@@ -52,9 +52,20 @@ fn defaults_and_every_form_of_max_delete() {
     assert!(r.schedule.is_some());
     let keys = parse("    reconcile: { keys_only: { fields: id } }\n").expect("valid");
     let r = keys.streams[0].reconcile.clone().expect("reconcile");
+    let scan = r.keys_only.expect("a key scan");
     assert_eq!(
-        r.keys_only,
-        Some(vec![("fields".to_owned(), "id".to_owned())])
+        (scan.path, scan.params),
+        (None, vec![("fields".to_owned(), "id".to_owned())])
+    );
+    let ids = parse("    reconcile: { scan: /v2/contacts/ids }\n").expect("valid");
+    let scan = ids.streams[0]
+        .reconcile
+        .clone()
+        .and_then(|r| r.keys_only)
+        .expect("scan");
+    assert_eq!(
+        (scan.path.as_deref(), scan.params.len()),
+        (Some("/v2/contacts/ids"), 0)
     );
     let count = parse("    reconcile: { max_delete: 500, missing: report }\n").expect("valid");
     let r = count.streams[0].reconcile.clone().expect("reconcile");
@@ -89,7 +100,10 @@ fn mistakes_are_located_with_a_fix() {
             "    reconcile: { every: 24h, cron: \"0 3 * * *\" }\n",
             "a schedule takes `every:` or `cron:`, not both",
         ),
-        ("    reconcile: { scan: all }\n", "unknown key `scan`"),
+        (
+            "    reconcile: { scan: \"ids?x=1\" }\n",
+            "`scan: ids?x=1` is not a path",
+        ),
         (
             "    deleted_when: \"{{ record.archived }}\"\n",
             "`deleted_when` is a condition, found a template",

@@ -53,7 +53,10 @@ impl ChainRequest {
             vars = vars.with(&f.alias, scope.parent.as_ref());
         }
         let prefix = format!("streams.{}.request", stream.name);
-        let path = renderer.render_path(&format!("{prefix}.path"), &vars)?;
+        let path = match &scope.path {
+            Some(path) => path.clone(),
+            None => renderer.render_path(&format!("{prefix}.path"), &vars)?,
+        };
         let mut base = super::reader::join_url(&conn.base_url, &path).map_err(|message| {
             SourceError::Config {
                 field: format!("{prefix}.path"),

@@ -1,6 +1,7 @@
-//! The keys-only scan (`reconcile.keys_only:`): the stream's chain read
-//! with extra parameters that ask for keys only, each page's keys marked
-//! seen in the table; the records themselves are not written.
+//! The keys-only scan (`reconcile.keys_only:` / `scan:`): the stream's
+//! chain read with extra parameters that ask for keys only (or from another
+//! path that lists keys), each page's keys marked seen in the table; the
+//! records themselves are not written.
 
 use chrono::Utc;
 use holdfast_records::primary_key;
@@ -29,14 +30,14 @@ pub(super) async fn scan_keys(
     source: &dyn Source,
     store: &dyn Store,
     info: &StreamInfo,
-    params: &[(String, String)],
+    scan: &holdfast_spec::KeyScan,
     stop: &CancellationToken,
 ) -> Result<KeyScan, (Option<RunId>, SyncError)> {
     let name = info.name.as_str();
     let failed = |e| (None, SyncError::store(name)(e));
     store.prepare_table(&info.table).await.map_err(failed)?;
     let run = store.start_run(name, Utc::now()).await.map_err(failed)?;
-    let scanned = read_keys(source, store, info, params, run, stop).await;
+    let scanned = read_keys(source, store, info, scan, run, stop).await;
     let (outcome, error) = match &scanned {
         Ok(_) => (RunOutcome::Succeeded, None),
         Err(SyncError::Interrupted { .. }) => (RunOutcome::Interrupted, None),
@@ -59,14 +60,15 @@ async fn read_keys(
     source: &dyn Source,
     store: &dyn Store,
     info: &StreamInfo,
-    params: &[(String, String)],
+    scan: &holdfast_spec::KeyScan,
     run: RunId,
     stop: &CancellationToken,
 ) -> Result<(u64, u64), SyncError> {
     let name = info.name.as_str();
     let scope = ReadScope {
         run: Some(run.0),
-        extra_params: params.to_vec(),
+        extra_params: scan.params.clone(),
+        path: scan.path.clone(),
         ..ReadScope::default()
     };
     let mut reader = source.read(name, scope).map_err(SyncError::source(name))?;
@@ -90,7 +92,7 @@ async fn read_keys(
             let key = primary_key(record, &info.table.primary_key).map_err(|why| {
                 SyncError::source(name)(SourceError::Other(format!(
                     "a record of the keys-only scan has no usable key ({why}); check that \
-                     `reconcile.keys_only` still asks for the primary key fields: {}",
+                     `reconcile.keys_only` / `scan` still answer the primary key fields: {}",
                     excerpt(record)
                 )))
             })?;

@@ -72,8 +72,8 @@ pub async fn reconcile_stream(
         refused: 0,
         reason: None,
     };
-    if let Some(params) = &settings.keys_only {
-        match keys::scan_keys(source, store, info, params, stop).await {
+    if let Some(scan) = &settings.keys_only {
+        match keys::scan_keys(source, store, info, scan, stop).await {
             Ok(scan) if scan.missing_locally == 0 => {
                 rec.run = scan.run;
                 rec.upstream = scan.upstream;

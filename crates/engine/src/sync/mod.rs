@@ -349,6 +349,7 @@ async fn run_all_chains(run: &Run<'_>, info: &StreamInfo) -> Result<(), SyncErro
         cursor: cursor.clone(),
         parent,
         extra_params: Vec::new(),
+        path: None,
     };
     let Some(parent) = &info.parent else {
         let start = position.unwrap_or(Value::Null);

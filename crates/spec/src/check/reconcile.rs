@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::context::Ctx;
 use super::{templates, values};
-use crate::model::{MaxDelete, Missing, Reconcile, Template};
+use crate::model::{KeyScan, MaxDelete, Missing, Reconcile, Template};
 use crate::raw::{RawReconcile, RawSchedule, Scalar};
 
 /// What `deleted_when:` may read.
@@ -31,32 +31,7 @@ pub(crate) fn reconcile(
     child: bool,
 ) -> Option<Reconcile> {
     let path = format!("{path}.reconcile");
-    let keys_only = match &raw.keys_only {
-        None => Some(None),
-        Some(_) if child => {
-            ctx.error(
-                &format!("{path}.keys_only"),
-                "`keys_only:` applies to streams without `for_each:`",
-                "remove it: a child stream is reconciled with full records",
-            );
-            None
-        }
-        Some(params) if params.0.is_empty() => {
-            ctx.error(
-                &format!("{path}.keys_only"),
-                "`keys_only:` is empty: the scan would read full records anyway",
-                "give the parameters that ask for keys only, e.g. `keys_only: { fields: id }`",
-            );
-            None
-        }
-        Some(params) => Some(Some(
-            params
-                .0
-                .iter()
-                .map(|(k, Scalar(v))| (k.clone(), v.clone()))
-                .collect(),
-        )),
-    };
+    let keys_only = key_scan(ctx, &path, raw, child);
     let schedule = if raw.every.is_some() || raw.cron.is_some() {
         let as_schedule = RawSchedule {
             every: raw.every.clone(),
@@ -111,6 +86,61 @@ pub(crate) fn reconcile(
         grace: grace?,
         keys_only: keys_only?,
     })
+}
+
+/// `keys_only:` and `scan:` as a [`KeyScan`]; `Some(None)`: full records.
+fn key_scan(
+    ctx: &mut Ctx<'_>,
+    path: &str,
+    raw: &RawReconcile,
+    child: bool,
+) -> Option<Option<KeyScan>> {
+    if raw.keys_only.is_none() && raw.scan.is_none() {
+        return Some(None);
+    }
+    let key = if raw.scan.is_some() {
+        "scan"
+    } else {
+        "keys_only"
+    };
+    if child {
+        ctx.error(
+            &format!("{path}.{key}"),
+            format!("`{key}:` applies to streams without `for_each:`"),
+            "remove it: a child stream is reconciled with full records",
+        );
+        return None;
+    }
+    let params: Vec<(String, String)> = raw
+        .keys_only
+        .iter()
+        .flat_map(|p| p.0.iter())
+        .map(|(k, Scalar(v))| (k.clone(), v.clone()))
+        .collect();
+    if raw.scan.is_none() && params.is_empty() {
+        ctx.error(
+            &format!("{path}.keys_only"),
+            "`keys_only:` is empty: the scan would read full records anyway",
+            "give the parameters that ask for keys only, e.g. `keys_only: { fields: id }`",
+        );
+        return None;
+    }
+    let scan = match raw.scan.as_deref().map(str::trim) {
+        None => None,
+        Some(p) if p.starts_with('/') && !p.contains("{{") && !p.contains('?') => {
+            Some(p.to_owned())
+        }
+        Some(p) => {
+            ctx.error(
+                &format!("{path}.scan"),
+                format!("`scan: {p}` is not a path"),
+                "write the path of an endpoint that lists the keys, starting with `/` and \
+                 without a query (parameters go in `keys_only:`), e.g. `scan: /contacts/ids`",
+            );
+            return None;
+        }
+    };
+    Some(Some(KeyScan { path: scan, params }))
 }
 
 /// `5%`, `500`, or `5% or 500`.

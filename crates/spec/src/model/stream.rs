@@ -67,9 +67,18 @@ pub struct Reconcile {
     pub max_delete: MaxDelete,
     /// Rows seen this long before the scan started are spared too.
     pub grace: Duration,
-    /// A keys-only scan: these query parameters on the stream's request,
-    /// only the keys compared; `None`: full records.
-    pub keys_only: Option<Vec<(String, String)>>,
+    /// A keys-only scan; `None`: full records.
+    pub keys_only: Option<KeyScan>,
+}
+
+/// A keys-only reconciliation scan: the stream's request (or `path`) with
+/// `params` set, only the keys of what comes back compared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyScan {
+    /// Another path to read instead of the stream's (`scan:`).
+    pub path: Option<String>,
+    /// Query parameters set on the request (`keys_only:`).
+    pub params: Vec<(String, String)>,
 }
 
 /// What happens to rows a complete scan did not see.
