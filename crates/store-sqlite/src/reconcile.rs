@@ -39,14 +39,13 @@ pub(crate) async fn sweep(
     .map_err(db_err(&context))?;
     let (live, missing) = (live.max(0) as u64, missing.max(0) as u64);
     let refused = sweep.refuses(missing, live);
-    let statement = match sweep.action {
-        _ if refused || missing == 0 => None,
-        MissingAction::Report => None,
-        MissingAction::SoftDelete => Some(format!(
+    let statement = match sweep.to_apply(missing, live) {
+        None | Some(MissingAction::Report) => None,
+        Some(MissingAction::SoftDelete) => Some(format!(
             "UPDATE {name} SET _deleted_at = ?3, _updated_at = ?3, _updated_run = ?1, \
              _last_change = 3 WHERE {missing_rows}"
         )),
-        MissingAction::HardDelete => Some(format!("DELETE FROM {name} WHERE {missing_rows}")),
+        Some(MissingAction::HardDelete) => Some(format!("DELETE FROM {name} WHERE {missing_rows}")),
     };
     let mut applied = 0;
     if let Some(sql) = statement {

@@ -67,6 +67,17 @@ impl Sweep<'_> {
     pub fn refuses(&self, missing: u64, live: u64) -> bool {
         missing > self.max_count || missing as f64 > self.max_share * live as f64
     }
+
+    /// What a backend applies to the `missing` of `live` rows: the action
+    /// that changes rows, or `None` (nothing missing, reporting only, or
+    /// refused: see [`Sweep::refuses`]).
+    pub fn to_apply(&self, missing: u64, live: u64) -> Option<MissingAction> {
+        match self.action {
+            _ if missing == 0 || self.refuses(missing, live) => None,
+            MissingAction::Report => None,
+            action => Some(action),
+        }
+    }
 }
 
 /// What a [`Sweep`] found and did, counted and decided in one transaction.

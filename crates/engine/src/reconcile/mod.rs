@@ -57,11 +57,7 @@ pub async fn reconcile_stream(
         started_at: started,
         finished_at: started,
         outcome: ReconcileOutcome::Incomplete,
-        action: match settings.missing {
-            Missing::SoftDelete => MissingAction::SoftDelete,
-            Missing::HardDelete => MissingAction::HardDelete,
-            Missing::Report => MissingAction::Report,
-        },
+        action: action_of(settings.missing),
         upstream: 0,
         local: 0,
         fetched: 0,
@@ -125,10 +121,10 @@ async fn sweep(
     started: DateTime<Utc>,
 ) -> Result<Reconciliation, SyncError> {
     let name = info.name.as_str();
-    let action = match (options.dry_run, settings.missing) {
-        (true, _) | (false, Missing::Report) => MissingAction::Report,
-        (false, Missing::SoftDelete) => MissingAction::SoftDelete,
-        (false, Missing::HardDelete) => MissingAction::HardDelete,
+    let action = if options.dry_run {
+        MissingAction::Report
+    } else {
+        action_of(settings.missing)
     };
     let seen_since = started - chrono::Duration::from_std(settings.grace).unwrap_or_default();
     let sweep = Sweep {
@@ -183,6 +179,15 @@ async fn sweep(
         rec.outcome = ReconcileOutcome::Complete;
     }
     finish(store, rec).await
+}
+
+/// The store's action for a stream's `missing:`.
+fn action_of(missing: Missing) -> MissingAction {
+    match missing {
+        Missing::SoftDelete => MissingAction::SoftDelete,
+        Missing::HardDelete => MissingAction::HardDelete,
+        Missing::Report => MissingAction::Report,
+    }
 }
 
 /// What the scan's run did, as reconciliation counts.
