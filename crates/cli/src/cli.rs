@@ -76,6 +76,8 @@ impl Command {
             Command::Check(a) => &a.target,
             Command::Sync(a) => &a.target,
             Command::Reconcile(a) => &a.target,
+            Command::Record(a) => &a.target,
+            Command::Test(a) => &a.target,
             Command::Runs(a) => &a.target,
             Command::Status(a) => &a.target,
             Command::Quarantine(a) => &a.target,
@@ -107,6 +109,12 @@ pub(crate) enum Command {
     /// The safety net: scan streams with `reconcile:` in full and diff them
     /// against their tables; deletes only on a complete scan within `max_delete`.
     Reconcile(ReconcileArgs),
+    /// Run streams against the real API and write every request and answer
+    /// (secrets, cookies and tokens hidden) to a HAR cassette.
+    Record(RecordArgs),
+    /// Contract tests: replay cassettes offline through the engine; records,
+    /// quarantine, drift and requests the cassette does not hold, per stream.
+    Test(TestArgs),
     /// Recent runs: stream, start, duration, pages, record counts, outcome.
     Runs(RunsArgs),
     /// Health at a glance: each stream's last run, each endpoint's success
@@ -176,6 +184,40 @@ pub(crate) struct ReconcileArgs {
     #[arg(long)]
     pub(crate) dry_run: bool,
     /// Print `{"streams": [...]}` on stdout, one object per reconciliation.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RecordArgs {
+    #[command(flatten)]
+    pub(crate) target: Target,
+    /// The streams to record (each with the streams it reads parents from).
+    #[arg(required = true)]
+    pub(crate) streams: Vec<String>,
+    /// Stop after this many pages (a partial cassette; its replay stops there too).
+    #[arg(long, value_name = "N")]
+    pub(crate) pages: Option<u64>,
+    /// The cassette file (one stream only); default `cassettes/STREAM.har`
+    /// beside the connector file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TestArgs {
+    #[command(flatten)]
+    pub(crate) target: Target,
+    /// Only the cassettes of these streams (default: every cassette).
+    pub(crate) streams: Vec<String>,
+    /// The folder of cassettes; default `cassettes/` beside the connector file.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) cassettes: Option<PathBuf>,
+    /// Keep the replayed rows in this store (`sqlite://FILE`) instead of a
+    /// scratch store that is deleted: to compare them, or look at them.
+    #[arg(long, value_name = "URL")]
+    pub(crate) into: Option<String>,
+    /// Print `{"streams": [...]}` on stdout, one object per cassette.
     #[arg(long)]
     pub(crate) json: bool,
 }

@@ -66,6 +66,20 @@ pub(crate) async fn load_spec(cli: &Cli, env: &mut Env) -> Option<Arc<Spec>> {
     checked(cli, env).map(Arc::new)
 }
 
+/// Reads and checks the connector file without the store: every secret it
+/// reads stands as `REDACTED` (what a cassette holds in its place), so a
+/// replay needs neither the store nor the secrets key.
+pub(crate) fn load_spec_offline(cli: &Cli, env: &mut Env) -> Option<Arc<Spec>> {
+    let spec = checked(cli, env)?;
+    let placeholders = spec
+        .secrets
+        .iter()
+        .map(|name| (name.clone(), holdfast_http::REDACTED.to_owned()))
+        .collect();
+    *env = std::mem::take(env).with_secrets(placeholders);
+    checked(cli, env).map(Arc::new)
+}
+
 /// Opens the store: `--store`/`HOLDFAST_STORE`, else the file's `store:`, else
 /// [`DEFAULT_STORE`].
 pub(crate) async fn open_store(
@@ -372,6 +386,18 @@ pub(crate) fn source(
     env: &Env,
     store: &OpenStore,
 ) -> anyhow::Result<holdfast_engine::Sources> {
+    source_with_tape(cli, spec, env, store, None)
+}
+
+/// As [`source`], every exchange going through `tape` (recorded, or
+/// answered from a cassette).
+pub(crate) fn source_with_tape(
+    cli: &Cli,
+    spec: Arc<Spec>,
+    env: &Env,
+    store: &OpenStore,
+    tape: Option<holdfast_http::tape::Tape>,
+) -> anyhow::Result<holdfast_engine::Sources> {
     let token_store = token_store(&spec, store)?;
     let rate_budget = store.is_shared().then(|| {
         Arc::new(holdfast_engine::budget::StoreBudget::new(store.store()))
@@ -383,6 +409,7 @@ pub(crate) fn source(
         holdfast_engine::SourceOptions {
             token_store,
             rate_budget,
+            tape,
         },
     )?;
     Ok(holdfast_engine::Sources::new(declarative, &cli.custom.0)?)

@@ -28,6 +28,7 @@ mod request;
 pub mod retry;
 pub mod scope;
 pub mod stack;
+pub mod tape;
 pub mod telemetry;
 pub mod transport;
 mod verdict;

@@ -33,6 +33,7 @@ use crate::concurrency::{ConcurrencyLayer, InFlight};
 use crate::rate_limit::{Gcra, RateBudget, RateLimitLayer, RateLimiter};
 use crate::retry::{RetryLayer, RetryPolicy};
 use crate::scope::{Reach, Scope};
+use crate::tape::Tape;
 use crate::transport::{Transport, TransportConfig};
 use crate::{
     HttpError, HttpErrorKind, HttpRequest, HttpResponse, Redactor, RequestSink, ResolvedAuth,
@@ -77,6 +78,9 @@ pub struct ClientConfig {
     pub in_flight: InFlight,
     /// Where attempt records go.
     pub sink: Arc<dyn RequestSink>,
+    /// Exchanges recorded on the way, or answered from a cassette
+    /// (`None`: the network, nothing kept).
+    pub tape: Option<Tape>,
 }
 
 impl ClientConfig {
@@ -105,6 +109,7 @@ impl ClientConfig {
             classifier: None,
             in_flight: InFlight::fixed(4),
             sink: Arc::new(crate::NoSink),
+            tape: None,
         }
     }
 }
@@ -184,6 +189,7 @@ impl Client {
                 connect_timeout: config.connect_timeout,
                 max_body: config.max_response,
                 scope: scope.clone(),
+                tape: config.tape.clone(),
             },
             redactor.clone(),
             cookies,

@@ -2,8 +2,10 @@
 
 pub(crate) mod act;
 pub(crate) mod alerts;
+mod cassettes;
 pub(crate) mod check;
 mod check_sample;
+pub(crate) mod contract;
 pub(crate) mod demo;
 pub(crate) mod drift;
 pub(crate) mod explain;
@@ -11,6 +13,7 @@ pub(crate) mod mock;
 pub(crate) mod quarantine;
 pub(crate) mod queue;
 pub(crate) mod reconcile;
+pub(crate) mod record;
 pub(crate) mod runs;
 pub(crate) mod schema;
 pub(crate) mod secrets;

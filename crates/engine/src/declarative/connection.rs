@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use holdfast_http::concurrency::InFlight;
 use holdfast_http::retry::RetryPolicy;
+use holdfast_http::tape::Tape;
 use holdfast_http::{
     Client, ClientConfig, Extract, HostRule, KeyLocation, LoginBody, LoginStep, OAuth2ClientAuth,
     OAuth2Config, OAuth2Credential, OAuth2Grant, RenderFn, RequestSink, ResolvedAuth, Scope,
@@ -44,7 +45,19 @@ impl Connection {
             renderer.add(&name, t)?;
             renderer.render(&name, &Vars::default())
         };
-        let base = render("base_url", &conn.base_url)?;
+        let replay = match &options.tape {
+            Some(Tape::Replay(cassette)) => Some(cassette.clone()),
+            _ => None,
+        };
+        let recorded_base = replay.as_ref().and_then(|c| {
+            c.meta["connections"][conn.name.as_str()]
+                .as_str()
+                .map(str::to_owned)
+        });
+        let base = match recorded_base {
+            Some(base) => base,
+            None => render("base_url", &conn.base_url)?,
+        };
         let base_url = Url::parse(&base).map_err(|e| SourceError::Config {
             field: format!("{prefix}.base_url"),
             message: format!(
@@ -57,6 +70,8 @@ impl Connection {
             headers.push((k.clone(), render(&format!("headers.{k}"), t)?));
         }
         let auth = match &conn.auth {
+            // Replaying: logins are not in the cassette and not needed.
+            Auth::OAuth2(_) | Auth::Session(_) if replay.is_some() => ResolvedAuth::None,
             Auth::ApiKey {
                 name,
                 value,
@@ -177,6 +192,7 @@ impl Connection {
             classifier,
             in_flight,
             sink,
+            tape: options.tape.clone(),
         })?;
         Ok(Connection {
             client,

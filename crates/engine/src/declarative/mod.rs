@@ -44,6 +44,12 @@ pub struct SourceOptions {
     /// Where each connection's rate budget is kept when the limit must hold
     /// across processes (`None`: each process keeps its own).
     pub rate_budget: Option<Arc<dyn holdfast_http::rate_limit::RateBudget>>,
+    /// Every exchange recorded to a cassette, or answered from one (see
+    /// [`holdfast_http::tape`]). Replaying, each connection's base URL is the
+    /// one the cassette was recorded against (its `connections` member) and
+    /// logins (OAuth2, session) are not run: the cassette holds the data
+    /// requests, credentials stay out of it.
+    pub tape: Option<holdfast_http::tape::Tape>,
 }
 
 impl std::fmt::Debug for SourceOptions {
@@ -51,6 +57,7 @@ impl std::fmt::Debug for SourceOptions {
         f.debug_struct("SourceOptions")
             .field("token_store", &self.token_store.is_some())
             .field("rate_budget", &self.rate_budget.is_some())
+            .field("tape", &self.tape)
             .finish()
     }
 }
@@ -65,6 +72,15 @@ impl DeclarativeSource {
     /// A template that does not render, or a base URL that is not a URL.
     pub fn new(spec: Arc<Spec>, env: &Env) -> Result<DeclarativeSource, SourceError> {
         DeclarativeSource::with_token_store(spec, env, None)
+    }
+
+    /// Each connection's base URL, rendered (what a cassette records, so
+    /// its replay sends to the same origin).
+    pub fn base_urls(&self) -> BTreeMap<String, url::Url> {
+        self.connections
+            .iter()
+            .map(|(name, c)| (name.clone(), c.base_url.clone()))
+            .collect()
     }
 
     /// Renews every OAuth2 token that is due (expiring, or idle for its
@@ -93,6 +109,7 @@ impl DeclarativeSource {
             SourceOptions {
                 token_store,
                 rate_budget: None,
+                tape: None,
             },
         )
     }

@@ -12,6 +12,7 @@ mod body;
 mod follow;
 mod jar;
 mod save;
+mod tape;
 
 pub(crate) use body::read as read_body;
 pub use jar::SessionJar;
@@ -21,6 +22,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::scope::{Reach, Scope};
+use crate::tape::Tape;
 use crate::{
     HttpError, HttpErrorKind, HttpRequest, HttpResponse, Method, Redactor, ResponseFuture,
 };
@@ -39,6 +41,8 @@ pub struct TransportConfig {
     pub max_body: u64,
     /// Where requests may go.
     pub scope: Arc<Scope>,
+    /// Exchanges recorded on the way, or answered from a cassette.
+    pub tape: Option<Tape>,
 }
 
 /// Sends requests over HTTP.
@@ -131,6 +135,9 @@ impl tower::Service<HttpRequest> for Transport {
     fn call(&mut self, request: HttpRequest) -> ResponseFuture {
         let this = self.clone();
         Box::pin(async move {
+            if let Some(Tape::Replay(cassette)) = &this.config.tape {
+                return tape::replay(&this, cassette, request).await;
+            }
             let method = match request.method {
                 Method::Get => reqwest::Method::GET,
                 Method::Post => reqwest::Method::POST,
@@ -170,6 +177,17 @@ impl tower::Service<HttpRequest> for Transport {
                     .await
                     .map_err(|e| this.body_error(&request, status, e))?,
             };
+            if let Some(Tape::Record(recorder)) = &this.config.tape {
+                tape::record(
+                    &this,
+                    recorder,
+                    &request,
+                    (status.as_u16(), &headers),
+                    &body,
+                    started,
+                )
+                .await;
+            }
             Ok(HttpResponse {
                 status: status.as_u16(),
                 headers,
