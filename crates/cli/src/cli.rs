@@ -78,6 +78,11 @@ impl Command {
             Command::Reconcile(a) => &a.target,
             Command::Record(a) => &a.target,
             Command::Test(a) => &a.target,
+            Command::Chaos(ChaosArgs {
+                action: Some(ChaosAction::Run(a)),
+                ..
+            }) => &a.target,
+            Command::Chaos(_) => return None,
             Command::Runs(a) => &a.target,
             Command::Status(a) => &a.target,
             Command::Quarantine(a) => &a.target,
@@ -115,6 +120,9 @@ pub(crate) enum Command {
     /// Contract tests: replay cassettes offline through the engine; records,
     /// quarantine, drift and requests the cassette does not hold, per stream.
     Test(TestArgs),
+    /// A proxy injecting production's failures into any API (`--target URL
+    /// --profile NAME`); `chaos run STREAM` prints a report card; `chaos profiles`.
+    Chaos(ChaosArgs),
     /// Recent runs: stream, start, duration, pages, record counts, outcome.
     Runs(RunsArgs),
     /// Health at a glance: each stream's last run, each endpoint's success
@@ -202,6 +210,53 @@ pub(crate) struct RecordArgs {
     /// beside the connector file.
     #[arg(long, value_name = "FILE")]
     pub(crate) out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub(crate) struct ChaosArgs {
+    #[command(subcommand)]
+    pub(crate) action: Option<ChaosAction>,
+    /// The API to stand in front of (`https://api.example.com/v2`).
+    #[arg(long, value_name = "URL")]
+    pub(crate) target: Option<String>,
+    /// Where the proxy listens.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8800")]
+    pub(crate) listen: String,
+    /// The faults to inject (`holdfast chaos profiles` lists them).
+    #[arg(long, value_name = "NAME", default_value = "mixed")]
+    pub(crate) profile: String,
+    /// The seed of faults drawn by rate.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) seed: u64,
+    /// On stop, write every request seen (one JSON object per line) here.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) log: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ChaosAction {
+    /// Run a stream through the proxy (and once without faults) and print a report card.
+    Run(ChaosRunArgs),
+    /// The named profiles and what each injects.
+    Profiles,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ChaosRunArgs {
+    #[command(flatten)]
+    pub(crate) target: Target,
+    /// The stream (its parents run too).
+    pub(crate) stream: String,
+    /// The faults to inject (`holdfast chaos profiles` lists them).
+    #[arg(long, value_name = "NAME", default_value = "mixed")]
+    pub(crate) profile: String,
+    /// The seed of faults drawn by rate.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) seed: u64,
+    /// Print the report card as one JSON object.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -398,6 +398,18 @@ pub(crate) fn source_with_tape(
     store: &OpenStore,
     tape: Option<holdfast_http::tape::Tape>,
 ) -> anyhow::Result<holdfast_engine::Sources> {
+    source_with_options(cli, spec, env, store, (tape, BTreeMap::new()))
+}
+
+/// As [`source`], with a tape and base URLs used instead of the
+/// connections' own (by connection name).
+pub(crate) fn source_with_options(
+    cli: &Cli,
+    spec: Arc<Spec>,
+    env: &Env,
+    store: &OpenStore,
+    (tape, base_urls): (Option<holdfast_http::tape::Tape>, BTreeMap<String, String>),
+) -> anyhow::Result<holdfast_engine::Sources> {
     let token_store = token_store(&spec, store)?;
     let rate_budget = store.is_shared().then(|| {
         Arc::new(holdfast_engine::budget::StoreBudget::new(store.store()))
@@ -410,6 +422,7 @@ pub(crate) fn source_with_tape(
             token_store,
             rate_budget,
             tape,
+            base_urls,
         },
     )?;
     Ok(holdfast_engine::Sources::new(declarative, &cli.custom.0)?)

@@ -191,6 +191,12 @@ async fn replay(
             token_store: None,
             rate_budget: None,
             tape: Some(Tape::Replay(cassette.clone())),
+            base_urls: meta["connections"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                .collect(),
         },
     )?;
     let source = holdfast_engine::Sources::new(declarative, &cli.custom.0)?;

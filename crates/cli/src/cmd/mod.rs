@@ -3,6 +3,7 @@
 pub(crate) mod act;
 pub(crate) mod alerts;
 mod cassettes;
+pub(crate) mod chaos;
 pub(crate) mod check;
 mod check_sample;
 pub(crate) mod contract;

@@ -49,13 +49,8 @@ impl Connection {
             Some(Tape::Replay(cassette)) => Some(cassette.clone()),
             _ => None,
         };
-        let recorded_base = replay.as_ref().and_then(|c| {
-            c.meta["connections"][conn.name.as_str()]
-                .as_str()
-                .map(str::to_owned)
-        });
-        let base = match recorded_base {
-            Some(base) => base,
+        let base = match options.base_urls.get(&conn.name) {
+            Some(base) => base.clone(),
             None => render("base_url", &conn.base_url)?,
         };
         let base_url = Url::parse(&base).map_err(|e| SourceError::Config {

@@ -50,6 +50,9 @@ pub struct SourceOptions {
     /// logins (OAuth2, session) are not run: the cassette holds the data
     /// requests, credentials stay out of it.
     pub tape: Option<holdfast_http::tape::Tape>,
+    /// Base URLs used instead of the connections' own, by connection name
+    /// (a replay's recorded origin, a chaos proxy in front of the API).
+    pub base_urls: BTreeMap<String, String>,
 }
 
 impl std::fmt::Debug for SourceOptions {
@@ -110,6 +113,7 @@ impl DeclarativeSource {
                 token_store,
                 rate_budget: None,
                 tape: None,
+                base_urls: BTreeMap::new(),
             },
         )
     }
