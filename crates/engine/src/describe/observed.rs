@@ -166,11 +166,22 @@ pub(super) fn stream(doc: &mut Doc, seen: &Observed, spec: &Spec, name: &str) {
         name,
     );
     if let Some(s) = spec.stream(name) {
-        let key = format!("{} {}", method(s.request.method), s.request.path.source);
+        let mut keys = vec![format!(
+            "{} {}",
+            method(s.request.method),
+            s.request.path.source
+        )];
+        if let Some(b) = &s.bulk {
+            keys.push(format!(
+                "{} {} (bulk)",
+                method(b.create.method),
+                b.create.path.source
+            ));
+        }
         let stats: Vec<&EndpointStats> = seen
             .endpoints
             .iter()
-            .filter(|e| e.connection == s.connection && e.endpoint.starts_with(&key))
+            .filter(|e| e.connection == s.connection && keys.contains(&e.endpoint))
             .collect();
         doc.line(format!("Its endpoint over the last {}:", dur(seen.window)));
         endpoint_table(doc, &stats);

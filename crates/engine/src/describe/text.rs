@@ -75,9 +75,32 @@ fn cell(text: &str) -> String {
     text.replace('\n', " ").replace('|', "\\|")
 }
 
-/// `30s`, `5m`, `1h 30m`.
+/// `30s`, `5m`, `1h 30m`, `7d`, `250ms`: the units the connector file uses.
 pub(super) fn dur(d: Duration) -> String {
-    humantime::format_duration(d).to_string()
+    let secs = d.as_secs();
+    let ms = d.subsec_millis();
+    if secs == 0 {
+        return if ms == 0 {
+            "0s".to_owned()
+        } else {
+            format!("{ms}ms")
+        };
+    }
+    let parts = [
+        (secs / 86_400, "d"),
+        (secs / 3_600 % 24, "h"),
+        (secs / 60 % 60, "m"),
+        (secs % 60, "s"),
+    ];
+    let mut out: Vec<String> = parts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, unit)| format!("{n}{unit}"))
+        .collect();
+    if ms > 0 {
+        out.push(format!("{ms}ms"));
+    }
+    out.join(" ")
 }
 
 /// `2026-12-04 02:29:37 UTC`.
@@ -170,6 +193,14 @@ mod tests {
         let literal = Template::new("s3cr3t-literal");
         assert!(!value("Authorization", &literal).contains("s3cr3t"));
         assert_eq!(value("Api-Version", &Template::new("2024")), "`2024`");
+    }
+
+    #[test]
+    fn durations_in_the_files_units() {
+        assert_eq!(dur(Duration::from_secs(7 * 86_400)), "7d");
+        assert_eq!(dur(Duration::from_secs(5_400)), "1h 30m");
+        assert_eq!(dur(Duration::from_millis(250)), "250ms");
+        assert_eq!(dur(Duration::ZERO), "0s");
     }
 
     #[test]
