@@ -140,8 +140,8 @@ fn oauth2(doc: &mut Doc, o: &OAuth2) {
         "On `invalid_grant`",
         format!(
             "the connection is marked as needing re-authorization: runs fail at once without \
-             calling the token endpoint again, `holdfast status` and the `token_expiring` alert \
-             say so; {fix}"
+             calling the token endpoint again, and `holdfast status` (and a `token_expiring` \
+             alert, if set) says so; {fix}"
         ),
     );
 }

@@ -5,7 +5,7 @@
 use holdfast_spec::{Connection, Spec, VerifyScheme};
 
 use super::Subject;
-use super::text::{Doc, code, credential, method};
+use super::text::{Doc, code, credential, method, schedule};
 
 /// The connections and streams a runbook covers, streams parents first.
 #[derive(Debug)]
@@ -83,7 +83,7 @@ pub(super) fn overview(doc: &mut Doc, spec: &Spec, selection: &Selection<'_>) {
                 )),
                 s.schedule
                     .as_ref()
-                    .map(ToString::to_string)
+                    .map(schedule)
                     .unwrap_or_else(|| "on demand".to_owned()),
                 code(&s.into),
             ],
@@ -98,7 +98,7 @@ pub(super) fn overview(doc: &mut Doc, spec: &Spec, selection: &Selection<'_>) {
                     ),
                     custom
                         .and_then(|c| c.schedule.as_ref())
-                        .map(ToString::to_string)
+                        .map(schedule)
                         .unwrap_or_else(|| "on demand".to_owned()),
                     "(the source's)".to_owned(),
                 ]

@@ -8,7 +8,7 @@ use holdfast_spec::{
 };
 
 use super::observed::{self, Observed};
-use super::text::{Doc, code, dur, method, pairs};
+use super::text::{Doc, code, dur, method, pairs, schedule};
 
 /// The section of stream `name` (declarative or custom).
 pub(super) fn section(doc: &mut Doc, spec: &Spec, name: &str, seen: Option<&Observed>) {
@@ -29,7 +29,7 @@ pub(super) fn section(doc: &mut Doc, spec: &Spec, name: &str, seen: Option<&Obse
                 "Schedule",
                 custom
                     .and_then(|c| c.schedule.as_ref())
-                    .map(ToString::to_string)
+                    .map(schedule)
                     .unwrap_or_else(|| on_demand(name)),
             );
         }
@@ -126,23 +126,25 @@ fn declarative(doc: &mut Doc, spec: &Spec, s: &Stream) {
         ),
     );
     let columns: Vec<String> = s.map.iter().map(|m| code(&m.column)).collect();
-    doc.item(
-        "Into",
-        format!(
-            "table {}, upserted by primary key; {}",
-            code(&s.into),
-            if columns.is_empty() {
-                "no `map:` (the key and `_raw` are stored)".to_owned()
-            } else {
-                format!("mapped columns {}", columns.join(", "))
-            }
-        ),
-    );
+    if s.deletes.is_none() {
+        doc.item(
+            "Into",
+            format!(
+                "table {}, upserted by primary key; {}",
+                code(&s.into),
+                if columns.is_empty() {
+                    "no `map:` (the key and `_raw` are stored)".to_owned()
+                } else {
+                    format!("mapped columns {}", columns.join(", "))
+                }
+            ),
+        );
+    }
     doc.item(
         "Schedule",
         s.schedule
             .as_ref()
-            .map(|sch| format!("{sch} by `holdfast serve`"))
+            .map(|sch| format!("{} by `holdfast serve`", schedule(sch)))
             .unwrap_or_else(|| on_demand(&s.name)),
     );
     if let Some(r) = &s.reconcile {
@@ -155,11 +157,10 @@ fn declarative(doc: &mut Doc, spec: &Spec, s: &Stream) {
             "Reconcile",
             format!(
                 "{}: a {} scan diffed against the table; rows upstream no longer has are \
-                 {missing}, at most {} per run, sparing rows seen in the last {}; \
-                 `holdfast reconcile {} --dry-run` to preview",
+                 {missing}, at most {} per run{}; `holdfast reconcile {} --dry-run` to preview",
                 r.schedule
                     .as_ref()
-                    .map(ToString::to_string)
+                    .map(schedule)
                     .unwrap_or_else(|| "on demand".to_owned()),
                 if r.keys_only.is_some() {
                     "keys-only"
@@ -167,7 +168,11 @@ fn declarative(doc: &mut Doc, spec: &Spec, s: &Stream) {
                     "full"
                 },
                 r.max_delete,
-                dur(r.grace),
+                if r.grace.is_zero() {
+                    String::new()
+                } else {
+                    format!(", sparing rows seen in the last {}", dur(r.grace))
+                },
                 s.name
             ),
         );
@@ -251,14 +256,14 @@ fn paginate(p: &Paginate) -> String {
     let mut out = match &p.strategy {
         Strategy::None => "none: one request".to_owned(),
         Strategy::Cursor { next, param } => format!(
-            "cursor: the next page's token from {}, sent as {param}; stops when a page has no token",
+            "cursor: the next page's token from {}, sent as {param}; stops when the token is missing, null or empty",
             match next {
                 Next::Body(path) => code(&path.source),
                 Next::Header(h) => format!("header {}", code(h)),
             }
         ),
         Strategy::NextUrl { next, params: n } => format!(
-            "next URL: the full URL at {} ({}); stops when a page has none",
+            "next URL: the full URL at {} ({}); stops when it is missing or null",
             code(&next.source),
             params(n)
         ),
@@ -271,7 +276,8 @@ fn paginate(p: &Paginate) -> String {
             limit_param,
             limit,
         } => format!(
-            "offset sent as {param}, {limit} per page as {limit_param}; stops on a short or empty page"
+            "offset sent as {param}, {limit} per page as {limit_param}; stops on an empty page \
+             (a short page may be a capped one, so the next is asked for)"
         ),
         Strategy::Page {
             param,
@@ -279,16 +285,11 @@ fn paginate(p: &Paginate) -> String {
             size_param,
             size,
         } => format!(
-            "page numbers from {start} sent as {param}{}; stops on {}",
+            "page numbers from {start} sent as {param}{}; stops on an empty page",
             match (size, size_param) {
                 (Some(n), Some(place)) => format!(", {n} per page as {place}"),
                 (Some(n), None) => format!(", {n} per page"),
                 _ => String::new(),
-            },
-            if size.is_some() {
-                "a short or empty page"
-            } else {
-                "an empty page"
             }
         ),
         Strategy::LastRecord { field, param, more } => format!(
@@ -320,7 +321,7 @@ fn paginate(p: &Paginate) -> String {
     }
     if let Some(total) = &p.expect_total {
         out.push_str(&format!(
-            "; fewer records than {} at the end is an error",
+            "; the chain holds the number of records at {}: it ends there, and ending with fewer is an error",
             code(&total.source)
         ));
     }

@@ -108,6 +108,21 @@ pub(super) fn when(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
+/// `every 15m (jitter 2m)`, `cron "0 6 * * *" in Europe/Berlin`.
+pub(super) fn schedule(s: &holdfast_spec::Schedule) -> String {
+    let mut out = match &s.trigger {
+        holdfast_spec::Trigger::Every(every) => format!("every {}", dur(*every)),
+        holdfast_spec::Trigger::Cron {
+            expression,
+            timezone,
+        } => format!("cron {} in {}", code(expression), timezone.name()),
+    };
+    if !s.jitter.is_zero() {
+        out.push_str(&format!(" (jitter {})", dur(s.jitter)));
+    }
+    out
+}
+
 /// `GET`, `POST`, …
 pub(super) fn method(m: Method) -> &'static str {
     match m {
