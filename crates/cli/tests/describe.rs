@@ -8,8 +8,10 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{Sandbox, request_log, set_secret};
-use holdfast_mock::{FaultProfile, MockAuth, MockConfig};
+use common::{
+    Sandbox, cursor_connector, drift_entries, quarantine_entries, request_log, set_secret,
+};
+use holdfast_mock::{FaultProfile, MockAuth, MockConfig, ShapeVersion};
 
 /// The example connector, as shipped.
 const EXAMPLE: &str = include_str!("../../../examples/holdfast.yaml");
@@ -138,6 +140,53 @@ streams:
         "every attempt counted:\n{health}"
     );
     assert!(text.contains("History from the store `sqlite://"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn drift_and_quarantine_with_what_to_do() {
+    let mock = common::start_mock_with(MockConfig {
+        records: 200,
+        bad_every: 5,
+        ..MockConfig::default()
+    })
+    .await;
+    let sandbox = Sandbox::new();
+    sandbox.write_config(&cursor_connector(&mock.url(), 50, ""));
+    sandbox.run(&["sync"]).await.expect_code(0);
+    mock.set_shape(ShapeVersion::Drifted);
+    sandbox.run(&["sync"]).await.expect_code(0);
+    let pool = sandbox.pool().await;
+    let drift = drift_entries(&pool).await;
+    let held = quarantine_entries(&pool)
+        .await
+        .into_iter()
+        .filter(|q| q.resolved_at.is_none())
+        .count();
+    assert!(!drift.is_empty() && held > 0, "{drift:?} {held}");
+
+    let out = sandbox.run(&["describe", "contacts"]).await;
+    out.expect_code(0);
+    let history = section(&out.stdout, "### Drift history");
+    for d in drift.iter().rev().take(10) {
+        let change = format!("{} → {}", d.before, d.after).replace('|', "\\|");
+        let row = format!("| `{}` | `{}` | {change} |", d.kind, d.path);
+        assert!(history.contains(&row), "no row {row:?}:\n{history}");
+    }
+    for (kind, advice) in [
+        ("type_changed", "A field changed type."),
+        ("field_removed", "A field every record had is gone."),
+    ] {
+        assert!(
+            history.contains(&format!("- `{kind}`: {advice}")),
+            "advice for {kind}:\n{history}"
+        );
+    }
+    let quarantine = section(&out.stdout, "### Quarantine");
+    assert!(
+        quarantine.contains(&format!("{held} records held out of the table."))
+            && quarantine.contains("`holdfast quarantine retry contacts`"),
+        "{quarantine}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
