@@ -317,6 +317,87 @@ streams:
     );
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_login_and_its_failure_modes() {
+    const PASSWORD: &str = "pw-describe-0d4c2a91";
+    let mock = common::start_mock_with(MockConfig {
+        records: 20,
+        auth: Some(MockAuth::Session {
+            username: "ada".into(),
+            password: PASSWORD.into(),
+            requests_per_session: 3,
+        }),
+        ..MockConfig::default()
+    })
+    .await;
+    let sandbox = Sandbox::new();
+    sandbox.write_config(&format!(
+        r#"connections:
+  portal:
+    base_url: "{}"
+    auth:
+      type: session
+      login:
+        - method: GET
+          path: /login
+          extract:
+            csrf: {{ css: "input[name=csrf_token]", attr: value }}
+        - method: POST
+          path: /login
+          form:
+            username: "{{{{ secret.portal_user }}}}"
+            password: "{{{{ secret.portal_password }}}}"
+            csrf_token: "{{{{ session.csrf }}}}"
+streams:
+  contacts:
+    connection: portal
+    request: {{ path: /cursor/contacts, params: {{ limit: 4 }} }}
+    paginate: {{ type: cursor, next: "$.meta.next_cursor", param: cursor }}
+    records: "$.data[*]"
+    primary_key: id
+"#,
+        mock.url()
+    ));
+    set_secret(&sandbox, "portal_user", "ada", &[])
+        .await
+        .expect_code(0);
+    set_secret(&sandbox, "portal_password", PASSWORD, &[])
+        .await
+        .expect_code(0);
+    sandbox.run(&["sync"]).await.expect_code(0);
+    let mut classes: BTreeMap<String, u64> = BTreeMap::new();
+    for row in request_log(&sandbox.pool().await).await {
+        if let (Some(class), Some("contacts")) = (row.error, row.stream.as_deref()) {
+            *classes.entry(class).or_default() += 1;
+        }
+    }
+    // A session expiring is answered by a new login and one retry: not a failure.
+    assert_eq!(classes, BTreeMap::new());
+
+    let out = sandbox.run(&["describe", "portal"]).await;
+    out.expect_code(0);
+    assert!(
+        !out.all_text().contains(PASSWORD),
+        "the password shows:\n{out}"
+    );
+    let text = &out.stdout;
+    assert!(
+        text.contains("2. `POST /login`, form fields `username`, `password`, `csrf_token`")
+            && text.contains("secrets: `portal_password`, `portal_user`"),
+        "{out}"
+    );
+    let state = section(text, "### Credential state (from the store)");
+    assert!(
+        state.contains("- **Last login**: ok at ") && state.contains("- **Failures in a row**: 0"),
+        "{state}"
+    );
+    let failures = section(text, "### Failure modes seen (last 7d)");
+    assert!(
+        failures.contains("None: no failed attempt in the request log."),
+        "{failures}"
+    );
+}
+
 /// The part of `text` from `heading` to the next heading of any level.
 fn section<'t>(text: &'t str, heading: &str) -> &'t str {
     let Some(start) = text.find(heading) else {

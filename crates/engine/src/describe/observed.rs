@@ -136,8 +136,9 @@ fn token(doc: &mut Doc, seen: &Observed, conn: &Connection) {
         };
         doc.item("Access token", expiry);
     }
+    let oauth2 = matches!(conn.auth, Auth::OAuth2(_));
     doc.item(
-        "Last renewal",
+        if oauth2 { "Last renewal" } else { "Last login" },
         match (&st.last_outcome, st.last_refresh_at) {
             (Some(outcome), Some(at)) => format!("{outcome} at {}", when(at)),
             _ => "never".to_owned(),
