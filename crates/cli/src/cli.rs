@@ -89,6 +89,7 @@ impl Command {
             Command::Drift(a) => &a.target,
             Command::Alerts(a) => &a.target,
             Command::Explain(a) => &a.target,
+            Command::Describe(a) => &a.target,
             Command::Schema(a) => &a.target,
             Command::Serve(a) => &a.target,
             Command::Act(a) => &a.target,
@@ -136,6 +137,10 @@ pub(crate) enum Command {
     Alerts(AlertsArgs),
     /// One record: raw payload, mapped columns and where each came from, who wrote it, and why.
     Explain(ExplainArgs),
+    /// A runbook in Markdown for a connection, a stream or all: endpoints,
+    /// pagination, auth and how it is renewed, limits, schedules, alerts,
+    /// dependencies; recent health, failure modes and drift with what to do.
+    Describe(DescribeArgs),
     /// Schema tools: `holdfast schema infer STREAM`.
     Schema(SchemaArgs),
     /// Receive webhooks and work the durable queue (events, actions) until stopped.
@@ -370,6 +375,23 @@ pub(crate) struct ExplainArgs {
     /// The record's primary key (one value per key column).
     #[arg(required = true)]
     pub(crate) id: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DescribeArgs {
+    #[command(flatten)]
+    pub(crate) target: Target,
+    /// A connection or a stream (default: every connection and stream).
+    pub(crate) name: Option<String>,
+    /// Write the runbook to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+    /// The window for failure modes and endpoint health, e.g. `7d`, `24h`.
+    #[arg(long, default_value = "7d", value_parser = positive_duration)]
+    pub(crate) window: std::time::Duration,
+    /// Recent runs shown per stream.
+    #[arg(long, default_value_t = 5)]
+    pub(crate) runs: u32,
 }
 
 #[derive(Debug, Args)]

@@ -80,6 +80,14 @@ pub(crate) fn load_spec_offline(cli: &Cli, env: &mut Env) -> Option<Arc<Spec>> {
     checked(cli, env).map(Arc::new)
 }
 
+/// As [`load_spec`] without opening any store: `{{ secret.NAME }}`
+/// references are accepted unchecked and no secret is read, for commands
+/// that never send a request (`describe`). On problems, prints every one
+/// and returns `None`: the caller exits with code 2.
+pub(crate) fn load_spec_without_secrets(cli: &Cli, env: &Env) -> Option<Arc<Spec>> {
+    checked(cli, env).map(Arc::new)
+}
+
 /// Opens the store: `--store`/`HOLDFAST_STORE`, else the file's `store:`, else
 /// [`DEFAULT_STORE`].
 pub(crate) async fn open_store(

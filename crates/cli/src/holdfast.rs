@@ -118,6 +118,7 @@ async fn dispatch(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Drift(args) => cmd::drift::run(cli, args).await,
         Command::Alerts(args) => cmd::alerts::run(cli, args).await,
         Command::Explain(args) => cmd::explain::run(cli, args).await,
+        Command::Describe(args) => cmd::describe::run(cli, args).await,
         Command::Schema(args) => cmd::schema::run(cli, args).await,
         Command::Serve(args) => cmd::serve::run(cli, args).await,
         Command::Act(args) => cmd::act::run(cli, args).await,

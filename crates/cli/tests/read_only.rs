@@ -139,7 +139,7 @@ async fn read_only_commands_leave_the_directory_as_it_was() {
         .expect_code(0);
     let before = files(sandbox.path());
     let bytes = sandbox.db_bytes();
-    let commands: [&[&str]; 7] = [
+    let commands: [&[&str]; 8] = [
         &["runs"],
         &["status"],
         &["quarantine"],
@@ -147,6 +147,7 @@ async fn read_only_commands_leave_the_directory_as_it_was() {
         &["explain", "contacts", "3"],
         &["alerts"],
         &["queue"],
+        &["describe"],
     ];
     for args in commands {
         let out = run(&sandbox, args, &[("CRM_TOKEN", "t")]).await;

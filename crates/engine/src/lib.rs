@@ -43,6 +43,9 @@ pub mod jobs;
 pub mod queue;
 pub mod schedule;
 
+// Runbooks: the connector file and the store in Markdown (`holdfast describe`).
+pub mod describe;
+
 // Watching: alert rules and metrics.
 pub mod alerts;
 pub mod telemetry;

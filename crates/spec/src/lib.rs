@@ -110,6 +110,27 @@ pub fn load_store(path: &std::path::Path, env: &Env) -> Result<Option<Template>,
     check::store_only(&text, env).map_err(|d| SpecErrors::new(path, d))
 }
 
+/// The `NAME`s template `source` reads as `root.NAME`: `template_reads("{{
+/// env.CRM_URL }}/v2", "env")` is `{"CRM_URL"}`. Names only, nothing is
+/// rendered (none when the text does not compile as a template).
+///
+/// ```
+/// let names = holdfast_spec::template_reads("{{ env.CRM_URL }}/v2?k={{ secret.key }}", "env");
+/// assert_eq!(names.into_iter().collect::<Vec<_>>(), ["CRM_URL"]);
+/// ```
+pub fn template_reads(source: &str, root: &str) -> std::collections::BTreeSet<String> {
+    check::attributes(source, root)
+}
+
+/// The name among `candidates` nearest to `found`, when it is close enough
+/// to be a typo of it (a different case, or a few letters off).
+pub fn nearest_name<'c>(
+    found: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<&'c str> {
+    suggest::did_you_mean(found, candidates)
+}
+
 /// "no stream `peple` in the connector file; did you mean `people`?": the
 /// message for a stream name that is not among `streams`, naming the
 /// nearest one when it is close enough to be a typo, else every stream.

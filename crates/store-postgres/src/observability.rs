@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use holdfast_store::{
-    DriftRow, EndpointStats, ObservabilityStore, Rejection, RequestRow, RunId, StoreError,
-    StoredAlert,
+    DriftRow, EndpointStats, FailureMode, ObservabilityStore, Rejection, RequestRow, RunId,
+    StoreError, StoredAlert,
 };
 
 use crate::error::db_err;
@@ -32,6 +32,10 @@ impl ObservabilityStore for PgStore {
 
     async fn endpoint_stats(&self, since: DateTime<Utc>) -> Result<Vec<EndpointStats>, StoreError> {
         crate::requests::stats(&self.pool, since).await
+    }
+
+    async fn failure_modes(&self, since: DateTime<Utc>) -> Result<Vec<FailureMode>, StoreError> {
+        crate::requests::failure_modes(&self.pool, since).await
     }
 
     async fn load_shape(&self, stream: &str) -> Result<Option<String>, StoreError> {

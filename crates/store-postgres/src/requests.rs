@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use holdfast_store::{EndpointStats, RequestRow, RunId, StoreError};
+use holdfast_store::{EndpointStats, FailureMode, RequestRow, RunId, StoreError};
 use sqlx::postgres::{PgConnection, PgPool};
 
 use crate::error::db_err;
@@ -114,6 +114,52 @@ pub(crate) async fn stats(
             p99: ms(g.p99),
         })
         .collect())
+}
+
+/// Failed attempts since `since` per connection, stream and error class,
+/// each with its last status and message.
+pub(crate) async fn failure_modes(
+    pool: &PgPool,
+    since: DateTime<Utc>,
+) -> Result<Vec<FailureMode>, StoreError> {
+    let groups: Vec<FailureRecord> = sqlx::query_as(
+        "SELECT connection, stream, error, count(*) AS n, min(at) AS first_at, max(at) AS last_at, \
+         (array_agg(status ORDER BY at DESC, id DESC))[1] AS last_status, \
+         (array_agg(message ORDER BY at DESC, id DESC))[1] AS last_message \
+         FROM _holdfast_requests WHERE at >= $1 AND error IS NOT NULL \
+         GROUP BY connection, stream, error \
+         ORDER BY connection, stream IS NULL, stream, n DESC, error",
+    )
+    .bind(since)
+    .fetch_all(pool)
+    .await
+    .map_err(db_err("grouping the request log's failures"))?;
+    Ok(groups
+        .into_iter()
+        .map(|g| FailureMode {
+            connection: g.connection,
+            stream: g.stream,
+            error: g.error,
+            count: g.n.max(0) as u64,
+            first_at: g.first_at,
+            last_at: g.last_at,
+            last_status: g.last_status.and_then(|s| u16::try_from(s).ok()),
+            last_message: g.last_message,
+        })
+        .collect())
+}
+
+/// One group of failed attempts.
+#[derive(sqlx::FromRow)]
+struct FailureRecord {
+    connection: String,
+    stream: Option<String>,
+    error: String,
+    n: i64,
+    first_at: DateTime<Utc>,
+    last_at: DateTime<Utc>,
+    last_status: Option<i32>,
+    last_message: Option<String>,
 }
 
 /// A request log row as stored (durations in milliseconds).

@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use holdfast_store::{
-    DriftRow, EndpointStats, ObservabilityStore, Rejection, RequestRow, RunId, StoreError,
-    StoredAlert,
+    DriftRow, EndpointStats, FailureMode, ObservabilityStore, Rejection, RequestRow, RunId,
+    StoreError, StoredAlert,
 };
 
 use crate::error::db_err;
@@ -44,6 +44,15 @@ impl ObservabilityStore for SqliteStore {
             .await
             .map_err(db_err("computing endpoint stats"))?;
         crate::requests::stats(&mut conn, since).await
+    }
+
+    async fn failure_modes(&self, since: DateTime<Utc>) -> Result<Vec<FailureMode>, StoreError> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(db_err("grouping the request log's failures"))?;
+        crate::requests::failure_modes(&mut conn, since).await
     }
 
     async fn load_shape(&self, stream: &str) -> Result<Option<String>, StoreError> {

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use holdfast_store::{EndpointStats, RequestRow, RunId, StoreError};
+use holdfast_store::{EndpointStats, FailureMode, RequestRow, RunId, StoreError};
 use sqlx::sqlite::SqliteConnection;
 
 use crate::time::{from_text, to_text};
@@ -110,6 +110,63 @@ pub(crate) async fn stats(
         });
     }
     Ok(out)
+}
+
+/// Failed attempts since `since` per connection, stream and error class,
+/// each with its last status and message.
+pub(crate) async fn failure_modes(
+    conn: &mut SqliteConnection,
+    since: DateTime<Utc>,
+) -> Result<Vec<FailureMode>, StoreError> {
+    let err = || crate::error::db_err("grouping the request log's failures");
+    let since = to_text(since);
+    let groups: Vec<FailureRecord> = sqlx::query_as(
+        "SELECT connection, stream, error, count(*) AS n, min(at) AS first_at, max(at) AS last_at \
+         FROM _holdfast_requests WHERE at >= ? AND error IS NOT NULL \
+         GROUP BY connection, stream, error \
+         ORDER BY connection, stream IS NULL, stream, n DESC, error",
+    )
+    .bind(&since)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(err())?;
+    let mut out = Vec::with_capacity(groups.len());
+    for g in groups {
+        let last: Option<(Option<i64>, Option<String>)> = sqlx::query_as(
+            "SELECT status, message FROM _holdfast_requests WHERE at >= ? AND connection = ? \
+             AND stream IS ? AND error = ? ORDER BY at DESC, id DESC LIMIT 1",
+        )
+        .bind(&since)
+        .bind(&g.connection)
+        .bind(&g.stream)
+        .bind(&g.error)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(err())?;
+        let (status, message) = last.unwrap_or_default();
+        out.push(FailureMode {
+            connection: g.connection,
+            stream: g.stream,
+            error: g.error,
+            count: g.n.max(0) as u64,
+            first_at: from_text(&g.first_at)?,
+            last_at: from_text(&g.last_at)?,
+            last_status: status.and_then(|s| u16::try_from(s).ok()),
+            last_message: message,
+        });
+    }
+    Ok(out)
+}
+
+/// One group of failed attempts.
+#[derive(sqlx::FromRow)]
+struct FailureRecord {
+    connection: String,
+    stream: Option<String>,
+    error: String,
+    n: i64,
+    first_at: String,
+    last_at: String,
 }
 
 /// A request log row as stored (durations in milliseconds).

@@ -63,9 +63,9 @@ pub use export::{
 };
 pub use liveness::{GONE, RUN_HEARTBEAT, RUN_LEASE, RunHolder, lease_until, settle};
 pub use model::{
-    Column, ColumnKind, DriftRow, EndpointStats, LastChange, PageCommit, PageOutcome, ParentRecord,
-    Progress, QuarantineRow, QuarantinedRecord, RecordRow, RequestRow, RunId, RunOutcome, RunRow,
-    StoredRecord, StreamState, TableSpec, Violation,
+    Column, ColumnKind, DriftRow, EndpointStats, FailureMode, LastChange, PageCommit, PageOutcome,
+    ParentRecord, Progress, QuarantineRow, QuarantinedRecord, RecordRow, RequestRow, RunId,
+    RunOutcome, RunRow, StoredRecord, StreamState, TableSpec, Violation,
 };
 pub use queue::{
     Claim, Enqueued, EventApply, EventOutcome, Finish, Job, JobFilter, JobId, JobState, Lease,

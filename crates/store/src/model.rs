@@ -516,6 +516,29 @@ pub struct EndpointStats {
     pub sunset: Option<String>,
 }
 
+/// Failed attempts of one error class, as the request log holds them over a
+/// window: per connection and stream (`None`: requests of no stream, such as
+/// actions).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailureMode {
+    /// The connection.
+    pub connection: String,
+    /// The stream that sent them, if any.
+    pub stream: Option<String>,
+    /// The error class (`status_429`, `status_5xx`, `timeout`, `not_json`, …).
+    pub error: String,
+    /// Failed attempts of this class in the window.
+    pub count: u64,
+    /// The first of them.
+    pub first_at: DateTime<Utc>,
+    /// The last of them.
+    pub last_at: DateTime<Utc>,
+    /// The status of the last one, when the server answered.
+    pub last_status: Option<u16>,
+    /// What the last one said (redacted, with a body excerpt).
+    pub last_message: Option<String>,
+}
+
 impl EndpointStats {
     /// Share of attempts that succeeded, 0..=1.
     pub fn success_rate(&self) -> f64 {

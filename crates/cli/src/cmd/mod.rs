@@ -8,6 +8,7 @@ pub(crate) mod check;
 mod check_sample;
 pub(crate) mod contract;
 pub(crate) mod demo;
+pub(crate) mod describe;
 pub(crate) mod drift;
 pub(crate) mod explain;
 pub(crate) mod mock;

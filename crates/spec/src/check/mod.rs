@@ -33,3 +33,4 @@ mod webhooks;
 
 pub(crate) use run::check;
 pub(crate) use store::store_only;
+pub(crate) use templates::attributes;

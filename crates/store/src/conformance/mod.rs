@@ -75,6 +75,7 @@ macro_rules! store_conformance {
             columns::mapped_columns_are_typed_and_additive,
             drift::shapes_and_drift_are_kept,
             requests::kept_per_run_and_summarised_per_endpoint,
+            requests::failures_grouped_by_class,
             secrets::kept_replaced_and_deleted,
             tokens::kept_replaced_and_listed,
             coordination::named_lease_is_exclusive_until_it_ends,

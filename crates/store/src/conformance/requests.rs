@@ -79,3 +79,52 @@ pub async fn kept_per_run_and_summarised_per_endpoint(store: &dyn Store) {
         "window respected"
     );
 }
+
+/// Failed attempts come back grouped by connection, stream and class, the
+/// most frequent class first, with the last one's status and message; rows
+/// without a stream come last, successes and rows before the window not at all.
+pub async fn failures_grouped_by_class(store: &dyn Store) {
+    let run = store.start_run("contacts", at(0)).await.expect("run");
+    let failed = |n: u32, class: &str, status: Option<u16>| RequestRow {
+        status,
+        message: Some(format!("failure {n}")),
+        ..attempt(run, 10, Some(class), n)
+    };
+    let mut action = failed(25, "timeout", None);
+    action.stream = None;
+    action.run = None;
+    store
+        .log_requests(&[
+            failed(1, "status_5xx", Some(500)),
+            failed(20, "status_429", Some(429)),
+            failed(21, "status_5xx", Some(502)),
+            failed(23, "status_5xx", Some(503)),
+            attempt(run, 10, None, 24),
+            action,
+        ])
+        .await
+        .expect("log");
+    let modes = store.failure_modes(at(10)).await.expect("failure modes");
+    let seen: Vec<(Option<&str>, &str, u64)> = modes
+        .iter()
+        .map(|m| (m.stream.as_deref(), m.error.as_str(), m.count))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (Some("contacts"), "status_5xx", 2),
+            (Some("contacts"), "status_429", 1),
+            (None, "timeout", 1),
+        ]
+    );
+    let five = &modes[0];
+    assert_eq!(five.connection, "crm");
+    assert_eq!((five.first_at, five.last_at), (at(21), at(23)));
+    assert_eq!(five.last_status, Some(503));
+    assert_eq!(five.last_message.as_deref(), Some("failure 23"));
+    assert_eq!(modes[2].last_status, None);
+    assert!(
+        store.failure_modes(at(30)).await.expect("empty").is_empty(),
+        "window respected"
+    );
+}

@@ -3,7 +3,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::{DriftRow, EndpointStats, Rejection, RequestRow, RunId, StoreError, StoredAlert};
+use crate::{
+    DriftRow, EndpointStats, FailureMode, Rejection, RequestRow, RunId, StoreError, StoredAlert,
+};
 
 /// What holdfast records about its own work: the request log and endpoint
 /// health, response shapes and drift, the alert board and webhook
@@ -20,6 +22,11 @@ pub trait ObservabilityStore: Send + Sync {
     /// Success rate, latency percentiles and deprecation signals per endpoint
     /// for attempts since `since`.
     async fn endpoint_stats(&self, since: DateTime<Utc>) -> Result<Vec<EndpointStats>, StoreError>;
+
+    /// Failed attempts since `since`, grouped by connection, stream and error
+    /// class (what `holdfast describe` calls failure modes): by connection,
+    /// then stream (no stream last), then the most frequent class first.
+    async fn failure_modes(&self, since: DateTime<Utc>) -> Result<Vec<FailureMode>, StoreError>;
 
     /// The stream's known response shape (JSON), if one was saved.
     async fn load_shape(&self, stream: &str) -> Result<Option<String>, StoreError>;
