@@ -73,6 +73,7 @@ fn every(secs: u64, jitter: u64) -> Vec<ScheduledStream> {
         name: "items".into(),
         slots,
         reconcile: false,
+        calendar: None,
     }]
 }
 
