@@ -382,8 +382,11 @@ async fn superseded(lane: &Lane, call: &SyncCall) -> Result<bool, StoreError> {
         return Ok(false);
     };
     if call.reconcile {
+        // an incomplete scan (e.g. stopped at its window's end) does not cover it
         let last = lane.store.reconciliations(Some(&call.stream), 1).await?;
-        return Ok(last.first().is_some_and(|r| r.started_at >= slot));
+        return Ok(last.first().is_some_and(|r| {
+            r.started_at >= slot && r.outcome != holdfast_store::ReconcileOutcome::Incomplete
+        }));
     }
     let last = lane.store.runs(Some(&call.stream), 1).await?;
     Ok(last.first().is_some_and(|r| {

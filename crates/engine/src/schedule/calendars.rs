@@ -119,7 +119,11 @@ impl StreamCalendar {
         let why = if self.calendar.blackout_at(at).is_some() {
             format!("a blackout begins ({})", shown(&self.calendar.blackouts))
         } else {
-            format!("its window ends ({})", shown(&self.calendar.windows))
+            let window = match self.calendar.window_at(now) {
+                Some(w) => w.to_string(),
+                None => shown(&self.calendar.windows),
+            };
+            format!("its window ends ({window})")
         };
         Some(Stop { at, resumes, why })
     }

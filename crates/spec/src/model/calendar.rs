@@ -143,6 +143,13 @@ impl Calendar {
         }
     }
 
+    /// The window `t` is in, if any (the first of those it is in).
+    pub fn window_at(&self, t: DateTime<Utc>) -> Option<&Window> {
+        self.windows
+            .iter()
+            .find(|w| w.spans_near(t).iter().any(|(s, e)| *s <= t && t < *e))
+    }
+
     /// The blackout `t` is in, if any (the latest end of those it is in).
     pub fn blackout_at(&self, t: DateTime<Utc>) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
         self.blackouts
