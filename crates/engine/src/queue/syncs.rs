@@ -14,9 +14,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::lane::Lane;
 use super::windows::{Gate, gate, run_within, stopped};
+use crate::calendar::{Calendars, Clock, Stop};
 use crate::jobs::SyncCall;
 use crate::reconcile::{ReconcileOptions, reconcile_stream};
-use crate::schedule::{Calendars, Clock, Stop};
 use crate::sync::{NoopObserver, RunSummary, SyncOptions, stream_lease, sync_stream_until};
 use crate::{Source, StreamInfo, SyncError};
 

@@ -11,8 +11,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::lane::Lane;
 use super::syncs::{SyncJobOutcome, renew};
+use crate::calendar::{Calendars, Clock, Stop};
 use crate::jobs::SyncCall;
-use crate::schedule::{Calendars, Clock, Stop};
 
 /// What the calendar says about a job about to run.
 pub(super) enum Gate {

@@ -18,10 +18,10 @@ use super::events::EventHandler;
 use super::lane::{Backoff, Lane};
 use super::pace::{AckClock, Batch};
 use super::syncs::{SyncHandler, SyncJobOutcome};
+use crate::calendar::{Calendars, Clock};
 use crate::events::EventRouter;
 use crate::identity::worker_id;
 use crate::jobs::{ACTION, SYNC, WEBHOOK};
-use crate::schedule::{Calendars, Clock};
 use crate::sources::Sources;
 use crate::{Source, SourceError};
 

@@ -26,13 +26,10 @@
 //! putting the job back for the next window: the run resumes from its last
 //! committed page then.
 
-mod calendars;
-mod clock;
 mod scheduler;
 mod slots;
 
-pub use calendars::{Calendars, Stop, StreamCalendar};
-pub use clock::Clock;
+pub use crate::calendar::{Calendars, Clock, Stop, StreamCalendar};
 pub use scheduler::{ScheduleError, ScheduledStream, Scheduler};
 pub use slots::{Slots, SlotsError};
 /// What stops a [`Scheduler`] and a sync worker (re-exported for callers).

@@ -10,7 +10,8 @@ use holdfast_store::{Enqueued, RunOutcome, StoreError};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::{Calendars, Clock, Slots, SlotsError, StreamCalendar};
+use super::{Slots, SlotsError};
+use crate::calendar::{Calendars, Clock, StreamCalendar};
 use crate::jobs::SyncCall;
 
 /// A stream's schedule cannot be computed with.

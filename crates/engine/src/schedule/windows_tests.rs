@@ -191,6 +191,15 @@ async fn a_slot_outside_the_window_is_enqueued_for_the_windows_start() {
         .await
         .expect("tick");
     assert_eq!(done[0].2, utc(2026, 11, 23, 12, 0, 0));
+    // but its reconciliation (a full scan) is
+    let mut streams = scheduled("0 12 * * *", nightly(), false);
+    streams[0].reconcile = true;
+    let mut scheduler = Scheduler::new(store.clone(), streams);
+    let done = scheduler
+        .tick(utc(2026, 11, 23, 12, 0, 0))
+        .await
+        .expect("tick");
+    assert_eq!(done[0].2, utc(2026, 11, 23, 22, 0, 0));
 }
 
 #[tokio::test]
