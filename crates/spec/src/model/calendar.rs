@@ -326,8 +326,17 @@ mod tests {
         // Monday 2026-11-23 12:00: the window opens at 22:00
         let noon = utc(2026, 11, 23, 12, 0);
         assert_eq!(c.next_allowed(noon, true), Some(utc(2026, 11, 23, 22, 0)));
-        // an incremental run is not held back
+        // an incremental run is not held back, unless every run is windowed
         assert_eq!(c.next_allowed(noon, false), Some(noon));
+        assert_eq!(c.allowed_until(noon, false), None);
+        let all = Calendar {
+            applies_to: WindowsApplyTo::All,
+            ..c.clone()
+        };
+        assert_eq!(
+            all.next_allowed(noon, false),
+            Some(utc(2026, 11, 23, 22, 0))
+        );
         // inside it (Tuesday 03:00, opened Monday): now, until 06:00
         let night = utc(2026, 11, 24, 3, 0);
         assert_eq!(c.next_allowed(night, true), Some(night));
