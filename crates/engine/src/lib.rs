@@ -37,7 +37,9 @@ pub mod reconcile;
 // Pushed records: webhook events routed to streams.
 pub mod events;
 
-// The durable queue: what jobs carry, the workers, who they are, the schedules.
+// The durable queue: what jobs carry, the workers, who they are, the schedules
+// and their windows.
+mod calendar;
 mod identity;
 pub mod jobs;
 pub mod queue;

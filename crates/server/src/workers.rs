@@ -75,13 +75,16 @@ impl Crew {
         };
         let first_id = running.max(1);
         let source: Arc<dyn holdfast_engine::Source> = source.clone();
+        let calendars = scheduler.calendars();
         let sync_workers = (0..syncs)
             .map(|i| {
                 let config = SyncWorkerConfig {
                     id: worker_id(first_id + i),
                     ..SyncWorkerConfig::default()
                 };
-                SyncWorker::new(store.clone(), source.clone(), config).with_waker(sync_wake.clone())
+                SyncWorker::new(store.clone(), source.clone(), config)
+                    .with_waker(sync_wake.clone())
+                    .with_calendars(calendars.clone())
             })
             .collect();
         Ok(Crew {

@@ -455,6 +455,51 @@ pub(crate) struct RawSchedule {
     /// the same schedule do not start together. Default `0s`; smaller than
     /// the interval.
     pub(crate) jitter: Option<Scalar>,
+    /// Off-peak windows: heavy runs (bulk reads, full refreshes,
+    /// reconciliation scans) start only inside one, and stop at a page
+    /// boundary at its end, to resume in the next one.
+    pub(crate) windows: Option<Vec<RawWindow>>,
+    /// Which runs wait for a window: `heavy` (the default) or `all`.
+    pub(crate) windows_apply_to: Option<String>,
+    /// Periods in which nothing scheduled runs (e.g. month-end close).
+    pub(crate) blackout: Option<Vec<RawBlackout>>,
+}
+
+/// One off-peak window: `{ days: mon-fri, from: "22:00", to: "06:00", timezone: Europe/Berlin }`.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a window (a mapping with `from:` and `to:`, e.g. `{ days: mon-fri, from: \"22:00\", to: \"06:00\" }`)"
+)]
+pub(crate) struct RawWindow {
+    /// The weekdays it opens on: `[mon, tue]`, `mon-fri`, `sat,sun`. Default: every day.
+    pub(crate) days: Option<OneOrMany>,
+    /// Required. Opens at this time of day, `HH:MM`.
+    pub(crate) from: Option<Scalar>,
+    /// Required. Closes at this time of day, `HH:MM` (`24:00`: midnight);
+    /// at or before `from`: the next day.
+    pub(crate) to: Option<Scalar>,
+    /// The IANA time zone `from` and `to` are read in. Default `UTC`.
+    pub(crate) timezone: Option<String>,
+}
+
+/// A period in which nothing scheduled runs: `{ from: 2026-12-24, to:
+/// 2026-12-27 }` (whole days) or `{ month_end: 2 }` (the last days of
+/// every month), each with an optional `timezone:`.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a blackout (`{ from: 2026-12-24, to: 2026-12-27 }` or `{ month_end: 2 }`)"
+)]
+pub(crate) struct RawBlackout {
+    /// The first day, `YYYY-MM-DD`.
+    pub(crate) from: Option<Scalar>,
+    /// The last day, `YYYY-MM-DD` (inclusive). Default: `from`.
+    pub(crate) to: Option<Scalar>,
+    /// The last this many days of every month (1 to 27).
+    pub(crate) month_end: Option<Scalar>,
+    /// The IANA time zone the days are read in. Default `UTC`.
+    pub(crate) timezone: Option<String>,
 }
 
 /// A child stream's parent: `{ stream: contacts, as: contact }`.

@@ -5,6 +5,8 @@
 //! - `events.rs`: webhook events, applied a batch per transaction;
 //! - `actions.rs`: outbound actions, sent with their idempotency keys;
 //! - `syncs.rs`: queued syncs, each under its stream's lease;
+//! - `windows.rs`: scheduled syncs held outside their windows and
+//!   blackouts, and stopped (to resume) at a window's end;
 //! - `pace.rs`: how many jobs a worker claims at once;
 //! - `worker.rs`: the two workers built on them, [`Worker`] (events and
 //!   actions) and [`SyncWorker`];
@@ -18,6 +20,7 @@ mod events;
 mod lane;
 mod pace;
 mod syncs;
+mod windows;
 mod worker;
 
 pub use crate::identity::{release_dead_claims, worker_gone, worker_id};

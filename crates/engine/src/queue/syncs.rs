@@ -13,6 +13,8 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::lane::Lane;
+use super::windows::{Gate, gate, run_within, stopped};
+use crate::calendar::{Calendars, Clock, Stop};
 use crate::jobs::SyncCall;
 use crate::reconcile::{ReconcileOptions, reconcile_stream};
 use crate::sync::{NoopObserver, RunSummary, SyncOptions, stream_lease, sync_stream_until};
@@ -63,6 +65,23 @@ pub enum SyncJobOutcome {
         /// `complete`, `refused`, `incomplete`.
         outcome: String,
     },
+    /// A scheduled job claimed outside its stream's windows (a heavy run)
+    /// or in a blackout: put back, ready at `until`, nothing run.
+    Held {
+        /// The stream.
+        stream: String,
+        /// When the job may run.
+        until: DateTime<Utc>,
+    },
+    /// The run reached its window's end (or a blackout's start) and stopped
+    /// after its last committed page, recorded as interrupted; the job is
+    /// ready again at `resumes`, when the run goes on from that page.
+    Paused {
+        /// The stream.
+        stream: String,
+        /// When the job is ready again; `None`: never (dead-lettered).
+        resumes: Option<DateTime<Utc>>,
+    },
     /// A run started (and ended) after the job's slot: nothing to do.
     Skipped {
         /// The stream.
@@ -81,11 +100,20 @@ pub(crate) struct SyncHandler {
     source: Arc<dyn Source>,
     /// How soon a job whose stream is busy looks again.
     busy_retry: Duration,
+    /// The streams' windows and blackouts.
+    pub(crate) calendars: Calendars,
+    /// The clock they are read by.
+    pub(crate) clock: Clock,
 }
 
 impl SyncHandler {
     pub(crate) fn new(source: Arc<dyn Source>, busy_retry: Duration) -> Self {
-        SyncHandler { source, busy_retry }
+        SyncHandler {
+            source,
+            busy_retry,
+            calendars: Calendars::default(),
+            clock: Clock::system(),
+        }
     }
 
     /// Runs the sync `job` carries (unless its slot is covered already or
@@ -120,6 +148,10 @@ impl SyncHandler {
             );
             return invalid(lane, job, error).await;
         };
+        let stop_at = match gate(lane, job, &call, &self.calendars, &self.clock).await? {
+            Gate::Go(stop_at) => stop_at,
+            Gate::Held(outcome) => return Ok(outcome),
+        };
         let lease = stream_lease(&call.stream);
         if let Some((holder, until)) = take_lease(lane, &lease).await? {
             let after = until + chrono::Duration::milliseconds(10);
@@ -135,22 +167,37 @@ impl SyncHandler {
                 until: at,
             });
         }
+        let within = (stop_at.as_ref(), lease.as_str());
         let outcome = match superseded(lane, &call).await {
-            Ok(true) => Ok(None),
-            Ok(false) if call.reconcile => Ok(Some(Ran::Reconcile(
-                self.reconcile_leased(lane, job, &info, &lease, stop).await,
-            ))),
-            Ok(false) => Ok(Some(Ran::Sync(
-                self.sync_leased(lane, job, &info, &call, &lease, stop)
-                    .await,
-            ))),
+            Ok(true) => Ok((None, false)),
+            Ok(false) if call.reconcile => {
+                let (ran, stopped) = self.reconcile_leased(lane, job, &info, within, stop).await;
+                Ok((Some(Ran::Reconcile(ran)), stopped))
+            }
+            Ok(false) => {
+                let (ran, stopped) = self
+                    .sync_leased(lane, job, &info, &call, within, stop)
+                    .await;
+                Ok((Some(Ran::Sync(ran)), stopped))
+            }
             Err(e) => Err(e),
+        };
+        // a run the calendar stopped says so (while the lease is still ours)
+        let paused = match (&outcome, &stop_at) {
+            (Ok((Some(ran), true)), Some(stop_at)) if ran.stopped_early() => {
+                Some(stopped(lane, &call, stop_at).await)
+            }
+            _ => None,
         };
         // the lease goes first, so a worker that claims the job next finds the stream free
         if let Err(e) = lane.store.release_lease(&lease, &lane.id).await {
             tracing::warn!(error = %e, lease, "could not give a stream lease up; it ends on its own");
         }
-        let (finish, outcome) = ended(call.stream, outcome?);
+        let ran = outcome?.0;
+        let (finish, outcome) = match paused {
+            Some(paused) => paused,
+            None => ended(call.stream, ran),
+        };
         if !lane.finish(job, finish).await? {
             tracing::warn!(
                 job = job.id.0,
@@ -168,23 +215,18 @@ impl SyncHandler {
         job: &Job,
         info: &StreamInfo,
         call: &SyncCall,
-        lease: &str,
+        (stop_at, lease): (Option<&Stop>, &str),
         stop: &CancellationToken,
-    ) -> Result<RunSummary, SyncError> {
+    ) -> (Result<RunSummary, SyncError>, bool) {
         let token = stop.child_token();
         let store: &dyn Store = &*lane.store;
         let options = SyncOptions {
             full_refresh: call.full_refresh,
         };
         let run = sync_stream_until(&*self.source, store, info, options, &NoopObserver, &token);
-        tokio::pin!(run);
-        let renew = renew(lane, job, lease, &token);
-        tokio::pin!(renew);
-        let result = tokio::select! {
-            result = &mut run => result,
-            () = &mut renew => run.await,
-        };
-        result
+        let (result, stopped) =
+            run_within(lane, job, lease, &token, (stop_at, &self.clock), run).await;
+        (result, stopped && !stop.is_cancelled())
     }
 }
 
@@ -192,6 +234,19 @@ impl SyncHandler {
 enum Ran {
     Sync(Result<RunSummary, SyncError>),
     Reconcile(Result<Reconciliation, SyncError>),
+}
+
+impl Ran {
+    /// True when the run was stopped before its end (interrupted, or a
+    /// reconciliation's scan left incomplete).
+    fn stopped_early(&self) -> bool {
+        match self {
+            Ran::Sync(Err(SyncError::Interrupted { .. })) => true,
+            Ran::Reconcile(Ok(rec)) => rec.outcome == holdfast_store::ReconcileOutcome::Incomplete,
+            Ran::Reconcile(Err(SyncError::Interrupted { .. })) => true,
+            _ => false,
+        }
+    }
 }
 
 impl SyncHandler {
@@ -203,17 +258,18 @@ impl SyncHandler {
         lane: &Lane,
         job: &Job,
         info: &StreamInfo,
-        lease: &str,
+        (stop_at, lease): (Option<&Stop>, &str),
         stop: &CancellationToken,
-    ) -> Result<Reconciliation, SyncError> {
+    ) -> (Result<Reconciliation, SyncError>, bool) {
         let Some(settings) = self.source.reconcile_settings(&info.name) else {
-            return Err(SyncError::Source {
+            let error = Err(SyncError::Source {
                 stream: info.name.clone(),
                 source: crate::SourceError::Other(
                     "the stream has no `reconcile:` any more (removed since the job was queued?)"
                         .to_owned(),
                 ),
             });
+            return (error, false);
         };
         let token = stop.child_token();
         let store: &dyn Store = &*lane.store;
@@ -225,13 +281,9 @@ impl SyncHandler {
             &NoopObserver,
             &token,
         );
-        tokio::pin!(run);
-        let renew = renew(lane, job, lease, &token);
-        tokio::pin!(renew);
-        tokio::select! {
-            result = &mut run => result,
-            () = &mut renew => run.await,
-        }
+        let (result, stopped) =
+            run_within(lane, job, lease, &token, (stop_at, &self.clock), run).await;
+        (result, stopped && !stop.is_cancelled())
     }
 }
 
@@ -330,8 +382,11 @@ async fn superseded(lane: &Lane, call: &SyncCall) -> Result<bool, StoreError> {
         return Ok(false);
     };
     if call.reconcile {
+        // an incomplete scan (e.g. stopped at its window's end) does not cover it
         let last = lane.store.reconciliations(Some(&call.stream), 1).await?;
-        return Ok(last.first().is_some_and(|r| r.started_at >= slot));
+        return Ok(last.first().is_some_and(|r| {
+            r.started_at >= slot && r.outcome != holdfast_store::ReconcileOutcome::Incomplete
+        }));
     }
     let last = lane.store.runs(Some(&call.stream), 1).await?;
     Ok(last.first().is_some_and(|r| {
@@ -341,7 +396,7 @@ async fn superseded(lane: &Lane, call: &SyncCall) -> Result<bool, StoreError> {
 
 /// Renews the claim and the lease every third of the lease; returns
 /// (after cancelling `token`) when either is lost.
-async fn renew(lane: &Lane, job: &Job, lease: &str, token: &CancellationToken) {
+pub(super) async fn renew(lane: &Lane, job: &Job, lease: &str, token: &CancellationToken) {
     let every = lane.lease / 3;
     loop {
         tokio::select! {

@@ -18,6 +18,7 @@ use super::events::EventHandler;
 use super::lane::{Backoff, Lane};
 use super::pace::{AckClock, Batch};
 use super::syncs::{SyncHandler, SyncJobOutcome};
+use crate::calendar::{Calendars, Clock};
 use crate::events::EventRouter;
 use crate::identity::worker_id;
 use crate::jobs::{ACTION, SYNC, WEBHOOK};
@@ -322,6 +323,20 @@ impl SyncWorker {
         }
     }
 
+    /// Holds and stops scheduled runs by their streams' windows and
+    /// blackouts (e.g. [`Scheduler::calendars`](crate::schedule::Scheduler::calendars)).
+    pub fn with_calendars(mut self, calendars: Calendars) -> SyncWorker {
+        self.syncs.calendars = calendars;
+        self
+    }
+
+    /// Reads `clock` instead of the system's to claim jobs and apply
+    /// calendars (tests set it to a given time).
+    pub fn with_clock(mut self, clock: Clock) -> SyncWorker {
+        self.syncs.clock = clock;
+        self
+    }
+
     /// Shares `wake` (e.g. with the [`Scheduler`](crate::schedule::Scheduler)):
     /// a `notify_waiters` makes idle sync workers look at the queue now.
     pub fn with_waker(mut self, wake: Arc<Notify>) -> SyncWorker {
@@ -349,7 +364,7 @@ impl SyncWorker {
         if stop.is_cancelled() {
             return Ok(None);
         }
-        let jobs = self.lane.claim(&[SYNC], 1, Utc::now()).await?;
+        let jobs = self.lane.claim(&[SYNC], 1, self.syncs.clock.now()).await?;
         let Some(job) = jobs.into_iter().next() else {
             return Ok(None);
         };

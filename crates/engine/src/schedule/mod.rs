@@ -17,10 +17,19 @@
 //! run after its current page commits, records it as interrupted, puts the
 //! job back and gives the lease up: the next worker resumes the run from
 //! its last committed page.
+//!
+//! A schedule's `windows:` and `blackout:` ([`Calendars`]) move a slot's
+//! `run_at` to the next moment its run may start (heavy runs inside a
+//! window, nothing in a blackout; the unique key stays the slot's), and the
+//! sync worker holds a job claimed outside them and stops a run at its
+//! window's end (or a blackout's start) after the page being committed,
+//! putting the job back for the next window: the run resumes from its last
+//! committed page then.
 
 mod scheduler;
 mod slots;
 
+pub use crate::calendar::{Calendars, Clock, Stop, StreamCalendar};
 pub use scheduler::{ScheduleError, ScheduledStream, Scheduler};
 pub use slots::{Slots, SlotsError};
 /// What stops a [`Scheduler`] and a sync worker (re-exported for callers).
@@ -33,3 +42,5 @@ pub use crate::sync::{StreamBusy, stream_lease, with_stream_lease};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod windows_tests;

@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::{Slots, SlotsError};
+use crate::calendar::{Calendars, Clock, StreamCalendar};
 use crate::jobs::SyncCall;
 
 /// A stream's schedule cannot be computed with.
@@ -32,6 +33,9 @@ pub struct ScheduledStream {
     pub slots: Slots,
     /// The slots are for reconciliations (its `reconcile:` schedule), not syncs.
     pub reconcile: bool,
+    /// Its schedule's windows and blackouts, if any: a slot's run starts
+    /// at the next moment they allow.
+    pub calendar: Option<StreamCalendar>,
 }
 
 /// Enqueues a sync job for each scheduled stream's latest slot.
@@ -49,6 +53,7 @@ pub struct Scheduler {
     /// `run_at`s of jobs enqueued here, still in the future: sync workers
     /// are woken then.
     due: Vec<DateTime<Utc>>,
+    clock: Clock,
 }
 
 struct Entry {
@@ -80,7 +85,26 @@ impl Scheduler {
                 .collect(),
             wake: None,
             due: Vec::new(),
+            clock: Clock::system(),
         }
+    }
+
+    /// Reads `clock` instead of the system's (tests set it to a given time).
+    pub fn with_clock(mut self, clock: Clock) -> Scheduler {
+        self.clock = clock;
+        self
+    }
+
+    /// The calendars of the scheduled streams (for the sync workers, which
+    /// hold and stop runs by them).
+    pub fn calendars(&self) -> Calendars {
+        let mut map = std::collections::HashMap::new();
+        for e in &self.streams {
+            if let Some(c) = &e.stream.calendar {
+                map.insert(e.stream.name.clone(), c.clone());
+            }
+        }
+        Calendars::from_map(map)
     }
 
     /// A scheduler of every stream of `spec` that has a `schedule:`.
@@ -88,6 +112,7 @@ impl Scheduler {
     /// # Errors
     /// A schedule that cannot be computed with (not one `holdfast check` passes).
     pub fn from_spec(store: Arc<dyn Store>, spec: &Spec) -> Result<Scheduler, ScheduleError> {
+        let calendars = Calendars::from_spec(spec);
         let mut streams = Vec::new();
         // declarative and custom (`source:`) streams, in file order
         for (name, schedule) in spec.schedules() {
@@ -99,6 +124,7 @@ impl Scheduler {
                 name: name.to_owned(),
                 slots,
                 reconcile: false,
+                calendar: calendars.get(name).cloned(),
             });
         }
         // reconciliations, on their own slots
@@ -110,10 +136,12 @@ impl Scheduler {
                 stream: stream.name.clone(),
                 error,
             })?;
+            // a reconciliation is a full scan: its stream's windows hold it
             streams.push(ScheduledStream {
                 name: stream.name.clone(),
                 slots,
                 reconcile: true,
+                calendar: calendars.get(&stream.name).cloned(),
             });
         }
         Ok(Scheduler::new(store, streams))
@@ -178,6 +206,27 @@ impl Scheduler {
                 // missed (downtime) or never run: once, within the jitter from now
                 now + chrono::Duration::from_std(slots.jitter(name, slot)).unwrap_or_default()
             };
+            let run_at = match &entry.stream.calendar {
+                None => run_at,
+                Some(calendar) => {
+                    let reconcile = entry.stream.reconcile;
+                    let heavy = calendar.heavy(&*self.store, name, reconcile, false).await?;
+                    let start = calendar.start(run_at, heavy, slots.jitter(name, slot));
+                    match start {
+                        // a later slot comes before then, and runs then too: that one is enqueued
+                        Some(start) if slots.next_after(slot).is_some_and(|n| n < start) => {
+                            entry.last = Some(slot);
+                            continue;
+                        }
+                        Some(start) => start,
+                        None => {
+                            tracing::warn!(stream = name, %slot, "no time is left in the schedule's windows and blackouts; the slot does not run");
+                            entry.last = Some(slot);
+                            continue;
+                        }
+                    }
+                }
+            };
             let call = SyncCall {
                 stream: name.to_owned(),
                 full_refresh: false,
@@ -224,7 +273,7 @@ impl Scheduler {
             return;
         }
         loop {
-            let now = Utc::now();
+            let now = self.clock.now();
             let (retry_soon, due_now) = match self.tick(now).await {
                 Ok(done) => (false, done.iter().any(|(_, _, at)| *at <= now)),
                 Err(e) => {
@@ -239,7 +288,7 @@ impl Scheduler {
             {
                 wake.notify_waiters();
             }
-            let now = Utc::now();
+            let now = self.clock.now();
             let pause = if retry_soon {
                 Duration::from_secs(1)
             } else {

@@ -151,6 +151,7 @@ mod tests {
         Slots::new(&Schedule {
             trigger: Trigger::Every(Duration::from_secs(every)),
             jitter: Duration::from_secs(jitter),
+            calendar: Default::default(),
         })
         .expect("a valid schedule")
     }
@@ -162,6 +163,7 @@ mod tests {
                 timezone,
             },
             jitter: Duration::ZERO,
+            calendar: Default::default(),
         })
         .expect("a valid schedule")
     }

@@ -66,12 +66,14 @@ fn every(secs: u64, jitter: u64) -> Vec<ScheduledStream> {
     let slots = Slots::new(&Schedule {
         trigger: Trigger::Every(Duration::from_secs(secs)),
         jitter: Duration::from_secs(jitter),
+        calendar: Default::default(),
     })
     .expect("slots");
     vec![ScheduledStream {
         name: "items".into(),
         slots,
         reconcile: false,
+        calendar: None,
     }]
 }
 
@@ -170,6 +172,7 @@ async fn a_stream_that_ran_since_its_slot_waits_for_the_next() {
     let slot_of_today = Slots::new(&Schedule {
         trigger: Trigger::Every(Duration::from_secs(86_400)),
         jitter: Duration::ZERO,
+        calendar: Default::default(),
     })
     .expect("slots")
     .latest(now)

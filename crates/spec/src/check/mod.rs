@@ -5,6 +5,7 @@
 mod actions;
 mod alerts;
 mod bulk;
+mod calendar;
 mod closed;
 mod connections;
 mod context;

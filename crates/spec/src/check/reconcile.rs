@@ -38,6 +38,9 @@ pub(crate) fn reconcile(
             cron: raw.cron.clone(),
             timezone: raw.timezone.clone(),
             jitter: raw.jitter.clone(),
+            windows: None,
+            windows_apply_to: None,
+            blackout: None,
         };
         Some(super::schedule::schedule(ctx, &path, &as_schedule))
     } else {

@@ -21,6 +21,7 @@ const CRON_GAPS: usize = 400;
 /// `reconcile:` whose `every:`/`cron:` keys are its own); `None` when it has problems.
 pub(crate) fn schedule(ctx: &mut Ctx<'_>, path: &str, raw: &RawSchedule) -> Option<Schedule> {
     let path = path.to_owned();
+    let calendar = super::calendar::calendar(ctx, &path, raw);
     let jitter = values::duration(
         ctx,
         &format!("{path}.jitter"),
@@ -42,6 +43,15 @@ pub(crate) fn schedule(ctx: &mut Ctx<'_>, path: &str, raw: &RawSchedule) -> Opti
                 .any(|k| ctx.is_explained(&format!("{path}.{k}")));
             if explained {
                 return None; // a misspelt key, reported as such
+            }
+            if raw.windows.is_some() || raw.blackout.is_some() {
+                ctx.error(
+                    &path,
+                    "`windows:` and `blackout:` say when scheduled runs may run, but this \
+                     schedule has no runs: it needs `every:` or `cron:`",
+                    "add one, e.g. `schedule: { every: 1h, windows: [{ from: \"22:00\", to: \"06:00\" }] }`",
+                );
+                return None;
             }
             ctx.error(
                 &path,
@@ -109,10 +119,15 @@ pub(crate) fn schedule(ctx: &mut Ctx<'_>, path: &str, raw: &RawSchedule) -> Opti
         );
         return None;
     }
-    Some(Schedule { trigger, jitter })
+    Some(Schedule {
+        trigger,
+        jitter,
+        calendar: calendar?,
+    })
 }
 
-fn timezone(ctx: &mut Ctx<'_>, path: &str, raw: Option<&str>) -> Option<chrono_tz::Tz> {
+/// Checks the `timezone:` under `path` (default `UTC`).
+pub(super) fn timezone(ctx: &mut Ctx<'_>, path: &str, raw: Option<&str>) -> Option<chrono_tz::Tz> {
     let Some(name) = raw else {
         return Some(chrono_tz::UTC);
     };

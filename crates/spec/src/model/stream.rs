@@ -130,6 +130,8 @@ pub struct Schedule {
     pub trigger: Trigger,
     /// Each run starts up to this long after its slot; less than the interval.
     pub jitter: Duration,
+    /// `windows:` and `blackout:`: when runs may start and go on.
+    pub calendar: super::Calendar,
 }
 
 /// The slots of a [`Schedule`].
@@ -158,6 +160,19 @@ impl std::fmt::Display for Schedule {
         }
         if !self.jitter.is_zero() {
             write!(f, " (jitter {})", humantime::format_duration(self.jitter))?;
+        }
+        let calendar = &self.calendar;
+        if !calendar.windows.is_empty() {
+            let runs = match calendar.applies_to {
+                super::WindowsApplyTo::Heavy => "heavy runs",
+                super::WindowsApplyTo::All => "runs",
+            };
+            let windows: Vec<String> = calendar.windows.iter().map(ToString::to_string).collect();
+            write!(f, "; {runs} in {}", windows.join(", "))?;
+        }
+        if !calendar.blackouts.is_empty() {
+            let dark: Vec<String> = calendar.blackouts.iter().map(ToString::to_string).collect();
+            write!(f, "; blackout {}", dark.join(", "))?;
         }
         Ok(())
     }
