@@ -157,17 +157,20 @@ pub struct Stop {
 }
 
 impl Stop {
-    /// What the stopped run is recorded with.
-    pub fn note(&self, stream: &str) -> String {
+    /// What the stopped run (a sync, or a reconciliation's scan when
+    /// `reconcile`) is recorded with.
+    pub fn note(&self, stream: &str, reconcile: bool) -> String {
+        let (what, again) = if reconcile {
+            ("reconciliation of", "scans again (nothing was deleted)")
+        } else {
+            ("stream", "resumes from its last committed page")
+        };
         let resumes = match self.resumes {
-            Some(t) => format!(
-                "resumes from its last committed page at {}",
-                t.format("%Y-%m-%d %H:%M:%S UTC")
-            ),
+            Some(t) => format!("{again} at {}", t.format("%Y-%m-%d %H:%M:%S UTC")),
             None => "no later time is allowed, so it does not resume".to_owned(),
         };
         format!(
-            "stream `{stream}`: stopped after its last committed page because {} at {}; {resumes}",
+            "{what} `{stream}`: stopped after its last committed page because {} at {}; {resumes}",
             self.why,
             self.at.format("%Y-%m-%d %H:%M:%S UTC")
         )

@@ -107,7 +107,7 @@ pub(super) async fn run_within<F: Future>(
 /// may go on (dead-lettered when it never may), and the run recorded as
 /// interrupted with why and when it resumes.
 pub(super) async fn stopped(lane: &Lane, call: &SyncCall, stop: &Stop) -> (Finish, SyncJobOutcome) {
-    let note = stop.note(&call.stream);
+    let note = stop.note(&call.stream, call.reconcile);
     tracing::info!(stream = call.stream, "{note}");
     if !call.reconcile {
         note_run(lane, &call.stream, &note).await;

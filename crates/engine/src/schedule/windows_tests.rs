@@ -45,6 +45,16 @@ impl Source for SixPages {
     fn read(&self, _: &str, _: ReadScope) -> Result<Box<dyn PageReader + '_>, SourceError> {
         Ok(Box::new(Reader { source: self }))
     }
+
+    fn reconcile_settings(&self, _: &str) -> Option<holdfast_spec::Reconcile> {
+        Some(holdfast_spec::Reconcile {
+            schedule: None,
+            missing: holdfast_spec::Missing::SoftDelete,
+            max_delete: holdfast_spec::MaxDelete::default(),
+            grace: Duration::ZERO,
+            keys_only: None,
+        })
+    }
 }
 
 struct Reader<'a> {
@@ -384,4 +394,58 @@ async fn a_run_at_the_windows_end_stops_at_a_page_and_resumes_in_the_next_window
     let runs = store.runs(Some("items"), 5).await.expect("runs");
     let created: u64 = runs.iter().map(|r| r.outcome_counts.created).sum();
     assert_eq!(created, 12, "no record written twice: {runs:?}");
+}
+
+#[tokio::test]
+async fn a_reconciliation_at_the_windows_end_scans_again_in_the_next_window() {
+    let (store, _dir) = temp_store().await;
+    let mut streams = scheduled("0 22 * * *", nightly(), false);
+    streams[0].reconcile = true;
+    let calendars = Scheduler::new(store.clone(), streams).calendars();
+    let slot = utc(2030, 11, 25, 22, 0, 0);
+    let call = SyncCall {
+        stream: "items".into(),
+        full_refresh: false,
+        slot: Some(slot.timestamp()),
+        reconcile: true,
+    };
+    store
+        .enqueue(&[call.to_job(slot)], slot)
+        .await
+        .expect("enqueue");
+    let source = Arc::new(SixPages {
+        hang: AtomicBool::new(true),
+    });
+    let w = worker(&store, &source, &calendars, utc(2030, 11, 26, 5, 59, 58));
+    let outcome = w
+        .step(&CancellationToken::new())
+        .await
+        .expect("step")
+        .expect("a job");
+    let next_window = utc(2030, 11, 26, 22, 0, 0);
+    assert!(
+        matches!(outcome, SyncJobOutcome::Paused { resumes: Some(at), .. } if at == next_window),
+        "{outcome:?}"
+    );
+    let job = &sync_jobs(&*store).await[0];
+    assert_eq!((job.state, job.run_at), (JobState::Ready, next_window));
+    assert!(
+        job.last_error.as_deref().is_some_and(
+            |e| e.contains("scans again (nothing was deleted) at 2030-11-26 22:00:00 UTC")
+        ),
+        "{job:?}"
+    );
+    // the next window: the whole scan, complete
+    source.hang.store(false, Ordering::SeqCst);
+    let w = worker(&store, &source, &calendars, utc(2030, 11, 26, 22, 0, 1));
+    let outcome = w
+        .step(&CancellationToken::new())
+        .await
+        .expect("step")
+        .expect("a job");
+    assert!(
+        matches!(&outcome, SyncJobOutcome::Reconciled { outcome, .. } if outcome == "complete"),
+        "{outcome:?}"
+    );
+    assert_eq!(count(&store, "items").await, 12);
 }
