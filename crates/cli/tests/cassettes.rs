@@ -231,3 +231,66 @@ async fn the_cassette_is_valid_har_for_other_tools() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A connector's `tests:` section: counts, expected records, an expected
+/// quarantine; each mismatch named with its place in the file.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tests_section_asserts_counts_and_records() {
+    let sandbox = Sandbox::new();
+    let mock = recorded(&sandbox).await;
+    let base = mock.url();
+    mock.shutdown().await;
+    let first: Value = serde_json::from_str(
+        cassette(&sandbox)["log"]["entries"][0]["response"]["content"]["text"]
+            .as_str()
+            .expect("body"),
+    )
+    .expect("json");
+    let email = first["data"][0]["email"]
+        .as_str()
+        .expect("email")
+        .to_owned();
+    let with_tests = |tests: &str| format!("{}tests:\n{tests}", connector(&base, 50, None));
+
+    sandbox.write_config(&with_tests(&format!(
+        "  contacts:\n    records: 120\n    expect:\n      - {{ key: 1, fields: {{ email: \"{email}\", /name/first: {} }} }}\n",
+        first["data"][0]["name"]["first"]
+    )));
+    let out = sandbox.run(&["test"]).await;
+    out.expect_code(0);
+
+    sandbox.write_config(&with_tests(
+        "  contacts:\n    records: { min: 121 }\n    expect:\n      - { key: 1, fields: { email: nobody@example.com } }\n      - { key: 999, fields: { email: x } }\n",
+    ));
+    let out = sandbox.run(&["test"]).await;
+    out.expect_code(1);
+    for needle in [
+        "120 record(s) landed, tests.contacts.records expects at least 121",
+        &format!(
+            "tests.contacts.expect[0]: record [1]: `email` is \"{email}\", expected \"nobody@example.com\""
+        ),
+        "tests.contacts.expect[1]: no record with key [999] in `contacts`",
+    ] {
+        assert!(out.stdout.contains(needle), "lacks {needle:?}:\n{out}");
+    }
+
+    // A quarantine the test expects passes; a test of a stream that is not there is a located error.
+    sandbox.write_file(
+        "contact.json",
+        r#"{"type": "object", "properties": {"email": {"type": "integer"}}}"#,
+    );
+    sandbox.write_config(&format!(
+        "{}tests:\n  contacts: {{ quarantined: 120 }}\n",
+        connector(&base, 50, Some("contact.json"))
+    ));
+    sandbox.run(&["test"]).await.expect_code(0);
+    sandbox.write_config(&with_tests("  contcts: { records: 1 }\n"));
+    let typo = sandbox.run(&["test"]).await;
+    typo.expect_code(2);
+    assert!(
+        typo.stderr
+            .contains("`tests:` names `contcts`, which is not a stream of this file")
+            && typo.stderr.contains("contacts"),
+        "{typo}"
+    );
+}

@@ -58,6 +58,47 @@ pub(crate) struct RawFile {
     /// `[ { webhook: "{{ env.ALERT_URL }}" } ]`.
     #[serde(default)]
     pub(crate) notify: Vec<RawNotify>,
+    /// What `holdfast test` expects of each stream's replayed cassette, by
+    /// stream name, e.g. `contacts: { records: 120, expect: [...] }`.
+    #[serde(default)]
+    pub(crate) tests: Entries<RawTest>,
+}
+
+/// Expectations of one stream's cassette replay (`holdfast test`).
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a stream's test, e.g. `{ records: 120, quarantined: 0, expect: [ { key: 17, fields: { email: ada@example.com } } ] }`"
+)]
+pub(crate) struct RawTest {
+    /// The cassette replayed, relative to the connector file. Default
+    /// `cassettes/STREAM.har`.
+    pub(crate) cassette: Option<String>,
+    /// How many records the replay must land: a number, or `{ min, max }`
+    /// (either may be left out).
+    pub(crate) records: Option<yaml_serde::Value>,
+    /// How many records the replay quarantines. Default 0: any quarantined
+    /// record fails the test.
+    pub(crate) quarantined: Option<Scalar>,
+    /// Records that must be in the stream's table after the replay.
+    #[serde(default)]
+    pub(crate) expect: Vec<RawExpect>,
+}
+
+/// One record a test expects.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an expected record, e.g. `{ key: 17, fields: { email: ada@example.com } }`"
+)]
+pub(crate) struct RawExpect {
+    /// Required. The record's primary key: a value, or a list of values for
+    /// a compound key.
+    pub(crate) key: Option<yaml_serde::Value>,
+    /// Required. Values the record must hold: mapped columns by name, else
+    /// top-level fields of the raw record; a name starting with `/` is a
+    /// JSON pointer into the raw record.
+    pub(crate) fields: Option<yaml_serde::Value>,
 }
 
 /// One alert rule: `rule:` names the condition, the other keys tune it

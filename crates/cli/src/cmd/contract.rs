@@ -12,6 +12,7 @@ use holdfast_engine::schedule::CancellationToken;
 use holdfast_engine::sync::StreamEnd;
 use holdfast_http::tape::{Cassette, PageLimit, Tape, read_cassette};
 use holdfast_spec::{Env, Spec};
+use holdfast_store::prelude::*;
 use serde_json::{Value, json};
 
 use super::cassettes::{default_dir, run_streams, scratch_store};
@@ -45,13 +46,43 @@ pub(crate) async fn run(cli: &Cli, args: &TestArgs) -> anyhow::Result<ExitCode> 
         .cassettes
         .clone()
         .unwrap_or_else(|| default_dir(&cli.config));
-    let found = match cassettes(&dir) {
+    let named: Vec<(&str, PathBuf)> = spec
+        .tests
+        .iter()
+        .filter_map(|t| Some((t.stream.as_str(), beside(&cli.config, t.cassette.as_ref()?))))
+        .collect();
+    let listed = if dir.exists() || named.is_empty() {
+        cassettes(&dir)
+    } else {
+        Ok(Vec::new())
+    };
+    let mut found = match listed {
         Ok(found) => found,
         Err(e) => {
             errln!("error: {e}");
             return Ok(ExitCode::from(2));
         }
     };
+    for (stream, path) in named {
+        if found.iter().any(|(p, _, _)| same_file(p, &path)) {
+            continue;
+        }
+        match cassette(&path) {
+            Ok((meta, _)) if meta["stream"] != stream => {
+                errln!(
+                    "error: tests.{stream}.cassette: {} records stream `{}`, not `{stream}`;                      name the cassette of `{stream}`, or record one with `holdfast record {stream}`",
+                    path.display(),
+                    meta["stream"].as_str().unwrap_or_default()
+                );
+                return Ok(ExitCode::from(2));
+            }
+            Ok((meta, exchanges)) => found.push((path, meta, exchanges)),
+            Err(e) => {
+                errln!("error: tests.{stream}.cassette: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        }
+    }
     let mut chosen = Vec::new();
     for (path, meta, exchanges) in found {
         let stream = meta["stream"].as_str().unwrap_or_default().to_owned();
@@ -64,6 +95,19 @@ pub(crate) async fn run(cli: &Cli, args: &TestArgs) -> anyhow::Result<ExitCode> 
             errln!(
                 "error: no cassette for stream `{wanted}` in {}: record one with `holdfast record {wanted}`",
                 dir.display()
+            );
+            return Ok(ExitCode::from(2));
+        }
+    }
+    for t in &spec.tests {
+        let selected = args.streams.is_empty() || args.streams.contains(&t.stream);
+        if selected && !chosen.iter().any(|(_, s, _, _)| s == &t.stream) {
+            errln!(
+                "error: tests.{}: no cassette for stream `{}` in {}: record one with `holdfast record {}`",
+                t.stream,
+                t.stream,
+                dir.display(),
+                t.stream
             );
             return Ok(ExitCode::from(2));
         }
@@ -138,18 +182,39 @@ fn cassettes(
     paths.sort();
     let mut out = Vec::new();
     for path in paths {
-        let (meta, exchanges) = read_cassette(&path)?;
-        if meta["holdfast"].is_null() || meta["stream"].as_str().is_none() {
-            anyhow::bail!(
-                "{} is a HAR file holdfast did not record (no stream named in `log.comment`); \
-                 move it out of {} or record the stream with `holdfast record STREAM`",
-                path.display(),
-                dir.display()
-            );
-        }
+        let (meta, exchanges) = cassette(&path)?;
         out.push((path, meta, exchanges));
     }
     Ok(out)
+}
+
+/// One cassette holdfast recorded: its meta and exchanges.
+fn cassette(path: &Path) -> anyhow::Result<(Value, Vec<holdfast_http::tape::Exchange>)> {
+    let (meta, exchanges) = read_cassette(path)?;
+    if meta["holdfast"].is_null() || meta["stream"].as_str().is_none() {
+        anyhow::bail!(
+            "{} is a HAR file holdfast did not record (no stream named in `log.comment`); \
+             move it out of the cassette folder or record the stream with `holdfast record STREAM`",
+            path.display()
+        );
+    }
+    Ok((meta, exchanges))
+}
+
+/// `relative` beside the connector file `config`.
+fn beside(config: &Path, relative: &str) -> PathBuf {
+    config
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .join(relative)
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
 }
 
 async fn replay(
@@ -202,7 +267,6 @@ async fn replay(
     let source = holdfast_engine::Sources::new(declarative, &cli.custom.0)?;
     let store = scratch.store();
     let ends = run_streams(&source, &*store, &streams, &stop).await?;
-    source.disconnect().await;
     let mut outcome = Outcome {
         stream: stream.to_owned(),
         cassette: path.display().to_string(),
@@ -255,11 +319,25 @@ async fn replay(
     for miss in cassette.misses() {
         outcome.unrecorded.push(miss.request);
     }
-    if outcome.quarantined > 0 {
-        outcome.failures.push(format!(
+    let test = spec.tests.iter().find(|t| t.stream == stream);
+    match test {
+        Some(t) if outcome.quarantined != t.quarantined => outcome.failures.push(format!(
+            "{} record(s) quarantined, tests.{stream}.quarantined expects {}",
+            outcome.quarantined, t.quarantined
+        )),
+        None if outcome.quarantined > 0 => outcome.failures.push(format!(
             "{} record(s) quarantined: the recorded answers break the stream's schema",
             outcome.quarantined
-        ));
+        )),
+        _ => {}
+    }
+    if let Some(t) = test {
+        let table = source
+            .streams()
+            .into_iter()
+            .find(|i| i.name == stream)
+            .map(|i| i.table);
+        expectations(&mut outcome, t, &*store, table.as_ref()).await?;
     }
     if !outcome.unrecorded.is_empty() {
         outcome.failures.push(format!(
@@ -277,8 +355,84 @@ async fn replay(
             .failures
             .push("no records: the cassette's answers gave the stream nothing".to_owned());
     }
+    source.disconnect().await;
     outcome.passed = outcome.failures.is_empty();
     Ok(outcome)
+}
+
+/// Checks a stream's `tests:` entry against what the replay landed.
+async fn expectations(
+    outcome: &mut Outcome,
+    test: &holdfast_spec::StreamTest,
+    store: &dyn Store,
+    table: Option<&holdfast_store::TableSpec>,
+) -> anyhow::Result<()> {
+    let at = format!("tests.{}", test.stream);
+    if let Some((min, max)) = test.records {
+        let n = outcome.records;
+        let wanted = match (min, max) {
+            (Some(lo), Some(hi)) if lo == hi => format!("{lo}"),
+            (Some(lo), Some(hi)) => format!("{lo} to {hi}"),
+            (Some(lo), None) => format!("at least {lo}"),
+            (None, Some(hi)) => format!("at most {hi}"),
+            (None, None) => String::new(),
+        };
+        if min.is_some_and(|lo| n < lo) || max.is_some_and(|hi| n > hi) {
+            outcome.failures.push(format!(
+                "{n} record(s) landed, {at}.records expects {wanted}"
+            ));
+        }
+    }
+    let Some(table) = table else {
+        return Ok(());
+    };
+    for (i, expected) in test.expect.iter().enumerate() {
+        let here = format!("{at}.expect[{i}]");
+        let key = serde_json::to_string(&expected.key)?;
+        let Some(found) = store.record(table, &expected.key).await? else {
+            outcome.failures.push(format!(
+                "{here}: no record with key {key} in `{}` after the replay",
+                table.name
+            ));
+            continue;
+        };
+        let raw: Value = serde_json::from_str(&found.raw).unwrap_or(Value::Null);
+        for (name, want) in &expected.fields {
+            let got = found
+                .columns
+                .iter()
+                .find(|(c, _)| c == name)
+                .map(|(_, v)| v.clone())
+                .or_else(|| {
+                    if name.starts_with('/') {
+                        raw.pointer(name).cloned()
+                    } else {
+                        raw.get(name).cloned()
+                    }
+                });
+            if !same_value(got.as_ref(), want) {
+                let shown = got.map_or_else(|| "absent".to_owned(), |v| v.to_string());
+                outcome.failures.push(format!(
+                    "{here}: record {key}: `{name}` is {shown}, expected {want}"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Equal, or equal once both are written as text (a column stored as text
+/// against a number in the file, and the other way round).
+fn same_value(got: Option<&Value>, want: &Value) -> bool {
+    let Some(got) = got else { return false };
+    if got == want {
+        return true;
+    }
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    !got.is_object() && !got.is_array() && text(got) == text(want)
 }
 
 fn print(o: &Outcome) {

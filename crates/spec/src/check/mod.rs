@@ -9,6 +9,7 @@ mod calendar;
 mod closed;
 mod connections;
 mod context;
+mod contract;
 mod cursor;
 mod custom;
 mod error_rules;

@@ -7,6 +7,7 @@ use super::actions;
 use super::alerts;
 use super::connections::connection;
 use super::context::Ctx;
+use super::contract;
 use super::custom;
 use super::for_each;
 use super::reconcile;
@@ -101,6 +102,13 @@ pub(crate) fn check(
             None => complete = false,
         }
     }
+    let mut tests = Vec::new();
+    for (name, t) in &raw.tests.0 {
+        match contract::test(&mut ctx, name, t, &known.streams) {
+            Some(t) => tests.push(t),
+            None => complete = false,
+        }
+    }
     let secrets = ctx.secrets_used().clone();
     let diagnostics = ctx.finish();
     if !diagnostics.is_empty() {
@@ -124,5 +132,6 @@ pub(crate) fn check(
         alerts,
         notify,
         secrets,
+        tests,
     })
 }

@@ -28,6 +28,8 @@ pub struct Spec {
     pub notify: Vec<Notify>,
     /// The secret names the file's templates read (`{{ secret.NAME }}`).
     pub secrets: BTreeSet<String>,
+    /// What `holdfast test` expects of each stream's replayed cassette (`tests:`).
+    pub tests: Vec<super::StreamTest>,
 }
 
 impl Spec {
