@@ -9,7 +9,7 @@ use std::sync::Arc;
 use holdfast_engine::Source;
 use holdfast_engine::schedule::CancellationToken;
 use holdfast_engine::sync::StreamEnd;
-use holdfast_http::tape::{Exchange, PageLimit, Recorder, Tape, write_cassette};
+use holdfast_http::tape::{PageLimit, Recorder, Tape};
 use holdfast_spec::Env;
 use serde_json::json;
 
@@ -92,7 +92,6 @@ pub(crate) async fn run(cli: &Cli, args: &RecordArgs) -> anyhow::Result<ExitCode
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .filter(|(_, v)| v.len() >= 4)
         .collect();
-    let exchanges = recorder.exchanges();
     let mut failed = false;
     for (stream, chain) in &plans {
         let ended: Vec<&(String, StreamEnd)> = ends
@@ -109,11 +108,6 @@ pub(crate) async fn run(cli: &Cli, args: &RecordArgs) -> anyhow::Result<ExitCode
             continue;
         }
         let complete = ended.iter().all(|(_, e)| matches!(e, StreamEnd::Synced(_)));
-        let kept: Vec<Exchange> = exchanges
-            .iter()
-            .filter(|e| e.stream.as_ref().is_none_or(|s| chain.contains(s)))
-            .cloned()
-            .collect();
         let records = records.get(stream).copied().unwrap_or(0);
         let meta = json!({
             "holdfast": 1,
@@ -128,7 +122,9 @@ pub(crate) async fn run(cli: &Cli, args: &RecordArgs) -> anyhow::Result<ExitCode
             .out
             .clone()
             .unwrap_or_else(|| default_dir(&cli.config).join(format!("{stream}.har")));
-        write_cassette(&path, &meta, &kept)?;
+        let kept = recorder.write(&path, &meta, |s| {
+            s.is_none_or(|s| chain.iter().any(|c| c == s))
+        })?;
         if let Some(leak) = leaked(&path, &secrets)? {
             let _ = std::fs::remove_file(&path);
             errln!(
@@ -145,7 +141,7 @@ pub(crate) async fn run(cli: &Cli, args: &RecordArgs) -> anyhow::Result<ExitCode
         };
         outln!(
             "recorded `{stream}`: {} request(s), {records} record(s), {partial} → {}",
-            kept.len(),
+            kept,
             path.display()
         );
     }
@@ -158,10 +154,19 @@ pub(crate) async fn run(cli: &Cli, args: &RecordArgs) -> anyhow::Result<ExitCode
 
 /// The secret whose value the written file still holds, if any (by name:
 /// the value itself is never printed).
+///
+/// The file holds one entry per line: it is read a line at a time.
 fn leaked(path: &PathBuf, secrets: &[(&str, &str)]) -> anyhow::Result<Option<String>> {
-    let text = std::fs::read_to_string(path)?;
-    Ok(secrets
-        .iter()
-        .find(|(_, value)| text.contains(value))
-        .map(|(name, _)| (*name).to_owned()))
+    use std::io::BufRead;
+    let reader = std::io::BufReader::new(std::fs::File::open(path)?);
+    for line in reader.split(b'\n') {
+        let line = line?;
+        if let Some((name, _)) = secrets
+            .iter()
+            .find(|(_, value)| line.windows(value.len()).any(|w| w == value.as_bytes()))
+        {
+            return Ok(Some((*name).to_owned()));
+        }
+    }
+    Ok(None)
 }

@@ -9,9 +9,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use har::v1_2::{
-    Content, Creator, Entries, Headers, Log, PostData, QueryString, Request, Response,
-};
+use har::v1_2::{Content, Entries, Headers, PostData, QueryString, Request, Response};
 use serde_json::{Value, json};
 
 use super::Exchange;
@@ -39,40 +37,57 @@ pub enum CassetteError {
     },
 }
 
-/// Writes `exchanges` to `path` as HAR 1.2 with `meta` in `log.comment`;
-/// the file appears whole or not at all (written beside, then renamed).
-///
-/// # Errors
-/// The file or its folder cannot be written.
-pub fn write_cassette(
+/// One exchange as a HAR entry, serialized (what a [`Recorder`](super::Recorder) spills).
+pub(crate) fn entry_json(e: &Exchange) -> Vec<u8> {
+    serde_json::to_vec(&entry(e)).unwrap_or_default()
+}
+
+/// Writes a HAR 1.2 document to `path`: `meta` in `log.comment`, then the
+/// entries at `chosen` (offset, length) of `source`, copied one at a time
+/// (one per line), so memory holds one entry whatever the cassette's size.
+/// The file appears whole or not at all (written beside, then renamed).
+pub(crate) fn write_entries(
     path: &Path,
     meta: &Value,
-    exchanges: &[Exchange],
+    source: Option<&mut std::fs::File>,
+    chosen: &[(u64, u64)],
 ) -> Result<(), CassetteError> {
+    use std::io::{Read, Seek, SeekFrom, Write};
     let io = |error| CassetteError::Io {
         path: path.display().to_string(),
         error,
     };
-    let log = Log {
-        creator: Creator {
-            name: "holdfast".to_owned(),
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-            comment: None,
-        },
-        browser: None,
-        pages: None,
-        entries: exchanges.iter().map(entry).collect(),
-        comment: Some(meta.to_string()),
-    };
-    let har = har::Har {
-        log: har::Spec::V1_2(log),
-    };
-    let text = har::to_json(&har).map_err(|e| io(std::io::Error::other(e.to_string())))?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
+    let creator = json!({"name": "holdfast", "version": env!("CARGO_PKG_VERSION")});
     let partial = path.with_extension("har.partial");
-    std::fs::write(&partial, text).map_err(io)?;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&partial).map_err(io)?);
+    let head = format!(
+        "{{\"log\":{{\"version\":\"1.2\",\"creator\":{creator},\"comment\":{},\"entries\":[\n",
+        Value::String(meta.to_string())
+    );
+    out.write_all(head.as_bytes()).map_err(io)?;
+    let mut buffer = Vec::new();
+    if let Some(source) = source {
+        for (i, &(at, len)) in chosen.iter().enumerate() {
+            source.seek(SeekFrom::Start(at)).map_err(io)?;
+            buffer.clear();
+            Read::by_ref(source)
+                .take(len)
+                .read_to_end(&mut buffer)
+                .map_err(io)?;
+            if i > 0 {
+                out.write_all(b",\n").map_err(io)?;
+            }
+            out.write_all(&buffer).map_err(io)?;
+        }
+    }
+    out.write_all(b"\n]}}\n").map_err(io)?;
+    out.into_inner()
+        .map_err(|e| io(e.into_error()))?
+        .sync_all()
+        .map_err(io)?;
     std::fs::rename(&partial, path).map_err(io)
 }
 

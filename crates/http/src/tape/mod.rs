@@ -21,7 +21,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-pub use file::{CassetteError, read_cassette, write_cassette};
+pub use file::{CassetteError, read_cassette};
 pub use hide::hide_body;
 
 use crate::{HttpRequest, Redactor};
@@ -88,13 +88,25 @@ impl PageLimit {
     }
 }
 
-/// Keeps the exchanges of a recording run, in order.
+/// Keeps the exchanges of a recording run, in order, spilled to an
+/// anonymous temporary file as they come: memory holds an index, not the
+/// answers, however long the run.
 #[derive(Debug, Default)]
 pub struct Recorder {
-    exchanges: Mutex<Vec<Exchange>>,
+    spill: Mutex<Spill>,
     /// Answers kept so far per stream (2xx only), to stop after N pages.
     pages: Mutex<HashMap<String, u64>>,
     limit: Option<PageLimit>,
+}
+
+#[derive(Debug, Default)]
+struct Spill {
+    file: Option<std::fs::File>,
+    /// Each exchange's stream and where its HAR entry lies in the file.
+    index: Vec<(Option<String>, u64, u64)>,
+    end: u64,
+    /// The first write that failed: the recording is incomplete.
+    error: Option<String>,
 }
 
 impl Recorder {
@@ -140,10 +152,49 @@ impl Recorder {
             };
             PageLimit::check(self.limit.as_ref(), count);
         }
-        self.exchanges
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(exchange);
+        let entry = file::entry_json(&exchange);
+        let mut spill = self.spill.lock().unwrap_or_else(|e| e.into_inner());
+        if spill.error.is_some() {
+            return;
+        }
+        if let Err(e) = spill.append(exchange.stream, &entry) {
+            spill.error = Some(format!(
+                "could not keep an exchange in a temporary file: {e}"
+            ));
+        }
+    }
+
+    /// Writes the exchanges whose stream `wanted` accepts (`None`: a request
+    /// no stream sent) to `path` as a HAR 1.2 cassette with `meta`, in the
+    /// order sent; returns how many. The file appears whole or not at all.
+    ///
+    /// # Errors
+    /// The recording could not be kept (a temporary file failed), or the
+    /// cassette cannot be written.
+    pub fn write(
+        &self,
+        path: &std::path::Path,
+        meta: &serde_json::Value,
+        wanted: impl Fn(Option<&str>) -> bool,
+    ) -> Result<usize, CassetteError> {
+        let mut spill = self.spill.lock().unwrap_or_else(|e| e.into_inner());
+        let io = |error| CassetteError::Io {
+            path: path.display().to_string(),
+            error,
+        };
+        if let Some(e) = &spill.error {
+            return Err(io(std::io::Error::other(e.clone())));
+        }
+        let chosen: Vec<(u64, u64)> = spill
+            .index
+            .iter()
+            .filter(|(stream, _, _)| wanted(stream.as_deref()))
+            .map(|&(_, at, len)| (at, len))
+            .collect();
+        let count = chosen.len();
+        let source = spill.file.as_mut();
+        file::write_entries(path, meta, source, &chosen)?;
+        Ok(count)
     }
 
     /// The successful answers kept so far for `stream`.
@@ -151,13 +202,22 @@ impl Recorder {
         let pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
         pages.get(stream).copied().unwrap_or(0)
     }
+}
 
-    /// Every exchange kept, in the order sent.
-    pub fn exchanges(&self) -> Vec<Exchange> {
-        self.exchanges
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+impl Spill {
+    fn append(&mut self, stream: Option<String>, entry: &[u8]) -> std::io::Result<()> {
+        use std::io::{Seek, SeekFrom, Write};
+        if self.file.is_none() {
+            self.file = Some(tempfile::tempfile()?);
+        }
+        let Some(file) = self.file.as_mut() else {
+            return Err(std::io::Error::other("no temporary file"));
+        };
+        file.seek(SeekFrom::Start(self.end))?;
+        file.write_all(entry)?;
+        self.index.push((stream, self.end, entry.len() as u64));
+        self.end += entry.len() as u64;
+        Ok(())
     }
 }
 
