@@ -298,6 +298,13 @@ pub struct PageOutcome {
     pub restored: u64,
 }
 
+impl PageOutcome {
+    /// Records written: created, updated, unchanged, tombstoned or restored.
+    pub fn written(&self) -> u64 {
+        self.created + self.updated + self.unchanged + self.deleted + self.restored
+    }
+}
+
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunOutcome {
@@ -377,6 +384,14 @@ pub struct RunRow {
     pub lease_until: Option<DateTime<Utc>>,
     /// When its last page committed.
     pub last_page_at: Option<DateTime<Utc>>,
+}
+
+impl RunRow {
+    /// Records the run read (written, tombstoned or quarantined), as a
+    /// finished run's summary counts them.
+    pub fn records(&self) -> u64 {
+        self.outcome_counts.written() + self.quarantined
+    }
 }
 
 /// A parent stream's record, as child streams see it.

@@ -15,11 +15,26 @@ use crate::progress::Progress;
 /// The folder cassettes are kept in by default: `cassettes/` beside the
 /// connector file.
 pub(crate) fn default_dir(config: &Path) -> PathBuf {
+    beside(config, "cassettes")
+}
+
+/// `relative` beside the connector file `config`.
+pub(crate) fn beside(config: &Path, relative: &str) -> PathBuf {
     config
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
-        .join("cassettes")
+        .join(relative)
+}
+
+/// The records and pages of `stream`'s last run in `store` (a run stopped
+/// early by `--pages` too), as `runs` counts them; zeros when it never ran.
+pub(crate) async fn landed(store: &dyn Store, stream: &str) -> anyhow::Result<(u64, u64)> {
+    Ok(store
+        .runs(Some(stream), 1)
+        .await?
+        .first()
+        .map_or((0, 0), |run| (run.records(), run.pages)))
 }
 
 /// `stream` and every stream it reads its parents from, parents first.

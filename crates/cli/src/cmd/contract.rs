@@ -9,13 +9,12 @@ use std::sync::Arc;
 
 use holdfast_engine::Source;
 use holdfast_engine::schedule::CancellationToken;
-use holdfast_engine::sync::StreamEnd;
 use holdfast_http::tape::{Cassette, PageLimit, Tape, read_cassette};
 use holdfast_spec::{Env, Spec};
 use holdfast_store::prelude::*;
 use serde_json::{Value, json};
 
-use super::cassettes::{default_dir, run_streams, scratch_store};
+use super::cassettes::{beside, default_dir, landed, run_streams, scratch_store};
 use crate::backend::OpenStore;
 use crate::cli::{Cli, TestArgs};
 use crate::context::load_spec_offline;
@@ -201,15 +200,6 @@ fn cassette(path: &Path) -> anyhow::Result<(Value, Vec<holdfast_http::tape::Exch
     Ok((meta, exchanges))
 }
 
-/// `relative` beside the connector file `config`.
-fn beside(config: &Path, relative: &str) -> PathBuf {
-    config
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .join(relative)
-}
-
 fn same_file(a: &Path, b: &Path) -> bool {
     match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
@@ -239,7 +229,7 @@ async fn replay(
         .iter()
         .filter(|e| e.stream.as_deref() == Some(stream) && (200..300).contains(&e.status))
         .count() as u64;
-    let mut cassette = Cassette::new(meta.clone(), exchanges);
+    let mut cassette = Cassette::new(exchanges);
     if meta["pages"].as_u64().is_some() {
         let pages = recorded;
         let stop = stop.clone();
@@ -288,19 +278,8 @@ async fn replay(
                 outcome.error = Some(error);
             }
         }
-        if let (true, StreamEnd::Synced(s)) = (name == stream, end) {
-            outcome.records = s.records();
-            outcome.pages = s.pages;
-        }
     }
-    let partial = meta["pages"].as_u64().is_some();
-    if let Some(run) = store.runs(Some(stream), 1).await?.into_iter().next()
-        && partial
-    {
-        outcome.pages = run.pages;
-        let c = run.outcome_counts;
-        outcome.records = c.created + c.updated + c.unchanged + c.deleted;
-    }
+    (outcome.records, outcome.pages) = landed(&*store, stream).await?;
     for q in store.quarantine(Some(stream), 1000).await? {
         outcome.quarantined += 1;
         for v in &q.violations {

@@ -13,7 +13,7 @@ use holdfast_http::tape::{PageLimit, Recorder, Tape};
 use holdfast_spec::Env;
 use serde_json::json;
 
-use super::cassettes::{default_dir, run_streams, scratch_store, with_parents};
+use super::cassettes::{default_dir, landed, run_streams, scratch_store, with_parents};
 use crate::cli::{Cli, RecordArgs};
 use crate::context::{self, load_spec, open_store};
 
@@ -69,19 +69,7 @@ pub(crate) async fn run(cli: &Cli, args: &RecordArgs) -> anyhow::Result<ExitCode
     source.disconnect().await;
     let mut records = std::collections::BTreeMap::new();
     for (stream, _) in &plans {
-        if let Some(run) = scratch
-            .store()
-            .runs(Some(stream), 1)
-            .await?
-            .into_iter()
-            .next()
-        {
-            let c = run.outcome_counts;
-            records.insert(
-                stream.clone(),
-                c.created + c.updated + c.unchanged + c.deleted,
-            );
-        }
+        records.insert(stream.clone(), landed(&*scratch.store(), stream).await?.0);
     }
     scratch.close().await;
     store.close().await;

@@ -45,10 +45,7 @@ impl Connection {
             renderer.add(&name, t)?;
             renderer.render(&name, &Vars::default())
         };
-        let replay = match &options.tape {
-            Some(Tape::Replay(cassette)) => Some(cassette.clone()),
-            _ => None,
-        };
+        let replaying = matches!(options.tape, Some(Tape::Replay(_)));
         let base = match options.base_urls.get(&conn.name) {
             Some(base) => base.clone(),
             None => render("base_url", &conn.base_url)?,
@@ -66,7 +63,7 @@ impl Connection {
         }
         let auth = match &conn.auth {
             // Replaying: logins are not in the cassette and not needed.
-            Auth::OAuth2(_) | Auth::Session(_) if replay.is_some() => ResolvedAuth::None,
+            Auth::OAuth2(_) | Auth::Session(_) if replaying => ResolvedAuth::None,
             Auth::ApiKey {
                 name,
                 value,

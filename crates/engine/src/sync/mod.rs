@@ -73,8 +73,7 @@ pub struct RunSummary {
 impl RunSummary {
     /// Records read (written, tombstoned or quarantined).
     pub fn records(&self) -> u64 {
-        let c = self.counts;
-        c.created + c.updated + c.unchanged + c.deleted + c.restored + self.quarantined
+        self.counts.written() + self.quarantined
     }
 }
 

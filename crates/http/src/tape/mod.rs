@@ -196,12 +196,6 @@ impl Recorder {
         file::write_entries(path, meta, source, &chosen)?;
         Ok(count)
     }
-
-    /// The successful answers kept so far for `stream`.
-    pub fn answers_for(&self, stream: &str) -> u64 {
-        let pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
-        pages.get(stream).copied().unwrap_or(0)
-    }
 }
 
 impl Spill {
@@ -237,8 +231,6 @@ pub struct Miss {
 /// retried `429` then its `200`), and the last one once they run out.
 #[derive(Debug)]
 pub struct Cassette {
-    /// What the file says about itself (`log.comment`), as written.
-    pub meta: serde_json::Value,
     exchanges: Vec<Exchange>,
     answers: Mutex<HashMap<String, VecDeque<usize>>>,
     last: Mutex<HashMap<String, usize>>,
@@ -251,8 +243,8 @@ pub struct Cassette {
 }
 
 impl Cassette {
-    /// A cassette of `exchanges` with its `meta`.
-    pub fn new(meta: serde_json::Value, exchanges: Vec<Exchange>) -> Cassette {
+    /// A cassette of `exchanges`, in the order recorded.
+    pub fn new(exchanges: Vec<Exchange>) -> Cassette {
         let mut answers: HashMap<String, VecDeque<usize>> = HashMap::new();
         for (i, e) in exchanges.iter().enumerate() {
             let body = e.request_body.as_deref().unwrap_or("");
@@ -264,7 +256,6 @@ impl Cassette {
             }
         }
         Cassette {
-            meta,
             exchanges,
             answers: Mutex::new(answers),
             last: Mutex::new(HashMap::new()),
@@ -283,11 +274,6 @@ impl Cassette {
     pub fn with_limit(mut self, limit: PageLimit) -> Cassette {
         self.limit = Some(limit);
         self
-    }
-
-    /// The recorded exchanges, in order.
-    pub fn exchanges(&self) -> &[Exchange] {
-        &self.exchanges
     }
 
     /// The recorded answer to `request` (its URL and body hidden with
@@ -363,12 +349,6 @@ impl Cassette {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
-    }
-
-    /// Answers served so far for `stream`.
-    pub fn served_for(&self, stream: &str) -> u64 {
-        let served = self.served.lock().unwrap_or_else(|e| e.into_inner());
-        served.get(stream).copied().unwrap_or(0)
     }
 
     /// Recorded exchanges never asked for (the engine made fewer requests
