@@ -1,0 +1,344 @@
+//! Where each value a request sends came from: an earlier answer's body
+//! (JSONPath), a cookie it set, one of its headers, an HTML form field or
+//! meta tag (CSS selector), text in its page (regex), or an earlier URL.
+//! A value found nowhere is a user input or computed by the client.
+
+use scraper::{Html, Selector};
+use serde_json::Value;
+
+use super::capture::{Body, Call};
+
+/// Where in a request a value is sent.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Place {
+    /// A path segment (0-based).
+    Path(usize),
+    /// A query parameter.
+    Query(String),
+    /// A request header (lowercase), after any `Bearer `-style scheme.
+    Header(String),
+    /// A cookie.
+    Cookie(String),
+    /// A form field.
+    Form(String),
+    /// A JSON body member, by JSON Pointer.
+    Json(String),
+}
+
+impl Place {
+    /// How the report names it.
+    pub fn describe(&self) -> String {
+        match self {
+            Place::Path(i) => format!("path segment {}", i + 1),
+            Place::Query(n) => format!("query `{n}`"),
+            Place::Header(n) => format!("header `{n}`"),
+            Place::Cookie(n) => format!("cookie `{n}`"),
+            Place::Form(n) => format!("form field `{n}`"),
+            Place::Json(p) => format!("JSON body `{p}`"),
+        }
+    }
+
+    /// A name for the value (the parameter, header, cookie or member name).
+    pub fn name(&self) -> String {
+        match self {
+            Place::Path(i) => format!("segment_{}", i + 1),
+            Place::Query(n) | Place::Header(n) | Place::Cookie(n) | Place::Form(n) => n.clone(),
+            Place::Json(p) => p.rsplit('/').next().unwrap_or(p).to_owned(),
+        }
+    }
+}
+
+/// Where a value was found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    /// A member of an earlier JSON answer: the exact JSONPath.
+    Body(String),
+    /// A cookie the earlier answer set.
+    SetCookie(String),
+    /// A header of the earlier answer.
+    Header(String),
+    /// An HTML element of the earlier page: selector and attribute.
+    Html {
+        /// The CSS selector.
+        selector: String,
+        /// The attribute holding it.
+        attr: String,
+    },
+    /// Text in the earlier page, found by a regex whose first group is it.
+    Text(String),
+    /// The earlier call's URL (a query parameter or path segment).
+    Url(Place),
+}
+
+impl Source {
+    /// How the report names it.
+    pub fn describe(&self) -> String {
+        match self {
+            Source::Body(p) => format!("body {p}"),
+            Source::SetCookie(c) => format!("Set-Cookie {c}"),
+            Source::Header(h) => format!("header {h}"),
+            Source::Html { selector, attr } => format!("html {selector} @{attr}"),
+            Source::Text(r) => format!("text /{r}/"),
+            Source::Url(p) => format!("URL {}", p.describe()),
+        }
+    }
+}
+
+/// An earlier call a value came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Origin {
+    /// The index (among the kept calls) of the call whose answer or URL holds it.
+    pub call: usize,
+    /// Where in it.
+    pub source: Source,
+}
+
+/// A value a request sends, and where it came from.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    /// The index of the sending call among the kept calls.
+    pub call: usize,
+    /// Where the request sends it.
+    pub place: Place,
+    /// The value, after any auth scheme (`Bearer `).
+    pub value: String,
+    /// The auth scheme before it, with its space (`Bearer `), or empty.
+    pub prefix: String,
+    /// The earlier call it came from; `None`: a user input or computed.
+    pub origin: Option<Origin>,
+}
+
+/// Request headers every browser sends: never traced.
+const BROWSER_HEADERS: &[&str] = &[
+    "host", "user-agent", "accept", "accept-encoding", "accept-language", "connection",
+    "content-length", "content-type", "origin", "referer", "cache-control", "pragma",
+    "upgrade-insecure-requests", "dnt", "priority", "te", "if-none-match", "if-modified-since",
+    "keep-alive", "purpose", "x-requested-with",
+];
+
+/// Every traceable value each call sends, with its origin.
+pub fn trace(calls: &[Call]) -> Vec<Sent> {
+    let pages: Vec<Option<Html>> = calls
+        .iter()
+        .map(|c| {
+            c.is_html()
+                .then(|| c.text.as_deref().map(Html::parse_document))
+                .flatten()
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (i, call) in calls.iter().enumerate() {
+        for (place, prefix, value) in sent_values(call) {
+            let origin = if worth_tracing(&place, &value) {
+                (0..i).rev().find_map(|j| {
+                    find_in(&calls[j], pages[j].as_ref(), &value, &place)
+                        .map(|source| Origin { call: j, source })
+                })
+            } else {
+                None
+            };
+            out.push(Sent {
+                call: i,
+                place,
+                value,
+                prefix,
+                origin,
+            });
+        }
+    }
+    out
+}
+
+/// Whether a header is one the browser adds on its own.
+pub fn is_browser_header(name: &str) -> bool {
+    BROWSER_HEADERS.contains(&name) || name.starts_with("sec-")
+}
+
+fn sent_values(call: &Call) -> Vec<(Place, String, String)> {
+    let mut out = Vec::new();
+    for (i, seg) in call.segments().into_iter().enumerate() {
+        out.push((Place::Path(i), String::new(), seg));
+    }
+    for (k, v) in &call.query {
+        out.push((Place::Query(k.clone()), String::new(), v.clone()));
+    }
+    for (k, v) in &call.headers {
+        if is_browser_header(k) {
+            continue;
+        }
+        let (prefix, value) = split_scheme(v);
+        out.push((Place::Header(k.clone()), prefix, value));
+    }
+    for (k, v) in &call.cookies {
+        out.push((Place::Cookie(k.clone()), String::new(), v.clone()));
+    }
+    match &call.body {
+        Body::Form(fields) => {
+            for (k, v) in fields {
+                out.push((Place::Form(k.clone()), String::new(), v.clone()));
+            }
+        }
+        Body::Json(v) => leaves(v, String::new(), &mut |pointer, value| {
+            out.push((Place::Json(pointer), String::new(), value));
+        }),
+        Body::None | Body::Text(_) => {}
+    }
+    out
+}
+
+/// `Bearer abc` → (`Bearer `, `abc`).
+fn split_scheme(value: &str) -> (String, String) {
+    for scheme in ["Bearer ", "bearer ", "Token ", "token ", "JWT "] {
+        if let Some(rest) = value.strip_prefix(scheme) {
+            return (scheme.to_owned(), rest.trim().to_owned());
+        }
+    }
+    (String::new(), value.to_owned())
+}
+
+fn leaves(value: &Value, pointer: String, f: &mut dyn FnMut(String, String)) {
+    match value {
+        Value::Object(m) => {
+            for (k, v) in m {
+                let escaped = k.replace('~', "~0").replace('/', "~1");
+                leaves(v, format!("{pointer}/{escaped}"), f);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                leaves(v, format!("{pointer}/{i}"), f);
+            }
+        }
+        Value::String(s) => f(pointer, s.clone()),
+        Value::Number(n) => f(pointer, n.to_string()),
+        Value::Bool(_) | Value::Null => {}
+    }
+}
+
+/// Short or common values would be found everywhere: only ids in paths,
+/// and values of four characters or more elsewhere, are traced.
+fn worth_tracing(place: &Place, value: &str) -> bool {
+    match place {
+        Place::Path(_) => super::template::is_id_like(value),
+        _ => value.chars().count() >= 4 && !matches!(value, "true" | "false" | "null"),
+    }
+}
+
+/// Where `call`'s answer (or URL) holds `value`, in order of preference.
+fn find_in(call: &Call, page: Option<&Html>, value: &str, place: &Place) -> Option<Source> {
+    if let Some((name, _)) = call.set_cookies.iter().find(|(_, v)| v == value) {
+        return Some(Source::SetCookie(name.clone()));
+    }
+    if let Some(json) = &call.json
+        && let Some(path) = find_json(json, value, "$".to_owned(), matches!(place, Place::Path(_)))
+    {
+        return Some(Source::Body(path));
+    }
+    if let Some((name, _)) = call
+        .response_headers
+        .iter()
+        .find(|(n, v)| v == value && !matches!(n.as_str(), "date" | "content-length"))
+    {
+        return Some(Source::Header(name.clone()));
+    }
+    if let Some(page) = page {
+        if let Some(source) = find_html(page, value) {
+            return Some(source);
+        }
+        if let Some(text) = &call.text
+            && let Some(regex) = context_regex(text, value)
+        {
+            return Some(Source::Text(regex));
+        }
+    }
+    for (k, v) in &call.query {
+        if v == value {
+            return Some(Source::Url(Place::Query(k.clone())));
+        }
+    }
+    None
+}
+
+/// The JSONPath of the first leaf equal to `value` (document order). For
+/// path ids only members named like ids count.
+fn find_json(json: &Value, value: &str, path: String, ids_only: bool) -> Option<String> {
+    match json {
+        Value::Object(m) => m.iter().find_map(|(k, v)| {
+            let child = format!("{path}{}", member(k));
+            match v {
+                Value::String(s) if s == value => (!ids_only || is_id_name(k)).then_some(child),
+                Value::Number(n) if n.to_string() == value => {
+                    (!ids_only || is_id_name(k)).then_some(child)
+                }
+                _ => find_json(v, value, child, ids_only),
+            }
+        }),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| find_json(v, value, format!("{path}[{i}]"), ids_only)),
+        Value::String(s) if s == value && !ids_only => Some(path),
+        _ => None,
+    }
+}
+
+/// `.name`, or `['na me']` when the name is not a plain identifier.
+pub fn member(name: &str) -> String {
+    if !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+    {
+        format!(".{name}")
+    } else {
+        format!("['{}']", name.replace('\\', "\\\\").replace('\'', "\\'"))
+    }
+}
+
+fn is_id_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n == "id" || n.ends_with("_id") || n.ends_with("id") || n == "uuid" || n == "key" || n == "slug"
+}
+
+fn find_html(page: &Html, value: &str) -> Option<Source> {
+    let candidates = [
+        ("input[name]", "name", "value", "input"),
+        ("meta[name]", "name", "content", "meta"),
+        ("meta[property]", "property", "content", "meta"),
+    ];
+    for (query, key, attr, tag) in candidates {
+        let Ok(selector) = Selector::parse(query) else {
+            continue;
+        };
+        for el in page.select(&selector) {
+            if el.value().attr(attr) == Some(value)
+                && let Some(name) = el.value().attr(key)
+            {
+                return Some(Source::Html {
+                    selector: format!("{tag}[{key}=\"{}\"]", name.replace('"', "\\\"")),
+                    attr: attr.to_owned(),
+                });
+            }
+        }
+    }
+    None
+}
+
+/// A regex that finds `value` in `text` by the characters before it:
+/// `token = "([^"]+)"`-like, or `None` when the context is not unique.
+fn context_regex(text: &str, value: &str) -> Option<String> {
+    let at = text.find(value)?;
+    let before: String = text[..at].chars().rev().take(24).collect::<Vec<_>>().into_iter().rev().collect();
+    let before = before.rsplit(['\n', ';', ',', '{', '>']).next().unwrap_or("").to_owned();
+    if before.trim().len() < 3 {
+        return None;
+    }
+    let terminator = text[at + value.len()..].chars().next();
+    let class = match terminator {
+        Some(c @ ('"' | '\'' | '<' | '&' | ' ')) => format!("[^{}]+", regex::escape(&c.to_string())),
+        _ => "[A-Za-z0-9._~+/=-]+".to_owned(),
+    };
+    let pattern = format!("{}({class})", regex::escape(&before));
+    let re = regex::Regex::new(&pattern).ok()?;
+    let found = re.captures(text)?.get(1)?.as_str();
+    (found == value).then_some(pattern)
+}
