@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod import;
 mod testing;
+pub(crate) use import::{GraphArg, ImportAction, ImportArgs, ImportHarArgs};
 pub(crate) use testing::{ChaosAction, ChaosArgs, ChaosRunArgs, RecordArgs, TestArgs};
 
 /// holdfast: integrations that hold up in production.
@@ -99,6 +101,7 @@ impl Command {
             Command::Queue(a) => &a.target,
             Command::Secrets(a) => &a.target,
             Command::Store(_)
+            | Command::Import(_)
             | Command::Mock(_)
             | Command::Demo(_)
             | Command::Bench(_)
@@ -127,6 +130,9 @@ pub(crate) enum Command {
     /// A proxy injecting production's failures into any API (`--target URL
     /// --profile NAME`); `chaos run STREAM` prints a report card; `chaos profiles`.
     Chaos(ChaosArgs),
+    /// A connector from a browser capture (`import har FILE`) or an OpenAPI
+    /// document (`import openapi FILE`); a comment at every guess.
+    Import(ImportArgs),
     /// Recent runs: stream, start, duration, pages, record counts, outcome.
     Runs(RunsArgs),
     /// Health at a glance: each stream's last run, each endpoint's success

@@ -112,6 +112,7 @@ async fn dispatch(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Record(args) => cmd::record::run(cli, args).await,
         Command::Test(args) => cmd::contract::run(cli, args).await,
         Command::Chaos(args) => cmd::chaos::run(cli, args).await,
+        Command::Import(args) => cmd::import::run(args).await,
         Command::Runs(args) => cmd::runs::run(cli, args).await,
         Command::Status(args) => cmd::status::run(cli, args).await,
         Command::Quarantine(args) => cmd::quarantine::run(cli, args).await,

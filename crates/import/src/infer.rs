@@ -47,8 +47,10 @@ pub fn records_at(bodies: &[&Value]) -> Option<RecordsAt> {
     let mut paths = BTreeSet::new();
     array_members(bodies[0], "$".into(), 0, &mut paths);
     for path in paths {
-        let lists: Vec<Option<&Vec<Value>>> =
-            bodies.iter().map(|b| at(b, &path).and_then(Value::as_array)).collect();
+        let lists: Vec<Option<&Vec<Value>>> = bodies
+            .iter()
+            .map(|b| at(b, &path).and_then(Value::as_array))
+            .collect();
         let all_lists = lists.iter().all(Option::is_some);
         let objects: usize = lists
             .iter()
@@ -223,11 +225,21 @@ mod tests {
         let at = records_at(&[&a, &b]).expect("records");
         assert_eq!(at.path, "$.data[*]");
         assert!(at.note.contains("also arrays: $.links"), "{}", at.note);
-        let records: Vec<&Value> = [&a, &b].iter().flat_map(|b| records_in(b, &at.path)).collect();
+        let records: Vec<&Value> = [&a, &b]
+            .iter()
+            .flat_map(|b| records_in(b, &at.path))
+            .collect();
         assert_eq!(records.len(), 3);
         assert_eq!(primary_key(&records).0, vec!["id"]);
-        assert_eq!(records_at(&[&json!([{"x": 1}])]).expect("array").path, "$[*]");
-        assert!(records_at(&[&json!({"id": 9, "name": "one"})]).expect("one").single);
+        assert_eq!(
+            records_at(&[&json!([{"x": 1}])]).expect("array").path,
+            "$[*]"
+        );
+        assert!(
+            records_at(&[&json!({"id": 9, "name": "one"})])
+                .expect("one")
+                .single
+        );
     }
 
     #[test]

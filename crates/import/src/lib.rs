@@ -18,3 +18,4 @@ pub mod yaml;
 pub use draft::{
     Auth, Connection, Draft, Extract, ExtractFrom, Field, Input, LoginStep, Paginate, Stream,
 };
+pub use har::{GraphFormat, HarError, HarImport, HarOptions, import_har};

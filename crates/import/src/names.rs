@@ -44,8 +44,10 @@ pub fn singular(word: &str) -> String {
         .or_else(|| word.strip_suffix("shes"))
     {
         format!("{stem}{}", &word[stem.len()..word.len() - 2])
-    } else if let Some(stem) = word.strip_suffix('s')
-        .filter(|s| !s.is_empty() && !s.ends_with(['s', 'u', 'i'])) {
+    } else if let Some(stem) = word
+        .strip_suffix('s')
+        .filter(|s| !s.is_empty() && !s.ends_with(['s', 'u', 'i']))
+    {
         stem.to_owned()
     } else {
         word.to_owned()

@@ -11,6 +11,7 @@ pub(crate) mod demo;
 pub(crate) mod describe;
 pub(crate) mod drift;
 pub(crate) mod explain;
+pub(crate) mod import;
 pub(crate) mod mock;
 pub(crate) mod quarantine;
 pub(crate) mod queue;

@@ -113,8 +113,8 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Call>, HarError> {
         har::Spec::V1_2(log) => log.entries,
         har::Spec::V1_3(log) => {
             // 1.3 only adds optional members: read it through 1.2's shape.
-            let value = serde_json::to_value(log.entries)
-                .map_err(|e| HarError::NotHar(e.to_string()))?;
+            let value =
+                serde_json::to_value(log.entries).map_err(|e| HarError::NotHar(e.to_string()))?;
             serde_json::from_value(value).map_err(|e| HarError::NotHar(e.to_string()))?
         }
     };

@@ -77,7 +77,14 @@ const ANALYTICS_HOSTS: &[&str] = &[
 ];
 
 const ANALYTICS_PATHS: &[&str] = &[
-    "/collect", "/track", "/beacon", "/analytics", "/pixel", "/telemetry", "/rum", "/log/event",
+    "/collect",
+    "/track",
+    "/beacon",
+    "/analytics",
+    "/pixel",
+    "/telemetry",
+    "/rum",
+    "/log/event",
 ];
 
 /// Drops what is not the app's own API or pages. The app's host is the one

@@ -96,13 +96,32 @@ mod tests {
         let mut g = Graph::default();
         let a = g.node("GET /login");
         let b = g.node("POST /login");
-        g.edge(a, b, "csrf_token: html input[name=\"csrf_token\"] @value".into());
-        g.edge(a, b, "csrf_token: html input[name=\"csrf_token\"] @value".into());
+        g.edge(
+            a,
+            b,
+            "csrf_token: html input[name=\"csrf_token\"] @value".into(),
+        );
+        g.edge(
+            a,
+            b,
+            "csrf_token: html input[name=\"csrf_token\"] @value".into(),
+        );
         assert_eq!(g.edges.len(), 1);
-        assert!(g.render(GraphFormat::Text).contains("POST /login\n  <- csrf_token"));
+        assert!(
+            g.render(GraphFormat::Text)
+                .contains("POST /login\n  <- csrf_token")
+        );
         let m = g.render(GraphFormat::Mermaid);
-        assert!(m.contains("n0 -->|\"csrf_token: html input[name=#quot;csrf_token#quot;] @value\"| n1"), "{m}");
+        assert!(
+            m.contains("n0 -->|\"csrf_token: html input[name=#quot;csrf_token#quot;] @value\"| n1"),
+            "{m}"
+        );
         let d = g.render(GraphFormat::Dot);
-        assert!(d.contains("n0 -> n1 [label=\"csrf_token: html input[name=\\\"csrf_token\\\"] @value\"];"), "{d}");
+        assert!(
+            d.contains(
+                "n0 -> n1 [label=\"csrf_token: html input[name=\\\"csrf_token\\\"] @value\"];"
+            ),
+            "{d}"
+        );
     }
 }

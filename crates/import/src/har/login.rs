@@ -38,8 +38,20 @@ pub struct Login {
 pub fn is_secret_name(name: &str) -> bool {
     let n = name.to_ascii_lowercase().replace(['-', '_'], "");
     [
-        "pass", "pwd", "secret", "token", "apikey", "authorization", "auth", "otp", "pin",
-        "credential", "session", "cookie", "signature", "key",
+        "pass",
+        "pwd",
+        "secret",
+        "token",
+        "apikey",
+        "authorization",
+        "auth",
+        "otp",
+        "pin",
+        "credential",
+        "session",
+        "cookie",
+        "signature",
+        "key",
     ]
     .iter()
     .any(|w| n.contains(w))
@@ -65,7 +77,11 @@ pub(crate) fn login(a: &Analysis, conn: &str, draft: &mut Draft) -> Login {
         .collect();
     let list_like = |i: usize| {
         let t = a.template_of(i);
-        let bodies: Vec<&Value> = t.calls.iter().filter_map(|&c| a.calls[c].json.as_ref()).collect();
+        let bodies: Vec<&Value> = t
+            .calls
+            .iter()
+            .filter_map(|&c| a.calls[c].json.as_ref())
+            .collect();
         crate::infer::records_at(&bodies).is_some_and(|r| !r.single)
     };
     let first_setter = |name: &str| {
@@ -144,7 +160,11 @@ pub(crate) fn login(a: &Analysis, conn: &str, draft: &mut Draft) -> Login {
             "cookie `{name}` was sent but no captured answer set it (a script did, or the capture began after it was set): not reproduced"
         ));
     }
-    let consumers: Vec<usize> = data.iter().copied().filter(|d| !login.steps.contains(d)).collect();
+    let consumers: Vec<usize> = data
+        .iter()
+        .copied()
+        .filter(|d| !login.steps.contains(d))
+        .collect();
     if steps.is_empty() {
         static_auth(a, conn, &consumers, draft, &mut login);
     } else {
@@ -219,7 +239,10 @@ fn session(
                 login.headers_covered.insert(name.clone());
             } else if s.origin.is_none() && is_secret_name(name) {
                 let input = secret(conn, name, s.value.clone(), draft, login, s.call, &s.place);
-                headers.push(Field::new(display_header(name), format!("{}{{{{ {input} }}}}", s.prefix)));
+                headers.push(Field::new(
+                    display_header(name),
+                    format!("{}{{{{ {input} }}}}", s.prefix),
+                ));
                 login.headers_covered.insert(name.clone());
             }
         }
@@ -230,7 +253,12 @@ fn session(
         let call = &a.calls[p];
         step.extract = extracts.remove(&p).unwrap_or_default();
         let sets: Vec<&str> = call.set_cookies.iter().map(|(k, _)| k.as_str()).collect();
-        let mut why = format!("login step {} of {count}: {} (entry {})", n + 1, call.label(), call.entry);
+        let mut why = format!(
+            "login step {} of {count}: {} (entry {})",
+            n + 1,
+            call.label(),
+            call.entry
+        );
         if !sets.is_empty() {
             why.push_str(&format!("; its answer set cookie(s) {}", sets.join(", ")));
         }
@@ -271,7 +299,10 @@ fn resolve(
 ) -> Value {
     let name = s.place.name();
     if let Some(o) = &s.origin {
-        let producer = steps.iter().copied().find(|&p| a.of_call[p] == a.of_call[o.call]);
+        let producer = steps
+            .iter()
+            .copied()
+            .find(|&p| a.of_call[p] == a.of_call[o.call]);
         let from = match &o.source {
             Source::Body(path) => Some(ExtractFrom::Json(path.clone())),
             Source::SetCookie(c) => Some(ExtractFrom::Cookie(c.clone())),
@@ -288,7 +319,10 @@ fn resolve(
             let existing = list.iter().find(|e| e.from == from).map(|e| e.name.clone());
             let var = existing.unwrap_or_else(|| {
                 let taken: Vec<String> = list.iter().map(|e| e.name.clone()).collect();
-                let var = unique(&snake(&name), &taken);
+                let var = unique(
+                    &snake(&source_name(&o.source).unwrap_or(name.clone())),
+                    &taken,
+                );
                 list.push(Extract {
                     name: var.clone(),
                     from: from.clone(),
@@ -332,7 +366,10 @@ fn secret(
     if !draft.secrets.iter().any(|s| s.name == secret) {
         draft.secrets.push(Input {
             name: secret.clone(),
-            why: format!("the capture's {} (typed by the user or a credential)", place.describe()),
+            why: format!(
+                "the capture's {} (typed by the user or a credential)",
+                place.describe()
+            ),
         });
     }
     login.secret_values.insert(value);
@@ -342,7 +379,13 @@ fn secret(
 }
 
 /// Credentials the data calls send that no answer produced.
-fn static_auth(a: &Analysis, conn: &str, consumers: &[usize], draft: &mut Draft, login: &mut Login) {
+fn static_auth(
+    a: &Analysis,
+    conn: &str,
+    consumers: &[usize],
+    draft: &mut Draft,
+    login: &mut Login,
+) {
     let Some(&first) = consumers.first() else {
         return;
     };
@@ -354,13 +397,37 @@ fn static_auth(a: &Analysis, conn: &str, consumers: &[usize], draft: &mut Draft,
             Place::Header(h) if h == "authorization" => {
                 let scheme = s.prefix.trim().to_ascii_lowercase();
                 if scheme == "bearer" || scheme == "token" {
-                    let input = secret(conn, "token", s.value.clone(), draft, login, s.call, &s.place);
+                    let input = secret(
+                        conn,
+                        "token",
+                        s.value.clone(),
+                        draft,
+                        login,
+                        s.call,
+                        &s.place,
+                    );
                     login.auth = Auth::Bearer {
                         token: format!("{{{{ {input} }}}}"),
                     };
                 } else if s.value.to_ascii_lowercase().starts_with("basic ") {
-                    let user = secret(conn, "username", s.value.clone(), draft, login, s.call, &s.place);
-                    let pass = secret(conn, "password", s.value.clone(), draft, login, s.call, &s.place);
+                    let user = secret(
+                        conn,
+                        "username",
+                        s.value.clone(),
+                        draft,
+                        login,
+                        s.call,
+                        &s.place,
+                    );
+                    let pass = secret(
+                        conn,
+                        "password",
+                        s.value.clone(),
+                        draft,
+                        login,
+                        s.call,
+                        &s.place,
+                    );
                     login.auth = Auth::Basic {
                         username: format!("{{{{ {user} }}}}"),
                         password: format!("{{{{ {pass} }}}}"),
@@ -409,10 +476,14 @@ fn constant_headers(a: &Analysis, consumers: &[usize], login: &mut Login) {
             .iter()
             .all(|&c| a.calls[c].header(name) == Some(value.as_str()));
         if everywhere {
-            login.connection_headers.push(
-                Field::new(display_header(name), value.clone())
-                    .noted(format!("every data call ({}) sent it with this value", consumers.len())),
-            );
+            login
+                .connection_headers
+                .push(
+                    Field::new(display_header(name), value.clone()).noted(format!(
+                        "every data call ({}) sent it with this value",
+                        consumers.len()
+                    )),
+                );
             login.headers_covered.insert(name.clone());
         }
     }
@@ -430,4 +501,22 @@ fn display_header(name: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("-")
+}
+
+/// A name for a session value from where it is found: the JSON member,
+/// cookie, header or form field name.
+fn source_name(source: &Source) -> Option<String> {
+    match source {
+        Source::Body(path) => path
+            .rsplit(['.', '['])
+            .next()
+            .map(|m| m.trim_matches(['\'', ']']).to_owned())
+            .filter(|m| !m.is_empty() && !m.chars().all(|c| c.is_ascii_digit() || c == '*')),
+        Source::SetCookie(name) | Source::Header(name) => Some(name.clone()),
+        Source::Html { selector, .. } => selector
+            .split_once("=\"")
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(name, _)| name.to_owned()),
+        Source::Text(_) | Source::Url(_) => None,
+    }
 }

@@ -58,7 +58,9 @@ pub struct HarImport {
 #[derive(Debug, Error)]
 pub enum HarError {
     /// Not a HAR document.
-    #[error("not a HAR 1.2 document: {0} (export it from the browser's network panel: \"Save all as HAR\")")]
+    #[error(
+        "not a HAR 1.2 document: {0} (export it from the browser's network panel: \"Save all as HAR\")"
+    )]
     NotHar(String),
     /// An entry that cannot be read.
     #[error("entry {entry}: {message}")]
@@ -120,7 +122,11 @@ pub fn import_har(bytes: &[u8], options: &HarOptions) -> Result<HarImport, HarEr
     if !third.is_empty() {
         report.push(format!(
             "to keep a third-party host, add --keep-host {}",
-            third.into_iter().cloned().collect::<Vec<_>>().join(" --keep-host ")
+            third
+                .into_iter()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" --keep-host ")
         ));
     }
     if filtered.kept.iter().all(|c| c.json.is_none()) {
@@ -176,7 +182,8 @@ pub fn import_har(bytes: &[u8], options: &HarOptions) -> Result<HarImport, HarEr
             options.source_name,
             analysis.templates.len()
         ),
-        "Every guess has a comment saying what was guessed and from what: read them, then run".into(),
+        "Every guess has a comment saying what was guessed and from what: read them, then run"
+            .into(),
         "`holdfast check` and `holdfast sync`.".into(),
     ];
     let graph = graph(&analysis, &login);
@@ -198,7 +205,10 @@ fn connection_name(host: &str) -> String {
         || first.is_empty()
         || matches!(first, "www" | "localhost" | "api" | "app")
     {
-        let second = host.split('.').nth(1).filter(|_| host.split('.').count() > 2);
+        let second = host
+            .split('.')
+            .nth(1)
+            .filter(|_| host.split('.').count() > 2);
         match second {
             Some(s) if host.parse::<std::net::IpAddr>().is_err() => crate::names::snake(s),
             _ => "app".into(),
@@ -221,11 +231,15 @@ fn graph(a: &Analysis, login: &login::Login) -> Graph {
                 g.edge(
                     from,
                     to,
-                    format!("{} {}: {}", s.place.describe(), "←", o.source.describe()),
+                    format!("{} ← {}", s.place.describe(), o.source.describe()),
                 );
             }
             None => {
-                if let Some(input) = login.inputs.iter().find(|i| i.0 == s.call && i.1 == s.place) {
+                if let Some(input) = login
+                    .inputs
+                    .iter()
+                    .find(|i| i.0 == s.call && i.1 == s.place)
+                {
                     let from = g.node(&format!("input: {}", input.2));
                     g.edge(from, to, s.place.describe());
                 }

@@ -13,7 +13,9 @@ pub fn detect(pages: &[&Call]) -> (Paginate, Vec<String>, String) {
     let n = pages.len();
     for pair in pages.windows(2) {
         let (this, next) = (pair[0], pair[1]);
-        if let Some(link) = this.response_header("link").and_then(|l| link_next(l, &this.url))
+        if let Some(link) = this
+            .response_header("link")
+            .and_then(|l| link_next(l, &this.url))
             && same_url(&link, &next.url)
         {
             return (
@@ -25,12 +27,18 @@ pub fn detect(pages: &[&Call]) -> (Paginate, Vec<String>, String) {
         if let Some(json) = &this.json {
             if let Some(path) = find_string(json, "$".into(), &|s| {
                 Url::parse(s).ok().is_some_and(|u| same_url(&u, &next.url))
-                    || this.url.join(s).ok().is_some_and(|u| same_url(&u, &next.url))
+                    || this
+                        .url
+                        .join(s)
+                        .ok()
+                        .is_some_and(|u| same_url(&u, &next.url))
             }) {
                 return (
                     Paginate::NextUrl { next: path.clone() },
                     Vec::new(),
-                    format!("the next request's URL was {path} of the page before ({n} pages captured)"),
+                    format!(
+                        "the next request's URL was {path} of the page before ({n} pages captured)"
+                    ),
                 );
             }
             for (param, value) in changed_params(this, next) {
@@ -119,7 +127,9 @@ pub fn detect(pages: &[&Call]) -> (Paginate, Vec<String>, String) {
                         limit,
                     },
                     vec![param.clone(), limit_param],
-                    format!("`{param}` went up by the page size ({step}) per page ({n} pages captured)"),
+                    format!(
+                        "`{param}` went up by the page size ({step}) per page ({n} pages captured)"
+                    ),
                 );
             }
         }
@@ -142,16 +152,24 @@ fn single_page_hint(pages: &[&Call]) -> (Paginate, Vec<String>, String) {
         return (
             Paginate::LinkHeader,
             Vec::new(),
-            format!("guessed: the answer had a Link rel=\"next\" but the capture did not follow it ({n} page(s) captured)"),
+            format!(
+                "guessed: the answer had a Link rel=\"next\" but the capture did not follow it ({n} page(s) captured)"
+            ),
         );
     }
     if let Some(Value::Object(m)) = &last.json {
         for (k, v) in m {
             let key = k.to_ascii_lowercase().replace(['_', '-'], "");
-            if matches!(key.as_str(), "nextcursor" | "cursor" | "nextpagetoken" | "nexttoken" | "after" | "endcursor")
-                && (v.is_string() || v.is_null())
+            if matches!(
+                key.as_str(),
+                "nextcursor" | "cursor" | "nextpagetoken" | "nexttoken" | "after" | "endcursor"
+            ) && (v.is_string() || v.is_null())
             {
-                let param = if key == "nextpagetoken" { "page_token" } else { "cursor" };
+                let param = if key == "nextpagetoken" {
+                    "page_token"
+                } else {
+                    "cursor"
+                };
                 return (
                     Paginate::Cursor {
                         next: format!("$.{k}"),
@@ -163,11 +181,16 @@ fn single_page_hint(pages: &[&Call]) -> (Paginate, Vec<String>, String) {
                     ),
                 );
             }
-            if matches!(key.as_str(), "next" | "nexturl" | "nextlink" | "nextpage") && v.is_string() {
+            if matches!(key.as_str(), "next" | "nexturl" | "nextlink" | "nextpage") && v.is_string()
+            {
                 return (
-                    Paginate::NextUrl { next: format!("$.{k}") },
+                    Paginate::NextUrl {
+                        next: format!("$.{k}"),
+                    },
                     Vec::new(),
-                    format!("guessed from the member `{k}` of a single page: not confirmed by the capture"),
+                    format!(
+                        "guessed from the member `{k}` of a single page: not confirmed by the capture"
+                    ),
                 );
             }
         }
@@ -190,9 +213,12 @@ fn changed_params(this: &Call, next: &Call) -> Vec<(String, String)> {
 fn size_param(call: &Call) -> Option<(String, u64)> {
     call.query.iter().find_map(|(k, v)| {
         let key = k.to_ascii_lowercase().replace(['_', '-'], "");
-        matches!(key.as_str(), "limit" | "perpage" | "pagesize" | "size" | "count" | "maxresults" | "top")
-            .then(|| v.parse().ok().map(|n| (k.clone(), n)))
-            .flatten()
+        matches!(
+            key.as_str(),
+            "limit" | "perpage" | "pagesize" | "size" | "count" | "maxresults" | "top"
+        )
+        .then(|| v.parse().ok().map(|n| (k.clone(), n)))
+        .flatten()
     })
 }
 

@@ -49,7 +49,10 @@ pub(crate) fn streams(a: &Analysis, conn: &str, login: &Login, draft: &mut Draft
             ));
             continue;
         }
-        let bodies: Vec<&Value> = ok.iter().filter_map(|&c| a.calls[c].json.as_ref()).collect();
+        let bodies: Vec<&Value> = ok
+            .iter()
+            .filter_map(|&c| a.calls[c].json.as_ref())
+            .collect();
         match records_at(&bodies) {
             Some(records) => candidates.push(Candidate {
                 template: t,
@@ -117,7 +120,10 @@ pub(crate) fn streams(a: &Analysis, conn: &str, login: &Login, draft: &mut Draft
                         .and_then(|(_, fields)| fields.get(p.as_str()).cloned());
                     match (field, &alias) {
                         (Some(field), Some(alias)) => {
-                            path.push_str(&format!("{{{{ {alias}{} }}}}", super::trace::member(&field)));
+                            path.push_str(&format!(
+                                "{{{{ {alias}{} }}}}",
+                                super::trace::member(&field)
+                            ));
                         }
                         _ => {
                             let env = p.to_ascii_uppercase();
@@ -125,7 +131,10 @@ pub(crate) fn streams(a: &Analysis, conn: &str, login: &Login, draft: &mut Draft
                             if !draft.envs.iter().any(|e| e.name == env) {
                                 draft.envs.push(Input {
                                     name: env.clone(),
-                                    why: format!("`{p}` in {}: no captured answer holds it", template.label()),
+                                    why: format!(
+                                        "`{p}` in {}: no captured answer holds it",
+                                        template.label()
+                                    ),
                                 });
                             }
                         }
@@ -167,7 +176,10 @@ pub(crate) fn streams(a: &Analysis, conn: &str, login: &Login, draft: &mut Draft
             .iter()
             .filter_map(|&i| a.calls[i].json.as_ref())
             .collect();
-        let records: Vec<&Value> = bodies.iter().flat_map(|b| records_in(b, &c.records.path)).collect();
+        let records: Vec<&Value> = bodies
+            .iter()
+            .flat_map(|b| records_in(b, &c.records.path))
+            .collect();
         stream.records = c.records.path.clone();
         stream.records_note = c.records.note.clone();
         let (key, key_note) = primary_key(&records);
@@ -192,7 +204,11 @@ pub(crate) fn streams(a: &Analysis, conn: &str, login: &Login, draft: &mut Draft
 
 /// The list endpoint whose records held this endpoint's path ids: its
 /// template and, per parameter, the record field.
-fn parent_of(a: &Analysis, t: usize, candidates: &[Candidate]) -> Option<(usize, BTreeMap<String, String>)> {
+fn parent_of(
+    a: &Analysis,
+    t: usize,
+    candidates: &[Candidate],
+) -> Option<(usize, BTreeMap<String, String>)> {
     let template = &a.templates[t];
     let mut found: Option<(usize, BTreeMap<String, String>)> = None;
     for (pos, name) in template.params() {
@@ -202,13 +218,20 @@ fn parent_of(a: &Analysis, t: usize, candidates: &[Candidate]) -> Option<(usize,
                 .find(|s| s.place == Place::Path(pos))
                 .and_then(|s| s.origin.clone());
             let Some(o) = origin else { continue };
-            let Source::Body(path) = &o.source else { continue };
+            let Source::Body(path) = &o.source else {
+                continue;
+            };
             let parent = a.of_call[o.call];
-            let Some(pc) = candidates.iter().find(|c| c.template == parent && !c.records.single) else {
+            let Some(pc) = candidates
+                .iter()
+                .find(|c| c.template == parent && !c.records.single)
+            else {
                 continue;
             };
             let prefix = pc.records.path.trim_end_matches("[*]");
-            let Some(rest) = path.strip_prefix(prefix) else { continue };
+            let Some(rest) = path.strip_prefix(prefix) else {
+                continue;
+            };
             // `[3].id` → `id`
             let Some(field) = rest
                 .strip_prefix('[')
@@ -257,7 +280,12 @@ fn params_of(
         }
         let values: Vec<&str> = pages
             .iter()
-            .filter_map(|p| p.query.iter().find(|(k2, _)| k2 == k).map(|(_, v)| v.as_str()))
+            .filter_map(|p| {
+                p.query
+                    .iter()
+                    .find(|(k2, _)| k2 == k)
+                    .map(|(_, v)| v.as_str())
+            })
             .collect();
         let varies = values.iter().any(|x| *x != v);
         if k == "_" || (varies && v.len() >= 10 && v.chars().all(|c| c.is_ascii_digit())) {

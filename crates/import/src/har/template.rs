@@ -84,12 +84,18 @@ pub fn is_id_like(s: &str) -> bool {
             }
         });
     let date = s.len() == 10
-        && s.char_indices()
-            .all(|(i, c)| if i == 4 || i == 7 { c == '-' } else { c.is_ascii_digit() });
+        && s.char_indices().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                c == '-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
     let hex = s.len() >= 12 && s.chars().all(|c| c.is_ascii_hexdigit()) && digits > 0;
     let token = s.len() >= 16
         && digits > 0
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     all_digits || uuid || date || hex || token
 }
 
@@ -102,7 +108,13 @@ pub fn templates(calls: &[Call], sent: &[Sent]) -> (Vec<Template>, Vec<usize>) {
         let shape = c
             .segments()
             .iter()
-            .map(|s| if is_id_like(s) { "\u{0}".to_owned() } else { s.clone() })
+            .map(|s| {
+                if is_id_like(s) {
+                    "\u{0}".to_owned()
+                } else {
+                    s.clone()
+                }
+            })
             .collect();
         groups
             .entry((c.method.clone(), c.origin(), shape))
@@ -155,7 +167,13 @@ pub fn templates(calls: &[Call], sent: &[Sent]) -> (Vec<Template>, Vec<usize>) {
             let key = segs[k]
                 .iter()
                 .enumerate()
-                .map(|(p, s)| if param_at[p] { String::new() } else { s.clone() })
+                .map(|(p, s)| {
+                    if param_at[p] {
+                        String::new()
+                    } else {
+                        s.clone()
+                    }
+                })
                 .collect();
             split.entry(key).or_default().push(i);
         }
@@ -187,14 +205,19 @@ pub fn templates(calls: &[Call], sent: &[Sent]) -> (Vec<Template>, Vec<usize>) {
 /// `contacts/{…}` → `contact_id`; the first segment → `id`; names unique.
 fn param_name(key: &[String], pos: usize, before: &[Seg]) -> String {
     let base = match pos.checked_sub(1).and_then(|p| key.get(p)) {
-        Some(prev) if !prev.is_empty() => format!("{}_id", crate::names::singular(&crate::names::snake(prev))),
+        Some(prev) if !prev.is_empty() => {
+            format!("{}_id", crate::names::singular(&crate::names::snake(prev)))
+        }
         _ => "id".to_owned(),
     };
     let taken = |n: &str| before.iter().any(|s| *s == Seg::Param(n.to_owned()));
     if !taken(&base) {
         return base;
     }
-    (2..).map(|n| format!("{base}_{n}")).find(|n| !taken(n)).unwrap_or(base)
+    (2..)
+        .map(|n| format!("{base}_{n}"))
+        .find(|n| !taken(n))
+        .unwrap_or(base)
 }
 
 #[cfg(test)]
@@ -212,7 +235,14 @@ mod tests {
         ] {
             assert!(is_id_like(id), "{id}");
         }
-        for word in ["contacts", "v2", "api", "me", "deadbeef", "export-all-records"] {
+        for word in [
+            "contacts",
+            "v2",
+            "api",
+            "me",
+            "deadbeef",
+            "export-all-records",
+        ] {
             assert!(!is_id_like(word), "{word}");
         }
     }

@@ -74,7 +74,7 @@ impl Source {
     /// How the report names it.
     pub fn describe(&self) -> String {
         match self {
-            Source::Body(p) => format!("body {p}"),
+            Source::Body(p) => format!("body {}", any_index(p)),
             Source::SetCookie(c) => format!("Set-Cookie {c}"),
             Source::Header(h) => format!("header {h}"),
             Source::Html { selector, attr } => format!("html {selector} @{attr}"),
@@ -110,10 +110,27 @@ pub struct Sent {
 
 /// Request headers every browser sends: never traced.
 const BROWSER_HEADERS: &[&str] = &[
-    "host", "user-agent", "accept", "accept-encoding", "accept-language", "connection",
-    "content-length", "content-type", "origin", "referer", "cache-control", "pragma",
-    "upgrade-insecure-requests", "dnt", "priority", "te", "if-none-match", "if-modified-since",
-    "keep-alive", "purpose", "x-requested-with",
+    "host",
+    "user-agent",
+    "accept",
+    "accept-encoding",
+    "accept-language",
+    "connection",
+    "content-length",
+    "content-type",
+    "origin",
+    "referer",
+    "cache-control",
+    "pragma",
+    "upgrade-insecure-requests",
+    "dnt",
+    "priority",
+    "te",
+    "if-none-match",
+    "if-modified-since",
+    "keep-alive",
+    "purpose",
+    "x-requested-with",
 ];
 
 /// Every traceable value each call sends, with its origin.
@@ -129,13 +146,39 @@ pub fn trace(calls: &[Call]) -> Vec<Sent> {
     let mut out = Vec::new();
     for (i, call) in calls.iter().enumerate() {
         for (place, prefix, value) in sent_values(call) {
-            let origin = if worth_tracing(&place, &value) {
-                (0..i).rev().find_map(|j| {
-                    find_in(&calls[j], pages[j].as_ref(), &value, &place)
-                        .map(|source| Origin { call: j, source })
+            let origin = if !worth_tracing(&place, &value) {
+                None
+            } else if matches!(place, Place::Path(_)) {
+                // Ids come from lists: an id inside an array wins over one
+                // that only a single object mentions.
+                let in_list = (0..i).rev().find_map(|j| {
+                    calls[j]
+                        .json
+                        .as_ref()
+                        .and_then(|json| find_json(json, &value, "$".to_owned(), true))
+                        .filter(|path| path.contains('['))
+                        .map(|path| Origin {
+                            call: j,
+                            source: Source::Body(path),
+                        })
+                });
+                in_list.or_else(|| {
+                    (0..i).rev().find_map(|j| {
+                        calls[j]
+                            .json
+                            .as_ref()
+                            .and_then(|json| find_json(json, &value, "$".to_owned(), true))
+                            .map(|path| Origin {
+                                call: j,
+                                source: Source::Body(path),
+                            })
+                    })
                 })
             } else {
-                None
+                (0..i).rev().find_map(|j| {
+                    find_in(&calls[j], pages[j].as_ref(), &value)
+                        .map(|source| Origin { call: j, source })
+                })
             };
             out.push(Sent {
                 call: i,
@@ -225,12 +268,12 @@ fn worth_tracing(place: &Place, value: &str) -> bool {
 }
 
 /// Where `call`'s answer (or URL) holds `value`, in order of preference.
-fn find_in(call: &Call, page: Option<&Html>, value: &str, place: &Place) -> Option<Source> {
+fn find_in(call: &Call, page: Option<&Html>, value: &str) -> Option<Source> {
     if let Some((name, _)) = call.set_cookies.iter().find(|(_, v)| v == value) {
         return Some(Source::SetCookie(name.clone()));
     }
     if let Some(json) = &call.json
-        && let Some(path) = find_json(json, value, "$".to_owned(), matches!(place, Place::Path(_)))
+        && let Some(path) = find_json(json, value, "$".to_owned(), false)
     {
         return Some(Source::Body(path));
     }
@@ -327,18 +370,53 @@ fn find_html(page: &Html, value: &str) -> Option<Source> {
 /// `token = "([^"]+)"`-like, or `None` when the context is not unique.
 fn context_regex(text: &str, value: &str) -> Option<String> {
     let at = text.find(value)?;
-    let before: String = text[..at].chars().rev().take(24).collect::<Vec<_>>().into_iter().rev().collect();
-    let before = before.rsplit(['\n', ';', ',', '{', '>']).next().unwrap_or("").to_owned();
+    let before: String = text[..at]
+        .chars()
+        .rev()
+        .take(24)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let before = before
+        .rsplit(['\n', ';', ',', '{', '>'])
+        .next()
+        .unwrap_or("")
+        .to_owned();
     if before.trim().len() < 3 {
         return None;
     }
     let terminator = text[at + value.len()..].chars().next();
     let class = match terminator {
-        Some(c @ ('"' | '\'' | '<' | '&' | ' ')) => format!("[^{}]+", regex::escape(&c.to_string())),
+        Some(c @ ('"' | '\'' | '<' | '&' | ' ')) => {
+            format!("[^{}]+", regex::escape(&c.to_string()))
+        }
         _ => "[A-Za-z0-9._~+/=-]+".to_owned(),
     };
     let pattern = format!("{}({class})", regex::escape(&before));
     let re = regex::Regex::new(&pattern).ok()?;
     let found = re.captures(text)?.get(1)?.as_str();
     (found == value).then_some(pattern)
+}
+
+/// `$.data[3].id` → `$.data[*].id`: the same member of every record.
+pub fn any_index(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut rest = path;
+    while let Some(at) = rest.find('[') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        match after.find(']') {
+            Some(end) if after[..end].chars().all(|c| c.is_ascii_digit()) && end > 0 => {
+                out.push_str("[*]");
+                rest = &after[end + 1..];
+            }
+            _ => {
+                out.push('[');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
