@@ -456,3 +456,21 @@ fn an_id_seen_once_with_no_origin_stays_in_the_path_and_a_capture_without_data_i
 fn write_portal_har() {
     std::fs::write("/tmp/portal.har", har(&portal())).expect("write");
 }
+
+#[test]
+fn a_capture_without_bodies_says_how_to_export_one() {
+    let mut e = get("/api/items").json(json!([{"id": 1}]));
+    e.body = String::new();
+    let mut doc: Value = serde_json::from_slice(&har(&[e])).expect("json");
+    doc["log"]["entries"][0]["response"]["content"]
+        .as_object_mut()
+        .expect("content")
+        .remove("text");
+    let err =
+        import_har(&serde_json::to_vec(&doc).expect("json"), &options()).expect_err("no bodies");
+    assert!(
+        err.to_string()
+            .contains("have no body in the capture: export the HAR with content"),
+        "{err}"
+    );
+}

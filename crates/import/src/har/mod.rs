@@ -129,6 +129,17 @@ pub fn import_har(bytes: &[u8], options: &HarOptions) -> Result<HarImport, HarEr
                 .join(" --keep-host ")
         ));
     }
+    let bodiless = filtered
+        .kept
+        .iter()
+        .filter(|c| c.mime.contains("json") && c.text.is_none())
+        .count();
+    if bodiless > 0 && filtered.kept.iter().all(|c| c.json.is_none()) {
+        return Err(HarError::Nothing(format!(
+            "{bodiless} JSON answer(s) from `{}` have no body in the capture: export the HAR with content (Chrome: \"Save all as HAR with content\"; not the sanitized export)",
+            filtered.host
+        )));
+    }
     if filtered.kept.iter().all(|c| c.json.is_none()) {
         return Err(HarError::Nothing(format!(
             "no JSON answers from the app's host `{}` in the capture ({total} entries): capture the pages that load the data (with the browser's network panel open from the login on)",

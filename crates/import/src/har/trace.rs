@@ -3,6 +3,8 @@
 //! meta tag (CSS selector), text in its page (regex), or an earlier URL.
 //! A value found nowhere is a user input or computed by the client.
 
+use std::collections::HashMap;
+
 use scraper::{Html, Selector};
 use serde_json::Value;
 
@@ -134,6 +136,10 @@ const BROWSER_HEADERS: &[&str] = &[
 ];
 
 /// Every traceable value each call sends, with its origin.
+///
+/// Every value each answer (and URL) holds is indexed once, so tracing is a
+/// lookup per sent value, not a search of every earlier answer: a capture of
+/// thousands of calls imports in well under a second.
 pub fn trace(calls: &[Call]) -> Vec<Sent> {
     let pages: Vec<Option<Html>> = calls
         .iter()
@@ -143,41 +149,24 @@ pub fn trace(calls: &[Call]) -> Vec<Sent> {
                 .flatten()
         })
         .collect();
+    let index = Index::build(calls, &pages);
     let mut out = Vec::new();
     for (i, call) in calls.iter().enumerate() {
         for (place, prefix, value) in sent_values(call) {
             let origin = if !worth_tracing(&place, &value) {
                 None
             } else if matches!(place, Place::Path(_)) {
-                // Ids come from lists: an id inside an array wins over one
-                // that only a single object mentions.
-                let in_list = (0..i).rev().find_map(|j| {
-                    calls[j]
-                        .json
-                        .as_ref()
-                        .and_then(|json| find_json(json, &value, "$".to_owned(), true))
-                        .filter(|path| path.contains('['))
-                        .map(|path| Origin {
-                            call: j,
-                            source: Source::Body(path),
-                        })
-                });
-                in_list.or_else(|| {
-                    (0..i).rev().find_map(|j| {
-                        calls[j]
-                            .json
-                            .as_ref()
-                            .and_then(|json| find_json(json, &value, "$".to_owned(), true))
-                            .map(|path| Origin {
-                                call: j,
-                                source: Source::Body(path),
-                            })
-                    })
-                })
+                index.id(&value, i)
             } else {
-                (0..i).rev().find_map(|j| {
-                    find_in(&calls[j], pages[j].as_ref(), &value)
-                        .map(|source| Origin { call: j, source })
+                index.any(&value, i).or_else(|| {
+                    // Text in an earlier page (an inline script, say).
+                    (0..i).rev().find_map(|j| {
+                        let text = calls[j].text.as_deref().filter(|_| pages[j].is_some())?;
+                        context_regex(text, &value).map(|re| Origin {
+                            call: j,
+                            source: Source::Text(re),
+                        })
+                    })
                 })
             };
             out.push(Sent {
@@ -190,6 +179,112 @@ pub fn trace(calls: &[Call]) -> Vec<Sent> {
         }
     }
     out
+}
+
+/// Where each value occurs, per call, in capture order.
+struct Index {
+    by_value: HashMap<String, Vec<Found>>,
+}
+
+/// A value's best place in one call.
+struct Found {
+    call: usize,
+    /// The preferred source (cookie, body, header, HTML, URL).
+    source: Option<Source>,
+    /// The first member named like an id holding it, and whether it is
+    /// inside an array (a list's record).
+    id_path: Option<(String, bool)>,
+}
+
+impl Index {
+    fn build(calls: &[Call], pages: &[Option<Html>]) -> Index {
+        let mut by_value: HashMap<String, Vec<Found>> = HashMap::new();
+        for (j, call) in calls.iter().enumerate() {
+            let mut here: HashMap<String, Found> = HashMap::new();
+            let mut add = |value: &str, source: Option<Source>, id_path: Option<(String, bool)>| {
+                let found = here.entry(value.to_owned()).or_insert(Found {
+                    call: j,
+                    source: None,
+                    id_path: None,
+                });
+                if found.source.is_none() {
+                    found.source = source;
+                }
+                match (&found.id_path, id_path) {
+                    (None, Some(p)) => found.id_path = Some(p),
+                    (Some((_, false)), Some(p)) if p.1 => found.id_path = Some(p),
+                    _ => {}
+                }
+            };
+            for (name, value) in &call.set_cookies {
+                add(value, Some(Source::SetCookie(name.clone())), None);
+            }
+            if let Some(json) = &call.json {
+                json_leaves(
+                    json,
+                    "$".to_owned(),
+                    None,
+                    false,
+                    &mut |path, key, in_list, value| {
+                        let id = key
+                            .filter(|k| is_id_name(k))
+                            .map(|_| (path.clone(), in_list));
+                        add(&value, Some(Source::Body(path)), id);
+                    },
+                );
+            }
+            for (name, value) in &call.response_headers {
+                if !matches!(name.as_str(), "date" | "content-length") {
+                    add(value, Some(Source::Header(name.clone())), None);
+                }
+            }
+            if let Some(page) = &pages[j] {
+                for (value, source) in html_values(page) {
+                    add(&value, Some(source), None);
+                }
+            }
+            for (k, v) in &call.query {
+                add(v, Some(Source::Url(Place::Query(k.clone()))), None);
+            }
+            for (value, found) in here {
+                by_value.entry(value).or_default().push(found);
+            }
+        }
+        for list in by_value.values_mut() {
+            list.sort_by_key(|f| f.call);
+        }
+        Index { by_value }
+    }
+
+    /// Occurrences of `value` in calls before `before`, nearest first.
+    fn before(&self, value: &str, before: usize) -> impl Iterator<Item = &Found> {
+        let list = self.by_value.get(value).map(Vec::as_slice).unwrap_or(&[]);
+        let end = list.partition_point(|f| f.call < before);
+        list[..end].iter().rev()
+    }
+
+    fn any(&self, value: &str, before: usize) -> Option<Origin> {
+        self.before(value, before).find_map(|f| {
+            f.source.clone().map(|source| Origin {
+                call: f.call,
+                source,
+            })
+        })
+    }
+
+    /// An id: from a list's records first, else any member named like an id.
+    fn id(&self, value: &str, before: usize) -> Option<Origin> {
+        let pick = |in_list_only: bool| {
+            self.before(value, before).find_map(|f| {
+                let (path, in_list) = f.id_path.clone()?;
+                (in_list || !in_list_only).then_some(Origin {
+                    call: f.call,
+                    source: Source::Body(path),
+                })
+            })
+        };
+        pick(true).or_else(|| pick(false))
+    }
 }
 
 /// Whether a header is one the browser adds on its own.
@@ -267,61 +362,29 @@ fn worth_tracing(place: &Place, value: &str) -> bool {
     }
 }
 
-/// Where `call`'s answer (or URL) holds `value`, in order of preference.
-fn find_in(call: &Call, page: Option<&Html>, value: &str) -> Option<Source> {
-    if let Some((name, _)) = call.set_cookies.iter().find(|(_, v)| v == value) {
-        return Some(Source::SetCookie(name.clone()));
-    }
-    if let Some(json) = &call.json
-        && let Some(path) = find_json(json, value, "$".to_owned(), false)
-    {
-        return Some(Source::Body(path));
-    }
-    if let Some((name, _)) = call
-        .response_headers
-        .iter()
-        .find(|(n, v)| v == value && !matches!(n.as_str(), "date" | "content-length"))
-    {
-        return Some(Source::Header(name.clone()));
-    }
-    if let Some(page) = page {
-        if let Some(source) = find_html(page, value) {
-            return Some(source);
-        }
-        if let Some(text) = &call.text
-            && let Some(regex) = context_regex(text, value)
-        {
-            return Some(Source::Text(regex));
-        }
-    }
-    for (k, v) in &call.query {
-        if v == value {
-            return Some(Source::Url(Place::Query(k.clone())));
-        }
-    }
-    None
-}
-
-/// The JSONPath of the first leaf equal to `value` (document order). For
-/// path ids only members named like ids count.
-fn find_json(json: &Value, value: &str, path: String, ids_only: bool) -> Option<String> {
-    match json {
-        Value::Object(m) => m.iter().find_map(|(k, v)| {
-            let child = format!("{path}{}", member(k));
-            match v {
-                Value::String(s) if s == value => (!ids_only || is_id_name(k)).then_some(child),
-                Value::Number(n) if n.to_string() == value => {
-                    (!ids_only || is_id_name(k)).then_some(child)
-                }
-                _ => find_json(v, value, child, ids_only),
+/// Every scalar leaf of a JSON answer: its JSONPath, the member name
+/// holding it, whether it is inside an array, and its text.
+fn json_leaves(
+    value: &Value,
+    path: String,
+    key: Option<&str>,
+    in_list: bool,
+    f: &mut dyn FnMut(String, Option<&str>, bool, String),
+) {
+    match value {
+        Value::Object(m) => {
+            for (k, v) in m {
+                json_leaves(v, format!("{path}{}", member(k)), Some(k), in_list, f);
             }
-        }),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .find_map(|(i, v)| find_json(v, value, format!("{path}[{i}]"), ids_only)),
-        Value::String(s) if s == value && !ids_only => Some(path),
-        _ => None,
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                json_leaves(v, format!("{path}[{i}]"), key, true, f);
+            }
+        }
+        Value::String(s) => f(path, key, in_list, s.clone()),
+        Value::Number(n) => f(path, key, in_list, n.to_string()),
+        Value::Bool(_) | Value::Null => {}
     }
 }
 
@@ -342,28 +405,31 @@ fn is_id_name(name: &str) -> bool {
     n == "id" || n.ends_with("_id") || n.ends_with("id") || n == "uuid" || n == "key" || n == "slug"
 }
 
-fn find_html(page: &Html, value: &str) -> Option<Source> {
+/// The values of a page's named form fields and meta tags, by selector.
+fn html_values(page: &Html) -> Vec<(String, Source)> {
     let candidates = [
         ("input[name]", "name", "value", "input"),
         ("meta[name]", "name", "content", "meta"),
         ("meta[property]", "property", "content", "meta"),
     ];
+    let mut out = Vec::new();
     for (query, key, attr, tag) in candidates {
         let Ok(selector) = Selector::parse(query) else {
             continue;
         };
         for el in page.select(&selector) {
-            if el.value().attr(attr) == Some(value)
-                && let Some(name) = el.value().attr(key)
-            {
-                return Some(Source::Html {
-                    selector: format!("{tag}[{key}=\"{}\"]", name.replace('"', "\\\"")),
-                    attr: attr.to_owned(),
-                });
+            if let (Some(value), Some(name)) = (el.value().attr(attr), el.value().attr(key)) {
+                out.push((
+                    value.to_owned(),
+                    Source::Html {
+                        selector: format!("{tag}[{key}=\"{}\"]", name.replace('"', "\\\"")),
+                        attr: attr.to_owned(),
+                    },
+                ));
             }
         }
     }
-    None
+    out
 }
 
 /// A regex that finds `value` in `text` by the characters before it:
