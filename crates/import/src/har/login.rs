@@ -75,20 +75,27 @@ pub(crate) fn login(a: &Analysis, conn: &str, draft: &mut Draft) -> Login {
             c.json.is_some() && (200..300).contains(&c.status) && c.method == "GET"
         })
         .collect();
-    let list_like = |i: usize| {
-        let t = a.template_of(i);
-        let bodies: Vec<&Value> = t
-            .calls
-            .iter()
-            .filter_map(|&c| a.calls[c].json.as_ref())
-            .collect();
-        crate::infer::records_at(&bodies).is_some_and(|r| !r.single)
-    };
-    let first_setter = |name: &str| {
-        a.calls
-            .iter()
-            .position(|c| c.set_cookies.iter().any(|(n, _)| n == name))
-    };
+    // Whether each endpoint answers with a list (its calls are data, not logins).
+    let lists: Vec<bool> = a
+        .templates
+        .iter()
+        .map(|t| {
+            let bodies: Vec<&Value> = t
+                .calls
+                .iter()
+                .filter_map(|&c| a.calls[c].json.as_ref())
+                .collect();
+            crate::infer::records_at(&bodies).is_some_and(|r| !r.single)
+        })
+        .collect();
+    let list_like = |i: usize| lists[a.of_call[i]];
+    let mut setters: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, c) in a.calls.iter().enumerate() {
+        for (name, _) in &c.set_cookies {
+            setters.entry(name.as_str()).or_insert(i);
+        }
+    }
+    let first_setter = |name: &str| setters.get(name).copied();
     let mut login = Login {
         auth: Auth::None,
         auth_note: String::new(),

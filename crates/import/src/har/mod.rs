@@ -89,9 +89,10 @@ impl Analysis {
         &self.templates[self.of_call[call]]
     }
 
-    /// The values call `i` sends.
+    /// The values call `i` sends (`sent` is in call order).
     pub fn sent_by(&self, i: usize) -> impl Iterator<Item = &Sent> {
-        self.sent.iter().filter(move |s| s.call == i)
+        let start = self.sent.partition_point(|s| s.call < i);
+        self.sent[start..].iter().take_while(move |s| s.call == i)
     }
 }
 
