@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 use holdfast_records::{Shape, infer_schema};
 use serde_json::Value;
 
-use crate::har::trace::member;
+pub use crate::path::at;
+use crate::path::member;
 
 /// Where the records are in a set of answers of one endpoint.
 #[derive(Debug, Clone, PartialEq)]
@@ -186,31 +187,6 @@ fn array_members(value: &Value, path: String, depth: usize, out: &mut BTreeSet<S
             array_members(v, child, depth + 1, out);
         }
     }
-}
-
-/// The value at a simple JSONPath (`$`, `$.a.b`, `$['a b']`).
-pub fn at<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
-    let mut rest = path.strip_prefix('$')?;
-    let mut current = value;
-    while !rest.is_empty() {
-        if let Some(r) = rest.strip_prefix('.') {
-            let end = r.find(['.', '[']).unwrap_or(r.len());
-            current = current.get(&r[..end])?;
-            rest = &r[end..];
-        } else if let Some(r) = rest.strip_prefix("['") {
-            let end = r.find("']")?;
-            current = current.get(r[..end].replace("\\'", "'").as_str())?;
-            rest = &r[end + 2..];
-        } else if let Some(r) = rest.strip_prefix('[') {
-            let end = r.find(']')?;
-            let index: usize = r[..end].parse().ok()?;
-            current = current.get(index)?;
-            rest = &r[end + 1..];
-        } else {
-            return None;
-        }
-    }
-    Some(current)
 }
 
 #[cfg(test)]

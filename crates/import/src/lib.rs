@@ -13,6 +13,7 @@ pub mod draft;
 pub mod har;
 mod infer;
 mod names;
+mod path;
 pub mod yaml;
 
 pub use draft::{

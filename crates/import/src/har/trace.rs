@@ -9,6 +9,7 @@ use scraper::{Html, Selector};
 use serde_json::Value;
 
 use super::capture::{Body, Call};
+pub use crate::path::{any_index, member};
 
 /// Where in a request a value is sent.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -388,18 +389,6 @@ fn json_leaves(
     }
 }
 
-/// `.name`, or `['na me']` when the name is not a plain identifier.
-pub fn member(name: &str) -> String {
-    if !name.is_empty()
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !name.starts_with(|c: char| c.is_ascii_digit())
-    {
-        format!(".{name}")
-    } else {
-        format!("['{}']", name.replace('\\', "\\\\").replace('\'', "\\'"))
-    }
-}
-
 fn is_id_name(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
     n == "id" || n.ends_with("_id") || n.ends_with("id") || n == "uuid" || n == "key" || n == "slug"
@@ -463,26 +452,4 @@ fn context_regex(text: &str, value: &str) -> Option<String> {
     let re = regex::Regex::new(&pattern).ok()?;
     let found = re.captures(text)?.get(1)?.as_str();
     (found == value).then_some(pattern)
-}
-
-/// `$.data[3].id` → `$.data[*].id`: the same member of every record.
-pub fn any_index(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    let mut rest = path;
-    while let Some(at) = rest.find('[') {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + 1..];
-        match after.find(']') {
-            Some(end) if after[..end].chars().all(|c| c.is_ascii_digit()) && end > 0 => {
-                out.push_str("[*]");
-                rest = &after[end + 1..];
-            }
-            _ => {
-                out.push('[');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
