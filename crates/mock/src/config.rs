@@ -9,7 +9,8 @@ use crate::quirks::BadKind;
 use crate::shape::ShapeVersion;
 
 /// Settings for one mock CRM; [`MockConfig::default`] gives 1000 contacts, seed 42,
-/// no latency, no auth, no faults, no rate limit, no bad records and the original shape.
+/// no latency, no auth, no faults, no rate limit, no bad records, the original shape and
+/// no analytics beacon.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MockConfig {
     /// How many contacts exist (ids `1..=records`). Records are generated on demand, so
@@ -42,6 +43,10 @@ pub struct MockConfig {
     /// only after this delay (its note is created at once), so a client with
     /// a shorter timeout must retry with the same key. `None`: answer at once.
     pub slow_first_write: Option<Duration>,
+    /// Where the web app's `/home` page sends its analytics beacon (an
+    /// image loaded from `{analytics_url}/collect?...`), e.g. a second local
+    /// server standing in for a third-party host. `None`: no beacon.
+    pub analytics_url: Option<String>,
 }
 
 impl Default for MockConfig {
@@ -56,6 +61,7 @@ impl Default for MockConfig {
             bad_every: 0,
             shape: ShapeVersion::Original,
             slow_first_write: None,
+            analytics_url: None,
         }
     }
 }

@@ -59,6 +59,25 @@
 //! "amount":{"value":"1234.50","currency":"EUR"}, "balance":"92360.53", "status":"A",
 //! "created":"03/04/2024", "tags":["vip"], "updated_at":"2024-01-01T00:00:17Z", "version":1}`.
 //!
+//! # A portal and a web app behind it
+//!
+//! With [`MockAuth::Session`] the mock is a portal: `GET /login` serves a form with a
+//! CSRF token, `POST /login` opens a `mock_session` cookie and redirects (`303`) to
+//! `/home`, and data requests without a live session are redirected to `/login`.
+//! `/home` is a web app with no public API, the kind a user captures in a browser:
+//!
+//! | Request | Needs | Answer |
+//! |---|---|---|
+//! | `GET /home` | the session cookie | the list page: `/static/app.css`, `/static/app.js`, `/static/logo.png`, and an image beacon to [`MockConfig::analytics_url`]`/collect?...` when set; `<div id="status">done N</div>` once the script is through |
+//! | `GET /api/session` | the session cookie | `{"token": "tok_…", "user": {"username": ..}}` |
+//! | `GET /api/contacts` | `limit`, `cursor`; `Authorization: Bearer <token>` | `{"data": [{"id", "name", "email", "updated_at"}], "next_cursor": "<opaque>" \| null}` |
+//! | `GET /api/contacts/{id}` | `Authorization: Bearer <token>` | the whole contact; 404 for unknown ids |
+//!
+//! The script asks for the token, pages through the list (10 a page) and fetches each
+//! contact in turn. The `/api/` routes are data requests (logged, rate limited, faulted)
+//! that each spend one of the session's requests; a token dies with its session, and
+//! without a live cookie or token they answer `401 {"error": "unauthorized"}`.
+//!
 //! # Bad records and shape drift
 //!
 //! For testing schema validation, quarantine and drift detection (both off by default):
@@ -120,6 +139,7 @@
 #![forbid(unsafe_code)]
 
 mod admin;
+mod app;
 mod auth;
 mod bulk;
 mod config;

@@ -11,6 +11,7 @@
 //!   credentials show the form again (`200`, with an error); success sets
 //!   `mock_session` and redirects (`303`) to `/home`.
 //! - Data endpoints: without a live `mock_session`, a `302` to `/login`.
+//! - `GET /home` and the `/api/` routes behind it: the web app (see `app`).
 
 use axum::Form;
 use axum::extract::State;
@@ -96,17 +97,6 @@ pub(crate) async fn login(
     book.stats.logins += 1;
     let response = (StatusCode::SEE_OTHER, [(header::LOCATION, "/home")]).into_response();
     with_cookie(response, SESSION_COOKIE, &session)
-}
-
-/// `GET /home`: where a login lands (does not spend a session request).
-pub(crate) async fn home(State(state): State<MockState>, headers: HeaderMap) -> Response {
-    let live = cookie(&headers, SESSION_COOKIE)
-        .is_some_and(|id| state.portal().book().sessions.contains_key(&id));
-    if live {
-        Html("<h1>Welcome back</h1>").into_response()
-    } else {
-        to_login()
-    }
 }
 
 fn page(csrf: &str, error: Option<&str>) -> String {

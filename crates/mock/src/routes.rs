@@ -14,7 +14,7 @@ use crate::config::MockAuth;
 use crate::error::ApiError;
 use crate::faults::{self, Fault};
 use crate::state::{MockState, Verdict};
-use crate::{admin, notes, pages, portal};
+use crate::{admin, app, notes, pages, portal};
 
 /// The mock's routes over `state`; serve it yourself or use [`MockServer`](crate::MockServer).
 pub fn router(state: MockState) -> Router {
@@ -32,11 +32,17 @@ pub fn router(state: MockState) -> Router {
         .route("/v2/exports", post(crate::bulk::create))
         .route("/v2/exports/{id}", get(crate::bulk::status))
         .route("/{style}/contacts", get(pages::list))
+        .route("/api/session", get(app::session))
+        .route("/api/contacts", get(app::contacts))
+        .route("/api/contacts/{id}", get(app::contact))
         .route_layer(middleware::from_fn_with_state(state.clone(), data_layer));
     Router::new()
         .merge(data)
         .route(portal::LOGIN_PATH, get(portal::form).post(portal::login))
-        .route("/home", get(portal::home))
+        .route("/home", get(app::home))
+        .route("/static/app.js", get(app::script))
+        .route("/static/app.css", get(app::style))
+        .route("/static/logo.png", get(app::logo))
         .route("/_mock/stats", get(admin::stats))
         .route("/_mock/portal", get(admin::portal))
         .route("/_mock/notes", get(notes::log))
@@ -67,7 +73,13 @@ async fn data_layer(State(state): State<MockState>, req: Request, next: Next) ->
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    if matches!(state.config().auth, Some(MockAuth::Session { .. })) {
+    if req.uri().path().starts_with(app::API) {
+        // The web app's API: a session cookie or its bearer token, never a redirect.
+        if !app::admit(&state, &req) {
+            state.answered(ticket, Some(401), false);
+            return ApiError::unauthorized().into_response();
+        }
+    } else if matches!(state.config().auth, Some(MockAuth::Session { .. })) {
         if !state.portal().admit(req.headers()) {
             state.answered(ticket, Some(302), false);
             return portal::to_login();

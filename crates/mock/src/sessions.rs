@@ -43,6 +43,10 @@ pub(crate) struct Book {
     pub(crate) forms: HashMap<String, String>,
     /// `mock_session` cookie → data requests it has left.
     pub(crate) sessions: HashMap<String, u64>,
+    /// The web app's bearer token → the session it was issued for.
+    tokens: HashMap<String, String>,
+    /// A session → the bearer token issued for it.
+    token_of: HashMap<String, String>,
     pub(crate) stats: PortalStats,
 }
 
@@ -51,6 +55,17 @@ impl Book {
     pub(crate) fn token(&mut self, seed: u64, what: &str) -> String {
         self.counter += 1;
         format!("{what}{:016x}", splitmix64(seed ^ self.counter))
+    }
+
+    /// Spends one request of `session`; false when it is unknown or spent.
+    fn spend(&mut self, session: &str) -> bool {
+        match self.sessions.get_mut(session) {
+            Some(left) if *left > 0 => {
+                *left -= 1;
+                true
+            }
+            _ => false,
+        }
     }
 }
 
@@ -70,17 +85,56 @@ impl Portal {
         self.book().stats = PortalStats::default();
     }
 
-    /// Whether `headers` carry a live session; spends one of its requests.
+    /// Whether `headers` carry a live session; spends one of its requests,
+    /// and counts a refusal as a redirect to the login page.
     pub(crate) fn admit(&self, headers: &HeaderMap) -> bool {
-        let mut book = self.book();
-        let live = cookie(headers, SESSION_COOKIE).and_then(|id| {
-            let left = book.sessions.get_mut(&id)?;
-            (*left > 0).then(|| *left -= 1)
-        });
-        if live.is_none() {
-            book.stats.redirected += 1;
+        let live = self.spend_session(headers);
+        if !live {
+            self.book().stats.redirected += 1;
         }
-        live.is_some()
+        live
+    }
+
+    /// Whether `headers` carry a live session; spends one of its requests.
+    pub(crate) fn spend_session(&self, headers: &HeaderMap) -> bool {
+        cookie(headers, SESSION_COOKIE).is_some_and(|id| self.book().spend(&id))
+    }
+
+    /// The web app's bearer token for the session `headers` carry (the same
+    /// one each time for one session); `None` for no known session. Spends
+    /// nothing: [`Portal::spend_session`] admitted the request.
+    pub(crate) fn token_for(&self, seed: u64, headers: &HeaderMap) -> Option<String> {
+        let session = cookie(headers, SESSION_COOKIE)?;
+        let mut book = self.book();
+        if !book.sessions.contains_key(&session) {
+            return None;
+        }
+        if let Some(token) = book.token_of.get(&session) {
+            return Some(token.clone());
+        }
+        let token = book.token(seed, "tok_");
+        book.tokens.insert(token.clone(), session.clone());
+        book.token_of.insert(session, token.clone());
+        Some(token)
+    }
+
+    /// Whether `headers` carry `Authorization: Bearer <token>` with a token
+    /// of [`Portal::token_for`] whose session is live; spends one of that
+    /// session's requests (a token dies with its session).
+    pub(crate) fn admit_bearer(&self, headers: &HeaderMap) -> bool {
+        let Some(token) = headers
+            .get_all(header::AUTHORIZATION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.strip_prefix("Bearer "))
+        else {
+            return false;
+        };
+        let mut book = self.book();
+        match book.tokens.get(token).cloned() {
+            Some(session) => book.spend(&session),
+            None => false,
+        }
     }
 }
 
