@@ -3,7 +3,9 @@
 //! `/api/session`, three cursor pages of `/api/contacts`, 25 contacts by
 //! id, the page's assets and an analytics beacon to a third-party host).
 //! The test checks that the HAR holds every one of those exchanges as the
-//! browser sent them, and keeps the file in `$CARGO_TARGET_TMPDIR/webapp.har`.
+//! browser sent them, and keeps the file in `$CARGO_TARGET_TMPDIR/webapp.har`;
+//! then `holdfast import har` turns it into a connector that passes `check`
+//! and syncs the app: every contact and every contact's details exactly once.
 //!
 //! Needs Debian's `chromium` and `chromium-driver`:
 //! `apt-get install -y chromium chromium-driver`.
@@ -12,6 +14,8 @@
 #[path = "support/browser_har.rs"]
 mod browser_har;
 mod common;
+
+use common::{count, ids, set_secret};
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -288,4 +292,71 @@ async fn a_browser_session_on_the_web_app_becomes_a_complete_har() {
     let by_path = mock.stats().by_path;
     assert_eq!(by_path.get("/api/session"), Some(&1));
     assert_eq!(by_path.get("/api/contacts"), Some(&3));
+
+    // Imported: the connector passes `check` as written and syncs the app,
+    // every record exactly once.
+    let sandbox = common::Sandbox::new();
+    let har = out.display().to_string();
+    let config = sandbox.config.display().to_string();
+    let imported = sandbox
+        .run_raw(&["import", "har", &har, "-o", &config])
+        .await;
+    imported.expect_code(0);
+    let text = std::fs::read_to_string(&sandbox.config).expect("the connector");
+    println!("{text}\n{}", imported.stderr);
+    for secret in [PASSWORD, token.as_str(), csrf, login_cookie, session_cookie] {
+        let value = secret.split('=').next_back().unwrap_or(secret);
+        assert!(!text.contains(value), "{value} in the connector");
+        assert!(
+            !imported.all_text().contains(value),
+            "{value} in the output"
+        );
+    }
+    assert!(
+        imported
+            .stderr
+            .contains("dropped 1 × analytics (localhost)"),
+        "{imported}"
+    );
+    assert!(
+        imported
+            .stderr
+            .contains("login chain: GET /login → POST /login → GET /api/session"),
+        "{imported}"
+    );
+    let graph = sandbox
+        .run_raw(&["import", "har", &har, "--graph", "mermaid"])
+        .await;
+    graph.expect_code(0);
+    assert!(graph.stdout.starts_with("flowchart LR\n"), "{graph}");
+    assert!(
+        graph
+            .stdout
+            .contains("form field `csrf_token` ← html input[name=#quot;csrf_token#quot;] @value"),
+        "{graph}"
+    );
+    set_secret(&sandbox, "app_username", USER, &[])
+        .await
+        .expect_code(0);
+    set_secret(&sandbox, "app_password", PASSWORD, &[])
+        .await
+        .expect_code(0);
+    sandbox.run(&["check"]).await.expect_code(0);
+    let before = mock.stats().by_path;
+    let synced = sandbox.run(&["sync"]).await;
+    synced.expect_code(0);
+    let pool = sandbox.pool().await;
+    let all: Vec<i64> = (1..=RECORDS as i64).collect();
+    assert_eq!(ids(&pool, "contacts").await, all, "{synced}");
+    assert_eq!(count(&pool, "contacts").await, RECORDS as i64);
+    assert_eq!(ids(&pool, "contact_details").await, all, "{synced}");
+    assert_eq!(count(&pool, "contact_details").await, RECORDS as i64);
+    // What the sync itself asked for: one login, three pages, each contact once.
+    let after = mock.stats().by_path;
+    let sent = |path: &str| after.get(path).unwrap_or(&0) - before.get(path).unwrap_or(&0);
+    assert_eq!(sent("/api/session"), 1, "one login");
+    assert_eq!(sent("/api/contacts"), 3, "three pages");
+    for id in 1..=RECORDS {
+        assert_eq!(sent(&format!("/api/contacts/{id}")), 1, "contact {id}");
+    }
 }

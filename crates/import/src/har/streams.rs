@@ -39,6 +39,13 @@ pub(crate) fn streams(a: &Analysis, conn: &str, login: &Login, draft: &mut Draft
             .filter(|&c| a.calls[c].json.is_some() && (200..300).contains(&a.calls[c].status))
             .collect();
         if ok.is_empty() {
+            if let Some(&c) = template.calls.iter().find(|&&c| a.calls[c].json.is_some()) {
+                report.push(format!(
+                    "not a stream: {}: no successful answer (status {})",
+                    template.label(),
+                    a.calls[c].status
+                ));
+            }
             continue;
         }
         if template.method != "GET" {
