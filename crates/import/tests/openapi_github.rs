@@ -207,3 +207,28 @@ fn repos_import_and_pass_holdfast_check_too() {
         import.draft.streams.len()
     );
 }
+
+#[test]
+fn the_whole_document_imports_and_passes_holdfast_check() {
+    let path = document();
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let started = Instant::now();
+    let import =
+        import_openapi(&text, &OpenApiOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let took = started.elapsed();
+    let yaml = import.draft.to_yaml();
+    eprintln!(
+        "imported all of {} in {took:.2?}: {} streams, {} skipped, {:.1} MB of YAML",
+        path.display(),
+        import.draft.streams.len(),
+        import.skipped.len(),
+        yaml.len() as f64 / 1e6
+    );
+    for s in &import.draft.streams {
+        let schema = s.schema.as_ref().expect("a schema");
+        assert!(jsonschema::meta::is_valid(schema), "{}: {schema}", s.name);
+    }
+    let started = Instant::now();
+    checked(&import, "all");
+    eprintln!("holdfast's checks took {:.2?}", started.elapsed());
+}

@@ -259,33 +259,21 @@ fn header(
         }
         groups.sort_by_key(|(_, list)| std::cmp::Reverse(list.len()));
         for (kind, list) in groups {
-            let mut shown_detail = "";
-            let named: Vec<String> = list
-                .iter()
-                .take(NAMED_PER_REASON)
-                .map(|s| {
-                    let detail = s.reason.get(kind.len()..).unwrap_or_default();
-                    let detail = detail
-                        .trim_start_matches([':', ' ', '('])
-                        .trim_end_matches(')');
-                    if detail.is_empty() || detail == shown_detail {
-                        s.operation.clone()
-                    } else {
-                        shown_detail = detail;
-                        format!("{} ({detail})", s.operation)
-                    }
-                })
-                .collect();
-            let more = if list.len() > NAMED_PER_REASON {
-                "; …"
-            } else {
-                ""
-            };
-            lines.push(format!(
-                "  {} {kind}: {}{more}",
-                list.len(),
-                named.join("; ")
-            ));
+            lines.push(format!("  {} {kind}:", list.len()));
+            for s in list.iter().take(NAMED_PER_REASON) {
+                let detail = s.reason.get(kind.len()..).unwrap_or_default();
+                let detail = detail
+                    .trim_start_matches([':', ' ', '('])
+                    .trim_end_matches(')');
+                if detail.is_empty() {
+                    lines.push(format!("    {}", s.operation));
+                } else {
+                    lines.push(format!("    {}: {detail}", s.operation));
+                }
+            }
+            if list.len() > NAMED_PER_REASON {
+                lines.push(format!("    … and {} more", list.len() - NAMED_PER_REASON));
+            }
         }
     }
     lines.push(String::new());

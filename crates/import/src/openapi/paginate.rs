@@ -207,7 +207,7 @@ pub(crate) fn recognise(
             limit,
         };
         out.note = format!(
-            "the query parameters `{}` and `{}` (limit {limit}: {why}); pages end at an empty one",
+            "the query parameters `{}` and `{}` = {limit} ({why}); pages end at an empty one",
             o.name, size.name
         );
         return Ok(out);
@@ -217,7 +217,7 @@ pub(crate) fn recognise(
         let sized = size.map(|s| (s.name.clone(), page_size(s)));
         out.note = match &sized {
             Some((name, (n, why))) => format!(
-                "the query parameters `{}` (from {start}) and `{name}` ({n}: {why}); pages end at an empty one",
+                "the query parameters `{}` (from {start}) and `{name}` = {n} ({why}); pages end at an empty one",
                 p.name
             ),
             None => format!(
@@ -348,13 +348,13 @@ fn page_size(p: &Param<'_>) -> (u64, String) {
     if let Some(max) = number("maximum").filter(|m| *m > 0) {
         return (
             max.min(1000),
-            format!("the largest `{}` allows (maximum {max})", p.name),
+            format!("the largest `{}` allows, maximum {max}", p.name),
         );
     }
     if let Some(max) = described_max(&p.description) {
         return (
             max,
-            format!("the largest its description allows (max {max})"),
+            format!("the largest its description allows, max {max}"),
         );
     }
     if let Some(d) = number("default").filter(|d| *d > 0) {

@@ -189,11 +189,14 @@ fn wrapped<'d>(
     let mut lists: Vec<(String, &'d Value, String)> = Vec::new();
     let members = properties(doc, schema, at)?;
     let has_id = members.iter().any(|p| p.name == "id");
+    let mut others = Vec::new();
     for p in members {
         if let Array(items, items_at) = kind(doc, p.schema, &p.at)?
             && record_items(doc, items, &items_at)?.is_ok()
         {
             lists.push((p.name, items, items_at));
+        } else {
+            others.push(p.name);
         }
     }
     let single = singular(resource);
@@ -203,7 +206,8 @@ fn wrapped<'d>(
             i
         } else if !resource.is_empty() && (lower == resource || lower == single) {
             LIST_MEMBERS.len()
-        } else if !resource.is_empty() && lower.ends_with(resource) {
+        } else if !resource.is_empty() && (lower.ends_with(resource) || resource.ends_with(&lower))
+        {
             LIST_MEMBERS.len() + 1
         } else {
             usize::MAX
@@ -219,15 +223,23 @@ fn wrapped<'d>(
             "answers an object without a list of records in it".into(),
         ));
     };
-    let by_name = rank(&member) < LIST_MEMBERS.len();
-    if !by_name && (has_id || one) {
+    // `{data: […]}` is a list whatever else it holds; any other list member
+    // only in what looks like an envelope (counts, links, cursors) and not
+    // in one record (an `id`, or a path ending with its parameter)
+    let strange: Vec<&String> = others.iter().filter(|o| !envelope(o)).collect();
+    let listed = rank(&member) < LIST_MEMBERS.len()
+        || (!has_id && !one && (rank(&member) != usize::MAX || strange.is_empty()));
+    if !listed {
         let why = if has_id {
-            "it has an `id`"
+            "it has an `id`".to_owned()
+        } else if one {
+            "its path ends with a parameter".to_owned()
         } else {
-            "its path ends with a parameter"
+            let shown: Vec<String> = strange.iter().take(3).map(|s| format!("`{s}`")).collect();
+            format!("it has members like {}", shown.join(", "))
         };
         return Ok(Records::NotList(format!(
-            "answers one record ({why}); its list member `{member}` is part of it"
+            "answers one object ({why}); its list `{member}` is part of it"
         )));
     }
     let note = match (count, rank(&member)) {
@@ -243,6 +255,31 @@ fn wrapped<'d>(
         items: (items, items_at),
         note,
     })
+}
+
+/// Whether a member named `name` belongs to a list's envelope rather than
+/// to a record: counts, links, cursors, page numbers.
+fn envelope(name: &str) -> bool {
+    const PARTS: &[&str] = &[
+        "count",
+        "total",
+        "page",
+        "next",
+        "prev",
+        "cursor",
+        "more",
+        "meta",
+        "link",
+        "paging",
+        "pagination",
+        "offset",
+        "limit",
+        "incomplete",
+        "size",
+        "token",
+    ];
+    let lower = name.to_ascii_lowercase();
+    matches!(lower.as_str(), "url" | "object" | "kind") || PARTS.iter().any(|p| lower.contains(p))
 }
 
 /// `Ok` when the items are records (objects, or not said), else what

@@ -83,7 +83,7 @@ fn single_records_scalars_writes_and_other_media_are_skipped_with_why() {
             .unwrap_or_else(|| panic!("{op} not in {reasons:?}"))
             .1
     };
-    assert!(find("(getPet)").starts_with("not a list: answers one record (it has an `id`)"));
+    assert!(find("(getPet)").starts_with("not a list: answers one object (it has an `id`)"));
     assert_eq!(
         find("(listNames)"),
         "not a list: a list of strings, not of records"
@@ -94,7 +94,7 @@ fn single_records_scalars_writes_and_other_media_are_skipped_with_why() {
     let yaml = i.draft.to_yaml();
     assert!(yaml.contains("# 5 operation(s) not imported:"), "{yaml}");
     assert!(
-        yaml.contains("1 not JSON: GET /export (text/csv)"),
+        yaml.contains("#   1 not JSON:\n#     GET /export: text/csv\n"),
         "{yaml}"
     );
 }
