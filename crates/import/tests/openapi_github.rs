@@ -163,6 +163,19 @@ fn issues_become_link_header_streams_that_pass_holdfast_check() {
         assert!(input.why.contains("path parameter"), "{}", input.why);
     }
 
+    // GitHub's own documented example answer passes the imported schema
+    let text = std::fs::read_to_string(document()).expect("the document");
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let example = &doc["components"]["examples"]["issue-items"]["value"];
+    let validator = jsonschema::validator_for(schema).expect("compiles");
+    for issue in example.as_array().expect("a list") {
+        let errors: Vec<String> = validator
+            .iter_errors(issue)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+
     // a comment list under each issue: one request chain per issue
     let comments = stream(&import, "issues_list_comments");
     assert_eq!(
