@@ -251,11 +251,22 @@ pub(crate) fn build(doc: &Doc, op: &Operation<'_>, conn: &str) -> Result<Built, 
     let mut envs = Vec::new();
     let mut path_envs = Vec::new();
     let mut path = op.path.clone();
-    for p in params.iter().filter(|p| p.location == "path") {
-        let env = env_name(&p.name);
-        path = path.replace(&format!("{{{}}}", p.name), &format!("{{{{ env.{env} }}}}"));
-        envs.push((env.clone(), param_why("path parameter", p, &label)));
-        path_envs.push((p.name.clone(), env));
+    // in the order of the path: a child's parent fills the last one
+    for name in placeholders(&op.path) {
+        let env = env_name(&name);
+        path = path.replace(&format!("{{{name}}}"), &format!("{{{{ env.{env} }}}}"));
+        let why = match params
+            .iter()
+            .find(|p| p.location == "path" && p.name == name)
+        {
+            Some(p) => param_why("path parameter", p, &label),
+            None => format!(
+                "path parameter `{name}` of {label}, which the document does not declare ({})",
+                op.at
+            ),
+        };
+        envs.push((env.clone(), why));
+        path_envs.push((name, env));
     }
     let mut stream = Stream::new(name, conn, path);
     for p in &params {
@@ -316,6 +327,23 @@ fn param_why(what: &str, p: &Parameter<'_>, label: &str) -> String {
     }
     why.push_str(&format!(" ({})", p.at));
     why
+}
+
+/// The `{name}`s of a path template, in order, each once.
+fn placeholders(path: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        let Some(len) = rest[open..].find('}') else {
+            break;
+        };
+        let name = &rest[open + 1..open + len];
+        if !name.is_empty() && !out.iter().any(|n| n == name) {
+            out.push(name.to_owned());
+        }
+        rest = &rest[open + len + 1..];
+    }
+    out
 }
 
 /// `200`, else the lowest other `2xx`, else `2XX`.
