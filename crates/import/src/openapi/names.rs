@@ -100,37 +100,12 @@ fn cut(s: &str, max: usize) -> &str {
 pub(crate) fn json_path(segments: &[String]) -> String {
     let mut out = String::from("$");
     for s in segments {
-        let plain = s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if plain {
-            out.push('.');
-            out.push_str(s);
-        } else {
-            out.push_str(&format!(
-                "['{}']",
-                s.replace('\\', "\\\\").replace('\'', "\\'")
-            ));
-        }
+        out.push_str(&crate::path::member(s));
     }
     out
 }
 
-/// `issues` → `issue`, `categories` → `category`, `boxes` → `box`: an
-/// English singular good enough for a name; unchanged when unsure.
-pub(crate) fn singular(word: &str) -> String {
-    if let Some(stem) = word.strip_suffix("ies") {
-        return format!("{stem}y");
-    }
-    for end in ["sses", "xes", "ches", "shes"] {
-        if word.ends_with(end) {
-            return word[..word.len() - 2].to_owned();
-        }
-    }
-    match word.strip_suffix('s') {
-        Some(stem) if !stem.ends_with(['s', 'u']) && !stem.is_empty() => stem.to_owned(),
-        _ => word.to_owned(),
-    }
-}
+pub(crate) use crate::names::singular;
 
 #[cfg(test)]
 mod tests {
