@@ -261,6 +261,15 @@ pub enum Paginate {
     },
     /// RFC 8288 `Link: <…>; rel="next"`.
     LinkHeader,
+    /// The last record's `field` sent as `param` while `more` is true.
+    LastRecord {
+        /// The record field whose last value is sent.
+        field: String,
+        /// The query parameter it is sent as.
+        param: String,
+        /// JSONPath to the boolean saying there is more.
+        more: String,
+    },
     /// An offset parameter.
     Offset {
         /// The offset parameter.
@@ -491,6 +500,12 @@ fn paginate(p: &Paginate) -> Map {
         }
         Paginate::LinkHeader => {
             map.set("type", "link_header");
+        }
+        Paginate::LastRecord { field, param, more } => {
+            map.set("type", "last_record")
+                .set("field", field.clone())
+                .set("param", param.clone())
+                .set("more", more.clone());
         }
         Paginate::Offset {
             param,

@@ -333,6 +333,7 @@ fn paginate_name(p: &crate::draft::Paginate) -> &'static str {
         P::Cursor { .. } => "cursor",
         P::NextUrl { .. } => "next_url",
         P::LinkHeader => "link_header",
+        P::LastRecord { .. } => "last_record",
         P::Offset { .. } => "offset",
         P::Page { .. } => "page",
     }
