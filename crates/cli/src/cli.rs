@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod import;
 mod testing;
-pub(crate) use import::{GraphArg, ImportAction, ImportArgs, ImportHarArgs};
+pub(crate) use import::{GraphArg, ImportAction, ImportArgs, ImportHarArgs, ImportOpenApiArgs};
 pub(crate) use testing::{ChaosAction, ChaosArgs, ChaosRunArgs, RecordArgs, TestArgs};
 
 /// holdfast: integrations that hold up in production.

@@ -8,16 +8,78 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use holdfast_import::openapi::{OpenApiOptions, import_openapi};
 use holdfast_import::{Draft, GraphFormat, HarOptions, import_har};
 use holdfast_spec::Env;
 
-use crate::cli::{GraphArg, ImportAction, ImportArgs, ImportHarArgs};
+use crate::cli::{GraphArg, ImportAction, ImportArgs, ImportHarArgs, ImportOpenApiArgs};
 
 pub(crate) async fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
     match &args.action {
         ImportAction::Har(a) => har(a),
+        ImportAction::Openapi(a) => openapi(a),
     }
 }
+
+fn openapi(args: &ImportOpenApiArgs) -> anyhow::Result<ExitCode> {
+    let Some(bytes) = read(&args.file) else {
+        return Ok(ExitCode::from(2));
+    };
+    let Ok(text) = String::from_utf8(bytes) else {
+        errln!(
+            "error: {}: not UTF-8 text: an OpenAPI document is JSON or YAML",
+            args.file.display()
+        );
+        return Ok(ExitCode::from(2));
+    };
+    let options = OpenApiOptions {
+        tag: args.tag.clone(),
+        name: args.connection.clone(),
+    };
+    let mut import = match import_openapi(&text, &options) {
+        Ok(import) => import,
+        Err(e) => {
+            errln!("error: {}: {e}", args.file.display());
+            return Ok(ExitCode::from(2));
+        }
+    };
+    errln!(
+        "  {} stream(s); {} operation(s) not streams{}",
+        import.draft.streams.len(),
+        import.skipped.len(),
+        if import.other_tags > 0 {
+            format!("; {} left out by --tag", import.other_tags)
+        } else {
+            String::new()
+        }
+    );
+    for s in import.skipped.iter().take(SKIPPED_SHOWN) {
+        errln!("  not a stream: {}: {}", s.operation, s.reason);
+    }
+    if import.skipped.len() > SKIPPED_SHOWN {
+        errln!(
+            "  … and {} more (the file's header lists them)",
+            import.skipped.len() - SKIPPED_SHOWN
+        );
+    }
+    if let Some(url) = &args.base_url {
+        if let Err(e) = url::Url::parse(url) {
+            errln!(
+                "error: --base-url {url}: not a URL ({e}): write it whole, e.g. https://api.example.com"
+            );
+            return Ok(ExitCode::from(2));
+        }
+        for c in &mut import.draft.connections {
+            c.base_url_note = format!("given with --base-url (the document's: {})", c.base_url);
+            c.base_url = url.clone();
+        }
+    }
+    let text = import.draft.to_yaml();
+    emit(&import.draft, &text, args.out.as_deref(), args.force)
+}
+
+/// How many skipped operations the report names.
+const SKIPPED_SHOWN: usize = 10;
 
 fn har(args: &ImportHarArgs) -> anyhow::Result<ExitCode> {
     let Some(bytes) = read(&args.file) else {

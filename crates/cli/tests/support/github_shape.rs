@@ -2,7 +2,8 @@
 //! import openapi` made of GitHub's official document: `GET
 //! /repos/{owner}/{repo}/issues` lists issues built from the document's own
 //! example (`#/components/examples/issue-items`, see [`documented_issue`]),
-//! paged as GitHub pages them (`per_page`, default 30, at most 100; `page`,
+//! (also as `GET /issues`, the authenticated user's issues, which `holdfast
+//! check` reads to test the connection), paged as GitHub pages them (`per_page`, default 30, at most 100; `page`,
 //! from 1; a `Link` header with `next`, `last`, `first` and `prev` as each
 //! page has them), and only with `Authorization: Bearer <token>` (else 401
 //! with GitHub's body). Anything else is GitHub's 404. Every request is
@@ -227,8 +228,11 @@ fn respond(state: &State, seen: &Seen) -> Response {
         });
         return (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
     }
-    let listing = format!("/repos/{}/{}/issues", state.owner, state.repo);
-    if seen.method != "GET" || seen.path != listing {
+    // The repository's issues, and `GET /issues` (the authenticated user's
+    // issues, which GitHub pages the same way) answering the same list.
+    let repo_issues = format!("/repos/{}/{}/issues", state.owner, state.repo);
+    let listing = seen.path.as_str();
+    if seen.method != "GET" || (listing != repo_issues && listing != "/issues") {
         let body = json!({
             "message": "Not Found",
             "documentation_url": "https://docs.github.com/rest",

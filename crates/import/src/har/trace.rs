@@ -363,15 +363,12 @@ fn worth_tracing(place: &Place, value: &str) -> bool {
     }
 }
 
-/// Every scalar leaf of a JSON answer: its JSONPath, the member name
+/// What [`json_leaves`] calls per leaf: its JSONPath, the member name
 /// holding it, whether it is inside an array, and its text.
-fn json_leaves(
-    value: &Value,
-    path: String,
-    key: Option<&str>,
-    in_list: bool,
-    f: &mut dyn FnMut(String, Option<&str>, bool, String),
-) {
+type OnLeaf<'f> = dyn FnMut(String, Option<&str>, bool, String) + 'f;
+
+/// Every scalar leaf of a JSON answer, in document order.
+fn json_leaves(value: &Value, path: String, key: Option<&str>, in_list: bool, f: &mut OnLeaf<'_>) {
     match value {
         Value::Object(m) => {
             for (k, v) in m {
