@@ -98,11 +98,11 @@ fn har(args: &ImportHarArgs) -> anyhow::Result<ExitCode> {
         }
     };
     for line in &import.report {
-        errln!("  {line}");
+        errln!("  {}", printable(line));
     }
     errln!("dependency graph:");
     for line in import.graph.render(GraphFormat::Text).lines() {
-        errln!("  {line}");
+        errln!("  {}", printable(line));
     }
     if let Some(format) = args.graph {
         let format = match format {
@@ -110,7 +110,8 @@ fn har(args: &ImportHarArgs) -> anyhow::Result<ExitCode> {
             GraphArg::Mermaid => GraphFormat::Mermaid,
             GraphArg::Dot => GraphFormat::Dot,
         };
-        crate::out::stdout(format_args!("{}", import.graph.render(format)));
+        let graph = import.graph.render(format);
+        crate::out::stdout(format_args!("{}", printable_lines(&graph)));
         if args.out.is_none() {
             return Ok(ExitCode::SUCCESS);
         }
@@ -180,6 +181,25 @@ fn emit(draft: &Draft, text: &str, out: Option<&Path>, force: bool) -> anyhow::R
     }
     errln!("next: holdfast check --config {}", path.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// A line from a capture, safe for a terminal: control characters (an
+/// escape sequence in a captured path, say) are shown escaped.
+fn printable(line: &str) -> String {
+    line.chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
+/// [`printable`] per line, newlines kept.
+fn printable_lines(text: &str) -> String {
+    text.lines().map(|l| printable(l) + "\n").collect()
 }
 
 fn read(path: &Path) -> Option<Vec<u8>> {

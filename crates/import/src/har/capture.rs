@@ -89,19 +89,12 @@ impl Call {
         self.mime == "text/html" || self.mime == "application/xhtml+xml"
     }
 
-    /// The path's segments, decoded.
+    /// The path's segments as sent (percent-encoded: a `%2F` stays inside
+    /// its segment).
     pub fn segments(&self) -> Vec<String> {
         self.url
             .path_segments()
-            .map(|s| {
-                s.filter(|p| !p.is_empty())
-                    .map(|p| {
-                        percent_encoding::percent_decode_str(p)
-                            .decode_utf8_lossy()
-                            .into_owned()
-                    })
-                    .collect()
-            })
+            .map(|s| s.filter(|p| !p.is_empty()).map(str::to_owned).collect())
             .unwrap_or_default()
     }
 }

@@ -120,7 +120,9 @@ pub(crate) fn login(a: &Analysis, conn: &str, draft: &mut Draft) -> Login {
                     }
                 },
                 Place::Header(_) => {
+                    // Only an answer a login step can extract from.
                     if let Some(o) = &s.origin
+                        && !matches!(o.source, Source::Url(_))
                         && !list_like(o.call)
                     {
                         work.push(o.call);

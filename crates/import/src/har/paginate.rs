@@ -41,29 +41,6 @@ pub fn detect(pages: &[&Call]) -> (Paginate, Vec<String>, String) {
                     ),
                 );
             }
-            for (param, value) in changed_params(this, next) {
-                if let Some(path) = find_string(json, "$".into(), &|s| s == value) {
-                    let mut note = format!(
-                        "`{param}` in each next request was {path} of the page before ({n} pages captured)"
-                    );
-                    if let Some(last) = pages.last().and_then(|p| p.json.as_ref()) {
-                        match crate::infer::at(last, &path) {
-                            None | Some(Value::Null) => note.push_str("; the last page's was empty"),
-                            Some(_) => note.push_str(
-                                "; the last page captured still had one: the capture stopped before the end",
-                            ),
-                        }
-                    }
-                    return (
-                        Paginate::Cursor {
-                            next: path,
-                            param: param.clone(),
-                        },
-                        vec![param],
-                        note,
-                    );
-                }
-            }
         }
         for (param, value) in changed_params(this, next) {
             let Ok(after) = value.parse::<u64>() else {
@@ -131,6 +108,33 @@ pub fn detect(pages: &[&Call]) -> (Paginate, Vec<String>, String) {
                         "`{param}` went up by the page size ({step}) per page ({n} pages captured)"
                     ),
                 );
+            }
+        }
+        // A value of the page before, sent by the next request (after the
+        // numbers: a page number also appears in bodies as `total_pages`).
+        if let Some(json) = &this.json {
+            for (param, value) in changed_params(this, next) {
+                if let Some(path) = find_string(json, "$".into(), &|s| s == value) {
+                    let mut note = format!(
+                        "`{param}` in each next request was {path} of the page before ({n} pages captured)"
+                    );
+                    if let Some(last) = pages.last().and_then(|p| p.json.as_ref()) {
+                        match crate::infer::at(last, &path) {
+                            None | Some(Value::Null) => note.push_str("; the last page's was empty"),
+                            Some(_) => note.push_str(
+                                "; the last page captured still had one: the capture stopped before the end",
+                            ),
+                        }
+                    }
+                    return (
+                        Paginate::Cursor {
+                            next: path,
+                            param: param.clone(),
+                        },
+                        vec![param],
+                        note,
+                    );
+                }
             }
         }
     }

@@ -296,7 +296,10 @@ pub fn is_browser_header(name: &str) -> bool {
 fn sent_values(call: &Call) -> Vec<(Place, String, String)> {
     let mut out = Vec::new();
     for (i, seg) in call.segments().into_iter().enumerate() {
-        out.push((Place::Path(i), String::new(), seg));
+        let value = percent_encoding::percent_decode_str(&seg)
+            .decode_utf8_lossy()
+            .into_owned();
+        out.push((Place::Path(i), String::new(), value));
     }
     for (k, v) in &call.query {
         out.push((Place::Query(k.clone()), String::new(), v.clone()));
