@@ -24,23 +24,26 @@ pub fn detect(pages: &[&Call]) -> (Paginate, Vec<String>, String) {
                 format!("each page's Link rel=\"next\" was the next request ({n} pages captured)"),
             );
         }
-        if let Some(json) = &this.json {
-            if let Some(path) = find_string(json, "$".into(), &|s| {
-                Url::parse(s).ok().is_some_and(|u| same_url(&u, &next.url))
-                    || this
-                        .url
-                        .join(s)
-                        .ok()
-                        .is_some_and(|u| same_url(&u, &next.url))
-            }) {
-                return (
-                    Paginate::NextUrl { next: path.clone() },
-                    Vec::new(),
-                    format!(
-                        "the next request's URL was {path} of the page before ({n} pages captured)"
-                    ),
-                );
-            }
+        let is_next = |s: &str| {
+            Url::parse(s).ok().is_some_and(|u| same_url(&u, &next.url))
+                || this
+                    .url
+                    .join(s)
+                    .ok()
+                    .is_some_and(|u| same_url(&u, &next.url))
+        };
+        if let Some(path) = this
+            .json
+            .as_ref()
+            .and_then(|json| find_string(json, "$".into(), &is_next))
+        {
+            return (
+                Paginate::NextUrl { next: path.clone() },
+                Vec::new(),
+                format!(
+                    "the next request's URL was {path} of the page before ({n} pages captured)"
+                ),
+            );
         }
         for (param, value) in changed_params(this, next) {
             let Ok(after) = value.parse::<u64>() else {
