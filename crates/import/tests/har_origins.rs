@@ -452,12 +452,6 @@ fn an_id_seen_once_with_no_origin_stays_in_the_path_and_a_capture_without_data_i
 }
 
 #[test]
-#[ignore = "writes /tmp/portal.har for trying the CLI by hand"]
-fn write_portal_har() {
-    std::fs::write("/tmp/portal.har", har(&portal())).expect("write");
-}
-
-#[test]
 fn a_capture_without_bodies_says_how_to_export_one() {
     let mut e = get("/api/items").json(json!([{"id": 1}]));
     e.body = String::new();
@@ -562,5 +556,37 @@ fn page_numbers_offsets_next_urls_and_link_headers_are_read_off_consecutive_page
             .starts_with("guessed from the member `next_cursor` of a single page"),
         "{}",
         stream.paginate_note
+    );
+}
+
+#[test]
+fn a_kept_host_is_reported_not_written_into_the_apps_connection() {
+    let entries = vec![
+        get("/api/items?page=1").json(json!([{"id": 1}])),
+        E {
+            url: "https://api.other.example/v1/things".into(),
+            ..get("").json(json!([{"id": 9}]))
+        },
+        get("/api/items?page=2").json(json!([{"id": 2}])),
+    ];
+    let options = HarOptions {
+        keep_hosts: vec!["api.other.example".into()],
+        ..options()
+    };
+    let import = import_har(&har(&entries), &options).expect("import");
+    let names: Vec<&str> = import
+        .draft
+        .streams
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(names, ["items"]);
+    assert_eq!(import.draft.connections[0].base_url, BASE);
+    let report = import.report.join("\n");
+    assert!(
+        report.contains(
+            "not a stream: GET /v1/things on https://api.other.example: one connection per import"
+        ),
+        "{report}"
     );
 }

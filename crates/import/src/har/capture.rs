@@ -33,8 +33,11 @@ pub struct Call {
     pub set_cookies: Vec<(String, String)>,
     /// The answer's media type, lowercase, without parameters.
     pub mime: String,
-    /// The answer's body as text, when the capture kept it.
+    /// The answer's body as text, when the capture kept it and it is not
+    /// JSON (a JSON body is kept only as [`Call::json`]).
     pub text: Option<String>,
+    /// Whether the capture kept the answer's body.
+    pub has_body: bool,
     /// The answer's body, when it is JSON.
     pub json: Option<Value>,
 }
@@ -100,33 +103,24 @@ impl Call {
 }
 
 /// Reads a HAR 1.2 (or 1.3) document.
+///
+/// Straight into HAR 1.2's types (1.3 only adds optional members, which are
+/// ignored): `har::from_slice` would hold the whole file as a JSON tree
+/// too, several times the file's size.
 pub fn read(bytes: &[u8]) -> Result<Vec<Call>, HarError> {
-    let har = har::from_slice(bytes).map_err(|e| HarError::NotHar(error_chain(&e)))?;
-    let entries: Vec<v1_2::Entries> = match har.log {
-        har::Spec::V1_2(log) => log.entries,
-        har::Spec::V1_3(log) => {
-            // 1.3 only adds optional members: read it through 1.2's shape.
-            let value =
-                serde_json::to_value(log.entries).map_err(|e| HarError::NotHar(e.to_string()))?;
-            serde_json::from_value(value).map_err(|e| HarError::NotHar(e.to_string()))?
-        }
-    };
-    entries
+    /// The document's shape: `{"log": {…}}`.
+    #[derive(serde::Deserialize)]
+    struct Document {
+        log: v1_2::Log,
+    }
+    let doc: Document =
+        serde_json::from_slice(bytes).map_err(|e| HarError::NotHar(e.to_string()))?;
+    doc.log
+        .entries
         .into_iter()
         .enumerate()
         .map(|(i, e)| call(i, e))
         .collect()
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
 
 fn call(entry: usize, e: v1_2::Entries) -> Result<Call, HarError> {
@@ -198,11 +192,15 @@ fn call(entry: usize, e: v1_2::Entries) -> Result<Call, HarError> {
         .trim()
         .to_ascii_lowercase();
     let text = content_text(&e.response.content);
-    let json = if mime.contains("json") || text.as_deref().is_some_and(looks_like_json) {
-        text.as_deref().and_then(|t| serde_json::from_str(t).ok())
-    } else {
-        None
-    };
+    let has_body = text.is_some();
+    let json: Option<Value> =
+        if mime.contains("json") || text.as_deref().is_some_and(looks_like_json) {
+            text.as_deref().and_then(|t| serde_json::from_str(t).ok())
+        } else {
+            None
+        };
+    // A body held once: parsed, or as text.
+    let text = if json.is_some() { None } else { text };
     Ok(Call {
         entry,
         method: e.request.method.to_ascii_uppercase(),
@@ -216,6 +214,7 @@ fn call(entry: usize, e: v1_2::Entries) -> Result<Call, HarError> {
         set_cookies,
         mime,
         text,
+        has_body,
         json,
     })
 }

@@ -149,14 +149,28 @@ pub(crate) fn login(a: &Analysis, conn: &str, draft: &mut Draft) -> Login {
             }
         }
     }
-    // One step per endpoint: its first call.
+    // One step per endpoint: its first call. A session logs in on the
+    // connection's origin only: a step elsewhere is said, not written.
     let mut seen_templates = BTreeSet::new();
-    let steps: Vec<usize> = login
+    let firsts: Vec<usize> = login
         .steps
         .iter()
         .copied()
         .filter(|&p| seen_templates.insert(a.of_call[p]))
         .collect();
+    let mut steps = Vec::new();
+    for p in firsts {
+        if a.calls[p].origin() == a.origin {
+            steps.push(p);
+        } else {
+            login.report.push(format!(
+                "login step {} on {} left out: a session logs in on the connection's origin ({}) only; sign in there, or capture the app on one origin",
+                a.calls[p].label(),
+                a.calls[p].origin(),
+                a.origin
+            ));
+        }
+    }
     login.steps = a
         .calls
         .iter()

@@ -81,6 +81,8 @@ pub(crate) struct Analysis {
     pub sent: Vec<Sent>,
     pub templates: Vec<Template>,
     pub of_call: Vec<usize>,
+    /// The connection's origin: the app's host's (`scheme://host:port`).
+    pub origin: String,
 }
 
 impl Analysis {
@@ -133,7 +135,7 @@ pub fn import_har(bytes: &[u8], options: &HarOptions) -> Result<HarImport, HarEr
     let bodiless = filtered
         .kept
         .iter()
-        .filter(|c| c.mime.contains("json") && c.text.is_none())
+        .filter(|c| c.mime.contains("json") && !c.has_body)
         .count();
     if bodiless > 0 && filtered.kept.iter().all(|c| c.json.is_none()) {
         return Err(HarError::Nothing(format!(
@@ -150,13 +152,20 @@ pub fn import_har(bytes: &[u8], options: &HarOptions) -> Result<HarImport, HarEr
     let calls = filtered.kept;
     let sent = trace::trace(&calls);
     let (templates, of_call) = template::templates(&calls, &sent);
+    let origin = calls
+        .iter()
+        .find(|c| c.host() == filtered.host && c.json.is_some())
+        .or(calls.first())
+        .map(Call::origin)
+        .unwrap_or_default();
     let analysis = Analysis {
         calls,
         sent,
         templates,
         of_call,
+        origin,
     };
-    let base = analysis.calls[0].origin();
+    let base = analysis.origin.clone();
     let conn_name = options
         .connection
         .clone()

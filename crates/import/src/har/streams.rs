@@ -32,6 +32,16 @@ pub(crate) fn streams(a: &Analysis, conn: &str, login: &Login, draft: &mut Draft
         if template.calls.iter().all(|c| login.steps.contains(c)) {
             continue;
         }
+        let origin = a.calls[template.calls[0]].origin();
+        if origin != a.origin {
+            report.push(format!(
+                "not a stream: {} on {}: one connection per import ({}); import a capture of that host on its own",
+                template.label(),
+                origin,
+                a.origin
+            ));
+            continue;
+        }
         let ok: Vec<usize> = template
             .calls
             .iter()

@@ -3,7 +3,7 @@
 //! meta tag (CSS selector), text in its page (regex), or an earlier URL.
 //! A value found nowhere is a user input or computed by the client.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use scraper::{Html, Selector};
 use serde_json::Value;
@@ -150,10 +150,12 @@ pub fn trace(calls: &[Call]) -> Vec<Sent> {
                 .flatten()
         })
         .collect();
-    let index = Index::build(calls, &pages);
+    let sent: Vec<Vec<(Place, String, String)>> = calls.iter().map(sent_values).collect();
+    let wanted: HashSet<&str> = sent.iter().flatten().map(|(_, _, v)| v.as_str()).collect();
+    let index = Index::build(calls, &pages, &wanted);
     let mut out = Vec::new();
-    for (i, call) in calls.iter().enumerate() {
-        for (place, prefix, value) in sent_values(call) {
+    for (i, values) in sent.iter().enumerate() {
+        for (place, prefix, value) in values.iter().cloned() {
             let origin = if !worth_tracing(&place, &value) {
                 None
             } else if matches!(place, Place::Path(_)) {
@@ -198,11 +200,16 @@ struct Found {
 }
 
 impl Index {
-    fn build(calls: &[Call], pages: &[Option<Html>]) -> Index {
+    /// Indexes the answers' values that some request sends (`wanted`): the
+    /// rest can be no request's origin.
+    fn build(calls: &[Call], pages: &[Option<Html>], wanted: &HashSet<&str>) -> Index {
         let mut by_value: HashMap<String, Vec<Found>> = HashMap::new();
         for (j, call) in calls.iter().enumerate() {
             let mut here: HashMap<String, Found> = HashMap::new();
             let mut add = |value: &str, source: Option<Source>, id_path: Option<(String, bool)>| {
+                if !wanted.contains(value) {
+                    return;
+                }
                 let found = here.entry(value.to_owned()).or_insert(Found {
                     call: j,
                     source: None,
