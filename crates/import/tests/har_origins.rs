@@ -415,9 +415,31 @@ fn an_earlier_url_and_values_with_no_origin() {
             location: "header".into()
         }
     );
+    // The value from the page's URL is the user's input: an environment
+    // variable, with the captured value said in the header.
     let stream = &import.draft.streams[0];
-    let names: Vec<&str> = stream.params.iter().map(|p| p.name.as_str()).collect();
-    assert_eq!(names, ["account", "q"]);
+    let params: Vec<(&str, &Value)> = stream
+        .params
+        .iter()
+        .map(|p| (p.name.as_str(), &p.value))
+        .collect();
+    assert_eq!(
+        params,
+        [
+            ("account", &json!("{{ env.ACCOUNT }}")),
+            ("q", &json!("blue shoes"))
+        ]
+    );
+    assert_eq!(import.draft.envs[0].name, "ACCOUNT");
+    assert!(import.text.contains("#   ACCOUNT    # query `account` of stream `orders`: the user's input, from the URL of GET /app (captured: acct_778899)"), "{}", import.text);
+    assert!(
+        import
+            .report
+            .iter()
+            .any(|l| l.contains("`q` has no origin in the capture")),
+        "{:?}",
+        import.report
+    );
     assert_eq!(stream.primary_key, ["order_id"]);
     assert!(
         import.report.iter().any(|l| l.contains("left out `_`")),

@@ -187,7 +187,13 @@ pub(crate) fn streams(a: &Analysis, conn: &str, login: &Login, draft: &mut Draft
         };
         stream.paginate = paginate;
         stream.paginate_note = why;
-        stream.params = params_of(a, &pages, &driven, conn, draft, &mut report, &name);
+        let first = template
+            .calls
+            .iter()
+            .copied()
+            .find(|&i| a.calls[i].url.path() == first_path)
+            .unwrap_or(template.calls[0]);
+        stream.params = params_of(a, first, &pages, &driven, conn, draft, &mut report, &name);
         let bodies: Vec<&Value> = template
             .calls
             .iter()
@@ -277,8 +283,10 @@ fn parent_of(
 
 /// The query parameters of a stream: the first call's, less the ones the
 /// pagination drives; constants kept, inputs and cache busters noted.
+#[allow(clippy::too_many_arguments)]
 fn params_of(
     a: &Analysis,
+    first_call: usize,
     pages: &[&super::capture::Call],
     driven: &[String],
     conn: &str,
@@ -289,7 +297,6 @@ fn params_of(
     let Some(first) = pages.first() else {
         return Vec::new();
     };
-    let _ = a;
     let mut out = Vec::new();
     for (k, v) in &first.query {
         if driven.contains(k) {
@@ -324,7 +331,44 @@ fn params_of(
             Ok(n) if !v.starts_with('0') || v == "0" => Value::from(n),
             _ => Value::String(v.clone()),
         };
-        let mut field = Field::new(k.clone(), value);
+        let origin = a
+            .sent_by(first_call)
+            .find(|s| s.place == Place::Query(k.clone()))
+            .and_then(|s| s.origin.clone());
+        let mut field = Field::new(k.clone(), value.clone());
+        match &origin {
+            // The page the user opened had it: the user's input.
+            Some(o) if matches!(o.source, Source::Url(_)) => {
+                let env = snake(k).to_ascii_uppercase();
+                if !draft.envs.iter().any(|e| e.name == env) {
+                    draft.envs.push(Input {
+                        name: env.clone(),
+                        why: format!(
+                            "query `{k}` of stream `{stream}`: the user's input, from the URL of {} (captured: {v})",
+                            a.calls[o.call].label()
+                        ),
+                    });
+                }
+                field = Field::new(k.clone(), format!("{{{{ env.{env} }}}}")).noted(format!(
+                    "a user input: the URL of {} had it",
+                    a.calls[o.call].label()
+                ));
+            }
+            Some(o) => {
+                field = field.noted(format!(
+                    "kept as captured; it came from {} ({})",
+                    a.calls[o.call].label(),
+                    o.source.describe()
+                ));
+            }
+            None if value.is_string() && !varies => {
+                report.push(format!(
+                    "stream `{stream}`: `{k}` has no origin in the capture (a constant of the app, or a user input): kept as captured"
+                ));
+                field = field.noted("no earlier answer holds it: a constant of the app or a user input, kept as captured");
+            }
+            None => {}
+        }
         if varies {
             field = field.noted(format!(
                 "it varied across the {} calls (not by page): the first value is kept",
