@@ -612,3 +612,17 @@ fn a_kept_host_is_reported_not_written_into_the_apps_connection() {
         "{report}"
     );
 }
+
+#[test]
+fn one_full_page_with_no_sign_of_a_next_one_is_said_loudly() {
+    let full = pages(&["/api/rows?limit=2"], |_| json!([{"id": 1}, {"id": 2}]));
+    let import = import_har(&har(&full), &options()).expect("full page");
+    assert_eq!(import.draft.streams[0].paginate, Paginate::None);
+    assert!(
+        import.draft.streams[0]
+            .paginate_note
+            .contains("WARNING: the last page was full (2 records, `limit` = 2)"),
+        "{}",
+        import.draft.streams[0].paginate_note
+    );
+}

@@ -202,11 +202,15 @@ fn single_page_hint(pages: &[&Call]) -> (Paginate, Vec<String>, String) {
             }
         }
     }
-    (
-        Paginate::None,
-        Vec::new(),
-        format!("{n} page(s) captured and nothing in them points to a next page"),
-    )
+    let records = last.json.as_ref().map(count_records).unwrap_or(0);
+    let full = size_param(last).filter(|(_, size)| *size > 0 && *size == records as u64);
+    let mut note = format!("{n} page(s) captured and nothing in them points to a next page");
+    if let Some((param, size)) = full {
+        note.push_str(&format!(
+            "; WARNING: the last page was full ({records} records, `{param}` = {size}): there may be pages the capture did not show, so capture a scroll to the end or set `paginate:` by hand"
+        ));
+    }
+    (Paginate::None, Vec::new(), note)
 }
 
 fn changed_params(this: &Call, next: &Call) -> Vec<(String, String)> {
