@@ -2,146 +2,18 @@
 //! JSON body, a cookie, a response header, an HTML form field, a meta tag,
 //! an earlier URL) and values with none; credentials never reach the output.
 
+#[path = "support/capture.rs"]
+mod capture;
+
+use capture::{BASE, E, get, har, options};
 use holdfast_import::{Auth, ExtractFrom, GraphFormat, HarOptions, Paginate, import_har};
 use serde_json::{Value, json};
-
-/// One HAR entry; `body` is the answer's text.
-struct E {
-    method: &'static str,
-    url: String,
-    headers: Vec<(&'static str, String)>,
-    form: Option<Vec<(&'static str, String)>>,
-    status: u16,
-    response_headers: Vec<(&'static str, String)>,
-    mime: &'static str,
-    body: String,
-}
-
-const BASE: &str = "https://portal.example.com";
-
-fn get(path: &str) -> E {
-    E {
-        method: "GET",
-        url: format!("{BASE}{path}"),
-        headers: vec![
-            ("Accept", "*/*".into()),
-            ("User-Agent", "Mozilla/5.0".into()),
-        ],
-        form: None,
-        status: 200,
-        response_headers: Vec::new(),
-        mime: "application/json",
-        body: String::new(),
-    }
-}
-
-impl E {
-    fn json(mut self, v: Value) -> E {
-        self.body = v.to_string();
-        self.mime = "application/json";
-        self
-    }
-    fn html(mut self, html: &str) -> E {
-        self.body = html.to_owned();
-        self.mime = "text/html";
-        self
-    }
-    fn header(mut self, name: &'static str, value: &str) -> E {
-        self.headers.push((name, value.to_owned()));
-        self
-    }
-    fn answer_header(mut self, name: &'static str, value: &str) -> E {
-        self.response_headers.push((name, value.to_owned()));
-        self
-    }
-    fn post_form(mut self, fields: &[(&'static str, &str)]) -> E {
-        self.method = "POST";
-        self.form = Some(fields.iter().map(|(k, v)| (*k, (*v).to_owned())).collect());
-        self
-    }
-    fn status(mut self, status: u16) -> E {
-        self.status = status;
-        self
-    }
-
-    fn to_har(&self) -> Value {
-        let url = url::Url::parse(&self.url).expect("url");
-        let query: Vec<Value> = url
-            .query_pairs()
-            .map(|(k, v)| json!({"name": k, "value": v}))
-            .collect();
-        let headers: Vec<Value> = self
-            .headers
-            .iter()
-            .map(|(k, v)| json!({"name": k, "value": v}))
-            .collect();
-        let cookies: Vec<Value> = self
-            .headers
-            .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case("cookie"))
-            .flat_map(|(_, v)| {
-                v.split("; ")
-                    .map(|kv| kv.split_once('=').expect("k=v"))
-                    .collect::<Vec<_>>()
-            })
-            .map(|(k, v)| json!({"name": k, "value": v}))
-            .collect();
-        let response_headers: Vec<Value> = self
-            .response_headers
-            .iter()
-            .map(|(k, v)| json!({"name": k, "value": v}))
-            .collect();
-        let mut request = json!({
-            "method": self.method, "url": self.url, "httpVersion": "HTTP/1.1",
-            "cookies": cookies, "headers": headers, "queryString": query,
-            "headersSize": -1, "bodySize": -1
-        });
-        if let Some(form) = &self.form {
-            let text = form
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join("&");
-            request["postData"] = json!({
-                "mimeType": "application/x-www-form-urlencoded",
-                "text": text,
-                "params": form.iter().map(|(k, v)| json!({"name": k, "value": v})).collect::<Vec<_>>()
-            });
-        }
-        json!({
-            "startedDateTime": "2026-12-04T08:00:00.000Z", "time": 12.0,
-            "request": request,
-            "response": {
-                "status": self.status, "statusText": "", "httpVersion": "HTTP/1.1",
-                "cookies": [], "headers": response_headers,
-                "content": {"size": self.body.len(), "mimeType": self.mime, "text": self.body},
-                "redirectURL": "", "headersSize": -1, "bodySize": -1
-            },
-            "cache": {}, "timings": {"send": 0, "wait": 10, "receive": 2}
-        })
-    }
-}
-
-fn har(entries: &[E]) -> Vec<u8> {
-    let doc = json!({"log": {
-        "version": "1.2", "creator": {"name": "test", "version": "1"},
-        "entries": entries.iter().map(E::to_har).collect::<Vec<_>>()
-    }});
-    serde_json::to_vec(&doc).expect("json")
-}
 
 fn contacts(ids: std::ops::Range<u32>, next: Option<&str>) -> Value {
     let data: Vec<Value> = ids
         .map(|i| json!({"id": i, "name": format!("Contact {i}"), "email": format!("c{i}@example.com")}))
         .collect();
     json!({"data": data, "next_cursor": next})
-}
-
-fn options() -> HarOptions {
-    HarOptions {
-        source_name: "capture.har".into(),
-        ..HarOptions::default()
-    }
 }
 
 const PASSWORD: &str = "correct-horse-battery-9";
@@ -491,96 +363,6 @@ fn a_capture_without_bodies_says_how_to_export_one() {
     );
 }
 
-/// The pages of one list, each answer built by `body(n)` for page `n`.
-fn pages(urls: &[&str], body: impl Fn(usize) -> Value) -> Vec<E> {
-    urls.iter()
-        .enumerate()
-        .map(|(n, u)| get(u).json(body(n)))
-        .collect()
-}
-
-#[test]
-fn page_numbers_offsets_next_urls_and_link_headers_are_read_off_consecutive_pages() {
-    let items = |n: usize| json!([{"id": n * 2}, {"id": n * 2 + 1}]);
-    // A page number that the body also mentions (`total_pages`) is a page, not a cursor.
-    let paged = pages(
-        &[
-            "/api/items?page=1&per_page=2",
-            "/api/items?page=2&per_page=2",
-        ],
-        |n| json!({"items": items(n), "page": n + 1, "total_pages": 2}),
-    );
-    let import = import_har(&har(&paged), &options()).expect("page");
-    assert_eq!(
-        import.draft.streams[0].paginate,
-        Paginate::Page {
-            param: "page".into(),
-            start: 1,
-            size: Some(("per_page".into(), 2))
-        }
-    );
-    assert!(
-        import.draft.streams[0].params.is_empty(),
-        "{:?}",
-        import.draft.streams[0].params
-    );
-    let offset = pages(
-        &["/api/items?offset=0&limit=2", "/api/items?offset=2&limit=2"],
-        items,
-    );
-    let import = import_har(&har(&offset), &options()).expect("offset");
-    assert_eq!(
-        import.draft.streams[0].paginate,
-        Paginate::Offset {
-            param: "offset".into(),
-            limit_param: "limit".into(),
-            limit: 2
-        }
-    );
-    let next_url = pages(
-        &["/api/items", "/api/items?after=x2"],
-        |n| json!({"data": items(n), "links": {"next": if n == 0 { json!(format!("{BASE}/api/items?after=x2")) } else { Value::Null }}}),
-    );
-    let import = import_har(&har(&next_url), &options()).expect("next_url");
-    assert_eq!(
-        import.draft.streams[0].paginate,
-        Paginate::NextUrl {
-            next: "$.links.next".into()
-        }
-    );
-    let mut linked = pages(
-        &["/api/items?per_page=2", "/api/items?per_page=2&page=2"],
-        items,
-    );
-    linked[0].response_headers.push((
-        "Link",
-        format!("<{BASE}/api/items?per_page=2&page=2>; rel=\"next\""),
-    ));
-    let import = import_har(&har(&linked), &options()).expect("link");
-    assert_eq!(import.draft.streams[0].paginate, Paginate::LinkHeader);
-    // One page with a cursor member: a guess, said as one.
-    let single = pages(
-        &["/api/items"],
-        |_| json!({"data": [{"id": 1}], "next_cursor": "abc"}),
-    );
-    let import = import_har(&har(&single), &options()).expect("single");
-    let stream = &import.draft.streams[0];
-    assert_eq!(
-        stream.paginate,
-        Paginate::Cursor {
-            next: "$.next_cursor".into(),
-            param: "cursor".into()
-        }
-    );
-    assert!(
-        stream
-            .paginate_note
-            .starts_with("guessed from the member `next_cursor` of a single page"),
-        "{}",
-        stream.paginate_note
-    );
-}
-
 #[test]
 fn a_kept_host_is_reported_not_written_into_the_apps_connection() {
     let entries = vec![
@@ -610,19 +392,5 @@ fn a_kept_host_is_reported_not_written_into_the_apps_connection() {
             "not a stream: GET /v1/things on https://api.other.example: one connection per import"
         ),
         "{report}"
-    );
-}
-
-#[test]
-fn one_full_page_with_no_sign_of_a_next_one_is_said_loudly() {
-    let full = pages(&["/api/rows?limit=2"], |_| json!([{"id": 1}, {"id": 2}]));
-    let import = import_har(&har(&full), &options()).expect("full page");
-    assert_eq!(import.draft.streams[0].paginate, Paginate::None);
-    assert!(
-        import.draft.streams[0]
-            .paginate_note
-            .contains("WARNING: the last page was full (2 records, `limit` = 2)"),
-        "{}",
-        import.draft.streams[0].paginate_note
     );
 }
