@@ -261,7 +261,7 @@ fn session(
                 )));
                 login.headers_covered.insert(name.clone());
             } else if s.origin.is_none() && is_secret_name(name) {
-                let input = secret(conn, name, s.value.clone(), draft, login, s.call, &s.place);
+                let input = secret_of(conn, name, s, draft, login);
                 headers.push(Field::new(
                     display_header(name),
                     format!("{}{{{{ {input} }}}}", s.prefix),
@@ -369,22 +369,21 @@ fn resolve(
         ));
     }
     if is_secret_name(&name) || is_login_name(&name) {
-        let input = secret(conn, &name, s.value.clone(), draft, login, s.call, &s.place);
+        let input = secret_of(conn, &name, s, draft, login);
         return Value::String(format!("{}{{{{ {input} }}}}", s.prefix));
     }
     Value::String(s.value.clone())
 }
 
-/// Adds a secret input for a captured credential; returns `secret.NAME`.
-fn secret(
+/// Adds a secret input for the credential `s` sends; returns `secret.NAME`.
+fn secret_of(
     conn: &str,
     name: &str,
-    value: String,
+    s: &super::trace::Sent,
     draft: &mut Draft,
     login: &mut Login,
-    call: usize,
-    place: &Place,
 ) -> String {
+    let (value, call, place) = (s.value.clone(), s.call, &s.place);
     let secret = format!("{conn}_{}", snake(name));
     if !draft.secrets.iter().any(|s| s.name == secret) {
         draft.secrets.push(Input {
@@ -420,37 +419,13 @@ fn static_auth(
             Place::Header(h) if h == "authorization" => {
                 let scheme = s.prefix.trim().to_ascii_lowercase();
                 if scheme == "bearer" || scheme == "token" {
-                    let input = secret(
-                        conn,
-                        "token",
-                        s.value.clone(),
-                        draft,
-                        login,
-                        s.call,
-                        &s.place,
-                    );
+                    let input = secret_of(conn, "token", s, draft, login);
                     login.auth = Auth::Bearer {
                         token: format!("{{{{ {input} }}}}"),
                     };
                 } else if s.value.to_ascii_lowercase().starts_with("basic ") {
-                    let user = secret(
-                        conn,
-                        "username",
-                        s.value.clone(),
-                        draft,
-                        login,
-                        s.call,
-                        &s.place,
-                    );
-                    let pass = secret(
-                        conn,
-                        "password",
-                        s.value.clone(),
-                        draft,
-                        login,
-                        s.call,
-                        &s.place,
-                    );
+                    let user = secret_of(conn, "username", s, draft, login);
+                    let pass = secret_of(conn, "password", s, draft, login);
                     login.auth = Auth::Basic {
                         username: format!("{{{{ {user} }}}}"),
                         password: format!("{{{{ {pass} }}}}"),
@@ -463,7 +438,7 @@ fn static_auth(
                 return;
             }
             Place::Header(h) | Place::Query(h) if is_secret_name(h) => {
-                let input = secret(conn, h, s.value.clone(), draft, login, s.call, &s.place);
+                let input = secret_of(conn, h, s, draft, login);
                 let header = matches!(s.place, Place::Header(_));
                 login.auth = Auth::ApiKey {
                     name: if header { display_header(h) } else { h.clone() },

@@ -56,7 +56,7 @@ pub fn detect(pages: &[&Call]) -> (Paginate, Vec<String>, String) {
                 .and_then(|(_, v)| v.parse::<u64>().ok());
             let records = this.json.as_ref().map(count_records).unwrap_or(0);
             let limit = size_param(this);
-            match before {
+            let page = match before {
                 Some(b) if after == b + 1 => {
                     let start = pages[0]
                         .query
@@ -64,38 +64,26 @@ pub fn detect(pages: &[&Call]) -> (Paginate, Vec<String>, String) {
                         .find(|(k, _)| *k == param)
                         .and_then(|(_, v)| v.parse().ok())
                         .unwrap_or(1);
-                    let mut drives = vec![param.clone()];
-                    if let Some((p, _)) = &limit {
-                        drives.push(p.clone());
-                    }
-                    return (
-                        Paginate::Page {
-                            param: param.clone(),
-                            start,
-                            size: limit,
-                        },
-                        drives,
+                    Some((
+                        start,
                         format!("`{param}` went up by one per page ({n} pages captured)"),
-                    );
+                    ))
                 }
-                None if after == 2 => {
-                    let mut drives = vec![param.clone()];
-                    if let Some((p, _)) = &limit {
-                        drives.push(p.clone());
-                    }
-                    return (
-                        Paginate::Page {
-                            param: param.clone(),
-                            start: 1,
-                            size: limit,
-                        },
-                        drives,
-                        format!(
-                            "the first page was sent without `{param}`, the second with {param}=2 ({n} pages captured)"
-                        ),
-                    );
+                None if after == 2 => Some((
+                    1,
+                    format!(
+                        "the first page was sent without `{param}`, the second with {param}=2 ({n} pages captured)"
+                    ),
+                )),
+                _ => None,
+            };
+            if let Some((start, why)) = page {
+                let mut drives = vec![param.clone()];
+                if let Some((p, _)) = &limit {
+                    drives.push(p.clone());
                 }
-                _ => {}
+                let size = limit;
+                return (Paginate::Page { param, start, size }, drives, why);
             }
             let step = after.saturating_sub(before.unwrap_or(0));
             if step > 0 && (Some(step) == limit.as_ref().map(|l| l.1) || step == records as u64) {
