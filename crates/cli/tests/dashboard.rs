@@ -10,25 +10,20 @@
 #![allow(clippy::disallowed_macros)] // a test's own output is captured by the harness
 
 mod common;
+#[path = "support/webdriver.rs"]
+mod webdriver;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use common::{Sandbox, Serve, local_client};
-use serde_json::{Value, json};
+use serde_json::Value;
+use webdriver::WebDriver;
 
 const TOKEN: &str = "dash-token-4b8e21c07d";
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const INSTALL: &str = "apt-get update && apt-get install -y chromium chromium-driver";
 /// How long the page may take to show what the test waits for.
 const PAGE_DEADLINE: Duration = Duration::from_secs(45);
-/// The W3C WebDriver key of an element reference.
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 fn connector(base_url: &str) -> String {
     format!(
@@ -52,152 +47,45 @@ streams:
     )
 }
 
-/// chromedriver and its WebDriver session; dropping it (also when a test
-/// panics) deletes the session, which closes Chromium, then kills chromedriver.
-struct Browser {
-    driver: Child,
-    port: u16,
-    session: Option<String>,
-    _profile: tempfile::TempDir,
-}
+/// The shared chromedriver session ([`WebDriver`]), with the calls this test
+/// makes; a failing WebDriver command fails the test.
+struct Browser(WebDriver);
 
 impl Browser {
     async fn start() -> Browser {
-        for (path, what) in [(CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")] {
-            assert!(
-                Path::new(path).exists(),
-                "the dashboard test needs {path} (Debian package `{what}`); install with:\n    {INSTALL}"
-            );
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let driver = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .arg("--allowed-ips=127.0.0.1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver");
-        let profile = tempfile::tempdir().expect("a profile dir");
-        let mut browser = Browser {
-            driver,
-            port,
-            session: None,
-            _profile: profile,
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Ok(r) = local_client()
-                .get(format!("{}/status", browser.base()))
-                .send()
+        Browser(
+            WebDriver::start("1400,1900", false)
                 .await
-                && let Ok(text) = r.text().await
-                && let Ok(v) = serde_json::from_str::<Value>(&text)
-                && v["value"]["ready"] == true
-            {
-                break;
-            }
-            assert!(Instant::now() < deadline, "chromedriver not ready in 20 s");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let profile = browser._profile.path().display().to_string();
-        let caps = json!({ "capabilities": { "alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": CHROMIUM,
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                    "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--no-proxy-server",
-                    "--disable-dev-shm-usage", "--window-size=1400,1900",
-                    format!("--user-data-dir={profile}"),
-                ]
-            }
-        }}});
-        let session = browser.call("POST", "/session", Some(caps)).await;
-        let id = session["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no session id in {session}"))
-            .to_owned();
-        browser.session = Some(id);
-        browser
-    }
-
-    fn base(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+                .unwrap_or_else(|e| panic!("the dashboard test: {e:#}")),
+        )
     }
 
     fn session(&self) -> String {
-        format!("/session/{}", self.session.as_deref().expect("a session"))
+        self.0.at("")
     }
 
     /// One WebDriver command; its `value`.
     async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        let url = format!("{}{path}", self.base());
-        let client = local_client();
-        let request = match method {
-            "POST" => with_json(client.post(&url), &body.unwrap_or_else(|| json!({}))),
-            "DELETE" => client.delete(&url),
-            _ => client.get(&url),
-        };
-        let response = request.send().await.expect("a WebDriver answer");
-        let status = response.status();
-        let text = response.text().await.expect("a WebDriver body");
-        let v: Value = serde_json::from_str(&text).expect("WebDriver answers JSON");
-        assert!(status.is_success(), "{method} {path}: {status} {v}");
-        v["value"].clone()
+        self.0
+            .call(method, path, body)
+            .await
+            .unwrap_or_else(|e| panic!("{e:#}"))
     }
 
     async fn open(&self, url: &str) {
-        self.call(
-            "POST",
-            &format!("{}/url", self.session()),
-            Some(json!({ "url": url })),
-        )
-        .await;
+        self.0.open(url).await.unwrap_or_else(|e| panic!("{e:#}"));
     }
 
     /// The rendered text of the first element matching `css`, if any.
     async fn text(&self, css: &str) -> Option<String> {
-        let url = format!("{}{}/element", self.base(), self.session());
-        let body = json!({ "using": "css selector", "value": css });
-        let text = with_json(local_client().post(url), &body)
-            .send()
-            .await
-            .ok()?
-            .text()
-            .await
-            .ok()?;
-        let found: Value = serde_json::from_str(&text).ok()?;
-        let id = found["value"][ELEMENT].as_str()?;
-        let text = self
-            .call(
-                "GET",
-                &format!("{}/element/{id}/text", self.session()),
-                None,
-            )
-            .await;
-        text.as_str().map(str::to_owned)
+        let id = self.0.try_find(css).await?;
+        self.0.text(&id).await.ok()
     }
 
     /// Clicks the first element matching `css` (which must be there).
     async fn click(&self, css: &str) {
-        let found = self
-            .call(
-                "POST",
-                &format!("{}/element", self.session()),
-                Some(json!({ "using": "css selector", "value": css })),
-            )
-            .await;
-        let id = found[ELEMENT].as_str().expect("an element").to_owned();
-        self.call(
-            "POST",
-            &format!("{}/element/{id}/click", self.session()),
-            Some(json!({})),
-        )
-        .await;
+        let id = self.0.find(css).await.unwrap_or_else(|e| panic!("{e:#}"));
+        self.0.click(&id).await.unwrap_or_else(|e| panic!("{e:#}"));
     }
 
     /// Waits until the text of `css` contains every one of `wanted`; the text.
@@ -226,30 +114,6 @@ impl Browser {
         base64::engine::general_purpose::STANDARD
             .decode(png.as_str().expect("a base64 PNG"))
             .expect("valid base64")
-    }
-}
-
-fn with_json(request: reqwest::RequestBuilder, body: &Value) -> reqwest::RequestBuilder {
-    request
-        .header("content-type", "application/json")
-        .body(body.to_string())
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        if let Some(id) = self.session.take() {
-            // Blocking on purpose: Drop cannot await, and this also runs on panic.
-            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
-                let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
-                let _ = write!(
-                    s,
-                    "DELETE /session/{id} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-                );
-                let _ = s.read_to_end(&mut Vec::new());
-            }
-        }
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
     }
 }
 
