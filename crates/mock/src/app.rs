@@ -172,15 +172,7 @@ pub(crate) async fn contact(
     State(state): State<MockState>,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    let Path(id) = id.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let id: u64 = id.parse().map_err(|_| {
-        ApiError::bad_request(format!(
-            "invalid contact id `{id}`: expected a whole number"
-        ))
-    })?;
-    let item = state
-        .with_touches(|t| t.item(id))
-        .ok_or_else(|| ApiError::not_found(format!("no contact with id {id}")))?;
+    let item = crate::pages::contact_by_id(&state, id)?;
     let body =
         serde_json::to_vec(&Contact::render(state.render(), item)).map_err(ApiError::internal)?;
     Ok(no_store(([(CONTENT_TYPE, "application/json")], body)))

@@ -70,15 +70,7 @@ pub(crate) async fn contact_deals(
     State(state): State<MockState>,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let Path(id) = id.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let id: u64 = id.parse().map_err(|_| {
-        ApiError::bad_request(format!(
-            "invalid contact id `{id}`: expected a whole number"
-        ))
-    })?;
-    let item = state
-        .with_touches(|t| t.item(id))
-        .ok_or_else(|| ApiError::not_found(format!("no contact with id {id}")))?;
+    let item = contact_by_id(&state, id)?;
     Ok(Json(json!({ "data": deals(state.config().seed, item) })))
 }
 
@@ -308,4 +300,21 @@ pub(crate) fn write_items(
         serde_json::to_writer(&mut *buf, &Contact::render(render, *item))?;
     }
     Ok(())
+}
+
+/// The contact a `{id}` path segment names: 400 for a segment that is not a
+/// whole number, 404 for an id with no (live) contact.
+pub(crate) fn contact_by_id(
+    state: &MockState,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Item, ApiError> {
+    let Path(id) = id.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let id: u64 = id.parse().map_err(|_| {
+        ApiError::bad_request(format!(
+            "invalid contact id `{id}`: expected a whole number"
+        ))
+    })?;
+    state
+        .with_touches(|t| t.item(id))
+        .ok_or_else(|| ApiError::not_found(format!("no contact with id {id}")))
 }
