@@ -394,3 +394,14 @@ fn a_kept_host_is_reported_not_written_into_the_apps_connection() {
         "{report}"
     );
 }
+
+#[test]
+fn a_stream_named_like_a_stores_own_table_is_renamed() {
+    let entries = vec![get("/api/pg_stats").json(json!([{"id": 1}]))];
+    let import = import_har(&har(&entries), &options()).expect("import");
+    assert_eq!(
+        import.draft.streams[0].name, "api_pg_stats",
+        "{}",
+        import.text
+    );
+}

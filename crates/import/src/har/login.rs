@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::Analysis;
 use super::trace::{Place, Source};
 use crate::draft::{Auth, Draft, Extract, ExtractFrom, Field, Input, LoginStep};
-use crate::names::{snake, unique};
+use crate::names::{Unique, identifier};
 
 /// The connection's auth, read off the capture.
 #[derive(Debug, Clone)]
@@ -341,11 +341,14 @@ fn resolve(
             let list = extracts.entry(p).or_default();
             let existing = list.iter().find(|e| e.from == from).map(|e| e.name.clone());
             let var = existing.unwrap_or_else(|| {
-                let taken: Vec<String> = list.iter().map(|e| e.name.clone()).collect();
-                let var = unique(
-                    &snake(&source_name(&o.source).unwrap_or(name.clone())),
-                    &taken,
-                );
+                let mut taken = Unique::default();
+                for e in list.iter() {
+                    taken.claim(&e.name);
+                }
+                let var = taken.claim(&identifier(
+                    &source_name(&o.source).unwrap_or(name.clone()),
+                    "value",
+                ));
                 list.push(Extract {
                     name: var.clone(),
                     from: from.clone(),
@@ -384,7 +387,7 @@ fn secret_of(
     login: &mut Login,
 ) -> String {
     let (value, call, place) = (s.value.clone(), s.call, &s.place);
-    let secret = format!("{conn}_{}", snake(name));
+    let secret = identifier(&format!("{conn}_{name}"), "secret");
     if !draft.secrets.iter().any(|s| s.name == secret) {
         draft.secrets.push(Input {
             name: secret.clone(),

@@ -231,11 +231,13 @@ fn connection_name(host: &str) -> String {
             .nth(1)
             .filter(|_| host.split('.').count() > 2);
         match second {
-            Some(s) if host.parse::<std::net::IpAddr>().is_err() => crate::names::snake(s),
+            Some(s) if host.parse::<std::net::IpAddr>().is_err() => {
+                crate::names::identifier(s, "app")
+            }
             _ => "app".into(),
         }
     } else {
-        crate::names::snake(first)
+        crate::names::identifier(first, "app")
     }
 }
 

@@ -12,7 +12,7 @@ use super::template::Seg;
 use super::trace::{Place, Source};
 use crate::draft::{Draft, Field, Input, Stream};
 use crate::infer::{RecordsAt, primary_key, records_at, records_in, schema};
-use crate::names::{singular, snake, unique};
+use crate::names::{Unique, env_name, identifier, singular};
 
 /// What the stream step reports.
 pub(crate) struct Streams {
@@ -84,7 +84,7 @@ pub(crate) fn streams(a: &Analysis, conn: &str, login: &Login, draft: &mut Draft
     // Lists first (in capture order), so children can name their parent.
     candidates.sort_by_key(|c| (c.records.single, a.templates[c.template].calls[0]));
     let mut names: BTreeMap<usize, String> = BTreeMap::new();
-    let mut taken: Vec<String> = Vec::new();
+    let mut taken = Unique::default();
     for c in &candidates {
         let template = &a.templates[c.template];
         let parent = parent_of(a, c.template, &candidates);
@@ -104,14 +104,13 @@ pub(crate) fn streams(a: &Analysis, conn: &str, login: &Login, draft: &mut Draft
                 Seg::Param(_) => None,
             })
             .collect();
-        let last_lit = snake(lits.last().copied().unwrap_or("records"));
+        let last_lit = identifier(lits.last().copied().unwrap_or("records"), "records");
         let base = if matches!(template.segments.last(), Some(Seg::Param(_))) {
             format!("{}_details", singular(&last_lit))
         } else {
             last_lit
         };
-        let name = unique(&base, &taken);
-        taken.push(name.clone());
+        let name = taken.claim(&identifier(&base, "records"));
         names.insert(c.template, name.clone());
         let mut stream = Stream::new(name.clone(), conn, template.path());
         let mut notes = vec![format!(
@@ -143,7 +142,7 @@ pub(crate) fn streams(a: &Analysis, conn: &str, login: &Login, draft: &mut Draft
                             ));
                         }
                         _ => {
-                            let env = p.to_ascii_uppercase();
+                            let env = env_name(p);
                             path.push_str(&format!("{{{{ env.{env} }}}}"));
                             if !draft.envs.iter().any(|e| e.name == env) {
                                 draft.envs.push(Input {
@@ -317,7 +316,7 @@ fn params_of(
             continue;
         }
         if is_secret_name(k) && !varies {
-            let name = format!("{conn}_{}", snake(k));
+            let name = identifier(&format!("{conn}_{k}"), "secret");
             if !draft.secrets.iter().any(|s| s.name == name) {
                 draft.secrets.push(Input {
                     name: name.clone(),
@@ -339,7 +338,7 @@ fn params_of(
         match &origin {
             // The page the user opened had it: the user's input.
             Some(o) if matches!(o.source, Source::Url(_)) => {
-                let env = snake(k).to_ascii_uppercase();
+                let env = env_name(k);
                 if !draft.envs.iter().any(|e| e.name == env) {
                     draft.envs.push(Input {
                         name: env.clone(),

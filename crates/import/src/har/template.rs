@@ -206,7 +206,10 @@ pub fn templates(calls: &[Call], sent: &[Sent]) -> (Vec<Template>, Vec<usize>) {
 fn param_name(key: &[String], pos: usize, before: &[Seg]) -> String {
     let base = match pos.checked_sub(1).and_then(|p| key.get(p)) {
         Some(prev) if !prev.is_empty() => {
-            format!("{}_id", crate::names::singular(&crate::names::snake(prev)))
+            format!(
+                "{}_id",
+                crate::names::singular(&crate::names::identifier(prev, "item"))
+            )
         }
         _ => "id".to_owned(),
     };
