@@ -245,15 +245,11 @@ fn find_string(json: &Value, path: String, pred: &dyn Fn(&str) -> bool) -> Optio
 
 /// The URL of `rel="next"` in a Link header, resolved against `base`.
 pub fn link_next(header: &str, base: &Url) -> Option<Url> {
-    header.split(',').find_map(|part| {
-        let (target, params) = part.split_once(';')?;
-        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
-        let is_next = params.split(';').any(|p| {
-            let p = p.trim().to_ascii_lowercase();
-            p == "rel=\"next\"" || p == "rel=next"
-        });
-        is_next.then(|| base.join(target).ok()).flatten()
-    })
+    // The engine's own RFC 8288 parser: what it follows when syncing is
+    // what the importer recognises.
+    let links = holdfast_records::parse_links(header).ok()?;
+    let next = links.iter().find(|l| l.has_rel("next"))?;
+    base.join(&next.target).ok()
 }
 
 fn same_url(a: &Url, b: &Url) -> bool {

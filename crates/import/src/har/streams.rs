@@ -220,7 +220,6 @@ pub(crate) fn streams(a: &Analysis, conn: &str, login: &Login, draft: &mut Draft
         ));
         draft.streams.push(stream);
     }
-    let _ = &login.headers_covered;
     Streams { report }
 }
 
